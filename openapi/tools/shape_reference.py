@@ -487,10 +487,11 @@ class Shaper:
         if descs:
             enum_schema["x-enum-meanings"] = {str(k): v for k, v in descs.items() if len(str(v)) <= 80}
         name = ENUM_NAMES.get((owner, field or "")) or ctx
-        if name in OPEN_ENUMS:
-            enum_schema["x-open-enum"] = True
         name = self.unique(name, owner, enum_schema)
         ref = self.register(name, enum_schema)
+        if name in OPEN_ENUMS:
+            # Marked after registering, so that the same values elsewhere share this enum.
+            self.components[name]["x-open-enum"] = True
         extra = {k: out[k] for k in ("readOnly", "default") if k in out}
         if nullable:
             return {"oneOf": [ref, {"type": "null"}], **extra}
