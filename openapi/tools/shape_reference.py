@@ -278,6 +278,10 @@ def _fix_reference(ref: dict[str, Any]) -> None:
     payload = schemas["Lead"]["properties"]["payload"]
     payload.pop("properties", None)
     payload["additionalProperties"] = {"type": ["string", "number", "boolean", "null"]}
+    # The one cursor-paginated list whose `limit` has no bounds gets the API's usual 1..100.
+    for prm in ref["paths"]["/api/v2/account-campaign-mappings/{email}"]["get"]["parameters"]:
+        if prm["name"] == "limit":
+            prm["schema"] = {"type": "integer", "minimum": 1, "maximum": 100}
     # GET /accounts lists `allOf[Account, {tags}]`: one Account model whose `tags` is filled
     # when `include_tags` is set reads better than a second, near-identical class.
     items = ref["paths"]["/api/v2/accounts"]["get"]["responses"]["200"]["content"][

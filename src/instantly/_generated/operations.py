@@ -813,7 +813,7 @@ OPERATIONS: dict[str, Operation] = {
         summary="Get account campaign mapping.",
         path_params=(Param("email", "email", str, required=True),),
         query_params=(
-            Param("limit", "limit", float),
+            Param("limit", "limit", int, minimum=1, maximum=100),
             Param("starting_after", "starting_after", str),
         ),
         response=models.AccountCampaignMappingPage,

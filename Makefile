@@ -1,0 +1,49 @@
+# Every target bootstraps .venv itself: a fresh clone needs only python3 (3.11+).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: all venv test codegen codegen-check lint demo bench bench-quick clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,cli]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+codegen: $(STAMP)
+	$(BIN)/python codegen/generate.py
+
+# Regenerate into a temporary directory and fail on any difference with what is committed.
+codegen-check: $(STAMP)
+	@tmp=$$(mktemp -d) && \
+	$(BIN)/python codegen/generate.py --out $$tmp && \
+	diff -r -x __pycache__ $$tmp src/instantly/_generated && \
+	echo "codegen-check: src/instantly/_generated matches openapi/instantly-v2.yaml"; \
+	status=$$?; rm -rf $$tmp; exit $$status
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests codegen openapi
+	$(BIN)/ruff format --check src tests codegen openapi
+	$(BIN)/mypy --strict src
+
+demo: $(STAMP)
+	$(BIN)/instantly demo
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,0 +1,326 @@
+"""Exceptions raised by the SDK.
+
+Everything the SDK raises on purpose derives from `InstantlyError`. An HTTP error answer from the
+API is an `APIError` subclass picked by its status (`make_status_error`); a request that never got
+an answer (connection refused, reset, timed out) is an `APIConnectionError`.
+
+No exception here ever holds the API key or the request headers, so they are safe to log.
+"""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import ClassVar
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InstantlyError",
+    "NotFoundError",
+    "PaginationError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "UnprocessableEntityError",
+    "make_status_error",
+]
+
+# Long enough to recognise an HTML error page or a proxy's message, short enough for a log line.
+_TEXT_EXCERPT = 500
+_MESSAGE_EXCERPT = 200
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+class InstantlyError(Exception):
+    """Base class of every exception the SDK raises on purpose."""
+
+
+class APIError(InstantlyError):
+    """The API answered with an error status (or with an error object in a 2xx body)."""
+
+    # What the user can do about it; subclasses override, appended to str().
+    hint: ClassVar[str] = ""
+
+    status_code: int
+    body: object
+    message: str
+    method: str
+    path: str
+    request_id: str | None
+    attempts: int
+
+    def __init__(
+        self,
+        status: int,
+        body: object,
+        request_id: str | None = None,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+        message: str | None = None,
+    ) -> None:
+        """Describe one error answer.
+
+        status: the HTTP status code (or the `statusCode` of an error object in a 2xx body).
+        body: the decoded JSON body, or a short excerpt of a non-JSON body (an HTML error page).
+        request_id: the request id header of the answer, for support tickets, if it had one.
+        method: the HTTP method of the request.
+        path: the request path, without the query string.
+        attempts: how many times the request was sent before giving up.
+        message: overrides the message otherwise taken from the body's `message` field.
+        """
+        # Positional args are what pickle replays; the keyword fields travel in __dict__.
+        super().__init__(status, body, request_id)
+        self.status_code = status
+        self.body = body
+        self.request_id = request_id
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+        self.message = message if message is not None else _message_from(body)
+
+    def __str__(self) -> str:
+        head = f"{self.status_code} {_phrase(self.status_code)}"
+        # Proxies' pages and some API answers just repeat the status line; say it once.
+        if self.message and self.message not in (head, _phrase(self.status_code)):
+            head = f"{head}: {self.message}"
+        if self.method or self.path:
+            head = f"{head} ({self.method} {self.path})"
+        if self.attempts > 1:
+            head = f"{head} after {self.attempts} attempts"
+        hint = self._hint()
+        return f"{head}. {hint}" if hint else head
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, message={self.message!r}, "
+            f"method={self.method!r}, path={self.path!r}, request_id={self.request_id!r}, "
+            f"attempts={self.attempts})"
+        )
+
+    def _hint(self) -> str:
+        return self.hint
+
+
+class BadRequestError(APIError):
+    """400: the API rejected the request's parameters or body."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing, wrong, or revoked."""
+
+    hint = "Check the API key: it may be mistyped, revoked, or from another workspace"
+
+
+class PaymentRequiredError(APIError):
+    """402: the workspace's plan does not include this feature (or it has no paid plan)."""
+
+    hint = "The workspace needs a paid plan that includes this feature; upgrade it in Instantly"
+
+
+class PermissionDeniedError(APIError):
+    """403: the API key lacks the scope this endpoint needs."""
+
+    hint = "The API key lacks the scope this endpoint needs; use a key created with that scope"
+
+
+class NotFoundError(APIError):
+    """404: the resource does not exist (or belongs to another workspace)."""
+
+
+class ConflictError(APIError):
+    """409: the request conflicts with the resource's current state (e.g. a duplicate)."""
+
+
+class UnprocessableEntityError(APIError):
+    """422: the request was well-formed but its content was refused."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests; `retry_after` is the server's requested wait, if it sent one."""
+
+    retry_after: float | None
+
+    def __init__(
+        self,
+        status: int,
+        body: object,
+        request_id: str | None = None,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+        message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Describe a 429 answer; the parameters are those of `APIError`, plus:
+
+        retry_after: seconds the server asked to wait (from `Retry-After`), or None.
+        """
+        super().__init__(
+            status,
+            body,
+            request_id,
+            method=method,
+            path=path,
+            attempts=attempts,
+            message=message,
+        )
+        self.retry_after = retry_after
+
+    def _hint(self) -> str:
+        if self.retry_after is not None:
+            return (
+                f"The server asked to wait {self.retry_after:g} s; retry later or lower the "
+                "request rate (RateLimiter)"
+            )
+        return "Retry later or lower the request rate (RateLimiter)"
+
+
+class ServerError(APIError):
+    """5xx: Instantly (or a proxy in front of it) failed to handle the request."""
+
+    hint = (
+        "This is usually transient: retry later. Requests that are not safe to repeat are "
+        "never retried automatically, so check whether this one took effect"
+    )
+
+
+class APIConnectionError(InstantlyError):
+    """The request got no HTTP answer: the connection failed, broke, or timed out."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+    ) -> None:
+        """Describe a request that got no answer.
+
+        message: what went wrong, e.g. the underlying aiohttp error.
+        method: the HTTP method of the request.
+        path: the request path, without the query string.
+        attempts: how many times the request was sent before giving up.
+        """
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.method or self.path:
+            text = f"{text} ({self.method} {self.path})"
+        if self.attempts > 1:
+            text = f"{text} after {self.attempts} attempts"
+        return f"{text}. Check the network connection and base_url, then retry"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, method={self.method!r}, "
+            f"path={self.path!r}, attempts={self.attempts})"
+        )
+
+
+class APITimeoutError(APIConnectionError):
+    """The request got no answer within the timeout."""
+
+
+class PaginationError(InstantlyError):
+    """The API returned a cursor already seen, which would page forever."""
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def make_status_error(
+    status: int,
+    body: object,
+    *,
+    method: str,
+    path: str,
+    request_id: str | None,
+    attempts: int,
+    retry_after: float | None = None,
+    message: str | None = None,
+) -> APIError:
+    """Build the exception for an error answer, choosing the class by status.
+
+    status: the HTTP status (or the `statusCode` of an error object in a 2xx body).
+    body: the decoded JSON body, or an excerpt of a non-JSON body.
+    method: the HTTP method of the request.
+    path: the request path, without the query string.
+    request_id: the request id header of the answer, if any.
+    attempts: how many times the request was sent.
+    retry_after: for a 429, the seconds the server asked to wait, if it said.
+    message: overrides the message otherwise taken from the body.
+    """
+    if status == 429:
+        return RateLimitError(
+            status,
+            body,
+            request_id,
+            method=method,
+            path=path,
+            attempts=attempts,
+            message=message,
+            retry_after=retry_after,
+        )
+    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
+    return cls(
+        status, body, request_id, method=method, path=path, attempts=attempts, message=message
+    )
+
+
+def text_excerpt(text: str) -> str:
+    """Shorten a non-JSON body (an HTML error page) to what is worth keeping in an exception.
+
+    text: the decoded body.
+    """
+    return text if len(text) <= _TEXT_EXCERPT else text[:_TEXT_EXCERPT] + "..."
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _message_from(body: object) -> str:
+    if isinstance(body, dict):
+        for field in ("message", "error"):
+            value = body.get(field)
+            if isinstance(value, str) and value:
+                return value
+            # Validation errors sometimes carry a list of messages.
+            if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                return "; ".join(value)
+        return ""
+    if isinstance(body, str):
+        text = body.strip()
+        if text.startswith("<"):
+            # An HTML page from a proxy: its title ("502 Bad Gateway") is the useful part.
+            match = _TITLE.search(text)
+            return " ".join(match.group(1).split())[:_MESSAGE_EXCERPT] if match else ""
+        return " ".join(text.split())[:_MESSAGE_EXCERPT]
+    return ""

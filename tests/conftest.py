@@ -1,0 +1,45 @@
+"""Fixtures for the transport tests: a mocked API and transports that are closed after each test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from aioresponses import aioresponses
+
+from instantly._transport import Transport
+
+API_KEY = "sk-test-SECRET-1234567890abcdef"
+BASE_URL = "https://api.instantly.test"
+USER_AGENT = "instantly-python/test"
+
+
+@pytest.fixture
+def mock_api() -> Iterator[aioresponses]:
+    """Patch aiohttp so that requests are answered by the registered mock responses."""
+    with aioresponses() as mocked:
+        yield mocked
+
+
+@pytest.fixture
+async def make_transport() -> AsyncIterator[Callable[..., Transport]]:
+    """Build transports with test defaults (no limiter, no retries unless asked); close them."""
+    made: list[Transport] = []
+
+    def make(**overrides: Any) -> Transport:
+        options: dict[str, Any] = {
+            "api_key": API_KEY,
+            "base_url": BASE_URL,
+            "user_agent": USER_AGENT,
+            "limiter": None,
+            "max_retries": 0,
+        }
+        options.update(overrides)
+        transport = Transport(**options)
+        made.append(transport)
+        return transport
+
+    yield make
+    for transport in made:
+        await transport.aclose()

@@ -1,0 +1,144 @@
+"""The vendored spec: valid OpenAPI 3.1, complete against the reference list, shaped for codegen."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = ROOT / "openapi" / "instantly-v2.yaml"
+REFERENCE_OPS = Path(__file__).parent / "fixtures" / "reference_operations.tsv"
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return yaml.safe_load(SPEC_PATH.read_text())
+
+
+def operations(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (m.upper(), path): op
+        for path, item in spec["paths"].items()
+        for m, op in item.items()
+        if m in METHODS
+    }
+
+
+def test_spec_is_valid_openapi_31(spec: dict[str, Any]) -> None:
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)
+
+
+def test_every_reference_operation_is_present_with_its_operation_id(spec: dict[str, Any]) -> None:
+    ops = operations(spec)
+    with REFERENCE_OPS.open() as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    assert len(rows) == 173
+    missing = [(r["method"], r["path"]) for r in rows if (r["method"], r["path"]) not in ops]
+    assert missing == []
+    wrong_ids = [
+        (r["operationId"], ops[(r["method"], r["path"])]["operationId"])
+        for r in rows
+        if ops[(r["method"], r["path"])]["operationId"] != r["operationId"]
+    ]
+    assert wrong_ids == []
+    assert len(ops) == 173
+
+
+def test_every_error_response_is_the_one_error_component(spec: dict[str, Any]) -> None:
+    for (method, path), op in operations(spec).items():
+        for code, response in op["responses"].items():
+            if code.startswith(("4", "5")):
+                assert response["$ref"].startswith("#/components/responses/"), (method, path, code)
+    for response in spec["components"]["responses"].values():
+        schema = response["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/Error"}
+
+
+def test_every_operation_documents_auth_and_rate_limit_errors(spec: dict[str, Any]) -> None:
+    for key, op in operations(spec).items():
+        if key[1].startswith("/api/v2/oauth"):
+            continue  # the OAuth hand-shake documents only 429/503 (or nothing)
+        assert "401" in op["responses"], key
+        assert "429" in op["responses"], key
+
+
+def test_schema_names_mean_something(spec: dict[str, Any]) -> None:
+    names = list(spec["components"]["schemas"])
+    assert not [n for n in names if re.search(r"\d$", n)], "no collision numbers"
+    assert not [n for n in names if n.lower().startswith("def")]
+    for expected in ("Lead", "LeadList", "LeadLabel", "Campaign", "Email", "BackgroundJob",
+                     "LeadPage", "BulkAddLeadsRequest", "BulkAddLeadsResult", "CreateLeadRequest",
+                     "LeadInterestStatus", "LeadStatus", "Error"):
+        assert expected in names
+
+
+def test_enums_have_readable_member_names(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    for name, schema in schemas.items():
+        if "enum" in schema:
+            varnames = schema["x-enum-varnames"]
+            assert len(varnames) == len(set(varnames)) == len(schema["enum"]), name
+            assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", v) for v in varnames), name
+    interest = dict(zip(schemas["LeadInterestStatus"]["enum"],
+                        schemas["LeadInterestStatus"]["x-enum-varnames"], strict=True))
+    assert interest[2] == "MEETING_BOOKED"
+    status = dict(zip(schemas["LeadStatus"]["enum"], schemas["LeadStatus"]["x-enum-varnames"],
+                      strict=True))
+    assert status[-1] == "BOUNCED"
+
+
+def test_limits_carry_over(spec: dict[str, Any]) -> None:
+    ops = operations(spec)
+    schemas = spec["components"]["schemas"]
+    leads = schemas["BulkAddLeadsRequest"]["properties"]["leads"]
+    assert (leads["minItems"], leads["maxItems"]) == (1, 1000)
+    list_leads = schemas["ListLeadsRequest"]["properties"]["limit"]
+    assert (list_leads["minimum"], list_leads["maximum"]) == (1, 100)
+    for (method, path), op in ops.items():
+        for p in op.get("parameters", []):
+            if p["name"] == "limit" and op.get("x-pagination") == "query":
+                expected = 1000 if path == "/api/v2/audit-logs" else 100
+                assert (p["schema"]["minimum"], p["schema"]["maximum"]) == (1, expected), path
+    assert ops[("GET", "/api/v2/emails")]["x-rate-limit"] == [{"requests": 20, "seconds": 60}]
+    assert ops[("POST", "/api/v2/emails/test")]["x-rate-limit"] == [{"requests": 10, "seconds": 60}]
+
+
+def test_retry_safety_is_declared_for_every_operation(spec: dict[str, Any]) -> None:
+    ops = operations(spec)
+    for (method, path), op in ops.items():
+        safe = op["x-retry-safe"]
+        if method in ("GET", "DELETE", "PATCH"):
+            assert safe is True, (method, path)
+    assert ops[("POST", "/api/v2/leads")]["x-retry-safe"] is False
+    assert ops[("POST", "/api/v2/leads/list")]["x-retry-safe"] is True
+    assert ops[("POST", "/api/v2/leads/add")]["x-retry-safe"] == {
+        "when-any-true": ["skip_if_in_workspace", "skip_if_in_campaign", "skip_if_in_list"]
+    }
+
+
+def test_pagination_styles(spec: dict[str, Any]) -> None:
+    ops = operations(spec)
+    assert ops[("POST", "/api/v2/leads/list")]["x-pagination"] == "body"
+    assert ops[("GET", "/api/v2/lead-lists")]["x-pagination"] == "query"
+    assert "x-pagination" not in ops[("GET", "/api/v2/leads/{id}")]
+
+
+def test_bulk_delete_leads_takes_a_json_body(spec: dict[str, Any]) -> None:
+    op = operations(spec)[("DELETE", "/api/v2/leads")]
+    assert "requestBody" in op
+    assert op["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/BulkDeleteLeadsRequest"
+    }
+
+
+def test_the_project_does_not_read_shared() -> None:
+    for path in [*ROOT.glob("src/**/*.py"), *ROOT.glob("codegen/**/*.py"), ROOT / "Makefile"]:
+        assert "shared/" not in path.read_text(), path
