@@ -234,10 +234,7 @@ def py_type(schema: dict[str, Any] | None, spec: dict[str, Any]) -> str:
 def param_line(prm: dict[str, Any], spec: dict[str, Any]) -> str:
     schema = prm.get("schema", {})
     wire = prm["name"]
-    name = snake(wire)
-    if keyword.iskeyword(name):
-        name += "_"
-    args = [f"{name!r}", f"{wire!r}", py_type(schema, spec)]
+    args = [f"{py_name(wire)!r}", f"{wire!r}", py_type(schema, spec)]
     if prm.get("required"):
         args.append("required=True")
     for key in ("minimum", "maximum"):
@@ -245,6 +242,35 @@ def param_line(prm: dict[str, Any], spec: dict[str, Any]) -> str:
             args.append(f"{key}={schema[key]!r}")
     if schema.get("type") == "array" or prm.get("explode") is False:
         args.append("comma_separated=True")
+    return f"Param({', '.join(args)})"
+
+
+def py_name(wire: str) -> str:
+    name = snake(wire)
+    return name + "_" if keyword.iskeyword(name) or name in {"self"} else name
+
+
+def body_fields(schema: dict[str, Any], spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The top-level fields of a request body, as keyword arguments."""
+    if "$ref" not in schema:
+        return []
+    target = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    required = set(target.get("required", []))
+    out = []
+    for wire, prop in target.get("properties", {}).items():
+        out.append({"wire": wire, "name": py_name(wire), "schema": prop, "required": wire in required,
+                    "type": py_type(prop, spec), "description": prop.get("description", "")})
+    return out
+
+
+def body_field_line(f: dict[str, Any]) -> str:
+    schema = f["schema"]
+    args = [repr(f["name"]), repr(f["wire"]), f["type"]]
+    if f["required"]:
+        args.append("required=True")
+    for key in ("minimum", "maximum", "minItems", "maxItems"):
+        if key in schema:
+            args.append(f"{snake(key)}={schema[key]!r}")
     return f"Param({', '.join(args)})"
 
 
@@ -307,6 +333,9 @@ def generate_operations(spec: dict[str, Any], out: Path) -> int:
             fields.append(f"body={py_type(schema, spec)}")
             if body.get("required"):
                 fields.append("body_required=True")
+            bf = [body_field_line(f) for f in body_fields(schema, spec)]
+            if bf:
+                fields.append(f"body_fields=({', '.join(bf)},)")
         fields.append(f"response={response_type(op, spec)}")
         if op.get("x-pagination"):
             fields.append(f"pagination={op['x-pagination']!r}")
@@ -329,11 +358,201 @@ def generate_operations(spec: dict[str, Any], out: Path) -> int:
         lines.append("    ),")
     lines.append("}")
     lines.append("")
+    open_enums = sorted(n for n, sc in schemas.items() if sc.get("x-open-enum"))
+    lines.append("# Enums whose server values go beyond the listed ones; any raw value is accepted.")
+    lines.append(f"OPEN_ENUMS: frozenset[str] = frozenset({open_enums!r})")
+    lines.append("")
     lines.append("_ = Any  # response and parameter types may name it")
     (out / "operations.py").write_text("\n".join(lines) + "\n")
     subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(out / "operations.py")],
                    check=True)
     return count
+
+
+# --- resources -----------------------------------------------------------------------------
+
+def input_type(schema: dict[str, Any] | None, spec: dict[str, Any]) -> str:
+    """The type a method accepts: a model or a dict of its fields; an enum or its raw value."""
+    if not schema:
+        return "Any"
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        target = spec["components"]["schemas"][name]
+        if "enum" in target:
+            raw = "int" if target.get("type") == "integer" else "str"
+            return f"models.{name} | {raw}"
+        return f"models.{name} | Mapping[str, Any]"
+    if "oneOf" in schema or "anyOf" in schema:
+        opts = [input_type(o, spec) for o in schema.get("oneOf", schema.get("anyOf", []))]
+        return " | ".join(dict.fromkeys(opts))
+    t = schema.get("type")
+    types = t if isinstance(t, list) else [t]
+    parts = []
+    for one in types:
+        if one == "array":
+            parts.append(f"Sequence[{input_type(schema.get('items'), spec)}]")
+        elif one == "string" and schema.get("format") == "date-time":
+            parts.append("datetime | str")
+        else:
+            parts.append(py_type({**schema, "type": one}, spec).replace("list[", "builtins.list["))
+    return " | ".join(dict.fromkeys(parts)) or "Any"
+
+
+def out_type(text: str) -> str:
+    # Inside a class that defines `list`, the builtin must be spelled out.
+    return re.sub(r"(?<![\w.])list\[", "builtins.list[", text)
+
+
+def _doc(summary: str, args: list[tuple[str, str]], returns: str | None = None) -> list[str]:
+    lines = [f'        """{summary}']
+    documented = [(n, d) for n, d in args if d]
+    if documented or returns:
+        lines.append("")
+    if documented:
+        lines.append("        Args:")
+        lines.extend(f"            {n}: {d}" for n, d in documented)
+    if returns:
+        if documented:
+            lines.append("")
+        lines.append(f"        Returns: {returns}")
+    lines.append('        """')
+    return lines
+
+
+def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    name = op["x-sdk-method"]
+    summary = op.get("summary", "")
+    params = op.get("parameters", [])
+    pparams = [p for p in params if p["in"] == "path"]
+    qparams = [p for p in params if p["in"] == "query"]
+    body = op.get("requestBody")
+    bfields: list[dict[str, Any]] = []
+    if body:
+        bfields = body_fields(body["content"]["application/json"]["schema"], spec)
+    pagination = op.get("x-pagination")
+    cursor_wires = {"starting_after"} if pagination else set()
+    sig: list[str] = []
+    doc_args: list[tuple[str, str]] = []
+    for p in pparams:
+        sig.append(f"{py_name(p['name'])}: {input_type(p.get('schema'), spec)}")
+        doc_args.append((py_name(p["name"]), p.get("description", "")))
+    kw: list[str] = []
+    qmap: list[str] = []
+    for p in qparams:
+        n = py_name(p["name"])
+        qmap.append(f"{p['name']!r}: {n}")
+        if p["name"] in cursor_wires:
+            continue
+        t = input_type(p.get("schema"), spec)
+        if p.get("required"):
+            kw.append(f"{n}: {t}")
+        else:
+            kw.append(f"{n}: {t} | None = None")
+        doc_args.append((n, p.get("description", "")))
+    bmap: list[str] = []
+    for f in bfields:
+        n = f["name"]
+        bmap.append(f"{f['wire']!r}: {n}")
+        if f["wire"] in cursor_wires:
+            continue
+        t = input_type(f["schema"], spec)
+        if f["required"]:
+            kw.append(f"{n}: {t}")
+        else:
+            kw.append(f"{n}: {t} | Unset = UNSET")
+        doc_args.append((n, f["description"]))
+    # Required keywords first reads better in signatures and docs.
+    kw.sort(key=lambda a: "=" in a)
+    path_arg = "{" + ", ".join(f"{p['name']!r}: {py_name(p['name'])}" for p in pparams) + "}"
+    path_arg = path_arg if pparams else "None"
+    resp = response_type(op, spec)
+
+    def call(kind: str, extra_q: dict[str, str], extra_b: dict[str, str]) -> str:
+        q = [m for m in qmap if m.split(":")[0].strip("'") not in extra_q]
+        q += [f"{k!r}: {v}" for k, v in extra_q.items()]
+        b = [m for m in bmap if m.split(":")[0].strip("'") not in extra_b]
+        b += [f"{k!r}: {v}" for k, v in extra_b.items()]
+        qa = "{" + ", ".join(q) + "}" if q else "None"
+        ba = "{" + ", ".join(b) + "}" if (b or body) else "None"
+        return f"self.{kind}({op_id!r}, {path_arg}, {qa}, {ba}"
+
+    out: list[str] = []
+    if not pagination:
+        args = ", ".join(["self", *sig] + (["*", *kw] if kw else []))
+        out.append(f"    async def {name}({args}) -> {out_type(resp)}:")
+        out.extend(_doc(summary, doc_args))
+        out.append(f"        return await {call('_request', {}, {})})  # type: ignore[no-any-return]")
+        return out
+    page_schema = spec["components"]["schemas"][resp.removeprefix("models.")]
+    item = out_type(py_type(page_schema["properties"]["items"]["items"], spec))
+    page_name = "list_page" if name == "list" else f"{name}_page"
+    where = "body" if pagination == "body" else "query"
+    args = ", ".join(["self", *sig, "*", *kw, "starting_after: str | None = None"])
+    out.append(f"    async def {page_name}({args}) -> Page[{item}]:")
+    out.extend(_doc(summary.rstrip(".") + ": one page.",
+                    [*doc_args, ("starting_after", "Cursor: the `next_starting_after` of the "
+                                                   "previous page; None for the first.")]))
+    extra = {"starting_after": "starting_after"}
+    call_q, call_b = (extra, {}) if where == "query" else ({}, extra)
+    out.append(f"        return await {call('_page', call_q, call_b)})")
+    out.append("")
+    args = ", ".join(["self", *sig, "*", *kw, "max_items: int | None = None"])
+    out.append(f"    def {name}({args}) -> AsyncIterator[{item}]:")
+    out.extend(_doc(summary.rstrip(".") + ": every item of every page, fetched as you iterate.",
+                    [*doc_args, ("max_items", "Stop after this many items; None for all.")]))
+    drop = {"starting_after": "None"}
+    call_q, call_b = (drop, {}) if where == "query" else ({}, drop)
+    text = call("_iterate", call_q, call_b)
+    out.append(f"        return {text}, max_items)")
+    return out
+
+
+def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]:
+    by_ns: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    tags = {t["name"]: t for t in spec["tags"]}
+    for path, item in spec["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                op = item[method]
+                ns = tags[op["tags"][0]]["x-sdk-namespace"]
+                by_ns.setdefault(ns, []).append((op["operationId"], path, op))
+    lines = [
+        HEADER.rstrip(),
+        '"""One class per namespace of the client, one typed method per operation."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import builtins",
+        "from collections.abc import AsyncIterator, Mapping, Sequence",
+        "from datetime import datetime",
+        "from typing import Any",
+        "",
+        "from .._pagination import Page",
+        "from .._resource import Resource",
+        "from .._types import UNSET, Unset",
+        "from . import models",
+        "",
+        "_ = (builtins, datetime, Mapping, Sequence, UNSET)",
+    ]
+    counts = []
+    for ns in sorted(by_ns):
+        ops = sorted(by_ns[ns], key=lambda x: x[2]["x-sdk-method"])
+        cls = "".join(w.title() for w in ns.split("_")) + "Resource"
+        tag = ops[0][2]["tags"][0]
+        lines += ["", "", f"class {cls}(Resource):",
+                  f'    """`client.{ns}`: the {tag} operations of the API."""', ""]
+        for i, (op_id, path, op) in enumerate(ops):
+            if i:
+                lines.append("")
+            lines.extend(method_source(op_id, path, op, spec))
+        counts.append((ns, len(ops)))
+    lines += ["", "", "NAMESPACES: dict[str, type[Resource]] = {"]
+    lines += [f"    {ns!r}: {''.join(w.title() for w in ns.split('_'))}Resource," for ns in sorted(by_ns)]
+    lines += ["}", ""]
+    (out / "resources.py").write_text("\n".join(lines))
+    subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(out / "resources.py")],
+                   check=True)
+    return counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -352,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
         HEADER + '"""Code generated from the spec: models and the operation table."""\n')
     generate_models(args.spec, spec, args.out)
     n = generate_operations(spec, args.out)
+    generate_resources(spec, args.out)
     print(f"codegen: {n} operations, {len(spec['components']['schemas'])} schemas -> {args.out}",
           file=sys.stderr)
     return 0

@@ -71,9 +71,12 @@ async def test_window_holds_for_staggered_arrivals() -> None:
         await limiter.acquire()
         starts.append(now())
 
-    delays = [rng.choice([0.0, 0.5, 0.99, 1.0, 1.01]) + rng.random() * 3 for _ in range(600)]
+    # On a 10 ms grid: fewer distinct timers keep the test quick.
+    delays = [
+        rng.choice([0.0, 0.5, 0.99, 1.0, 1.01]) + rng.randrange(300) / 100 for _ in range(400)
+    ]
     await asyncio.gather(*(one(d) for d in delays))
-    assert len(starts) == 600
+    assert len(starts) == 400
     assert max_in_any_window(starts, 1.0) <= 50
 
 
@@ -221,7 +224,7 @@ async def test_cancelled_waiter_leaves_the_queue_without_using_a_slot() -> None:
     await asyncio.sleep(0)
     assert limiter.waiting == 1
     await survivor
-    assert micros(now() - t0) == US - micros(0.0)  # one second after the first start
+    assert micros(now() - t0) == US  # one second after the first start
     assert doomed.cancelled()
     assert limiter.acquired == 2
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aioresponses import CallbackResult, aioresponses
 from aiohttp.client_reqrep import ConnectionKey
+from aioresponses import CallbackResult, aioresponses
 from conftest import API_KEY, BASE_URL, USER_AGENT
 
 from instantly import _transport
@@ -118,9 +118,7 @@ async def test_delete_carries_a_json_body(
     calls = Calls()
     mock_api.delete(LEADS, payload={"count": 2}, callback=calls)
     body = {"campaign_id": "c1", "ids": ["a", "b"]}
-    result = await make_transport().request(
-        "DELETE", "/api/v2/leads", json=body, retry_safe=False
-    )
+    result = await make_transport().request("DELETE", "/api/v2/leads", json=body, retry_safe=False)
     assert result == {"count": 2}
     assert json.loads(calls.kwargs[0]["data"]) == body
     assert calls.kwargs[0]["headers"]["Content-Type"] == "application/json"
@@ -130,7 +128,7 @@ class Status(enum.IntEnum):
     ACTIVE = 1
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     SENT = "sent"
 
 
@@ -548,7 +546,7 @@ async def test_connection_errors_exhausted_carry_attempts(
     assert "(GET /api/v2/leads) after 3 attempts" in str(info.value)
 
 
-@pytest.mark.parametrize("exc", [asyncio.TimeoutError(), aiohttp.ServerTimeoutError("read")])
+@pytest.mark.parametrize("exc", [TimeoutError(), aiohttp.ServerTimeoutError("read")])
 async def test_timeout_raises_api_timeout_error(
     mock_api: aioresponses, make_transport: MakeTransport, exc: Exception
 ) -> None:
@@ -567,9 +565,11 @@ async def test_timeout_is_retried_when_retry_safe(
     mock_api: aioresponses, make_transport: MakeTransport
 ) -> None:
     calls = Calls()
-    mock_api.get(LEADS, exception=asyncio.TimeoutError(), callback=calls)
+    mock_api.get(LEADS, exception=TimeoutError(), callback=calls)
     mock_api.get(LEADS, payload=[], callback=calls)
-    assert await make_transport(max_retries=1).request("GET", "/api/v2/leads", retry_safe=True) == []
+    assert (
+        await make_transport(max_retries=1).request("GET", "/api/v2/leads", retry_safe=True) == []
+    )
     assert len(calls) == 2
 
 

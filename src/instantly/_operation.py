@@ -19,6 +19,8 @@ class Param:
     required: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    min_items: int | None = None
+    max_items: int | None = None
     comma_separated: bool = False  # a list sent as `a,b,c`
 
 
@@ -36,6 +38,7 @@ class Operation:
     query_params: tuple[Param, ...] = ()
     body: Any = None  # the request model class, or None
     body_required: bool = False
+    body_fields: tuple[Param, ...] = ()  # the body's top-level fields, as keyword arguments
     response: Any = None  # the type to structure the answer into; None for no content
     pagination: Pagination | None = None
     page_item: Any = None  # item type of a paginated operation

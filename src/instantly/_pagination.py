@@ -7,7 +7,7 @@ module only walks the pages.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Generic, TypeVar
 
 import attrs
@@ -38,7 +38,7 @@ async def paginate(
     fetch_page: Callable[[str | None], Awaitable[Page[T]]],
     *,
     max_items: int | None = None,
-) -> AsyncIterator[T]:
+) -> AsyncGenerator[T, None]:
     """Yield every item of every page, fetching a page only when the previous one is used up.
 
     fetch_page: fetches the page after the given cursor (None for the first page).

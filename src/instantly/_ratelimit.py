@@ -174,12 +174,12 @@ class RateLimiter:
             self._arm(loop, loop.time())
         try:
             await fut
-        except asyncio.CancelledError:
-            if not fut.done() or fut.cancelled():
+        except BaseException:  # cancelled, or the coroutine closed
+            if fut.cancelled() or not fut.done():
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(fut)
-            # Else the slot was granted as we were cancelled: it stays used, which only errs
-            # on the safe side.
+            # Else the slot was granted just as we gave up: it stays used, which only errs on
+            # the safe side.
             raise
 
     def _arm(self, loop: asyncio.AbstractEventLoop, now: float) -> None:

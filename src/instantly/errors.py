@@ -324,3 +324,26 @@ def _message_from(body: object) -> str:
             return " ".join(match.group(1).split())[:_MESSAGE_EXCERPT] if match else ""
         return " ".join(text.split())[:_MESSAGE_EXCERPT]
     return ""
+
+
+class BackgroundJobError(InstantlyError):
+    """A background job ended `failed` or `cancelled`; `job` is its last state."""
+
+    def __init__(self, job: object) -> None:
+        status = getattr(job, "status", None)
+        status = getattr(status, "value", status)
+        super().__init__(f"background job {getattr(job, 'id', '?')} ended {status}")
+        self.job = job
+
+
+class BackgroundJobTimeout(InstantlyError, TimeoutError):
+    """A background job did not finish in time; `job` is the last state seen (it may still run)."""
+
+    def __init__(self, job: object, timeout: float) -> None:
+        progress = getattr(job, "progress", None)
+        super().__init__(
+            f"background job {getattr(job, 'id', '?')} still not finished after {timeout:g} s "
+            f"(progress {progress}); wait again with a longer timeout"
+        )
+        self.job = job
+        self.timeout = timeout

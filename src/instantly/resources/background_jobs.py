@@ -1,0 +1,67 @@
+"""`client.background_jobs`, plus `wait`: poll a job until it reaches a final status."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from .._generated import models
+from .._generated.resources import BackgroundJobsResource
+from ..errors import BackgroundJobError, BackgroundJobTimeout
+
+__all__ = ["BackgroundJobs"]
+
+_FINAL = {
+    models.BackgroundJobStatus.SUCCESS,
+    models.BackgroundJobStatus.FAILED,
+    models.BackgroundJobStatus.CANCELLED,
+}
+
+
+class BackgroundJobs(BackgroundJobsResource):
+    """`client.background_jobs`: list and get jobs, and `wait` for one to finish."""
+
+    async def wait(
+        self,
+        job_id: str | models.BackgroundJob,
+        *,
+        timeout: float | None = 600.0,
+        poll_interval: float = 1.0,
+        max_poll_interval: float = 15.0,
+        on_progress: Callable[[models.BackgroundJob], Awaitable[None] | None] | None = None,
+    ) -> models.BackgroundJob:
+        """Poll a job until it succeeds, and return it.
+
+        job_id: the job's ID, or the job returned by the operation that started it.
+        timeout: seconds to wait in total; None waits for ever.
+        poll_interval: seconds before the first re-poll; grows by half each time.
+        max_poll_interval: the longest pause between two polls.
+        on_progress: called with the job after every poll (its `progress` is 0..100).
+
+        Raises BackgroundJobError if the job ends `failed` or `cancelled`, and
+        BackgroundJobTimeout (carrying the last job seen) if `timeout` passes first.
+        """
+        if isinstance(job_id, models.BackgroundJob):
+            job_id = job_id.id
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be positive, got {poll_interval}")
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        delay = poll_interval
+        while True:
+            job = await self.get(job_id)
+            if on_progress is not None:
+                result = on_progress(job)
+                if isinstance(result, Awaitable):
+                    await result
+            if job.status in _FINAL:
+                if job.status is models.BackgroundJobStatus.SUCCESS:
+                    return job
+                raise BackgroundJobError(job)
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise BackgroundJobTimeout(job, timeout or 0.0)
+                delay = min(delay, left)
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, max_poll_interval)
