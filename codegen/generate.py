@@ -500,7 +500,7 @@ def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any
     out.append(f"    def {name}({args}) -> AsyncIterator[{item}]:")
     out.extend(_doc(summary.rstrip(".") + ": every item of every page, fetched as you iterate.",
                     [*doc_args, ("max_items", "Stop after this many items; None for all.")]))
-    drop = {"starting_after": "None"}
+    drop = {"starting_after": "UNSET" if where == "body" else "None"}
     call_q, call_b = (drop, {}) if where == "query" else ({}, drop)
     text = call("_iterate", call_q, call_b)
     out.append(f"        return {text}, max_items)")

@@ -29,6 +29,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._types import UNSET, Unset
@@ -169,6 +170,34 @@ def _build(detailed: bool) -> cattrs.Converter:
         lambda tp: isinstance(tp, type) and issubclass(tp, enum.Enum),
         lambda _tp: lambda member: member.value,
     )
+    # A StrEnum is a str, and cattrs passes str (subclasses included) through unchanged: without
+    # this the member itself would be sent, and reading it back would fail.
+    conv.register_unstructure_hook(enum.StrEnum, lambda member: member.value)
+
+    # cattrs makes a list of any iterable (a string, an object's keys) and reads an object from
+    # anything with `in`: JSON of the wrong kind must fail instead.
+    def list_factory(tp: Any) -> Callable[[Any, Any], Any]:
+        inner = list_structure_factory(tp, conv)
+
+        def structure_list(value: Any, _: Any) -> Any:
+            if not isinstance(value, list | tuple):
+                raise _WrongType("a list", value)
+            return inner(value, tp)
+
+        return structure_list
+
+    def dict_factory(tp: Any) -> Callable[[Any, Any], Any]:
+        inner = conv.gen_structure_mapping(tp)
+
+        def structure_dict(value: Any, _: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise _WrongType("an object", value)
+            return inner(value, tp)
+
+        return structure_dict
+
+    conv.register_structure_hook_factory(lambda tp: get_origin(tp) is list, list_factory)
+    conv.register_structure_hook_factory(lambda tp: get_origin(tp) is dict, dict_factory)
 
     def union_factory(tp: Any) -> Callable[[Any, Any], Any]:
         members = [m for m in get_args(tp) if m is not Unset]
@@ -213,7 +242,14 @@ def _build(detailed: bool) -> cattrs.Converter:
         overrides = {
             a.name: override(rename=a.metadata["wire"]) for a in attrs.fields(cls) if "wire" in a.metadata
         }
-        return make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=False, **overrides)
+        inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=False, **overrides)
+
+        def structure_object(value: Any, _: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise _WrongType(f"an object ({cls.__name__})", value)
+            return inner(value, cls)
+
+        return structure_object
 
     def attrs_unstructure_factory(cls: type) -> Callable[[Any], Any]:
         attrs.resolve_types(cls)

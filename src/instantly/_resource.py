@@ -86,8 +86,9 @@ class Resource:
 
         async def fetch(cursor: str | None) -> Page[Any]:
             if in_body:
-                return await self._page(operation_id, path, query, {**(body or {}),
-                                                                     "starting_after": cursor})
+                after = Unset.UNSET if cursor is None else cursor
+                return await self._page(operation_id, path, query,
+                                        {**(body or {}), "starting_after": after})
             return await self._page(operation_id, path, {**(query or {}),
                                                          "starting_after": cursor}, body)
 

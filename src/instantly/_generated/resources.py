@@ -3085,7 +3085,7 @@ class LeadsResource(Resource):
                 "distinct_contacts": distinct_contacts,
                 "enrichment_status": enrichment_status,
                 "esg_code": esg_code,
-                "starting_after": None,
+                "starting_after": UNSET,
             },
             max_items,
         )
