@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict src
 
 demo: $(STAMP)
-	$(BIN)/instantly demo
+	$(BIN)/python -m instantly demo
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

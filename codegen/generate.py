@@ -42,7 +42,7 @@ class SpecError(Exception):
 def snake(name: str) -> str:
     s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
     s = re.sub(r"[^0-9a-zA-Z]+", "_", s).strip("_").lower()
-    if keyword.iskeyword(s) or s in {"type", "id"} and False:
+    if keyword.iskeyword(s) or (False):
         s += "_"
     if s and s[0].isdigit():
         s = "field_" + s
@@ -54,6 +54,7 @@ def ptr(*parts: str) -> str:
 
 
 # --- checks --------------------------------------------------------------------------------
+
 
 def iter_refs(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
     if isinstance(node, dict):
@@ -107,15 +108,25 @@ def check(spec: dict[str, Any]) -> None:
             names[key] = op_id
             for i, prm in enumerate(op.get("parameters", [])):
                 if prm.get("in") not in ("path", "query"):
-                    raise SpecError(f"{here}/parameters/{i}/in", f"unsupported location {prm.get('in')!r}")
+                    raise SpecError(
+                        f"{here}/parameters/{i}/in", f"unsupported location {prm.get('in')!r}"
+                    )
                 if prm["in"] == "path" and "{" + prm["name"] + "}" not in p:
-                    raise SpecError(f"{here}/parameters/{i}", f"path parameter {prm['name']!r} not in path")
+                    raise SpecError(
+                        f"{here}/parameters/{i}", f"path parameter {prm['name']!r} not in path"
+                    )
             for placeholder in re.findall(r"{([^}]+)}", p):
-                if not any(x["name"] == placeholder and x["in"] == "path" for x in op.get("parameters", [])):
-                    raise SpecError(here + "/parameters", f"path placeholder {placeholder!r} is not declared")
+                if not any(
+                    x["name"] == placeholder and x["in"] == "path" for x in op.get("parameters", [])
+                ):
+                    raise SpecError(
+                        here + "/parameters", f"path placeholder {placeholder!r} is not declared"
+                    )
             safe = op.get("x-retry-safe")
             if not (isinstance(safe, bool) or (isinstance(safe, dict) and "when-any-true" in safe)):
-                raise SpecError(here + "/x-retry-safe", "expected a boolean or {when-any-true: [...]}")
+                raise SpecError(
+                    here + "/x-retry-safe", "expected a boolean or {when-any-true: [...]}"
+                )
             pag = op.get("x-pagination")
             if pag not in (None, "query", "body"):
                 raise SpecError(here + "/x-pagination", f"expected 'query' or 'body', got {pag!r}")
@@ -123,15 +134,20 @@ def check(spec: dict[str, Any]) -> None:
         if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", name):
             raise SpecError(ptr("components", "schemas", name), "schema names are PascalCase words")
         if re.search(r"\d$", name):
-            raise SpecError(ptr("components", "schemas", name), "a schema name must not end in a number")
+            raise SpecError(
+                ptr("components", "schemas", name), "a schema name must not end in a number"
+            )
         if "enum" in schema:
             varnames = schema.get("x-enum-varnames")
             if not varnames or len(varnames) != len(schema["enum"]):
-                raise SpecError(ptr("components", "schemas", name, "x-enum-varnames"),
-                                "every enum needs one readable name per value")
+                raise SpecError(
+                    ptr("components", "schemas", name, "x-enum-varnames"),
+                    "every enum needs one readable name per value",
+                )
 
 
 # --- models --------------------------------------------------------------------------------
+
 
 def schema_refs(node: Any) -> set[str]:
     return {ref.rsplit("/", 1)[-1] for _, ref in iter_refs(node) if "/schemas/" in ref}
@@ -173,22 +189,43 @@ def generate_models(spec_path: Path, spec: dict[str, Any], out: Path) -> None:
         extra.write_text(json.dumps({name: {"request_model": True} for name in request_only}))
         target = Path(tmp, "models.py")
         cmd = [
-            sys.executable, "-m", "datamodel_code_generator",
-            "--input", str(spec_path), "--input-file-type", "openapi",
-            "--output", str(target),
-            "--output-model-type", "dataclasses.dataclass",
-            "--custom-template-dir", str(ROOT / "codegen" / "templates"),
-            "--extra-template-data", str(extra),
-            "--additional-imports", "attrs,instantly._types.UNSET,instantly._types.Unset,"
-                                    "instantly._types.unknown_member",
-            "--target-python-version", "3.11",
-            "--use-standard-collections", "--use-union-operator",
-            "--use-standard-primitive-types", "--type-mappings", "uuid=string",
-            "--output-datetime-class", "datetime",
-            "--keyword-only", "--disable-timestamp", "--snake-case-field",
-            "--capitalise-enum-members", "--enum-field-as-literal", "none",
-            "--use-schema-description", "--use-field-description",
-            "--formatters", "ruff-check", "ruff-format",
+            sys.executable,
+            "-m",
+            "datamodel_code_generator",
+            "--input",
+            str(spec_path),
+            "--input-file-type",
+            "openapi",
+            "--output",
+            str(target),
+            "--output-model-type",
+            "dataclasses.dataclass",
+            "--custom-template-dir",
+            str(ROOT / "codegen" / "templates"),
+            "--extra-template-data",
+            str(extra),
+            "--additional-imports",
+            "attrs,instantly._types.UNSET,instantly._types.Unset,instantly._types.unknown_member",
+            "--target-python-version",
+            "3.11",
+            "--use-standard-collections",
+            "--use-union-operator",
+            "--use-standard-primitive-types",
+            "--type-mappings",
+            "uuid=string",
+            "--output-datetime-class",
+            "datetime",
+            "--keyword-only",
+            "--disable-timestamp",
+            "--snake-case-field",
+            "--capitalise-enum-members",
+            "--enum-field-as-literal",
+            "none",
+            "--use-schema-description",
+            "--use-field-description",
+            "--formatters",
+            "ruff-check",
+            "ruff-format",
         ]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -196,14 +233,23 @@ def generate_models(spec_path: Path, spec: dict[str, Any], out: Path) -> None:
         text = target.read_text()
     # The dataclass template route leaves this import behind; our classes are attrs classes.
     text = re.sub(r"^from dataclasses import .*\n", "", text, flags=re.M)
-    text = re.sub(r"^# +(generated by datamodel-codegen|filename|timestamp).*\n", "", text, flags=re.M)
-    text = HEADER + '"""Models of the Instantly V2 API: attrs classes and enums."""\n\n' + text.lstrip()
+    text = re.sub(
+        r"^# +(generated by datamodel-codegen|filename|timestamp).*\n", "", text, flags=re.M
+    )
+    text = (
+        HEADER
+        + '"""Models of the Instantly V2 API: attrs classes and enums."""\n\n'
+        + text.lstrip()
+    )
     text = text.replace("\n\n\n\n", "\n\n\n")
     (out / "models.py").write_text(text)
-    subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(out / "models.py")], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "-q", str(out / "models.py")], check=True
+    )
 
 
 # --- operations ----------------------------------------------------------------------------
+
 
 def py_type(schema: dict[str, Any] | None, spec: dict[str, Any]) -> str:
     if not schema:
@@ -226,8 +272,11 @@ def py_type(schema: dict[str, Any] | None, spec: dict[str, Any]) -> str:
         elif one is None:
             parts.append("Any")
         else:
-            parts.append({"string": "str", "integer": "int", "number": "float",
-                          "boolean": "bool"}.get(one, "Any"))
+            parts.append(
+                {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}.get(
+                    one, "Any"
+                )
+            )
     return " | ".join(dict.fromkeys(parts)) or "Any"
 
 
@@ -258,8 +307,16 @@ def body_fields(schema: dict[str, Any], spec: dict[str, Any]) -> list[dict[str, 
     required = set(target.get("required", []))
     out = []
     for wire, prop in target.get("properties", {}).items():
-        out.append({"wire": wire, "name": py_name(wire), "schema": prop, "required": wire in required,
-                    "type": py_type(prop, spec), "description": prop.get("description", "")})
+        out.append(
+            {
+                "wire": wire,
+                "name": py_name(wire),
+                "schema": prop,
+                "required": wire in required,
+                "type": py_type(prop, spec),
+                "description": prop.get("description", ""),
+            }
+        )
     return out
 
 
@@ -359,17 +416,21 @@ def generate_operations(spec: dict[str, Any], out: Path) -> int:
     lines.append("}")
     lines.append("")
     open_enums = sorted(n for n, sc in schemas.items() if sc.get("x-open-enum"))
-    lines.append("# Enums whose server values go beyond the listed ones; any raw value is accepted.")
+    lines.append(
+        "# Enums whose server values go beyond the listed ones; any raw value is accepted."
+    )
     lines.append(f"OPEN_ENUMS: frozenset[str] = frozenset({open_enums!r})")
     lines.append("")
     lines.append("_ = Any  # response and parameter types may name it")
     (out / "operations.py").write_text("\n".join(lines) + "\n")
-    subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(out / "operations.py")],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "-q", str(out / "operations.py")], check=True
+    )
     return count
 
 
 # --- resources -----------------------------------------------------------------------------
+
 
 def input_type(schema: dict[str, Any] | None, spec: dict[str, Any]) -> str:
     """The type a method accepts: a model or a dict of its fields; an enum or its raw value."""
@@ -481,7 +542,13 @@ def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any
         args = ", ".join(["self", *sig] + (["*", *kw] if kw else []))
         out.append(f"    async def {name}({args}) -> {out_type(resp)}:")
         out.extend(_doc(summary, doc_args))
-        out.append(f"        return await {call('_request', {}, {})})  # type: ignore[no-any-return]")
+        rtype = out_type(resp)
+        if rtype in ("None", "Any"):
+            out.append(
+                f"        return await {call('_request', {}, {})})  # type: ignore[no-any-return]"
+            )
+        else:
+            out.append(f"        return cast({rtype!r}, await {call('_request', {}, {})}))")
         return out
     page_schema = spec["components"]["schemas"][resp.removeprefix("models.")]
     item = out_type(py_type(page_schema["properties"]["items"]["items"], spec))
@@ -489,17 +556,30 @@ def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any
     where = "body" if pagination == "body" else "query"
     args = ", ".join(["self", *sig, "*", *kw, "starting_after: str | None = None"])
     out.append(f"    async def {page_name}({args}) -> Page[{item}]:")
-    out.extend(_doc(summary.rstrip(".") + ": one page.",
-                    [*doc_args, ("starting_after", "Cursor: the `next_starting_after` of the "
-                                                   "previous page; None for the first.")]))
+    out.extend(
+        _doc(
+            summary.rstrip(".") + ": one page.",
+            [
+                *doc_args,
+                (
+                    "starting_after",
+                    "Cursor: the `next_starting_after` of the previous page; None for the first.",
+                ),
+            ],
+        )
+    )
     extra = {"starting_after": "starting_after"}
     call_q, call_b = (extra, {}) if where == "query" else ({}, extra)
     out.append(f"        return await {call('_page', call_q, call_b)})")
     out.append("")
     args = ", ".join(["self", *sig, "*", *kw, "max_items: int | None = None"])
     out.append(f"    def {name}({args}) -> AsyncIterator[{item}]:")
-    out.extend(_doc(summary.rstrip(".") + ": every item of every page, fetched as you iterate.",
-                    [*doc_args, ("max_items", "Stop after this many items; None for all.")]))
+    out.extend(
+        _doc(
+            summary.rstrip(".") + ": every item of every page, fetched as you iterate.",
+            [*doc_args, ("max_items", "Stop after this many items; None for all.")],
+        )
+    )
     drop = {"starting_after": "UNSET" if where == "body" else "None"}
     call_q, call_b = (drop, {}) if where == "query" else ({}, drop)
     text = call("_iterate", call_q, call_b)
@@ -525,7 +605,7 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
         "import builtins",
         "from collections.abc import AsyncIterator, Mapping, Sequence",
         "from datetime import datetime",
-        "from typing import Any",
+        "from typing import Any, cast",
         "",
         "from .._pagination import Page",
         "from .._resource import Resource",
@@ -539,19 +619,27 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
         ops = sorted(by_ns[ns], key=lambda x: x[2]["x-sdk-method"])
         cls = "".join(w.title() for w in ns.split("_")) + "Resource"
         tag = ops[0][2]["tags"][0]
-        lines += ["", "", f"class {cls}(Resource):",
-                  f'    """`client.{ns}`: the {tag} operations of the API."""', ""]
+        lines += [
+            "",
+            "",
+            f"class {cls}(Resource):",
+            f'    """`client.{ns}`: the {tag} operations of the API."""',
+            "",
+        ]
         for i, (op_id, path, op) in enumerate(ops):
             if i:
                 lines.append("")
             lines.extend(method_source(op_id, path, op, spec))
         counts.append((ns, len(ops)))
     lines += ["", "", "NAMESPACES: dict[str, type[Resource]] = {"]
-    lines += [f"    {ns!r}: {''.join(w.title() for w in ns.split('_'))}Resource," for ns in sorted(by_ns)]
+    lines += [
+        f"    {ns!r}: {''.join(w.title() for w in ns.split('_'))}Resource," for ns in sorted(by_ns)
+    ]
     lines += ["}", ""]
     (out / "resources.py").write_text("\n".join(lines))
-    subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(out / "resources.py")],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "-q", str(out / "resources.py")], check=True
+    )
     return counts
 
 
@@ -568,12 +656,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "__init__.py").write_text(
-        HEADER + '"""Code generated from the spec: models and the operation table."""\n')
+        HEADER + '"""Code generated from the spec: models and the operation table."""\n'
+    )
     generate_models(args.spec, spec, args.out)
     n = generate_operations(spec, args.out)
     generate_resources(spec, args.out)
-    print(f"codegen: {n} operations, {len(spec['components']['schemas'])} schemas -> {args.out}",
-          file=sys.stderr)
+    print(
+        f"codegen: {n} operations, {len(spec['components']['schemas'])} schemas -> {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -30,17 +30,28 @@ def test_spec_passes_codegen_checks(spec: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("mutate", "where"),
     [
-        (lambda s: s["paths"]["/api/v2/leads/{id}"]["get"].pop("operationId"),
-         "#/paths/~1api~1v2~1leads~1{id}/get"),
-        (lambda s: s["paths"]["/api/v2/leads"]["post"]["responses"]["200"]["content"]
-         ["application/json"]["schema"].update({"$ref": "#/components/schemas/Nope"}),
-         "#/paths/~1api~1v2~1leads/post/responses/200/content/application~1json/schema"),
-        (lambda s: s["components"]["schemas"].update({"Status1": {"type": "object"}}),
-         "#/components/schemas/Status1"),
-        (lambda s: s["paths"]["/api/v2/leads/list"]["post"].update({"x-pagination": "cursor"}),
-         "#/paths/~1api~1v2~1leads~1list/post/x-pagination"),
-        (lambda s: s["components"]["schemas"]["LeadStatus"]["x-enum-varnames"].pop(),
-         "#/components/schemas/LeadStatus/x-enum-varnames"),
+        (
+            lambda s: s["paths"]["/api/v2/leads/{id}"]["get"].pop("operationId"),
+            "#/paths/~1api~1v2~1leads~1{id}/get",
+        ),
+        (
+            lambda s: s["paths"]["/api/v2/leads"]["post"]["responses"]["200"]["content"][
+                "application/json"
+            ]["schema"].update({"$ref": "#/components/schemas/Nope"}),
+            "#/paths/~1api~1v2~1leads/post/responses/200/content/application~1json/schema",
+        ),
+        (
+            lambda s: s["components"]["schemas"].update({"Status1": {"type": "object"}}),
+            "#/components/schemas/Status1",
+        ),
+        (
+            lambda s: s["paths"]["/api/v2/leads/list"]["post"].update({"x-pagination": "cursor"}),
+            "#/paths/~1api~1v2~1leads~1list/post/x-pagination",
+        ),
+        (
+            lambda s: s["components"]["schemas"]["LeadStatus"]["x-enum-varnames"].pop(),
+            "#/components/schemas/LeadStatus/x-enum-varnames",
+        ),
     ],
 )
 def test_spec_errors_name_the_json_path(spec: dict[str, Any], mutate: Any, where: str) -> None:
@@ -58,9 +69,17 @@ def test_codegen_cli_reports_the_path_and_fails(tmp_path: Path, spec: dict[str, 
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(spec))
     result = subprocess.run(
-        [sys.executable, str(ROOT / "codegen" / "generate.py"), "--spec", str(bad),
-         "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            str(ROOT / "codegen" / "generate.py"),
+            "--spec",
+            str(bad),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1
     assert "#/paths/~1api~1v2~1leads~1{id}/get/x-sdk-method" in result.stderr
@@ -73,8 +92,11 @@ def test_generated_table_covers_every_operation() -> None:
 
     assert len(OPERATIONS) == 173
     get_lead = OPERATIONS["getLead"]
-    assert (get_lead.method, get_lead.path, get_lead.response) == ("GET", "/api/v2/leads/{id}",
-                                                                    models.Lead)
+    assert (get_lead.method, get_lead.path, get_lead.response) == (
+        "GET",
+        "/api/v2/leads/{id}",
+        models.Lead,
+    )
     assert get_lead.retry_safe
     list_leads = OPERATIONS["listLeads"]
     assert (list_leads.pagination, list_leads.page_item) == ("body", models.Lead)

@@ -38,7 +38,8 @@ def minimal(schema: dict[str, Any], depth: int = 0) -> Any:
         return []
     if t == "string":
         return {"date-time": "2026-01-02T03:04:05.000Z", "date": "2026-01-02"}.get(
-            schema.get("format", ""), "x")
+            schema.get("format", ""), "x"
+        )
     return {"integer": 1, "number": 1.5, "boolean": True, "null": None}[t]
 
 
@@ -55,18 +56,20 @@ def response_schema(op_id: str) -> dict[str, Any] | None:
 
 @pytest.fixture
 async def client() -> AsyncIterator[AsyncInstantly]:
-    async with AsyncInstantly(api_key=API_KEY, base_url=BASE, rate_limit=None,
-                              max_retries=0) as c:
+    async with AsyncInstantly(api_key=API_KEY, base_url=BASE, rate_limit=None, max_retries=0) as c:
         yield c
 
 
 def pick(namespace: str) -> str:
     """One operation of the namespace whose arguments are all path parameters (or none)."""
-    ops = sorted((o for o in OPERATIONS.values() if o.namespace == namespace),
-                 key=lambda o: (o.body_required, bool(o.path_params), o.method != "GET", o.name))
+    ops = sorted(
+        (o for o in OPERATIONS.values() if o.namespace == namespace),
+        key=lambda o: (o.body_required, bool(o.path_params), o.method != "GET", o.name),
+    )
     for op in ops:
         if not any(p.required for p in op.query_params) and not any(
-                p.required for p in op.body_fields):
+            p.required for p in op.body_fields
+        ):
             return op.operation_id
     raise AssertionError(f"no simple operation in {namespace}")
 
@@ -84,8 +87,10 @@ async def test_each_namespace_calls_one_operation_end_to_end(
     for p in op.path_params:
         args.append("abc-123")
         path = path.replace("{" + p.wire + "}", "abc-123")
-    method = getattr(getattr(client, namespace), op.name if not op.pagination else
-                     ("list_page" if op.name == "list" else op.name + "_page"))
+    method = getattr(
+        getattr(client, namespace),
+        op.name if not op.pagination else ("list_page" if op.name == "list" else op.name + "_page"),
+    )
     with aioresponses() as mock:
         url = re.compile(re.escape(BASE + path) + r"(\?.*)?$")
         if isinstance(answer, str):
@@ -95,7 +100,7 @@ async def test_each_namespace_calls_one_operation_end_to_end(
         else:
             mock.add(url, op.method, payload=answer)
         result = await method(*args, **kwargs)
-        (key, calls), = mock.requests.items()
+        ((key, calls),) = mock.requests.items()
     assert key[0] == op.method
     headers = calls[0].kwargs["headers"]
     assert headers["Authorization"] == f"Bearer {API_KEY}"
@@ -108,8 +113,9 @@ async def test_each_namespace_calls_one_operation_end_to_end(
 
 
 async def test_get_lead_returns_the_model(client: AsyncInstantly) -> None:
-    lead_json = json.loads((Path(__file__).parent / "fixtures" / "seeds" /
-                            "lead_page_list_leads.json").read_text())["items"][0]
+    lead_json = json.loads(
+        (Path(__file__).parent / "fixtures" / "seeds" / "lead_page_list_leads.json").read_text()
+    )["items"][0]
     with aioresponses() as mock:
         mock.get(f"{BASE}/api/v2/leads/{lead_json['id']}", payload=lead_json)
         lead = await client.leads.get(lead_json["id"])
@@ -123,7 +129,7 @@ async def test_create_sends_only_given_fields_and_null_to_clear(client: AsyncIns
     with aioresponses() as mock:
         mock.patch(f"{BASE}/api/v2/leads/L1", payload=answer)
         await client.leads.update("L1", first_name="Ada", last_name=None)
-        (_, calls), = mock.requests.items()
+        ((_, calls),) = mock.requests.items()
     assert json.loads(calls[0].kwargs["data"]) == {"first_name": "Ada", "last_name": None}
     assert calls[0].kwargs["headers"]["Content-Type"] == "application/json"
 
@@ -133,7 +139,7 @@ async def test_bodyless_post_sends_no_content_type(client: AsyncInstantly) -> No
     with aioresponses() as mock:
         mock.post(f"{BASE}/api/v2/campaigns/C1/activate", payload=answer)
         campaign = await client.campaigns.activate("C1")
-        (_, calls), = mock.requests.items()
+        ((_, calls),) = mock.requests.items()
     assert isinstance(campaign, models.Campaign)
     assert calls[0].kwargs.get("data") is None
     assert "Content-Type" not in calls[0].kwargs["headers"]
@@ -143,7 +149,7 @@ async def test_bulk_delete_sends_its_filters_as_a_json_body(client: AsyncInstant
     with aioresponses() as mock:
         mock.delete(f"{BASE}/api/v2/leads", payload={"count": 2})
         result = await client.leads.bulk_delete(campaign_id="C1", ids=["a", "b"])
-        (_, calls), = mock.requests.items()
+        ((_, calls),) = mock.requests.items()
     assert result.count == 2
     assert json.loads(calls[0].kwargs["data"]) == {"campaign_id": "C1", "ids": ["a", "b"]}
 
@@ -152,7 +158,7 @@ async def test_query_lists_are_comma_separated(client: AsyncInstantly) -> None:
     with aioresponses() as mock:
         mock.get(re.compile(re.escape(f"{BASE}/api/v2/campaigns/analytics") + r".*"), payload=[])
         result = await client.campaigns.analytics(ids=["c1", "c2"], exclude_total_leads_count=True)
-        (key, _), = mock.requests.items()
+        ((key, _),) = mock.requests.items()
     assert result == []
     assert key[1].query.getall("ids") == ["c1,c2"]
     assert key[1].query["exclude_total_leads_count"] == "true"
@@ -169,7 +175,7 @@ async def test_list_walks_body_cursor_pages(client: AsyncInstantly) -> None:
         for page in pages:
             mock.post(f"{BASE}/api/v2/leads/list", payload=page)
         leads = [x async for x in client.leads.list(campaign="C1", limit=2)]
-        (_, calls), = mock.requests.items()
+        ((_, calls),) = mock.requests.items()
     assert len(leads) == 3
     bodies = [json.loads(c.kwargs["data"]) for c in calls]
     assert "starting_after" not in bodies[0]
@@ -182,15 +188,24 @@ async def test_list_walks_body_cursor_pages(client: AsyncInstantly) -> None:
     [
         (lambda c: c.leads.list_page(limit=0), ValueError, "limit must be at least 1"),
         (lambda c: c.lead_lists.list_page(limit=101), ValueError, "limit must be at most 100"),
-        (lambda c: c.leads.add(leads=[{"email": "a@b.co"}] * 1001, campaign_id="C"), ValueError,
-         "leads takes at most 1,000"),
+        (
+            lambda c: c.leads.add(leads=[{"email": "a@b.co"}] * 1001, campaign_id="C"),
+            ValueError,
+            "leads takes at most 1,000",
+        ),
         (lambda c: c.leads.create(email=1), TypeError, "email must be"),
         (lambda c: c.leads.create(emial="a@b.co"), TypeError, "emial"),
         (lambda c: c.leads.get(""), ValueError, "id must not be empty"),
-        (lambda c: c.leads.add(leads=[{"frist_name": "A"}], campaign_id="C"), TypeError,
-         "leads[0] has an unknown field 'frist_name'"),
-        (lambda c: c.leads.update_interest_status(lead_email="a@b.co", interest_value="x"),
-         TypeError, "interest_value"),
+        (
+            lambda c: c.leads.add(leads=[{"frist_name": "A"}], campaign_id="C"),
+            TypeError,
+            "leads[0] has an unknown field 'frist_name'",
+        ),
+        (
+            lambda c: c.leads.update_interest_status(lead_email="a@b.co", interest_value="x"),
+            TypeError,
+            "interest_value",
+        ),
         (lambda c: c.background_jobs.list_page(sort_order="sideways"), ValueError, "sort_order"),
     ],
 )
@@ -206,8 +221,10 @@ async def test_bad_arguments_are_refused_before_any_request(
 
 async def test_custom_interest_status_values_are_accepted(client: AsyncInstantly) -> None:
     with aioresponses() as mock:
-        mock.post(f"{BASE}/api/v2/leads/update-interest-status", status=202,
-                  payload={"message": "queued"})
-        result = await client.leads.update_interest_status(lead_email="a@b.co",
-                                                           interest_value=12345)
+        mock.post(
+            f"{BASE}/api/v2/leads/update-interest-status", status=202, payload={"message": "queued"}
+        )
+        result = await client.leads.update_interest_status(
+            lead_email="a@b.co", interest_value=12345
+        )
     assert result.message == "queued"

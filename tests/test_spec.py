@@ -74,9 +74,21 @@ def test_schema_names_mean_something(spec: dict[str, Any]) -> None:
     names = list(spec["components"]["schemas"])
     assert not [n for n in names if re.search(r"\d$", n)], "no collision numbers"
     assert not [n for n in names if n.lower().startswith("def")]
-    for expected in ("Lead", "LeadList", "LeadLabel", "Campaign", "Email", "BackgroundJob",
-                     "LeadPage", "BulkAddLeadsRequest", "BulkAddLeadsResult", "CreateLeadRequest",
-                     "LeadInterestStatus", "LeadStatus", "Error"):
+    for expected in (
+        "Lead",
+        "LeadList",
+        "LeadLabel",
+        "Campaign",
+        "Email",
+        "BackgroundJob",
+        "LeadPage",
+        "BulkAddLeadsRequest",
+        "BulkAddLeadsResult",
+        "CreateLeadRequest",
+        "LeadInterestStatus",
+        "LeadStatus",
+        "Error",
+    ):
         assert expected in names
 
 
@@ -87,11 +99,17 @@ def test_enums_have_readable_member_names(spec: dict[str, Any]) -> None:
             varnames = schema["x-enum-varnames"]
             assert len(varnames) == len(set(varnames)) == len(schema["enum"]), name
             assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", v) for v in varnames), name
-    interest = dict(zip(schemas["LeadInterestStatus"]["enum"],
-                        schemas["LeadInterestStatus"]["x-enum-varnames"], strict=True))
+    interest = dict(
+        zip(
+            schemas["LeadInterestStatus"]["enum"],
+            schemas["LeadInterestStatus"]["x-enum-varnames"],
+            strict=True,
+        )
+    )
     assert interest[2] == "MEETING_BOOKED"
-    status = dict(zip(schemas["LeadStatus"]["enum"], schemas["LeadStatus"]["x-enum-varnames"],
-                      strict=True))
+    status = dict(
+        zip(schemas["LeadStatus"]["enum"], schemas["LeadStatus"]["x-enum-varnames"], strict=True)
+    )
     assert status[-1] == "BOUNCED"
 
 
@@ -102,7 +120,7 @@ def test_limits_carry_over(spec: dict[str, Any]) -> None:
     assert (leads["minItems"], leads["maxItems"]) == (1, 1000)
     list_leads = schemas["ListLeadsRequest"]["properties"]["limit"]
     assert (list_leads["minimum"], list_leads["maximum"]) == (1, 100)
-    for (method, path), op in ops.items():
+    for (_method, path), op in ops.items():
         for p in op.get("parameters", []):
             if p["name"] == "limit" and op.get("x-pagination") == "query":
                 expected = 1000 if path == "/api/v2/audit-logs" else 100

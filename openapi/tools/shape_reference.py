@@ -39,7 +39,11 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 # --- naming -------------------------------------------------------------------------------
 
 # Component names the vendor gives, kept, except where a clearer word exists.
-MODEL_RENAMES = {"APIKey": "ApiKey", "DFYEmailAccountOrder": "DfyEmailAccountOrder", "CRMActions": "CrmActions"}
+MODEL_RENAMES = {
+    "APIKey": "ApiKey",
+    "DFYEmailAccountOrder": "DfyEmailAccountOrder",
+    "CRMActions": "CrmActions",
+}
 
 # Names of operation request bodies and responses that read better than the mechanical ones.
 BODY_NAMES = {
@@ -112,17 +116,35 @@ ENDPOINT_LIMITS = {
 
 # POST operations that only read, so repeating them after a 5xx is harmless.
 READ_ONLY_POSTS = {
-    "listLeads", "getWarmupAnalytics", "testAccountVitals", "getInboxPlacementAnalyticsStatsByTestId",
-    "getInboxPlacementAnalyticsDeliverabilityInsights", "getInboxPlacementAnalyticsStatsByDate",
-    "generateSimilarDomains", "checkDomainsAvailability", "preWarmedUpDomainsList",
-    "signalKeywordsFacet", "countLeadsFromSupersearch", "previewLeadsFromSupersearch",
+    "listLeads",
+    "getWarmupAnalytics",
+    "testAccountVitals",
+    "getInboxPlacementAnalyticsStatsByTestId",
+    "getInboxPlacementAnalyticsDeliverabilityInsights",
+    "getInboxPlacementAnalyticsStatsByDate",
+    "generateSimilarDomains",
+    "checkDomainsAvailability",
+    "preWarmedUpDomainsList",
+    "signalKeywordsFacet",
+    "countLeadsFromSupersearch",
+    "previewLeadsFromSupersearch",
     "testAiReplyLabelLeadLabels",
 }
 # POSTs that set a state (idempotent: the second call finds it already set).
 IDEMPOTENT_POSTS = {
-    "activateCampaign", "pauseCampaign", "pauseAccount", "resumeAccount", "markAccountFixed",
-    "markThreadAsRead", "pauseSubsequence", "resumeSubsequence", "resumeWebhook", "pauseAccounts",
-    "enableWarmupForAccounts", "disableWarmupForAccounts", "removeLeadFromSubsequence",
+    "activateCampaign",
+    "pauseCampaign",
+    "pauseAccount",
+    "resumeAccount",
+    "markAccountFixed",
+    "markThreadAsRead",
+    "pauseSubsequence",
+    "resumeSubsequence",
+    "resumeWebhook",
+    "pauseAccounts",
+    "enableWarmupForAccounts",
+    "disableWarmupForAccounts",
+    "removeLeadFromSubsequence",
     "scheduleCurrentWorkspaceRemoval",
 }
 
@@ -268,8 +290,12 @@ ERROR_RESPONSES = {
     "413": ("PayloadTooLarge", "The request asks for more data than the API will compute at once."),
     "429": ("TooManyRequests", "Rate limit exceeded; wait and retry."),
     "500": ("InternalServerError", "The server failed."),
-    "503": ("ServiceUnavailable", "An upstream provider is unavailable; retry after a short delay."),
+    "503": (
+        "ServiceUnavailable",
+        "An upstream provider is unavailable; retry after a short delay.",
+    ),
 }
+
 
 # Facts judged wrong in the reference, fixed here; each is listed in openapi/README.md.
 def _fix_reference(ref: dict[str, Any]) -> None:
@@ -285,13 +311,15 @@ def _fix_reference(ref: dict[str, Any]) -> None:
     # GET /accounts lists `allOf[Account, {tags}]`: one Account model whose `tags` is filled
     # when `include_tags` is set reads better than a second, near-identical class.
     items = ref["paths"]["/api/v2/accounts"]["get"]["responses"]["200"]["content"][
-        "application/json"]["schema"]["properties"]["items"]
+        "application/json"
+    ]["schema"]["properties"]["items"]
     extra = items["items"]["allOf"][1]["properties"]
     schemas["Account"]["properties"].update(extra)
     items["items"] = {"$ref": "#/components/schemas/Account"}
 
 
 # --- helpers ------------------------------------------------------------------------------
+
 
 def pascal(s: str) -> str:
     parts = re.split(r"[^0-9A-Za-z]+|(?<=[a-z0-9])(?=[A-Z])", s)
@@ -362,9 +390,29 @@ def canonical(schema: Any) -> str:
 
 
 STRUCTURAL_KEYS = (
-    "type", "format", "enum", "items", "properties", "required", "additionalProperties",
-    "minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "oneOf", "anyOf",
-    "allOf", "readOnly", "writeOnly", "default", "nullable", "$ref", "pattern", "const",
+    "type",
+    "format",
+    "enum",
+    "items",
+    "properties",
+    "required",
+    "additionalProperties",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "readOnly",
+    "writeOnly",
+    "default",
+    "nullable",
+    "$ref",
+    "pattern",
+    "const",
 )
 
 
@@ -419,13 +467,16 @@ class Shaper:
                     # extension so the generator sees one class and the mock still checks it.
                     out["x-required-any-of"] = [x["required"] for x in s[comb]]
                 else:
-                    out[comb] = [self.shape(x, ctx + option_label(x, i), owner, field)
-                                 for i, x in enumerate(s[comb])]
+                    out[comb] = [
+                        self.shape(x, ctx + option_label(x, i), owner, field)
+                        for i, x in enumerate(s[comb])
+                    ]
         if "items" in s:
             item_ctx = singular(ctx) if not ctx.endswith("Item") else ctx
-            out["items"] = self.shape(s["items"], item_ctx if item_ctx != ctx else ctx + "Item",
-                                      owner, field)
-        if "properties" in s and s["properties"]:
+            out["items"] = self.shape(
+                s["items"], item_ctx if item_ctx != ctx else ctx + "Item", owner, field
+            )
+        if s.get("properties"):
             props = {}
             for k, v in s["properties"].items():
                 child = self._child_ctx(ctx, k)
@@ -451,8 +502,9 @@ class Shaper:
                     name = self.unique(ctx, owner, out)
                     return self.register(name, out)
         if "additionalProperties" in s and not isinstance(s["additionalProperties"], bool):
-            out["additionalProperties"] = self.shape(s["additionalProperties"], ctx + "Value",
-                                                     owner, field)
+            out["additionalProperties"] = self.shape(
+                s["additionalProperties"], ctx + "Value", owner, field
+            )
         elif "additionalProperties" in s and "properties" in s and s["properties"]:
             out["additionalProperties"] = s["additionalProperties"]
         elif tlist == ["object"] or (nullable and "object" in tlist):
@@ -463,8 +515,16 @@ class Shaper:
         name = join_name(ctx, key)
         return CONTEXT_RENAMES.get(name, name)
 
-    def _enum(self, s: dict[str, Any], ctx: str, owner: str, field: str | None, nullable: bool,
-              base_types: list[str], out: dict[str, Any]) -> dict[str, Any]:
+    def _enum(
+        self,
+        s: dict[str, Any],
+        ctx: str,
+        owner: str,
+        field: str | None,
+        nullable: bool,
+        base_types: list[str],
+        out: dict[str, Any],
+    ) -> dict[str, Any]:
         values = [v for v in s["enum"] if v is not None]
         kinds = {type(v) for v in values}
         if len(kinds) > 1 or not values:
@@ -489,7 +549,9 @@ class Shaper:
             names.append(n)
         enum_schema["x-enum-varnames"] = names
         if descs:
-            enum_schema["x-enum-meanings"] = {str(k): v for k, v in descs.items() if len(str(v)) <= 80}
+            enum_schema["x-enum-meanings"] = {
+                str(k): v for k, v in descs.items() if len(str(v)) <= 80
+            }
         name = ENUM_NAMES.get((owner, field or "")) or ctx
         name = self.unique(name, owner, enum_schema)
         ref = self.register(name, enum_schema)
@@ -511,9 +573,9 @@ def op_method_name(op_id: str, tag: str, method: str, path: str) -> str:
     # Drop the tag's noun (singular or plural) from the rest.
     n = len(tag_words)
     for i in range(len(rest) - n + 1):
-        seg = rest[i:i + n]
+        seg = rest[i : i + n]
         if [singular(w) for w in seg] == [singular(w) for w in tag_words]:
-            rest = rest[:i] + rest[i + n:]
+            rest = rest[:i] + rest[i + n :]
             break
     verb = {"patch": "update"}.get(verb, verb)
     return "_".join([verb, *rest])
@@ -521,12 +583,17 @@ def op_method_name(op_id: str, tag: str, method: str, path: str) -> str:
 
 def namespace_of(tag: str) -> str:
     words = snake(tag).split("_")
-    special = {"OAuth": "oauth", "WorkspaceBilling": "workspace_billing", "CRMActions": "crm_actions",
-               "InboxPlacementBlacklistAndSpamAssassinReport": "inbox_placement_reports",
-               "InboxPlacementAnalytics": "inbox_placement_analytics",
-               "SuperSearchEnrichment": "supersearch_enrichment",
-               "EmailVerification": "email_verification", "APIKey": "api_keys",
-               "DFYEmailAccountOrder": "dfy_email_account_orders"}
+    special = {
+        "OAuth": "oauth",
+        "WorkspaceBilling": "workspace_billing",
+        "CRMActions": "crm_actions",
+        "InboxPlacementBlacklistAndSpamAssassinReport": "inbox_placement_reports",
+        "InboxPlacementAnalytics": "inbox_placement_analytics",
+        "SuperSearchEnrichment": "supersearch_enrichment",
+        "EmailVerification": "email_verification",
+        "APIKey": "api_keys",
+        "DFYEmailAccountOrder": "dfy_email_account_orders",
+    }
     if tag in special:
         return special[tag]
     last = words[-1]
@@ -560,8 +627,15 @@ def build(ref: dict[str, Any]) -> dict[str, Any]:
         sh.components[new] = shaped
         sh.by_hash.setdefault(canonical(shaped), new)
 
-    tag_names = sorted({t for item in ref["paths"].values() for m, op in item.items()
-                        if m in HTTP_METHODS for t in op.get("tags", [])})
+    tag_names = sorted(
+        {
+            t
+            for item in ref["paths"].values()
+            for m, op in item.items()
+            if m in HTTP_METHODS
+            for t in op.get("tags", [])
+        }
+    )
     paths: dict[str, Any] = {}
     method_names: dict[tuple[str, str], str] = {}
     for path, item in ref["paths"].items():
@@ -578,7 +652,9 @@ def build(ref: dict[str, Any]) -> dict[str, Any]:
             mname = op_method_name(op_id, tag, method, path)
             key = (tag, mname)
             if key in method_names:
-                raise ValueError(f"{op_id}: method name {mname} already used by {method_names[key]}")
+                raise ValueError(
+                    f"{op_id}: method name {mname} already used by {method_names[key]}"
+                )
             method_names[key] = op_id
             new_op["summary"] = summary_of(op_id, mname, tag)
             params = []
@@ -608,8 +684,10 @@ def build(ref: dict[str, Any]) -> dict[str, Any]:
                     ref_obj = sh.register(sh.unique(name, ctx, shaped), shaped)
                 else:
                     ref_obj = shaped
-                new_op["requestBody"] = {"required": bool(rb.get("required", True)),
-                                         "content": {"application/json": {"schema": ref_obj}}}
+                new_op["requestBody"] = {
+                    "required": bool(rb.get("required", True)),
+                    "content": {"application/json": {"schema": ref_obj}},
+                }
             responses: dict[str, Any] = {}
             for code, r in sorted(op["responses"].items()):
                 if code in ERROR_RESPONSES:
@@ -622,42 +700,63 @@ def build(ref: dict[str, Any]) -> dict[str, Any]:
                 ctype, media = next(iter(content.items()))
                 schema = media["schema"]
                 if ctype != "application/json":
-                    responses[code] = {"description": "The file.",
-                                       "content": {ctype: {"schema": {"type": "string"}}}}
+                    responses[code] = {
+                        "description": "The file.",
+                        "content": {ctype: {"schema": {"type": "string"}}},
+                    }
                     continue
-                responses[code] = {"description": "Success.",
-                                   "content": {"application/json": {"schema": self_response(
-                                       sh, schema, ctx, res_name)}}}
+                responses[code] = {
+                    "description": "Success.",
+                    "content": {
+                        "application/json": {"schema": self_response(sh, schema, ctx, res_name)}
+                    },
+                }
             new_op["responses"] = responses
             new_op.update(op_extensions(op, op_id, method, new_op, sh))
             new_item[method] = new_op
         paths[path] = new_item
 
     components: dict[str, Any] = {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                           "description": "The workspace's API key."}},
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The workspace's API key.",
+            }
+        },
         "responses": {},
         "schemas": {},
     }
-    error = {"type": "object", "description": "The API's error body.",
-             "properties": {"statusCode": {"type": "integer", "description": "HTTP status code."},
-                            "error": {"type": "string", "description": "Short name of the error."},
-                            "message": {"type": "string", "description": "What went wrong."}}}
+    error = {
+        "type": "object",
+        "description": "The API's error body.",
+        "properties": {
+            "statusCode": {"type": "integer", "description": "HTTP status code."},
+            "error": {"type": "string", "description": "Short name of the error."},
+            "message": {"type": "string", "description": "What went wrong."},
+        },
+    }
     components["schemas"]["Error"] = error
-    for code, (name, desc) in sorted(ERROR_RESPONSES.items()):
+    for name, desc in sorted(ERROR_RESPONSES.values()):
         components["responses"][name] = {
             "description": desc,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
     for name in sorted(sh.components):
         components["schemas"][name] = sh.components[name]
 
-    tags = [{"name": t, "description": f"{pascal(t)} operations.", "x-sdk-namespace": namespace_of(t)}
-            for t in tag_names]
+    tags = [
+        {"name": t, "description": f"{pascal(t)} operations.", "x-sdk-namespace": namespace_of(t)}
+        for t in tag_names
+    ]
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Instantly API V2", "version": "2.0.0",
-                 "description": "The Instantly V2 REST API, as this SDK understands it. See "
-                                "openapi/README.md for where each fact comes from."},
+        "info": {
+            "title": "Instantly API V2",
+            "version": "2.0.0",
+            "description": "The Instantly V2 REST API, as this SDK understands it. See "
+            "openapi/README.md for where each fact comes from.",
+        },
         "servers": [{"url": "https://api.instantly.ai"}],
         "security": [{"bearerAuth": []}],
         "tags": tags,
@@ -673,7 +772,11 @@ def self_response(sh: Shaper, schema: dict[str, Any], ctx: str, res_name: str | 
     if set(props) >= {"items"} and "next_starting_after" in props:
         item = props["items"].get("items", {})
         item_name = item.get("$ref", "").rsplit("/", 1)[-1] or None
-        item_name = MODEL_RENAMES.get(item_name, item_name) if item_name else ctx.removeprefix("List") + "Item"
+        item_name = (
+            MODEL_RENAMES.get(item_name, item_name)
+            if item_name
+            else ctx.removeprefix("List") + "Item"
+        )
         name = res_name or item_name + "Page"
         shaped = sh.shape(schema, name, name, None, top=True)
         shaped["type"] = "object"
@@ -687,13 +790,18 @@ def self_response(sh: Shaper, schema: dict[str, Any], ctx: str, res_name: str | 
         shaped_item = sh.shape(item, name, name, None, top=True)
         if shaped_item.get("properties"):
             shaped_item["type"] = "object"
-            return {"type": "array", "items": sh.register(sh.unique(name, ctx, shaped_item), shaped_item)}
+            return {
+                "type": "array",
+                "items": sh.register(sh.unique(name, ctx, shaped_item), shaped_item),
+            }
         return {"type": "array", "items": shaped_item}
     if "oneOf" in schema:
         name = res_name or ctx + "Result"
         options = []
         for i, o in enumerate(schema["oneOf"]):
-            label = ["Success", "Failure"][i] if len(schema["oneOf"]) == 2 else f"Option{chr(65 + i)}"
+            label = (
+                ["Success", "Failure"][i] if len(schema["oneOf"]) == 2 else f"Option{chr(65 + i)}"
+            )
             so = sh.shape(o, name + label, name, None, top=True)
             so["type"] = "object"
             options.append(sh.register(sh.unique(name + label, ctx, so), so))
@@ -706,8 +814,9 @@ def self_response(sh: Shaper, schema: dict[str, Any], ctx: str, res_name: str | 
     return shaped
 
 
-def op_extensions(op: dict[str, Any], op_id: str, method: str, new_op: dict[str, Any],
-                  sh: Shaper) -> dict[str, Any]:
+def op_extensions(
+    op: dict[str, Any], op_id: str, method: str, new_op: dict[str, Any], sh: Shaper
+) -> dict[str, Any]:
     ext: dict[str, Any] = {"x-sdk-method": op_method_name(op_id, op["tags"][0], method, "")}
     if method in ("get", "delete", "patch", "put"):
         safe: Any = True
@@ -745,9 +854,11 @@ def main() -> int:
     ref = json.loads(Path(args.reference).read_text())
     spec = build(ref)
     text = yaml.dump(spec, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
-    Path(args.out).write_text("# The Instantly V2 REST API as an OpenAPI 3.1 document, written for this SDK.\n"
-                              "# The source of truth for models, operations, the mock and the docs.\n"
-                              "# Edit here, then `make codegen`. See openapi/README.md.\n" + text)
+    Path(args.out).write_text(
+        "# The Instantly V2 REST API as an OpenAPI 3.1 document, written for this SDK.\n"
+        "# The source of truth for models, operations, the mock and the docs.\n"
+        "# Edit here, then `make codegen`. See openapi/README.md.\n" + text
+    )
     n_ops = sum(1 for i in spec["paths"].values() for m in i if m in HTTP_METHODS)
     print(f"{n_ops} operations, {len(spec['components']['schemas'])} schemas", file=sys.stderr)
     return 0

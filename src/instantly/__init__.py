@@ -1,10 +1,10 @@
 """Asyncio-first SDK for the Instantly V2 REST API.
 
-    from instantly import AsyncInstantly
+from instantly import AsyncInstantly
 
-    async with AsyncInstantly() as client:          # key from $INSTANTLY_API_KEY
-        async for lead in client.leads.list(campaign="..."):
-            print(lead.email)
+async with AsyncInstantly() as client:          # key from $INSTANTLY_API_KEY
+    async for lead in client.leads.list(campaign="..."):
+        print(lead.email)
 """
 
 from __future__ import annotations

@@ -37,8 +37,9 @@ def _is_loopback(host: str) -> bool:
 def _check_base_url(base_url: str, allow_insecure: bool) -> str:
     parts = urlsplit(base_url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, "
-                         f"got {base_url!r}")
+        raise ValueError(
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {base_url!r}"
+        )
     if parts.scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname):
         raise ValueError(
             f"base_url {base_url!r} is plain http: the API key would travel in clear. Use https, "

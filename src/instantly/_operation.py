@@ -44,7 +44,9 @@ class Operation:
     page_item: Any = None  # item type of a paginated operation
     retry_safe: bool = False
     retry_safe_when_any: tuple[str, ...] = ()  # body flags that make a retry safe
-    rate_limits: tuple[tuple[int, float], ...] = ()  # (requests, seconds), stricter than the workspace's
+    rate_limits: tuple[
+        tuple[int, float], ...
+    ] = ()  # (requests, seconds), stricter than the workspace's
     scopes: tuple[str, ...] = ()
 
     def is_retry_safe(self, body: Any = None) -> bool:

@@ -87,10 +87,12 @@ class Resource:
         async def fetch(cursor: str | None) -> Page[Any]:
             if in_body:
                 after = Unset.UNSET if cursor is None else cursor
-                return await self._page(operation_id, path, query,
-                                        {**(body or {}), "starting_after": after})
-            return await self._page(operation_id, path, {**(query or {}),
-                                                         "starting_after": cursor}, body)
+                return await self._page(
+                    operation_id, path, query, {**(body or {}), "starting_after": after}
+                )
+            return await self._page(
+                operation_id, path, {**(query or {}), "starting_after": cursor}, body
+            )
 
         return paginate(fetch, max_items=max_items)
 

@@ -55,4 +55,3 @@ def unknown_member(cls: type[E], value: object) -> E | None:
 def is_unknown(member: enum.Enum) -> bool:
     """True for a value the spec does not list (made by `unknown_member`)."""
     return member._name_.startswith("UNKNOWN_") and member._name_ not in type(member).__members__
-

@@ -60,8 +60,13 @@ def _describe(tp: Any) -> str:
         return f"a {tp.__name__} value"
     if isinstance(tp, type) and attrs.has(tp):
         return f"a {tp.__name__} (or a dict of its fields)"
-    return {str: "a str", int: "an int", float: "a number", bool: "a bool",
-            datetime: "a datetime or ISO 8601 string"}.get(tp, getattr(tp, "__name__", str(tp)))
+    return {
+        str: "a str",
+        int: "an int",
+        float: "a number",
+        bool: "a bool",
+        datetime: "a datetime or ISO 8601 string",
+    }.get(tp, getattr(tp, "__name__", str(tp)))
 
 
 def _is_union(tp: Any) -> bool:

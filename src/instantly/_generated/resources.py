@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from .._pagination import Page
 from .._resource import Resource
@@ -60,7 +60,10 @@ class AccountsResource(Resource):
 
     async def bulk_pause(self, *, emails: Sequence[str]) -> models.PauseAccountsResponse:
         """Pause accounts."""
-        return await self._request("pauseAccounts", None, None, {"emails": emails})  # type: ignore[no-any-return]
+        return cast(
+            "models.PauseAccountsResponse",
+            await self._request("pauseAccounts", None, None, {"emails": emails}),
+        )
 
     async def create(
         self,
@@ -96,40 +99,46 @@ class AccountsResource(Resource):
             first_name: First name.
             last_name: Last name.
         """
-        return await self._request(
-            "createAccount",
-            None,
-            None,
-            {
-                "email": email,
-                "first_name": first_name,
-                "last_name": last_name,
-                "warmup": warmup,
-                "daily_limit": daily_limit,
-                "tracking_domain_name": tracking_domain_name,
-                "tracking_domain_status": tracking_domain_status,
-                "enable_slow_ramp": enable_slow_ramp,
-                "inbox_placement_test_limit": inbox_placement_test_limit,
-                "provider_code": provider_code,
-                "sending_gap": sending_gap,
-                "signature": signature,
-                "reply_to": reply_to,
-                "imap_username": imap_username,
-                "imap_password": imap_password,
-                "imap_host": imap_host,
-                "imap_port": imap_port,
-                "smtp_username": smtp_username,
-                "smtp_password": smtp_password,
-                "smtp_host": smtp_host,
-                "smtp_port": smtp_port,
-                "warmup_custom_ftag": warmup_custom_ftag,
-                "skip_cname_check": skip_cname_check,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Account",
+            await self._request(
+                "createAccount",
+                None,
+                None,
+                {
+                    "email": email,
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    "warmup": warmup,
+                    "daily_limit": daily_limit,
+                    "tracking_domain_name": tracking_domain_name,
+                    "tracking_domain_status": tracking_domain_status,
+                    "enable_slow_ramp": enable_slow_ramp,
+                    "inbox_placement_test_limit": inbox_placement_test_limit,
+                    "provider_code": provider_code,
+                    "sending_gap": sending_gap,
+                    "signature": signature,
+                    "reply_to": reply_to,
+                    "imap_username": imap_username,
+                    "imap_password": imap_password,
+                    "imap_host": imap_host,
+                    "imap_port": imap_port,
+                    "smtp_username": smtp_username,
+                    "smtp_password": smtp_password,
+                    "smtp_host": smtp_host,
+                    "smtp_port": smtp_port,
+                    "warmup_custom_ftag": warmup_custom_ftag,
+                    "skip_cname_check": skip_cname_check,
+                },
+            ),
+        )
 
     async def ctd_status(self, *, host: str) -> models.GetCtdStatusResponse:
         """Get ctd status."""
-        return await self._request("getCtdStatus", None, {"host": host}, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.GetCtdStatusResponse",
+            await self._request("getCtdStatus", None, {"host": host}, None),
+        )
 
     async def daily_analytics(
         self,
@@ -144,12 +153,15 @@ class AccountsResource(Resource):
             start_date: Start of the date range (YYYY-MM-DD).
             end_date: End of the date range (YYYY-MM-DD).
         """
-        return await self._request(
-            "getDailyAccountAnalytics",
-            None,
-            {"start_date": start_date, "end_date": end_date, "emails": emails},
-            None,
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.DailyAccountAnalytics]",
+            await self._request(
+                "getDailyAccountAnalytics",
+                None,
+                {"start_date": start_date, "end_date": end_date, "emails": emails},
+                None,
+            ),
+        )
 
     async def delete(self, email: str) -> models.Account:
         """Delete account.
@@ -157,7 +169,9 @@ class AccountsResource(Resource):
         Args:
             email: Email address.
         """
-        return await self._request("deleteAccount", {"email": email}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Account", await self._request("deleteAccount", {"email": email}, None, None)
+        )
 
     async def disable_warmup(
         self,
@@ -176,18 +190,21 @@ class AccountsResource(Resource):
         Args:
             search: Free-text search.
         """
-        return await self._request(
-            "disableWarmupForAccounts",
-            None,
-            None,
-            {
-                "emails": emails,
-                "include_all_emails": include_all_emails,
-                "excluded_emails": excluded_emails,
-                "filter": filter,
-                "search": search,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.BackgroundJob",
+            await self._request(
+                "disableWarmupForAccounts",
+                None,
+                None,
+                {
+                    "emails": emails,
+                    "include_all_emails": include_all_emails,
+                    "excluded_emails": excluded_emails,
+                    "filter": filter,
+                    "search": search,
+                },
+            ),
+        )
 
     async def enable_warmup(
         self,
@@ -206,18 +223,21 @@ class AccountsResource(Resource):
         Args:
             search: Free-text search.
         """
-        return await self._request(
-            "enableWarmupForAccounts",
-            None,
-            None,
-            {
-                "emails": emails,
-                "include_all_emails": include_all_emails,
-                "excluded_emails": excluded_emails,
-                "filter": filter,
-                "search": search,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.BackgroundJob",
+            await self._request(
+                "enableWarmupForAccounts",
+                None,
+                None,
+                {
+                    "emails": emails,
+                    "include_all_emails": include_all_emails,
+                    "excluded_emails": excluded_emails,
+                    "filter": filter,
+                    "search": search,
+                },
+            ),
+        )
 
     async def get(self, email: str) -> models.Account:
         """Get account.
@@ -225,7 +245,9 @@ class AccountsResource(Resource):
         Args:
             email: Email address.
         """
-        return await self._request("getAccount", {"email": email}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Account", await self._request("getAccount", {"email": email}, None, None)
+        )
 
     async def list_page(
         self,
@@ -322,22 +344,27 @@ class AccountsResource(Resource):
         Args:
             email: Email address.
         """
-        return await self._request("markAccountFixed", {"email": email}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Account", await self._request("markAccountFixed", {"email": email}, None, None)
+        )
 
     async def move(
         self, *, emails: Sequence[str], source_workspace_id: str, destination_workspace_id: str
     ) -> models.MoveAccountsResponse:
         """Move accounts."""
-        return await self._request(
-            "moveAccounts",
-            None,
-            None,
-            {
-                "emails": emails,
-                "source_workspace_id": source_workspace_id,
-                "destination_workspace_id": destination_workspace_id,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.MoveAccountsResponse",
+            await self._request(
+                "moveAccounts",
+                None,
+                None,
+                {
+                    "emails": emails,
+                    "source_workspace_id": source_workspace_id,
+                    "destination_workspace_id": destination_workspace_id,
+                },
+            ),
+        )
 
     async def pause(self, email: str) -> models.Account:
         """Pause account.
@@ -345,7 +372,9 @@ class AccountsResource(Resource):
         Args:
             email: Email address.
         """
-        return await self._request("pauseAccount", {"email": email}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Account", await self._request("pauseAccount", {"email": email}, None, None)
+        )
 
     async def resume(self, email: str) -> models.Account:
         """Resume account.
@@ -353,13 +382,18 @@ class AccountsResource(Resource):
         Args:
             email: Email address.
         """
-        return await self._request("resumeAccount", {"email": email}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Account", await self._request("resumeAccount", {"email": email}, None, None)
+        )
 
     async def test_vitals(
         self, *, accounts: Sequence[str] | Unset = UNSET
     ) -> models.TestAccountVitalsResponse:
         """Test account vitals."""
-        return await self._request("testAccountVitals", None, None, {"accounts": accounts})  # type: ignore[no-any-return]
+        return cast(
+            "models.TestAccountVitalsResponse",
+            await self._request("testAccountVitals", None, None, {"accounts": accounts}),
+        )
 
     async def update(
         self,
@@ -386,30 +420,36 @@ class AccountsResource(Resource):
             first_name: First name.
             last_name: Last name.
         """
-        return await self._request(
-            "patchAccount",
-            {"email": email},
-            None,
-            {
-                "first_name": first_name,
-                "last_name": last_name,
-                "warmup": warmup,
-                "daily_limit": daily_limit,
-                "tracking_domain_name": tracking_domain_name,
-                "tracking_domain_status": tracking_domain_status,
-                "enable_slow_ramp": enable_slow_ramp,
-                "inbox_placement_test_limit": inbox_placement_test_limit,
-                "sending_gap": sending_gap,
-                "signature": signature,
-                "reply_to": reply_to,
-                "skip_cname_check": skip_cname_check,
-                "remove_tracking_domain": remove_tracking_domain,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Account",
+            await self._request(
+                "patchAccount",
+                {"email": email},
+                None,
+                {
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    "warmup": warmup,
+                    "daily_limit": daily_limit,
+                    "tracking_domain_name": tracking_domain_name,
+                    "tracking_domain_status": tracking_domain_status,
+                    "enable_slow_ramp": enable_slow_ramp,
+                    "inbox_placement_test_limit": inbox_placement_test_limit,
+                    "sending_gap": sending_gap,
+                    "signature": signature,
+                    "reply_to": reply_to,
+                    "skip_cname_check": skip_cname_check,
+                    "remove_tracking_domain": remove_tracking_domain,
+                },
+            ),
+        )
 
     async def warmup_analytics(self, *, emails: Sequence[str]) -> models.GetWarmupAnalyticsResponse:
         """Get warmup analytics."""
-        return await self._request("getWarmupAnalytics", None, None, {"emails": emails})  # type: ignore[no-any-return]
+        return cast(
+            "models.GetWarmupAnalyticsResponse",
+            await self._request("getWarmupAnalytics", None, None, {"emails": emails}),
+        )
 
 
 class ApiKeysResource(Resource):
@@ -423,7 +463,10 @@ class ApiKeysResource(Resource):
         Args:
             name: Name.
         """
-        return await self._request("createAPIKey", None, None, {"name": name, "scopes": scopes})  # type: ignore[no-any-return]
+        return cast(
+            "models.ApiKey",
+            await self._request("createAPIKey", None, None, {"name": name, "scopes": scopes}),
+        )
 
     async def delete(self, id: str) -> models.ApiKey:
         """Delete api key.
@@ -431,7 +474,7 @@ class ApiKeysResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteAPIKey", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.ApiKey", await self._request("deleteAPIKey", {"id": id}, None, None))
 
     async def list_page(
         self, *, limit: int | None = None, starting_after: str | None = None
@@ -540,9 +583,10 @@ class BackgroundJobsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "getBackgroundJob", {"id": id}, {"data_fields": data_fields}, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.BackgroundJob",
+            await self._request("getBackgroundJob", {"id": id}, {"data_fields": data_fields}, None),
+        )
 
     async def list_page(
         self,
@@ -639,7 +683,10 @@ class BlockListEntriesResource(Resource):
         self, *, bl_values: Sequence[str]
     ) -> models.CreateblukBlockListEntryResponse:
         """Createbluk block list entry."""
-        return await self._request("createblukBlockListEntry", None, None, {"bl_values": bl_values})  # type: ignore[no-any-return]
+        return cast(
+            "models.CreateblukBlockListEntryResponse",
+            await self._request("createblukBlockListEntry", None, None, {"bl_values": bl_values}),
+        )
 
     async def bulk_delete(self, *, ids: Sequence[str]) -> builtins.list[models.BlockListEntry]:
         """Deletebulk block list entry.
@@ -647,11 +694,17 @@ class BlockListEntriesResource(Resource):
         Args:
             ids: IDs to select.
         """
-        return await self._request("deletebulkBlockListEntry", None, None, {"ids": ids})  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.BlockListEntry]",
+            await self._request("deletebulkBlockListEntry", None, None, {"ids": ids}),
+        )
 
     async def create(self, *, bl_value: str) -> models.BlockListEntry:
         """Create block list entry."""
-        return await self._request("createBlockListEntry", None, None, {"bl_value": bl_value})  # type: ignore[no-any-return]
+        return cast(
+            "models.BlockListEntry",
+            await self._request("createBlockListEntry", None, None, {"bl_value": bl_value}),
+        )
 
     async def delete(self, id: str) -> models.BlockListEntry:
         """Delete block list entry.
@@ -659,7 +712,10 @@ class BlockListEntriesResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteBlockListEntry", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.BlockListEntry",
+            await self._request("deleteBlockListEntry", {"id": id}, None, None),
+        )
 
     async def delete_all(
         self, *, domains_only: bool | None = None, search: str | None = None
@@ -669,9 +725,15 @@ class BlockListEntriesResource(Resource):
         Args:
             search: Free-text search.
         """
-        return await self._request(
-            "deleteallBlockListEntry", None, {"domains_only": domains_only, "search": search}, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.BlockListEntry]",
+            await self._request(
+                "deleteallBlockListEntry",
+                None,
+                {"domains_only": domains_only, "search": search},
+                None,
+            ),
+        )
 
     async def download(self, *, domains_only: bool | None = None, search: str | None = None) -> str:
         """Download block list entry.
@@ -679,9 +741,15 @@ class BlockListEntriesResource(Resource):
         Args:
             search: Free-text search.
         """
-        return await self._request(
-            "downloadBlockListEntry", None, {"domains_only": domains_only, "search": search}, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "str",
+            await self._request(
+                "downloadBlockListEntry",
+                None,
+                {"domains_only": domains_only, "search": search},
+                None,
+            ),
+        )
 
     async def get(self, id: str) -> models.BlockListEntry:
         """Get block list entry.
@@ -689,7 +757,10 @@ class BlockListEntriesResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getBlockListEntry", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.BlockListEntry",
+            await self._request("getBlockListEntry", {"id": id}, None, None),
+        )
 
     async def list_page(
         self,
@@ -752,7 +823,10 @@ class BlockListEntriesResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("patchBlockListEntry", {"id": id}, None, {"bl_value": bl_value})  # type: ignore[no-any-return]
+        return cast(
+            "models.BlockListEntry",
+            await self._request("patchBlockListEntry", {"id": id}, None, {"bl_value": bl_value}),
+        )
 
 
 class CampaignSubsequencesResource(Resource):
@@ -764,9 +838,12 @@ class CampaignSubsequencesResource(Resource):
         Args:
             campaign_id: Campaign ID.
         """
-        return await self._request(
-            "getSubsequenceAnalytics", None, {"campaign_id": campaign_id}, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.SubsequenceAnalytics]",
+            await self._request(
+                "getSubsequenceAnalytics", None, {"campaign_id": campaign_id}, None
+            ),
+        )
 
     async def create(
         self,
@@ -791,22 +868,25 @@ class CampaignSubsequencesResource(Resource):
         Args:
             name: Name.
         """
-        return await self._request(
-            "createCampaignSubsequence",
-            None,
-            None,
-            {
-                "parent_campaign": parent_campaign,
-                "name": name,
-                "conditions": conditions,
-                "subsequence_schedule": subsequence_schedule,
-                "sequences": sequences,
-                "auto_variant_select": auto_variant_select,
-                "daily_limit_mode": daily_limit_mode,
-                "daily_limit": daily_limit,
-                "ignore_account_daily_limit": ignore_account_daily_limit,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.CampaignSubsequence",
+            await self._request(
+                "createCampaignSubsequence",
+                None,
+                None,
+                {
+                    "parent_campaign": parent_campaign,
+                    "name": name,
+                    "conditions": conditions,
+                    "subsequence_schedule": subsequence_schedule,
+                    "sequences": sequences,
+                    "auto_variant_select": auto_variant_select,
+                    "daily_limit_mode": daily_limit_mode,
+                    "daily_limit": daily_limit,
+                    "ignore_account_daily_limit": ignore_account_daily_limit,
+                },
+            ),
+        )
 
     async def delete(self, id: str) -> models.CampaignSubsequence:
         """Delete campaign subsequence.
@@ -814,7 +894,10 @@ class CampaignSubsequencesResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteCampaignSubsequence", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.CampaignSubsequence",
+            await self._request("deleteCampaignSubsequence", {"id": id}, None, None),
+        )
 
     async def duplicate(
         self, id: str, *, parent_campaign: str, name: str | Unset = UNSET
@@ -825,12 +908,15 @@ class CampaignSubsequencesResource(Resource):
             id: Identifier of the item.
             name: Name.
         """
-        return await self._request(
-            "duplicateSubsequence",
-            {"id": id},
-            None,
-            {"parent_campaign": parent_campaign, "name": name},
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.CampaignSubsequence",
+            await self._request(
+                "duplicateSubsequence",
+                {"id": id},
+                None,
+                {"parent_campaign": parent_campaign, "name": name},
+            ),
+        )
 
     async def get(self, id: str) -> models.CampaignSubsequence:
         """Get campaign subsequence.
@@ -838,7 +924,10 @@ class CampaignSubsequencesResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getCampaignSubsequence", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.CampaignSubsequence",
+            await self._request("getCampaignSubsequence", {"id": id}, None, None),
+        )
 
     async def list_page(
         self,
@@ -905,7 +994,10 @@ class CampaignSubsequencesResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("pauseSubsequence", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.CampaignSubsequence",
+            await self._request("pauseSubsequence", {"id": id}, None, None),
+        )
 
     async def resume_subsequence(self, id: str) -> models.CampaignSubsequence:
         """Resume subsequence.
@@ -913,7 +1005,10 @@ class CampaignSubsequencesResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("resumeSubsequence", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.CampaignSubsequence",
+            await self._request("resumeSubsequence", {"id": id}, None, None),
+        )
 
     async def sending_status(
         self, id: str, *, with_ai_summary: bool | None = None
@@ -923,9 +1018,15 @@ class CampaignSubsequencesResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "getSubsequenceSendingStatus", {"id": id}, {"with_ai_summary": with_ai_summary}, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.SendingStatus",
+            await self._request(
+                "getSubsequenceSendingStatus",
+                {"id": id},
+                {"with_ai_summary": with_ai_summary},
+                None,
+            ),
+        )
 
     async def steps_analytics(
         self, id: str, *, start_date: str | None = None, end_date: str | None = None
@@ -937,12 +1038,15 @@ class CampaignSubsequencesResource(Resource):
             start_date: Start of the date range (YYYY-MM-DD).
             end_date: End of the date range (YYYY-MM-DD).
         """
-        return await self._request(
-            "getSubsequenceStepsAnalytics",
-            {"id": id},
-            {"start_date": start_date, "end_date": end_date},
-            None,
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.SubsequenceStepAnalytics]",
+            await self._request(
+                "getSubsequenceStepsAnalytics",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
 
     async def update(
         self,
@@ -968,21 +1072,24 @@ class CampaignSubsequencesResource(Resource):
             id: Identifier of the item.
             name: Name.
         """
-        return await self._request(
-            "patchCampaignSubsequence",
-            {"id": id},
-            None,
-            {
-                "name": name,
-                "conditions": conditions,
-                "subsequence_schedule": subsequence_schedule,
-                "sequences": sequences,
-                "auto_variant_select": auto_variant_select,
-                "daily_limit_mode": daily_limit_mode,
-                "daily_limit": daily_limit,
-                "ignore_account_daily_limit": ignore_account_daily_limit,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.CampaignSubsequence",
+            await self._request(
+                "patchCampaignSubsequence",
+                {"id": id},
+                None,
+                {
+                    "name": name,
+                    "conditions": conditions,
+                    "subsequence_schedule": subsequence_schedule,
+                    "sequences": sequences,
+                    "auto_variant_select": auto_variant_select,
+                    "daily_limit_mode": daily_limit_mode,
+                    "daily_limit": daily_limit,
+                    "ignore_account_daily_limit": ignore_account_daily_limit,
+                },
+            ),
+        )
 
 
 class CampaignsResource(Resource):
@@ -994,7 +1101,9 @@ class CampaignsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("activateCampaign", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Campaign", await self._request("activateCampaign", {"id": id}, None, None)
+        )
 
     async def add_variables(self, id: str, *, variables: Sequence[str]) -> models.Campaign:
         """Add variables.
@@ -1002,7 +1111,10 @@ class CampaignsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("addVariables", {"id": id}, None, {"variables": variables})  # type: ignore[no-any-return]
+        return cast(
+            "models.Campaign",
+            await self._request("addVariables", {"id": id}, None, {"variables": variables}),
+        )
 
     async def analytics(
         self,
@@ -1021,18 +1133,21 @@ class CampaignsResource(Resource):
             start_date: Start of the date range (YYYY-MM-DD).
             end_date: End of the date range (YYYY-MM-DD).
         """
-        return await self._request(
-            "getCampaignAnalytics",
-            None,
-            {
-                "id": id,
-                "ids": ids,
-                "start_date": start_date,
-                "end_date": end_date,
-                "exclude_total_leads_count": exclude_total_leads_count,
-            },
-            None,
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.CampaignAnalytics]",
+            await self._request(
+                "getCampaignAnalytics",
+                None,
+                {
+                    "id": id,
+                    "ids": ids,
+                    "start_date": start_date,
+                    "end_date": end_date,
+                    "exclude_total_leads_count": exclude_total_leads_count,
+                },
+                None,
+            ),
+        )
 
     async def analytics_overview(
         self,
@@ -1052,23 +1167,26 @@ class CampaignsResource(Resource):
             start_date: Start of the date range (YYYY-MM-DD).
             end_date: End of the date range (YYYY-MM-DD).
         """
-        return await self._request(
-            "getCampaignAnalyticsOverview",
-            None,
-            {
-                "id": id,
-                "ids": ids,
-                "start_date": start_date,
-                "end_date": end_date,
-                "campaign_status": campaign_status,
-                "expand_crm_events": expand_crm_events,
-            },
-            None,
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.CampaignAnalyticsOverview",
+            await self._request(
+                "getCampaignAnalyticsOverview",
+                None,
+                {
+                    "id": id,
+                    "ids": ids,
+                    "start_date": start_date,
+                    "end_date": end_date,
+                    "campaign_status": campaign_status,
+                    "expand_crm_events": expand_crm_events,
+                },
+                None,
+            ),
+        )
 
     async def count_launched(self) -> models.CountResult:
         """Count launched."""
-        return await self._request("countLaunched", None, None, None)  # type: ignore[no-any-return]
+        return cast("models.CountResult", await self._request("countLaunched", None, None, None))
 
     async def create(
         self,
@@ -1116,43 +1234,46 @@ class CampaignsResource(Resource):
         Args:
             name: Name.
         """
-        return await self._request(
-            "createCampaign",
-            None,
-            None,
-            {
-                "name": name,
-                "pl_value": pl_value,
-                "is_evergreen": is_evergreen,
-                "campaign_schedule": campaign_schedule,
-                "sequences": sequences,
-                "email_gap": email_gap,
-                "random_wait_max": random_wait_max,
-                "text_only": text_only,
-                "first_email_text_only": first_email_text_only,
-                "email_list": email_list,
-                "daily_limit": daily_limit,
-                "stop_on_reply": stop_on_reply,
-                "email_tag_list": email_tag_list,
-                "link_tracking": link_tracking,
-                "open_tracking": open_tracking,
-                "stop_on_auto_reply": stop_on_auto_reply,
-                "daily_max_leads": daily_max_leads,
-                "prioritize_new_leads": prioritize_new_leads,
-                "auto_variant_select": auto_variant_select,
-                "match_lead_esp": match_lead_esp,
-                "stop_for_company": stop_for_company,
-                "insert_unsubscribe_header": insert_unsubscribe_header,
-                "allow_risky_contacts": allow_risky_contacts,
-                "disable_bounce_protect": disable_bounce_protect,
-                "limit_emails_per_company_override": limit_emails_per_company_override,
-                "cc_list": cc_list,
-                "bcc_list": bcc_list,
-                "owned_by": owned_by,
-                "ai_sdr_id": ai_sdr_id,
-                "provider_routing_rules": provider_routing_rules,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Campaign",
+            await self._request(
+                "createCampaign",
+                None,
+                None,
+                {
+                    "name": name,
+                    "pl_value": pl_value,
+                    "is_evergreen": is_evergreen,
+                    "campaign_schedule": campaign_schedule,
+                    "sequences": sequences,
+                    "email_gap": email_gap,
+                    "random_wait_max": random_wait_max,
+                    "text_only": text_only,
+                    "first_email_text_only": first_email_text_only,
+                    "email_list": email_list,
+                    "daily_limit": daily_limit,
+                    "stop_on_reply": stop_on_reply,
+                    "email_tag_list": email_tag_list,
+                    "link_tracking": link_tracking,
+                    "open_tracking": open_tracking,
+                    "stop_on_auto_reply": stop_on_auto_reply,
+                    "daily_max_leads": daily_max_leads,
+                    "prioritize_new_leads": prioritize_new_leads,
+                    "auto_variant_select": auto_variant_select,
+                    "match_lead_esp": match_lead_esp,
+                    "stop_for_company": stop_for_company,
+                    "insert_unsubscribe_header": insert_unsubscribe_header,
+                    "allow_risky_contacts": allow_risky_contacts,
+                    "disable_bounce_protect": disable_bounce_protect,
+                    "limit_emails_per_company_override": limit_emails_per_company_override,
+                    "cc_list": cc_list,
+                    "bcc_list": bcc_list,
+                    "owned_by": owned_by,
+                    "ai_sdr_id": ai_sdr_id,
+                    "provider_routing_rules": provider_routing_rules,
+                },
+            ),
+        )
 
     async def create_from_export(self, id: str) -> models.Campaign:
         """Create from export.
@@ -1160,7 +1281,9 @@ class CampaignsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("createFromExport", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Campaign", await self._request("createFromExport", {"id": id}, None, None)
+        )
 
     async def daily_analytics(
         self,
@@ -1177,17 +1300,20 @@ class CampaignsResource(Resource):
             start_date: Start of the date range (YYYY-MM-DD).
             end_date: End of the date range (YYYY-MM-DD).
         """
-        return await self._request(
-            "getDailyCampaignAnalytics",
-            None,
-            {
-                "campaign_id": campaign_id,
-                "start_date": start_date,
-                "end_date": end_date,
-                "campaign_status": campaign_status,
-            },
-            None,
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.DailyCampaignAnalytics]",
+            await self._request(
+                "getDailyCampaignAnalytics",
+                None,
+                {
+                    "campaign_id": campaign_id,
+                    "start_date": start_date,
+                    "end_date": end_date,
+                    "campaign_status": campaign_status,
+                },
+                None,
+            ),
+        )
 
     async def delete(self, id: str) -> models.Campaign:
         """Delete campaign.
@@ -1195,7 +1321,9 @@ class CampaignsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteCampaign", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Campaign", await self._request("deleteCampaign", {"id": id}, None, None)
+        )
 
     async def duplicate(self, id: str, *, name: str | Unset = UNSET) -> models.Campaign:
         """Duplicate.
@@ -1204,7 +1332,9 @@ class CampaignsResource(Resource):
             id: Identifier of the item.
             name: Name.
         """
-        return await self._request("duplicate", {"id": id}, None, {"name": name})  # type: ignore[no-any-return]
+        return cast(
+            "models.Campaign", await self._request("duplicate", {"id": id}, None, {"name": name})
+        )
 
     async def export(self, id: str) -> models.Campaign:
         """Export campaign.
@@ -1212,7 +1342,9 @@ class CampaignsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("exportCampaign", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Campaign", await self._request("exportCampaign", {"id": id}, None, None)
+        )
 
     async def get(self, id: str) -> models.Campaign:
         """Get campaign.
@@ -1220,7 +1352,7 @@ class CampaignsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getCampaign", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.Campaign", await self._request("getCampaign", {"id": id}, None, None))
 
     async def list_page(
         self,
@@ -1297,7 +1429,7 @@ class CampaignsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("pauseCampaign", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.Campaign", await self._request("pauseCampaign", {"id": id}, None, None))
 
     async def search_by_contact(
         self,
@@ -1311,12 +1443,15 @@ class CampaignsResource(Resource):
         Args:
             search: Free-text search.
         """
-        return await self._request(
-            "searchByContact",
-            None,
-            {"search": search, "sort_column": sort_column, "sort_order": sort_order},
-            None,
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.SearchByContactResponse",
+            await self._request(
+                "searchByContact",
+                None,
+                {"search": search, "sort_column": sort_column, "sort_order": sort_order},
+                None,
+            ),
+        )
 
     async def sending_status(
         self, id: str, *, with_ai_summary: bool | None = None
@@ -1326,9 +1461,12 @@ class CampaignsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "getCampaignSendingStatus", {"id": id}, {"with_ai_summary": with_ai_summary}, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.SendingStatus",
+            await self._request(
+                "getCampaignSendingStatus", {"id": id}, {"with_ai_summary": with_ai_summary}, None
+            ),
+        )
 
     async def share(self, id: str) -> None:
         """Share campaign.
@@ -1353,17 +1491,20 @@ class CampaignsResource(Resource):
             start_date: Start of the date range (YYYY-MM-DD).
             end_date: End of the date range (YYYY-MM-DD).
         """
-        return await self._request(
-            "getCampaignStepsAnalytics",
-            None,
-            {
-                "campaign_id": campaign_id,
-                "start_date": start_date,
-                "end_date": end_date,
-                "include_opportunities_count": include_opportunities_count,
-            },
-            None,
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.CampaignStepAnalytics]",
+            await self._request(
+                "getCampaignStepsAnalytics",
+                None,
+                {
+                    "campaign_id": campaign_id,
+                    "start_date": start_date,
+                    "end_date": end_date,
+                    "include_opportunities_count": include_opportunities_count,
+                },
+                None,
+            ),
+        )
 
     async def update(
         self,
@@ -1414,42 +1555,45 @@ class CampaignsResource(Resource):
             id: Identifier of the item.
             name: Name.
         """
-        return await self._request(
-            "patchCampaign",
-            {"id": id},
-            None,
-            {
-                "name": name,
-                "pl_value": pl_value,
-                "is_evergreen": is_evergreen,
-                "campaign_schedule": campaign_schedule,
-                "sequences": sequences,
-                "email_gap": email_gap,
-                "random_wait_max": random_wait_max,
-                "text_only": text_only,
-                "first_email_text_only": first_email_text_only,
-                "email_list": email_list,
-                "daily_limit": daily_limit,
-                "stop_on_reply": stop_on_reply,
-                "email_tag_list": email_tag_list,
-                "link_tracking": link_tracking,
-                "open_tracking": open_tracking,
-                "stop_on_auto_reply": stop_on_auto_reply,
-                "daily_max_leads": daily_max_leads,
-                "prioritize_new_leads": prioritize_new_leads,
-                "auto_variant_select": auto_variant_select,
-                "match_lead_esp": match_lead_esp,
-                "stop_for_company": stop_for_company,
-                "insert_unsubscribe_header": insert_unsubscribe_header,
-                "allow_risky_contacts": allow_risky_contacts,
-                "disable_bounce_protect": disable_bounce_protect,
-                "limit_emails_per_company_override": limit_emails_per_company_override,
-                "cc_list": cc_list,
-                "bcc_list": bcc_list,
-                "owned_by": owned_by,
-                "provider_routing_rules": provider_routing_rules,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Campaign",
+            await self._request(
+                "patchCampaign",
+                {"id": id},
+                None,
+                {
+                    "name": name,
+                    "pl_value": pl_value,
+                    "is_evergreen": is_evergreen,
+                    "campaign_schedule": campaign_schedule,
+                    "sequences": sequences,
+                    "email_gap": email_gap,
+                    "random_wait_max": random_wait_max,
+                    "text_only": text_only,
+                    "first_email_text_only": first_email_text_only,
+                    "email_list": email_list,
+                    "daily_limit": daily_limit,
+                    "stop_on_reply": stop_on_reply,
+                    "email_tag_list": email_tag_list,
+                    "link_tracking": link_tracking,
+                    "open_tracking": open_tracking,
+                    "stop_on_auto_reply": stop_on_auto_reply,
+                    "daily_max_leads": daily_max_leads,
+                    "prioritize_new_leads": prioritize_new_leads,
+                    "auto_variant_select": auto_variant_select,
+                    "match_lead_esp": match_lead_esp,
+                    "stop_for_company": stop_for_company,
+                    "insert_unsubscribe_header": insert_unsubscribe_header,
+                    "allow_risky_contacts": allow_risky_contacts,
+                    "disable_bounce_protect": disable_bounce_protect,
+                    "limit_emails_per_company_override": limit_emails_per_company_override,
+                    "cc_list": cc_list,
+                    "bcc_list": bcc_list,
+                    "owned_by": owned_by,
+                    "provider_routing_rules": provider_routing_rules,
+                },
+            ),
+        )
 
 
 class CrmActionsResource(Resource):
@@ -1461,11 +1605,17 @@ class CrmActionsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deletePhoneNumber", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.DeletePhoneNumber",
+            await self._request("deletePhoneNumber", {"id": id}, None, None),
+        )
 
     async def list_phone_numbers(self) -> builtins.list[models.PhoneNumber]:
         """List phone numbers."""
-        return await self._request("listPhoneNumbers", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.PhoneNumber]",
+            await self._request("listPhoneNumbers", None, None, None),
+        )
 
 
 class CustomTagMappingsResource(Resource):
@@ -1520,9 +1670,12 @@ class CustomTagsResource(Resource):
         self, *, label: str, description: str | None | Unset = UNSET
     ) -> models.CustomTag:
         """Create custom tag."""
-        return await self._request(
-            "createCustomTag", None, None, {"label": label, "description": description}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.CustomTag",
+            await self._request(
+                "createCustomTag", None, None, {"label": label, "description": description}
+            ),
+        )
 
     async def delete(self, id: str) -> models.CustomTag:
         """Delete custom tag.
@@ -1530,7 +1683,9 @@ class CustomTagsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteCustomTag", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.CustomTag", await self._request("deleteCustomTag", {"id": id}, None, None)
+        )
 
     async def get(self, id: str) -> models.CustomTag:
         """Get custom tag.
@@ -1538,7 +1693,7 @@ class CustomTagsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getCustomTag", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.CustomTag", await self._request("getCustomTag", {"id": id}, None, None))
 
     async def list_page(
         self,
@@ -1621,21 +1776,24 @@ class CustomTagsResource(Resource):
         Args:
             search: Free-text search.
         """
-        return await self._request(
-            "toggleTagResource",
-            None,
-            None,
-            {
-                "tag_ids": tag_ids,
-                "resource_type": resource_type,
-                "resource_ids": resource_ids,
-                "excluded_resource_ids": excluded_resource_ids,
-                "assign": assign,
-                "selected_all": selected_all,
-                "filter": filter,
-                "search": search,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.SuccessResult",
+            await self._request(
+                "toggleTagResource",
+                None,
+                None,
+                {
+                    "tag_ids": tag_ids,
+                    "resource_type": resource_type,
+                    "resource_ids": resource_ids,
+                    "excluded_resource_ids": excluded_resource_ids,
+                    "assign": assign,
+                    "selected_all": selected_all,
+                    "filter": filter,
+                    "search": search,
+                },
+            ),
+        )
 
     async def update(
         self, id: str, *, label: str | Unset = UNSET, description: str | None | Unset = UNSET
@@ -1645,9 +1803,12 @@ class CustomTagsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "patchCustomTag", {"id": id}, None, {"label": label, "description": description}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.CustomTag",
+            await self._request(
+                "patchCustomTag", {"id": id}, None, {"label": label, "description": description}
+            ),
+        )
 
 
 class DfyEmailAccountOrdersResource(Resource):
@@ -1657,13 +1818,19 @@ class DfyEmailAccountOrdersResource(Resource):
         self, *, accounts: Sequence[str]
     ) -> models.CancelDFYEmailAccountsResponse:
         """Cancel dfy email accounts."""
-        return await self._request("cancelDFYEmailAccounts", None, None, {"accounts": accounts})  # type: ignore[no-any-return]
+        return cast(
+            "models.CancelDFYEmailAccountsResponse",
+            await self._request("cancelDFYEmailAccounts", None, None, {"accounts": accounts}),
+        )
 
     async def check_domains(
         self, *, domains: Sequence[str]
     ) -> models.CheckDomainsAvailabilityResponse:
         """Check domains availability."""
-        return await self._request("checkDomainsAvailability", None, None, {"domains": domains})  # type: ignore[no-any-return]
+        return cast(
+            "models.CheckDomainsAvailabilityResponse",
+            await self._request("checkDomainsAvailability", None, None, {"domains": domains}),
+        )
 
     async def create(
         self,
@@ -1677,12 +1844,15 @@ class DfyEmailAccountOrdersResource(Resource):
         Args:
             items: The items of this page.
         """
-        return await self._request(
-            "createDFYEmailAccountOrder",
-            None,
-            None,
-            {"items": items, "order_type": order_type, "simulation": simulation},
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.CreateDFYEmailAccountOrderResponse",
+            await self._request(
+                "createDFYEmailAccountOrder",
+                None,
+                None,
+                {"items": items, "order_type": order_type, "simulation": simulation},
+            ),
+        )
 
     async def list_page(
         self, *, limit: int | None = None, starting_after: str | None = None
@@ -1769,9 +1939,12 @@ class DfyEmailAccountOrdersResource(Resource):
         Args:
             search: Free-text search.
         """
-        return await self._request(
-            "preWarmedUpDomainsList", None, None, {"extensions": extensions, "search": search}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.PreWarmedUpDomainsListResponse",
+            await self._request(
+                "preWarmedUpDomainsList", None, None, {"extensions": extensions, "search": search}
+            ),
+        )
 
     async def similar_domains(
         self,
@@ -1780,9 +1953,12 @@ class DfyEmailAccountOrdersResource(Resource):
         tlds: Sequence[models.GenerateSimilarDomainsRequestTld | str] | Unset = UNSET,
     ) -> models.GenerateSimilarDomainsResponse:
         """Generate similar domains."""
-        return await self._request(
-            "generateSimilarDomains", None, None, {"domain": domain, "tlds": tlds}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.GenerateSimilarDomainsResponse",
+            await self._request(
+                "generateSimilarDomains", None, None, {"domain": domain, "tlds": tlds}
+            ),
+        )
 
 
 class EmailVerificationResource(Resource):
@@ -1796,9 +1972,12 @@ class EmailVerificationResource(Resource):
         Args:
             email: Email address.
         """
-        return await self._request(
-            "createEmailVerification", None, None, {"email": email, "webhook_url": webhook_url}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.EmailVerification",
+            await self._request(
+                "createEmailVerification", None, None, {"email": email, "webhook_url": webhook_url}
+            ),
+        )
 
     async def get(self, email: str) -> models.EmailVerification:
         """Check verification status.
@@ -1806,7 +1985,10 @@ class EmailVerificationResource(Resource):
         Args:
             email: Email address.
         """
-        return await self._request("checkVerificationStatus", {"email": email}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.EmailVerification",
+            await self._request("checkVerificationStatus", {"email": email}, None, None),
+        )
 
 
 class EmailsResource(Resource):
@@ -1818,7 +2000,7 @@ class EmailsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteEmail", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.Email", await self._request("deleteEmail", {"id": id}, None, None))
 
     async def forward(
         self,
@@ -1840,24 +2022,27 @@ class EmailsResource(Resource):
         Args:
             eaccount: Sending email account.
         """
-        return await self._request(
-            "forwardEmail",
-            None,
-            None,
-            {
-                "eaccount": eaccount,
-                "reply_to_uuid": reply_to_uuid,
-                "to_address_email_list": to_address_email_list,
-                "subject": subject,
-                "body": body,
-                "cc_address_email_list": cc_address_email_list,
-                "bcc_address_email_list": bcc_address_email_list,
-                "reply_to": reply_to,
-                "forwarded_attachments": forwarded_attachments,
-                "include_original_body": include_original_body,
-                "assigned_to": assigned_to,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Email",
+            await self._request(
+                "forwardEmail",
+                None,
+                None,
+                {
+                    "eaccount": eaccount,
+                    "reply_to_uuid": reply_to_uuid,
+                    "to_address_email_list": to_address_email_list,
+                    "subject": subject,
+                    "body": body,
+                    "cc_address_email_list": cc_address_email_list,
+                    "bcc_address_email_list": bcc_address_email_list,
+                    "reply_to": reply_to,
+                    "forwarded_attachments": forwarded_attachments,
+                    "include_original_body": include_original_body,
+                    "assigned_to": assigned_to,
+                },
+            ),
+        )
 
     async def get(self, id: str) -> models.Email:
         """Get email.
@@ -1865,7 +2050,7 @@ class EmailsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getEmail", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.Email", await self._request("getEmail", {"id": id}, None, None))
 
     async def list_page(
         self,
@@ -1998,7 +2183,10 @@ class EmailsResource(Resource):
 
     async def mark_thread_read(self, thread_id: str) -> models.SuccessResult:
         """Mark thread as read."""
-        return await self._request("markThreadAsRead", {"thread_id": thread_id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.SuccessResult",
+            await self._request("markThreadAsRead", {"thread_id": thread_id}, None, None),
+        )
 
     async def reply(
         self,
@@ -2018,22 +2206,25 @@ class EmailsResource(Resource):
         Args:
             eaccount: Sending email account.
         """
-        return await self._request(
-            "replyToEmail",
-            None,
-            None,
-            {
-                "eaccount": eaccount,
-                "reply_to_uuid": reply_to_uuid,
-                "subject": subject,
-                "body": body,
-                "additional_recipients": additional_recipients,
-                "cc_address_email_list": cc_address_email_list,
-                "bcc_address_email_list": bcc_address_email_list,
-                "reminder_ts": reminder_ts,
-                "assigned_to": assigned_to,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Email",
+            await self._request(
+                "replyToEmail",
+                None,
+                None,
+                {
+                    "eaccount": eaccount,
+                    "reply_to_uuid": reply_to_uuid,
+                    "subject": subject,
+                    "body": body,
+                    "additional_recipients": additional_recipients,
+                    "cc_address_email_list": cc_address_email_list,
+                    "bcc_address_email_list": bcc_address_email_list,
+                    "reminder_ts": reminder_ts,
+                    "assigned_to": assigned_to,
+                },
+            ),
+        )
 
     async def send_test(
         self,
@@ -2048,21 +2239,26 @@ class EmailsResource(Resource):
         Args:
             eaccount: Sending email account.
         """
-        return await self._request(
-            "sendTestEmail",
-            None,
-            None,
-            {
-                "eaccount": eaccount,
-                "to_address_email_list": to_address_email_list,
-                "subject": subject,
-                "body": body,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.SendTestEmailResultSuccess | models.SendTestEmailResultFailure",
+            await self._request(
+                "sendTestEmail",
+                None,
+                None,
+                {
+                    "eaccount": eaccount,
+                    "to_address_email_list": to_address_email_list,
+                    "subject": subject,
+                    "body": body,
+                },
+            ),
+        )
 
     async def unread_count(self) -> models.UnreadCountResult:
         """Count unread emails."""
-        return await self._request("countUnreadEmails", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.UnreadCountResult", await self._request("countUnreadEmails", None, None, None)
+        )
 
     async def update(
         self,
@@ -2076,9 +2272,12 @@ class EmailsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "patchEmail", {"id": id}, None, {"is_unread": is_unread, "reminder_ts": reminder_ts}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Email",
+            await self._request(
+                "patchEmail", {"id": id}, None, {"is_unread": is_unread, "reminder_ts": reminder_ts}
+            ),
+        )
 
 
 class InboxPlacementAnalyticsResource(Resource):
@@ -2098,22 +2297,25 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | Unset = UNSET,
     ) -> builtins.list[models.InboxPlacementAnalyticsDeliverabilityInsightsItem]:
         """Get inbox placement analytics deliverability insights."""
-        return await self._request(
-            "getInboxPlacementAnalyticsDeliverabilityInsights",
-            None,
-            None,
-            {
-                "test_id": test_id,
-                "date_from": date_from,
-                "date_to": date_to,
-                "previous_date_from": previous_date_from,
-                "previous_date_to": previous_date_to,
-                "show_previous": show_previous,
-                "recipient_geo": recipient_geo,
-                "recipient_type": recipient_type,
-                "recipient_esp": recipient_esp,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.InboxPlacementAnalyticsDeliverabilityInsightsItem]",
+            await self._request(
+                "getInboxPlacementAnalyticsDeliverabilityInsights",
+                None,
+                None,
+                {
+                    "test_id": test_id,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "previous_date_from": previous_date_from,
+                    "previous_date_to": previous_date_to,
+                    "show_previous": show_previous,
+                    "recipient_geo": recipient_geo,
+                    "recipient_type": recipient_type,
+                    "recipient_esp": recipient_esp,
+                },
+            ),
+        )
 
     async def get(self, id: str) -> models.InboxPlacementAnalytics:
         """Get inbox placement analytics.
@@ -2121,7 +2323,10 @@ class InboxPlacementAnalyticsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getInboxPlacementAnalytics", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.InboxPlacementAnalytics",
+            await self._request("getInboxPlacementAnalytics", {"id": id}, None, None),
+        )
 
     async def list_page(
         self,
@@ -2208,20 +2413,23 @@ class InboxPlacementAnalyticsResource(Resource):
         sender_email: str | Unset = UNSET,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByDateItem]:
         """Get inbox placement analytics stats by date."""
-        return await self._request(
-            "getInboxPlacementAnalyticsStatsByDate",
-            None,
-            None,
-            {
-                "test_id": test_id,
-                "date_from": date_from,
-                "date_to": date_to,
-                "recipient_geo": recipient_geo,
-                "recipient_type": recipient_type,
-                "recipient_esp": recipient_esp,
-                "sender_email": sender_email,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.InboxPlacementAnalyticsStatsByDateItem]",
+            await self._request(
+                "getInboxPlacementAnalyticsStatsByDate",
+                None,
+                None,
+                {
+                    "test_id": test_id,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "recipient_geo": recipient_geo,
+                    "recipient_type": recipient_type,
+                    "recipient_esp": recipient_esp,
+                    "sender_email": sender_email,
+                },
+            ),
+        )
 
     async def stats_by_test_id(
         self,
@@ -2235,20 +2443,23 @@ class InboxPlacementAnalyticsResource(Resource):
         sender_email: str | Unset = UNSET,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByTestIdItem]:
         """Get inbox placement analytics stats by test id."""
-        return await self._request(
-            "getInboxPlacementAnalyticsStatsByTestId",
-            None,
-            None,
-            {
-                "test_ids": test_ids,
-                "date_from": date_from,
-                "date_to": date_to,
-                "recipient_geo": recipient_geo,
-                "recipient_type": recipient_type,
-                "recipient_esp": recipient_esp,
-                "sender_email": sender_email,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.InboxPlacementAnalyticsStatsByTestIdItem]",
+            await self._request(
+                "getInboxPlacementAnalyticsStatsByTestId",
+                None,
+                None,
+                {
+                    "test_ids": test_ids,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "recipient_geo": recipient_geo,
+                    "recipient_type": recipient_type,
+                    "recipient_esp": recipient_esp,
+                    "sender_email": sender_email,
+                },
+            ),
+        )
 
 
 class InboxPlacementReportsResource(Resource):
@@ -2260,9 +2471,12 @@ class InboxPlacementReportsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "getInboxPlacementBlacklistAndSpamAssassinReport", {"id": id}, None, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.InboxPlacementBlacklistAndSpamAssassinReport",
+            await self._request(
+                "getInboxPlacementBlacklistAndSpamAssassinReport", {"id": id}, None, None
+            ),
+        )
 
     async def list_page(
         self,
@@ -2366,32 +2580,35 @@ class InboxPlacementTestsResource(Resource):
             campaign_id: Campaign ID.
             status: Status code.
         """
-        return await self._request(
-            "createInboxPlacementTest",
-            None,
-            None,
-            {
-                "name": name,
-                "delivery_mode": delivery_mode,
-                "description": description,
-                "schedule": schedule,
-                "type": type,
-                "sending_method": sending_method,
-                "campaign_id": campaign_id,
-                "email_subject": email_subject,
-                "email_body": email_body,
-                "emails": emails,
-                "test_code": test_code,
-                "tags": tags,
-                "text_only": text_only,
-                "recipients_labels": recipients_labels,
-                "timestamp_next_run": timestamp_next_run,
-                "automations": automations,
-                "status": status,
-                "not_sending_status": not_sending_status,
-                "run_immediately": run_immediately,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.InboxPlacementTest",
+            await self._request(
+                "createInboxPlacementTest",
+                None,
+                None,
+                {
+                    "name": name,
+                    "delivery_mode": delivery_mode,
+                    "description": description,
+                    "schedule": schedule,
+                    "type": type,
+                    "sending_method": sending_method,
+                    "campaign_id": campaign_id,
+                    "email_subject": email_subject,
+                    "email_body": email_body,
+                    "emails": emails,
+                    "test_code": test_code,
+                    "tags": tags,
+                    "text_only": text_only,
+                    "recipients_labels": recipients_labels,
+                    "timestamp_next_run": timestamp_next_run,
+                    "automations": automations,
+                    "status": status,
+                    "not_sending_status": not_sending_status,
+                    "run_immediately": run_immediately,
+                },
+            ),
+        )
 
     async def delete(self, id: str) -> models.InboxPlacementTest:
         """Delete inbox placement test.
@@ -2399,11 +2616,17 @@ class InboxPlacementTestsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteInboxPlacementTest", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.InboxPlacementTest",
+            await self._request("deleteInboxPlacementTest", {"id": id}, None, None),
+        )
 
     async def esp_options(self) -> builtins.list[models.InboxPlacementTestESPOptionsItem]:
         """Get inbox placement test esp options."""
-        return await self._request("getInboxPlacementTestESPOptions", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.InboxPlacementTestESPOptionsItem]",
+            await self._request("getInboxPlacementTestESPOptions", None, None, None),
+        )
 
     async def get(
         self, id: str, *, with_metadata: bool | None = None
@@ -2413,9 +2636,12 @@ class InboxPlacementTestsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "getInboxPlacementTest", {"id": id}, {"with_metadata": with_metadata}, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.GetInboxPlacementTestResponse",
+            await self._request(
+                "getInboxPlacementTest", {"id": id}, {"with_metadata": with_metadata}, None
+            ),
+        )
 
     async def list_page(
         self,
@@ -2496,12 +2722,15 @@ class InboxPlacementTestsResource(Resource):
             name: Name.
             status: Status code.
         """
-        return await self._request(
-            "patchInboxPlacementTest",
-            {"id": id},
-            None,
-            {"name": name, "schedule": schedule, "automations": automations, "status": status},
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.InboxPlacementTest",
+            await self._request(
+                "patchInboxPlacementTest",
+                {"id": id},
+                None,
+                {"name": name, "schedule": schedule, "automations": automations, "status": status},
+            ),
+        )
 
 
 class LeadLabelsResource(Resource):
@@ -2516,17 +2745,20 @@ class LeadLabelsResource(Resource):
         use_with_ai: bool | None | Unset = UNSET,
     ) -> models.LeadLabel:
         """Create lead label."""
-        return await self._request(
-            "createLeadLabel",
-            None,
-            None,
-            {
-                "label": label,
-                "interest_status_label": interest_status_label,
-                "description": description,
-                "use_with_ai": use_with_ai,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.LeadLabel",
+            await self._request(
+                "createLeadLabel",
+                None,
+                None,
+                {
+                    "label": label,
+                    "interest_status_label": interest_status_label,
+                    "description": description,
+                    "use_with_ai": use_with_ai,
+                },
+            ),
+        )
 
     async def delete(
         self, id: str, *, reassigned_status: float | Unset = UNSET
@@ -2536,9 +2768,12 @@ class LeadLabelsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "deleteLeadLabel", {"id": id}, None, {"reassigned_status": reassigned_status}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.LeadLabel",
+            await self._request(
+                "deleteLeadLabel", {"id": id}, None, {"reassigned_status": reassigned_status}
+            ),
+        )
 
     async def get(self, id: str) -> models.LeadLabel:
         """Get lead label.
@@ -2546,7 +2781,7 @@ class LeadLabelsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getLeadLabel", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.LeadLabel", await self._request("getLeadLabel", {"id": id}, None, None))
 
     async def list_page(
         self,
@@ -2607,9 +2842,12 @@ class LeadLabelsResource(Resource):
         self, *, reply_text: str
     ) -> models.TestAiReplyLabelLeadLabelsResponse:
         """Test ai reply label lead labels."""
-        return await self._request(
-            "testAiReplyLabelLeadLabels", None, None, {"reply_text": reply_text}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.TestAiReplyLabelLeadLabelsResponse",
+            await self._request(
+                "testAiReplyLabelLeadLabels", None, None, {"reply_text": reply_text}
+            ),
+        )
 
     async def update(
         self,
@@ -2625,17 +2863,20 @@ class LeadLabelsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "patchLeadLabel",
-            {"id": id},
-            None,
-            {
-                "label": label,
-                "interest_status_label": interest_status_label,
-                "description": description,
-                "use_with_ai": use_with_ai,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.LeadLabel",
+            await self._request(
+                "patchLeadLabel",
+                {"id": id},
+                None,
+                {
+                    "label": label,
+                    "interest_status_label": interest_status_label,
+                    "description": description,
+                    "use_with_ai": use_with_ai,
+                },
+            ),
+        )
 
 
 class LeadListsResource(Resource):
@@ -2653,12 +2894,15 @@ class LeadListsResource(Resource):
         Args:
             name: Name.
         """
-        return await self._request(
-            "createLeadList",
-            None,
-            None,
-            {"has_enrichment_task": has_enrichment_task, "owned_by": owned_by, "name": name},
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.LeadList",
+            await self._request(
+                "createLeadList",
+                None,
+                None,
+                {"has_enrichment_task": has_enrichment_task, "owned_by": owned_by, "name": name},
+            ),
+        )
 
     async def delete(self, id: str) -> models.LeadList:
         """Delete lead list.
@@ -2666,7 +2910,9 @@ class LeadListsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteLeadList", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.LeadList", await self._request("deleteLeadList", {"id": id}, None, None)
+        )
 
     async def get(self, id: str) -> models.LeadList:
         """Get lead list.
@@ -2674,7 +2920,7 @@ class LeadListsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getLeadList", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.LeadList", await self._request("getLeadList", {"id": id}, None, None))
 
     async def list_page(
         self,
@@ -2745,12 +2991,15 @@ class LeadListsResource(Resource):
             id: Identifier of the item.
             name: Name.
         """
-        return await self._request(
-            "patchLeadList",
-            {"id": id},
-            None,
-            {"has_enrichment_task": has_enrichment_task, "owned_by": owned_by, "name": name},
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.LeadList",
+            await self._request(
+                "patchLeadList",
+                {"id": id},
+                None,
+                {"has_enrichment_task": has_enrichment_task, "owned_by": owned_by, "name": name},
+            ),
+        )
 
     async def verification_stats(self, id: str) -> models.GetVerificationStatsResponse:
         """Get verification stats.
@@ -2758,7 +3007,10 @@ class LeadListsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getVerificationStats", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.GetVerificationStatsResponse",
+            await self._request("getVerificationStats", {"id": id}, None, None),
+        )
 
 
 class LeadsResource(Resource):
@@ -2789,22 +3041,25 @@ class LeadsResource(Resource):
             skip_if_in_campaign: Skip a lead already present in any campaign.
             skip_if_in_list: Skip a lead already present in any list.
         """
-        return await self._request(
-            "bulkAddLeads",
-            None,
-            None,
-            {
-                "campaign_id": campaign_id,
-                "list_id": list_id,
-                "leads": leads,
-                "blocklist_id": blocklist_id,
-                "assigned_to": assigned_to,
-                "verify_leads_on_import": verify_leads_on_import,
-                "skip_if_in_workspace": skip_if_in_workspace,
-                "skip_if_in_campaign": skip_if_in_campaign,
-                "skip_if_in_list": skip_if_in_list,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.BulkAddLeadsResult",
+            await self._request(
+                "bulkAddLeads",
+                None,
+                None,
+                {
+                    "campaign_id": campaign_id,
+                    "list_id": list_id,
+                    "leads": leads,
+                    "blocklist_id": blocklist_id,
+                    "assigned_to": assigned_to,
+                    "verify_leads_on_import": verify_leads_on_import,
+                    "skip_if_in_workspace": skip_if_in_workspace,
+                    "skip_if_in_campaign": skip_if_in_campaign,
+                    "skip_if_in_list": skip_if_in_list,
+                },
+            ),
+        )
 
     async def bulk_assign(
         self,
@@ -2832,26 +3087,29 @@ class LeadsResource(Resource):
             ids: IDs to select.
             limit: How many items one page holds (1 to 100).
         """
-        return await self._request(
-            "bulkAssignLeads",
-            None,
-            None,
-            {
-                "search": search,
-                "filter": filter,
-                "campaign": campaign,
-                "list_id": list_id,
-                "in_campaign": in_campaign,
-                "in_list": in_list,
-                "organization_user_ids": organization_user_ids,
-                "smart_view_id": smart_view_id,
-                "ids": ids,
-                "limit": limit,
-                "queries": queries,
-                "assigned_to": assigned_to,
-                "has_clause": has_clause,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.BulkAssignLeadsResult",
+            await self._request(
+                "bulkAssignLeads",
+                None,
+                None,
+                {
+                    "search": search,
+                    "filter": filter,
+                    "campaign": campaign,
+                    "list_id": list_id,
+                    "in_campaign": in_campaign,
+                    "in_list": in_list,
+                    "organization_user_ids": organization_user_ids,
+                    "smart_view_id": smart_view_id,
+                    "ids": ids,
+                    "limit": limit,
+                    "queries": queries,
+                    "assigned_to": assigned_to,
+                    "has_clause": has_clause,
+                },
+            ),
+        )
 
     async def bulk_delete(
         self,
@@ -2870,18 +3128,21 @@ class LeadsResource(Resource):
             ids: IDs to select.
             limit: How many items one page holds (1 to 100).
         """
-        return await self._request(
-            "bulkDeleteLeads",
-            None,
-            None,
-            {
-                "campaign_id": campaign_id,
-                "list_id": list_id,
-                "status": status,
-                "ids": ids,
-                "limit": limit,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.BulkDeleteLeadsResult",
+            await self._request(
+                "bulkDeleteLeads",
+                None,
+                None,
+                {
+                    "campaign_id": campaign_id,
+                    "list_id": list_id,
+                    "status": status,
+                    "ids": ids,
+                    "limit": limit,
+                },
+            ),
+        )
 
     async def create(
         self,
@@ -2927,33 +3188,36 @@ class LeadsResource(Resource):
             verify_leads_on_import: Run email verification on the imported leads.
             custom_variables: Custom variables: string, number, boolean or null values only.
         """
-        return await self._request(
-            "createLead",
-            None,
-            None,
-            {
-                "campaign": campaign,
-                "email": email,
-                "personalization": personalization,
-                "website": website,
-                "last_name": last_name,
-                "first_name": first_name,
-                "company_name": company_name,
-                "job_title": job_title,
-                "phone": phone,
-                "lt_interest_status": lt_interest_status,
-                "pl_value_lead": pl_value_lead,
-                "list_id": list_id,
-                "assigned_to": assigned_to,
-                "skip_if_in_workspace": skip_if_in_workspace,
-                "skip_if_in_campaign": skip_if_in_campaign,
-                "skip_if_in_list": skip_if_in_list,
-                "blocklist_id": blocklist_id,
-                "verify_leads_for_lead_finder": verify_leads_for_lead_finder,
-                "verify_leads_on_import": verify_leads_on_import,
-                "custom_variables": custom_variables,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Lead",
+            await self._request(
+                "createLead",
+                None,
+                None,
+                {
+                    "campaign": campaign,
+                    "email": email,
+                    "personalization": personalization,
+                    "website": website,
+                    "last_name": last_name,
+                    "first_name": first_name,
+                    "company_name": company_name,
+                    "job_title": job_title,
+                    "phone": phone,
+                    "lt_interest_status": lt_interest_status,
+                    "pl_value_lead": pl_value_lead,
+                    "list_id": list_id,
+                    "assigned_to": assigned_to,
+                    "skip_if_in_workspace": skip_if_in_workspace,
+                    "skip_if_in_campaign": skip_if_in_campaign,
+                    "skip_if_in_list": skip_if_in_list,
+                    "blocklist_id": blocklist_id,
+                    "verify_leads_for_lead_finder": verify_leads_for_lead_finder,
+                    "verify_leads_on_import": verify_leads_on_import,
+                    "custom_variables": custom_variables,
+                },
+            ),
+        )
 
     async def delete(self, id: str) -> models.Lead:
         """Delete lead.
@@ -2961,7 +3225,7 @@ class LeadsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteLead", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.Lead", await self._request("deleteLead", {"id": id}, None, None))
 
     async def get(self, id: str) -> models.Lead:
         """Get lead.
@@ -2969,7 +3233,7 @@ class LeadsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getLead", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.Lead", await self._request("getLead", {"id": id}, None, None))
 
     async def list_page(
         self,
@@ -3092,12 +3356,15 @@ class LeadsResource(Resource):
 
     async def merge(self, *, lead_id: str, destination_lead_id: str) -> models.Lead:
         """Merge leads."""
-        return await self._request(
-            "mergeLeads",
-            None,
-            None,
-            {"lead_id": lead_id, "destination_lead_id": destination_lead_id},
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Lead",
+            await self._request(
+                "mergeLeads",
+                None,
+                None,
+                {"lead_id": lead_id, "destination_lead_id": destination_lead_id},
+            ),
+        )
 
     async def move(
         self,
@@ -3135,35 +3402,38 @@ class LeadsResource(Resource):
             excluded_ids: IDs to leave out.
             limit: How many items one page holds (1 to 100).
         """
-        return await self._request(
-            "moveLeads",
-            None,
-            None,
-            {
-                "search": search,
-                "filter": filter,
-                "campaign": campaign,
-                "list_id": list_id,
-                "in_campaign": in_campaign,
-                "in_list": in_list,
-                "ids": ids,
-                "queries": queries,
-                "excluded_ids": excluded_ids,
-                "contacts": contacts,
-                "to_campaign_id": to_campaign_id,
-                "to_list_id": to_list_id,
-                "ignore_resource_filter_clauses": ignore_resource_filter_clauses,
-                "check_duplicates_in_campaigns": check_duplicates_in_campaigns,
-                "skip_leads_in_verification": skip_leads_in_verification,
-                "limit": limit,
-                "assigned_to": assigned_to,
-                "esp_code": esp_code,
-                "esg_code": esg_code,
-                "copy_leads": copy_leads,
-                "check_duplicates": check_duplicates,
-                "reset_interest_status": reset_interest_status,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.BackgroundJob",
+            await self._request(
+                "moveLeads",
+                None,
+                None,
+                {
+                    "search": search,
+                    "filter": filter,
+                    "campaign": campaign,
+                    "list_id": list_id,
+                    "in_campaign": in_campaign,
+                    "in_list": in_list,
+                    "ids": ids,
+                    "queries": queries,
+                    "excluded_ids": excluded_ids,
+                    "contacts": contacts,
+                    "to_campaign_id": to_campaign_id,
+                    "to_list_id": to_list_id,
+                    "ignore_resource_filter_clauses": ignore_resource_filter_clauses,
+                    "check_duplicates_in_campaigns": check_duplicates_in_campaigns,
+                    "skip_leads_in_verification": skip_leads_in_verification,
+                    "limit": limit,
+                    "assigned_to": assigned_to,
+                    "esp_code": esp_code,
+                    "esg_code": esg_code,
+                    "copy_leads": copy_leads,
+                    "check_duplicates": check_duplicates,
+                    "reset_interest_status": reset_interest_status,
+                },
+            ),
+        )
 
     async def move_to_subsequence(self, *, subsequence_id: str, id: str) -> models.Lead:
         """Move lead to subsequence.
@@ -3171,9 +3441,12 @@ class LeadsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "moveLeadToSubsequence", None, None, {"subsequence_id": subsequence_id, "id": id}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Lead",
+            await self._request(
+                "moveLeadToSubsequence", None, None, {"subsequence_id": subsequence_id, "id": id}
+            ),
+        )
 
     async def remove_from_subsequence(self, *, id: str) -> models.Lead:
         """Remove lead from subsequence.
@@ -3181,7 +3454,9 @@ class LeadsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("removeLeadFromSubsequence", None, None, {"id": id})  # type: ignore[no-any-return]
+        return cast(
+            "models.Lead", await self._request("removeLeadFromSubsequence", None, None, {"id": id})
+        )
 
     async def update(
         self,
@@ -3212,24 +3487,27 @@ class LeadsResource(Resource):
             phone: Phone number.
             custom_variables: Custom variables: string, number, boolean or null values only.
         """
-        return await self._request(
-            "patchLead",
-            {"id": id},
-            None,
-            {
-                "personalization": personalization,
-                "website": website,
-                "last_name": last_name,
-                "first_name": first_name,
-                "company_name": company_name,
-                "job_title": job_title,
-                "phone": phone,
-                "lt_interest_status": lt_interest_status,
-                "pl_value_lead": pl_value_lead,
-                "assigned_to": assigned_to,
-                "custom_variables": custom_variables,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Lead",
+            await self._request(
+                "patchLead",
+                {"id": id},
+                None,
+                {
+                    "personalization": personalization,
+                    "website": website,
+                    "last_name": last_name,
+                    "first_name": first_name,
+                    "company_name": company_name,
+                    "job_title": job_title,
+                    "phone": phone,
+                    "lt_interest_status": lt_interest_status,
+                    "pl_value_lead": pl_value_lead,
+                    "assigned_to": assigned_to,
+                    "custom_variables": custom_variables,
+                },
+            ),
+        )
 
     async def update_interest_status(
         self,
@@ -3248,19 +3526,22 @@ class LeadsResource(Resource):
             campaign_id: Campaign ID.
             list_id: Lead list ID.
         """
-        return await self._request(
-            "updateLeadInterestStatus",
-            None,
-            None,
-            {
-                "lead_email": lead_email,
-                "interest_value": interest_value,
-                "campaign_id": campaign_id,
-                "ai_interest_value": ai_interest_value,
-                "disable_auto_interest": disable_auto_interest,
-                "list_id": list_id,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.AcceptedResult",
+            await self._request(
+                "updateLeadInterestStatus",
+                None,
+                None,
+                {
+                    "lead_email": lead_email,
+                    "interest_value": interest_value,
+                    "campaign_id": campaign_id,
+                    "ai_interest_value": ai_interest_value,
+                    "disable_auto_interest": disable_auto_interest,
+                    "list_id": list_id,
+                },
+            ),
+        )
 
 
 class OauthResource(Resource):
@@ -3268,15 +3549,20 @@ class OauthResource(Resource):
 
     async def init_google(self) -> models.OAuthSession:
         """Init google o auth."""
-        return await self._request("initGoogleOAuth", None, None, None)  # type: ignore[no-any-return]
+        return cast("models.OAuthSession", await self._request("initGoogleOAuth", None, None, None))
 
     async def init_microsoft(self) -> models.OAuthSession:
         """Init microsoft o auth."""
-        return await self._request("initMicrosoftOAuth", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.OAuthSession", await self._request("initMicrosoftOAuth", None, None, None)
+        )
 
     async def session_status(self, session_id: str) -> models.GetOAuthSessionStatusResponse:
         """Get o auth session status."""
-        return await self._request("getOAuthSessionStatus", {"sessionId": session_id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.GetOAuthSessionStatusResponse",
+            await self._request("getOAuthSessionStatus", {"sessionId": session_id}, None, None),
+        )
 
 
 class SupersearchEnrichmentResource(Resource):
@@ -3290,16 +3576,19 @@ class SupersearchEnrichmentResource(Resource):
         show_one_lead_per_company: bool | Unset = UNSET,
     ) -> models.CountLeadsFromSupersearchResponse:
         """Count leads from supersearch."""
-        return await self._request(
-            "countLeadsFromSupersearch",
-            None,
-            None,
-            {
-                "search_filters": search_filters,
-                "skip_owned_leads": skip_owned_leads,
-                "show_one_lead_per_company": show_one_lead_per_company,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.CountLeadsFromSupersearchResponse",
+            await self._request(
+                "countLeadsFromSupersearch",
+                None,
+                None,
+                {
+                    "search_filters": search_filters,
+                    "skip_owned_leads": skip_owned_leads,
+                    "show_one_lead_per_company": show_one_lead_per_company,
+                },
+            ),
+        )
 
     async def create(
         self,
@@ -3316,19 +3605,22 @@ class SupersearchEnrichmentResource(Resource):
         Args:
             limit: How many items one page holds (1 to 100).
         """
-        return await self._request(
-            "createSuperSearchEnrichment",
-            None,
-            None,
-            {
-                "resource_id": resource_id,
-                "type": type,
-                "limit": limit,
-                "filters": filters,
-                "custom_flow": custom_flow,
-                "integration_actions": integration_actions,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.CreateSuperSearchEnrichmentResponse",
+            await self._request(
+                "createSuperSearchEnrichment",
+                None,
+                None,
+                {
+                    "resource_id": resource_id,
+                    "type": type,
+                    "limit": limit,
+                    "filters": filters,
+                    "custom_flow": custom_flow,
+                    "integration_actions": integration_actions,
+                },
+            ),
+        )
 
     async def create_ai(
         self,
@@ -3353,27 +3645,30 @@ class SupersearchEnrichmentResource(Resource):
         Args:
             limit: How many items one page holds (1 to 100).
         """
-        return await self._request(
-            "createAIEnrichment",
-            None,
-            None,
-            {
-                "resource_id": resource_id,
-                "output_column": output_column,
-                "resource_type": resource_type,
-                "input_columns": input_columns,
-                "model_version": model_version,
-                "use_instantly_account": use_instantly_account,
-                "overwrite": overwrite,
-                "auto_update": auto_update,
-                "skip_leads_without_email": skip_leads_without_email,
-                "limit": limit,
-                "prompt": prompt,
-                "template_id": template_id,
-                "status": status,
-                "filters": filters,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.CreateAIEnrichmentResponse",
+            await self._request(
+                "createAIEnrichment",
+                None,
+                None,
+                {
+                    "resource_id": resource_id,
+                    "output_column": output_column,
+                    "resource_type": resource_type,
+                    "input_columns": input_columns,
+                    "model_version": model_version,
+                    "use_instantly_account": use_instantly_account,
+                    "overwrite": overwrite,
+                    "auto_update": auto_update,
+                    "skip_leads_without_email": skip_leads_without_email,
+                    "limit": limit,
+                    "prompt": prompt,
+                    "template_id": template_id,
+                    "status": status,
+                    "filters": filters,
+                },
+            ),
+        )
 
     async def enrich_leads(
         self,
@@ -3399,39 +3694,48 @@ class SupersearchEnrichmentResource(Resource):
         Args:
             limit: How many items one page holds (1 to 100).
         """
-        return await self._request(
-            "enrichLeadsFromSupersearch",
-            None,
-            None,
-            {
-                "search_filters": search_filters,
-                "search_name": search_name,
-                "work_email_enrichment": work_email_enrichment,
-                "fully_enriched_profile": fully_enriched_profile,
-                "custom_flow": custom_flow,
-                "signal_enrichment": signal_enrichment,
-                "resource_id": resource_id,
-                "auto_update": auto_update,
-                "skip_rows_without_email": skip_rows_without_email,
-                "list_name": list_name,
-                "limit": limit,
-                "ai_enrichment": ai_enrichment,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.EnrichLeadsFromSupersearchResponse",
+            await self._request(
+                "enrichLeadsFromSupersearch",
+                None,
+                None,
+                {
+                    "search_filters": search_filters,
+                    "search_name": search_name,
+                    "work_email_enrichment": work_email_enrichment,
+                    "fully_enriched_profile": fully_enriched_profile,
+                    "custom_flow": custom_flow,
+                    "signal_enrichment": signal_enrichment,
+                    "resource_id": resource_id,
+                    "auto_update": auto_update,
+                    "skip_rows_without_email": skip_rows_without_email,
+                    "list_name": list_name,
+                    "limit": limit,
+                    "ai_enrichment": ai_enrichment,
+                },
+            ),
+        )
 
     async def get(self, resource_id: str) -> models.GetEnrichmentForResourceResponse:
         """Get enrichment for resource."""
-        return await self._request(
-            "getEnrichmentForResource", {"resource_id": resource_id}, None, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.GetEnrichmentForResourceResponse",
+            await self._request(
+                "getEnrichmentForResource", {"resource_id": resource_id}, None, None
+            ),
+        )
 
     async def get_ai_in_progress(
         self, resource_id: str
     ) -> builtins.list[models.AiEnrichmentForResourceItem]:
         """Get ai enrichment for resource."""
-        return await self._request(
-            "getAiEnrichmentForResource", {"resource_id": resource_id}, None, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[models.AiEnrichmentForResourceItem]",
+            await self._request(
+                "getAiEnrichmentForResource", {"resource_id": resource_id}, None, None
+            ),
+        )
 
     async def history(
         self, resource_id: str, *, offset: float | None = None, limit: float | None = None
@@ -3441,12 +3745,15 @@ class SupersearchEnrichmentResource(Resource):
         Args:
             limit: How many items one page holds (1 to 100).
         """
-        return await self._request(
-            "getEnrichmentHistory",
-            {"resource_id": resource_id},
-            {"offset": offset, "limit": limit},
-            None,
-        )  # type: ignore[no-any-return]
+        return cast(
+            "builtins.list[dict[str, Any]]",
+            await self._request(
+                "getEnrichmentHistory",
+                {"resource_id": resource_id},
+                {"offset": offset, "limit": limit},
+                None,
+            ),
+        )
 
     async def preview_leads(
         self,
@@ -3456,16 +3763,19 @@ class SupersearchEnrichmentResource(Resource):
         show_one_lead_per_company: bool | Unset = UNSET,
     ) -> models.PreviewLeadsFromSupersearchResponse:
         """Preview leads from supersearch."""
-        return await self._request(
-            "previewLeadsFromSupersearch",
-            None,
-            None,
-            {
-                "search_filters": search_filters,
-                "skip_owned_leads": skip_owned_leads,
-                "show_one_lead_per_company": show_one_lead_per_company,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.PreviewLeadsFromSupersearchResponse",
+            await self._request(
+                "previewLeadsFromSupersearch",
+                None,
+                None,
+                {
+                    "search_filters": search_filters,
+                    "skip_owned_leads": skip_owned_leads,
+                    "show_one_lead_per_company": show_one_lead_per_company,
+                },
+            ),
+        )
 
     async def run(
         self,
@@ -3485,21 +3795,24 @@ class SupersearchEnrichmentResource(Resource):
             limit: How many items one page holds (1 to 100).
             count: How many.
         """
-        return await self._request(
-            "runEnrichment",
-            None,
-            None,
-            {
-                "resource_id": resource_id,
-                "lead_ids": lead_ids,
-                "limit": limit,
-                "column_name": column_name,
-                "overwrite": overwrite,
-                "starting_row": starting_row,
-                "count": count,
-                "filters": filters,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.RunEnrichmentResponse",
+            await self._request(
+                "runEnrichment",
+                None,
+                None,
+                {
+                    "resource_id": resource_id,
+                    "lead_ids": lead_ids,
+                    "limit": limit,
+                    "column_name": column_name,
+                    "overwrite": overwrite,
+                    "starting_row": starting_row,
+                    "count": count,
+                    "filters": filters,
+                },
+            ),
+        )
 
     async def signal_keywords_facet(
         self,
@@ -3514,12 +3827,15 @@ class SupersearchEnrichmentResource(Resource):
         Args:
             limit: How many items one page holds (1 to 100).
         """
-        return await self._request(
-            "signalKeywordsFacet",
-            None,
-            None,
-            {"category": category, "field": field, "prefix": prefix, "limit": limit},
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.SignalKeywordsFacetResponse",
+            await self._request(
+                "signalKeywordsFacet",
+                None,
+                None,
+                {"category": category, "field": field, "prefix": prefix, "limit": limit},
+            ),
+        )
 
     async def update_settings(
         self,
@@ -3530,16 +3846,19 @@ class SupersearchEnrichmentResource(Resource):
         is_evergreen: bool | Unset = UNSET,
     ) -> models.SuperSearchEnrichment:
         """Update enrichment settings for resource."""
-        return await self._request(
-            "updateEnrichmentSettingsForResource",
-            {"resource_id": resource_id},
-            None,
-            {
-                "auto_update": auto_update,
-                "skip_rows_without_email": skip_rows_without_email,
-                "is_evergreen": is_evergreen,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.SuperSearchEnrichment",
+            await self._request(
+                "updateEnrichmentSettingsForResource",
+                {"resource_id": resource_id},
+                None,
+                {
+                    "auto_update": auto_update,
+                    "skip_rows_without_email": skip_rows_without_email,
+                    "is_evergreen": is_evergreen,
+                },
+            ),
+        )
 
 
 class WebhookEventsResource(Resource):
@@ -3551,7 +3870,9 @@ class WebhookEventsResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getWebhookEvent", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.WebhookEvent", await self._request("getWebhookEvent", {"id": id}, None, None)
+        )
 
     async def list_page(
         self,
@@ -3622,15 +3943,21 @@ class WebhookEventsResource(Resource):
         self, *, from_: str | None = None, to: str | None = None
     ) -> models.GetWebhookEventsSummaryResponse:
         """Get webhook events summary."""
-        return await self._request("getWebhookEventsSummary", None, {"from": from_, "to": to}, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.GetWebhookEventsSummaryResponse",
+            await self._request("getWebhookEventsSummary", None, {"from": from_, "to": to}, None),
+        )
 
     async def summary_by_date(
         self, *, from_: str | None = None, to: str | None = None
     ) -> models.GetWebhookEventsSummaryByDateResponse:
         """Get webhook events summary by date."""
-        return await self._request(
-            "getWebhookEventsSummaryByDate", None, {"from": from_, "to": to}, None
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.GetWebhookEventsSummaryByDateResponse",
+            await self._request(
+                "getWebhookEventsSummaryByDate", None, {"from": from_, "to": to}, None
+            ),
+        )
 
 
 class WebhooksResource(Resource):
@@ -3652,19 +3979,22 @@ class WebhooksResource(Resource):
             campaign: Campaign ID.
             name: Name.
         """
-        return await self._request(
-            "createWebhook",
-            None,
-            None,
-            {
-                "campaign": campaign,
-                "name": name,
-                "target_hook_url": target_hook_url,
-                "event_type": event_type,
-                "custom_interest_value": custom_interest_value,
-                "headers": headers,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Webhook",
+            await self._request(
+                "createWebhook",
+                None,
+                None,
+                {
+                    "campaign": campaign,
+                    "name": name,
+                    "target_hook_url": target_hook_url,
+                    "event_type": event_type,
+                    "custom_interest_value": custom_interest_value,
+                    "headers": headers,
+                },
+            ),
+        )
 
     async def delete(self, id: str) -> models.Webhook:
         """Delete webhook.
@@ -3672,11 +4002,14 @@ class WebhooksResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteWebhook", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.Webhook", await self._request("deleteWebhook", {"id": id}, None, None))
 
     async def event_types(self) -> models.WebhookEventTypes:
         """List webhook event types."""
-        return await self._request("listWebhookEventTypes", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.WebhookEventTypes",
+            await self._request("listWebhookEventTypes", None, None, None),
+        )
 
     async def get(self, id: str) -> models.Webhook:
         """Get webhook.
@@ -3684,7 +4017,7 @@ class WebhooksResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getWebhook", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.Webhook", await self._request("getWebhook", {"id": id}, None, None))
 
     async def list_page(
         self,
@@ -3747,7 +4080,7 @@ class WebhooksResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("resumeWebhook", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast("models.Webhook", await self._request("resumeWebhook", {"id": id}, None, None))
 
     async def test(self, id: str) -> models.TestWebhookResponse:
         """Test webhook.
@@ -3755,7 +4088,9 @@ class WebhooksResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("testWebhook", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.TestWebhookResponse", await self._request("testWebhook", {"id": id}, None, None)
+        )
 
     async def update(
         self,
@@ -3775,19 +4110,22 @@ class WebhooksResource(Resource):
             campaign: Campaign ID.
             name: Name.
         """
-        return await self._request(
-            "patchWebhook",
-            {"id": id},
-            None,
-            {
-                "campaign": campaign,
-                "name": name,
-                "target_hook_url": target_hook_url,
-                "event_type": event_type,
-                "custom_interest_value": custom_interest_value,
-                "headers": headers,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Webhook",
+            await self._request(
+                "patchWebhook",
+                {"id": id},
+                None,
+                {
+                    "campaign": campaign,
+                    "name": name,
+                    "target_hook_url": target_hook_url,
+                    "event_type": event_type,
+                    "custom_interest_value": custom_interest_value,
+                    "headers": headers,
+                },
+            ),
+        )
 
 
 class WorkspaceBillingResource(Resource):
@@ -3795,11 +4133,16 @@ class WorkspaceBillingResource(Resource):
 
     async def plan_details(self) -> models.PlanDetails:
         """Get workspace plan details."""
-        return await self._request("getWorkspacePlanDetails", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.PlanDetails", await self._request("getWorkspacePlanDetails", None, None, None)
+        )
 
     async def subscription_details(self) -> models.SubscriptionDetails:
         """Get workspace subscription details."""
-        return await self._request("getWorkspaceSubscriptionDetails", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.SubscriptionDetails",
+            await self._request("getWorkspaceSubscriptionDetails", None, None, None),
+        )
 
 
 class WorkspaceGroupMembersResource(Resource):
@@ -3807,9 +4150,12 @@ class WorkspaceGroupMembersResource(Resource):
 
     async def create(self, *, sub_workspace_id: str) -> models.WorkspaceGroupMember:
         """Create workspace group member."""
-        return await self._request(
-            "createWorkspaceGroupMember", None, None, {"sub_workspace_id": sub_workspace_id}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.WorkspaceGroupMember",
+            await self._request(
+                "createWorkspaceGroupMember", None, None, {"sub_workspace_id": sub_workspace_id}
+            ),
+        )
 
     async def delete(self, id: str) -> models.WorkspaceGroupMember:
         """Delete workspace group member.
@@ -3817,7 +4163,10 @@ class WorkspaceGroupMembersResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteWorkspaceGroupMember", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.WorkspaceGroupMember",
+            await self._request("deleteWorkspaceGroupMember", {"id": id}, None, None),
+        )
 
     async def get(self, id: str) -> models.WorkspaceGroupMember:
         """Get workspace group member.
@@ -3825,11 +4174,17 @@ class WorkspaceGroupMembersResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getWorkspaceGroupMember", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.WorkspaceGroupMember",
+            await self._request("getWorkspaceGroupMember", {"id": id}, None, None),
+        )
 
     async def get_admin(self) -> models.GetAdminWorkspaceGroupMemberResponse:
         """Get admin workspace group member."""
-        return await self._request("getAdminWorkspaceGroupMember", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.GetAdminWorkspaceGroupMemberResponse",
+            await self._request("getAdminWorkspaceGroupMember", None, None, None),
+        )
 
     async def list_page(
         self, *, limit: int | None = None, starting_after: str | None = None
@@ -3882,18 +4237,21 @@ class WorkspaceMembersResource(Resource):
         Args:
             email: Email address.
         """
-        return await self._request(
-            "createWorkspaceMember",
-            None,
-            None,
-            {
-                "email": email,
-                "user_email": user_email,
-                "nickname": nickname,
-                "role": role,
-                "permissions": permissions,
-            },
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.WorkspaceMember",
+            await self._request(
+                "createWorkspaceMember",
+                None,
+                None,
+                {
+                    "email": email,
+                    "user_email": user_email,
+                    "nickname": nickname,
+                    "role": role,
+                    "permissions": permissions,
+                },
+            ),
+        )
 
     async def delete(self, id: str) -> models.WorkspaceMember:
         """Delete workspace member.
@@ -3901,7 +4259,10 @@ class WorkspaceMembersResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("deleteWorkspaceMember", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.WorkspaceMember",
+            await self._request("deleteWorkspaceMember", {"id": id}, None, None),
+        )
 
     async def get(self, id: str) -> models.WorkspaceMember:
         """Get workspace member.
@@ -3909,7 +4270,10 @@ class WorkspaceMembersResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request("getWorkspaceMember", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.WorkspaceMember",
+            await self._request("getWorkspaceMember", {"id": id}, None, None),
+        )
 
     async def list_page(
         self,
@@ -3973,9 +4337,12 @@ class WorkspaceMembersResource(Resource):
         Args:
             id: Identifier of the item.
         """
-        return await self._request(
-            "patchWorkspaceMember", {"id": id}, None, {"nickname": nickname, "role": role}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.WorkspaceMember",
+            await self._request(
+                "patchWorkspaceMember", {"id": id}, None, {"nickname": nickname, "role": role}
+            ),
+        )
 
 
 class WorkspacesResource(Resource):
@@ -3983,11 +4350,17 @@ class WorkspacesResource(Resource):
 
     async def add_whitelabel_domain(self, *, domain: str) -> models.Workspace:
         """Add workspace agency domain."""
-        return await self._request("addWorkspaceAgencyDomain", None, None, {"domain": domain})  # type: ignore[no-any-return]
+        return cast(
+            "models.Workspace",
+            await self._request("addWorkspaceAgencyDomain", None, None, {"domain": domain}),
+        )
 
     async def cancel_removal(self) -> models.Workspace:
         """Cancel current workspace removal."""
-        return await self._request("cancelCurrentWorkspaceRemoval", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Workspace",
+            await self._request("cancelCurrentWorkspaceRemoval", None, None, None),
+        )
 
     async def change_owner(self, *, email: str, sec: str) -> models.Workspace:
         """Change workspace owner.
@@ -3995,23 +4368,34 @@ class WorkspacesResource(Resource):
         Args:
             email: Email address.
         """
-        return await self._request("changeWorkspaceOwner", None, None, {"email": email, "sec": sec})  # type: ignore[no-any-return]
+        return cast(
+            "models.Workspace",
+            await self._request("changeWorkspaceOwner", None, None, {"email": email, "sec": sec}),
+        )
 
     async def delete_whitelabel_domain(self) -> models.Workspace:
         """Delete workspace domain."""
-        return await self._request("deleteWorkspaceDomain", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Workspace", await self._request("deleteWorkspaceDomain", None, None, None)
+        )
 
     async def get(self) -> models.Workspace:
         """Get workspace."""
-        return await self._request("getWorkspace", None, None, None)  # type: ignore[no-any-return]
+        return cast("models.Workspace", await self._request("getWorkspace", None, None, None))
 
     async def get_whitelabel_domain(self) -> models.WhitelabelDomainInfo:
         """Get workspace domain info."""
-        return await self._request("getWorkspaceDomainInfo", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.WhitelabelDomainInfo",
+            await self._request("getWorkspaceDomainInfo", None, None, None),
+        )
 
     async def schedule_removal(self) -> models.Workspace:
         """Schedule current workspace removal."""
-        return await self._request("scheduleCurrentWorkspaceRemoval", None, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "models.Workspace",
+            await self._request("scheduleCurrentWorkspaceRemoval", None, None, None),
+        )
 
     async def update(
         self, *, name: str | Unset = UNSET, org_logo_url: str | None | Unset = UNSET
@@ -4021,9 +4405,12 @@ class WorkspacesResource(Resource):
         Args:
             name: Name.
         """
-        return await self._request(
-            "patchWorkspace", None, None, {"name": name, "org_logo_url": org_logo_url}
-        )  # type: ignore[no-any-return]
+        return cast(
+            "models.Workspace",
+            await self._request(
+                "patchWorkspace", None, None, {"name": name, "org_logo_url": org_logo_url}
+            ),
+        )
 
 
 NAMESPACES: dict[str, type[Resource]] = {

@@ -21,7 +21,7 @@ _FINAL = {
 class BackgroundJobs(BackgroundJobsResource):
     """`client.background_jobs`: list and get jobs, and `wait` for one to finish."""
 
-    async def wait(
+    async def wait(  # noqa: ASYNC109 - a deadline for the whole poll, not one request
         self,
         job_id: str | models.BackgroundJob,
         *,
