@@ -25,7 +25,7 @@ import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any, TypeVar, Union, get_args, get_origin
+from typing import Any, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -80,7 +80,7 @@ def _structure_int(value: Any, _: Any) -> int:
 def _structure_float(value: Any, _: Any) -> float:
     # An int is a valid number (and keeps the JSON as it came: `0` stays `0`).
     if type(value) is float or type(value) is int:
-        return value  # type: ignore[no-any-return]
+        return value
     raise _WrongType("a number", value)
 
 
@@ -196,8 +196,8 @@ def _build(detailed: bool) -> cattrs.Converter:
 
         return structure_dict
 
-    conv.register_structure_hook_factory(lambda tp: get_origin(tp) is list, list_factory)
-    conv.register_structure_hook_factory(lambda tp: get_origin(tp) is dict, dict_factory)
+    conv.register_structure_hook_factory(lambda tp: cast(Any, get_origin(tp)) is list, list_factory)
+    conv.register_structure_hook_factory(lambda tp: cast(Any, get_origin(tp)) is dict, dict_factory)
 
     def union_factory(tp: Any) -> Callable[[Any, Any], Any]:
         members = [m for m in get_args(tp) if m is not Unset]
@@ -239,10 +239,14 @@ def _build(detailed: bool) -> cattrs.Converter:
 
     def attrs_structure_factory(cls: type) -> Callable[[Any, Any], Any]:
         attrs.resolve_types(cls)
-        overrides = {
-            a.name: override(rename=a.metadata["wire"]) for a in attrs.fields(cls) if "wire" in a.metadata
+        overrides: dict[str, Any] = {
+            a.name: override(rename=a.metadata["wire"])
+            for a in attrs.fields(cls)
+            if "wire" in a.metadata
         }
-        inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=False, **overrides)
+        inner: Callable[[Any, Any], Any] = make_dict_structure_fn(
+            cls, conv, _cattrs_forbid_extra_keys=False, **overrides
+        )
 
         def structure_object(value: Any, _: Any) -> Any:
             if not isinstance(value, Mapping):
@@ -253,8 +257,10 @@ def _build(detailed: bool) -> cattrs.Converter:
 
     def attrs_unstructure_factory(cls: type) -> Callable[[Any], Any]:
         attrs.resolve_types(cls)
-        overrides = {
-            a.name: override(rename=a.metadata["wire"]) for a in attrs.fields(cls) if "wire" in a.metadata
+        overrides: dict[str, Any] = {
+            a.name: override(rename=a.metadata["wire"])
+            for a in attrs.fields(cls)
+            if "wire" in a.metadata
         }
         return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **overrides)
 
@@ -324,10 +330,12 @@ def _hook(cl: Any) -> Callable[[Any, Any], Any]:
 def structure(data: Any, cl: type[T] | Any) -> T:
     """Turn decoded JSON into `cl` (a model, `list[Model]`, a primitive...); see the module doc."""
     try:
-        return _hook(cl)(data, cl)  # type: ignore[no-any-return]
+        return _hook(cast(Any, cl))(data, cl)  # type: ignore[no-any-return]
     except Exception as exc:
         if _is_attrs(cl) and not isinstance(data, Mapping):
-            raise StructureError(_type_name(cl), f"expected an object, got {type(data).__name__}") from None
+            raise StructureError(
+                _type_name(cl), f"expected an object, got {type(data).__name__}"
+            ) from None
         try:
             _detailed.structure(data, cl)
         except Exception as detailed_exc:

@@ -49,7 +49,7 @@ def unknown_member(cls: type[E], value: object) -> E | None:
     member._name_ = f"UNKNOWN_{value}"
     member._value_ = value
     # Registering the pseudo-member makes later lookups hit the fast path and keeps identity.
-    return cls._value2member_map_.setdefault(value, member)  # type: ignore[return-value]
+    return cls._value2member_map_.setdefault(value, member)
 
 
 def is_unknown(member: enum.Enum) -> bool:

@@ -21,11 +21,11 @@ _FINAL = {
 class BackgroundJobs(BackgroundJobsResource):
     """`client.background_jobs`: list and get jobs, and `wait` for one to finish."""
 
-    async def wait(  # noqa: ASYNC109 - a deadline for the whole poll, not one request
+    async def wait(
         self,
         job_id: str | models.BackgroundJob,
         *,
-        timeout: float | None = 600.0,
+        timeout: float | None = 600.0,  # noqa: ASYNC109 - a deadline for the whole poll
         poll_interval: float = 1.0,
         max_poll_interval: float = 15.0,
         on_progress: Callable[[models.BackgroundJob], Awaitable[None] | None] | None = None,
