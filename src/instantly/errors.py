@@ -18,6 +18,8 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AuthenticationError",
+    "BackgroundJobError",
+    "BackgroundJobTimeout",
     "BadRequestError",
     "ConflictError",
     "InstantlyError",
