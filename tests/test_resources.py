@@ -124,7 +124,7 @@ async def test_get_lead_returns_the_model(client: AsyncInstantly) -> None:
     assert lead.timestamp_created.tzinfo is not None
 
 
-async def test_create_sends_only_given_fields_and_null_to_clear(client: AsyncInstantly) -> None:
+async def test_update_sends_only_given_fields_and_null_to_clear(client: AsyncInstantly) -> None:
     answer = minimal({"$ref": "#/components/schemas/Lead"})
     with aioresponses() as mock:
         mock.patch(f"{BASE}/api/v2/leads/L1", payload=answer)

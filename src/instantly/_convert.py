@@ -32,7 +32,7 @@ import cattrs
 from cattrs.cols import list_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from ._types import UNSET, Unset
+from ._types import Unset
 from .errors import InstantlyError
 
 __all__ = ["StructureError", "converter", "structure", "unstructure"]
@@ -223,14 +223,13 @@ def _build(detailed: bool) -> cattrs.Converter:
                 if nullable:
                     return None
                 raise _WrongType(" or ".join(_describe(m) for m in members), value)
-            errors: list[Exception] = []
             for member, hook in hooks:
                 if _is_attrs(member) and not isinstance(value, Mapping):
                     continue
                 try:
                     return hook(value, member)
-                except Exception as exc:
-                    errors.append(exc)
+                except Exception:
+                    continue
             raise _WrongType(" or ".join(_describe(m) for m in members), value)
 
         return structure_union
@@ -347,6 +346,3 @@ def structure(data: Any, cl: type[T] | Any) -> T:
 def unstructure(obj: Any) -> Any:
     """Turn a model (or a list/dict of them) into JSON-ready data, sending only what was set."""
     return converter.unstructure(obj)
-
-
-_ = UNSET
