@@ -1,10 +1,13 @@
 """Spec in, Python out: `openapi/instantly-v2.yaml` -> `src/instantly/_generated/`.
 
-Writes two modules, deterministically (no timestamps, stable order):
+Writes three modules and the spec itself, deterministically (no timestamps, stable order):
 - `models.py`: attrs classes and enums, by datamodel-code-generator with our templates
   (`codegen/templates/`). Request models (reachable only from request bodies) default their
   optional fields to `UNSET`, so that "not given" and "null" stay different on the wire.
 - `operations.py`: the operation table, one `Operation` per operationId.
+- `resources.py`: one class per namespace, one typed method per operation.
+- `spec.json`: the spec as JSON, shipped in the package so that the mock server
+  (`instantly.testing`) validates against it from an installed wheel, without pyyaml.
 
 A spec error stops generation with the JSON path of the offending node.
 
@@ -643,6 +646,12 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
     return counts
 
 
+def write_spec_json(spec: dict[str, Any], out: Path) -> None:
+    # Indented, in the YAML's own key order: a change to the spec reads as a small diff here too.
+    text = json.dumps(spec, indent=1, ensure_ascii=False)
+    (out / "spec.json").write_text(text + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spec", type=Path, default=ROOT / "openapi" / "instantly-v2.yaml")
@@ -661,6 +670,7 @@ def main(argv: list[str] | None = None) -> int:
     generate_models(args.spec, spec, args.out)
     n = generate_operations(spec, args.out)
     generate_resources(spec, args.out)
+    write_spec_json(spec, args.out)
     print(
         f"codegen: {n} operations, {len(spec['components']['schemas'])} schemas -> {args.out}",
         file=sys.stderr,
