@@ -233,3 +233,28 @@ def test_rejects_impossible_limits() -> None:
     with pytest.raises(ValueError, match="None to disable"):
         RateLimiter(per_second=0)
     assert "100/1s" in repr(RateLimiter())
+
+
+async def test_try_acquire_admits_up_to_the_limit_then_names_the_wait() -> None:
+    limiter = RateLimiter(per_second=3, per_minute=5)
+    t0 = now()
+    assert [limiter.try_acquire() for _ in range(3)] == [None, None, None]
+    assert micros(limiter.try_acquire() or 0.0) == US  # the per-second window is full
+    await asyncio.sleep(1.0)
+    assert [limiter.try_acquire() for _ in range(2)] == [None, None]
+    # Five starts in the last minute: the next one may start 60 s after the first.
+    assert micros(limiter.try_acquire() or 0.0) == micros(t0 + 60 - now())
+    assert limiter.acquired == 5  # refusals are not counted as starts
+
+
+async def test_try_acquire_keeps_endpoint_limits_per_key() -> None:
+    limiter = RateLimiter()
+    emails = ((2, 60.0),)
+    assert limiter.try_acquire("listEmail", emails) is None
+    assert limiter.try_acquire("listEmail", emails) is None
+    assert micros(limiter.try_acquire("listEmail", emails) or 0.0) == 60 * US
+    assert limiter.try_acquire("other", emails) is None
+    assert limiter.try_acquire() is None
+    await asyncio.sleep(60.0)
+    assert limiter.try_acquire("listEmail", emails) is None
+

@@ -22,6 +22,10 @@ back by its endpoint never blocks requests to other endpoints.
 `pause_until` closes the whole gate, for everyone, until a deadline: that is what a 429 with
 `Retry-After` calls for, because the limit it reports is the workspace's, not one task's.
 
+`try_acquire` is the same check without waiting, for a server that answers 429 instead of
+queueing (the embedded mock, `instantly.testing`): it admits and logs a start, or says how long
+until one could start.
+
 Time is the running event loop's clock (`loop.time()`), so tests can fast-forward it. A limiter
 belongs to one event loop; it is not thread-safe.
 """
@@ -135,6 +139,31 @@ class RateLimiter:
                 return
         await self._wait()
 
+    def try_acquire(
+        self, key: str | None = None, extra: Sequence[tuple[int, float]] = ()
+    ) -> float | None:
+        """Count one request as started now if every window allows it; never waits.
+
+        key: names the endpoint whose `extra` limits apply (e.g. an operation id).
+        extra: stricter limits of that endpoint, as (requests, seconds) pairs, e.g. ((20, 60.0),).
+
+        Returns None when the request was admitted, else the seconds until one more could start
+        (0.0 when the windows are open but callers of `acquire` are queued ahead).
+        """
+        now = asyncio.get_running_loop().time()
+        ready = self._ready_at()
+        endpoint = self._endpoint(key, extra) if extra else None
+        if endpoint is not None:
+            for window in endpoint.windows:
+                ready = max(ready, window.free_at())
+        if now < ready or self._waiters:
+            return max(ready - now, 0.0)
+        self._take(now)
+        if endpoint is not None:
+            for window in endpoint.windows:
+                window._starts.append(now)
+        return None
+
     def pause(self, seconds: float) -> None:
         """Let no request start for `seconds` from now (a pause never shortens an earlier one).
 
@@ -204,11 +233,7 @@ class RateLimiter:
             fut.set_result(None)
 
     async def _acquire_endpoint(self, key: str | None, extra: Sequence[tuple[int, float]]) -> None:
-        if key is None:
-            raise ValueError("acquire(extra=...) needs key=... to tell endpoints apart")
-        endpoint = self._endpoints.get(key)
-        if endpoint is None:
-            endpoint = self._endpoints[key] = _Endpoint(extra)
+        endpoint = self._endpoint(key, extra)
         loop = asyncio.get_running_loop()
         # Held until the shared gate lets us through, so the endpoint's log is exact.
         async with endpoint.lock:
@@ -223,3 +248,11 @@ class RateLimiter:
             started = max(loop.time(), ready)
             for window in endpoint.windows:
                 window._starts.append(started)
+
+    def _endpoint(self, key: str | None, extra: Sequence[tuple[int, float]]) -> _Endpoint:
+        if key is None:
+            raise ValueError("acquire(extra=...) needs key=... to tell endpoints apart")
+        endpoint = self._endpoints.get(key)
+        if endpoint is None:
+            endpoint = self._endpoints[key] = _Endpoint(extra)
+        return endpoint
