@@ -257,4 +257,3 @@ async def test_try_acquire_keeps_endpoint_limits_per_key() -> None:
     assert limiter.try_acquire() is None
     await asyncio.sleep(60.0)
     assert limiter.try_acquire("listEmail", emails) is None
-
