@@ -1,0 +1,62 @@
+"""Entry point of a benchmark's client process: `python -m bench._child MODULE:FUNCTION PARAMS`.
+
+Each client side runs in a process of its own so that its peak RSS is its own, and its CPU is
+not shared with the mock's event loop. The function gets PARAMS (a JSON object), may be async,
+and returns a JSON-able dict; this prints it on one line after RESULT_MARKER, last on stdout.
+
+Standard library only at import time: the peer SDK's throwaway venv runs this file too, without
+the project installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import importlib
+import inspect
+import json
+import os
+import resource
+import sys
+from typing import Any
+
+RESULT_MARKER = "BENCH-RESULT "
+PROFILE_ENV = "BENCH_PROFILE_TO"
+"""If set, the child runs under cProfile and writes its stats to this path."""
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (a high-water mark)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _call(target: str, params: dict[str, Any]) -> Any:
+    module_name, _, function_name = target.partition(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    result = function(params)
+    if inspect.iscoroutine(result):
+        result = asyncio.run(result)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m bench._child MODULE:FUNCTION PARAMS_JSON", file=sys.stderr)
+        return 2
+    target, raw_params = argv
+    params = json.loads(raw_params)
+    profile_path = os.environ.get(PROFILE_ENV)
+    if profile_path:
+        profiler = cProfile.Profile()
+        result = profiler.runcall(_call, target, params)
+        profiler.dump_stats(profile_path)
+    else:
+        result = _call(target, params)
+    print(RESULT_MARKER + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

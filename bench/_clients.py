@@ -1,0 +1,61 @@
+"""Small pieces the client processes share: the SDK client they open, and how they time a run."""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import TYPE_CHECKING, Any
+
+from ._child import peak_rss_mb
+
+if TYPE_CHECKING:
+    from instantly import AsyncInstantly
+
+__all__ = ["API_KEY", "Stopwatch", "counters", "sdk_client", "stats_delta"]
+
+API_KEY = "test"
+"""The mock's key. Never a real one: these processes only ever talk to 127.0.0.1."""
+
+
+def sdk_client(url: str, rate_limit: tuple[int, int] | None, **kwargs: Any) -> AsyncInstantly:
+    """Our client against the mock at url, with the given client-side limits."""
+    from instantly import AsyncInstantly
+
+    return AsyncInstantly(api_key=API_KEY, base_url=url, rate_limit=rate_limit, **kwargs)
+
+
+_COUNTERS = ("requests_sent", "retries", "rate_limited", "errors")
+
+
+def counters(client: AsyncInstantly) -> dict[str, int]:
+    """A snapshot of the client's TransportStats counters."""
+    stats = client.stats
+    return {name: int(getattr(stats, name)) for name in _COUNTERS}
+
+
+def stats_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """The counters accrued between two snapshots."""
+    return {name: after[name] - before[name] for name in _COUNTERS}
+
+
+class Stopwatch:
+    """Wall time and peak-RSS growth of the measured part of a client process."""
+
+    def __init__(self) -> None:
+        gc.collect()
+        self.rss_before_mb = peak_rss_mb()
+        self.started = time.perf_counter()
+        self.elapsed = 0.0
+
+    def stop(self) -> float:
+        self.elapsed = time.perf_counter() - self.started
+        return self.elapsed
+
+    def figures(self) -> dict[str, float]:
+        peak = peak_rss_mb()
+        return {
+            "elapsed_s": round(self.elapsed, 3),
+            "peak_rss_mb": round(peak, 1),
+            "rss_before_mb": round(self.rss_before_mb, 1),
+            "rss_growth_mb": round(peak - self.rss_before_mb, 2),
+        }

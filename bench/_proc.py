@@ -1,0 +1,191 @@
+"""Processes of a benchmark: the mock server, and the client sides that run against it.
+
+The mock runs in its own process (`python -m instantly.testing`), so the client's figures do not
+include the server's cost; every client side runs in a process of its own (`bench._child`), one
+after the other, so that its peak RSS is its own and two contenders never share the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ._child import PROFILE_ENV, RESULT_MARKER
+
+__all__ = ["REPO", "BenchError", "enable_profiling", "mock_server", "run_child"]
+
+REPO = Path(__file__).resolve().parent.parent
+_LISTENING = "listening on "
+_STARTUP_TIMEOUT = 60.0
+# The server's module; another implementation of the same command line can stand in for it.
+MOCK_MODULE = os.environ.get("BENCH_MOCK_MODULE", "instantly.testing")
+_STOP_TIMEOUT = 10.0
+
+
+class BenchError(RuntimeError):
+    """A benchmark could not run (as opposed to a figure that fell short, which is reported)."""
+
+
+class _Profiling:
+    """Where children write cProfile stats when `python -m bench --profile DIR` asked for it."""
+
+    directory: Path | None = None
+
+
+def enable_profiling(directory: Path) -> None:
+    """Make every client process (and the mock) from now on write cProfile stats to directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _Profiling.directory = directory
+
+
+def _profile_env(name: str) -> dict[str, str]:
+    if _Profiling.directory is None:
+        return {}
+    return {PROFILE_ENV: str(_Profiling.directory / f"{name}.prof")}
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return text[-limit:]
+
+
+@contextmanager
+def mock_server(
+    *,
+    rate_limit: tuple[int, int] | None,
+    latency: float = 0.0,
+    seed: int = 0,
+    name: str = "mock",
+) -> Iterator[str]:
+    """Run `python -m instantly.testing` in its own process; yield its base URL.
+
+    rate_limit: (per second, per minute) the mock enforces with 429s; None for no limit.
+    latency: seconds the mock waits before answering each request.
+    name: names the profile file when profiling is on.
+    """
+    limit = "none" if rate_limit is None else f"{rate_limit[0]},{rate_limit[1]}"
+    profiler: list[str] = []
+    if _Profiling.directory is not None:
+        # Stopped with SIGINT, cProfile's runner still writes its stats on the way out.
+        profiler = ["-m", "cProfile", "-o", str(_Profiling.directory / f"{name}.prof")]
+    command = [
+        sys.executable,
+        *profiler,
+        "-m",
+        MOCK_MODULE,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--api-key",
+        "test",
+        "--rate-limit",
+        limit,
+        "--latency",
+        f"{latency:g}",
+        "--seed",
+        str(seed),
+    ]
+    with tempfile.TemporaryDirectory(prefix="bench-mock-") as tmp:
+        stderr_path = Path(tmp) / "stderr.txt"
+        with stderr_path.open("wb") as stderr:
+            process = subprocess.Popen(
+                command,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                text=True,
+            )
+        try:
+            url = _read_url(process, stderr_path)
+            yield url
+        finally:
+            _stop(process, signal.SIGINT if profiler else signal.SIGTERM)
+
+
+def _read_url(process: subprocess.Popen[str], stderr_path: Path) -> str:
+    assert process.stdout is not None
+    deadline = time.monotonic() + _STARTUP_TIMEOUT
+    # readline() blocks, but the mock prints its one line promptly or exits; the deadline is a
+    # guard for a mock that is alive yet silent.
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            process.wait(timeout=_STOP_TIMEOUT)
+            raise BenchError(
+                f"the mock exited (status {process.returncode}) before it listened: "
+                f"{_tail(stderr_path)}"
+            )
+        if line.startswith(_LISTENING):
+            return line[len(_LISTENING) :].strip()
+    raise BenchError(f"the mock did not print {_LISTENING!r} within {_STARTUP_TIMEOUT:g} s")
+
+
+def _stop(process: subprocess.Popen[str], how: signal.Signals) -> None:
+    if process.poll() is None:
+        process.send_signal(how)
+        try:
+            process.wait(timeout=_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def run_child(
+    target: str,
+    params: Mapping[str, Any],
+    *,
+    name: str,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 900.0,
+) -> dict[str, Any]:
+    """Run `target` ("module:function") in a fresh process and return the dict it returned.
+
+    name: names this run in errors and in profile file names.
+    python: the interpreter (the peer's venv); None for this one.
+    env: extra environment variables.
+    """
+    command = [python or sys.executable, "-m", "bench._child", target, json.dumps(params)]
+    full_env = {**os.environ, **(env or {}), **_profile_env(name)}
+    # The child imports `bench` from the repository, whichever interpreter runs it.
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), full_env.get("PYTHONPATH", "")) if p
+    )
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=REPO,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"{name}: the client process ran over {timeout:g} s") from exc
+    result: dict[str, Any] | None = None
+    for line in completed.stdout.splitlines():
+        if line.startswith(RESULT_MARKER):
+            result = json.loads(line[len(RESULT_MARKER) :])
+    if completed.returncode != 0 or result is None:
+        raise BenchError(
+            f"{name}: the client process failed (status {completed.returncode}): "
+            f"{completed.stderr[-2000:]}"
+        )
+    return result

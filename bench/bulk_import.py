@@ -1,0 +1,170 @@
+"""Bulk import at the API's limit: `leads.bulk_add` of a million leads vs what users write without it.
+
+Against a mock with the API's limits (100 requests/s and 6,000/min, 429 beyond) and 200 ms of
+latency, three contenders import the same leads, one after the other, each against a fresh mock
+(empty rate windows and store), each in a client process of its own:
+- ours: `client.leads.bulk_add(generator, batch_size=1000, concurrency=32)`, default limits;
+- raw: `asyncio.gather` over aiohttp posts of 1,000-lead chunks, no limiter, no retry, as a user
+  without an SDK writes it (its 429s are leads that did not get in);
+- instantlyai (PyPI), if it installs: its `leads.bulk_add` per chunk, see bench/peer.py.
+
+A million leads is 1,000 requests, about 10 s at 100 requests/s: the per-minute cap (6,000)
+never binds in a run this short, the per-second one does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from . import peer
+from ._clients import API_KEY, Stopwatch, counters, sdk_client, stats_delta
+from ._leads import new_leads
+from ._proc import mock_server, run_child
+
+__all__ = ["raw_gather_import", "run", "sdk_import"]
+
+LIMIT = (100, 6000)
+LATENCY = 0.2
+BATCH = 1000
+CONCURRENCY = 32
+
+
+def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
+    """Run each contender against its own fresh mock; return (figures, notes)."""
+    count = 100_000 if quick else 1_000_000
+    notes: list[str] = []
+    if quick:
+        notes.append(
+            f"bulk_import: quick mode imports {count:,} leads ({count // BATCH} requests): "
+            "a run this short is dominated by its start and its last round trip"
+        )
+    params = {"count": count, "batch_size": BATCH, "concurrency": CONCURRENCY}
+
+    with mock_server(rate_limit=LIMIT, latency=LATENCY, name="bulk_import-mock-ours") as url:
+        ours = run_child("bench.bulk_import:sdk_import", {**params, "url": url}, name="ours")
+    with mock_server(rate_limit=LIMIT, latency=LATENCY, name="bulk_import-mock-raw") as url:
+        raw = run_child(
+            "bench.bulk_import:raw_gather_import", {**params, "url": url}, name="raw_gather"
+        )
+
+    figures: dict[str, Any] = {
+        "leads": count,
+        "requests": ours["requests"],
+        "rate_ratio": round(ours["accepted_per_s"] / LIMIT[0], 3),
+        "share_429": round(ours["rate_limited"] / max(1, ours["requests"]), 4),
+        "leads_per_s": round(ours["leads_per_s"]),
+        "peak_rss_mb": ours["peak_rss_mb"],
+        "vs_raw_gather": _ratio(ours["leads_per_s"], raw["leads_per_s"]),
+        "vs_instantlyai": None,
+        "ours": ours,
+        "raw_gather": raw,
+    }
+
+    python, why_not = peer.ensure_venv(quick)
+    if python is None:
+        notes.append(f"bulk_import: instantlyai could not run: {why_not}")
+    else:
+        for variant, paced in (("instantlyai", False), ("instantlyai_paced", True)):
+            with mock_server(
+                rate_limit=LIMIT, latency=LATENCY, name=f"bulk_import-mock-{variant}"
+            ) as url:
+                theirs = run_child(
+                    "bench.peer_client:peer_import",
+                    {**params, "url": url, "paced": paced},
+                    name=variant,
+                    python=python,
+                )
+            figures[f"vs_{variant}"] = _ratio(ours["leads_per_s"], theirs["leads_per_s"])
+            figures[variant] = theirs
+        notes.append(
+            "bulk_import: instantlyai runs its leads.bulk_add once per 1,000-lead chunk under "
+            "an asyncio.Semaphore(32) (it has no bulk helper); 'instantlyai' with its defaults "
+            "(no pacing, 3 retries honouring Retry-After), 'instantlyai_paced' with "
+            "requests_per_minute=6000"
+        )
+    if raw["lost_leads"]:
+        notes.append(
+            f"bulk_import: the raw gather lost {raw['lost_leads']:,} of {count:,} leads "
+            f"({raw['rate_limited']:,} of its {raw['requests']:,} requests got a 429); "
+            "vs_raw_gather compares leads that got in"
+        )
+    return figures, notes
+
+
+def _ratio(ours: float, theirs: float) -> float | None:
+    return round(ours / theirs, 3) if theirs > 0 else None
+
+
+async def sdk_import(params: dict[str, Any]) -> dict[str, Any]:
+    """Client side, ours: `bulk_add` of a lazy generator at the default limits."""
+    count: int = params["count"]
+    async with sdk_client(params["url"], rate_limit=LIMIT) as client:
+        target = await client.lead_lists.create(name="bench bulk import")
+        before = counters(client)
+        watch = Stopwatch()
+        result = await client.leads.bulk_add(
+            new_leads(count),
+            list_id=target.id,
+            batch_size=params["batch_size"],
+            concurrency=params["concurrency"],
+        )
+        watch.stop()
+        sent = stats_delta(before, counters(client))
+    accepted = sent["requests_sent"] - sent["rate_limited"] - sent["errors"]
+    return {
+        "created": result.created,
+        "skipped": result.skipped_total,
+        "failed": result.failed_total,
+        "requests": sent["requests_sent"],
+        "rate_limited": sent["rate_limited"],
+        "retries": sent["retries"],
+        "accepted_per_s": round(accepted / watch.elapsed, 2),
+        "leads_per_s": round(result.created / watch.elapsed, 1),
+        "result_rate": round(result.rate, 2),
+        **watch.figures(),
+    }
+
+
+async def raw_gather_import(params: dict[str, Any]) -> dict[str, Any]:
+    """Client side, raw: what a user writes with aiohttp alone (all chunks at once, no retry)."""
+    import aiohttp
+
+    count: int = params["count"]
+    batch: int = params["batch_size"]
+    url: str = params["url"]
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    statuses: dict[int, int] = {}
+    created = 0
+
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.post(f"{url}/api/v2/lead-lists", json={"name": "bench raw"}) as r:
+            list_id = (await r.json())["id"]
+        watch = Stopwatch()
+        # asyncio.gather needs every coroutine up front, so every chunk is built up front.
+        leads = list(new_leads(count))
+        chunks = [leads[i : i + batch] for i in range(0, count, batch)]
+
+        async def post(chunk: list[dict[str, Any]]) -> None:
+            nonlocal created
+            body = {"list_id": list_id, "leads": chunk}
+            async with session.post(f"{url}/api/v2/leads/add", json=body) as response:
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+                if response.status == 200:
+                    created += (await response.json())["leads_uploaded"]
+
+        outcomes = await asyncio.gather(*(post(c) for c in chunks), return_exceptions=True)
+        watch.stop()
+    errors = sum(1 for o in outcomes if isinstance(o, BaseException))
+    requests = sum(statuses.values())
+    return {
+        "created": created,
+        "lost_leads": count - created,
+        "requests": requests,
+        "rate_limited": statuses.get(429, 0),
+        "share_429": round(statuses.get(429, 0) / max(1, requests), 4),
+        "exceptions": errors,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "leads_per_s": round(created / watch.elapsed, 1),
+        **watch.figures(),
+    }
