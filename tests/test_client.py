@@ -109,3 +109,27 @@ async def test_wait_raises_on_failure_and_on_timeout() -> None:
             with pytest.raises(BackgroundJobTimeout) as info:
                 await client.background_jobs.wait("job-1", timeout=30, poll_interval=5)
     assert info.value.job.progress == 10
+
+
+@pytest.mark.looptime
+async def test_move_hands_back_a_job_to_wait_on_and_accepted_answers_say_why_not() -> None:
+    async with AsyncInstantly(api_key=KEY, base_url=BASE, rate_limit=None) as client:
+        with aioresponses() as mock:
+            mock.post(f"{BASE}/api/v2/leads/move", payload=job("pending", 0))
+            url = re.compile(re.escape(f"{BASE}/api/v2/background-jobs/job-1") + ".*")
+            mock.get(url, payload=job("in-progress", 50))
+            mock.get(url, payload=job("success", 100))
+            started = await client.leads.move(to_campaign_id="c-1", ids=["l-1"])
+            done = await client.background_jobs.wait(started)
+            assert done.status is models.BackgroundJobStatus.SUCCESS
+
+            mock.post(
+                f"{BASE}/api/v2/leads/update-interest-status",
+                status=202,
+                payload={"message": "Lead interest status update background job submitted"},
+            )
+            accepted = await client.leads.update_interest_status(
+                lead_email="a@example.com", interest_value=1
+            )
+            with pytest.raises(TypeError, match="202 and a message only, no job ID"):
+                await client.background_jobs.wait(accepted)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ async with AsyncInstantly() as client:          # key from $INSTANTLY_API_KEY
 from __future__ import annotations
 
 from . import errors, models
+from ._bulk import BulkAddResult, BulkResult, BulkRun, FailedChunk, Outcome, Rejection
 from ._client import DEFAULT_BASE_URL, AsyncInstantly
 from ._convert import StructureError
 from ._pagination import Page
@@ -22,6 +23,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BulkCancelledError,
     ConflictError,
     InstantlyError,
     NotFoundError,
@@ -40,14 +42,21 @@ __all__ = [
     "AsyncInstantly",
     "AuthenticationError",
     "BadRequestError",
+    "BulkAddResult",
+    "BulkCancelledError",
+    "BulkResult",
+    "BulkRun",
     "ConflictError",
+    "FailedChunk",
     "InstantlyError",
     "NotFoundError",
+    "Outcome",
     "Page",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimiter",
+    "Rejection",
     "ServerError",
     "StructureError",
     "Unset",

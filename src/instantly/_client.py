@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from ._bulk import DEFAULT_CONCURRENCY, BulkRun
 from ._ratelimit import RateLimiter
 from ._transport import Transport
 from ._version import __version__
@@ -18,6 +20,10 @@ from .resources import build_namespaces
 if TYPE_CHECKING:
     from ._generated import resources as gen
     from .resources.background_jobs import BackgroundJobs
+    from .resources.leads import Leads
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncInstantly"]
 
@@ -76,7 +82,7 @@ class AsyncInstantly:
         inbox_placement_tests: gen.InboxPlacementTestsResource
         lead_labels: gen.LeadLabelsResource
         lead_lists: gen.LeadListsResource
-        leads: gen.LeadsResource
+        leads: Leads
         oauth: gen.OauthResource
         supersearch_enrichment: gen.SupersearchEnrichmentResource
         webhook_events: gen.WebhookEventsResource
@@ -137,6 +143,26 @@ class AsyncInstantly:
     def stats(self) -> object:
         """Counters of the pipeline: requests sent, retries, 429s seen."""
         return self._transport.stats
+
+    def bulk(
+        self,
+        fn: Callable[[T], Awaitable[R]],
+        items: Iterable[T] | AsyncIterable[T],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> BulkRun[T, R]:
+        """Run `await fn(item)` for every item, at most `concurrency` at a time.
+
+        fn: an async function of one item, typically a bound method such as
+            `client.leads.delete` or a small `async def` around one.
+        items: any iterable or async iterable; read lazily.
+        concurrency: calls in flight at once; the client's rate limit still applies.
+
+        Returns a BulkRun: `async for outcome in run` yields each Outcome as it finishes;
+        `await run` gives a BulkResult(succeeded, failed) in input order. A failing item is an
+        outcome with its error; it never cancels the others.
+        """
+        return BulkRun(fn, items, concurrency=concurrency)
 
     def __repr__(self) -> str:
         return f"AsyncInstantly(base_url={self.base_url!r}, api_key='***')"

@@ -48,7 +48,16 @@ class Resource:
     ) -> Any:
         op = OPERATIONS[operation_id]
         url, params, payload = _encode(op, path, query, body)
-        data = await self._client._transport.request(
+        data = await self._send(op, url, params, payload)
+        if op.response in _STRUCTURED_AS_IS:
+            return data
+        return structure(data, op.response)
+
+    async def _send(
+        self, op: Operation, url: str, params: dict[str, Any] | None, payload: Any
+    ) -> Any:
+        """Send an already checked and encoded request; return the decoded JSON as it came."""
+        return await self._client._transport.request(
             op.method,
             url,
             query=params,
@@ -57,9 +66,6 @@ class Resource:
             rate_key=op.operation_id if op.rate_limits else None,
             endpoint_limits=op.rate_limits,
         )
-        if op.response in _STRUCTURED_AS_IS:
-            return data
-        return structure(data, op.response)
 
     async def _page(
         self,
@@ -141,8 +147,15 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
     """Models (and dicts or lists holding them) become JSON data; the rest is sent as it is."""
+    # Plain data is the common case (1,000 lead dicts per bulk request): it is sent as it is,
+    # and only a value that holds a model is copied.
+    if _is_plain(value):
+        return value
     if attrs.has(type(value)):
         return unstructure(value)
     if isinstance(value, list | tuple):
@@ -150,3 +163,15 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _jsonable(v) for k, v in value.items()}
     return value
+
+
+def _is_plain(value: Any) -> bool:
+    """Whether `value` is made of dicts, lists and scalars only (no models, enums, dates)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is dict:
+        return all(type(v) in _SCALARS or _is_plain(v) for v in value.values())
+    if kind is list:
+        return all(type(v) in _SCALARS or _is_plain(v) for v in value)
+    return False

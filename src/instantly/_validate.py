@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Union, get_args, get_origin
@@ -19,12 +19,12 @@ import attrs
 from ._operation import Param
 from ._types import Unset
 
-__all__ = ["check_param"]
+__all__ = ["check_param", "check_value"]
 
 
 def check_param(param: Param, value: Any, open_enums: frozenset[str] = frozenset()) -> None:
     """Raise TypeError/ValueError naming `param.name` unless `value` fits the parameter."""
-    _check(param.name, value, param.type, open_enums)
+    check_value(param.name, value, param.type, open_enums)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if param.minimum is not None and value < param.minimum:
             raise ValueError(f"{param.name} must be at least {_num(param.minimum)}, got {value}")
@@ -40,6 +40,14 @@ def check_param(param: Param, value: Any, open_enums: frozenset[str] = frozenset
                 f"{param.name} takes at most {param.max_items:,} items per request, "
                 f"got {len(value):,}; split it (leads.bulk_add does this for you)"
             )
+
+
+def check_value(name: str, value: Any, tp: Any, open_enums: frozenset[str] = frozenset()) -> None:
+    """Raise TypeError/ValueError naming `name` unless `value` fits the type `tp`."""
+    # The compiled predicate answers the common case (the value fits) without building any
+    # message; only a misfit pays for the walk that finds and names the bad part.
+    if not _predicate(tp, open_enums)(value):
+        _check(name, value, tp, open_enums)
 
 
 def _num(x: float) -> str:
@@ -86,6 +94,105 @@ def _fits(name: str, value: Any, tp: Any, open_enums: frozenset[str]) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+Predicate = Callable[[Any], bool]
+_PLAIN = frozenset({str, type(None), Unset})
+
+
+def _always(value: Any) -> bool:
+    return True
+
+
+@cache
+def _predicate(tp: Any, open_enums: frozenset[str]) -> Predicate:
+    """A fast yes/no version of `_check` for one type, built once per type.
+
+    It must answer False exactly where `_check` raises: `check_value` relies on `_check` to
+    explain a False.
+    """
+    if tp is Any or tp is object:
+        return _always
+    if _is_union(tp):
+        # Members that a plain isinstance decides (str, None, Unset) go first, in one call.
+        plain_members = tuple(m for m in get_args(tp) if m in _PLAIN)
+        others = [_predicate(m, open_enums) for m in get_args(tp) if m not in _PLAIN]
+        if not others:
+            return lambda v: isinstance(v, plain_members)
+        if len(others) == 1:
+            (only,) = others
+            return lambda v: isinstance(v, plain_members) or only(v)
+        return lambda v: isinstance(v, plain_members) or any(p(v) for p in others)
+    if tp is type(None):
+        return lambda v: v is None
+    if tp is Unset:
+        return lambda v: isinstance(v, Unset)
+    origin = get_origin(tp)
+    if origin is list:
+        (item_tp,) = get_args(tp) or (Any,)
+        item = _predicate(item_tp, open_enums)
+        return lambda v: isinstance(v, list | tuple) and all(item(i) for i in v)
+    if origin is dict or tp is dict:
+        return lambda v: isinstance(v, Mapping)
+    if tp is bool:
+        return lambda v: isinstance(v, bool)
+    if tp is int:
+        return lambda v: isinstance(v, int) and not isinstance(v, bool)
+    if tp is float:
+        return lambda v: isinstance(v, int | float) and not isinstance(v, bool)
+    if tp is str:
+        return lambda v: isinstance(v, str)
+    if tp is datetime or tp is date:
+        return lambda v: isinstance(v, str | date)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        base = int if issubclass(tp, int) else str
+        if tp.__name__ in open_enums:
+            return lambda v: isinstance(v, tp) or (isinstance(v, base) and not isinstance(v, bool))
+        allowed = frozenset(m.value for m in tp.__members__.values())
+        return lambda v: (
+            isinstance(v, tp) or (isinstance(v, base) and not isinstance(v, bool) and v in allowed)
+        )
+    if isinstance(tp, type) and attrs.has(tp):
+        # Resolved lazily: a model may refer to itself. Fields that one isinstance call
+        # decides (str | None, the most common) skip the predicate call: this runs for every
+        # lead of a bulk import.
+        plain: dict[str, tuple[type, ...]] = {}
+        other: dict[str, Predicate] = {}
+
+        def fits_model(v: Any) -> bool:
+            if type(v) is not dict:  # the common case first: the ABC check is slow
+                if isinstance(v, tp):
+                    return True
+                if not isinstance(v, Mapping):
+                    return False
+            if not plain and not other:
+                for key, (_, ftp) in _fields(tp).items():
+                    kinds = _plain_kinds(ftp)
+                    if kinds:
+                        plain[key] = kinds
+                    else:
+                        other[key] = _predicate(ftp, open_enums)
+            for key, item in v.items():
+                kinds = plain.get(key)
+                if kinds is not None:
+                    if not isinstance(item, kinds):
+                        return False
+                    continue
+                p = other.get(key)
+                if p is None or not p(item):
+                    return False
+            return True
+
+        return fits_model
+    if isinstance(tp, type):
+        return lambda v: isinstance(v, tp)
+    return _always
+
+
+def _plain_kinds(tp: Any) -> tuple[type, ...]:
+    """The types whose isinstance decides `tp` (str, None, Unset or a union of them), or ()."""
+    members = get_args(tp) if _is_union(tp) else (tp,)
+    return members if all(m in _PLAIN for m in members) else ()
 
 
 def _check(name: str, value: Any, tp: Any, open_enums: frozenset[str]) -> None:

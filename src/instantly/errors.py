@@ -9,6 +9,7 @@ No exception here ever holds the API key or the request headers, so they are saf
 
 from __future__ import annotations
 
+import asyncio
 import re
 from http import HTTPStatus
 from typing import ClassVar
@@ -21,6 +22,8 @@ __all__ = [
     "BackgroundJobError",
     "BackgroundJobTimeout",
     "BadRequestError",
+    "BulkCancelledError",
+    "ChunkCancelledError",
     "ConflictError",
     "InstantlyError",
     "NotFoundError",
@@ -349,3 +352,22 @@ class BackgroundJobTimeout(InstantlyError, TimeoutError):
         )
         self.job = job
         self.timeout = timeout
+
+
+class ChunkCancelledError(InstantlyError):
+    """A bulk request was cancelled in flight: the API may or may not have applied it.
+
+    Resending it is harmless when a skip flag is set (the default of `leads.bulk_add`).
+    """
+
+
+class BulkCancelledError(asyncio.CancelledError):
+    """A bulk import was cancelled; `result` says which inputs were sent and which were not.
+
+    It is an `asyncio.CancelledError`, so cancellation goes on up the task as usual; catch it
+    where the result is wanted (e.g. to print what was sent before Ctrl-C).
+    """
+
+    def __init__(self, result: object) -> None:
+        super().__init__(f"bulk import cancelled: {result}")
+        self.result = result

@@ -43,6 +43,16 @@ class BackgroundJobs(BackgroundJobsResource):
         """
         if isinstance(job_id, models.BackgroundJob):
             job_id = job_id.id
+        elif not isinstance(job_id, str):
+            hint = (
+                " The API answers this operation with 202 and a message only, no job ID, so "
+                "there is nothing to poll; read the records it changes to see the outcome."
+                if isinstance(job_id, models.AcceptedResult)
+                else ""
+            )
+            raise TypeError(
+                f"job_id must be a job ID or a BackgroundJob, got {type(job_id).__name__}.{hint}"
+            )
         if poll_interval <= 0:
             raise ValueError(f"poll_interval must be positive, got {poll_interval}")
         loop = asyncio.get_running_loop()
