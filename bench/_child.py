@@ -25,11 +25,50 @@ PROFILE_ENV = "BENCH_PROFILE_TO"
 """If set, the child runs under cProfile and writes its stats to this path."""
 
 
+def _proc_status_mb(field: str) -> float | None:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (a high-water mark)."""
+    """Peak resident set size of this process so far, in MiB (a high-water mark).
+
+    On Linux this is VmHWM, the peak of this process's own memory. `ru_maxrss` is not: at exec,
+    Linux folds the high-water mark of the memory the child was forked with (a copy of the
+    parent's) into it, so a child of a big parent would report the parent's size.
+    """
+    hwm = _proc_status_mb("VmHWM")
+    if hwm is not None:
+        return hwm
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def current_rss_mb() -> float:
+    """Resident set size of this process now, in MiB (Linux; elsewhere the peak stands in)."""
+    rss = _proc_status_mb("VmRSS")
+    return peak_rss_mb() if rss is None else rss
+
+
+def reset_peak_rss() -> bool:
+    """Lower the peak-RSS mark to the current RSS (Linux >= 4.0); False if it cannot be done.
+
+    Without it, a peak reached while importing (or while building test data) would hide any
+    smaller growth of the part that is measured.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
 
 
 def _call(target: str, params: dict[str, Any]) -> Any:

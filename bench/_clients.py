@@ -6,7 +6,7 @@ import gc
 import time
 from typing import TYPE_CHECKING, Any
 
-from ._child import peak_rss_mb
+from ._child import current_rss_mb, peak_rss_mb, reset_peak_rss
 
 if TYPE_CHECKING:
     from instantly import AsyncInstantly
@@ -39,11 +39,18 @@ def stats_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]
 
 
 class Stopwatch:
-    """Wall time and peak-RSS growth of the measured part of a client process."""
+    """Wall time and peak RSS of the measured part of a client process.
+
+    At the start it collects garbage and lowers the peak-RSS mark to the current RSS (where the
+    kernel allows it), so `peak_rss_mb` is the peak of the measured part and `rss_growth_mb` how
+    far that peak rose above where the part began.
+    """
 
     def __init__(self) -> None:
         gc.collect()
-        self.rss_before_mb = peak_rss_mb()
+        self.peak_before_mb = peak_rss_mb()
+        self.peak_was_reset = reset_peak_rss()
+        self.rss_before_mb = current_rss_mb()
         self.started = time.perf_counter()
         self.elapsed = 0.0
 
@@ -51,11 +58,13 @@ class Stopwatch:
         self.elapsed = time.perf_counter() - self.started
         return self.elapsed
 
-    def figures(self) -> dict[str, float]:
+    def figures(self) -> dict[str, float | bool]:
         peak = peak_rss_mb()
         return {
             "elapsed_s": round(self.elapsed, 3),
             "peak_rss_mb": round(peak, 1),
             "rss_before_mb": round(self.rss_before_mb, 1),
             "rss_growth_mb": round(peak - self.rss_before_mb, 2),
+            "peak_rss_before_mb": round(self.peak_before_mb, 1),
+            "peak_was_reset": self.peak_was_reset,
         }

@@ -184,8 +184,10 @@ def run_child(
         if line.startswith(RESULT_MARKER):
             result = json.loads(line[len(RESULT_MARKER) :])
     if completed.returncode != 0 or result is None:
+        # The whole traceback to the console; its last line (the exception) to the notes.
+        print(completed.stderr[-4000:], file=sys.stderr)
+        last = completed.stderr.strip().splitlines()[-1:] or ["no output"]
         raise BenchError(
-            f"{name}: the client process failed (status {completed.returncode}): "
-            f"{completed.stderr[-2000:]}"
+            f"{name}: the client process failed (status {completed.returncode}): {last[0]}"
         )
     return result

@@ -103,9 +103,20 @@ def _show(value: object) -> str:
         return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    if isinstance(value, dict | list):
+    if isinstance(value, list):
         return json.dumps(value)
     return str(value)
+
+
+def _flatten(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, object]]:
+    # A contender's own figures (ours.*, raw_gather.*) as dotted rows under the headline ones.
+    rows: list[tuple[str, object]] = []
+    for key, value in figures.items():
+        if isinstance(value, dict) and value:
+            rows.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            rows.append((prefix + key, value))
+    return rows
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -118,8 +129,7 @@ def print_table(results: dict[str, Any]) -> None:
             continue
         keys = [k for k in _HEADLINE[section] if k in figures]
         keys += [k for k in figures if k not in keys]
-        for key in keys:
-            value = figures[key]
+        for key, value in _flatten({k: figures[k] for k in keys}):
             rows.append((section, key, _show(value), _meets(section, key, value)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     print(f"\nbenchmarks ({results.get('mode')} mode)")
