@@ -1,0 +1,224 @@
+"""The command line's grammar: every command and option, with one line of help each."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from .._version import __version__
+from ._rows import FORMATS
+
+__all__ = ["build_parser"]
+
+_EPILOG = """\
+The API key comes from --api-key or $INSTANTLY_API_KEY (prefer the variable: options show up in
+the process list); it is never printed. Exit codes: 0 done, 1 the API or the network failed,
+2 bad arguments or bad input (nothing sent), 130 interrupted.
+"""
+
+
+def _count(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type for a whole number in low..high."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", "").replace(",", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            span = f"{low}..{high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range ({span})")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def _connection_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "--api-key",
+        default=default,
+        metavar="KEY",
+        help="the workspace's API key (default: $INSTANTLY_API_KEY)",
+    )
+    parser.add_argument(
+        "--base-url",
+        default=default,
+        metavar="URL",
+        help="the API's origin (default: $INSTANTLY_BASE_URL or https://api.instantly.ai)",
+    )
+
+
+def _target(parser: argparse.ArgumentParser, verb: str) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--campaign-id", metavar="ID", help=f"{verb} the leads of this campaign")
+    group.add_argument("--list-id", metavar="ID", help=f"{verb} the leads of this lead list")
+
+
+def _json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print the result as JSON, for programs"
+    )
+
+
+def _yes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--yes", action="store_true", help="confirm: do it, without asking")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `instantly` parser; each command sets `handler` (an async function of args, output)."""
+    from . import _commands, _demo, _export, _import
+
+    parser = argparse.ArgumentParser(
+        prog="instantly",
+        description="The Instantly V2 API from the shell: bulk lead import and export, a demo "
+        "on the embedded mock, and the mock server itself.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"instantly {__version__}")
+    _connection_options(parser, default=None)
+    # Leaf commands take the connection options too, so they may come after the command; a
+    # value given there wins, and SUPPRESS keeps one given before the command otherwise.
+    common = argparse.ArgumentParser(add_help=False)
+    _connection_options(common, default=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser(
+        "demo",
+        parents=[common],
+        help="import, page, update and move leads end to end on the embedded mock",
+        description="Create a campaign and a list, import N generated leads with "
+        "leads.bulk_add, page them back, update the interest status of 1 in 50 "
+        "concurrently, move 1 in 100 to the list, and print what it took.",
+    )
+    demo.add_argument(
+        "--leads", type=_count(1), default=50_000, metavar="N", help="leads to import (50,000)"
+    )
+    demo.add_argument(
+        "--live",
+        action="store_true",
+        help="run against the real API with your key instead of the mock (creates real data)",
+    )
+    _yes(demo)
+    demo.add_argument(
+        "--latency",
+        type=_seconds,
+        default=0.02,
+        metavar="S",
+        help="seconds the mock waits before each answer (0.02)",
+    )
+    demo.add_argument(
+        "--concurrency",
+        type=_count(1),
+        default=32,
+        metavar="N",
+        help="requests in flight at once (32)",
+    )
+    _json(demo)
+    demo.set_defaults(handler=_demo.run_demo)
+
+    leads = commands.add_parser("leads", help="import, export and delete leads").add_subparsers(
+        dest="leads_command", metavar="COMMAND", required=True
+    )
+    imp = leads.add_parser(
+        "import",
+        parents=[common],
+        help="import leads from a CSV or JSONL file",
+        description="Import leads from FILE. Columns named like lead fields (email, "
+        "first_name, company_name, ...; any case, spaces for underscores) map to them; other "
+        "columns become custom variables. Every row is checked before anything is sent.",
+    )
+    imp.add_argument("file", metavar="FILE", help="the leads: a .csv with a header row, or .jsonl")
+    _target(imp, "import into")
+    imp.add_argument(
+        "--map",
+        action="append",
+        metavar="COL=FIELD,...",
+        help="map columns to lead fields, e.g. 'Email=email,Company=company_name'; "
+        "COL=custom_variables.NAME for a custom variable, COL= to leave a column out",
+    )
+    imp.add_argument("--format", choices=FORMATS, help="the file's format (default: from its name)")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="check and count the rows; send nothing"
+    )
+    imp.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the rows not imported, with an error column, to FILE (import it to retry)",
+    )
+    imp.add_argument(
+        "--concurrency",
+        type=_count(1),
+        default=32,
+        metavar="N",
+        help="requests in flight at once (32)",
+    )
+    imp.add_argument(
+        "--batch-size",
+        type=_count(1, 1000),
+        default=1000,
+        metavar="N",
+        help="leads per request, 1..1000 (1000)",
+    )
+    imp.add_argument(
+        "--skip-if-in-workspace",
+        action="store_true",
+        help="skip a lead whose email is anywhere in the workspace already",
+    )
+    _json(imp)
+    imp.set_defaults(handler=_import.run_import)
+
+    exp = leads.add_parser(
+        "export",
+        parents=[common],
+        help="write every lead of a campaign or list as CSV or JSONL",
+        description="Write every lead of a campaign or list, page by page, to stdout or FILE.",
+    )
+    _target(exp, "export")
+    exp.add_argument(
+        "--format", choices=FORMATS, help="csv or jsonl (default: from --output's name, else csv)"
+    )
+    exp.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")
+    exp.set_defaults(handler=_export.run_export)
+
+    delete = leads.add_parser("delete", parents=[common], help="delete one lead (needs --yes)")
+    delete.add_argument("id", metavar="ID", help="the lead's ID")
+    _yes(delete)
+    _json(delete)
+    delete.set_defaults(handler=_commands.run_delete)
+
+    delete_all = leads.add_parser(
+        "delete-all",
+        parents=[common],
+        help="delete every lead of a campaign or list (needs --yes)",
+    )
+    _target(delete_all, "delete")
+    _yes(delete_all)
+    _json(delete_all)
+    delete_all.set_defaults(handler=_commands.run_delete_all)
+
+    campaigns = commands.add_parser("campaigns", help="campaigns").add_subparsers(
+        dest="campaigns_command", metavar="COMMAND", required=True
+    )
+    clist = campaigns.add_parser("list", parents=[common], help="list the campaigns")
+    clist.add_argument("--search", metavar="TEXT", help="only campaigns whose name holds TEXT")
+    _json(clist)
+    clist.set_defaults(handler=_commands.run_campaigns_list)
+
+    # The mock's own options (--port, --rate-limit, ...) are passed to instantly.testing.main.
+    commands.add_parser(
+        "mock",
+        add_help=False,
+        help="run the stateful mock of the API on a local port (see `instantly mock --help`)",
+    )
+    return parser
