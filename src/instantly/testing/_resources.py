@@ -1,0 +1,304 @@
+"""Lead lists, lead labels, campaigns, Unibox emails and background jobs of the mock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from ._call import Call, handles, visible
+from ._leads import DEFAULT_LIMIT
+from ._state import Problem, Record, Table, decode_cursor, page
+
+__all__ = ["refresh_job"]
+
+_INTEREST = {"positive": 1, "neutral": 0, "negative": -1}
+
+
+def _list(call: Call, table: Table, tests: list[Callable[[Record], bool]]) -> dict[str, Any]:
+    """One page of a GET listing (cursor and limit in the query)."""
+    params = call.params
+    start = decode_cursor(params.get("starting_after"), "querystring/starting_after")
+
+    def keep(record: Record) -> bool:
+        return all(test(record) for test in tests)
+
+    items, cursor = page(
+        table.walk(start), keep if tests else None, params.get("limit", DEFAULT_LIMIT)
+    )
+    out: dict[str, Any] = {"items": [visible(r) for r in items]}
+    if cursor is not None:
+        out["next_starting_after"] = cursor
+    return out
+
+
+def _equals(field: str, value: Any) -> Callable[[Record], bool]:
+    return lambda record: record.get(field) == value
+
+
+def _search(call: Call, field: str) -> list[Callable[[Record], bool]]:
+    needle = call.params.get("search")
+    if not needle:
+        return []
+    needle = needle.lower()
+    return [lambda r: needle in str(r.get(field) or "").lower()]
+
+
+def _patch(call: Call, table: Table, what: str, stamp: str | None = None) -> dict[str, Any]:
+    record = table.get(call.params["id"], what)
+    record.update(call.data)
+    if stamp is not None:
+        record[stamp] = call.state.now()
+    return visible(record)
+
+
+# --- lead lists ------------------------------------------------------------------------------
+
+
+@handles("createLeadList")
+def create_lead_list(call: Call) -> Any:
+    return visible(call.state.add_lead_list(**call.data))
+
+
+@handles("getLeadList")
+def get_lead_list(call: Call) -> Any:
+    return visible(call.state.lead_lists.get(call.params["id"], "Lead list"))
+
+
+@handles("patchLeadList")
+def patch_lead_list(call: Call) -> Any:
+    return _patch(call, call.state.lead_lists, "Lead list")
+
+
+@handles("deleteLeadList")
+def delete_lead_list(call: Call) -> Any:
+    return visible(call.state.lead_lists.remove(call.params["id"], "Lead list"))
+
+
+@handles("listLeadList")
+def list_lead_lists(call: Call) -> Any:
+    tests = _search(call, "name")
+    enrichment = call.params.get("has_enrichment_task")
+    if enrichment is not None:
+        tests.append(lambda r: bool(r.get("has_enrichment_task")) == enrichment)
+    return _list(call, call.state.lead_lists, tests)
+
+
+# --- lead labels -----------------------------------------------------------------------------
+
+
+@handles("createLeadLabel")
+def create_lead_label(call: Call) -> Any:
+    state, body = call.state, call.data
+    record = {
+        "id": state.new_id(),
+        "timestamp_created": state.now(),
+        "created_by": state.user_id,
+        "organization_id": state.workspace_id,
+        **body,
+        "interest_status": _INTEREST[body["interest_status_label"]],
+    }
+    return visible(state.lead_labels.add(record))
+
+
+@handles("getLeadLabel")
+def get_lead_label(call: Call) -> Any:
+    return visible(call.state.lead_labels.get(call.params["id"], "Lead label"))
+
+
+@handles("patchLeadLabel")
+def patch_lead_label(call: Call) -> Any:
+    out = _patch(call, call.state.lead_labels, "Lead label")
+    if "interest_status_label" in call.data:
+        record = call.state.lead_labels.get(call.params["id"], "Lead label")
+        record["interest_status"] = out["interest_status"] = _INTEREST[out["interest_status_label"]]
+    return out
+
+
+@handles("deleteLeadLabel")
+def delete_lead_label(call: Call) -> Any:
+    return visible(call.state.lead_labels.remove(call.params["id"], "Lead label"))
+
+
+@handles("listLeadLabel")
+def list_lead_labels(call: Call) -> Any:
+    tests = _search(call, "label")
+    wanted = call.params.get("interest_status")
+    if wanted is not None:
+        tests.append(lambda r: r.get("interest_status_label") == wanted)
+    return _list(call, call.state.lead_labels, tests)
+
+
+# --- campaigns -------------------------------------------------------------------------------
+
+
+@handles("createCampaign")
+def create_campaign(call: Call) -> Any:
+    return visible(call.state.add_campaign(**call.data))
+
+
+@handles("getCampaign")
+def get_campaign(call: Call) -> Any:
+    return visible(call.state.campaigns.get(call.params["id"], "Campaign"))
+
+
+@handles("patchCampaign")
+def patch_campaign(call: Call) -> Any:
+    return _patch(call, call.state.campaigns, "Campaign", "timestamp_updated")
+
+
+@handles("deleteCampaign")
+def delete_campaign(call: Call) -> Any:
+    return visible(call.state.campaigns.remove(call.params["id"], "Campaign"))
+
+
+def _set_status(call: Call, status: int) -> Any:
+    record = call.state.campaigns.get(call.params["id"], "Campaign")
+    record["status"] = status
+    record["timestamp_updated"] = call.state.now()
+    return visible(record)
+
+
+@handles("activateCampaign")
+def activate_campaign(call: Call) -> Any:
+    return _set_status(call, 1)
+
+
+@handles("pauseCampaign")
+def pause_campaign(call: Call) -> Any:
+    return _set_status(call, 2)
+
+
+@handles("listCampaign")
+def list_campaigns(call: Call) -> Any:
+    tests = _search(call, "name")
+    status, excluded = call.params.get("status"), call.params.get("exclude_status")
+    if status is not None:
+        tests.append(lambda r: r.get("status") == status)
+    if excluded is not None:
+        tests.append(lambda r: r.get("status") != excluded)
+    return _list(call, call.state.campaigns, tests)
+
+
+# --- emails ----------------------------------------------------------------------------------
+
+# Query filters of GET /api/v2/emails that compare one field as it is stored.
+_EMAIL_FILTERS = ("campaign_id", "list_id", "eaccount", "lead", "i_status", "thread_id")
+
+
+@handles("listEmail")
+def list_emails(call: Call) -> Any:
+    params = call.params
+    tests: list[Callable[[Record], bool]] = []
+    for name in _EMAIL_FILTERS:
+        if params.get(name) is not None:
+            tests.append(_equals(name, params[name]))
+    if params.get("is_unread") is not None:
+        unread = params["is_unread"]
+        tests.append(lambda r: bool(r.get("is_unread")) == unread)
+    needle = (params.get("search") or "").lower()
+    if needle:
+        tests.append(
+            lambda r: (
+                needle in r["subject"].lower() or needle in (r["body"].get("text") or "").lower()
+            )
+        )
+    return _list(call, call.state.emails, tests)
+
+
+@handles("getEmail")
+def get_email(call: Call) -> Any:
+    return visible(call.state.emails.get(call.params["id"], "Email"))
+
+
+@handles("patchEmail")
+def patch_email(call: Call) -> Any:
+    return _patch(call, call.state.emails, "Email")
+
+
+@handles("deleteEmail")
+def delete_email(call: Call) -> Any:
+    return visible(call.state.emails.remove(call.params["id"], "Email"))
+
+
+@handles("replyToEmail")
+def reply_to_email(call: Call) -> Any:
+    state, body = call.state, call.data
+    original = state.emails.get(body["reply_to_uuid"], "Email")
+    text = body["body"].get("text") or ""
+    fields = {
+        "from_address_email": body["eaccount"],
+        "ue_type": 3,
+        "campaign_id": original.get("campaign_id"),
+        "list_id": original.get("list_id"),
+        "reply_to": original["message_id"],
+    }
+    for name in ("cc_address_email_list", "bcc_address_email_list", "reminder_ts"):
+        if name in body:
+            fields[name] = body[name]
+    reply = state.add_email(
+        lead=original.get("lead") or original["to_address_email_list"],
+        eaccount=body["eaccount"],
+        subject=body["subject"],
+        text=text,
+        thread_id=original.get("thread_id"),
+        is_unread=False,
+        **fields,
+    )
+    # A reply goes to the lead: the address it came from is now the one it is sent to.
+    reply["to_address_email_list"] = original.get("from_address_email") or original["lead"]
+    if "html" in body["body"]:
+        reply["body"] = {"text": text, "html": body["body"]["html"]}
+    return visible(reply)
+
+
+@handles("countUnreadEmails")
+def count_unread(call: Call) -> Any:
+    return {"count": sum(1 for r in call.state.emails if r.get("is_unread"))}
+
+
+@handles("markThreadAsRead")
+def mark_thread_read(call: Call) -> Any:
+    thread = call.params["thread_id"]
+    found = False
+    for record in call.state.emails:
+        if record.get("thread_id") == thread:
+            record["is_unread"] = 0
+            found = True
+    if not found:
+        raise Problem(404, f"Thread {thread} not found")
+    return {"success": True}
+
+
+# --- background jobs -------------------------------------------------------------------------
+
+
+def refresh_job(job: Record) -> Record:
+    """Bring a running job's progress up to the event loop's clock; returns the job."""
+    if job["status"] in ("pending", "in-progress") and "_started" in job:
+        elapsed = asyncio.get_running_loop().time() - job["_started"]
+        fraction = elapsed / job["_seconds"] if job["_seconds"] > 0 else 1.0
+        # It reaches 100 only when the work is done (the job's own timer does that).
+        job["progress"] = min(99, int(fraction * 100))
+        job["status"] = "in-progress" if job["progress"] > 0 else "pending"
+    return job
+
+
+@handles("getBackgroundJob")
+def get_background_job(call: Call) -> Any:
+    return visible(refresh_job(call.state.background_jobs.get(call.params["id"], "Background job")))
+
+
+@handles("listBackgroundJob")
+def list_background_jobs(call: Call) -> Any:
+    params = call.params
+    tests: list[Callable[[Record], bool]] = []
+    for name in ("type", "status", "entity_id", "entity_type"):
+        if params.get(name) is not None:
+            tests.append(_equals(name, params[name]))
+    if params.get("ids"):
+        ids = set(params["ids"].split(","))
+        tests.append(lambda r: r["id"] in ids)
+    for job in call.state.background_jobs:
+        refresh_job(job)
+    return _list(call, call.state.background_jobs, tests)
