@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -413,3 +415,37 @@ def test_plain_output_without_rich() -> None:
         "Created  4",
     ]
     assert stderr.getvalue() == ""
+
+
+# -- delegation and entry points --------------------------------------------------------------
+
+
+def test_mock_command_passes_its_arguments_to_the_mock(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import instantly.testing
+
+    seen: list[list[str] | None] = []
+
+    def fake_main(argv: list[str] | None = None) -> int:
+        seen.append(argv)
+        return 0
+
+    monkeypatch.setattr(instantly.testing, "main", fake_main)
+    code, _, _ = run(capsys, "mock", "--port", "8080", "--api-key", "k", "--rate-limit", "none")
+    assert code == 0
+    assert seen == [["--port", "8080", "--api-key", "k", "--rate-limit", "none"]]
+
+
+def test_python_dash_m_instantly_runs_the_command(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "instantly", "leads", "import", "missing.csv", "--list-id", "l"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == "instantly: error: missing.csv: no such file\n"

@@ -22,7 +22,7 @@ from ._connect import make_client
 from ._errors import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from ._output import Output
 
-__all__ = ["demo_leads", "run_demo"]
+__all__ = ["campaign_schedule", "demo_leads", "run_demo"]
 
 RATE_LIMIT = (100, 6000)  # the API's: per second, per minute
 UPDATE_EVERY = 50  # 1 lead in 50 gets an interest status update: 1,000 of 50,000
@@ -70,7 +70,8 @@ class Phase(NamedTuple):
         return self.requests / self.seconds if self.seconds > 0 else 0.0
 
 
-def _schedule() -> models.CreateCampaignRequestCampaignSchedule:
+def campaign_schedule() -> models.CreateCampaignRequestCampaignSchedule:
+    """Weekdays 9 to 5, Chicago time: what a new campaign needs to be created."""
     weekdays = models.CampaignScheduleDays(
         field_1=True, field_2=True, field_3=True, field_4=True, field_5=True
     )
@@ -114,10 +115,10 @@ class _Demo:
 
         self._start()
         campaign = await client.campaigns.create(
-            name=f"SDK demo {stamp}", campaign_schedule=_schedule()
+            name=f"SDK demo {stamp}", campaign_schedule=campaign_schedule()
         )
         lead_list = await client.lead_lists.create(name=f"SDK demo {stamp}")
-        self._stop("Create campaign and list", f"campaign {campaign.id}, list {lead_list.id}")
+        self._stop("Create campaign and list", "created")
         self.data.update(campaign_id=campaign.id, list_id=lead_list.id)
 
         self._start()
@@ -246,6 +247,7 @@ class _Demo:
             rows,
         )
         lines = [("yes" if ok else "NO", text) for text, ok in self.checks]
+        lines.append(("", f"campaign {self.data['campaign_id']}, list {self.data['list_id']}"))
         if server is not None:
             lines.append(
                 (

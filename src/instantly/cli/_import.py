@@ -140,6 +140,9 @@ async def run_import(args: argparse.Namespace, out: Output) -> int:
                     batch_size=args.batch_size,
                     concurrency=args.concurrency,
                     skip_if_in_workspace=args.skip_if_in_workspace,
+                    # None: bulk_add's default, skip what is in another campaign (or list).
+                    skip_if_in_campaign=False if args.allow_duplicates else None,
+                    skip_if_in_list=False if args.allow_duplicates else None,
                     on_progress=lambda done, _total, _result: bar.update(done),
                 )
             except BulkCancelledError as exc:
@@ -154,9 +157,12 @@ async def run_import(args: argparse.Namespace, out: Output) -> int:
         reported = len(rows)
     _print_summary(args, out, tally, reported)
     if cancelled:
+        invalid = len(screening.rejected) + len(result.invalid)
         out.error(
-            f"interrupted: {tally.sent:,} rows sent ({tally.created:,} created, "
-            f"{tally.skipped_total:,} skipped, {tally.failed:,} failed), {tally.not_sent:,} not sent"
+            f"interrupted: {tally.sent:,} of {tally.rows:,} rows sent ({tally.created:,} created, "
+            f"{tally.sent - tally.created - tally.failed:,} skipped, {tally.failed:,} failed); "
+            f"{tally.not_sent:,} not sent"
+            + (f", {invalid:,} invalid" if invalid else "")
             + (f"; import {args.report} to send the rest" if args.report else "")
         )
         return EXIT_INTERRUPTED

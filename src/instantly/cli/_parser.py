@@ -175,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip a lead whose email is anywhere in the workspace already",
     )
+    imp.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="add a lead even if it is in another campaign (or list) already; by default "
+        "such a lead is skipped",
+    )
     _json(imp)
     imp.set_defaults(handler=_import.run_import)
 
