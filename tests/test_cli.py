@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from instantly.cli import _commands, _connect, _export, _import, main
+from instantly.cli import _commands, _connect, _export, _import, _sdk_log, main
 from instantly.cli._errors import UsageError
 from instantly.cli._mapping import ColumnMap, Target, parse_map
 from instantly.cli._output import Output
@@ -449,3 +450,19 @@ def test_python_dash_m_instantly_runs_the_command(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == "instantly: error: missing.csv: no such file\n"
+
+
+def test_sdk_log_lines_show_only_with_verbose(capsys: pytest.CaptureFixture[str]) -> None:
+    logger = logging.getLogger("instantly")
+    handlers, level = list(logger.handlers), logger.level
+    with _sdk_log(0, sys.stderr):
+        logger.warning("HTTP 429; pausing all requests")  # would break into a progress bar
+    assert capsys.readouterr().err == ""
+    with _sdk_log(1, sys.stderr):
+        logger.warning("HTTP 429; pausing all requests")
+        logger.debug("POST /api/v2/leads/add -> 200")
+    assert capsys.readouterr().err == "WARNING instantly: HTTP 429; pausing all requests\n"
+    with _sdk_log(2, sys.stderr):
+        logger.debug("POST /api/v2/leads/add -> 200")
+    assert capsys.readouterr().err == "DEBUG instantly: POST /api/v2/leads/add -> 200\n"
+    assert logger.handlers == handlers and logger.level == level  # left as it was

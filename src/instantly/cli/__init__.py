@@ -8,9 +8,12 @@ input (nothing sent), 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TextIO
 
 from ..errors import InstantlyError
 from ._connect import api_key
@@ -43,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
 
     try:
-        code: int = asyncio.run(args.handler(args, out))
+        with _sdk_log(getattr(args, "verbose", 0), sys.stderr):
+            code: int = asyncio.run(args.handler(args, out))
     except UsageError as exc:
         return fail(EXIT_USAGE, str(exc))
     except InstantlyError as exc:
@@ -55,3 +59,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     return code
+
+
+@contextmanager
+def _sdk_log(verbose: int, stream: TextIO) -> Iterator[None]:
+    """Show the SDK's log lines (429 pauses, retries, failed chunks) only when asked with -v.
+
+    Without -v they would break into the progress bars, and the summary counts them anyway;
+    the NullHandler keeps Python's last-resort handler from printing them.
+    """
+    logger = logging.getLogger("instantly")
+    handler: logging.Handler
+    if verbose:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    else:
+        handler = logging.NullHandler()
+    level = logger.level
+    logger.addHandler(handler)
+    if verbose > 1:
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -45,6 +45,13 @@ def _seconds(text: str) -> float:
 
 def _connection_options(parser: argparse.ArgumentParser, *, default: object) -> None:
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default if default is argparse.SUPPRESS else 0,
+        help="show the SDK's log: -v for warnings (429 pauses, retries), -vv for every request",
+    )
+    parser.add_argument(
         "--api-key",
         default=default,
         metavar="KEY",
