@@ -52,16 +52,21 @@ class Stopwatch:
         self.peak_was_reset = reset_peak_rss()
         self.rss_before_mb = current_rss_mb()
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
         self.elapsed = 0.0
+        self.cpu = 0.0
 
     def stop(self) -> float:
         self.elapsed = time.perf_counter() - self.started
+        self.cpu = time.process_time() - self.cpu_started
         return self.elapsed
 
     def figures(self) -> dict[str, float | bool]:
         peak = peak_rss_mb()
         return {
             "elapsed_s": round(self.elapsed, 3),
+            # CPU seconds per second of the measured part: 1.0 means a whole core was busy.
+            "client_busy": round(self.cpu / self.elapsed, 2) if self.elapsed else 0.0,
             "peak_rss_mb": round(peak, 1),
             "rss_before_mb": round(self.rss_before_mb, 1),
             "rss_growth_mb": round(peak - self.rss_before_mb, 2),

@@ -21,7 +21,7 @@ from typing import Any
 
 from ._child import PROFILE_ENV, RESULT_MARKER
 
-__all__ = ["REPO", "BenchError", "enable_profiling", "mock_server", "run_child"]
+__all__ = ["REPO", "BenchError", "Mock", "enable_profiling", "mock_server", "run_child"]
 
 REPO = Path(__file__).resolve().parent.parent
 _LISTENING = "listening on "
@@ -61,6 +61,27 @@ def _tail(path: Path, limit: int = 2000) -> str:
     return text[-limit:]
 
 
+class Mock:
+    """A running mock: its base URL, and the CPU time its process has used so far."""
+
+    def __init__(self, url: str, pid: int) -> None:
+        self.url = url
+        self.pid = pid
+
+    def cpu_s(self) -> float | None:
+        """User + system CPU seconds of the mock process (Linux /proc); None elsewhere.
+
+        Read before and after a client run, it tells whether the mock was the busy side.
+        """
+        try:
+            with open(f"/proc/{self.pid}/stat") as stat:
+                # Fields after the parenthesised command name; utime and stime are 14 and 15.
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
+
 @contextmanager
 def mock_server(
     *,
@@ -68,8 +89,8 @@ def mock_server(
     latency: float = 0.0,
     seed: int = 0,
     name: str = "mock",
-) -> Iterator[str]:
-    """Run `python -m instantly.testing` in its own process; yield its base URL.
+) -> Iterator[Mock]:
+    """Run `python -m instantly.testing` in its own process; yield it (`.url`, `.cpu_s()`).
 
     rate_limit: (per second, per minute) the mock enforces with 429s; None for no limit.
     latency: seconds the mock waits before answering each request.
@@ -110,8 +131,7 @@ def mock_server(
                 text=True,
             )
         try:
-            url = _read_url(process, stderr_path)
-            yield url
+            yield Mock(_read_url(process, stderr_path), process.pid)
         finally:
             _stop(process, signal.SIGINT if profiler else signal.SIGTERM)
 
@@ -154,13 +174,17 @@ def run_child(
     python: str | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 900.0,
+    mock: Mock | None = None,
 ) -> dict[str, Any]:
     """Run `target` ("module:function") in a fresh process and return the dict it returned.
 
     name: names this run in errors and in profile file names.
     python: the interpreter (the peer's venv); None for this one.
     env: extra environment variables.
+    mock: the mock the client talks to: its CPU time over the run is added as `mock_cpu_s`,
+        and as `mock_busy` (CPU seconds per second of the measured part, 1.0 = a whole core).
     """
+    mock_cpu_before = mock.cpu_s() if mock is not None else None
     command = [python or sys.executable, "-m", "bench._child", target, json.dumps(params)]
     full_env = {**os.environ, **(env or {}), **_profile_env(name)}
     # The child imports `bench` from the repository, whichever interpreter runs it.
@@ -190,4 +214,10 @@ def run_child(
         raise BenchError(
             f"{name}: the client process failed (status {completed.returncode}): {last[0]}"
         )
+    mock_cpu_after = mock.cpu_s() if mock is not None else None
+    if mock_cpu_before is not None and mock_cpu_after is not None:
+        # Includes the client's set-up requests too (a list, a warm-up): a slight overcount.
+        result["mock_cpu_s"] = round(mock_cpu_after - mock_cpu_before, 2)
+        if result.get("elapsed_s"):
+            result["mock_busy"] = round(result["mock_cpu_s"] / result["elapsed_s"], 2)
     return result

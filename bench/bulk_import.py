@@ -41,11 +41,16 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
         )
     params = {"count": count, "batch_size": BATCH, "concurrency": CONCURRENCY}
 
-    with mock_server(rate_limit=LIMIT, latency=LATENCY, name="bulk_import-mock-ours") as url:
-        ours = run_child("bench.bulk_import:sdk_import", {**params, "url": url}, name="ours")
-    with mock_server(rate_limit=LIMIT, latency=LATENCY, name="bulk_import-mock-raw") as url:
+    with mock_server(rate_limit=LIMIT, latency=LATENCY, name="bulk_import-mock-ours") as mock:
+        ours = run_child(
+            "bench.bulk_import:sdk_import", {**params, "url": mock.url}, name="ours", mock=mock
+        )
+    with mock_server(rate_limit=LIMIT, latency=LATENCY, name="bulk_import-mock-raw") as mock:
         raw = run_child(
-            "bench.bulk_import:raw_gather_import", {**params, "url": url}, name="raw_gather"
+            "bench.bulk_import:raw_gather_import",
+            {**params, "url": mock.url},
+            name="raw_gather",
+            mock=mock,
         )
 
     figures: dict[str, Any] = {
@@ -68,12 +73,13 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
         for variant, paced in (("instantlyai", False), ("instantlyai_paced", True)):
             with mock_server(
                 rate_limit=LIMIT, latency=LATENCY, name=f"bulk_import-mock-{variant}"
-            ) as url:
+            ) as mock:
                 theirs = run_child(
                     "bench.peer_client:peer_import",
-                    {**params, "url": url, "paced": paced},
+                    {**params, "url": mock.url, "paced": paced},
                     name=variant,
                     python=python,
+                    mock=mock,
                 )
             figures[f"vs_{variant}"] = _ratio(ours["leads_per_s"], theirs["leads_per_s"])
             figures[variant] = theirs

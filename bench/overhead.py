@@ -35,11 +35,11 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
     if quick:
         notes.append(f"overhead: quick mode makes {calls:,} calls per round instead of 5,000")
-    with mock_server(rate_limit=None, latency=0.0, name="overhead-mock") as url:
-        seeded = seed_leads(url, 1)
+    with mock_server(rate_limit=None, latency=0.0, name="overhead-mock") as mock:
+        seeded = seed_leads(mock.url, 1)
         measured = run_child(
             "bench.overhead:measure",
-            {"url": url, "lead_id": seeded.first_lead_id, "calls": calls, "rounds": rounds},
+            {"url": mock.url, "lead_id": seeded.first_lead_id, "calls": calls, "rounds": rounds},
             name="overhead",
         )
     figures: dict[str, Any] = {"calls": calls, "rounds": rounds}

@@ -30,13 +30,14 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
             f"paging_memory: quick mode walks {small:,} and {large:,} leads (the figures keep "
             "their 50k/200k names)"
         )
-    with mock_server(rate_limit=None, latency=0.0, name="paging-mock") as url:
-        seeded = seed_leads(url, large)
+    with mock_server(rate_limit=None, latency=0.0, name="paging-mock") as mock:
+        seeded = seed_leads(mock.url, large)
         walks = {
             n: run_child(
                 "bench.paging:walk",
-                {"url": url, "list_id": seeded.list_id, "max_items": n},
+                {"url": mock.url, "list_id": seeded.list_id, "max_items": n},
                 name=f"paging-{n}",
+                mock=mock,
             )
             for n in (small, large)
         }

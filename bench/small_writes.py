@@ -28,14 +28,15 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
     if quick:
         notes.append(f"small_writes: quick mode updates {count:,} leads instead of 3,000")
-    with mock_server(rate_limit=LIMIT, latency=LATENCY, name="small_writes-mock") as url:
-        seeded = seed_leads(url, count, rate_limit=LIMIT)
+    with mock_server(rate_limit=LIMIT, latency=LATENCY, name="small_writes-mock") as mock:
+        seeded = seed_leads(mock.url, count, rate_limit=LIMIT)
         # The seeding's requests would still count in the mock's one-second window.
         time.sleep(1.1)
         measured = run_child(
             "bench.small_writes:update_interest",
-            {"url": url, "list_id": seeded.list_id, "count": count},
+            {"url": mock.url, "list_id": seeded.list_id, "count": count},
             name="small_writes",
+            mock=mock,
         )
     figures: dict[str, Any] = {
         "updates": count,
