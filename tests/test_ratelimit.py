@@ -257,3 +257,12 @@ async def test_try_acquire_keeps_endpoint_limits_per_key() -> None:
     assert limiter.try_acquire() is None
     await asyncio.sleep(60.0)
     assert limiter.try_acquire("listEmail", emails) is None
+
+
+async def test_try_acquire_slack_admits_a_request_that_is_early_by_less_than_it() -> None:
+    limiter = RateLimiter(per_second=1, per_minute=None)
+    assert limiter.try_acquire() is None
+    await asyncio.sleep(0.7)
+    assert micros(limiter.try_acquire(slack=0.2) or 0.0) == micros(0.1)  # 0.3 s early
+    assert limiter.try_acquire(slack=0.5) is None  # 0.3 s early is within 0.5 s of slack
+    assert limiter.acquired == 2

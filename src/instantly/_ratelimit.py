@@ -140,22 +140,25 @@ class RateLimiter:
         await self._wait()
 
     def try_acquire(
-        self, key: str | None = None, extra: Sequence[tuple[int, float]] = ()
+        self, key: str | None = None, extra: Sequence[tuple[int, float]] = (), slack: float = 0.0
     ) -> float | None:
         """Count one request as started now if every window allows it; never waits.
 
         key: names the endpoint whose `extra` limits apply (e.g. an operation id).
         extra: stricter limits of that endpoint, as (requests, seconds) pairs, e.g. ((20, 60.0),).
+        slack: seconds of leeway: a request is admitted if it would be `slack` seconds later. A
+            server needs it: requests reach it with jitter, so a client that keeps the limit
+            exactly at its end can seem, at the server's end, a few milliseconds early.
 
         Returns None when the request was admitted, else the seconds until one more could start
         (0.0 when the windows are open but callers of `acquire` are queued ahead).
         """
         now = asyncio.get_running_loop().time()
-        ready = self._ready_at()
+        ready = self._ready_at() - slack
         endpoint = self._endpoint(key, extra) if extra else None
         if endpoint is not None:
             for window in endpoint.windows:
-                ready = max(ready, window.free_at())
+                ready = max(ready, window.free_at() - slack)
         if now < ready or self._waiters:
             return max(ready - now, 0.0)
         self._take(now)
