@@ -66,7 +66,7 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
     if importlib.util.find_spec("pydantic") is None:
         raise BenchError("pydantic is not installed (it comes with the dev extra)")
-    count = 20_000 if quick else 100_000
+    count = 10_000 if quick else 100_000
     with tempfile.TemporaryDirectory(prefix="bench-pydantic-") as tmp:
         started = time.perf_counter()
         models = generate_pydantic_models(Path(tmp))

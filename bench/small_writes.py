@@ -24,7 +24,7 @@ LATENCY = 0.2
 
 def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     """Seed the leads, update each one's interest status; return (figures, notes)."""
-    count = 1_000 if quick else 3_000
+    count = 600 if quick else 3_000
     notes: list[str] = []
     if quick:
         notes.append(f"small_writes: quick mode updates {count:,} leads instead of 3,000")
