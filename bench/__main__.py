@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import bulk_import, decode, overhead, paging, small_writes
+from . import bulk_import, calibrate, decode, overhead, paging, small_writes
 from ._proc import BenchError, enable_profiling
 from ._report import machine, print_table, write_results
 
@@ -32,6 +32,7 @@ Scenario = Callable[[bool], tuple[dict[str, Any], list[str]]]
 # In this order: the pure-CPU one first, the long rate-limited ones last.
 SCENARIOS: dict[str, Scenario] = {
     "decode": decode.run,
+    "mock_limit": calibrate.run,
     "overhead": overhead.run,
     "bulk_import": bulk_import.run,
     "paging_memory": paging.run,

@@ -41,6 +41,7 @@ _HEADLINE = {
     "decode": ["leads_per_s", "ratio_vs_pydantic"],
     "paging_memory": ["rss_growth_mb_50k", "rss_growth_mb_200k", "growth_ratio_large_to_small"],
     "small_writes": ["rate_ratio"],
+    "mock_limit": ["admitted_per_s", "offered_per_s", "limit_per_s"],
 }
 SECTIONS = list(_HEADLINE)
 
