@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ._call import Call, handles
+from ._call import Call, handles, visible
 from ._spec import load_spec
 from ._state import LeadStore, MockState, Problem, Record, decode_cursor, page
 
@@ -66,14 +66,14 @@ def _target(state: MockState, campaign_id: Any, list_id: Any) -> None:
         state.lead_lists.get(list_id, "Lead list")
 
 
-def _new_lead(state: MockState, fields: Record, key: str | None, now: str) -> Record:
-    fields["id"] = state.new_id()
-    fields.setdefault("campaign", None)
-    fields.setdefault("list_id", None)
-    fields["timestamp_created"] = now
-    fields["timestamp_updated"] = now
-    fields["_key"] = key
-    return state.leads.add(fields)
+def _store(state: MockState, fields: Record) -> Record:
+    """Store a new lead made of these fields (email, campaign, list_id and the rest)."""
+    return state.add_lead(
+        fields.pop("email", None),
+        campaign=fields.pop("campaign", None),
+        list_id=fields.pop("list_id", None),
+        **fields,
+    )
 
 
 @handles("createLead")
@@ -92,7 +92,7 @@ def create_lead(call: Call) -> Any:
         existing = next(r for r in store if r["_key"] == key)
         return lead_out(state, existing)
     record = _keep(body, _fields("CreateLeadRequest"))
-    return lead_out(state, _new_lead(state, record, key, state.now()))
+    return lead_out(state, _store(state, record))
 
 
 @handles("getLead")
@@ -323,7 +323,7 @@ def move_leads(call: Call) -> Any:
     loop.call_later(
         call.job_seconds, _finish_move, state, job, ids, to_campaign, to_list, copy, check
     )
-    return job
+    return visible(job)
 
 
 def _finish_move(
@@ -350,7 +350,7 @@ def _finish_move(
         if copy:
             fields = {k: v for k, v in record.items() if k[0] != "_" and k != "id"}
             fields.update(where)
-            _new_lead(state, fields, record["_key"], now)
+            _store(state, fields)
         else:
             store.update(record, where)
     job.update(status="success", progress=100, updated_at=now)

@@ -227,7 +227,8 @@ def reply_to_email(call: Call) -> Any:
     original = state.emails.get(body["reply_to_uuid"], "Email")
     text = body["body"].get("text") or ""
     fields = {
-        "from_address_email": body["eaccount"],
+        # The account it is sent from is an address; anything else is not one to show.
+        "from_address_email": body["eaccount"] if "@" in body["eaccount"] else None,
         "ue_type": 3,
         "campaign_id": original.get("campaign_id"),
         "list_id": original.get("list_id"),

@@ -17,7 +17,7 @@ import copy
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from typing import Any, Final
 
@@ -168,10 +168,54 @@ def _components(for_requests: bool) -> dict[str, Any]:
     return {"schemas": schemas}
 
 
+def _refs(node: Any) -> Iterator[str]:
+    """The names of the component schemas that `node` refers to directly."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value.rsplit("/", 1)[-1]
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
 def _compile(schema: Mapping[str, Any], for_requests: bool) -> Validator:
-    document = {**schema, "components": _components(for_requests)}
+    # Only the components the schema reaches go in: fastjsonschema walks the whole document at
+    # every compile, and all 412 schemas would make each compile ~20 times slower.
+    schemas = _components(for_requests)["schemas"]
+    needed: dict[str, Any] = {}
+    todo = list(_refs(schema))
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed[name] = schemas[name]
+            todo.extend(_refs(schemas[name]))
+    document = {**schema, "components": {"schemas": needed}}
+
     # use_default=False: fastjsonschema would otherwise write defaults into the checked value.
-    return fastjsonschema.compile(document, formats=_FORMATS, use_default=False)
+    # The validator used is the one without detailed errors: the schema copied into each of its
+    # raise statements makes compiling several times slower. When it refuses a value, the
+    # detailed one (compiled then, once) says which field and why.
+    def compile_it(detailed: bool) -> Validator:
+        return fastjsonschema.compile(
+            document, formats=_FORMATS, use_default=False, detailed_exceptions=detailed
+        )
+
+    fast = compile_it(False)
+    detailed: list[Validator] = []
+
+    def check(value: Any) -> None:
+        try:
+            fast(value)
+        except fastjsonschema.JsonSchemaValueException:
+            if not detailed:
+                detailed.append(compile_it(True))
+            detailed[0](value)
+            raise
+
+    return check
 
 
 @functools.cache
@@ -427,7 +471,9 @@ def _example(schema: Mapping[str, Any], depth: int, seen: tuple[str, ...], full:
     kind = next((k for k in kinds if k != "null"), "null")
     if kind == "object":
         props: Mapping[str, Any] = schema.get("properties", {})
-        required: Iterable[str] = schema.get("required", [])
+        required = set(schema.get("required", []))
+        # At least one group of `x-required-any-of` must be there: the first one is.
+        required.update(next(iter(schema.get("x-required-any-of", [])), []))
         keys = list(props) if full and depth < 3 else [k for k in props if k in required]
         return {k: _example(props[k], depth + 1, seen, full) for k in keys}
     if kind == "array":

@@ -310,6 +310,34 @@ class MockState:
         }
         return self.campaigns.add(record)
 
+    def add_lead(
+        self,
+        email: str | None,
+        *,
+        campaign: str | None = None,
+        list_id: str | None = None,
+        **fields: Any,
+    ) -> Record:
+        """Store a lead directly (no request, no checks); returns it.
+
+        email: its email address.
+        campaign: the id of the campaign it belongs to, if any.
+        list_id: the id of the lead list it belongs to, if any.
+        fields: other Lead fields to store as given (first_name, payload, ...).
+        """
+        now = self.now()
+        record = {
+            **fields,
+            "id": self.new_id(),
+            "email": email,
+            "campaign": campaign,
+            "list_id": list_id,
+            "timestamp_created": now,
+            "timestamp_updated": now,
+            "_key": email.lower() if email else None,
+        }
+        return self.leads.add(record)
+
     def add_lead_list(self, name: str = "List", **fields: Any) -> Record:
         """Create a lead list directly (no request); returns it.
 
