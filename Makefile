@@ -32,8 +32,8 @@ codegen-check: $(STAMP)
 	status=$$?; rm -rf $$tmp; exit $$status
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests codegen openapi
-	$(BIN)/ruff format --check src tests codegen openapi
+	$(BIN)/ruff check src tests codegen openapi bench
+	$(BIN)/ruff format --check src tests codegen openapi bench
 	$(BIN)/mypy --strict src
 
 demo: $(STAMP)
