@@ -24,9 +24,10 @@ async def peer_import(params: dict[str, Any]) -> dict[str, Any]:
     instantlyai has no bulk helper: a user chunks the leads and calls `bulk_add` per chunk.
     `paced` turns on its own client-side limit, `requests_per_minute=6000`.
     """
-    import httpx
-    import instantlyai
-    from instantlyai._transport import DEFAULT_TIMEOUT
+    # Installed in the peer's venv only, so the project's type checker cannot see them.
+    import httpx  # type: ignore[import-not-found]
+    import instantlyai  # type: ignore[import-not-found]
+    from instantlyai._transport import DEFAULT_TIMEOUT  # type: ignore[import-not-found]
 
     count: int = params["count"]
     batch: int = params["batch_size"]
