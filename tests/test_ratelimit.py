@@ -259,10 +259,25 @@ async def test_try_acquire_keeps_endpoint_limits_per_key() -> None:
     assert limiter.try_acquire("listEmail", emails) is None
 
 
+async def test_try_acquire_can_log_a_start_from_before_now() -> None:
+    limiter = RateLimiter(per_second=2, per_minute=None)
+    await asyncio.sleep(5.0)
+    # t0: now
+    assert limiter.try_acquire(since=0.4) is None  # logged at t0 - 0.4
+    assert limiter.try_acquire(since=0.1) is None  # t0 - 0.1
+    # The window frees 1 s after the oldest start: at t0 + 0.6, not t0 + 1.
+    assert micros(limiter.try_acquire() or 0.0) == micros(0.6)
+    await asyncio.sleep(1.0)
+    assert limiter.try_acquire() is None  # logged at t0 + 1.0
+    assert limiter.try_acquire(since=0.5) is None  # t0 + 0.5: kept in order, before it
+    # The two latest starts are t0 + 0.5 and t0 + 1.0: the window is free again at t0 + 1.5.
+    assert micros(limiter.try_acquire() or 0.0) == micros(0.5)
+
+
 async def test_try_acquire_slack_admits_a_request_that_is_early_by_less_than_it() -> None:
     limiter = RateLimiter(per_second=1, per_minute=None)
     assert limiter.try_acquire() is None
     await asyncio.sleep(0.7)
     assert micros(limiter.try_acquire(slack=0.2) or 0.0) == micros(0.1)  # 0.3 s early
-    assert limiter.try_acquire(slack=0.5) is None  # 0.3 s early is within 0.5 s of slack
+    assert limiter.try_acquire(slack=0.5) is None
     assert limiter.acquired == 2

@@ -33,6 +33,7 @@ belongs to one event loop; it is not thread-safe.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import math
 from collections import deque
@@ -58,6 +59,18 @@ class _Window:
         self.period = period
         # maxlen drops the oldest start by itself: only the Nth-latest matters.
         self._starts: deque[float] = deque(maxlen=limit)
+
+    def log(self, start: float) -> None:
+        """Record a start, kept in order even when it is earlier than the last one logged."""
+        starts = self._starts
+        if not starts or start >= starts[-1]:
+            starts.append(start)
+            return
+        if len(starts) == self.limit:
+            if start <= starts[0]:
+                return  # older than the last `limit` starts: it no longer matters
+            starts.popleft()
+        bisect.insort(starts, start)
 
     def free_at(self) -> float:
         """The earliest loop time at which one more start keeps the window within its limit."""
@@ -140,31 +153,40 @@ class RateLimiter:
         await self._wait()
 
     def try_acquire(
-        self, key: str | None = None, extra: Sequence[tuple[int, float]] = (), slack: float = 0.0
+        self,
+        key: str | None = None,
+        extra: Sequence[tuple[int, float]] = (),
+        *,
+        since: float = 0.0,
+        slack: float = 0.0,
     ) -> float | None:
-        """Count one request as started now if every window allows it; never waits.
+        """Count one request as started if every window allows it now; never waits.
 
         key: names the endpoint whose `extra` limits apply (e.g. an operation id).
         extra: stricter limits of that endpoint, as (requests, seconds) pairs, e.g. ((20, 60.0),).
-        slack: seconds of leeway: a request is admitted if it would be `slack` seconds later. A
-            server needs it: requests reach it with jitter, so a client that keeps the limit
-            exactly at its end can seem, at the server's end, a few milliseconds early.
+        since: how long before now the request really started, when a server knows it came late
+            (on a new connection, the connection was opened first): its start is logged that
+            much earlier.
+        slack: seconds of leeway: a request that would be admitted `slack` seconds from now is
+            admitted now (a server sees requests with the jitter of the network and of its own
+            queue, so a client that keeps the limit at its end can look a little early).
 
         Returns None when the request was admitted, else the seconds until one more could start
         (0.0 when the windows are open but callers of `acquire` are queued ahead).
         """
         now = asyncio.get_running_loop().time()
         ready = self._ready_at() - slack
-        endpoint = self._endpoint(key, extra) if extra else None
-        if endpoint is not None:
+        windows = self._windows
+        if extra:
+            endpoint = self._endpoint(key, extra)
             for window in endpoint.windows:
                 ready = max(ready, window.free_at() - slack)
+            windows += endpoint.windows
         if now < ready or self._waiters:
             return max(ready - now, 0.0)
-        self._take(now)
-        if endpoint is not None:
-            for window in endpoint.windows:
-                window._starts.append(now)
+        for window in windows:
+            window.log(now - since)
+        self.acquired += 1
         return None
 
     def pause(self, seconds: float) -> None:

@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import math
+import weakref
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -47,11 +48,16 @@ logger = logging.getLogger("instantly.testing")
 _ = (_leads, _resources)  # imported for their handlers
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _MAX_BODY = 64 * 1024 * 1024
-# Requests reach a server with jitter: the first ones on new connections late (the connections
-# open first), the next ones on warm connections early. So a client that keeps the limit exactly
-# at its end can look a little early here; this much leeway (seconds) keeps such a client free of
-# 429s, while a client without a limiter still meets them at once.
-RATE_SLACK = 0.5
+# A client's limiter counts a request when it starts; the server, when the request reaches it.
+# Two gaps make a client that keeps the limit at its end look early here, so the server allows
+# for them (and still holds a client that sends faster to about the limit):
+# - the first request on a new connection arrives only once the connection is open, which under
+#   a burst of new connections takes up to hundreds of milliseconds, while the next requests, on
+#   warm connections, arrive at once: it is counted from this long (seconds) before it arrived;
+NEW_CONNECTION_LEEWAY = 0.5
+# - requests queue for the server's event loop, so one arriving behind others looks later than
+#   it was: a request this close (seconds) to its turn is admitted.
+QUEUE_JITTER = 0.1
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -131,6 +137,7 @@ class MockInstantly:
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
+        self._connections: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
         self._clients: list[AsyncInstantly] = []
         self.url = ""
         """The mock's origin, e.g. http://127.0.0.1:8123 (empty until started)."""
@@ -224,8 +231,16 @@ class MockInstantly:
 
         limiter = self._limiter
         if limiter is not None:
+            transport = request.transport
+            fresh = False
+            if transport is not None and transport not in self._connections:
+                self._connections.add(transport)
+                fresh = True
             wait = limiter.try_acquire(
-                operation_id if route.rate_limits else None, route.rate_limits, RATE_SLACK
+                operation_id if route.rate_limits else None,
+                route.rate_limits,
+                since=NEW_CONNECTION_LEEWAY if fresh else 0.0,
+                slack=QUEUE_JITTER,
             )
             if wait is not None:
                 state.rate_limited += 1
