@@ -63,6 +63,8 @@ class Faults:
     """Of those, the share that drop the connection; the rest answer a 5xx."""
     only: frozenset[str] | None = attrs.field(default=None, converter=_frozen)
     """operationIds that faults apply to; None for every operation."""
+    times: int | None = None
+    """Inject at most this many faults (slow answers included), then none; None for no cap."""
 
     def __attrs_post_init__(self) -> None:
         if not self.statuses or any(not 500 <= s <= 599 for s in self.statuses):
@@ -71,6 +73,8 @@ class Faults:
             raise ValueError("error_rate + drop_rate must not exceed 1")
         if self.slow_seconds < 0:
             raise ValueError(f"slow_seconds must be 0 or more, got {self.slow_seconds}")
+        if self.times is not None and self.times < 0:
+            raise ValueError(f"times must be 0 or more, got {self.times}")
 
 
 class FaultDice:
@@ -78,29 +82,39 @@ class FaultDice:
 
     def __init__(self, seed: int) -> None:
         self._rng = random.Random(seed)
+        self._faults: Faults | None = None
+        self._injected = 0  # by the current `Faults`, for its `times`
+
+    def _applies(self, faults: Faults, operation_id: str) -> bool:
+        if faults is not self._faults:  # new settings: their own count
+            self._faults, self._injected = faults, 0
+        if faults.only is not None and operation_id not in faults.only:
+            return False
+        return faults.times is None or self._injected < faults.times
 
     def before(self, faults: Faults, operation_id: str) -> tuple[Fault, float]:
         """The fault before a request is applied, and how long to hold it first (seconds)."""
-        if faults.only is not None and operation_id not in faults.only:
+        if not self._applies(faults, operation_id):
             return Fault.NONE, 0.0
         rng = self._rng
         hold = faults.slow_seconds if faults.slow_rate and rng.random() < faults.slow_rate else 0.0
         roll = rng.random()
+        fault = Fault.NONE
         if roll < faults.error_rate:
-            return Fault.ERROR, hold
-        if roll < faults.error_rate + faults.drop_rate:
-            return Fault.DROP, hold
-        return Fault.NONE, hold
+            fault = Fault.ERROR
+        elif roll < faults.error_rate + faults.drop_rate:
+            fault = Fault.DROP
+        self._injected += (fault is not Fault.NONE) or hold > 0
+        return fault, hold
 
     def after(self, faults: Faults, operation_id: str) -> Fault:
         """The fault after a request was applied: an error or a drop, or none."""
-        if not faults.after_commit_rate:
-            return Fault.NONE
-        if faults.only is not None and operation_id not in faults.only:
+        if not faults.after_commit_rate or not self._applies(faults, operation_id):
             return Fault.NONE
         rng = self._rng
         if rng.random() >= faults.after_commit_rate:
             return Fault.NONE
+        self._injected += 1
         return Fault.DROP if rng.random() < faults.after_commit_drop_share else Fault.ERROR
 
     def status(self, faults: Faults) -> int:

@@ -261,7 +261,8 @@ def list_leads(call: Call) -> Any:
 @handles("bulkDeleteLeads")
 def bulk_delete_leads(call: Call) -> Any:
     state, body = call.state, call.data
-    walk, keep = select(state.leads, body)
+    # This body names the campaign `campaign_id`, where the listing's says `campaign`.
+    walk, keep = select(state.leads, {**body, "campaign": body.get("campaign_id")})
     limit = body.get("limit")
     doomed = [r["id"] for _, r in walk if keep is None or keep(r)]
     if limit is not None:
