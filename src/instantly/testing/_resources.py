@@ -8,7 +8,7 @@ from typing import Any
 
 from ._call import Call, handles, visible
 from ._leads import DEFAULT_LIMIT
-from ._state import Problem, Record, Table, decode_cursor, page
+from ._state import MockState, Problem, Record, Table, decode_cursor, page
 
 __all__ = ["refresh_job"]
 
@@ -52,27 +52,53 @@ def _patch(call: Call, table: Table, what: str, stamp: str | None = None) -> dic
     return visible(record)
 
 
+def _by_id(
+    table: Callable[[MockState], Table],
+    what: str,
+    *,
+    get: str,
+    delete: str,
+    patch: str | None = None,
+    stamp: str | None = None,
+) -> None:
+    """Register the get, delete (and patch) handlers of one kind of record, by `id` in the path.
+
+    table: picks the kind's table from the state.
+    what: the kind's name in a 404's message.
+    get, delete, patch: the operationIds.
+    stamp: the field a patch sets to the current time.
+    """
+    handles(get)(lambda call: visible(table(call.state).get(call.params["id"], what)))
+    handles(delete)(lambda call: visible(table(call.state).remove(call.params["id"], what)))
+    if patch is not None:
+        handles(patch)(lambda call: _patch(call, table(call.state), what, stamp))
+
+
+_by_id(
+    lambda s: s.lead_lists,
+    "Lead list",
+    get="getLeadList",
+    delete="deleteLeadList",
+    patch="patchLeadList",
+)
+_by_id(lambda s: s.lead_labels, "Lead label", get="getLeadLabel", delete="deleteLeadLabel")
+_by_id(
+    lambda s: s.campaigns,
+    "Campaign",
+    get="getCampaign",
+    delete="deleteCampaign",
+    patch="patchCampaign",
+    stamp="timestamp_updated",
+)
+_by_id(lambda s: s.emails, "Email", get="getEmail", delete="deleteEmail", patch="patchEmail")
+
+
 # --- lead lists ------------------------------------------------------------------------------
 
 
 @handles("createLeadList")
 def create_lead_list(call: Call) -> Any:
     return visible(call.state.add_lead_list(**call.data))
-
-
-@handles("getLeadList")
-def get_lead_list(call: Call) -> Any:
-    return visible(call.state.lead_lists.get(call.params["id"], "Lead list"))
-
-
-@handles("patchLeadList")
-def patch_lead_list(call: Call) -> Any:
-    return _patch(call, call.state.lead_lists, "Lead list")
-
-
-@handles("deleteLeadList")
-def delete_lead_list(call: Call) -> Any:
-    return visible(call.state.lead_lists.remove(call.params["id"], "Lead list"))
 
 
 @handles("listLeadList")
@@ -101,11 +127,6 @@ def create_lead_label(call: Call) -> Any:
     return visible(state.lead_labels.add(record))
 
 
-@handles("getLeadLabel")
-def get_lead_label(call: Call) -> Any:
-    return visible(call.state.lead_labels.get(call.params["id"], "Lead label"))
-
-
 @handles("patchLeadLabel")
 def patch_lead_label(call: Call) -> Any:
     out = _patch(call, call.state.lead_labels, "Lead label")
@@ -113,11 +134,6 @@ def patch_lead_label(call: Call) -> Any:
         record = call.state.lead_labels.get(call.params["id"], "Lead label")
         record["interest_status"] = out["interest_status"] = _INTEREST[out["interest_status_label"]]
     return out
-
-
-@handles("deleteLeadLabel")
-def delete_lead_label(call: Call) -> Any:
-    return visible(call.state.lead_labels.remove(call.params["id"], "Lead label"))
 
 
 @handles("listLeadLabel")
@@ -135,21 +151,6 @@ def list_lead_labels(call: Call) -> Any:
 @handles("createCampaign")
 def create_campaign(call: Call) -> Any:
     return visible(call.state.add_campaign(**call.data))
-
-
-@handles("getCampaign")
-def get_campaign(call: Call) -> Any:
-    return visible(call.state.campaigns.get(call.params["id"], "Campaign"))
-
-
-@handles("patchCampaign")
-def patch_campaign(call: Call) -> Any:
-    return _patch(call, call.state.campaigns, "Campaign", "timestamp_updated")
-
-
-@handles("deleteCampaign")
-def delete_campaign(call: Call) -> Any:
-    return visible(call.state.campaigns.remove(call.params["id"], "Campaign"))
 
 
 def _set_status(call: Call, status: int) -> Any:
@@ -204,21 +205,6 @@ def list_emails(call: Call) -> Any:
             )
         )
     return _list(call, call.state.emails, tests)
-
-
-@handles("getEmail")
-def get_email(call: Call) -> Any:
-    return visible(call.state.emails.get(call.params["id"], "Email"))
-
-
-@handles("patchEmail")
-def patch_email(call: Call) -> Any:
-    return _patch(call, call.state.emails, "Email")
-
-
-@handles("deleteEmail")
-def delete_email(call: Call) -> Any:
-    return visible(call.state.emails.remove(call.params["id"], "Email"))
 
 
 @handles("replyToEmail")
