@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.util import find_spec
-from typing import Any, Protocol, TextIO
+from typing import Any, NamedTuple, Protocol, TextIO
 
 __all__ = ["HAVE_RICH", "Bar", "Output"]
 
@@ -62,17 +62,11 @@ class Output:
         self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]
     ) -> None:
         """Print a table with a header row."""
-        if self.fancy:
-            self._rich_table(title, columns, rows, show_header=True)
-        else:
-            self._plain_table(title, columns, rows, show_header=True)
+        self._draw(_Table(title, columns, rows, show_header=True))
 
     def summary(self, title: str, pairs: Sequence[tuple[str, str]]) -> None:
         """Print a two-column table of labels and values."""
-        if self.fancy:
-            self._rich_table(title, ("", ""), pairs, show_header=False)
-        else:
-            self._plain_table(title, ("", ""), pairs, show_header=False)
+        self._draw(_Table(title, ("", ""), pairs, show_header=False))
 
     # -- for the person at the terminal, to stderr ---------------------------------------------
 
@@ -97,48 +91,46 @@ class Output:
             finally:
                 bar_.close()
 
-    # -- drawing -------------------------------------------------------------------------------
+    def _draw(self, table: _Table) -> None:
+        if self.fancy:
+            _rich_table(self.stdout, table)
+        else:
+            _plain_table(self.stdout, table)
 
-    def _rich_table(
-        self,
-        title: str | None,
-        columns: Sequence[str],
-        rows: Sequence[Sequence[str]],
-        *,
-        show_header: bool,
-    ) -> None:
-        from rich.console import Console
-        from rich.table import Table
 
-        table = Table(title=title, show_header=show_header, title_justify="left")
-        for index, column in enumerate(columns):
-            table.add_column(
-                column, overflow="fold", style="bold" if not show_header and index == 0 else None
-            )
-        for row in rows:
-            table.add_row(*row)
-        Console(file=self.stdout, width=_width(self.stdout)).print(table)
+class _Table(NamedTuple):
+    title: str | None
+    columns: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    show_header: bool
 
-    def _plain_table(
-        self,
-        title: str | None,
-        columns: Sequence[str],
-        rows: Sequence[Sequence[str]],
-        *,
-        show_header: bool,
-    ) -> None:
-        lines = [list(columns)] if show_header else []
-        lines.extend(list(row) for row in rows)
-        widths = [max((len(line[i]) for line in lines), default=0) for i in range(len(columns))]
-        if title:
-            print(title, file=self.stdout)
-        for number, line in enumerate(lines):
-            print(
-                "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip(),
-                file=self.stdout,
-            )
-            if show_header and number == 0:
-                print("  ".join("-" * w for w in widths), file=self.stdout)
+
+def _rich_table(stream: TextIO, table: _Table) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    drawn = Table(title=table.title, show_header=table.show_header, title_justify="left")
+    for index, column in enumerate(table.columns):
+        # A summary's labels in bold; a table's header row is bold already.
+        bold = not table.show_header and index == 0
+        drawn.add_column(column, overflow="fold", style="bold" if bold else None)
+    for row in table.rows:
+        drawn.add_row(*row)
+    Console(file=stream, width=_width(stream)).print(drawn)
+
+
+def _plain_table(stream: TextIO, table: _Table) -> None:
+    lines = [list(table.columns)] if table.show_header else []
+    lines.extend(list(row) for row in table.rows)
+    count = len(table.columns)
+    widths = [max((len(line[i]) for line in lines), default=0) for i in range(count)]
+    if table.title:
+        print(table.title, file=stream)
+    for number, line in enumerate(lines):
+        cells = (cell.ljust(w) for cell, w in zip(line, widths, strict=True))
+        print("  ".join(cells).rstrip(), file=stream)
+        if table.show_header and number == 0:
+            print("  ".join("-" * w for w in widths), file=stream)
 
 
 def _width(stream: TextIO) -> int | None:

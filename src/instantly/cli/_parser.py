@@ -65,15 +65,26 @@ def _connection_options(parser: argparse.ArgumentParser, *, default: object) -> 
     )
 
 
-def _target(parser: argparse.ArgumentParser, verb: str) -> None:
+def _target(parser: argparse.ArgumentParser, action: str) -> None:
+    """--campaign-id or --list-id, one of them; `action` reads "... this {}" in the help."""
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--campaign-id", metavar="ID", help=f"{verb} the leads of this campaign")
-    group.add_argument("--list-id", metavar="ID", help=f"{verb} the leads of this lead list")
+    group.add_argument("--campaign-id", metavar="ID", help=action.format("campaign"))
+    group.add_argument("--list-id", metavar="ID", help=action.format("lead list"))
 
 
 def _json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the result as JSON, for programs"
+    )
+
+
+def _concurrency(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--concurrency",
+        type=_count(1),
+        default=32,
+        metavar="N",
+        help="requests in flight at once (32)",
     )
 
 
@@ -87,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="instantly",
-        description="The Instantly V2 API from the shell: bulk lead import and export, a demo "
+        description="The Instantly V2 API from the shell: bulk lead import and export, a demo\n"
         "on the embedded mock, and the mock server itself.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -124,13 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="seconds the mock waits before each answer (0.02)",
     )
-    demo.add_argument(
-        "--concurrency",
-        type=_count(1),
-        default=32,
-        metavar="N",
-        help="requests in flight at once (32)",
-    )
+    _concurrency(demo)
     _json(demo)
     demo.set_defaults(handler=_demo.run_demo)
 
@@ -146,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         "columns become custom variables. Every row is checked before anything is sent.",
     )
     imp.add_argument("file", metavar="FILE", help="the leads: a .csv with a header row, or .jsonl")
-    _target(imp, "import into")
+    _target(imp, "import into this {}")
     imp.add_argument(
         "--map",
         action="append",
@@ -163,13 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the rows not imported, with an error column, to FILE (import it to retry)",
     )
-    imp.add_argument(
-        "--concurrency",
-        type=_count(1),
-        default=32,
-        metavar="N",
-        help="requests in flight at once (32)",
-    )
+    _concurrency(imp)
     imp.add_argument(
         "--batch-size",
         type=_count(1, 1000),
@@ -197,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write every lead of a campaign or list as CSV or JSONL",
         description="Write every lead of a campaign or list, page by page, to stdout or FILE.",
     )
-    _target(exp, "export")
+    _target(exp, "export the leads of this {}")
     exp.add_argument(
         "--format", choices=FORMATS, help="csv or jsonl (default: from --output's name, else csv)"
     )
@@ -215,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="delete every lead of a campaign or list (needs --yes)",
     )
-    _target(delete_all, "delete")
+    _target(delete_all, "delete the leads of this {}")
     _yes(delete_all)
     _json(delete_all)
     delete_all.set_defaults(handler=_commands.run_delete_all)
