@@ -319,6 +319,39 @@ def test_dry_run_needs_no_api_key_and_prints_a_table(
     assert "nothing was sent" in out and "Would send" in out
 
 
+def test_jsonl_input_reports_as_jsonl_or_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "leads.jsonl"
+    lines = [
+        {"email": "ada@example.com", "tier": "gold"},
+        {"email": "bad", "first_name": "Bob", "seats": 3},
+        {"email": "grace@example.com", "lt_interest_status": "hot"},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    as_jsonl, as_csv = tmp_path / "failed.jsonl", tmp_path / "failed.csv"
+    for report in (as_jsonl, as_csv):
+        code, _, _ = run(
+            capsys, "leads", "import", str(path), "--list-id", "l", "--dry-run",
+            "--report", str(report),
+        )  # fmt: skip
+        assert code == 0
+    reported = [json.loads(line) for line in as_jsonl.read_text().splitlines()]
+    assert reported == [
+        {**lines[1], "error": "line 2: invalid_email: 'bad' is not an email address"},
+        {
+            **lines[2],
+            "error": "line 3: invalid_lead: column 'lt_interest_status': 'hot' is not a whole "
+            "number",
+        },
+    ]
+    with as_csv.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    # Every key of the rows reported, in the order first seen; numbers as JSON text.
+    assert list(rows[0]) == ["email", "first_name", "seats", "lt_interest_status", "error"]
+    assert rows[0]["seats"] == "3" and rows[1]["lt_interest_status"] == "hot"
+
+
 @pytest.mark.parametrize(
     ("make", "argv", "message"),
     [
