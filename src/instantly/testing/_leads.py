@@ -16,7 +16,7 @@ from typing import Any
 
 from ._call import Call, handles, visible
 from ._spec import load_spec
-from ._state import LeadStore, MockState, Problem, Record, decode_cursor, page
+from ._state import LeadStore, MockState, Problem, Record, decode_cursor, email_key, page
 
 __all__ = ["lead_out"]
 
@@ -45,6 +45,9 @@ def lead_out(state: MockState, record: Record) -> dict[str, Any]:
     """A stored lead as the API answers it (a Lead)."""
     email = record.get("email")
     out: dict[str, Any] = {
+        "campaign": None,
+        "list_id": None,
+        "timestamp_updated": record["timestamp_created"],
         "organization": state.workspace_id,
         "status": 1,
         "email_open_count": 0,
@@ -81,7 +84,7 @@ def create_lead(call: Call) -> Any:
     state, body = call.state, call.data
     _target(state, body.get("campaign"), body.get("list_id"))
     email = body.get("email")
-    key = email.lower() if email else None
+    key = email_key(email) if email else None
     store = state.leads
     if key is not None and (
         (body.get("skip_if_in_workspace") and key in store.in_workspace)
@@ -136,6 +139,9 @@ def bulk_add_leads(call: Call) -> Any:
     skip_list = store.in_any_list if body.get("skip_if_in_list") else {}
     blocklist = state.blocklist
     fields = _fields("BulkAddLeadsRequestLead")
+    owner_field, owner = (
+        ("campaign", campaign_id) if campaign_id is not None else ("list_id", list_id)
+    )
     now = state.now()
     new_id = state.new_id
     seen: set[str] = set()
@@ -150,7 +156,7 @@ def bulk_add_leads(call: Call) -> Any:
         if _EMAIL.match(email) is None:
             invalid += 1
             continue
-        key = email.lower()
+        key = email_key(email)
         if key in seen:
             repeated += 1
             continue
@@ -166,9 +172,8 @@ def bulk_add_leads(call: Call) -> Any:
             continue
         record = _keep(lead, fields)
         lead_id = record["id"] = new_id()
-        record["campaign"] = campaign_id
-        record["list_id"] = list_id
-        record["timestamp_created"] = record["timestamp_updated"] = now
+        record[owner_field] = owner
+        record["timestamp_created"] = now
         record["_key"] = key
         records.append(record)
         created.append({"id": lead_id, "index": index, "email": email})

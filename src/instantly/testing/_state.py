@@ -2,7 +2,9 @@
 
 Records are plain dicts holding what a client sent plus the server's own fields; keys that start
 with "_" are bookkeeping and never leave the server. Answers are built from a record when asked
-for, so a stored lead costs only the fields it has (the benchmarks keep a million of them).
+for, so a stored lead costs only the fields it has (the benchmarks keep a million of them): a
+lead keeps no null campaign or list, and no update time until it is updated, which keeps its
+dict at CPython's smaller size for up to ten keys.
 
 Lists keep insertion order. A cursor is an opaque string standing for a position in the order
 the listing walks, so a page costs O(page), not O(store).
@@ -16,7 +18,15 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["LeadStore", "MockState", "Problem", "Table", "decode_cursor", "encode_cursor"]
+__all__ = [
+    "LeadStore",
+    "MockState",
+    "Problem",
+    "Table",
+    "decode_cursor",
+    "email_key",
+    "encode_cursor",
+]
 
 Record = dict[str, Any]
 
@@ -50,6 +60,12 @@ def decode_cursor(cursor: str | None, field: str) -> int:
     raise Problem(400, f"{field} is not a cursor this API handed out: {cursor!r}")
 
 
+def email_key(email: str) -> str:
+    """How the indexes know an email: lower-cased (the same object when it already is)."""
+    key = email.lower()
+    return email if key == email else key
+
+
 class Table:
     """Records of one kind by id, in the order they were created."""
 
@@ -68,7 +84,6 @@ class Table:
 
     def add(self, record: Record) -> Record:
         """Store a record (it has an "id") at the end of the order."""
-        record["_seq"] = len(self._order)
         self._order.append(record["id"])
         self.rows[record["id"]] = record
         return record
@@ -137,21 +152,18 @@ class LeadStore(Table):
 
     def add(self, record: Record) -> Record:
         """Store one lead and index it (see `extend`)."""
-        self.extend([record], record["campaign"], record["list_id"])
+        self.extend([record], record.get("campaign"), record.get("list_id"))
         return record
 
     def extend(self, records: list[Record], campaign: str | None, list_id: str | None) -> None:
         """Store new leads of one campaign and/or list, and index them.
 
         records: the leads, each with its "id" and its "_key" (lower-cased email, or None).
-        campaign: the campaign they all belong to (their "campaign"), or None.
-        list_id: the list they all belong to (their "list_id"), or None.
+        campaign: the campaign they all belong to (their "campaign", absent for None), or None.
+        list_id: the list they all belong to (their "list_id", absent for None), or None.
         """
         ids = [r["id"] for r in records]
-        order = self._order
-        for seq, record in enumerate(records, len(order)):
-            record["_seq"] = seq
-        order.extend(ids)
+        self._order.extend(ids)
         self.rows.update(zip(ids, records, strict=True))
         # New members go to the end of their campaign's or list's order.
         for owner, slot, orders in (
@@ -175,12 +187,12 @@ class LeadStore(Table):
     def update(self, record: Record, changes: Record) -> None:
         """Apply field changes to a stored lead, keeping the indexes true."""
         self._forget(record)
-        old_campaign, old_list = record["campaign"], record["list_id"]
+        old_campaign, old_list = record.get("campaign"), record.get("list_id")
         record.update(changes)
         if "email" in changes:
             email = changes["email"]
-            record["_key"] = email.lower() if email else None
-        campaign, list_id = record["campaign"], record["list_id"]
+            record["_key"] = email_key(email) if email else None
+        campaign, list_id = record.get("campaign"), record.get("list_id")
         if record["_key"] is not None:
             self._count([record["_key"]], campaign, list_id, 1)
         for owner, old, slot, orders in (
@@ -196,7 +208,7 @@ class LeadStore(Table):
 
     def _forget(self, record: Record) -> None:
         if record["_key"] is not None:
-            self._count([record["_key"]], record["campaign"], record["list_id"], -1)
+            self._count([record["_key"]], record.get("campaign"), record.get("list_id"), -1)
 
     def _count(self, keys: list[str], campaign: str | None, list_id: str | None, by: int) -> None:
         tables = [self.in_workspace]
@@ -325,17 +337,13 @@ class MockState:
         list_id: the id of the lead list it belongs to, if any.
         fields: other Lead fields to store as given (first_name, payload, ...).
         """
-        now = self.now()
-        record = {
-            **fields,
-            "id": self.new_id(),
-            "email": email,
-            "campaign": campaign,
-            "list_id": list_id,
-            "timestamp_created": now,
-            "timestamp_updated": now,
-            "_key": email.lower() if email else None,
-        }
+        record = {**fields, "id": self.new_id(), "email": email}
+        if campaign is not None:
+            record["campaign"] = campaign
+        if list_id is not None:
+            record["list_id"] = list_id
+        record["timestamp_created"] = self.now()
+        record["_key"] = email_key(email) if email else None
         return self.leads.add(record)
 
     def add_lead_list(self, name: str = "List", **fields: Any) -> Record:
