@@ -36,8 +36,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests codegen openapi bench
 	$(BIN)/mypy --strict src
 
+# The main job end to end on the embedded mock: no account, no network beyond 127.0.0.1.
 demo: $(STAMP)
-	$(BIN)/python -m instantly demo
+	$(BIN)/instantly demo
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -13,6 +15,23 @@ from instantly._transport import Transport
 API_KEY = "sk-test-SECRET-1234567890abcdef"
 BASE_URL = "https://api.instantly.test"
 USER_AGENT = "instantly-python/test"
+
+
+@pytest.fixture(autouse=True)
+def loop_for_sync_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Give each sync test an event loop of its own, closed after it.
+
+    Otherwise the looptime plugin's `get_event_loop()` makes one for a sync test that runs after
+    an async one, which nobody closes: its ResourceWarning then surfaces at some later point.
+    """
+    if inspect.iscoroutinefunction(request.function):
+        yield
+        return
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 @pytest.fixture

@@ -4,14 +4,12 @@ the test if any command reaches it."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,20 +23,6 @@ from instantly.cli._output import Output
 from instantly.cli._rows import RowFile, file_format
 
 KEY = "sk-cli-test-SECRET-0123456789"
-
-
-@pytest.fixture(autouse=True)
-def loop_for_sync_tests() -> Iterator[None]:
-    """Give each (sync) test an event loop of its own, closed after it.
-
-    Otherwise the looptime plugin's `get_event_loop()` makes one for a sync test that runs after
-    an async one, which nobody closes: its ResourceWarning then surfaces at some later point.
-    """
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
 
 
 @pytest.fixture(autouse=True)
@@ -287,7 +271,7 @@ def test_dry_run_counts_and_reports_without_sending(
     assert list(rows[0]) == ["Email", "First Name", "Company", "status", "Notes", "error"]
     assert [(r["Email"], r["error"]) for r in rows] == [
         ("not-an-email", "line 3: invalid_email: 'not-an-email' is not an email address"),
-        ("ADA@example.com", "line 4: duplicate_in_input: 'ADA@example.com' appears earlier in the file"),
+        ("ADA@example.com", "line 4: duplicate_in_input: 'ADA@example.com' appears earlier in the input"),
         ("", "line 5: invalid_email: no email (a campaign import needs one)"),
     ]  # fmt: skip
     # The report is valid input: its `error` column is left out, its rows are read as before.

@@ -53,6 +53,7 @@ __all__ = [
     "BulkResult",
     "BulkRun",
     "FailedChunk",
+    "LeadScreen",
     "Outcome",
     "Rejection",
     "bulk_add_leads",
@@ -229,6 +230,46 @@ class BulkAddResult:
             )
 
 
+class LeadScreen:
+    """The checks `bulk_add` makes before sending, for one import: shape, `check_lead`, repeats.
+
+    for_campaign: True for an import into a campaign, False for a list.
+    """
+
+    def __init__(self, for_campaign: bool) -> None:
+        self.for_campaign = for_campaign
+        self.seen: set[str] = set()  # lower-cased emails met so far
+        self.fits = _predicate(BulkAddLeadsRequestLead, OPEN_ENUMS)
+
+    def screen(self, item: Any) -> tuple[dict[str, Any], tuple[str, str] | None]:
+        """The lead as it would be sent, and why it may not be (reason, detail), or None."""
+        if type(item) is dict or (
+            isinstance(item, Mapping) and not isinstance(item, BulkAddLeadsRequestLead)
+        ):
+            lead: dict[str, Any] = item if type(item) is dict else dict(item)
+            if not self.fits(lead):
+                return lead, ("invalid_lead", _misfit(lead))
+            if Unset.UNSET in lead.values():  # "not given" is left out, as for any request
+                lead = {k: v for k, v in lead.items() if v is not Unset.UNSET}
+        elif isinstance(item, BulkAddLeadsRequestLead):
+            lead = unstructure(item)
+        else:
+            return {}, (
+                "invalid_lead",
+                f"a lead must be a dict or a BulkAddLeadsRequestLead, not {type(item).__name__}",
+            )
+        why = check_lead(lead, self.for_campaign)
+        if why is not None:
+            return lead, why
+        email = lead.get("email")
+        if email:
+            key = email.strip().lower()
+            if key in self.seen:
+                return lead, ("duplicate_in_input", f"{email!r} appears earlier in the input")
+            self.seen.add(key)
+        return lead, None
+
+
 @attrs.define(eq=False, slots=True)
 class _Chunk:
     positions: list[int]
@@ -263,8 +304,7 @@ class _Import:
         else:
             self.sync_source = iter(leads)
         self.result = BulkAddResult()
-        self.seen: set[str] = set()
-        self.fits = _predicate(BulkAddLeadsRequestLead, OPEN_ENUMS)
+        self.screen = LeadScreen(self.for_campaign).screen
         self.in_flight: dict[asyncio.Task[None], _Chunk] = {}
         self.crash: BaseException | None = None
         self.slots = asyncio.Semaphore(concurrency)
@@ -322,7 +362,7 @@ class _Import:
         result = self.result
         position = result.total
         result.total += 1
-        lead, reason = self._prepare(item)
+        lead, reason = self.screen(item)
         if reason is not None:
             result._outcomes.append(_SKIPPED)
             result.invalid.append(Rejection(position, *reason))
@@ -332,33 +372,6 @@ class _Import:
         chunk.positions.append(position)
         chunk.leads.append(lead)
         return len(chunk.leads) >= self.batch_size
-
-    def _prepare(self, item: Any) -> tuple[dict[str, Any], tuple[str, str] | None]:
-        if type(item) is dict or (
-            isinstance(item, Mapping) and not isinstance(item, BulkAddLeadsRequestLead)
-        ):
-            lead: dict[str, Any] = item if type(item) is dict else dict(item)
-            if not self.fits(lead):
-                return lead, ("invalid_lead", _misfit(lead))
-            if Unset.UNSET in lead.values():  # "not given" is left out, as for any request
-                lead = {k: v for k, v in lead.items() if v is not Unset.UNSET}
-        elif isinstance(item, BulkAddLeadsRequestLead):
-            lead = unstructure(item)
-        else:
-            return {}, (
-                "invalid_lead",
-                f"a lead must be a dict or a BulkAddLeadsRequestLead, not {type(item).__name__}",
-            )
-        why = check_lead(lead, self.for_campaign)
-        if why is not None:
-            return lead, why
-        email = lead.get("email")
-        if email:
-            key = email.strip().lower()
-            if key in self.seen:
-                return lead, ("duplicate_in_input", f"{email!r} appears earlier in the input")
-            self.seen.add(key)
-        return lead, None
 
     async def _send(self, chunk: _Chunk) -> None:
         try:

@@ -13,7 +13,7 @@ import aiohttp
 
 from ._bulk import DEFAULT_CONCURRENCY, BulkRun
 from ._ratelimit import RateLimiter
-from ._transport import Transport
+from ._transport import Transport, TransportStats
 from ._version import __version__
 from .resources import build_namespaces
 
@@ -140,7 +140,7 @@ class AsyncInstantly:
             setattr(self, name, resource)
 
     @property
-    def stats(self) -> object:
+    def stats(self) -> TransportStats:
         """Counters of the pipeline: requests sent, retries, 429s seen."""
         return self._transport.stats
 

@@ -173,9 +173,9 @@ def _predicate(tp: Any, open_enums: frozenset[str]) -> Predicate:
                     else:
                         other[key] = _predicate(ftp, open_enums)
             for key, item in v.items():
-                kinds = plain.get(key)
-                if kinds is not None:
-                    if not isinstance(item, kinds):
+                decides = plain.get(key)
+                if decides is not None:
+                    if not isinstance(item, decides):
                         return False
                     continue
                 p = other.get(key)

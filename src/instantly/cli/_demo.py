@@ -107,7 +107,7 @@ class _Demo:
         )
 
     def _requests(self) -> int:
-        return int(getattr(self.client.stats, "requests_sent", 0))
+        return self.client.stats.requests_sent
 
     async def run(self, domain: str) -> None:
         client, out, n = self.client, self.out, self.args.leads
@@ -211,8 +211,8 @@ class _Demo:
     def report(self, wall: float, server: dict[str, int] | None) -> None:
         stats = self.client.stats
         requests = sum(p.requests for p in self.phases)
-        rate_limited = int(getattr(stats, "rate_limited", 0))
-        retries = int(getattr(stats, "retries", 0))
+        rate_limited = stats.rate_limited
+        retries = stats.retries
         busy = sum(p.seconds for p in self.phases)
         self.data.update(
             phases=[{**p._asdict(), "rate": round(p.rate, 1)} for p in self.phases],

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any, NamedTuple, cast
 
-from .._bulk import BulkAddResult, check_lead
+from .._bulk import BulkAddResult, LeadScreen
 from ..errors import BulkCancelledError
 from ._connect import make_client
 from ._errors import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, one_line
@@ -56,25 +56,17 @@ class Screening(NamedTuple):
 
 
 class _Screen:
-    """The client-side checks of one row, in order: its values, `check_lead`, duplicates."""
+    """The client-side checks of one row: its values, then bulk_add's own `LeadScreen`."""
 
     def __init__(self, columns: ColumnMap, for_campaign: bool) -> None:
         self.columns = columns
-        self.for_campaign = for_campaign
-        self.emails: set[str] = set()
+        self.leads = LeadScreen(for_campaign)
 
     def check(self, row: Row) -> tuple[dict[str, Any], Problem | None]:
         lead, problem = self.columns.lead(row.values)
-        if problem is None:
-            problem = check_lead(lead, self.for_campaign)
-        email = lead.get("email")
-        if problem is None and isinstance(email, str):
-            # The same rule as bulk_add's: an email seen earlier in this import, any case.
-            key = email.strip().lower()
-            if key in self.emails:
-                return lead, ("duplicate_in_input", f"{email!r} appears earlier in the file")
-            self.emails.add(key)
-        return lead, problem
+        if problem is not None:
+            return lead, problem
+        return self.leads.screen(lead)
 
 
 def screen(source: RowFile, columns: ColumnMap, for_campaign: bool) -> Screening:
