@@ -244,8 +244,9 @@ class MockState:
     Counters: `requests` (every request received), `rate_limited` (429s), `unauthorized` (401s),
     `bad_requests` (400s), `faults` (5xx and drops injected), `by_operation` (requests per
     operationId). Stores: `leads`, `lead_lists`, `lead_labels`, `campaigns`, `emails`,
-    `background_jobs` (each `len()`-able and iterable over plain dict records), and `blocklist`
-    (emails and domains that `leads/add` counts as `in_blocklist`).
+    `background_jobs` (each `len()`-able and iterable over plain dict records, by id in
+    `.rows`), and `blocklist` (emails and domains that `leads/add` counts as `in_blocklist`).
+    Seeding without requests: `add_campaign`, `add_lead_list`, `add_lead`, `add_email`.
     """
 
     def __init__(self, seed: int = 0) -> None:
