@@ -177,20 +177,20 @@ async def test_bulk_add_accounts_for_every_lead(
     mock.state.blocklist.add("blocked.example")
     leads = [
         lead(1),  # 0 created
-        {"first_name": "No email"},  # 1 incomplete
+        {"first_name": "No email"},  # 1 invalid: a campaign lead needs an email
         lead(2),  # 2 created
         {"email": "not-an-email"},  # 3 invalid
         {"email": "PERSON1@example.com"},  # 4 repeat of index 0 within the request
         lead(100),  # 5 already in the campaign
         {"email": "x@blocked.example"},  # 6 in the block list
         lead(3, custom_variables={"vip": True}),  # 7 created
-        {"email": None},  # 8 incomplete
+        {"email": None},  # 8 invalid, as 1
     ]
     result = await client.leads.add(campaign_id=campaign["id"], leads=leads)
     assert result.total_sent == 9
     assert result.leads_uploaded == 3
-    assert result.incomplete_count == 2
-    assert result.invalid_email_count == 1
+    assert result.incomplete_count == 0  # counted for list imports only
+    assert result.invalid_email_count == 3
     assert result.duplicate_email_count == 1
     assert result.duplicated_leads == 1
     assert result.in_blocklist == 1
@@ -212,6 +212,17 @@ async def test_bulk_add_accounts_for_every_lead(
         assert stored["campaign"] == campaign["id"]
     assert len(mock.state.leads) == 4
     assert (await client.leads.get(result.created_leads[2].id)).payload == {"vip": True}
+
+
+async def test_bulk_add_to_a_list_takes_a_name_without_email(
+    mock: MockInstantly, client: AsyncInstantly
+) -> None:
+    lead_list = mock.state.add_lead_list()
+    leads = [{"first_name": "Only a name"}, {"company_name": "nothing to identify"}, lead(1)]
+    result = await client.leads.add(list_id=lead_list["id"], leads=leads)
+    assert [c.index for c in result.created_leads] == [0, 2]
+    assert result.incomplete_count == 1
+    assert result.invalid_email_count == 0
 
 
 async def test_bulk_add_honours_the_skip_flags(mock: MockInstantly, client: AsyncInstantly) -> None:

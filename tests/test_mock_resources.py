@@ -100,6 +100,21 @@ async def test_update_interest_status_is_accepted_then_applied(
     first = await client.leads.get(added.created_leads[0].id)
     assert first.lt_interest_status is models.LeadInterestStatus.MEETING_BOOKED
     assert (await client.leads.get(added.created_leads[1].id)).lt_interest_status is None
+    # The same person in another campaign is another lead, left alone by a campaign's update.
+    other = mock.state.add_campaign()
+    elsewhere = await client.leads.add(campaign_id=other["id"], leads=leads(1))
+    await client.leads.update_interest_status(
+        lead_email="p1@example.com", interest_value=-1, campaign_id=other["id"]
+    )
+    moved = await client.leads.get(elsewhere.created_leads[0].id)
+    assert moved.lt_interest_status is models.LeadInterestStatus.NOT_INTERESTED
+    first = await client.leads.get(added.created_leads[0].id)
+    assert first.lt_interest_status is models.LeadInterestStatus.MEETING_BOOKED
+    await client.leads.delete(first.id)  # the index forgets a deleted lead
+    await client.leads.update_interest_status(lead_email="p1@example.com", interest_value=1)
+    assert (
+        await client.leads.get(moved.id)
+    ).lt_interest_status is models.LeadInterestStatus.INTERESTED
 
 
 async def test_lead_lists(mock: MockInstantly, client: AsyncInstantly) -> None:

@@ -228,3 +228,18 @@ async def test_custom_interest_status_values_are_accepted(client: AsyncInstantly
             lead_email="a@b.co", interest_value=12345
         )
     assert result.message == "queued"
+
+
+async def test_list_page_without_a_cursor_asks_for_the_first_page(client: AsyncInstantly) -> None:
+    lead = minimal({"$ref": "#/components/schemas/Lead"})
+    with aioresponses() as mock:
+        mock.post(
+            f"{BASE}/api/v2/leads/list", payload={"items": [lead], "next_starting_after": "c"}
+        )
+        mock.post(f"{BASE}/api/v2/leads/list", payload={"items": []})
+        page = await client.leads.list_page(campaign="C1", limit=1, starting_after=None)
+        await client.leads.list_page(campaign="C1", starting_after=page.next_starting_after)
+        ((_, calls),) = mock.requests.items()
+    assert json.loads(calls[0].kwargs["data"]) == {"campaign": "C1", "limit": 1}
+    assert json.loads(calls[1].kwargs["data"]) == {"campaign": "C1", "starting_after": "c"}
+    assert page.has_more

@@ -74,6 +74,9 @@ class Resource:
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> Page[Any]:
+        if body is not None and body.get("starting_after", Unset.UNSET) is None:
+            # None means "the first page", which the API wants as no cursor at all.
+            body = {**body, "starting_after": Unset.UNSET}
         result = await self._request(operation_id, path, query, body)
         return Page(items=result.items, next_starting_after=result.next_starting_after or None)
 
@@ -92,9 +95,8 @@ class Resource:
 
         async def fetch(cursor: str | None) -> Page[Any]:
             if in_body:
-                after = Unset.UNSET if cursor is None else cursor
                 return await self._page(
-                    operation_id, path, query, {**(body or {}), "starting_after": after}
+                    operation_id, path, query, {**(body or {}), "starting_after": cursor}
                 )
             return await self._page(
                 operation_id, path, {**(query or {}), "starting_after": cursor}, body

@@ -151,25 +151,34 @@ def bulk_add_leads(call: Call) -> Any:
     for index, lead in enumerate(body["leads"]):
         email = lead.get("email")
         if not email:
-            incomplete += 1
-            continue
-        if _EMAIL.match(email) is None:
+            # The API's rule: a campaign lead needs an email (counted as an invalid email); a
+            # list lead needs an email or a name (counted as incomplete).
+            if campaign_id is not None:
+                invalid += 1
+                continue
+            if not lead.get("first_name") and not lead.get("last_name"):
+                incomplete += 1
+                continue
+            key = None
+        elif _EMAIL.match(email) is None:
             invalid += 1
             continue
-        key = email_key(email)
-        if key in seen:
-            repeated += 1
-            continue
-        seen.add(key)
-        if blocklist and (key in blocklist or key.rpartition("@")[2] in blocklist):
-            blocked += 1
-            continue
-        if key in skip_workspace or key in skip_campaign or key in skip_list:
-            skipped += 1
-            continue
-        if key in already:
-            duplicated += 1
-            continue
+        else:
+            key = email_key(email)
+        if key is not None:
+            if key in seen:
+                repeated += 1
+                continue
+            seen.add(key)
+            if blocklist and (key in blocklist or key.rpartition("@")[2] in blocklist):
+                blocked += 1
+                continue
+            if key in skip_workspace or key in skip_campaign or key in skip_list:
+                skipped += 1
+                continue
+            if key in already:
+                duplicated += 1
+                continue
         record = _keep(lead, fields)
         lead_id = record["id"] = new_id()
         record[owner_field] = owner
@@ -280,18 +289,19 @@ def bulk_delete_leads(call: Call) -> Any:
 @handles("updateLeadInterestStatus")
 def update_interest_status(call: Call) -> Any:
     state, body = call.state, call.data
-    key = body["lead_email"].lower()
     value = body["interest_value"]
-    filters = {"campaign": body.get("campaign_id"), "list_id": body.get("list_id")}
-    walk, keep = select(state.leads, filters)
+    campaign, list_id = body.get("campaign_id"), body.get("list_id")
     now = state.now()
-    for _, record in walk:
-        if record["_key"] == key and (keep is None or keep(record)):
-            if value is None:
-                record.pop("lt_interest_status", None)
-            else:
-                record["lt_interest_status"] = int(value) if value == int(value) else value
-            record["timestamp_updated"] = now
+    for record in state.leads.with_email(email_key(body["lead_email"])):
+        if campaign is not None and record.get("campaign") != campaign:
+            continue
+        if list_id is not None and record.get("list_id") != list_id:
+            continue
+        if value is None:
+            record.pop("lt_interest_status", None)
+        else:
+            record["lt_interest_status"] = int(value) if value == int(value) else value
+        record["timestamp_updated"] = now
     # The API applies it in the background, so it answers 202 at once.
     return {"message": "Interest status update accepted"}
 

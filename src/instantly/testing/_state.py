@@ -149,6 +149,9 @@ class LeadStore(Table):
         self.by_list: dict[str, Counter[str]] = {}
         self._campaign_order: dict[str, list[str]] = {}
         self._list_order: dict[str, list[str]] = {}
+        # Lower-cased email -> id, or a set of ids when several leads share it (another campaign):
+        # one str per lead keeps a million leads' index small.
+        self._by_key: dict[str, str | set[str]] = {}
 
     def add(self, record: Record) -> Record:
         """Store one lead and index it (see `extend`)."""
@@ -177,6 +180,8 @@ class LeadStore(Table):
                 members.extend(ids)
         keys = [r["_key"] for r in records if r["_key"] is not None]
         self._count(keys, campaign, list_id, 1)
+        for record in records:
+            self._index(record)
 
     def remove(self, record_id: str, what: str = "Lead") -> Record:
         """Delete a lead and drop it from the indexes."""
@@ -195,6 +200,7 @@ class LeadStore(Table):
         campaign, list_id = record.get("campaign"), record.get("list_id")
         if record["_key"] is not None:
             self._count([record["_key"]], campaign, list_id, 1)
+        self._index(record)
         for owner, old, slot, orders in (
             (campaign, old_campaign, "_cpos", self._campaign_order),
             (list_id, old_list, "_lpos", self._list_order),
@@ -206,9 +212,39 @@ class LeadStore(Table):
                     record[slot] = len(members)
                     members.append(record["id"])
 
+    def with_email(self, key: str) -> list[Record]:
+        """The leads whose lower-cased email is `key`, in no particular order."""
+        ids = self._by_key.get(key)
+        if ids is None:
+            return []
+        if isinstance(ids, str):
+            return [self.rows[ids]]
+        return [self.rows[i] for i in ids]
+
+    def _index(self, record: Record) -> None:
+        key = record["_key"]
+        if key is None:
+            return
+        ids = self._by_key.get(key)
+        if ids is None:
+            self._by_key[key] = record["id"]
+        elif isinstance(ids, str):
+            self._by_key[key] = {ids, record["id"]}
+        else:
+            ids.add(record["id"])
+
     def _forget(self, record: Record) -> None:
-        if record["_key"] is not None:
-            self._count([record["_key"]], record.get("campaign"), record.get("list_id"), -1)
+        key = record["_key"]
+        if key is None:
+            return
+        self._count([key], record.get("campaign"), record.get("list_id"), -1)
+        ids = self._by_key.get(key)
+        if ids == record["id"]:
+            del self._by_key[key]
+        elif isinstance(ids, set):
+            ids.discard(record["id"])
+            if len(ids) == 1:
+                self._by_key[key] = ids.pop()
 
     def _count(self, keys: list[str], campaign: str | None, list_id: str | None, by: int) -> None:
         tables = [self.in_workspace]
