@@ -5,7 +5,6 @@ Standard library only: the peer SDK's venv imports this too.
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from collections.abc import Iterator
@@ -55,13 +54,13 @@ def new_leads(count: int, start: int = 0) -> Iterator[dict[str, Any]]:
 def full_leads(count: int) -> list[dict[str, Any]]:
     """`count` distinct full Lead objects, as `json.loads` returns them from the wire.
 
-    Each is the seed lead with its own ids, email, names and counters; they go through one JSON
-    round trip so that no two share a nested object, as with a real response body.
+    Each is the seed lead, parsed anew (so no two share a nested object, as in a real response
+    body), with its own id, email, names, counters, interest status and creation time.
     """
-    seed = json.loads(SEED_LEAD.read_text())
+    seed_text = SEED_LEAD.read_text()
     leads = []
     for i in range(count):
-        lead = copy.deepcopy(seed)
+        lead = json.loads(seed_text)
         lead["id"] = str(uuid.UUID(int=i + 1, version=4))
         lead["email"] = f"lead{i}@example{i % 100}.com"
         lead["first_name"] = _FIRST[i % len(_FIRST)]
@@ -72,5 +71,4 @@ def full_leads(count: int) -> list[dict[str, Any]]:
         lead["lt_interest_status"] = (0, 1, 2, 3, -1)[i % 5]
         lead["timestamp_created"] = f"2025-03-{1 + i % 28:02d}T02:18:{i % 60:02d}.371Z"
         leads.append(lead)
-    decoded: list[dict[str, Any]] = json.loads(json.dumps(leads))
-    return decoded
+    return leads
