@@ -443,3 +443,15 @@ def test_main_refuses_a_bad_rate_limit(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_the_key_stays_out_of_the_repr() -> None:
     assert KEY not in repr(MockInstantly(KEY))
+
+
+def test_the_pytest_plugin_loads_without_the_sdk() -> None:
+    # Every pytest run of a project that installs the SDK imports the plugin: it must stay light.
+    code = (
+        "import sys, instantly.testing.pytest_plugin; "
+        "print(sorted(m for m in sys.modules if m.startswith('instantly.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = out.stdout
+    assert "instantly._generated.models" not in loaded
+    assert "instantly._client" not in loaded

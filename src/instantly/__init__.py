@@ -9,29 +9,90 @@ async with AsyncInstantly() as client:          # key from $INSTANTLY_API_KEY
 
 from __future__ import annotations
 
-from . import errors, models
-from ._bulk import BulkAddResult, BulkResult, BulkRun, FailedChunk, Outcome, Rejection
-from ._client import DEFAULT_BASE_URL, AsyncInstantly
-from ._convert import StructureError
-from ._pagination import Page
-from ._ratelimit import RateLimiter
-from ._types import UNSET, Unset
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    BulkCancelledError,
-    ConflictError,
-    InstantlyError,
-    NotFoundError,
-    PaymentRequiredError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
-)
+
+if TYPE_CHECKING:
+    from . import errors, models
+    from ._bulk import BulkAddResult, BulkResult, BulkRun, FailedChunk, Outcome, Rejection
+    from ._client import DEFAULT_BASE_URL, AsyncInstantly
+    from ._convert import StructureError
+    from ._pagination import Page
+    from ._ratelimit import RateLimiter
+    from ._types import UNSET, Unset
+    from ._version import __version__
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        BulkCancelledError,
+        ConflictError,
+        InstantlyError,
+        NotFoundError,
+        PaymentRequiredError,
+        PermissionDeniedError,
+        RateLimitError,
+        ServerError,
+    )
+
+# Where each public name lives. They are imported on first use (PEP 562), so that importing a
+# light submodule, such as the pytest plugin every pytest run of an installing project loads,
+# does not pay for the generated models.
+_LAZY: dict[str, str] = {
+    "errors": ".errors",
+    "models": ".models",
+    "BulkAddResult": "._bulk",
+    "BulkResult": "._bulk",
+    "BulkRun": "._bulk",
+    "FailedChunk": "._bulk",
+    "Outcome": "._bulk",
+    "Rejection": "._bulk",
+    "DEFAULT_BASE_URL": "._client",
+    "AsyncInstantly": "._client",
+    "StructureError": "._convert",
+    "Page": "._pagination",
+    "RateLimiter": "._ratelimit",
+    "UNSET": "._types",
+    "Unset": "._types",
+    **dict.fromkeys(
+        (
+            "APIConnectionError",
+            "APIError",
+            "APITimeoutError",
+            "AuthenticationError",
+            "BadRequestError",
+            "BulkCancelledError",
+            "ConflictError",
+            "InstantlyError",
+            "NotFoundError",
+            "PaymentRequiredError",
+            "PermissionDeniedError",
+            "RateLimitError",
+            "ServerError",
+        ),
+        ".errors",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'instantly' has no attribute {name!r}")
+    import importlib
+
+    loaded = importlib.import_module(module, __name__)
+    value = loaded if name in ("errors", "models") else getattr(loaded, name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_BASE_URL",
