@@ -24,7 +24,7 @@ OFFERED = 150
 
 def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     """Offer OFFERED requests/s to a fresh mock limited to LIMIT; return (figures, notes)."""
-    seconds = 3.0 if quick else 5.0
+    seconds = 5.0
     with mock_server(rate_limit=LIMIT, latency=0.0, name="calibrate-mock") as mock:
         measured = run_child(
             "bench.calibrate:offer",

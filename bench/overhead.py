@@ -30,7 +30,7 @@ CONCURRENCIES = (1, 50)
 
 def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     """Seed one lead, time both contenders at each concurrency; return (figures, notes)."""
-    calls = 1_000 if quick else 5_000
+    calls = 2_000 if quick else 5_000
     rounds = 3 if quick else 5
     notes: list[str] = []
     if quick:
