@@ -67,6 +67,7 @@ class Stopwatch:
             "elapsed_s": round(self.elapsed, 3),
             # CPU seconds per second of the measured part: 1.0 means a whole core was busy.
             "client_busy": round(self.cpu / self.elapsed, 2) if self.elapsed else 0.0,
+            "client_cpu_s": round(self.cpu, 3),
             "peak_rss_mb": round(peak, 1),
             "rss_before_mb": round(self.rss_before_mb, 1),
             "rss_growth_mb": round(peak - self.rss_before_mb, 2),

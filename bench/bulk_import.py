@@ -16,6 +16,7 @@ never binds in a run this short, the per-second one does.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from . import peer
@@ -91,6 +92,13 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
         "raw_gather": raw,
     }
 
+    if ours["client_busy"] + ours.get("mock_busy", 0.0) > 0.7 * (os.cpu_count() or 1):
+        notes.append(
+            f"bulk_import: at {BATCH:,} leads a request this run is CPU-bound, not limit-bound: "
+            f"the client used {ours['client_busy']:.2f} and the mock {ours.get('mock_busy', 0):.2f} "
+            f"CPU-seconds per second on {os.cpu_count()} cores; rate_ratio_batch100 is the "
+            "limit's own figure"
+        )
     python, why_not = peer.ensure_venv(quick)
     if python is None:
         notes.append(f"bulk_import: instantlyai could not run: {why_not}")
@@ -119,10 +127,17 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     for name, run_ in (("raw_gather", raw), ("raw_gather_batch100", raw_batch100)):
         if run_["lost_leads"]:
             notes.append(
-                f"bulk_import: {name} lost {run_['lost_leads']:,} of {run_['created'] + run_['lost_leads']:,} "
-                f"leads ({run_['rate_limited']:,} of its {run_['requests']:,} requests got a "
+                f"bulk_import: {name} lost {run_['lost_leads']:,} of "
+                f"{run_['created'] + run_['lost_leads']:,} leads ({run_['rate_limited']:,} of its "
+                f"{run_['requests']:,} requests got a "
                 "429): vs_raw_gather* compare leads that got in"
             )
+    for name in ("ours", "raw_gather", "instantlyai", "instantlyai_paced"):
+        contender: dict[str, Any] | None = figures.get(name)
+        if contender and contender.get("created"):
+            # The client's CPU per lead: the cost that bounds a CPU-bound import.
+            per_lead = contender["client_cpu_s"] / contender["created"] * 1e6
+            contender["client_cpu_us_per_lead"] = round(per_lead, 1)
     return figures, notes
 
 
