@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.internal.conjecture import utils as conjecture_utils
 from hypothesis_jsonschema import from_schema
 
-from instantly._convert import StructureError, structure, unstructure
+from instantly._convert import StructureError, _detailed, converter, structure, unstructure
 from instantly._generated import models
 
 
@@ -294,3 +294,24 @@ def test_removing_a_required_field_is_reported(lead: dict[str, Any], field: str)
         structure(lead, models.Lead)
     assert info.value.path == f"Lead.{field}"
     assert info.value.reason == "required field is missing"
+
+
+@pytest.mark.parametrize("name", ["Lead", "LeadPage", "Campaign", "BackgroundJob", "Email"])
+def test_the_compiled_hooks_accept_exactly_what_cattrs_accepts(name: str) -> None:
+    # `structure` runs hooks compiled per model; cattrs' own (the detailed converter, used to
+    # explain a failure) is the reference: same object when both accept, both refuse otherwise.
+    cls = getattr(models, name)
+    fast = converter.get_structure_hook(cls)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(payload=_junk_for(name) | _strategy(name))
+    def check(payload: Any) -> None:
+        try:
+            expected = _detailed.structure(copy.deepcopy(payload), cls)
+        except Exception:
+            with pytest.raises(Exception):  # noqa: B017 - any refusal is a refusal
+                fast(payload, cls)
+        else:
+            assert fast(payload, cls) == expected
+
+    check()

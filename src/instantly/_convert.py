@@ -238,6 +238,8 @@ def _build(detailed: bool) -> cattrs.Converter:
 
     def attrs_structure_factory(cls: type) -> Callable[[Any, Any], Any]:
         attrs.resolve_types(cls)
+        if not detailed:
+            return _fast_structure_fn(cls, conv)
         overrides: dict[str, Any] = {
             a.name: override(rename=a.metadata["wire"])
             for a in attrs.fields(cls)
@@ -266,6 +268,137 @@ def _build(detailed: bool) -> cattrs.Converter:
     conv.register_structure_hook_factory(_is_attrs, attrs_structure_factory)
     conv.register_unstructure_hook_factory(_is_attrs, attrs_unstructure_factory)
     return conv
+
+
+class _LazyHook:
+    """The structure hook of a class whose own hook is still being built (a model that holds
+    itself, directly or not); looked up at the first call."""
+
+    def __init__(self, conv: cattrs.Converter, tp: Any) -> None:
+        self._conv = conv
+        self._tp = tp
+        self._hook: Callable[[Any, Any], Any] | None = None
+
+    def __call__(self, value: Any, tp: Any) -> Any:
+        if self._hook is None:
+            self._hook = self._conv.get_structure_hook(self._tp)
+        return self._hook(value, tp)
+
+
+_BUILDING: set[type] = set()
+_PRIMITIVE_CHECKS = {
+    str: "type({v}) is not str",
+    bool: "type({v}) is not bool",
+    float: "type({v}) is not float and type({v}) is not int",
+}
+
+
+def _fast_structure_fn(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """A structure function for one model, written out field by field and compiled once.
+
+    The decoding hot path (a page of 100 Leads, 48 fields each): primitive checks are inlined
+    and the other fields call their hook directly, with none of the per-field calls of the
+    generic path. It accepts exactly what the cattrs hooks accept; any failure raises, and
+    `structure` then runs the detailed converter to name the field.
+    """
+    _BUILDING.add(cls)
+    try:
+        ns: dict[str, Any] = {"_cls": cls, "_Mapping": Mapping, "_WrongType": _WrongType}
+        body: list[str] = []
+        args: list[str] = []
+        optional: list[str] = []
+        for i, field in enumerate(attrs.fields(cls)):
+            wire = field.metadata.get("wire", field.name)
+            var = f"v{i}"
+            code = _field_code(var, field.type, i, ns, conv)
+            if field.default is attrs.NOTHING:
+                body.append(f"    {var} = o[{wire!r}]")
+                body.extend("    " + line for line in code)
+                args.append(f"{field.name}={var}")
+            elif field.default is None:
+                body.append(f"    {var} = o.get({wire!r})")
+                body.extend("    " + line for line in code)
+                args.append(f"{field.name}={var}")
+            else:  # UNSET or another default: passed only when the payload has the field
+                body.append(f"    if {wire!r} in o:")
+                body.append(f"        {var} = o[{wire!r}]")
+                body.extend("        " + line for line in code)
+                body.append(f"        kw[{field.name!r}] = {var}")
+                optional.append(field.name)
+        lines = [
+            "def structure(o, _=None):",
+            "    if not isinstance(o, _Mapping):",
+            f"        raise _WrongType('an object ({cls.__name__})', o)",
+        ]
+        if optional:
+            lines.append("    kw = {}")
+        lines += body
+        call = ", ".join(args + (["**kw"] if optional else []))
+        lines.append(f"    return _cls({call})")
+        source = "\n".join(lines)
+        exec(compile(source, f"<instantly structure {cls.__name__}>", "exec"), ns)
+        return cast(Callable[[Any, Any], Any], ns["structure"])
+    finally:
+        _BUILDING.discard(cls)
+
+
+def _field_code(var: str, tp: Any, i: int, ns: dict[str, Any], conv: cattrs.Converter) -> list[str]:
+    """Lines that check and convert `var` (a field's raw value) in place, raising if it is bad."""
+    nullable = False
+    if _is_union(tp):
+        members = [m for m in get_args(tp) if m is not Unset]
+        nullable = type(None) in members
+        members = [m for m in members if m is not type(None)]
+        if len(members) != 1:  # a real union: its hook picks the member
+            ns[f"_h{i}"] = conv.get_structure_hook(tp)
+            ns[f"_t{i}"] = tp
+            return [f"{var} = _h{i}({var}, _t{i})"]
+        tp = members[0]
+    inner = _value_code(var, tp, i, ns, conv)
+    if nullable:
+        return [f"if {var} is not None:"] + ["    " + line for line in inner]
+    return [f"if {var} is None:", f"    raise _WrongType('a value', {var})", *inner]
+
+
+def _value_code(var: str, tp: Any, i: int, ns: dict[str, Any], conv: cattrs.Converter) -> list[str]:
+    if tp is Any or tp is typing.Any:
+        return []
+    check = _PRIMITIVE_CHECKS.get(tp)
+    if check is not None:
+        return [f"if {check.format(v=var)}:", f"    raise _WrongType('a value', {var})"]
+    if tp is datetime:
+        ns["_fromiso"] = datetime.fromisoformat
+        ns["_UTC"] = UTC
+        ns["_dt"] = _structure_datetime
+        return [
+            f"if type({var}) is str:",
+            f"    {var} = _fromiso({var})",
+            f"    if {var}.tzinfo is None:",
+            f"        {var} = {var}.replace(tzinfo=_UTC)",
+            "else:",
+            f"    {var} = _dt({var}, None)",
+        ]
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        # Known values by dict lookup; the hook handles the rest (unknown values, floats).
+        kind = "int" if issubclass(tp, int) else "str"
+        ns[f"_m{i}"] = tp._value2member_map_
+        ns[f"_h{i}"] = conv.get_structure_hook(tp)
+        ns[f"_t{i}"] = tp
+        return [
+            f"_e = _m{i}.get({var}) if type({var}) is {kind} else None",
+            f"{var} = _e if _e is not None else _h{i}({var}, _t{i})",
+        ]
+    if get_origin(tp) is dict and get_args(tp)[1:] in ((Any,), (typing.Any,)):
+        # A free-form object (`payload`): a dict from JSON is taken as it is, not copied.
+        ns[f"_h{i}"] = conv.get_structure_hook(tp)
+        ns[f"_t{i}"] = tp
+        return [f"if type({var}) is not dict:", f"    {var} = _h{i}({var}, _t{i})"]
+    if _is_attrs(tp) and tp in _BUILDING:
+        ns[f"_h{i}"] = _LazyHook(conv, tp)
+    else:
+        ns[f"_h{i}"] = conv.get_structure_hook(tp)
+    ns[f"_t{i}"] = tp
+    return [f"{var} = _h{i}({var}, _t{i})"]
 
 
 def _describe(tp: Any) -> str:
