@@ -333,8 +333,9 @@ async def burst(client_limit: tuple[int, int] | None, calls: int) -> MockInstant
 
 async def test_a_burst_of_500_calls_the_client_limiter_keeps_429s_rare() -> None:
     mock = await burst((100, 6000), 500)
-    # Only jitter can push a request into the previous second's window at the mock's end.
-    assert mock.state.rate_limited <= 5
+    # Only jitter can push a request into the previous second's window at the mock's end (on a
+    # loaded machine, a few percent); without the client's limiter it is one call in five.
+    assert mock.state.rate_limited <= 25
     assert mock.state.requests - mock.state.rate_limited == 501
 
 
