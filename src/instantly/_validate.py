@@ -133,7 +133,7 @@ def _predicate(tp: Any, open_enums: frozenset[str]) -> Predicate:
         item = _predicate(item_tp, open_enums)
         return lambda v: isinstance(v, list | tuple) and all(item(i) for i in v)
     if origin is dict or tp is dict:
-        return lambda v: isinstance(v, Mapping)
+        return lambda v: type(v) is dict or isinstance(v, Mapping)  # the ABC check is slow
     if tp is bool:
         return lambda v: isinstance(v, bool)
     if tp is int:
