@@ -51,16 +51,18 @@ def new_leads(count: int, start: int = 0) -> Iterator[dict[str, Any]]:
         yield new_lead(i)
 
 
-def full_leads(count: int) -> list[dict[str, Any]]:
-    """`count` distinct full Lead objects, as `json.loads` returns them from the wire.
+def full_leads(count: int, page_size: int = 100) -> list[dict[str, Any]]:
+    """`count` distinct full Lead objects, as `json.loads` returns them from pages of the API.
 
-    Each is the seed lead, parsed anew (so no two share a nested object, as in a real response
-    body), with its own id, email, names, counters, interest status and creation time.
+    Each is the seed lead with its own id, email, names, counters, interest status and creation
+    time. They go through JSON a page (`page_size` leads) at a time, as a list response does:
+    leads of one page share their key strings (the JSON decoder memoizes keys within a
+    document), leads of different pages do not, and no two share a nested object.
     """
-    seed_text = SEED_LEAD.read_text()
-    leads = []
+    seed = json.loads(SEED_LEAD.read_text())
+    varied = []
     for i in range(count):
-        lead = json.loads(seed_text)
+        lead = dict(seed)
         lead["id"] = str(uuid.UUID(int=i + 1, version=4))
         lead["email"] = f"lead{i}@example{i % 100}.com"
         lead["first_name"] = _FIRST[i % len(_FIRST)]
@@ -70,5 +72,8 @@ def full_leads(count: int) -> list[dict[str, Any]]:
         lead["email_reply_count"] = i % 3
         lead["lt_interest_status"] = (0, 1, 2, 3, -1)[i % 5]
         lead["timestamp_created"] = f"2025-03-{1 + i % 28:02d}T02:18:{i % 60:02d}.371Z"
-        leads.append(lead)
+        varied.append(lead)
+    leads: list[dict[str, Any]] = []
+    for start in range(0, count, page_size):
+        leads.extend(json.loads(json.dumps(varied[start : start + page_size])))
     return leads
