@@ -71,7 +71,11 @@ async def test_a_session_passed_in_is_used_and_left_open() -> None:
             with aioresponses() as mock:
                 mock.get(f"{BASE}/api/v2/background-jobs/job-1", payload=job("success"))
                 await client.background_jobs.get("job-1")
+                ((_, calls),) = mock.requests.items()
         assert not session.closed
+        # A session of the caller's carries none of our headers: each request brings them.
+        assert calls[0].kwargs["headers"]["Authorization"] == f"Bearer {KEY}"
+        assert "Authorization" not in session.headers
 
 
 def test_rate_limit_options() -> None:
