@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, TypeVar
 
 import attrs
 
-from ._convert import unstructure
+from ._convert import StructureError, unstructure
 from ._generated.models import BulkAddLeadsRequestLead
 from ._generated.operations import OPEN_ENUMS, OPERATIONS
 from ._types import Unset
@@ -297,12 +297,10 @@ class _Import:
         self.on_progress = on_progress
         self.for_campaign = "campaign_id" in body
         self.expected = len(leads) if isinstance(leads, Sized) else None
-        self.sync_source: Iterator[Any] | None = None
-        self.async_source: AsyncIterator[Any] = aiter(_no_items())
-        if isinstance(leads, AsyncIterable):
-            self.async_source = aiter(leads)
-        else:
-            self.sync_source = iter(leads)
+        # A plain iterable is read without an await per item: this loop runs for every lead.
+        self.source: Iterator[Any] | AsyncIterator[Any] = (
+            aiter(leads) if isinstance(leads, AsyncIterable) else iter(leads)
+        )
         self.result = BulkAddResult()
         self.screen = LeadScreen(self.for_campaign).screen
         self.in_flight: dict[asyncio.Task[None], _Chunk] = {}
@@ -347,15 +345,15 @@ class _Import:
 
     async def _fill(self, chunk: _Chunk) -> None:
         """Read inputs until the chunk holds `batch_size` leads or the input ends."""
-        if self.sync_source is not None:
-            # No await per item for a plain iterable: this loop runs for every lead.
-            for item in self.sync_source:
+        source = self.source
+        if isinstance(source, AsyncIterator):
+            async for item in source:
                 if self._take(item, chunk):
                     return
-            return
-        async for item in self.async_source:
-            if self._take(item, chunk):
-                return
+        else:
+            for item in source:
+                if self._take(item, chunk):
+                    return
 
     def _take(self, item: Any, chunk: _Chunk) -> bool:
         """Account one input: into the chunk, or skipped; True when the chunk is full."""
@@ -477,8 +475,6 @@ def _created(data: Any, sent: int) -> list[tuple[int, str]]:
 
 
 def _bad_answer(why: str) -> InstantlyError:
-    from ._convert import StructureError
-
     return StructureError("BulkAddLeadsResult", f"unusable answer to leads/add: {why}")
 
 
@@ -514,11 +510,6 @@ def _misfit(lead: Mapping[str, Any]) -> str:
     except (TypeError, ValueError) as exc:
         return str(exc)
     return "lead does not fit BulkAddLeadsRequestLead"
-
-
-async def _no_items() -> AsyncGenerator[Any, None]:
-    return
-    yield
 
 
 async def _items(source: Iterable[Any] | AsyncIterable[Any]) -> AsyncGenerator[Any, None]:

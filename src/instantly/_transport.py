@@ -137,7 +137,6 @@ class Transport:
         self._owns_session = session is None
         self._connector_limit = connector_limit
         self._closed = False
-        self._per_request: object = None  # _SESSION_HEADERS once our own session has them
         self.stats = TransportStats()
 
     def __repr__(self) -> str:
@@ -169,7 +168,6 @@ class Transport:
             timeout=self._timeout,
             headers=self._credentials.plain,
         )
-        self._per_request = _SESSION_HEADERS
         return self._session
 
     async def request(
@@ -200,7 +198,7 @@ class Transport:
             session = self._open_session()
         url = self._base_url + path
         params = _encode_query(query) if query else None
-        own = self._per_request is _SESSION_HEADERS
+        own = self._owns_session  # our session carries the common headers itself
         if json is NO_BODY:
             data: bytes | None = None
             headers = None if own else self._credentials.plain
@@ -475,7 +473,6 @@ def _json_default(value: object) -> object:
     )
 
 
-_SESSION_HEADERS: Final = object()
 _JSON_CONTENT: Final = {"Content-Type": "application/json"}
 
 # Built once: json.dumps with non-default options builds a new encoder on every call.
