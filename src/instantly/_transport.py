@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import enum
-import json as _json
 import logging
 import random
 import time
@@ -21,6 +20,7 @@ from typing import Final
 import aiohttp
 import attrs
 
+from . import _json
 from ._ratelimit import RateLimiter
 from ._types import Unset
 from .errors import (
@@ -203,7 +203,7 @@ class Transport:
             data: bytes | None = None
             headers = None if own else self._credentials.plain
         else:
-            data = _dumps(json).encode()
+            data = _json.dumps(json)
             headers = _JSON_CONTENT if own else self._credentials.with_body
         limiter = self._limiter
         stats = self.stats
@@ -460,20 +460,4 @@ def _encode_scalar(value: object) -> str | None:
     )
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(
-        f"cannot send a {type(value).__name__} in a JSON body; convert it to plain JSON types "
-        "(dict, list, str, int, float, bool, None) first"
-    )
-
-
 _JSON_CONTENT: Final = {"Content-Type": "application/json"}
-
-# Built once: json.dumps with non-default options builds a new encoder on every call.
-_dumps = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_default).encode
