@@ -32,8 +32,8 @@ codegen-check: $(STAMP)
 	status=$$?; rm -rf $$tmp; exit $$status
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests codegen openapi bench
-	$(BIN)/ruff format --check src tests codegen openapi bench
+	$(BIN)/ruff check src tests codegen openapi bench examples docs
+	$(BIN)/ruff format --check src tests codegen openapi bench examples docs
 	$(BIN)/mypy --strict src
 
 # The main job end to end on the embedded mock: no account, no network beyond 127.0.0.1.

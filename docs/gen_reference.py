@@ -4,18 +4,23 @@ Run by `mkdocs build` (see mkdocs.yml), never by hand: nothing it writes is comm
 of namespaces is the client's own: a client is made (it opens no session and sends nothing) and
 each name of the generated `NAMESPACES` table is looked up on it, so a namespace added to the
 spec, or a hand-written extension of one (`client.leads` is `Leads`, with `bulk_add`), shows up
-here as users get it, without an edit. The fixed pages (client, errors, testing) are plain
-Markdown files in docs/reference/; this script also writes the section's navigation.
+here as users get it, without an edit. The client's page is written here too, so that its
+namespace attributes become a table of links rather than 28 bare entries; the other fixed pages
+(errors, testing) are plain Markdown files in docs/reference/. This script also writes the
+section's navigation.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
+import re
 
 import mkdocs_gen_files
 from mkdocs.structure.files import InclusionLevel
 
 from instantly import AsyncInstantly
+from instantly._generated import models as generated_models
 from instantly._generated.resources import NAMESPACES
 
 # The pages of the reference section, in the order of its navigation; namespaces go after these.
@@ -24,14 +29,54 @@ FIXED_PAGES = [
     ("The client", "client.md"),
     ("Errors", "errors.md"),
     ("Testing", "testing.md"),
-    ("Models", "models.md"),
 ]
 
-MODELS_PAGE = """\
+CLIENT_PAGE = """\
+# The client
+
+`AsyncInstantly` owns one aiohttp session and one rate gate; every namespace sends through them.
+
+::: instantly.AsyncInstantly
+    options:
+      show_attribute_values: false
+      filters: {filters}
+
+## Namespaces
+
+One attribute of the client per namespace of the API, each with its own page:
+
+| Attribute | Class | Methods |
+| --- | --- | --- |
+{rows}
+
+## Pages
+
+::: instantly.Page
+
+## Rate limits
+
+::: instantly.RateLimiter
+
+## Bulk work
+
+::: instantly.BulkAddResult
+
+::: instantly.Rejection
+
+::: instantly.FailedChunk
+
+::: instantly.BulkRun
+
+::: instantly.BulkResult
+
+::: instantly.Outcome
+"""
+
+MODELS_INDEX = """\
 # Models
 
 The API's request and response models: attrs classes and enums generated from the spec
-(`openapi/instantly-v2.yaml`). Import them from `instantly.models`:
+(`openapi/instantly-v2.yaml`), {count} in all. Import them from `instantly.models`:
 
 ```python
 from instantly.models import Lead, LeadInterestStatus, LeadStatus
@@ -41,13 +86,21 @@ Response models default a missing optional field to `None`; request models defau
 `UNSET` (the field is left out of the request), so `None` can be sent to clear a value. An enum
 value the spec does not know still decodes, and keeps the raw value the server sent.
 
+| Model | What it is |
+| --- | --- |
+{rows}
+"""
+
+MODELS_LETTER = """\
+# Models: {letter}
+
 ::: instantly._generated.models
     options:
       show_root_heading: false
       show_root_toc_entry: false
+      show_labels: false
+      members: {members}
       members_order: alphabetical
-      summary:
-        classes: true
 """
 
 
@@ -75,11 +128,22 @@ model. `list` methods iterate over every item of every page; `list_page` returns
     options:
       show_root_heading: false
       show_root_toc_entry: false
+      show_bases: false
       inherited_members: true
       members_order: alphabetical
       summary:
         functions: true
 """
+
+
+def client_page(namespaces: dict[str, type]) -> str:
+    """The client's page: its own members, and its namespaces as a table instead of attributes."""
+    filters = json.dumps(["!^_", "!^(" + "|".join(map(re.escape, namespaces)) + ")$"])
+    rows = "\n".join(
+        f"| [`{name}`](namespaces/{name}.md) | `{cls.__name__}` | {len(public_methods(cls))} |"
+        for name, cls in namespaces.items()
+    )
+    return CLIENT_PAGE.format(filters=filters, rows=rows)
 
 
 def index_page(namespaces: dict[str, type]) -> str:
@@ -107,6 +171,29 @@ def index_page(namespaces: dict[str, type]) -> str:
     )
 
 
+def model_pages() -> dict[str, list[type]]:
+    """The generated models by initial letter: one page each, so that no page is megabytes."""
+    by_letter: dict[str, list[type]] = {}
+    for name, obj in sorted(vars(generated_models).items()):
+        if inspect.isclass(obj) and obj.__module__ == generated_models.__name__:
+            by_letter.setdefault(name[0].upper(), []).append(obj)
+    return by_letter
+
+
+def models_index(by_letter: dict[str, list[type]]) -> str:
+    """The models' overview: every model with the first line of its docstring, linked."""
+    rows = []
+    for letter, classes in by_letter.items():
+        for cls in classes:
+            doc = (inspect.getdoc(cls) or "").partition("\n")[0]
+            if doc.startswith(("An enumeration.", "Create a collection")):
+                doc = ""  # what Enum and attrs give a class without a docstring of its own
+            anchor = f"{generated_models.__name__}.{cls.__name__}"
+            rows.append(f"| [`{cls.__name__}`](models/{letter}.md#{anchor}) | {doc} |")
+    count = sum(map(len, by_letter.values()))
+    return MODELS_INDEX.format(count=count, rows="\n".join(rows))
+
+
 def main() -> None:
     client = AsyncInstantly(api_key="docs-build")  # opens no session, sends nothing
     namespaces = {name: type(getattr(client, name)) for name in NAMESPACES}
@@ -115,17 +202,26 @@ def main() -> None:
             page.write(namespace_page(name, cls))
     with mkdocs_gen_files.open("reference/index.md", "w") as page:
         page.write(index_page(namespaces))
+    with mkdocs_gen_files.open("reference/client.md", "w") as page:
+        page.write(client_page(namespaces))
+    by_letter = model_pages()
     with mkdocs_gen_files.open("reference/models.md", "w") as page:
-        page.write(MODELS_PAGE)
+        page.write(models_index(by_letter))
+    for letter, classes in by_letter.items():
+        with mkdocs_gen_files.open(f"reference/models/{letter}.md", "w") as page:
+            members = json.dumps([cls.__name__ for cls in classes])
+            page.write(MODELS_LETTER.format(letter=letter, members=members))
     nav = [f"* [{title}]({path})" for title, path in FIXED_PAGES]
+    nav.append("* [Models](models.md)")
+    nav += [f"    * [{letter}](models/{letter}.md)" for letter in by_letter]
     nav.append("* Namespaces")
     nav += [f"    * [client.{name}](namespaces/{name}.md)" for name in namespaces]
     with mkdocs_gen_files.open("reference/SUMMARY.md", "w") as summary:
         summary.write("\n".join(nav) + "\n")
     # literate-nav reads the navigation from this file; it is not a page of the site.
-    mkdocs_gen_files.files.get_file_from_path("reference/SUMMARY.md").inclusion = (
-        InclusionLevel.EXCLUDED
-    )
+    mkdocs_gen_files.files.get_file_from_path(
+        "reference/SUMMARY.md"
+    ).inclusion = InclusionLevel.EXCLUDED
 
 
 main()
