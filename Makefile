@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: all venv test codegen codegen-check lint demo bench bench-quick clean
+.PHONY: all venv test codegen codegen-check lint demo bench bench-quick docs clean
 
 all: test
 
@@ -32,13 +32,18 @@ codegen-check: $(STAMP)
 	status=$$?; rm -rf $$tmp; exit $$status
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests codegen openapi bench
-	$(BIN)/ruff format --check src tests codegen openapi bench
+	$(BIN)/ruff check src tests codegen openapi bench examples docs
+	$(BIN)/ruff format --check src tests codegen openapi bench examples docs
 	$(BIN)/mypy --strict src
 
 # The main job end to end on the embedded mock: no account, no network beyond 127.0.0.1.
 demo: $(STAMP)
 	$(BIN)/instantly demo
+
+# The API reference site, into site/ (gitignored); --strict fails on any warning (a broken link, a
+# docstring the handler cannot read). The variables silence the banners some plugins print.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -47,4 +52,4 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist site

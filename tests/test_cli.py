@@ -459,16 +459,18 @@ def test_mock_command_passes_its_arguments_to_the_mock(
 ) -> None:
     import instantly.testing
 
-    seen: list[list[str] | None] = []
+    seen: list[tuple[list[str] | None, str]] = []
 
-    def fake_main(argv: list[str] | None = None) -> int:
-        seen.append(argv)
+    def fake_main(argv: list[str] | None = None, *, prog: str = "") -> int:
+        seen.append((argv, prog))
         return 0
 
     monkeypatch.setattr(instantly.testing, "main", fake_main)
     code, _, _ = run(capsys, "mock", "--port", "8080", "--api-key", "k", "--rate-limit", "none")
     assert code == 0
-    assert seen == [["--port", "8080", "--api-key", "k", "--rate-limit", "none"]]
+    assert seen == [
+        (["--port", "8080", "--api-key", "k", "--rate-limit", "none"], "instantly mock")
+    ]
 
 
 def test_python_dash_m_instantly_runs_the_command(tmp_path: Path) -> None:

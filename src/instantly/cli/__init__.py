@@ -15,9 +15,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TextIO
 
+from .._extras import MissingExtraError
 from ..errors import InstantlyError
 from ._connect import api_key
-from ._errors import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, one_line
+from ._errors import (
+    EXIT_API,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    describe_error,
+    missing_extra,
+)
 from ._output import Output
 from ._parser import build_parser
 
@@ -30,9 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args, extra = parser.parse_known_args(argv)
         if args.command == "mock":
-            from ..testing import main as mock_main
-
-            return int(mock_main(extra))
+            try:
+                from ..testing import main as mock_main
+            except MissingExtraError as exc:
+                print(f"instantly: error: {missing_extra('mock', exc)}", file=sys.stderr)
+                return EXIT_USAGE
+            return int(mock_main(extra, prog="instantly mock"))
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version, or argparse's own usage error (code 2)
@@ -50,8 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             code: int = asyncio.run(args.handler(args, out))
     except UsageError as exc:
         return fail(EXIT_USAGE, str(exc))
+    except MissingExtraError as exc:  # `instantly demo` runs the mock
+        return fail(EXIT_USAGE, missing_extra(args.command, exc))
     except InstantlyError as exc:
-        return fail(EXIT_API, one_line(exc))
+        from_option = bool(getattr(args, "api_key", None))
+        return fail(EXIT_API, describe_error(exc, key_from_option=from_option))
     except KeyboardInterrupt:
         return fail(EXIT_INTERRUPTED, "interrupted")
     except BrokenPipeError:

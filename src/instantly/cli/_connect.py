@@ -6,6 +6,7 @@ import argparse
 import os
 
 from .._client import DEFAULT_BASE_URL, AsyncInstantly
+from .._client import _check_base_url as check_base_url
 from ._errors import UsageError
 
 __all__ = ["api_key", "make_client"]
@@ -26,7 +27,23 @@ def make_client(args: argparse.Namespace) -> AsyncInstantly:
     if key is None:
         raise UsageError(f"no API key: set {KEY_ENV} or pass --api-key")
     base_url = getattr(args, "base_url", None) or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    allow_insecure = bool(getattr(args, "allow_insecure", False))
     try:
-        return AsyncInstantly(api_key=key, base_url=base_url)
+        return AsyncInstantly(api_key=key, base_url=base_url, allow_insecure=allow_insecure)
     except ValueError as exc:  # a bad base URL; the message names the URL, never the key
+        if not allow_insecure and _only_insecure(base_url):
+            # The SDK's message names its keyword argument; a shell user has an option instead.
+            raise UsageError(
+                f"base URL {base_url!r} is plain http: the API key would travel in clear. Use "
+                "https, a loopback address (127.0.0.1, localhost, ::1), or pass --allow-insecure"
+            ) from None
         raise UsageError(str(exc)) from None
+
+
+def _only_insecure(base_url: str) -> bool:
+    """Whether plain http is all that is wrong with `base_url`."""
+    try:
+        check_base_url(base_url, True)
+    except ValueError:
+        return False
+    return True

@@ -63,6 +63,12 @@ def _connection_options(parser: argparse.ArgumentParser, *, default: object) -> 
         metavar="URL",
         help="the API's origin (default: $INSTANTLY_BASE_URL or https://api.instantly.ai)",
     )
+    parser.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        default=default if default is argparse.SUPPRESS else False,
+        help="accept a plain-http --base-url that is not loopback (the key then travels in clear)",
+    )
 
 
 def _target(parser: argparse.ArgumentParser, action: str) -> None:

@@ -32,14 +32,19 @@ class BackgroundJobs(BackgroundJobsResource):
     ) -> models.BackgroundJob:
         """Poll a job until it succeeds, and return it.
 
-        job_id: the job's ID, or the job returned by the operation that started it.
-        timeout: seconds to wait in total; None waits for ever.
-        poll_interval: seconds before the first re-poll; grows by half each time.
-        max_poll_interval: the longest pause between two polls.
-        on_progress: called with the job after every poll (its `progress` is 0..100).
+        Args:
+            job_id: the job's ID, or the job returned by the operation that started it.
+            timeout: seconds to wait in total; None waits for ever.
+            poll_interval: seconds before the first re-poll; grows by half each time.
+            max_poll_interval: the longest pause between two polls.
+            on_progress: called with the job after every poll (its `progress` is 0..100).
 
-        Raises BackgroundJobError if the job ends `failed` or `cancelled`, and
-        BackgroundJobTimeout (carrying the last job seen) if `timeout` passes first.
+        Returns:
+            The job, finished with status `success`.
+
+        Raises:
+            BackgroundJobError: the job ended `failed` or `cancelled`.
+            BackgroundJobTimeout: `timeout` passed first; it carries the last job seen.
         """
         if isinstance(job_id, models.BackgroundJob):
             job_id = job_id.id

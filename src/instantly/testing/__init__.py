@@ -11,13 +11,16 @@ Run it alone with `python -m instantly.testing --port 8080`. Under pytest, the `
 fixture yields a started mock.
 
 Names are imported on first use, so that importing this package (the pytest plugin does, in
-every test run) costs nothing until the mock is used.
+every test run) costs nothing until the mock is used. The mock needs the `testing` extra
+(`pip install 'instantly-sdk[testing]'`); without it, the first use raises an ImportError saying so.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from .._extras import needs_extra
 
 if TYPE_CHECKING:
     from ._faults import Faults
@@ -34,12 +37,17 @@ _WHERE = {
     "main": "._main",
 }
 
+# The packages of the `testing` extra that the mock imports (pytest-asyncio is the fixture's).
+_EXTRA_MODULES = ("fastjsonschema",)
+
 
 def __getattr__(name: str) -> Any:
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(where, __name__), name)
+    with needs_extra("instantly.testing", "testing", _EXTRA_MODULES):
+        module = importlib.import_module(where, __name__)
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

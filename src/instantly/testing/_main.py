@@ -37,9 +37,12 @@ def _rate_limit(text: str) -> tuple[int | None, int | None] | None:
     return limits[0], limits[1]
 
 
-def _parser() -> argparse.ArgumentParser:
+PROG = "python -m instantly.testing"
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="python -m instantly.testing",
+        prog=prog,
         description="Run the stateful mock of the Instantly V2 API until interrupted.",
     )
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -99,20 +102,23 @@ async def _serve(args: argparse.Namespace) -> None:
         await stop.wait()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, prog: str = PROG) -> int:
     """Run the mock until SIGINT/SIGTERM; returns the exit status.
 
-    argv: command-line arguments (without the program name); None reads sys.argv.
+    Args:
+        argv: command-line arguments (without the program name); None reads sys.argv.
+        prog: the command's name in its usage line and messages (`instantly mock` runs this
+            with its own name).
     """
-    args = _parser().parse_args(argv)
+    args = _parser(prog).parse_args(argv)
     try:
         asyncio.run(_serve(args))
     except ValueError as exc:
-        print(f"python -m instantly.testing: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass
     except OSError as exc:  # e.g. the port is taken
-        print(f"python -m instantly.testing: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 1
     return 0

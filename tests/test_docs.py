@@ -1,0 +1,85 @@
+"""The reference site's generated pages, without a full build (CI runs `make docs --strict`).
+
+docs/gen_reference.py runs here as mkdocs-gen-files runs it during a build, into a temporary
+folder: every namespace of the client gets a page rendering the class users get, and every
+`:::` reference of the site, written or generated, names an object that exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from mkdocs.structure.files import Files
+from mkdocs_gen_files.editor import FilesEditor
+
+from instantly import AsyncInstantly
+from instantly._generated.resources import NAMESPACES
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+_DIRECTIVE = re.compile(r"^::: ([\w.]+)$", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The pages gen_reference.py writes: path -> Markdown."""
+    src = tmp_path_factory.mktemp("generated")
+    config = SimpleNamespace(site_dir=str(tmp_path_factory.mktemp("site")), use_directory_urls=True)
+    with FilesEditor(Files([]), config, str(src)):  # type: ignore[arg-type]  # only what it reads
+        runpy.run_path(str(DOCS / "gen_reference.py"))
+    return {p.relative_to(src).as_posix(): p.read_text() for p in src.rglob("*.md")}
+
+
+def test_every_namespace_has_a_page_of_the_class_the_client_uses(
+    generated: dict[str, str],
+) -> None:
+    client = AsyncInstantly(api_key="docs-test")
+    for name in NAMESPACES:
+        page = generated[f"reference/namespaces/{name}.md"]
+        cls = type(getattr(client, name))
+        assert page.startswith(f"# client.{name}\n")
+        assert _DIRECTIVE.findall(page) == [f"{cls.__module__}.{cls.__qualname__}"]
+    # The hand-written extensions, not their generated bases.
+    assert "::: instantly.resources.leads.Leads\n" in generated["reference/namespaces/leads.md"]
+
+
+def test_the_navigation_lists_every_generated_page(generated: dict[str, str]) -> None:
+    summary = generated["reference/SUMMARY.md"]
+    linked = set(re.findall(r"\]\(([^)]+)\)", summary))
+    pages = {
+        path.removeprefix("reference/") for path in generated if path != "reference/SUMMARY.md"
+    }
+    written = {
+        p.relative_to(DOCS / "reference").as_posix() for p in (DOCS / "reference").glob("*.md")
+    }
+    assert linked == pages | written
+
+
+def resolve(name: str) -> object:
+    """The object a dotted path names: the longest importable module, then its attributes."""
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:i]))
+        except ModuleNotFoundError:
+            continue
+        for part in parts[i:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ModuleNotFoundError(name)
+
+
+def test_every_reference_names_an_object_that_exists(generated: dict[str, str]) -> None:
+    written = [p.read_text() for p in DOCS.rglob("*.md")]
+    names = {name for text in [*written, *generated.values()] for name in _DIRECTIVE.findall(text)}
+    assert {
+        "instantly.AsyncInstantly",
+        "instantly.errors",
+        "instantly.testing.MockInstantly",
+    } <= names
+    for name in sorted(names):
+        resolve(name)  # raises, naming the part that is missing
