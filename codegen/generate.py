@@ -812,10 +812,15 @@ def tool_operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str,
 
 
 def tool_inputs(op: dict[str, Any], spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every parameter of an operation by wire name: where it goes, its schema, required-ness."""
+    """Every parameter of an operation by the tool's name for it (its wire name, unless a body
+    field shares a parameter's: then `body_<name>`): where it goes, its schema, required-ness.
+    """
     inputs: dict[str, dict[str, Any]] = {}
-    for prm in op.get("parameters", []):
+    # Path parameters first: they name what the call acts on.
+    ordered = sorted(op.get("parameters", []), key=lambda p: p["in"] != "path")
+    for prm in ordered:
         inputs[prm["name"]] = {
+            "wire": prm["name"],
             "location": prm["in"],
             "schema": {
                 **prm.get("schema", {}),
@@ -827,12 +832,14 @@ def tool_inputs(op: dict[str, Any], spec: dict[str, Any]) -> dict[str, dict[str,
     if body:
         schema = body["content"]["application/json"]["schema"]
         for f in body_fields(schema, spec):
-            if f["wire"] in inputs:
+            name = f["wire"] if f["wire"] not in inputs else f"body_{f['wire']}"
+            if name in inputs:
                 raise SpecError(
                     "#/components/schemas/" + schema["$ref"].rsplit("/", 1)[-1],
-                    f"body field {f['wire']!r} has the name of a parameter; tools need one name each",
+                    f"body field {f['wire']!r}: a tool argument is named {name!r} already",
                 )
-            inputs[f["wire"]] = {
+            inputs[name] = {
+                "wire": f["wire"],
                 "location": "body",
                 "schema": f["schema"],
                 "required": f["required"],
@@ -840,13 +847,17 @@ def tool_inputs(op: dict[str, Any], spec: dict[str, Any]) -> dict[str, dict[str,
     return inputs
 
 
-def tool_any_of(op: dict[str, Any], spec: dict[str, Any]) -> list[list[str]]:
+def tool_any_of(
+    op: dict[str, Any], inputs: dict[str, dict[str, Any]], spec: dict[str, Any]
+) -> list[list[str]]:
+    """The body's "at least one of these field groups" rule, by the tool's argument names."""
     body = op.get("requestBody")
     if not body:
         return []
     ref = body["content"]["application/json"]["schema"].get("$ref", "")
     target = spec["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
-    return [list(g) for g in target.get("x-required-any-of", [])]
+    names = {i["wire"]: n for n, i in inputs.items() if i["location"] == "body"}
+    return [[names.get(w, w) for w in g] for g in target.get("x-required-any-of", [])]
 
 
 def tool_arg_line(
@@ -985,10 +996,11 @@ def default_tool(
     wire_to_arg: dict[str, str] = {}
     for arg, opts in (entry.get("params") or {}).items():
         opts = opts or {}
-        wire, _, sub = str(opts.get("wire", arg)).partition(".")
-        if wire not in inputs:
-            raise SpecError(f"{where}.params.{arg}", f"{op_id} has no parameter {wire!r}")
-        found = inputs[wire]
+        key, _, sub = str(opts.get("wire", arg)).partition(".")
+        if key not in inputs:
+            raise SpecError(f"{where}.params.{arg}", f"{op_id} has no parameter {key!r}")
+        found = inputs[key]
+        wire = found["wire"]
         schema = found["schema"]
         if sub:
             target = schema
@@ -1028,7 +1040,7 @@ def default_tool(
         properties[arg] = prop
         if is_required:
             required.append(arg)
-        wire_to_arg.setdefault(wire, arg)
+        wire_to_arg.setdefault(key, arg)
         args.append(
             tool_arg_line(
                 arg,
@@ -1043,10 +1055,12 @@ def default_tool(
             )
         )
     # The operation's other required parameters must be reachable.
-    for wire, found in inputs.items():
-        if found["required"] and wire not in wire_to_arg:
-            raise SpecError(where, f"{op_id} requires {wire!r}, which the tool does not offer")
-    any_of = [[wire_to_arg[w] for w in g if w in wire_to_arg] for g in tool_any_of(op, spec)]
+    for key, found in inputs.items():
+        if found["required"] and key not in wire_to_arg:
+            raise SpecError(where, f"{op_id} requires {key!r}, which the tool does not offer")
+    any_of = [
+        [wire_to_arg[w] for w in g if w in wire_to_arg] for g in tool_any_of(op, inputs, spec)
+    ]
     any_of = [g for g in any_of if g]
     if entry.get("required_any_of"):
         if any_of:
@@ -1139,18 +1153,20 @@ def operation_tool(
     properties: dict[str, Any] = {}
     required: list[str] = []
     args = []
-    for wire, found in inputs.items():
-        properties[wire] = tool_json_schema(found["schema"], spec)
+    for arg, found in inputs.items():
+        properties[arg] = tool_json_schema(found["schema"], spec)
         if found["required"]:
-            required.append(wire)
+            required.append(arg)
         args.append(
-            tool_arg_line(wire, found["location"], wire, found["schema"], found["required"], spec)
+            tool_arg_line(
+                arg, found["location"], found["wire"], found["schema"], found["required"], spec
+            )
         )
     input_schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         input_schema["required"] = required
     input_schema["additionalProperties"] = False
-    any_of = tool_any_of(op, spec)
+    any_of = tool_any_of(op, inputs, spec)
     read_only = tool_read_only(method, op)
     destructive = tool_destructive(method, op)
     paged = bool(op.get("x-pagination"))

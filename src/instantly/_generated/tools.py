@@ -6973,6 +6973,7 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         input_schema={
             "type": "object",
             "properties": {
+                "email": {"type": "string", "description": "Email address."},
                 "limit": {
                     "type": "integer",
                     "minimum": 1,
@@ -6983,7 +6984,6 @@ ALL_TOOLS: dict[str, ToolSpec] = {
                     "type": "string",
                     "description": "Cursor: the `next_starting_after` of the previous page.",
                 },
-                "email": {"type": "string", "description": "Email address."},
             },
             "required": ["email"],
             "additionalProperties": False,
@@ -7000,9 +7000,9 @@ ALL_TOOLS: dict[str, ToolSpec] = {
             "required": ["success", "error"],
         },
         args=(
+            Arg(Param("email", "email", str, required=True), "path"),
             Arg(Param("limit", "limit", int, minimum=1, maximum=100), "query"),
             Arg(Param("starting_after", "starting_after", str), "query"),
-            Arg(Param("email", "email", str, required=True), "path"),
         ),
         read_only=True,
         idempotent=True,
@@ -7061,8 +7061,8 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         input_schema={
             "type": "object",
             "properties": {
-                "data_fields": {"type": "string"},
                 "id": {"type": "string", "description": "Identifier of the item."},
+                "data_fields": {"type": "string"},
             },
             "required": ["id"],
             "additionalProperties": False,
@@ -7077,8 +7077,8 @@ ALL_TOOLS: dict[str, ToolSpec] = {
             "required": ["success", "error"],
         },
         args=(
-            Arg(Param("data_fields", "data_fields", str), "query"),
             Arg(Param("id", "id", str, required=True), "path"),
+            Arg(Param("data_fields", "data_fields", str), "query"),
         ),
         read_only=True,
         idempotent=True,
@@ -7252,12 +7252,12 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         input_schema={
             "type": "object",
             "properties": {
-                "with_ai_summary": {"type": "boolean", "default": False},
                 "id": {
                     "type": "string",
                     "format": "uuid",
                     "description": "Identifier of the item.",
                 },
+                "with_ai_summary": {"type": "boolean", "default": False},
             },
             "required": ["id"],
             "additionalProperties": False,
@@ -7272,8 +7272,8 @@ ALL_TOOLS: dict[str, ToolSpec] = {
             "required": ["success", "error"],
         },
         args=(
-            Arg(Param("with_ai_summary", "with_ai_summary", bool), "query"),
             Arg(Param("id", "id", str, required=True), "path"),
+            Arg(Param("with_ai_summary", "with_ai_summary", bool), "query"),
         ),
         read_only=True,
         idempotent=True,
@@ -7545,12 +7545,12 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         input_schema={
             "type": "object",
             "properties": {
+                "resource_id": {"type": "string", "format": "uuid"},
                 "offset": {"type": "number"},
                 "limit": {
                     "type": "number",
                     "description": "How many items one page holds (1 to 100).",
                 },
-                "resource_id": {"type": "string", "format": "uuid"},
             },
             "required": ["resource_id"],
             "additionalProperties": False,
@@ -7565,9 +7565,9 @@ ALL_TOOLS: dict[str, ToolSpec] = {
             "required": ["success", "error"],
         },
         args=(
+            Arg(Param("resource_id", "resource_id", str, required=True), "path"),
             Arg(Param("offset", "offset", float), "query"),
             Arg(Param("limit", "limit", float), "query"),
-            Arg(Param("resource_id", "resource_id", str, required=True), "path"),
         ),
         read_only=True,
         idempotent=True,
@@ -7886,12 +7886,12 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         input_schema={
             "type": "object",
             "properties": {
-                "with_metadata": {"type": "boolean"},
                 "id": {
                     "type": "string",
                     "format": "uuid",
                     "description": "Identifier of the item.",
                 },
+                "with_metadata": {"type": "boolean"},
             },
             "required": ["id"],
             "additionalProperties": False,
@@ -7906,8 +7906,8 @@ ALL_TOOLS: dict[str, ToolSpec] = {
             "required": ["success", "error"],
         },
         args=(
-            Arg(Param("with_metadata", "with_metadata", bool), "query"),
             Arg(Param("id", "id", str, required=True), "path"),
+            Arg(Param("with_metadata", "with_metadata", bool), "query"),
         ),
         read_only=True,
         idempotent=True,
@@ -8074,12 +8074,12 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         input_schema={
             "type": "object",
             "properties": {
-                "with_ai_summary": {"type": "boolean", "default": False},
                 "id": {
                     "type": "string",
                     "format": "uuid",
                     "description": "Identifier of the item.",
                 },
+                "with_ai_summary": {"type": "boolean", "default": False},
             },
             "required": ["id"],
             "additionalProperties": False,
@@ -8094,8 +8094,8 @@ ALL_TOOLS: dict[str, ToolSpec] = {
             "required": ["success", "error"],
         },
         args=(
-            Arg(Param("with_ai_summary", "with_ai_summary", bool), "query"),
             Arg(Param("id", "id", str, required=True), "path"),
+            Arg(Param("with_ai_summary", "with_ai_summary", bool), "query"),
         ),
         read_only=True,
         idempotent=True,
@@ -8109,6 +8109,11 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         input_schema={
             "type": "object",
             "properties": {
+                "id": {
+                    "type": "string",
+                    "format": "uuid",
+                    "description": "Identifier of the item.",
+                },
                 "start_date": {
                     "type": "string",
                     "description": "Start of the date range (YYYY-MM-DD).",
@@ -8116,11 +8121,6 @@ ALL_TOOLS: dict[str, ToolSpec] = {
                 "end_date": {
                     "type": "string",
                     "description": "End of the date range (YYYY-MM-DD).",
-                },
-                "id": {
-                    "type": "string",
-                    "format": "uuid",
-                    "description": "Identifier of the item.",
                 },
             },
             "required": ["id"],
@@ -8136,9 +8136,9 @@ ALL_TOOLS: dict[str, ToolSpec] = {
             "required": ["success", "error"],
         },
         args=(
+            Arg(Param("id", "id", str, required=True), "path"),
             Arg(Param("start_date", "start_date", str), "query"),
             Arg(Param("end_date", "end_date", str), "query"),
-            Arg(Param("id", "id", str, required=True), "path"),
         ),
         read_only=True,
         idempotent=True,
