@@ -669,7 +669,6 @@ TOOL_KEYWORDS = (
     "const",
     "default",
 )
-JSON_KINDS = ("string", "integer", "number", "boolean", "object", "array", "null")
 
 
 def tool_read_only(method: str, op: dict[str, Any]) -> bool:
@@ -895,6 +894,8 @@ def tool_description(
     destructive: bool,
 ) -> str:
     parts = [op.get("summary", op_id).rstrip(".") + f" (`{method.upper()} {path}`)."]
+    if op.get("description"):  # what it is for, when the spec says
+        parts.append(" ".join(str(op["description"]).split()))
     if op.get("x-pagination"):
         parts.append(
             "Returns one page: `items`, their `count` and `next_starting_after`; to see more, call "
