@@ -646,6 +646,622 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
     return counts
 
 
+# --- agent tools ---------------------------------------------------------------------------
+# `instantly.tools`: one JSON-schema tool per operation ("all"), plus the 13 default tools whose
+# choice of parameters, names, words and result layout `codegen/tools.yaml` gives. Types, bounds,
+# enums and required-ness come from the spec, here as for the methods.
+
+TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+# Schema keywords a tool definition keeps: validation and documentation, nothing vendor-specific.
+TOOL_KEYWORDS = (
+    "type",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "const",
+    "default",
+)
+
+
+def tool_read_only(method: str, op: dict[str, Any]) -> bool:
+    """Whether an operation changes nothing: GETs, and the POSTs that only read.
+
+    The spec marks retry safety (`x-retry-safe`), which idempotent writes share with reads (a
+    second `activate` finds the campaign active), so a POST counts as read-only only when it is
+    retry-safe and every scope that allows it is a read scope (`leads:read`, `all:read`; the
+    `*:all` scopes allow anything). An explicit `x-read-only` on the operation wins.
+    """
+    if isinstance(op.get("x-read-only"), bool):
+        return bool(op["x-read-only"])
+    if method == "get":
+        return True
+    if method != "post" or op.get("x-retry-safe") is not True:
+        return False
+    verbs = {s.rsplit(":", 1)[-1] for s in op.get("x-scopes", [])} - {"all"}
+    return verbs == {"read"}
+
+
+def tool_destructive(method: str, op: dict[str, Any]) -> bool:
+    """Whether an operation deletes: every DELETE, and any operation a delete scope allows."""
+    verbs = {s.rsplit(":", 1)[-1] for s in op.get("x-scopes", [])}
+    return method == "delete" or "delete" in verbs
+
+
+def enum_note(schema: dict[str, Any]) -> str:
+    """What the values of an enum mean, for a description ("" if the spec does not say)."""
+    meanings = schema.get("x-enum-meanings") or {}
+    if not meanings:
+        return ""
+    shown = ", ".join(f"{v} = {meanings[str(v)]}" for v in schema["enum"] if str(v) in meanings)
+    if schema.get("x-open-enum"):
+        return f"Known values: {shown}; other (custom) values are accepted too."
+    return f"Values: {shown}."
+
+
+def join_text(*parts: str) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def tool_json_schema(
+    node: dict[str, Any], spec: dict[str, Any], stack: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A spec schema as a self-contained JSON Schema 2020-12 for a tool's parameters.
+
+    References are inlined (a recursive one stops at a plain object), `oneOf` becomes `anyOf`
+    (what the vendors' tool APIs accept), `x-*` extensions become words in the description, and
+    read-only properties are left out (nothing sends them).
+    """
+    schemas = spec["components"]["schemas"]
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        if name in stack:
+            out: dict[str, Any] = {"type": "object"}
+        else:
+            out = tool_json_schema(schemas[name], spec, (*stack, name))
+        if node.get("description"):
+            # The property's own words replace the component's; what an enum means stays.
+            note = enum_note(schemas[name]) if "enum" in schemas[name] else ""
+            out["description"] = join_text(node["description"], note)
+        return out
+    out = {k: node[k] for k in TOOL_KEYWORDS if k in node}
+    description = node.get("description", "")
+    if "enum" in node:
+        if not node.get("x-open-enum"):
+            values = list(node["enum"])
+            types = out.get("type")
+            if isinstance(types, list) and "null" in types and None not in values:
+                values.append(None)
+            out["enum"] = values
+        description = join_text(description, enum_note(node))
+    if "items" in node:
+        out["items"] = tool_json_schema(node["items"], spec, stack)
+    if "properties" in node:
+        props = {k: v for k, v in node["properties"].items() if not v.get("readOnly")}
+        out["properties"] = {k: tool_json_schema(v, spec, stack) for k, v in props.items()}
+        required = [r for r in node.get("required", []) if r in props]
+        if required:
+            out["required"] = required
+    extra = node.get("additionalProperties")
+    if isinstance(extra, bool):
+        out["additionalProperties"] = extra
+    elif isinstance(extra, dict):
+        out["additionalProperties"] = tool_json_schema(extra, spec, stack)
+    if node.get("x-required-any-of"):
+        groups = " or ".join("+".join(g) for g in node["x-required-any-of"])
+        description = join_text(description, f"Give at least one of: {groups}.")
+    for key in ("oneOf", "anyOf"):
+        if key in node:
+            options = [tool_json_schema(o, spec, stack) for o in node[key]]
+            nullable = [o for o in options if o.get("type") != "null"]
+            if len(nullable) == 1 and len(options) == 2 and "type" in nullable[0]:
+                # `X or null` reads better (and validates the same) as a nullable X.
+                merged = dict(nullable[0])
+                kinds = merged["type"] if isinstance(merged["type"], list) else [merged["type"]]
+                merged["type"] = [*kinds, "null"]
+                if "enum" in merged and None not in merged["enum"]:
+                    merged["enum"] = [*merged["enum"], None]
+                description = join_text(description, merged.pop("description", ""))
+                out.update(merged)
+            else:
+                out["anyOf"] = options
+    if description:
+        out["description"] = description
+    return out
+
+
+def json_kinds(node: dict[str, Any] | None, spec: dict[str, Any]) -> tuple[str, ...]:
+    """The JSON types a schema allows, e.g. ("string", "null"); () when it allows anything."""
+    if not node:
+        return ()
+    if "$ref" in node:
+        return json_kinds(spec["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]], spec)
+    for key in ("oneOf", "anyOf"):
+        if key in node:
+            parts = [json_kinds(o, spec) for o in node[key]]
+            if any(not p for p in parts):
+                return ()
+            return tuple(dict.fromkeys(k for p in parts for k in p))
+    kind = node.get("type")
+    if kind is None:
+        return ()
+    return tuple(kind) if isinstance(kind, list) else (kind,)
+
+
+def nullable_schema(kinds: tuple[str, ...]) -> dict[str, Any]:
+    if not kinds:
+        return {}
+    return {"type": [*(k for k in kinds if k != "null"), "null"]}
+
+
+def tool_operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    found = {}
+    for path, item in spec["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                found[item[method]["operationId"]] = (path, method, item[method])
+    return found
+
+
+def tool_inputs(op: dict[str, Any], spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every parameter of an operation by the tool's name for it (its wire name, unless a body
+    field shares a parameter's: then `body_<name>`): where it goes, its schema, required-ness.
+    """
+    inputs: dict[str, dict[str, Any]] = {}
+    # Path parameters first: they name what the call acts on.
+    ordered = sorted(op.get("parameters", []), key=lambda p: p["in"] != "path")
+    for prm in ordered:
+        inputs[prm["name"]] = {
+            "wire": prm["name"],
+            "location": prm["in"],
+            "schema": {
+                **prm.get("schema", {}),
+                **({"description": prm["description"]} if prm.get("description") else {}),
+            },
+            "required": bool(prm.get("required")),
+        }
+    body = op.get("requestBody")
+    if body:
+        schema = body["content"]["application/json"]["schema"]
+        for f in body_fields(schema, spec):
+            name = f["wire"] if f["wire"] not in inputs else f"body_{f['wire']}"
+            if name in inputs:
+                raise SpecError(
+                    "#/components/schemas/" + schema["$ref"].rsplit("/", 1)[-1],
+                    f"body field {f['wire']!r}: a tool argument is named {name!r} already",
+                )
+            inputs[name] = {
+                "wire": f["wire"],
+                "location": "body",
+                "schema": f["schema"],
+                "required": f["required"],
+            }
+    return inputs
+
+
+def tool_any_of(
+    op: dict[str, Any], inputs: dict[str, dict[str, Any]], spec: dict[str, Any]
+) -> list[list[str]]:
+    """The body's "at least one of these field groups" rule, by the tool's argument names."""
+    body = op.get("requestBody")
+    if not body:
+        return []
+    ref = body["content"]["application/json"]["schema"].get("$ref", "")
+    target = spec["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
+    names = {i["wire"]: n for n, i in inputs.items() if i["location"] == "body"}
+    return [[names.get(w, w) for w in g] for g in target.get("x-required-any-of", [])]
+
+
+def tool_arg_line(
+    name: str,
+    location: str,
+    wire: str,
+    schema: dict[str, Any],
+    required: bool,
+    spec: dict[str, Any],
+    sub: str | None = None,
+    default: Any = None,
+    has_default: bool = False,
+) -> str:
+    args = [repr(name), repr(wire), py_type(schema, spec)]
+    if required:
+        args.append("required=True")
+    for key in ("minimum", "maximum", "minItems", "maxItems"):
+        if key in schema:
+            args.append(f"{snake(key)}={schema[key]!r}")
+    extra = [repr(location)]
+    if sub is not None:
+        extra.append(f"sub={sub!r}")
+    if has_default:
+        extra.append(f"default={default!r}")
+    return f"Arg(Param({', '.join(args)}), {', '.join(extra)})"
+
+
+def tool_description(
+    op_id: str,
+    path: str,
+    method: str,
+    op: dict[str, Any],
+    any_of: list[list[str]],
+    read_only: bool,
+    destructive: bool,
+) -> str:
+    parts = [op.get("summary", op_id).rstrip(".") + f" (`{method.upper()} {path}`)."]
+    if op.get("description"):  # what it is for, when the spec says
+        parts.append(" ".join(str(op["description"]).split()))
+    if op.get("x-pagination"):
+        parts.append(
+            "Returns one page: `items`, their `count` and `next_starting_after`; to see more, call "
+            "again with `starting_after` set to that value (null means this was the last page)."
+        )
+    else:
+        parts.append("Returns the API's answer in `data`.")
+    if read_only:
+        parts.append("Changes nothing.")
+    if destructive:
+        parts.append(
+            "Destructive: what it deletes is gone for good; confirm with the user before calling."
+        )
+    if any_of:
+        groups = " or ".join(" and ".join(g) for g in any_of)
+        parts.append(f"Give at least one of: {groups}.")
+    for limit in op.get("x-rate-limit", []):
+        parts.append(f"The API allows {limit['requests']} calls per {limit['seconds']} seconds.")
+    return " ".join(parts)
+
+
+GENERIC_OUTPUT_PAGE = {
+    "type": "object",
+    "properties": {
+        "success": {"type": "boolean"},
+        "error": {"type": ["string", "null"]},
+        "items": {"type": "array", "items": {"type": "object"}},
+        "count": {"type": "integer"},
+        "next_starting_after": {"type": ["string", "null"]},
+    },
+    "required": ["success", "error"],
+}
+GENERIC_OUTPUT = {
+    "type": "object",
+    "properties": {
+        "success": {"type": "boolean"},
+        "error": {"type": ["string", "null"]},
+        "data": {"description": "The API's answer, as it sent it."},
+    },
+    "required": ["success", "error"],
+}
+
+
+def tool_detail(
+    name: str, details: dict[str, Any], spec: dict[str, Any], where: str
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(`Field(...)` tuple source, output schema of one item, the model's properties)."""
+    if name not in details:
+        raise SpecError(where, f"no detail {name!r} in codegen/tools.yaml `details`")
+    detail = details[name]
+    schemas = spec["components"]["schemas"]
+    model = schemas.get(detail["model"])
+    if model is None:
+        raise SpecError(where, f"detail {name!r}: no schema {detail['model']!r} in the spec")
+
+    def fields(names: list[Any], props: dict[str, Any], at: str) -> tuple[str, dict[str, Any]]:
+        srcs, out = [], {}
+        for entry in names:
+            sub = None
+            if isinstance(entry, dict):
+                ((entry, sub),) = entry.items()
+            if entry not in props:
+                raise SpecError(at, f"detail {name!r}: {entry!r} is not a field of the answer")
+            kinds = json_kinds(props[entry], spec)
+            if sub is None:
+                srcs.append(f"Field({entry!r}, {kinds!r})")
+                out[entry] = nullable_schema(kinds)
+            else:
+                ref = props[entry]["$ref"].rsplit("/", 1)[-1]
+                inner_src, inner = fields(sub, schemas[ref].get("properties", {}), at)
+                srcs.append(f"Field({entry!r}, {kinds!r}, {inner_src})")
+                out[entry] = {
+                    "type": ["object", "null"],
+                    "properties": inner,
+                    "additionalProperties": False,
+                }
+        return "(" + "".join(s + ", " for s in srcs) + ")", out
+
+    src, props_out = fields(detail["fields"], model.get("properties", {}), where)
+    item = {"type": "object", "properties": props_out, "additionalProperties": False}
+    return src, item, model.get("properties", {})
+
+
+def default_tool(
+    name: str, entry: dict[str, Any], details: dict[str, Any], spec: dict[str, Any]
+) -> dict[str, Any]:
+    """One of the 13 default tools: its definition and call table, from tools.yaml and the spec."""
+    where = f"codegen/tools.yaml: tools.{name}"
+    ops = tool_operations(spec)
+    op_id = entry["operation"]
+    if op_id not in ops:
+        raise SpecError(where, f"no operation {op_id!r} in the spec")
+    _, method, op = ops[op_id]
+    inputs = tool_inputs(op, spec)
+    schemas = spec["components"]["schemas"]
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    args: list[str] = []
+    wire_to_arg: dict[str, str] = {}
+    for arg, opts in (entry.get("params") or {}).items():
+        opts = opts or {}
+        key, _, sub = str(opts.get("wire", arg)).partition(".")
+        if key not in inputs:
+            raise SpecError(f"{where}.params.{arg}", f"{op_id} has no parameter {key!r}")
+        found = inputs[key]
+        wire = found["wire"]
+        schema = found["schema"]
+        if sub:
+            target = schema
+            if "$ref" in target:
+                target = schemas[target["$ref"].rsplit("/", 1)[-1]]
+            if sub not in target.get("properties", {}):
+                raise SpecError(f"{where}.params.{arg}", f"{wire!r} has no field {sub!r}")
+            schema = target["properties"][sub]
+        if "type" in opts:
+            kinds = json_kinds(schema, spec)
+            if opts["type"] != "integer" or "number" not in kinds or "$ref" in schema:
+                raise SpecError(
+                    f"{where}.params.{arg}.type", "only a spec `number` may be narrowed to integer"
+                )
+            narrowed = ["integer" if k == "number" else k for k in kinds]
+            schema = {**schema, "type": narrowed if len(narrowed) > 1 else narrowed[0]}
+        prop = tool_json_schema(schema, spec)
+        text = opts.get("description") or prop.get("description", "")
+        note = ""
+        if "$ref" in schema and "enum" in schemas[schema["$ref"].rsplit("/", 1)[-1]]:
+            note = enum_note(schemas[schema["$ref"].rsplit("/", 1)[-1]])
+        if opts.get("values_of"):
+            if opts["values_of"] not in schemas:
+                raise SpecError(f"{where}.params.{arg}.values_of", "no such schema")
+            note = enum_note(schemas[opts["values_of"]])
+        prop["description"] = join_text(text, note)
+        is_required = bool(found["required"]) and not sub
+        has_default = "default" in opts
+        if "required" in opts:
+            if opts["required"] and not is_required:
+                raise SpecError(f"{where}.params.{arg}.required", "the spec does not require it")
+            is_required = bool(opts["required"])
+        if found["required"] and not is_required and not has_default and not sub:
+            raise SpecError(
+                f"{where}.params.{arg}", "the spec requires it: give a default to leave it out"
+            )
+        properties[arg] = prop
+        if is_required:
+            required.append(arg)
+        wire_to_arg.setdefault(key, arg)
+        args.append(
+            tool_arg_line(
+                arg,
+                found["location"],
+                wire,
+                schema,
+                is_required,
+                spec,
+                sub=sub or None,
+                default=opts.get("default"),
+                has_default=has_default,
+            )
+        )
+    # The operation's other required parameters must be reachable.
+    for key, found in inputs.items():
+        if found["required"] and key not in wire_to_arg:
+            raise SpecError(where, f"{op_id} requires {key!r}, which the tool does not offer")
+    any_of = [
+        [wire_to_arg[w] for w in g if w in wire_to_arg] for g in tool_any_of(op, inputs, spec)
+    ]
+    any_of = [g for g in any_of if g]
+    if entry.get("required_any_of"):
+        if any_of:
+            raise SpecError(f"{where}.required_any_of", f"{op_id} has its own rule already")
+        any_of = [list(g) for g in entry["required_any_of"]]
+    for group in any_of:
+        for arg in group:
+            if arg not in properties:
+                raise SpecError(f"{where}.required_any_of", f"{arg!r} is not a parameter")
+    input_schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        input_schema["required"] = required
+    input_schema["additionalProperties"] = False
+
+    result = entry["result"]
+    response = response_type(op, spec).removeprefix("models.")
+    answer = schemas.get(response, {})
+    output: dict[str, Any] = {
+        "success": {"type": "boolean", "description": "Whether the call worked."},
+        "error": {
+            "type": ["string", "null"],
+            "description": "What went wrong (with the HTTP status), or null.",
+        },
+    }
+    shape_args: list[str] = []
+    top_props = answer.get("properties", {})
+    if "page" in result:
+        src, item, top_props = tool_detail(result["detail"], details, spec, where)
+        page_item = answer.get("properties", {}).get("items", {}).get("items", {})
+        if page_item.get("$ref", "").rsplit("/", 1)[-1] != details[result["detail"]]["model"]:
+            raise SpecError(where, f"{op_id} does not list {details[result['detail']]['model']}")
+        shape_args = [repr("page"), f"key={result['page']!r}", f"detail={src}"]
+        output[result["page"]] = {"type": "array", "items": item}
+        output["count"] = {"type": ["integer", "null"], "description": "How many are on this page."}
+        output["next_starting_after"] = {
+            "type": ["string", "null"],
+            "description": "Pass as `starting_after` for the next page; null on the last page.",
+        }
+    elif "object" in result:
+        src, item, top_props = tool_detail(result["detail"], details, spec, where)
+        if response != details[result["detail"]]["model"]:
+            raise SpecError(where, f"{op_id} answers {response}, not the detail's model")
+        item = {**item, "type": ["object", "null"]}
+        shape_args = [repr("object"), f"key={result['object']!r}", f"detail={src}"]
+        output[result["object"]] = item
+    else:
+        shape_args = [repr("top")]
+    tops = []
+    for out_name, field in (result.get("top") or {}).items():
+        if field not in top_props:
+            raise SpecError(f"{where}.result.top", f"{response} has no field {field!r}")
+        kinds = json_kinds(top_props[field], spec)
+        tops.append(f"({out_name!r}, {field!r}, {kinds!r})")
+        output[out_name] = nullable_schema(kinds)
+    if tops:
+        shape_args.append("top=(" + "".join(t + ", " for t in tops) + ")")
+    output_schema = {
+        "type": "object",
+        "properties": output,
+        "required": ["success"],
+        "additionalProperties": False,
+    }
+    read_only = tool_read_only(method, op)
+    destructive = tool_destructive(method, op)
+    description = " ".join(str(entry["description"]).split())
+    if destructive and "Destructive" not in description:
+        description += " Destructive: what it deletes is gone for good."
+    return {
+        "name": name,
+        "operation_id": op_id,
+        "title": entry.get("title") or op.get("summary", "").rstrip("."),
+        "description": description,
+        "input_schema": input_schema,
+        "output_schema": output_schema,
+        "args": args,
+        "any_of": any_of,
+        "read_only": read_only,
+        "destructive": destructive,
+        "idempotent": op.get("x-retry-safe") is True,
+        "shape": f"Shape({', '.join(shape_args)})",
+    }
+
+
+def operation_tool(
+    op_id: str, path: str, method: str, op: dict[str, Any], spec: dict[str, Any], ns: str
+) -> dict[str, Any]:
+    """The tool of one operation, as `tools="all"` offers it: every parameter, by its wire name."""
+    name = f"{ns}_{op['x-sdk-method']}"
+    inputs = tool_inputs(op, spec)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    args = []
+    for arg, found in inputs.items():
+        properties[arg] = tool_json_schema(found["schema"], spec)
+        if found["required"]:
+            required.append(arg)
+        args.append(
+            tool_arg_line(
+                arg, found["location"], found["wire"], found["schema"], found["required"], spec
+            )
+        )
+    input_schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        input_schema["required"] = required
+    input_schema["additionalProperties"] = False
+    any_of = tool_any_of(op, inputs, spec)
+    read_only = tool_read_only(method, op)
+    destructive = tool_destructive(method, op)
+    paged = bool(op.get("x-pagination"))
+    return {
+        "name": name,
+        "operation_id": op_id,
+        "title": op.get("summary", op_id).rstrip("."),
+        "description": tool_description(op_id, path, method, op, any_of, read_only, destructive),
+        "input_schema": input_schema,
+        "output_schema": GENERIC_OUTPUT_PAGE if paged else GENERIC_OUTPUT,
+        "args": args,
+        "any_of": any_of,
+        "read_only": read_only,
+        "destructive": destructive,
+        "idempotent": op.get("x-retry-safe") is True,
+        "shape": "Shape('page', key='items')" if paged else "Shape('data', key='data')",
+    }
+
+
+def tool_source(tool: dict[str, Any]) -> list[str]:
+    fields = [
+        f"name={tool['name']!r}",
+        f"operation_id={tool['operation_id']!r}",
+        f"title={tool['title']!r}",
+        f"description={tool['description']!r}",
+        f"input_schema={tool['input_schema']!r}",
+        f"output_schema={tool['output_schema']!r}",
+        "args=(" + "".join(a + ", " for a in tool["args"]) + ")",
+    ]
+    if tool["any_of"]:
+        fields.append(f"required_any_of={tuple(tuple(g) for g in tool['any_of'])!r}")
+    for flag in ("read_only", "destructive", "idempotent"):
+        if tool[flag]:
+            fields.append(f"{flag}=True")
+    fields.append(f"shape={tool['shape']}")
+    lines = [f"    {tool['name']!r}: ToolSpec("]
+    lines.extend(f"        {f}," for f in fields)
+    lines.append("    ),")
+    return lines
+
+
+def generate_tools(spec: dict[str, Any], out: Path, table: Path) -> int:
+    """Write `tools.py`: the tool definitions and call tables of `instantly.tools`."""
+    config = yaml.safe_load(table.read_text())
+    tags = {t["name"]: t["x-sdk-namespace"] for t in spec["tags"]}
+    defaults = [
+        default_tool(name, entry, config.get("details", {}), spec)
+        for name, entry in config["tools"].items()
+    ]
+    every = [
+        operation_tool(op_id, path, method, op, spec, tags[op["tags"][0]])
+        for op_id, (path, method, op) in sorted(tool_operations(spec).items())
+    ]
+    seen: set[str] = set()
+    for tool in [*defaults, *every]:
+        if not TOOL_NAME.fullmatch(tool["name"]):
+            raise SpecError(
+                tool["operation_id"], f"tool name {tool['name']!r} breaks {TOOL_NAME.pattern}"
+            )
+        if tool["name"] in seen:
+            raise SpecError(tool["operation_id"], f"two tools are named {tool['name']!r}")
+        seen.add(tool["name"])
+    lines = [
+        HEADER.rstrip(),
+        '"""Agent tools: the 13 defaults (codegen/tools.yaml) and one tool per operation."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import Any",
+        "",
+        "from .._operation import Param",
+        "from ..tools._spec import Arg, Field, Shape, ToolSpec",
+        "from . import models",
+        "",
+        "DEFAULT_TOOLS: dict[str, ToolSpec] = {",
+    ]
+    for tool in defaults:
+        lines.extend(tool_source(tool))
+    lines += [
+        "}",
+        "",
+        "# One tool per operation, named namespace_method.",
+        "ALL_TOOLS: dict[str, ToolSpec] = {",
+    ]
+    for tool in every:
+        lines.extend(tool_source(tool))
+    lines += ["}", "", "_ = (Any, models)  # argument types may name them", ""]
+    (out / "tools.py").write_text("\n".join(lines))
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "-q", str(out / "tools.py")], check=True
+    )
+    return len(every)
+
+
 def write_spec_json(spec: dict[str, Any], out: Path) -> None:
     # Indented, in the YAML's own key order: a change to the spec reads as a small diff here too.
     text = json.dumps(spec, indent=1, ensure_ascii=False)
@@ -670,6 +1286,7 @@ def main(argv: list[str] | None = None) -> int:
     generate_models(args.spec, spec, args.out)
     n = generate_operations(spec, args.out)
     generate_resources(spec, args.out)
+    generate_tools(spec, args.out, ROOT / "codegen" / "tools.yaml")
     write_spec_json(spec, args.out)
     print(
         f"codegen: {n} operations, {len(spec['components']['schemas'])} schemas -> {args.out}",

@@ -233,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     _json(clist)
     clist.set_defaults(handler=_commands.run_campaigns_list)
 
+    from ._mcp import add_mcp_parser
+
+    add_mcp_parser(commands, common)
+
     # The mock's own options (--port, --rate-limit, ...) are passed to instantly.testing.main.
     commands.add_parser(
         "mock",
