@@ -217,7 +217,8 @@ class AsyncInstantly:
         return BulkRun(fn, items, concurrency=concurrency)
 
     def __repr__(self) -> str:
-        return f"AsyncInstantly(base_url={self.base_url!r}, api_key='***')"
+        # getattr: a traceback reporter may repr a client whose __init__ raised half-way.
+        return f"AsyncInstantly(base_url={getattr(self, 'base_url', None)!r}, api_key='***')"
 
     async def aclose(self) -> None:
         """Close the HTTP session if the client made it."""

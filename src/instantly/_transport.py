@@ -465,9 +465,11 @@ class Transport:
         self.stats = TransportStats()
 
     def __repr__(self) -> str:
+        # getattr: a traceback reporter may repr a transport whose __init__ raised half-way.
         return (
-            f"Transport(base_url={self._base_url!r}, api_key='***', "
-            f"max_retries={self._max_retries}, limiter={self._limiter!r})"
+            f"Transport(base_url={getattr(self, '_base_url', None)!r}, api_key='***', "
+            f"max_retries={getattr(self, '_max_retries', None)}, "
+            f"limiter={getattr(self, '_limiter', None)!r})"
         )
 
     @property
@@ -684,7 +686,8 @@ class Transport:
         """Where a redirect leads, if the SDK follows it; else the RedirectError to raise.
 
         Followed: only to the API's own origin (scheme, host and port of base_url, no userinfo),
-        so the key and the request's data go nowhere else and never from https to http; 307 and
+        so the key and the request's data go nowhere else and never from https to http (nor to a
+        URL that carries the key, which a server echoing it could build); 307 and
         308 for any method, resending the same method and body; 301, 302 and 303 for a GET only,
         since clients turn those into a GET, which would silently drop a POST's body and take
         the answer of another operation for the answer of this one. At most MAX_REDIRECTS in a
@@ -707,6 +710,10 @@ class Transport:
                 if location
                 else f"the API answered {status} without a Location to go to"
             )
+        elif self._credentials.leaks(location or "") or self._credentials.leaks(str(target)):
+            # A URL is logged and cached everywhere it goes; one holding the key is no place
+            # to send a request to (and no value for this pipeline to hold).
+            why = f"the API redirected to a URL that carries the API key ({shown}); not followed"
         elif target.user is not None or target.password is not None or not target.absolute:
             why = f"the API redirected to a URL with user info ({shown}); not followed"
         elif target.scheme == "http" and self._origin.scheme == "https":
