@@ -7,6 +7,7 @@ and structured into the operation's model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -157,6 +158,8 @@ def _encode(
 
 
 _REFUSED_SEGMENTS = frozenset({".", ".."})
+# What `quote(text, safe="")` leaves as it is: most ids (UUIDs) are, and skip the quoting.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
 
 
 def _path_segment(param: Param, value: Any) -> str:
@@ -176,7 +179,7 @@ def _path_segment(param: Param, value: Any) -> str:
             f"{param.name} must not be {text!r}: as a path segment it would address another "
             "endpoint"
         )
-    return quote(text, safe="")
+    return text if _UNRESERVED(text) else quote(text, safe="")
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
