@@ -23,9 +23,10 @@ import pytest
 from local_server import LocalServer
 
 from instantly import AsyncInstantly
-from instantly._generated.operations import OPERATIONS
+from instantly._generated.operations import OPEN_ENUMS, OPERATIONS
 from instantly._operation import Operation, Param
 from instantly._types import Unset
+from instantly._validate import _predicate
 
 KEY = "sk-paths-test-KEY-246810"
 # Refused before sending: no encoding can make these one opaque segment (servers and URL
@@ -118,6 +119,14 @@ async def test_an_id_never_reaches_another_endpoint(
 ) -> None:
     op = OPERATIONS[op_id]
     method = method_of(client, op)
+    if not all(_predicate(p.type, OPEN_ENUMS)("x") for p in op.path_params):
+        # A parameter that takes no string (an integer id): every such value is refused.
+        for value in REFUSED + ENCODED:
+            args, kwargs = arguments(op, value)
+            with pytest.raises((TypeError, ValueError)):
+                await method(*args, **kwargs)
+        assert server.seen == []
+        return
     for value in REFUSED:
         server.seen.clear()
         args, kwargs = arguments(op, value)
