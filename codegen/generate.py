@@ -254,13 +254,19 @@ def generate_models(spec_path: Path, spec: dict[str, Any], out: Path) -> None:
 # --- operations ----------------------------------------------------------------------------
 
 
-def py_type(schema: dict[str, Any] | None, spec: dict[str, Any]) -> str:
+# Parameter types by string format: the operation table's checks accept these (and their
+# strings); `input_type` spells out both in the signatures.
+PARAM_FORMATS = {"date-time": "datetime", "date": "date", "uuid": "uuid.UUID"}
+
+
+def py_type(schema: dict[str, Any] | None, spec: dict[str, Any], formats: bool = False) -> str:
+    """The Python type of a schema; with `formats`, string formats map to PARAM_FORMATS."""
     if not schema:
         return "Any"
     if "$ref" in schema:
         return "models." + schema["$ref"].rsplit("/", 1)[-1]
     if "oneOf" in schema or "anyOf" in schema:
-        opts = [py_type(o, spec) for o in schema.get("oneOf", schema.get("anyOf", []))]
+        opts = [py_type(o, spec, formats) for o in schema.get("oneOf", schema.get("anyOf", []))]
         return " | ".join(dict.fromkeys("None" if o == "NoneType" else o for o in opts))
     t = schema.get("type")
     types = t if isinstance(t, list) else [t]
@@ -269,11 +275,13 @@ def py_type(schema: dict[str, Any] | None, spec: dict[str, Any]) -> str:
         if one == "null":
             parts.append("None")
         elif one == "array":
-            parts.append(f"list[{py_type(schema.get('items'), spec)}]")
+            parts.append(f"list[{py_type(schema.get('items'), spec, formats)}]")
         elif one == "object":
             parts.append("dict[str, Any]")
         elif one is None:
             parts.append("Any")
+        elif one == "string" and formats and schema.get("format") in PARAM_FORMATS:
+            parts.append(PARAM_FORMATS[schema["format"]])
         else:
             parts.append(
                 {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}.get(
@@ -286,7 +294,7 @@ def py_type(schema: dict[str, Any] | None, spec: dict[str, Any]) -> str:
 def param_line(prm: dict[str, Any], spec: dict[str, Any]) -> str:
     schema = prm.get("schema", {})
     wire = prm["name"]
-    args = [f"{py_name(wire)!r}", f"{wire!r}", py_type(schema, spec)]
+    args = [f"{py_name(wire)!r}", f"{wire!r}", py_type(schema, spec, formats=True)]
     if prm.get("required"):
         args.append("required=True")
     for key in ("minimum", "maximum"):
@@ -302,21 +310,37 @@ def py_name(wire: str) -> str:
     return name + "_" if keyword.iskeyword(name) or name in {"self"} else name
 
 
-def body_fields(schema: dict[str, Any], spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """The top-level fields of a request body, as keyword arguments."""
+def is_nullable(schema: dict[str, Any]) -> bool:
+    """Whether the schema admits null (`type: [..., 'null']` or a null member of oneOf/anyOf)."""
+    t = schema.get("type")
+    if t == "null" or (isinstance(t, list) and "null" in t):
+        return True
+    return any(is_nullable(o) for o in schema.get("oneOf", schema.get("anyOf", [])))
+
+
+def body_fields(schema: dict[str, Any], spec: dict[str, Any], method: str) -> list[dict[str, Any]]:
+    """The top-level fields of a request body, as keyword arguments.
+
+    `clears`: None is sent as null, which clears the field. That is so for a nullable field of a
+    PATCH (where leaving it out keeps the value) and for a nullable required one; for any other
+    optional field None means "not sent", so that a value read from a model (`str | None`) can
+    be passed on as it is.
+    """
     if "$ref" not in schema:
         return []
     target = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
     required = set(target.get("required", []))
     out = []
     for wire, prop in target.get("properties", {}).items():
+        nullable = is_nullable(prop)
         out.append(
             {
                 "wire": wire,
                 "name": py_name(wire),
                 "schema": prop,
                 "required": wire in required,
-                "type": py_type(prop, spec),
+                "clears": nullable and (method == "patch" or wire in required),
+                "type": py_type(prop, spec, formats=True),
                 "description": prop.get("description", ""),
             }
         )
@@ -328,6 +352,8 @@ def body_field_line(f: dict[str, Any]) -> str:
     args = [repr(f["name"]), repr(f["wire"]), f["type"]]
     if f["required"]:
         args.append("required=True")
+    if f["clears"]:
+        args.append("nullable=True")
     for key in ("minimum", "maximum", "minItems", "maxItems"):
         if key in schema:
             args.append(f"{snake(key)}={schema[key]!r}")
@@ -357,6 +383,8 @@ def generate_operations(spec: dict[str, Any], out: Path) -> int:
         "",
         "from __future__ import annotations",
         "",
+        "import uuid",
+        "from datetime import date, datetime",
         "from typing import Any",
         "",
         "from .._operation import Operation, Param",
@@ -393,7 +421,7 @@ def generate_operations(spec: dict[str, Any], out: Path) -> int:
             fields.append(f"body={py_type(schema, spec)}")
             if body.get("required"):
                 fields.append("body_required=True")
-            bf = [body_field_line(f) for f in body_fields(schema, spec)]
+            bf = [body_field_line(f) for f in body_fields(schema, spec, method)]
             if bf:
                 fields.append(f"body_fields=({', '.join(bf)},)")
         fields.append(f"response={response_type(op, spec)}")
@@ -424,7 +452,7 @@ def generate_operations(spec: dict[str, Any], out: Path) -> int:
     )
     lines.append(f"OPEN_ENUMS: frozenset[str] = frozenset({open_enums!r})")
     lines.append("")
-    lines.append("_ = Any  # response and parameter types may name it")
+    lines.append("_ = (Any, date, datetime, uuid)  # response and parameter types may name them")
     (out / "operations.py").write_text("\n".join(lines) + "\n")
     subprocess.run(
         [sys.executable, "-m", "ruff", "format", "-q", str(out / "operations.py")], check=True
@@ -457,9 +485,26 @@ def input_type(schema: dict[str, Any] | None, spec: dict[str, Any]) -> str:
             parts.append(f"Sequence[{input_type(schema.get('items'), spec)}]")
         elif one == "string" and schema.get("format") == "date-time":
             parts.append("datetime | str")
+        elif one == "string" and schema.get("format") == "date":
+            parts.append("date | str")
+        elif one == "string" and schema.get("format") == "uuid":
+            parts.append("str | UUID")
         else:
             parts.append(py_type({**schema, "type": one}, spec).replace("list[", "builtins.list["))
     return " | ".join(dict.fromkeys(parts)) or "Any"
+
+
+CLEARS_NOTE = "None clears it (sends null); left out, it keeps its value."
+CLEARING_METHOD_NOTE = (
+    "Only the arguments given are sent: one left out keeps its value; None clears those\n"
+    'noted so, and means "not sent" for the others.'
+)
+
+
+def with_none(type_text: str) -> str:
+    """`type_text` admitting None once."""
+    parts = [p.strip() for p in type_text.split(" | ")]
+    return " | ".join(dict.fromkeys([*parts, "None"]))
 
 
 def out_type(text: str) -> str:
@@ -467,8 +512,16 @@ def out_type(text: str) -> str:
     return re.sub(r"(?<![\w.])list\[", "builtins.list[", text)
 
 
-def _doc(summary: str, args: list[tuple[str, str]], returns: str | None = None) -> list[str]:
+def _doc(
+    summary: str,
+    args: list[tuple[str, str]],
+    returns: str | None = None,
+    note: str | None = None,
+) -> list[str]:
     lines = [f'        """{summary}']
+    if note:
+        lines.append("")
+        lines.extend(f"        {line}" for line in note.splitlines())
     documented = [(n, d) for n, d in args if d]
     if documented or returns:
         lines.append("")
@@ -483,7 +536,7 @@ def _doc(summary: str, args: list[tuple[str, str]], returns: str | None = None) 
     return lines
 
 
-def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+def method_source(op_id: str, method: str, op: dict[str, Any], spec: dict[str, Any]) -> list[str]:
     name = op["x-sdk-method"]
     summary = op.get("summary", "")
     params = op.get("parameters", [])
@@ -492,7 +545,7 @@ def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any
     body = op.get("requestBody")
     bfields: list[dict[str, Any]] = []
     if body:
-        bfields = body_fields(body["content"]["application/json"]["schema"], spec)
+        bfields = body_fields(body["content"]["application/json"]["schema"], spec, method)
     pagination = op.get("x-pagination")
     cursor_wires = {"starting_after"} if pagination else set()
     sig: list[str] = []
@@ -514,17 +567,24 @@ def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any
             kw.append(f"{n}: {t} | None = None")
         doc_args.append((n, p.get("description", "")))
     bmap: list[str] = []
+    clearing = False
     for f in bfields:
         n = f["name"]
         bmap.append(f"{f['wire']!r}: {n}")
         if f["wire"] in cursor_wires:
             continue
         t = input_type(f["schema"], spec)
+        description = f["description"]
         if f["required"]:
             kw.append(f"{n}: {t}")
-        else:
+        elif f["clears"]:
+            # Three states: left out (UNSET) keeps the value, None clears it, a value sets it.
             kw.append(f"{n}: {t} | Unset = UNSET")
-        doc_args.append((n, f["description"]))
+            description = (description + " " if description else "") + CLEARS_NOTE
+            clearing = True
+        else:
+            kw.append(f"{n}: {with_none(t)} = None")
+        doc_args.append((n, description))
     # Required keywords first reads better in signatures and docs.
     kw.sort(key=lambda a: "=" in a)
     path_arg = "{" + ", ".join(f"{p['name']!r}: {py_name(p['name'])}" for p in pparams) + "}"
@@ -540,11 +600,12 @@ def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any
         ba = "{" + ", ".join(b) + "}" if (b or body) else "None"
         return f"self.{kind}({op_id!r}, {path_arg}, {qa}, {ba}"
 
+    note = CLEARING_METHOD_NOTE if clearing else None
     out: list[str] = []
     if not pagination:
         args = ", ".join(["self", *sig] + (["*", *kw] if kw else []))
         out.append(f"    async def {name}({args}) -> {out_type(resp)}:")
-        out.extend(_doc(summary, doc_args))
+        out.extend(_doc(summary, doc_args, note=note))
         rtype = out_type(resp)
         if rtype in ("None", "Any"):
             out.append(
@@ -569,6 +630,7 @@ def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any
                     "Cursor: the `next_starting_after` of the previous page; None for the first.",
                 ),
             ],
+            note=note,
         )
     )
     extra = {"starting_after": "starting_after"}
@@ -581,6 +643,7 @@ def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any
         _doc(
             summary.rstrip(".") + ": every item of every page, fetched as you iterate.",
             [*doc_args, ("max_items", "Stop after this many items; None for all.")],
+            note=note,
         )
     )
     drop = {"starting_after": "UNSET" if where == "body" else "None"}
@@ -593,12 +656,12 @@ def method_source(op_id: str, path: str, op: dict[str, Any], spec: dict[str, Any
 def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]:
     by_ns: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
     tags = {t["name"]: t for t in spec["tags"]}
-    for path, item in spec["paths"].items():
+    for item in spec["paths"].values():
         for method in HTTP_METHODS:
             if method in item:
                 op = item[method]
                 ns = tags[op["tags"][0]]["x-sdk-namespace"]
-                by_ns.setdefault(ns, []).append((op["operationId"], path, op))
+                by_ns.setdefault(ns, []).append((op["operationId"], method, op))
     lines = [
         HEADER.rstrip(),
         '"""One class per namespace of the client, one typed method per operation."""',
@@ -607,15 +670,16 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
         "",
         "import builtins",
         "from collections.abc import AsyncIterator, Mapping, Sequence",
-        "from datetime import datetime",
+        "from datetime import date, datetime",
         "from typing import Any, cast",
+        "from uuid import UUID",
         "",
         "from .._pagination import Page",
         "from .._resource import Resource",
         "from .._types import UNSET, Unset",
         "from . import models",
         "",
-        "_ = (builtins, datetime, Mapping, Sequence, UNSET)",
+        "_ = (builtins, date, datetime, Mapping, Sequence, UNSET, Unset, UUID)",
     ]
     counts = []
     for ns in sorted(by_ns):
@@ -629,10 +693,10 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
             f'    """`client.{ns}`: the {tag} operations of the API."""',
             "",
         ]
-        for i, (op_id, path, op) in enumerate(ops):
+        for i, (op_id, method, op) in enumerate(ops):
             if i:
                 lines.append("")
-            lines.extend(method_source(op_id, path, op, spec))
+            lines.extend(method_source(op_id, method, op, spec))
         counts.append((ns, len(ops)))
     lines += ["", "", "NAMESPACES: dict[str, type[Resource]] = {"]
     lines += [

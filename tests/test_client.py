@@ -55,6 +55,31 @@ def test_plain_http_is_refused_off_loopback(url: str) -> None:
         AsyncInstantly(api_key=KEY, base_url=url)
 
 
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("https://api.instantly.ai@evil.example", "user info before '@'"),
+        ("https://user:pw@api.instantly.ai", "user info before '@'"),
+        ("https://api.instantly.ai?x=1", "query or a fragment"),
+        ("https://api.instantly.ai/?", "query or a fragment"),
+        ("https://api.instantly.ai#top", "query or a fragment"),
+        ("https://api.instantly.ai\\@evil.example", "backslash"),
+        ("https://api.instantly.ai /x", "whitespace"),
+        ("https://api.instantly.ai\n", "whitespace"),
+        ("https://api.instantly.ai:99999", "invalid port"),
+    ],
+)
+def test_a_base_url_that_is_not_just_an_origin_is_refused(url: str, words: str) -> None:
+    with pytest.raises(ValueError, match="base_url") as info:
+        AsyncInstantly(api_key=KEY, base_url=url)
+    assert words in str(info.value)
+
+
+def test_a_base_url_with_a_path_prefix_is_kept() -> None:
+    client = AsyncInstantly(api_key=KEY, base_url="https://proxy.example/instantly/")
+    assert client.base_url == "https://proxy.example/instantly"
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8787", "http://localhost:1", "http://[::1]:9"])
 def test_loopback_http_is_allowed(url: str) -> None:
     assert AsyncInstantly(api_key=KEY, base_url=url).base_url == url

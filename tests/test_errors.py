@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import inspect
 import pickle
 
 import pytest
 
+import instantly
+from instantly import errors
 from instantly.errors import (
     APIConnectionError,
     APIError,
@@ -136,3 +139,93 @@ def test_errors_survive_pickling() -> None:
 
 def test_unknown_status_phrase() -> None:
     assert str(make(499, {"message": "client went away"})).startswith("499 Error: client went away")
+
+
+def test_every_public_exception_is_importable_from_instantly_and_instantly_errors() -> None:
+    public = {
+        name
+        for name in errors.__all__
+        if isinstance(getattr(errors, name), type)
+        and issubclass(getattr(errors, name), BaseException)
+    }
+    assert public == {
+        "APIConnectionError",
+        "APIError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BackgroundJobError",
+        "BackgroundJobTimeout",
+        "BadRequestError",
+        "BulkCancelledError",
+        "ChunkCancelledError",
+        "ConflictError",
+        "InstantlyError",
+        "NotFoundError",
+        "PaginationError",
+        "PaymentRequiredError",
+        "PermissionDeniedError",
+        "RateLimitError",
+        "RedirectError",
+        "ResponseTooDeepError",
+        "ResponseTooLargeError",
+        "ServerError",
+        "StructureError",
+        "UnprocessableEntityError",
+    }
+    for name in public:
+        assert name in instantly.__all__
+        assert getattr(instantly, name) is getattr(errors, name)
+    # Nothing the SDK defines as an exception is left out of the lists.
+    defined = {
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value)
+        and issubclass(value, BaseException)
+        and not name.startswith("_")
+        and value.__module__ == errors.__name__
+    }
+    assert defined <= public
+
+
+def test_attributes_are_typed_as_their_real_classes() -> None:
+    import typing
+
+    from instantly._bulk import BulkAddResult
+    from instantly.models import BackgroundJob
+
+    # The names are imported for type checkers only (no import cycle at runtime): resolve them.
+    names = {"BulkAddResult": BulkAddResult, "BackgroundJob": BackgroundJob}
+    hints = {
+        cls: typing.get_type_hints(cls, localns=names)
+        for cls in (
+            errors.BulkCancelledError,
+            errors.BackgroundJobError,
+            errors.BackgroundJobTimeout,
+        )
+    }
+    assert hints[errors.BulkCancelledError]["result"] is BulkAddResult
+    assert hints[errors.BackgroundJobError]["job"] is BackgroundJob
+    assert hints[errors.BackgroundJobTimeout]["job"] is BackgroundJob
+
+
+def test_importing_the_errors_does_not_load_the_models() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, instantly.errors as e; e.RedirectError; "
+        "print('instantly._generated.models' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_new_errors_survive_pickling() -> None:
+    redirect = errors.RedirectError(
+        307, None, "r", method="POST", path="/x", location="https://evil.example/x"
+    )
+    copy = pickle.loads(pickle.dumps(redirect))
+    assert copy.location == "https://evil.example/x" and str(copy) == str(redirect)
+    large = errors.ResponseTooLargeError(200, method="GET", path="/x", limit=1 << 20)
+    copy_large = pickle.loads(pickle.dumps(large))
+    assert copy_large.limit == 1 << 20 and "1 MiB" in str(copy_large)

@@ -74,22 +74,32 @@ async def test_empty_first_page() -> None:
     assert fetch.fetched == [None]
 
 
-async def test_repeated_cursor_raises() -> None:
+async def test_repeated_cursor_raises_before_that_page_is_yielded() -> None:
     fetch = FakeList({None: Page([1], "c1"), "c1": Page([2], "c2"), "c2": Page([3], "c1")})
     seen = []
     with pytest.raises(PaginationError, match="'c1' twice"):
         async for item in paginate(fetch):
             seen.append(item)
-    assert seen == [1, 2, 3]
+    # The page that repeats a cursor is not trusted: none of its items reach the caller.
+    assert seen == [1, 2]
     assert fetch.fetched == [None, "c1", "c2"]
     assert issubclass(PaginationError, InstantlyError)
 
 
-async def test_cursor_repeating_itself_raises() -> None:
-    fetch = FakeList({None: Page([1], "c1"), "c1": Page([2], "c1")})
+async def test_a_server_ignoring_the_cursor_yields_nothing_twice() -> None:
+    # Every request answers the first page again: the caller sees it once, then the error.
+    fetch = FakeList({None: Page([1, 2], "c1"), "c1": Page([1, 2], "c1")})
+    seen = []
     with pytest.raises(PaginationError):
-        _ = [item async for item in paginate(fetch)]
+        async for item in paginate(fetch):
+            seen.append(item)
+    assert seen == [1, 2]
     assert fetch.fetched == [None, "c1"]
+
+
+async def test_a_repeated_cursor_on_the_empty_last_page_just_ends() -> None:
+    fetch = FakeList({None: Page([1], "c1"), "c1": Page([], "c1")})
+    assert [item async for item in paginate(fetch)] == [1]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import attrs
@@ -21,6 +22,10 @@ SCALARS = st.one_of(
     st.text(max_size=5),
     st.just(UNSET),
     st.sampled_from(list(models.LeadInterestStatus)),
+    # Naive and aware datetimes, dates and UUIDs: the typed arguments' edge.
+    st.datetimes(timezones=st.sampled_from([None, datetime.UTC])),
+    st.dates(),
+    st.uuids(),
 )
 VALUES = st.recursive(
     SCALARS,

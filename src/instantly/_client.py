@@ -13,7 +13,13 @@ import aiohttp
 
 from ._bulk import DEFAULT_CONCURRENCY, BulkRun
 from ._ratelimit import RateLimiter
-from ._transport import Transport, TransportStats
+from ._transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    Secret,
+    Transport,
+    TransportStats,
+    api_key_problem,
+)
 from ._version import __version__
 from .resources import build_namespaces
 
@@ -41,17 +47,59 @@ def _is_loopback(host: str) -> bool:
 
 
 def _check_base_url(base_url: str, allow_insecure: bool) -> str:
+    """base_url without its trailing slash, or ValueError saying what is wrong with it.
+
+    Only an origin (and an optional path prefix) is taken: user info would make
+    `https://api.instantly.ai@evil.example` a request to evil.example, and a query or a
+    fragment would be glued to every path. Whitespace, control characters and backslashes
+    are refused because URL parsers disagree about them.
+    """
+    if any(c.isspace() or not c.isprintable() or c == "\\" for c in base_url):
+        raise ValueError(
+            f"base_url {base_url!r} contains whitespace, a control character or a backslash"
+        )
     parts = urlsplit(base_url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError(
             f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {base_url!r}"
         )
+    if "@" in parts.netloc:
+        raise ValueError(
+            f"base_url {base_url!r} has user info before '@', so requests would go to "
+            f"{parts.hostname!r}; pass the API's origin only, such as {DEFAULT_BASE_URL!r}"
+        )
+    if parts.query or parts.fragment or "?" in base_url or "#" in base_url:
+        raise ValueError(
+            f"base_url {base_url!r} has a query or a fragment; pass the API's origin only, "
+            f"such as {DEFAULT_BASE_URL!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number in range
+    except ValueError:
+        raise ValueError(f"base_url {base_url!r} has an invalid port") from None
     if parts.scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname):
         raise ValueError(
             f"base_url {base_url!r} is plain http: the API key would travel in clear. Use https, "
             "a loopback address (127.0.0.1, localhost, ::1), or pass allow_insecure=True"
         )
     return base_url.rstrip("/")
+
+
+def _read_key(api_key: str | None) -> Secret | str:
+    """The key (given, or from the environment) as a Secret, or what is wrong with it."""
+    if api_key is None:
+        from_env = os.environ.get(_ENV_KEY)
+        if not from_env:
+            return (
+                "No API key: pass AsyncInstantly(api_key=...) or set the INSTANTLY_API_KEY "
+                "environment variable (Instantly app: Settings > Integrations > API Keys)"
+            )
+        return api_key_problem(from_env, f"${_ENV_KEY}") or Secret(from_env)
+    if not isinstance(api_key, str):
+        return f"api_key must be a str, got {type(api_key).__name__}"
+    if not api_key:
+        return "api_key is empty; pass the workspace's API key, or None to read $INSTANTLY_API_KEY"
+    return api_key_problem(api_key) or Secret(api_key)
 
 
 class AsyncInstantly:
@@ -102,6 +150,7 @@ class AsyncInstantly:
         rate_limit: tuple[int | None, int | None] | RateLimiter | None = (100, 6000),
         session: aiohttp.ClientSession | None = None,
         allow_insecure: bool = False,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         """Configure the client; nothing is sent and no session is opened until the first call.
 
@@ -114,13 +163,15 @@ class AsyncInstantly:
             clients of the same workspace, or None to send without a client-side limit.
         session: an aiohttp.ClientSession to use (the client never closes it); None makes one.
         allow_insecure: allow a plain-http base_url that is not loopback.
+        max_response_size: most bytes an answer may have, decompressed (default 64 MiB); a
+            larger one raises ResponseTooLargeError after reading no more than that.
         """
-        key = api_key if api_key is not None else os.environ.get(_ENV_KEY)
-        if not key:
-            raise ValueError(
-                "No API key: pass AsyncInstantly(api_key=...) or set the INSTANTLY_API_KEY "
-                "environment variable (Instantly app: Settings > Integrations > API Keys)"
-            )
+        key = _read_key(api_key)
+        # From here on the key lives only in objects whose repr is '***': a traceback reporter
+        # that records the locals of this frame finds nothing to leak.
+        del api_key
+        if isinstance(key, str):
+            raise ValueError(key)
         self.base_url = _check_base_url(base_url, allow_insecure)
         if isinstance(rate_limit, RateLimiter) or rate_limit is None:
             self.limiter = rate_limit
@@ -135,6 +186,7 @@ class AsyncInstantly:
             limiter=self.limiter,
             session=session,
             user_agent=f"instantly-python/{__version__} aiohttp/{aiohttp.__version__}",
+            max_response_size=max_response_size,
         )
         for name, resource in build_namespaces(self).items():
             setattr(self, name, resource)
@@ -165,7 +217,8 @@ class AsyncInstantly:
         return BulkRun(fn, items, concurrency=concurrency)
 
     def __repr__(self) -> str:
-        return f"AsyncInstantly(base_url={self.base_url!r}, api_key='***')"
+        # getattr: a traceback reporter may repr a client whose __init__ raised half-way.
+        return f"AsyncInstantly(base_url={getattr(self, 'base_url', None)!r}, api_key='***')"
 
     async def aclose(self) -> None:
         """Close the HTTP session if the client made it."""

@@ -22,6 +22,9 @@ class Param:
     min_items: int | None = None
     max_items: int | None = None
     comma_separated: bool = False  # a list sent as `a,b,c`
+    # Whether None is sent as JSON null (a body field that None clears: nullable in a PATCH, or
+    # nullable and required); for every other parameter None means "not sent".
+    nullable: bool = False
 
 
 @attrs.frozen(slots=True)

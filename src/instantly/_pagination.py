@@ -58,6 +58,16 @@ async def paginate(
         items = page.items
         # Only this page's items stay referenced while the consumer works through them.
         del page
+        # Checked before any item of the page is yielded: a page that hands back a cursor
+        # already given is a page already served (or a server ignoring the cursor), and its
+        # items would reach the caller twice.
+        if items and cursor:
+            if cursor in seen:
+                raise PaginationError(
+                    f"the API returned the cursor {cursor!r} twice, so the list would never end; "
+                    "the listing may have changed while paging: start over, or narrow the filters"
+                )
+            seen.add(cursor)
         for item in items:
             yield item
             count += 1
@@ -66,9 +76,3 @@ async def paginate(
         # The last page may still carry a cursor; the empty page it leads to ends the walk.
         if not items or not cursor:
             return
-        if cursor in seen:
-            raise PaginationError(
-                f"the API returned the cursor {cursor!r} twice, so the list would never end; "
-                "the listing may have changed while paging: start over, or narrow the filters"
-            )
-        seen.add(cursor)

@@ -7,7 +7,7 @@ and structured into the operation's model.
 
 from __future__ import annotations
 
-import enum
+import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -16,11 +16,12 @@ import attrs
 
 from ._convert import structure, unstructure
 from ._generated.operations import OPEN_ENUMS, OPERATIONS
-from ._operation import Operation
+from ._operation import Operation, Param
 from ._pagination import Page, paginate
-from ._transport import NO_BODY
+from ._transport import NO_BODY, _encode_scalar
 from ._types import Unset
 from ._validate import check_param
+from .errors import ResponseTooDeepError
 
 if TYPE_CHECKING:
     from ._client import AsyncInstantly
@@ -51,7 +52,17 @@ class Resource:
         data = await self._send(op, url, params, payload)
         if op.response in _STRUCTURED_AS_IS:
             return data
-        return structure(data, op.response)
+        try:
+            return structure(data, op.response)
+        except RecursionError:
+            pass  # raised below, outside the handler, so the error has no context to drag along
+        raise ResponseTooDeepError(
+            200,
+            None,
+            method=op.method,
+            path=url,
+            message="the API's answer nests too deep to be read as a model",
+        )
 
     async def _send(
         self, op: Operation, url: str, params: dict[str, Any] | None, payload: Any
@@ -113,11 +124,7 @@ def _encode(
 ) -> tuple[str, dict[str, Any] | None, Any]:
     url = op.path
     for param in op.path_params:
-        value = (path or {})[param.wire]
-        check_param(param, value, OPEN_ENUMS)
-        if isinstance(value, str) and not value:
-            raise ValueError(f"{param.name} must not be empty")
-        url = url.replace("{" + param.wire + "}", quote(str(value), safe=""))
+        url = url.replace("{" + param.wire + "}", _path_segment(param, (path or {})[param.wire]))
     params: dict[str, Any] | None = None
     if query:
         params = {}
@@ -127,13 +134,18 @@ def _encode(
                 continue
             check_param(param, value, OPEN_ENUMS)
             if param.comma_separated and isinstance(value, list | tuple):
-                value = ",".join(str(_plain(v)) for v in value)
+                value = ",".join(e for v in value if (e := _encode_scalar(v)) is not None)
             params[param.wire] = value
     payload: Any = NO_BODY
     if op.body is not None:
         payload = {}
         for param in op.body_fields:
             value = (body or {}).get(param.wire, Unset.UNSET)
+            if value is None and not param.nullable:
+                # "Not sent": what an optional argument's None means, unless None clears it.
+                if param.required:
+                    raise TypeError(f"{param.name} is required and cannot be None")
+                continue
             if isinstance(value, Unset):
                 if param.required:
                     raise TypeError(f"{param.name} is required")
@@ -145,8 +157,29 @@ def _encode(
     return url, params, payload
 
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
+_REFUSED_SEGMENTS = frozenset({".", ".."})
+# What `quote(text, safe="")` leaves as it is: most ids (UUIDs) are, and skip the quoting.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
+
+
+def _path_segment(param: Param, value: Any) -> str:
+    """A path parameter as exactly one percent-encoded path segment.
+
+    Everything but letters, digits and `-._~` is encoded (`/`, `?`, `#`, `%`, spaces, non-ASCII),
+    so no value can end the segment, start a query or climb the path. `.` and `..` cannot be
+    encoded (servers and URL libraries resolve `%2E` as a dot too), and an empty value would
+    drop the segment: those are refused. Either way a value never reaches another endpoint.
+    """
+    check_param(param, value, OPEN_ENUMS)
+    text = value if type(value) is str else _encode_scalar(value)
+    if not text:
+        raise ValueError(f"{param.name} must not be empty")
+    if text in _REFUSED_SEGMENTS:
+        raise ValueError(
+            f"{param.name} must not be {text!r}: as a path segment it would address another "
+            "endpoint"
+        )
+    return text if _UNRESERVED(text) else quote(text, safe="")
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

@@ -13,12 +13,16 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Final
+from urllib.parse import quote, quote_plus
 
 import aiohttp
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from . import _json
 from ._ratelimit import RateLimiter
@@ -28,11 +32,23 @@ from .errors import (
     APIError,
     APITimeoutError,
     InstantlyError,
+    RedirectError,
+    ResponseTooDeepError,
+    ResponseTooLargeError,
     make_status_error,
     text_excerpt,
 )
 
-__all__ = ["NO_BODY", "NoBody", "Transport", "TransportStats"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "MAX_REDIRECTS",
+    "NO_BODY",
+    "NoBody",
+    "Secret",
+    "Transport",
+    "TransportStats",
+    "api_key_problem",
+]
 
 logger = logging.getLogger("instantly")
 
@@ -54,6 +70,13 @@ RETRY_AFTER_CAP: Final = 120.0
 BACKOFF_BASE: Final = 0.5
 BACKOFF_CAP: Final = 30.0
 
+# The most decoded bytes one answer may have (a constructor option): the API's largest answers
+# (a page of 100 leads with their payloads) are a few MB; a broken or hostile server is not
+# allowed to make the client hold more, however well its body compresses.
+DEFAULT_MAX_RESPONSE_SIZE: Final = 64 * 1024 * 1024
+# Redirects followed in a row (same origin only; see `Transport._follow`).
+MAX_REDIRECTS: Final = 5
+
 # Errors raised before any byte of the request left: repeating those cannot apply it twice.
 _NOT_SENT = (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError)
 # Failures after which the request may or may not have reached the server.
@@ -74,26 +97,318 @@ class TransportStats:
     """Exceptions raised to callers."""
 
 
+class Secret:
+    """A string that never shows itself: its repr and str are `'***'`.
+
+    The API key lives only in objects like this one (and in `_Credentials`, whose repr is as
+    blank), so that a traceback reporter which records every frame's local variables (Sentry,
+    `traceback.TracebackException(..., capture_locals=True)`) has nothing to record.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The string itself."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    __str__ = __repr__
+
+
+def api_key_problem(key: str, name: str = "api_key") -> str | None:
+    """What makes `key` unusable as an API key, in words that never quote it; None if nothing.
+
+    A key read from a file or an env file often keeps its line break: refused here, by name,
+    instead of failing every request later with aiohttp's "newline in header" ValueError.
+    """
+    if not key:
+        return f"{name} is empty; pass the workspace's API key"
+    for i, char in enumerate(key):
+        if char.isascii() and char.isprintable() and not char.isspace():
+            continue
+        where = f"character {i + 1} of {len(key)}"
+        if char in "\r\n":
+            if not key[i:].strip():
+                return (
+                    f"{name} ends with a line break (as read from a file?); strip it first, "
+                    "e.g. key.strip()"
+                )
+            return f"{name} contains a line break ({where}); check that it was copied whole"
+        if char.isspace():
+            edge = not key[: i + 1].strip() or not key[i:].strip()
+            if edge:
+                return f"{name} starts or ends with whitespace; strip it first, e.g. key.strip()"
+            return f"{name} contains whitespace ({where}); an API key has none"
+        if not char.isascii():
+            return (
+                f"{name} contains a non-ASCII character ({where}); API keys are plain ASCII: "
+                "look for a stray quote or an invisible character"
+            )
+        return f"{name} contains a control character ({where})"
+    return None
+
+
+class _SecretHeaders:
+    """Request headers that hold the key: aiohttp reads them as (name, value) pairs, a repr sees
+    `'***'`. Not a Mapping on purpose: reporters walk mappings item by item, but repr the rest."""
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, pairs: Mapping[str, str]) -> None:
+        self._pairs = tuple(pairs.items())
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def __getitem__(self, name: str) -> str:
+        for key, value in self._pairs:
+            if key.lower() == name.lower():
+                return value
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and any(k.lower() == name.lower() for k, _ in self._pairs)
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
 class _Credentials:
-    """The prebuilt request headers; its repr hides them, as they carry the API key."""
+    """The prebuilt request headers, and the scrubbing of the key out of what comes back.
 
-    __slots__ = ("_key", "plain", "with_body")
+    Its repr hides everything, as it carries the key.
+    """
 
-    def __init__(self, api_key: str, user_agent: str) -> None:
-        self._key = api_key
-        self.plain: Mapping[str, str] = {
-            "Authorization": f"Bearer {api_key}",
-            "User-Agent": user_agent,
-            "Accept": "application/json",
-        }
-        self.with_body: Mapping[str, str] = {**self.plain, "Content-Type": "application/json"}
+    __slots__ = ("_forms", "plain", "with_body")
+
+    def __init__(self, api_key: Secret, user_agent: str) -> None:
+        key = api_key.reveal()
+        self.plain = _SecretHeaders(
+            {
+                "Authorization": f"Bearer {key}",
+                "User-Agent": user_agent,
+                "Accept": "application/json",
+            }
+        )
+        self.with_body = _SecretHeaders({**dict(self.plain), "Content-Type": "application/json"})
+        # The key as a server may echo it: as is, with JSON's optional `\/`, and URL-encoded
+        # (upper and lower case hex, and form encoding). JSON bodies are scrubbed after decoding
+        # (`scrub_value`), which undoes any other JSON escape.
+        encoded = quote(key, safe="")
+        forms = {key, key.replace("/", "\\/"), encoded, quote_plus(key)}
+        forms.add(_lower_hex(encoded))
+        self._forms = tuple(sorted(forms, key=len, reverse=True))
+
+    def leaks(self, text: str) -> bool:
+        """Whether `text` holds the key in any of the forms `scrub` removes."""
+        return any(form in text for form in self._forms)
 
     def scrub(self, text: str) -> str:
         """Remove the key from text that came back from the server, in case it echoed it."""
-        return text.replace(self._key, "***") if self._key in text else text
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, "***")
+        return text
+
+    def scrub_value(self, value: object) -> object:
+        """`scrub` every string (keys included) of decoded JSON."""
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, dict):
+            return {self.scrub(k): self.scrub_value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.scrub_value(v) for v in value]
+        return value
+
+    def error_body(self, raw: bytes) -> object:
+        """An error answer's body, decoded by its looks and scrubbed of the key.
+
+        Parsed by its looks, not its content type: proxies label JSON errors text/plain and
+        HTML pages anything at all. JSON is scrubbed after decoding, so no escape hides the key;
+        other text is scrubbed before it is cut to an excerpt, so no half of the key remains.
+        """
+        text = raw.decode("utf-8", errors="replace")
+        if not text:
+            return None
+        if text.lstrip()[:1] in ("{", "["):
+            try:
+                value = _json.loads(raw)
+            except ValueError:
+                pass
+            else:
+                # Without a backslash no JSON string can decode to more than its text shows.
+                if "\\" not in text and not self.leaks(text):
+                    return value
+                try:
+                    return self.scrub_value(value)
+                except RecursionError:
+                    pass
+        return text_excerpt(self.scrub(text))
+
+    def sanitize(self, exc: BaseException) -> BaseException | None:
+        """Make an aiohttp exception (and its chain) safe to keep as a cause; None if it cannot be.
+
+        aiohttp's exceptions carry the request's headers (`request_info`), the key among them,
+        and their tracebacks run through aiohttp frames whose locals hold the headers too. The
+        headers are redacted, strings scrubbed, tracebacks dropped; then every exception of the
+        chain is checked, and a chain that still shows the key is not kept at all.
+        """
+        chain: list[BaseException] = []
+        todo = [exc]
+        while todo:
+            item = todo.pop()
+            if any(item is seen for seen in chain):
+                continue
+            chain.append(item)
+            item.__traceback__ = None
+            self._scrub_exception(item)
+            todo.extend(e for e in (item.__cause__, item.__context__) if e is not None)
+        for item in chain:
+            try:
+                if self.leaks(repr(item)) or self.leaks(str(item)):
+                    return None
+            except Exception:  # an exception whose repr fails cannot be vouched for
+                return None
+        return exc
+
+    def _scrub_exception(self, exc: BaseException) -> None:
+        if isinstance(exc, aiohttp.ClientResponseError):
+            exc.request_info = self._scrub_request_info(exc.request_info)
+            exc.history = ()
+        try:
+            exc.args = tuple(self._scrub_part(a) for a in exc.args)
+            for name, value in list(vars(exc).items()):
+                scrubbed = self._scrub_part(value)
+                if scrubbed is not value:
+                    setattr(exc, name, scrubbed)
+        except (AttributeError, TypeError):  # read-only attributes: `sanitize` checks the result
+            pass
+
+    def _scrub_part(self, value: object) -> object:
+        if isinstance(value, str):
+            return self.scrub(value) if self.leaks(value) else value
+        if isinstance(value, aiohttp.RequestInfo):
+            return self._scrub_request_info(value)
+        if isinstance(value, CIMultiDictProxy | CIMultiDict):
+            return self._scrub_headers(value)
+        return value
+
+    def _scrub_request_info(self, info: aiohttp.RequestInfo) -> aiohttp.RequestInfo:
+        return aiohttp.RequestInfo(
+            info.url, info.method, self._scrub_headers(info.headers), info.real_url
+        )
+
+    def _scrub_headers(
+        self, headers: CIMultiDictProxy[str] | CIMultiDict[str]
+    ) -> CIMultiDictProxy[str]:
+        clean: CIMultiDict[str] = CIMultiDict()
+        for name, value in headers.items():
+            clean.add(name, "***" if name.lower() == "authorization" else self.scrub(value))
+        return CIMultiDictProxy(clean)
 
     def __repr__(self) -> str:
-        return "<credentials redacted>"
+        return "'***'"
+
+
+def _lower_hex(encoded: str) -> str:
+    parts = encoded.split("%")
+    return parts[0] + "".join("%" + p[:2].lower() + p[2:] for p in parts[1:])
+
+
+class _Answer:
+    """One HTTP answer as read: status, headers and the body's bytes (None: over the bound).
+
+    Its repr shows neither headers nor body: the pipeline holds answers in local variables, and
+    a server may echo the key in either.
+    """
+
+    __slots__ = ("body", "charset", "content_type", "headers", "status")
+
+    def __init__(
+        self,
+        status: int,
+        body: bytes | None,
+        content_type: str,
+        charset: str | None,
+        headers: CIMultiDictProxy[str],
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.charset = charset
+        self.headers = headers
+
+    def __repr__(self) -> str:
+        size = "over the size bound" if self.body is None else f"{len(self.body)} bytes"
+        return f"<answer {self.status} {self.content_type}, {size}>"
+
+
+async def _exchange(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: URL,
+    params: list[tuple[str, str]] | None,
+    data: bytes | None,
+    headers: _SecretHeaders | Mapping[str, str] | None,
+    client_timeout: aiohttp.ClientTimeout,
+    limit: int,
+) -> _Answer:
+    """Send one HTTP request (no redirect followed) and read its answer, at most `limit` bytes."""
+    response = None
+    try:
+        async with session.request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            timeout=client_timeout,
+            allow_redirects=False,
+        ) as response:
+            length = response.content_length
+            if length is not None and length <= limit and _identity_encoded(response.headers):
+                body: bytes | None = await response.read()  # exactly `length` bytes
+            else:
+                body = await _read_bounded(response, limit)
+            return _Answer(
+                response.status, body, response.content_type, response.charset, response.headers
+            )
+    except BaseException as exc:
+        # The frames below this one are aiohttp's, whose locals hold the request headers; a
+        # traceback reporter that records locals must not find the key there.
+        exc.__traceback__ = None
+        response = None  # its repr shows the answer's headers
+        raise
+
+
+def _identity_encoded(headers: CIMultiDictProxy[str]) -> bool:
+    # Without a Content-Encoding, Content-Length is the decoded size, which aiohttp enforces.
+    encoding = headers.get("Content-Encoding")
+    return not encoding or encoding == "identity"
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """Read the body piece by piece as aiohttp inflates it; None as soon as it passes `limit`."""
+    if response.content_length is not None and _identity_encoded(response.headers):
+        return None  # declared larger than the bound: not a byte of it is read
+    chunks: list[bytes] = []
+    size = 0
+    content = response.content
+    while chunk := await content.readany():
+        size += len(chunk)
+        if size > limit:
+            chunks.clear()
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class Transport:
@@ -102,7 +417,7 @@ class Transport:
     def __init__(
         self,
         *,
-        api_key: str,
+        api_key: str | Secret,
         base_url: str,
         timeout: float = 30.0,
         max_retries: int = 5,
@@ -110,6 +425,7 @@ class Transport:
         session: aiohttp.ClientSession | None = None,
         user_agent: str,
         connector_limit: int = 100,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         """Set up the pipeline; no connection is made until the first request.
 
@@ -121,17 +437,26 @@ class Transport:
         session: an aiohttp session to use (and leave open); None creates and owns one.
         user_agent: the `User-Agent` header value.
         connector_limit: most simultaneous connections of the session this transport creates.
+        max_response_size: most bytes an answer's body may have once decompressed; a larger
+            one raises ResponseTooLargeError, having read no more than that.
         """
-        if not api_key:
-            raise ValueError("api_key is empty; pass the workspace's API key")
+        secret = api_key if isinstance(api_key, Secret) else Secret(api_key)
+        del api_key  # from here on the key is only in objects whose repr is '***'
+        problem = api_key_problem(secret.reveal())
+        if problem is not None:
+            raise ValueError(problem)
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
-        self._credentials = _Credentials(api_key, user_agent)
+        if max_response_size <= 0:
+            raise ValueError(f"max_response_size must be positive, got {max_response_size}")
+        self._credentials = _Credentials(secret, user_agent)
         self._base_url = base_url.rstrip("/")
+        self._origin = URL(self._base_url).origin()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_retries = max_retries
+        self._max_response_size = max_response_size
         self._limiter = limiter
         self._session = session
         self._owns_session = session is None
@@ -140,9 +465,11 @@ class Transport:
         self.stats = TransportStats()
 
     def __repr__(self) -> str:
+        # getattr: a traceback reporter may repr a transport whose __init__ raised half-way.
         return (
-            f"Transport(base_url={self._base_url!r}, api_key='***', "
-            f"max_retries={self._max_retries}, limiter={self._limiter!r})"
+            f"Transport(base_url={getattr(self, '_base_url', None)!r}, api_key='***', "
+            f"max_retries={getattr(self, '_max_retries', None)}, "
+            f"limiter={getattr(self, '_limiter', None)!r})"
         )
 
     @property
@@ -184,7 +511,8 @@ class Transport:
         """Send one API request, retrying what is safe to retry, and return its decoded answer.
 
         method: the HTTP method, upper case.
-        path: the path after base_url, starting with "/", path parameters already filled in.
+        path: the path after base_url, starting with "/", path parameters already filled in and
+            percent-encoded: it is sent exactly as given (no dot segment resolved, no re-quoting).
         query: query parameters; None values are left out, lists repeat the key.
         json: the request body, serialized as JSON; NO_BODY sends no body (None sends `null`).
         retry_safe: whether sending the request twice does no harm (5xx/timeouts are retried).
@@ -196,9 +524,12 @@ class Transport:
         session = self._session
         if session is None or self._closed:
             session = self._open_session()
-        url = self._base_url + path
+        # Encoded as given: a URL built from a str is re-quoted and its dot segments resolved,
+        # so that `/leads/%2E%2E` would reach `/` instead of the lead `..`.
+        url = URL(self._base_url + path, encoded=True)
         params = _encode_query(query) if query else None
         own = self._owns_session  # our session carries the common headers itself
+        headers: _SecretHeaders | Mapping[str, str] | None
         if json is NO_BODY:
             data: bytes | None = None
             headers = None if own else self._credentials.plain
@@ -210,43 +541,52 @@ class Transport:
         loop = asyncio.get_running_loop()
         debug = logger.isEnabledFor(logging.DEBUG)
         attempt = 0
+        hops = 0  # redirects followed in this attempt
         while True:
             if limiter is not None:
                 await limiter.acquire(rate_key, endpoint_limits)
-            attempt += 1
+            if not hops:
+                attempt += 1
+                target, target_params = url, params
             stats.requests_sent += 1
             started = loop.time()
             try:
-                async with session.request(
+                answer = await _exchange(
+                    session,
                     method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers=headers,
-                    timeout=self._timeout,
-                ) as response:
-                    raw = await response.read()
-                    status = response.status
-                    content_type = response.content_type
-                    charset = response.charset
-                    response_headers = response.headers
+                    target,
+                    target_params,
+                    data,
+                    headers,
+                    self._timeout,
+                    self._max_response_size,
+                )
             except (TimeoutError, aiohttp.ClientError) as exc:
+                failure: BaseException | None = exc
+            else:
+                failure = None
+            if failure is not None:
+                # Handled here, outside the `except`: raised inside it, the error would get the
+                # aiohttp exception as its context even when that exception cannot be cleaned.
+                hops = 0
                 if debug:
                     logger.debug(
                         "%s %s -> %s in %.1f ms (attempt %d)",
                         method,
                         path,
-                        type(exc).__name__,
+                        type(failure).__name__,
                         (loop.time() - started) * 1000,
                         attempt,
                     )
-                error = self._connection_error(exc, method, path, attempt)
-                if attempt > self._max_retries or not _may_retry(exc, retry_safe):
+                error = self._connection_error(failure, method, path, attempt)
+                if attempt > self._max_retries or not _may_retry(failure, retry_safe):
                     stats.errors += 1
-                    raise error from exc
-                await self._back_off(method, path, attempt, type(exc).__name__)
+                    del failure
+                    raise error
+                await self._back_off(method, path, attempt, type(failure).__name__)
                 continue
 
+            status = answer.status
             if debug:
                 logger.debug(
                     "%s %s -> %d in %.1f ms (attempt %d)",
@@ -257,31 +597,51 @@ class Transport:
                     attempt,
                 )
 
-            if status < 400:
-                if not raw or status == 204:
-                    return None
-                if content_type != "application/json" and not content_type.endswith("+json"):
-                    return raw.decode(charset or "utf-8", errors="replace")
-                try:
-                    body: object = _json.loads(raw)
-                except ValueError:
+            if 300 <= status < 400:
+                if not hops:
+                    visited = {url}
+                followed = self._follow(answer, method, target, visited, hops, path, attempt)
+                if isinstance(followed, RedirectError):
                     stats.errors += 1
-                    raise APIError(
-                        status,
-                        text_excerpt(raw.decode("utf-8", errors="replace")),
-                        method=method,
-                        path=path,
-                        attempts=attempt,
-                        message="the API sent a body that is not valid JSON",
-                    ) from None
+                    raise followed
+                target, target_params = followed, None  # the Location carries its own query
+                visited.add(followed)
+                hops += 1
+                continue
+            hops = 0
+            if answer.body is None:
+                stats.errors += 1
+                raise ResponseTooLargeError(
+                    status,
+                    request_id=self._request_id(answer.headers),
+                    method=method,
+                    path=path,
+                    attempts=attempt,
+                    limit=self._max_response_size,
+                )
+
+            if status < 400:
+                if not answer.body or status == 204:
+                    return None
+                content_type = answer.content_type
+                if content_type != "application/json" and not content_type.endswith("+json"):
+                    return answer.body.decode(answer.charset or "utf-8", errors="replace")
+                undecodable = None
+                try:
+                    body: object = _json.loads(answer.body)
+                except ValueError as exc:
+                    undecodable = self._undecodable(exc, answer, method, path, attempt)
+                if undecodable is not None:
+                    stats.errors += 1
+                    raise undecodable
                 # Some failures come back as 200 with an error object; they are errors all the same.
                 if type(body) is not dict or "statusCode" not in body or not _is_error_body(body):
                     return body
                 status = body["statusCode"]
-            body = _error_body(self._credentials.scrub(raw.decode("utf-8", errors="replace")))
+            body = self._credentials.error_body(answer.body)
 
             # An error answer: retry it, or raise it.
-            retry_after = _parse_retry_after(response_headers.get("Retry-After"))
+            retry_after = _parse_retry_after(answer.headers.get("Retry-After"))
             if status == 429:
                 stats.rate_limited += 1
                 retryable = True  # the server did nothing, so repeating is always safe
@@ -294,7 +654,7 @@ class Transport:
             ):
                 stats.errors += 1
                 raise self._status_error(
-                    status, body, response_headers, method, path, attempt, retry_after
+                    status, body, answer.headers, method, path, attempt, retry_after
                 )
             if status == 429 and limiter is not None:
                 wait = retry_after if retry_after is not None else _backoff(attempt)
@@ -312,6 +672,115 @@ class Transport:
                 limiter.pause(wait)
                 continue
             await self._back_off(method, path, attempt, f"HTTP {status}", retry_after)
+
+    def _follow(
+        self,
+        answer: _Answer,
+        method: str,
+        current: URL,
+        visited: set[URL],
+        hops: int,
+        path: str,
+        attempts: int,
+    ) -> URL | RedirectError:
+        """Where a redirect leads, if the SDK follows it; else the RedirectError to raise.
+
+        Followed: only to the API's own origin (scheme, host and port of base_url, no userinfo),
+        so the key and the request's data go nowhere else and never from https to http (nor to a
+        URL that carries the key, which a server echoing it could build); 307 and
+        308 for any method, resending the same method and body; 301, 302 and 303 for a GET only,
+        since clients turn those into a GET, which would silently drop a POST's body and take
+        the answer of another operation for the answer of this one. At most MAX_REDIRECTS in a
+        row, and never back to a URL of the same chain.
+        """
+        status = answer.status
+        location = answer.headers.get("Location")
+        target: URL | None = None
+        if location:
+            try:
+                target = current.join(URL(location))
+                shown: str | None = self._credentials.scrub(str(target))
+            except ValueError:
+                shown = self._credentials.scrub(location)
+        else:
+            shown = None
+        if target is None:
+            why = (
+                f"the API answered {status} with an unusable Location"
+                if location
+                else f"the API answered {status} without a Location to go to"
+            )
+        elif self._credentials.leaks(location or "") or self._credentials.leaks(str(target)):
+            # A URL is logged and cached everywhere it goes; one holding the key is no place
+            # to send a request to (and no value for this pipeline to hold).
+            why = f"the API redirected to a URL that carries the API key ({shown}); not followed"
+        elif target.user is not None or target.password is not None or not target.absolute:
+            why = f"the API redirected to a URL with user info ({shown}); not followed"
+        elif target.scheme == "http" and self._origin.scheme == "https":
+            why = (
+                f"the API redirected from https to plain http ({shown}): the key and the "
+                "request's data would travel in clear; not followed"
+            )
+        elif target.origin() != self._origin:
+            why = (
+                f"the API redirected to another origin ({shown}); the SDK sends the key and the "
+                "request's data to base_url's origin only"
+            )
+        elif status in (301, 302, 303) and method != "GET":
+            why = (
+                f"the API answered {status} to a {method}: following it would resend the request "
+                "as a GET without its body; not followed, so the request is neither changed nor "
+                "mistaken for done"
+            )
+        elif status not in (301, 302, 303, 307, 308):
+            why = (
+                f"the API answered {status} ({_phrase(status)}), a redirect the SDK does not follow"
+            )
+        elif target in visited:
+            why = f"the API's redirects loop back to {shown}"
+        elif hops >= MAX_REDIRECTS:
+            why = f"more than {MAX_REDIRECTS} redirects in a row (last to {shown})"
+        else:
+            return target
+        return RedirectError(
+            status,
+            self._credentials.error_body(answer.body) if answer.body else None,
+            self._request_id(answer.headers),
+            method=method,
+            path=path,
+            attempts=attempts,
+            message=why,
+            location=shown,
+        )
+
+    def _undecodable(
+        self, exc: ValueError, answer: _Answer, method: str, path: str, attempts: int
+    ) -> APIError:
+        """The error for a success answer whose JSON does not decode."""
+        request_id = self._request_id(answer.headers)
+        if "depth" in str(exc) or "recursion" in str(exc).lower():
+            return ResponseTooDeepError(
+                answer.status,
+                None,
+                request_id,
+                method=method,
+                path=path,
+                attempts=attempts,
+                message="the API sent JSON nested deeper than 1,024 levels; it was not decoded",
+            )
+        return APIError(
+            answer.status,
+            text_excerpt(self._credentials.scrub((answer.body or b"").decode("utf-8", "replace"))),
+            request_id,
+            method=method,
+            path=path,
+            attempts=attempts,
+            message="the API sent a body that is not valid JSON",
+        )
+
+    def _request_id(self, headers: Mapping[str, str]) -> str | None:
+        value = headers.get("x-request-id") or headers.get("cf-ray")
+        return self._credentials.scrub(value) if value else None
 
     async def _back_off(
         self, method: str, path: str, attempt: int, reason: str, wait: float | None = None
@@ -345,7 +814,7 @@ class Transport:
             body,
             method=method,
             path=path,
-            request_id=headers.get("x-request-id") or headers.get("cf-ray"),
+            request_id=self._request_id(headers),
             attempts=attempts,
             retry_after=retry_after,
         )
@@ -353,17 +822,25 @@ class Transport:
     def _connection_error(
         self, exc: BaseException, method: str, path: str, attempts: int
     ) -> APIConnectionError:
+        """The error for a request that got no answer; its cause is `exc`, made safe to keep."""
+        cause = self._credentials.sanitize(exc)
         if isinstance(exc, TimeoutError):
-            return APITimeoutError(
+            error: APIConnectionError = APITimeoutError(
                 f"Request timed out (timeout {self._timeout.total:g} s)",
                 method=method,
                 path=path,
                 attempts=attempts,
             )
-        detail = self._credentials.scrub(str(exc)) or type(exc).__name__
-        return APIConnectionError(
-            f"Connection error: {detail}", method=method, path=path, attempts=attempts
-        )
+        else:
+            detail = self._credentials.scrub(str(exc)) or type(exc).__name__
+            if cause is None:
+                detail = f"{type(exc).__name__}: {detail}"
+            error = APIConnectionError(
+                f"Connection error: {detail}", method=method, path=path, attempts=attempts
+            )
+        error.__cause__ = cause
+        error.__suppress_context__ = True
+        return error
 
 
 def _backoff(attempt: int) -> float:
@@ -379,22 +856,16 @@ def _may_retry(exc: BaseException, retry_safe: bool) -> bool:
     return retry_safe and isinstance(exc, _BROKEN)
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
 def _is_error_body(body: dict[str, object]) -> bool:
     code = body["statusCode"]
     return type(code) is int and code >= 400 and "error" in body
-
-
-def _error_body(text: str) -> object:
-    # Parsed by its looks, not its content type: proxies label JSON errors text/plain and
-    # HTML pages anything at all.
-    if not text:
-        return None
-    if text.lstrip()[:1] in ("{", "["):
-        try:
-            return _json.loads(text)
-        except ValueError:
-            pass
-    return text_excerpt(text)
 
 
 def _parse_retry_after(value: str | None) -> float | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import types
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cache
@@ -73,7 +74,9 @@ def _describe(tp: Any) -> str:
         int: "an int",
         float: "a number",
         bool: "a bool",
-        datetime: "a datetime or ISO 8601 string",
+        datetime: "a timezone-aware datetime or an ISO 8601 string",
+        date: "a date or an ISO 8601 date string",
+        uuid.UUID: "a str or a UUID",
     }.get(tp, getattr(tp, "__name__", str(tp)))
 
 
@@ -142,8 +145,12 @@ def _predicate(tp: Any, open_enums: frozenset[str]) -> Predicate:
         return lambda v: isinstance(v, int | float) and not isinstance(v, bool)
     if tp is str:
         return lambda v: isinstance(v, str)
-    if tp is datetime or tp is date:
-        return lambda v: isinstance(v, str | date)
+    if tp is datetime:
+        return lambda v: isinstance(v, str) or (isinstance(v, datetime) and _aware(v))
+    if tp is date:
+        return lambda v: isinstance(v, str) or (isinstance(v, date) and not isinstance(v, datetime))
+    if tp is uuid.UUID:
+        return lambda v: isinstance(v, str | uuid.UUID)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         base = int if issubclass(tp, int) else str
         if tp.__name__ in open_enums:
@@ -243,8 +250,22 @@ def _check(name: str, value: Any, tp: Any, open_enums: frozenset[str]) -> None:
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a str, got {_shown(value)}")
         return
-    if tp is datetime or tp is date:
-        if not isinstance(value, str | date):
+    if tp is datetime:
+        if isinstance(value, datetime) and not _aware(value):
+            raise ValueError(
+                f"{name} is a naive datetime (no timezone), which the API would read as an "
+                "unknown time; attach one, e.g. value.replace(tzinfo=datetime.UTC) or "
+                "value.astimezone()"
+            )
+        if not isinstance(value, str | datetime):
+            raise TypeError(f"{name} must be {_describe(tp)}, got {_shown(value)}")
+        return
+    if tp is date:
+        if not isinstance(value, str | date) or isinstance(value, datetime):
+            raise TypeError(f"{name} must be {_describe(tp)}, got {_shown(value)}")
+        return
+    if tp is uuid.UUID:
+        if not isinstance(value, str | uuid.UUID):
             raise TypeError(f"{name} must be {_describe(tp)}, got {_shown(value)}")
         return
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -278,6 +299,10 @@ def _check_enum(name: str, value: Any, tp: type[enum.Enum], open_enums: frozense
     if value not in allowed:
         shown = ", ".join(f"{m.name}={m.value!r}" for m in tp.__members__.values())
         raise ValueError(f"{name} must be one of {shown}; got {value!r}")
+
+
+def _aware(value: datetime) -> bool:
+    return value.tzinfo is not None and value.tzinfo.utcoffset(value) is not None
 
 
 def _shown(value: Any) -> str:

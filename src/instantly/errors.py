@@ -12,7 +12,12 @@ from __future__ import annotations
 import asyncio
 import re
 from http import HTTPStatus
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # for the attributes' types only: importing them here would be a cycle
+    from ._bulk import BulkAddResult
+    from ._convert import StructureError
+    from ._generated.models import BackgroundJob
 
 __all__ = [
     "APIConnectionError",
@@ -31,7 +36,11 @@ __all__ = [
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
+    "ResponseTooDeepError",
+    "ResponseTooLargeError",
     "ServerError",
+    "StructureError",
     "UnprocessableEntityError",
     "make_status_error",
 ]
@@ -198,6 +207,97 @@ class ServerError(APIError):
     )
 
 
+class RedirectError(APIError):
+    """3xx: the API redirected, and the SDK does not follow this redirect.
+
+    `location` is where the answer pointed (its `Location` header, resolved against the request's
+    URL; None if it had none). The SDK follows a redirect only on the API's own origin, and only
+    where the request stays what it was: 307/308 for any method (method and body kept), 301/302/303
+    for a GET. Anything else (another host or port, https to http, a redirect that would turn a
+    POST into a GET, a loop) ends here: the API key and the request's data are sent nowhere else.
+    """
+
+    hint = "Check base_url: it should be the API's own origin, e.g. https://api.instantly.ai"
+
+    location: str | None
+
+    def __init__(
+        self,
+        status: int,
+        body: object,
+        request_id: str | None = None,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+        message: str | None = None,
+        location: str | None = None,
+    ) -> None:
+        """Describe a redirect not followed; the parameters are those of `APIError`, plus:
+
+        location: the redirect's target, as an absolute URL (None if the answer had none).
+        """
+        super().__init__(
+            status,
+            body,
+            request_id,
+            method=method,
+            path=path,
+            attempts=attempts,
+            message=message,
+        )
+        self.location = location
+
+
+class ResponseTooLargeError(APIError):
+    """The answer's body is larger than the client's `max_response_size` (decoded bytes).
+
+    Reading stopped at the bound, so a huge or endless answer (or a small compressed one that
+    inflates to gigabytes) costs at most that much memory. `limit` is the bound in bytes.
+    """
+
+    hint = "If such an answer is expected, raise max_response_size (AsyncInstantly(...))"
+
+    limit: int
+
+    def __init__(
+        self,
+        status: int,
+        body: object = None,
+        request_id: str | None = None,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+        message: str | None = None,
+        limit: int = 0,
+    ) -> None:
+        """Describe an answer too large to read; the parameters are those of `APIError`, plus:
+
+        limit: the bound that was reached, in bytes.
+        """
+        super().__init__(
+            status,
+            body,
+            request_id,
+            method=method,
+            path=path,
+            attempts=attempts,
+            message=message
+            if message is not None
+            else f"the answer is larger than max_response_size ({_size(limit)}); reading stopped",
+        )
+        self.limit = limit
+
+
+class ResponseTooDeepError(APIError):
+    """The answer's JSON nests deeper than the SDK reads (1,024 levels, orjson's bound).
+
+    No answer of the API nests more than a few levels; this is a broken or hostile server, and
+    the error stands where a `RecursionError` would otherwise surface.
+    """
+
+
 class APIConnectionError(InstantlyError):
     """The request got no HTTP answer: the connection failed, broke, or timed out."""
 
@@ -334,7 +434,9 @@ def _message_from(body: object) -> str:
 class BackgroundJobError(InstantlyError):
     """A background job ended `failed` or `cancelled`; `job` is its last state."""
 
-    def __init__(self, job: object) -> None:
+    job: BackgroundJob
+
+    def __init__(self, job: BackgroundJob) -> None:
         status = getattr(job, "status", None)
         status = getattr(status, "value", status)
         super().__init__(f"background job {getattr(job, 'id', '?')} ended {status}")
@@ -344,7 +446,10 @@ class BackgroundJobError(InstantlyError):
 class BackgroundJobTimeout(InstantlyError, TimeoutError):
     """A background job did not finish in time; `job` is the last state seen (it may still run)."""
 
-    def __init__(self, job: object, timeout: float) -> None:
+    job: BackgroundJob
+    timeout: float
+
+    def __init__(self, job: BackgroundJob, timeout: float) -> None:
         progress = getattr(job, "progress", None)
         super().__init__(
             f"background job {getattr(job, 'id', '?')} still not finished after {timeout:g} s "
@@ -368,6 +473,25 @@ class BulkCancelledError(asyncio.CancelledError):
     where the result is wanted (e.g. to print what was sent before Ctrl-C).
     """
 
-    def __init__(self, result: object) -> None:
+    result: BulkAddResult
+
+    def __init__(self, result: BulkAddResult) -> None:
         super().__init__(f"bulk import cancelled: {result}")
         self.result = result
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n} bytes"
+
+
+def __getattr__(name: str) -> Any:
+    # StructureError lives with the converter, which needs the models: importing it here eagerly
+    # would make `import instantly.errors` load them all.
+    if name == "StructureError":
+        from ._convert import StructureError
+
+        return StructureError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
+from uuid import UUID
 
 from .._pagination import Page
 from .._resource import Resource
 from .._types import UNSET, Unset
 from . import models
 
-_ = (builtins, datetime, Mapping, Sequence, UNSET)
+_ = (builtins, date, datetime, Mapping, Sequence, UNSET, Unset, UUID)
 
 
 class AccountCampaignMappingsResource(Resource):
@@ -80,17 +81,17 @@ class AccountsResource(Resource):
         smtp_password: str,
         smtp_host: str,
         smtp_port: float,
-        warmup: models.AccountWarmup | Mapping[str, Any] | Unset = UNSET,
-        daily_limit: float | None | Unset = UNSET,
-        tracking_domain_name: str | None | Unset = UNSET,
-        tracking_domain_status: str | None | Unset = UNSET,
-        enable_slow_ramp: bool | None | Unset = UNSET,
-        inbox_placement_test_limit: float | None | Unset = UNSET,
-        sending_gap: float | Unset = UNSET,
-        signature: str | None | Unset = UNSET,
-        reply_to: str | Unset = UNSET,
-        warmup_custom_ftag: str | Unset = UNSET,
-        skip_cname_check: bool | Unset = UNSET,
+        warmup: models.AccountWarmup | Mapping[str, Any] | None = None,
+        daily_limit: float | None = None,
+        tracking_domain_name: str | None = None,
+        tracking_domain_status: str | None = None,
+        enable_slow_ramp: bool | None = None,
+        inbox_placement_test_limit: float | None = None,
+        sending_gap: float | None = None,
+        signature: str | None = None,
+        reply_to: str | None = None,
+        warmup_custom_ftag: str | None = None,
+        skip_cname_check: bool | None = None,
     ) -> models.Account:
         """Create account.
 
@@ -176,14 +177,13 @@ class AccountsResource(Resource):
     async def disable_warmup(
         self,
         *,
-        emails: Sequence[str] | Unset = UNSET,
-        include_all_emails: bool | Unset = UNSET,
-        excluded_emails: Sequence[str] | Unset = UNSET,
+        emails: Sequence[str] | None = None,
+        include_all_emails: bool | None = None,
+        excluded_emails: Sequence[str] | None = None,
         filter: models.EnableWarmupForAccountsRequestAccountSelectionFilter
         | Mapping[str, Any]
-        | None
-        | Unset = UNSET,
-        search: str | Unset = UNSET,
+        | None = None,
+        search: str | None = None,
     ) -> models.BackgroundJob:
         """Disable warmup for accounts.
 
@@ -209,14 +209,13 @@ class AccountsResource(Resource):
     async def enable_warmup(
         self,
         *,
-        emails: Sequence[str] | Unset = UNSET,
-        include_all_emails: bool | Unset = UNSET,
-        excluded_emails: Sequence[str] | Unset = UNSET,
+        emails: Sequence[str] | None = None,
+        include_all_emails: bool | None = None,
+        excluded_emails: Sequence[str] | None = None,
         filter: models.EnableWarmupForAccountsRequestAccountSelectionFilter
         | Mapping[str, Any]
-        | None
-        | Unset = UNSET,
-        search: str | Unset = UNSET,
+        | None = None,
+        search: str | None = None,
     ) -> models.BackgroundJob:
         """Enable warmup for accounts.
 
@@ -387,7 +386,7 @@ class AccountsResource(Resource):
         )
 
     async def test_vitals(
-        self, *, accounts: Sequence[str] | Unset = UNSET
+        self, *, accounts: Sequence[str] | None = None
     ) -> models.TestAccountVitalsResponse:
         """Test account vitals."""
         return cast(
@@ -399,26 +398,36 @@ class AccountsResource(Resource):
         self,
         email: str,
         *,
-        first_name: str | Unset = UNSET,
-        last_name: str | Unset = UNSET,
-        warmup: models.AccountWarmup | Mapping[str, Any] | Unset = UNSET,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        warmup: models.AccountWarmup | Mapping[str, Any] | None = None,
         daily_limit: float | None | Unset = UNSET,
         tracking_domain_name: str | None | Unset = UNSET,
         tracking_domain_status: str | None | Unset = UNSET,
         enable_slow_ramp: bool | None | Unset = UNSET,
         inbox_placement_test_limit: float | None | Unset = UNSET,
-        sending_gap: float | Unset = UNSET,
+        sending_gap: float | None = None,
         signature: str | None | Unset = UNSET,
         reply_to: str | None | Unset = UNSET,
-        skip_cname_check: bool | Unset = UNSET,
-        remove_tracking_domain: bool | Unset = UNSET,
+        skip_cname_check: bool | None = None,
+        remove_tracking_domain: bool | None = None,
     ) -> models.Account:
         """Patch account.
+
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
 
         Args:
             email: Email address.
             first_name: First name.
             last_name: Last name.
+            daily_limit: None clears it (sends null); left out, it keeps its value.
+            tracking_domain_name: None clears it (sends null); left out, it keeps its value.
+            tracking_domain_status: None clears it (sends null); left out, it keeps its value.
+            enable_slow_ramp: None clears it (sends null); left out, it keeps its value.
+            inbox_placement_test_limit: None clears it (sends null); left out, it keeps its value.
+            signature: None clears it (sends null); left out, it keeps its value.
+            reply_to: None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.Account",
@@ -468,7 +477,7 @@ class ApiKeysResource(Resource):
             await self._request("createAPIKey", None, None, {"name": name, "scopes": scopes}),
         )
 
-    async def delete(self, id: str) -> models.ApiKey:
+    async def delete(self, id: str | UUID) -> models.ApiKey:
         """Delete api key.
 
         Args:
@@ -706,7 +715,7 @@ class BlockListEntriesResource(Resource):
             await self._request("createBlockListEntry", None, None, {"bl_value": bl_value}),
         )
 
-    async def delete(self, id: str) -> models.BlockListEntry:
+    async def delete(self, id: str | UUID) -> models.BlockListEntry:
         """Delete block list entry.
 
         Args:
@@ -751,7 +760,7 @@ class BlockListEntriesResource(Resource):
             ),
         )
 
-    async def get(self, id: str) -> models.BlockListEntry:
+    async def get(self, id: str | UUID) -> models.BlockListEntry:
         """Get block list entry.
 
         Args:
@@ -817,7 +826,7 @@ class BlockListEntriesResource(Resource):
             max_items,
         )
 
-    async def update(self, id: str, *, bl_value: str | Unset = UNSET) -> models.BlockListEntry:
+    async def update(self, id: str | UUID, *, bl_value: str | None = None) -> models.BlockListEntry:
         """Patch block list entry.
 
         Args:
@@ -832,7 +841,9 @@ class BlockListEntriesResource(Resource):
 class CampaignSubsequencesResource(Resource):
     """`client.campaign_subsequences`: the CampaignSubsequence operations of the API."""
 
-    async def analytics(self, *, campaign_id: str) -> builtins.list[models.SubsequenceAnalytics]:
+    async def analytics(
+        self, *, campaign_id: str | UUID
+    ) -> builtins.list[models.SubsequenceAnalytics]:
         """Get subsequence analytics.
 
         Args:
@@ -848,20 +859,17 @@ class CampaignSubsequencesResource(Resource):
     async def create(
         self,
         *,
-        parent_campaign: str,
+        parent_campaign: str | UUID,
         name: str,
         conditions: models.CampaignSubsequenceConditions | Mapping[str, Any],
         subsequence_schedule: models.CreateCampaignRequestCampaignSchedule
         | Mapping[str, Any]
-        | Unset = UNSET,
-        sequences: Sequence[models.CampaignSubsequenceSequence | Mapping[str, Any]] | Unset = UNSET,
-        auto_variant_select: models.CampaignAutoVariantSelect
-        | Mapping[str, Any]
-        | None
-        | Unset = UNSET,
-        daily_limit_mode: models.CampaignSubsequenceDailyLimitMode | str | Unset = UNSET,
-        daily_limit: float | None | Unset = UNSET,
-        ignore_account_daily_limit: bool | Unset = UNSET,
+        | None = None,
+        sequences: Sequence[models.CampaignSubsequenceSequence | Mapping[str, Any]] | None = None,
+        auto_variant_select: models.CampaignAutoVariantSelect | Mapping[str, Any] | None = None,
+        daily_limit_mode: models.CampaignSubsequenceDailyLimitMode | str | None = None,
+        daily_limit: float | None = None,
+        ignore_account_daily_limit: bool | None = None,
     ) -> models.CampaignSubsequence:
         """Create campaign subsequence.
 
@@ -888,7 +896,7 @@ class CampaignSubsequencesResource(Resource):
             ),
         )
 
-    async def delete(self, id: str) -> models.CampaignSubsequence:
+    async def delete(self, id: str | UUID) -> models.CampaignSubsequence:
         """Delete campaign subsequence.
 
         Args:
@@ -900,7 +908,7 @@ class CampaignSubsequencesResource(Resource):
         )
 
     async def duplicate(
-        self, id: str, *, parent_campaign: str, name: str | Unset = UNSET
+        self, id: str | UUID, *, parent_campaign: str | UUID, name: str | None = None
     ) -> models.CampaignSubsequence:
         """Duplicate subsequence.
 
@@ -918,7 +926,7 @@ class CampaignSubsequencesResource(Resource):
             ),
         )
 
-    async def get(self, id: str) -> models.CampaignSubsequence:
+    async def get(self, id: str | UUID) -> models.CampaignSubsequence:
         """Get campaign subsequence.
 
         Args:
@@ -933,8 +941,8 @@ class CampaignSubsequencesResource(Resource):
         self,
         *,
         limit: int | None = None,
-        parent_campaign: str | None = None,
-        parent_campaign_not: str | None = None,
+        parent_campaign: str | UUID | None = None,
+        parent_campaign_not: str | UUID | None = None,
         search: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.CampaignSubsequence]:
@@ -962,8 +970,8 @@ class CampaignSubsequencesResource(Resource):
         self,
         *,
         limit: int | None = None,
-        parent_campaign: str | None = None,
-        parent_campaign_not: str | None = None,
+        parent_campaign: str | UUID | None = None,
+        parent_campaign_not: str | UUID | None = None,
         search: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.CampaignSubsequence]:
@@ -988,7 +996,7 @@ class CampaignSubsequencesResource(Resource):
             max_items,
         )
 
-    async def pause_subsequence(self, id: str) -> models.CampaignSubsequence:
+    async def pause_subsequence(self, id: str | UUID) -> models.CampaignSubsequence:
         """Pause subsequence.
 
         Args:
@@ -999,7 +1007,7 @@ class CampaignSubsequencesResource(Resource):
             await self._request("pauseSubsequence", {"id": id}, None, None),
         )
 
-    async def resume_subsequence(self, id: str) -> models.CampaignSubsequence:
+    async def resume_subsequence(self, id: str | UUID) -> models.CampaignSubsequence:
         """Resume subsequence.
 
         Args:
@@ -1011,7 +1019,7 @@ class CampaignSubsequencesResource(Resource):
         )
 
     async def sending_status(
-        self, id: str, *, with_ai_summary: bool | None = None
+        self, id: str | UUID, *, with_ai_summary: bool | None = None
     ) -> models.SendingStatus:
         """Get subsequence sending status.
 
@@ -1029,7 +1037,7 @@ class CampaignSubsequencesResource(Resource):
         )
 
     async def steps_analytics(
-        self, id: str, *, start_date: str | None = None, end_date: str | None = None
+        self, id: str | UUID, *, start_date: str | None = None, end_date: str | None = None
     ) -> builtins.list[models.SubsequenceStepAnalytics]:
         """Get subsequence steps analytics.
 
@@ -1050,27 +1058,32 @@ class CampaignSubsequencesResource(Resource):
 
     async def update(
         self,
-        id: str,
+        id: str | UUID,
         *,
-        name: str | Unset = UNSET,
-        conditions: models.CampaignSubsequenceConditions | Mapping[str, Any] | Unset = UNSET,
+        name: str | None = None,
+        conditions: models.CampaignSubsequenceConditions | Mapping[str, Any] | None = None,
         subsequence_schedule: models.CreateCampaignRequestCampaignSchedule
         | Mapping[str, Any]
-        | Unset = UNSET,
-        sequences: Sequence[models.CampaignSubsequenceSequence | Mapping[str, Any]] | Unset = UNSET,
+        | None = None,
+        sequences: Sequence[models.CampaignSubsequenceSequence | Mapping[str, Any]] | None = None,
         auto_variant_select: models.CampaignAutoVariantSelect
         | Mapping[str, Any]
         | None
         | Unset = UNSET,
-        daily_limit_mode: models.CampaignSubsequenceDailyLimitMode | str | Unset = UNSET,
+        daily_limit_mode: models.CampaignSubsequenceDailyLimitMode | str | None = None,
         daily_limit: float | None | Unset = UNSET,
-        ignore_account_daily_limit: bool | Unset = UNSET,
+        ignore_account_daily_limit: bool | None = None,
     ) -> models.CampaignSubsequence:
         """Patch campaign subsequence.
+
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
 
         Args:
             id: Identifier of the item.
             name: Name.
+            auto_variant_select: None clears it (sends null); left out, it keeps its value.
+            daily_limit: None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.CampaignSubsequence",
@@ -1095,7 +1108,7 @@ class CampaignSubsequencesResource(Resource):
 class CampaignsResource(Resource):
     """`client.campaigns`: the Campaign operations of the API."""
 
-    async def activate(self, id: str) -> models.Campaign:
+    async def activate(self, id: str | UUID) -> models.Campaign:
         """Activate campaign.
 
         Args:
@@ -1105,7 +1118,7 @@ class CampaignsResource(Resource):
             "models.Campaign", await self._request("activateCampaign", {"id": id}, None, None)
         )
 
-    async def add_variables(self, id: str, *, variables: Sequence[str]) -> models.Campaign:
+    async def add_variables(self, id: str | UUID, *, variables: Sequence[str]) -> models.Campaign:
         """Add variables.
 
         Args:
@@ -1119,8 +1132,8 @@ class CampaignsResource(Resource):
     async def analytics(
         self,
         *,
-        id: str | None = None,
-        ids: Sequence[str] | None = None,
+        id: str | UUID | None = None,
+        ids: Sequence[str | UUID] | None = None,
         start_date: str | None = None,
         end_date: str | None = None,
         exclude_total_leads_count: bool | None = None,
@@ -1152,8 +1165,8 @@ class CampaignsResource(Resource):
     async def analytics_overview(
         self,
         *,
-        id: str | None = None,
-        ids: Sequence[str] | None = None,
+        id: str | UUID | None = None,
+        ids: Sequence[str | UUID] | None = None,
         start_date: str | None = None,
         end_date: str | None = None,
         campaign_status: models.CampaignStatus | int | None = None,
@@ -1193,41 +1206,37 @@ class CampaignsResource(Resource):
         *,
         name: str,
         campaign_schedule: models.CreateCampaignRequestCampaignSchedule | Mapping[str, Any],
-        pl_value: float | None | Unset = UNSET,
-        is_evergreen: bool | None | Unset = UNSET,
-        sequences: Sequence[models.CampaignSequence | Mapping[str, Any]] | Unset = UNSET,
-        email_gap: float | None | Unset = UNSET,
-        random_wait_max: float | None | Unset = UNSET,
-        text_only: bool | None | Unset = UNSET,
-        first_email_text_only: bool | None | Unset = UNSET,
-        email_list: Sequence[str] | Unset = UNSET,
-        daily_limit: float | None | Unset = UNSET,
-        stop_on_reply: bool | None | Unset = UNSET,
-        email_tag_list: Sequence[str] | Unset = UNSET,
-        link_tracking: bool | None | Unset = UNSET,
-        open_tracking: bool | Unset = UNSET,
-        stop_on_auto_reply: bool | None | Unset = UNSET,
-        daily_max_leads: int | None | Unset = UNSET,
-        prioritize_new_leads: bool | None | Unset = UNSET,
-        auto_variant_select: models.CampaignAutoVariantSelect
-        | Mapping[str, Any]
-        | None
-        | Unset = UNSET,
-        match_lead_esp: bool | None | Unset = UNSET,
-        stop_for_company: bool | None | Unset = UNSET,
-        insert_unsubscribe_header: bool | None | Unset = UNSET,
-        allow_risky_contacts: bool | None | Unset = UNSET,
-        disable_bounce_protect: bool | None | Unset = UNSET,
+        pl_value: float | None = None,
+        is_evergreen: bool | None = None,
+        sequences: Sequence[models.CampaignSequence | Mapping[str, Any]] | None = None,
+        email_gap: float | None = None,
+        random_wait_max: float | None = None,
+        text_only: bool | None = None,
+        first_email_text_only: bool | None = None,
+        email_list: Sequence[str] | None = None,
+        daily_limit: float | None = None,
+        stop_on_reply: bool | None = None,
+        email_tag_list: Sequence[str | UUID] | None = None,
+        link_tracking: bool | None = None,
+        open_tracking: bool | None = None,
+        stop_on_auto_reply: bool | None = None,
+        daily_max_leads: int | None = None,
+        prioritize_new_leads: bool | None = None,
+        auto_variant_select: models.CampaignAutoVariantSelect | Mapping[str, Any] | None = None,
+        match_lead_esp: bool | None = None,
+        stop_for_company: bool | None = None,
+        insert_unsubscribe_header: bool | None = None,
+        allow_risky_contacts: bool | None = None,
+        disable_bounce_protect: bool | None = None,
         limit_emails_per_company_override: models.CampaignLimitEmailsPerCompanyOverride
         | Mapping[str, Any]
-        | None
-        | Unset = UNSET,
-        cc_list: Sequence[str] | Unset = UNSET,
-        bcc_list: Sequence[str] | Unset = UNSET,
-        owned_by: str | None | Unset = UNSET,
-        ai_sdr_id: str | None | Unset = UNSET,
+        | None = None,
+        cc_list: Sequence[str] | None = None,
+        bcc_list: Sequence[str] | None = None,
+        owned_by: str | UUID | None = None,
+        ai_sdr_id: str | UUID | None = None,
         provider_routing_rules: Sequence[models.CampaignProviderRoutingRule | Mapping[str, Any]]
-        | Unset = UNSET,
+        | None = None,
     ) -> models.Campaign:
         """Create campaign.
 
@@ -1275,7 +1284,7 @@ class CampaignsResource(Resource):
             ),
         )
 
-    async def create_from_export(self, id: str) -> models.Campaign:
+    async def create_from_export(self, id: str | UUID) -> models.Campaign:
         """Create from export.
 
         Args:
@@ -1288,7 +1297,7 @@ class CampaignsResource(Resource):
     async def daily_analytics(
         self,
         *,
-        campaign_id: str | None = None,
+        campaign_id: str | UUID | None = None,
         start_date: str | None = None,
         end_date: str | None = None,
         campaign_status: models.CampaignStatus | int | None = None,
@@ -1315,7 +1324,7 @@ class CampaignsResource(Resource):
             ),
         )
 
-    async def delete(self, id: str) -> models.Campaign:
+    async def delete(self, id: str | UUID) -> models.Campaign:
         """Delete campaign.
 
         Args:
@@ -1325,7 +1334,7 @@ class CampaignsResource(Resource):
             "models.Campaign", await self._request("deleteCampaign", {"id": id}, None, None)
         )
 
-    async def duplicate(self, id: str, *, name: str | Unset = UNSET) -> models.Campaign:
+    async def duplicate(self, id: str | UUID, *, name: str | None = None) -> models.Campaign:
         """Duplicate.
 
         Args:
@@ -1336,7 +1345,7 @@ class CampaignsResource(Resource):
             "models.Campaign", await self._request("duplicate", {"id": id}, None, {"name": name})
         )
 
-    async def export(self, id: str) -> models.Campaign:
+    async def export(self, id: str | UUID) -> models.Campaign:
         """Export campaign.
 
         Args:
@@ -1346,7 +1355,7 @@ class CampaignsResource(Resource):
             "models.Campaign", await self._request("exportCampaign", {"id": id}, None, None)
         )
 
-    async def get(self, id: str) -> models.Campaign:
+    async def get(self, id: str | UUID) -> models.Campaign:
         """Get campaign.
 
         Args:
@@ -1360,7 +1369,7 @@ class CampaignsResource(Resource):
         limit: int | None = None,
         search: str | None = None,
         tag_ids: str | None = None,
-        ai_sales_agent_id: str | None = None,
+        ai_sales_agent_id: str | UUID | None = None,
         status: models.CampaignStatus | int | None = None,
         exclude_status: models.CampaignStatus | int | None = None,
         starting_after: str | None = None,
@@ -1394,7 +1403,7 @@ class CampaignsResource(Resource):
         limit: int | None = None,
         search: str | None = None,
         tag_ids: str | None = None,
-        ai_sales_agent_id: str | None = None,
+        ai_sales_agent_id: str | UUID | None = None,
         status: models.CampaignStatus | int | None = None,
         exclude_status: models.CampaignStatus | int | None = None,
         max_items: int | None = None,
@@ -1423,7 +1432,7 @@ class CampaignsResource(Resource):
             max_items,
         )
 
-    async def pause(self, id: str) -> models.Campaign:
+    async def pause(self, id: str | UUID) -> models.Campaign:
         """Pause campaign.
 
         Args:
@@ -1454,7 +1463,7 @@ class CampaignsResource(Resource):
         )
 
     async def sending_status(
-        self, id: str, *, with_ai_summary: bool | None = None
+        self, id: str | UUID, *, with_ai_summary: bool | None = None
     ) -> models.SendingStatus:
         """Get campaign sending status.
 
@@ -1468,7 +1477,7 @@ class CampaignsResource(Resource):
             ),
         )
 
-    async def share(self, id: str) -> None:
+    async def share(self, id: str | UUID) -> None:
         """Share campaign.
 
         Args:
@@ -1479,7 +1488,7 @@ class CampaignsResource(Resource):
     async def steps_analytics(
         self,
         *,
-        campaign_id: str | None = None,
+        campaign_id: str | UUID | None = None,
         start_date: str | None = None,
         end_date: str | None = None,
         include_opportunities_count: bool | None = None,
@@ -1508,25 +1517,25 @@ class CampaignsResource(Resource):
 
     async def update(
         self,
-        id: str,
+        id: str | UUID,
         *,
-        name: str | Unset = UNSET,
+        name: str | None = None,
         pl_value: float | None | Unset = UNSET,
         is_evergreen: bool | None | Unset = UNSET,
         campaign_schedule: models.CreateCampaignRequestCampaignSchedule
         | Mapping[str, Any]
-        | Unset = UNSET,
-        sequences: Sequence[models.CampaignSequence | Mapping[str, Any]] | Unset = UNSET,
+        | None = None,
+        sequences: Sequence[models.CampaignSequence | Mapping[str, Any]] | None = None,
         email_gap: float | None | Unset = UNSET,
         random_wait_max: float | None | Unset = UNSET,
         text_only: bool | None | Unset = UNSET,
         first_email_text_only: bool | None | Unset = UNSET,
-        email_list: Sequence[str] | Unset = UNSET,
+        email_list: Sequence[str] | None = None,
         daily_limit: float | None | Unset = UNSET,
         stop_on_reply: bool | None | Unset = UNSET,
-        email_tag_list: Sequence[str] | Unset = UNSET,
+        email_tag_list: Sequence[str | UUID] | None = None,
         link_tracking: bool | None | Unset = UNSET,
-        open_tracking: bool | Unset = UNSET,
+        open_tracking: bool | None = None,
         stop_on_auto_reply: bool | None | Unset = UNSET,
         daily_max_leads: int | None | Unset = UNSET,
         prioritize_new_leads: bool | None | Unset = UNSET,
@@ -1543,17 +1552,40 @@ class CampaignsResource(Resource):
         | Mapping[str, Any]
         | None
         | Unset = UNSET,
-        cc_list: Sequence[str] | Unset = UNSET,
-        bcc_list: Sequence[str] | Unset = UNSET,
-        owned_by: str | None | Unset = UNSET,
+        cc_list: Sequence[str] | None = None,
+        bcc_list: Sequence[str] | None = None,
+        owned_by: str | UUID | None | Unset = UNSET,
         provider_routing_rules: Sequence[models.CampaignProviderRoutingRule | Mapping[str, Any]]
-        | Unset = UNSET,
+        | None = None,
     ) -> models.Campaign:
         """Patch campaign.
+
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
 
         Args:
             id: Identifier of the item.
             name: Name.
+            pl_value: None clears it (sends null); left out, it keeps its value.
+            is_evergreen: None clears it (sends null); left out, it keeps its value.
+            email_gap: None clears it (sends null); left out, it keeps its value.
+            random_wait_max: None clears it (sends null); left out, it keeps its value.
+            text_only: None clears it (sends null); left out, it keeps its value.
+            first_email_text_only: None clears it (sends null); left out, it keeps its value.
+            daily_limit: None clears it (sends null); left out, it keeps its value.
+            stop_on_reply: None clears it (sends null); left out, it keeps its value.
+            link_tracking: None clears it (sends null); left out, it keeps its value.
+            stop_on_auto_reply: None clears it (sends null); left out, it keeps its value.
+            daily_max_leads: None clears it (sends null); left out, it keeps its value.
+            prioritize_new_leads: None clears it (sends null); left out, it keeps its value.
+            auto_variant_select: None clears it (sends null); left out, it keeps its value.
+            match_lead_esp: None clears it (sends null); left out, it keeps its value.
+            stop_for_company: None clears it (sends null); left out, it keeps its value.
+            insert_unsubscribe_header: None clears it (sends null); left out, it keeps its value.
+            allow_risky_contacts: None clears it (sends null); left out, it keeps its value.
+            disable_bounce_protect: None clears it (sends null); left out, it keeps its value.
+            limit_emails_per_company_override: None clears it (sends null); left out, it keeps its value.
+            owned_by: None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.Campaign",
@@ -1666,9 +1698,7 @@ class CustomTagMappingsResource(Resource):
 class CustomTagsResource(Resource):
     """`client.custom_tags`: the CustomTag operations of the API."""
 
-    async def create(
-        self, *, label: str, description: str | None | Unset = UNSET
-    ) -> models.CustomTag:
+    async def create(self, *, label: str, description: str | None = None) -> models.CustomTag:
         """Create custom tag."""
         return cast(
             "models.CustomTag",
@@ -1677,7 +1707,7 @@ class CustomTagsResource(Resource):
             ),
         )
 
-    async def delete(self, id: str) -> models.CustomTag:
+    async def delete(self, id: str | UUID) -> models.CustomTag:
         """Delete custom tag.
 
         Args:
@@ -1687,7 +1717,7 @@ class CustomTagsResource(Resource):
             "models.CustomTag", await self._request("deleteCustomTag", {"id": id}, None, None)
         )
 
-    async def get(self, id: str) -> models.CustomTag:
+    async def get(self, id: str | UUID) -> models.CustomTag:
         """Get custom tag.
 
         Args:
@@ -1757,19 +1787,18 @@ class CustomTagsResource(Resource):
     async def toggle_tag_resource(
         self,
         *,
-        tag_ids: Sequence[str],
+        tag_ids: Sequence[str | UUID],
         resource_type: models.CustomTagMappingResourceType | int,
         assign: bool,
-        resource_ids: Sequence[str] | Unset = UNSET,
-        excluded_resource_ids: Sequence[str] | Unset = UNSET,
-        selected_all: bool | Unset = UNSET,
+        resource_ids: Sequence[str] | None = None,
+        excluded_resource_ids: Sequence[str] | None = None,
+        selected_all: bool | None = None,
         filter: models.ToggleTagResourceRequestFilterName
         | str
         | None
         | models.ToggleTagResourceRequestFilterOptionB
-        | Mapping[str, Any]
-        | Unset = UNSET,
-        search: str | Unset = UNSET,
+        | Mapping[str, Any] = None,
+        search: str | None = None,
     ) -> models.SuccessResult:
         """Toggle tag resource.
 
@@ -1796,12 +1825,16 @@ class CustomTagsResource(Resource):
         )
 
     async def update(
-        self, id: str, *, label: str | Unset = UNSET, description: str | None | Unset = UNSET
+        self, id: str | UUID, *, label: str | None = None, description: str | None | Unset = UNSET
     ) -> models.CustomTag:
         """Patch custom tag.
 
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
         Args:
             id: Identifier of the item.
+            description: None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.CustomTag",
@@ -1837,7 +1870,7 @@ class DfyEmailAccountOrdersResource(Resource):
         *,
         items: Sequence[models.CreateDFYEmailAccountOrderRequestItem | Mapping[str, Any]],
         order_type: models.CreateDFYEmailAccountOrderRequestOrderType | str,
-        simulation: bool | Unset = UNSET,
+        simulation: bool | None = None,
     ) -> models.CreateDFYEmailAccountOrderResponse:
         """Create dfy email account order.
 
@@ -1931,8 +1964,8 @@ class DfyEmailAccountOrdersResource(Resource):
     async def pre_warmed_up_domains(
         self,
         *,
-        extensions: Sequence[models.PreWarmedUpDomainsListRequestExtension | str] | Unset = UNSET,
-        search: str | Unset = UNSET,
+        extensions: Sequence[models.PreWarmedUpDomainsListRequestExtension | str] | None = None,
+        search: str | None = None,
     ) -> models.PreWarmedUpDomainsListResponse:
         """Pre warmed up domains list.
 
@@ -1950,7 +1983,7 @@ class DfyEmailAccountOrdersResource(Resource):
         self,
         *,
         domain: str,
-        tlds: Sequence[models.GenerateSimilarDomainsRequestTld | str] | Unset = UNSET,
+        tlds: Sequence[models.GenerateSimilarDomainsRequestTld | str] | None = None,
     ) -> models.GenerateSimilarDomainsResponse:
         """Generate similar domains."""
         return cast(
@@ -1965,7 +1998,7 @@ class EmailVerificationResource(Resource):
     """`client.email_verification`: the EmailVerification operations of the API."""
 
     async def create(
-        self, *, email: str, webhook_url: str | Unset = UNSET
+        self, *, email: str, webhook_url: str | None = None
     ) -> models.EmailVerification:
         """Create email verification.
 
@@ -1994,7 +2027,7 @@ class EmailVerificationResource(Resource):
 class EmailsResource(Resource):
     """`client.emails`: the Email operations of the API."""
 
-    async def delete(self, id: str) -> models.Email:
+    async def delete(self, id: str | UUID) -> models.Email:
         """Delete email.
 
         Args:
@@ -2009,13 +2042,13 @@ class EmailsResource(Resource):
         reply_to_uuid: str,
         to_address_email_list: str,
         subject: str,
-        body: models.ReplyToEmailRequestBody | Mapping[str, Any] | Unset = UNSET,
-        cc_address_email_list: str | Unset = UNSET,
-        bcc_address_email_list: str | Unset = UNSET,
-        reply_to: str | Unset = UNSET,
-        forwarded_attachments: str | Unset = UNSET,
-        include_original_body: bool | Unset = UNSET,
-        assigned_to: str | Unset = UNSET,
+        body: models.ReplyToEmailRequestBody | Mapping[str, Any] | None = None,
+        cc_address_email_list: str | None = None,
+        bcc_address_email_list: str | None = None,
+        reply_to: str | None = None,
+        forwarded_attachments: str | None = None,
+        include_original_body: bool | None = None,
+        assigned_to: str | UUID | None = None,
     ) -> models.Email:
         """Forward email.
 
@@ -2044,7 +2077,7 @@ class EmailsResource(Resource):
             ),
         )
 
-    async def get(self, id: str) -> models.Email:
+    async def get(self, id: str | UUID) -> models.Email:
         """Get email.
 
         Args:
@@ -2057,8 +2090,8 @@ class EmailsResource(Resource):
         *,
         limit: int | None = None,
         search: str | None = None,
-        campaign_id: str | None = None,
-        list_id: str | None = None,
+        campaign_id: str | UUID | None = None,
+        list_id: str | UUID | None = None,
         i_status: float | None = None,
         eaccount: str | None = None,
         is_unread: bool | None = None,
@@ -2121,8 +2154,8 @@ class EmailsResource(Resource):
         *,
         limit: int | None = None,
         search: str | None = None,
-        campaign_id: str | None = None,
-        list_id: str | None = None,
+        campaign_id: str | UUID | None = None,
+        list_id: str | UUID | None = None,
         i_status: float | None = None,
         eaccount: str | None = None,
         is_unread: bool | None = None,
@@ -2195,11 +2228,11 @@ class EmailsResource(Resource):
         reply_to_uuid: str,
         subject: str,
         body: models.ReplyToEmailRequestBody | Mapping[str, Any],
-        additional_recipients: Sequence[str] | Unset = UNSET,
-        cc_address_email_list: str | Unset = UNSET,
-        bcc_address_email_list: str | Unset = UNSET,
-        reminder_ts: datetime | str | Unset = UNSET,
-        assigned_to: str | Unset = UNSET,
+        additional_recipients: Sequence[str] | None = None,
+        cc_address_email_list: str | None = None,
+        bcc_address_email_list: str | None = None,
+        reminder_ts: datetime | str | None = None,
+        assigned_to: str | UUID | None = None,
     ) -> models.Email:
         """Reply to email.
 
@@ -2262,15 +2295,20 @@ class EmailsResource(Resource):
 
     async def update(
         self,
-        id: str,
+        id: str | UUID,
         *,
         is_unread: float | None | Unset = UNSET,
         reminder_ts: datetime | str | None | Unset = UNSET,
     ) -> models.Email:
         """Patch email.
 
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
         Args:
             id: Identifier of the item.
+            is_unread: None clears it (sends null); left out, it keeps its value.
+            reminder_ts: None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.Email",
@@ -2286,15 +2324,15 @@ class InboxPlacementAnalyticsResource(Resource):
     async def deliverability_insights(
         self,
         *,
-        test_id: str,
-        date_from: str | Unset = UNSET,
-        date_to: str | Unset = UNSET,
-        previous_date_from: str | Unset = UNSET,
-        previous_date_to: str | Unset = UNSET,
-        show_previous: bool | Unset = UNSET,
-        recipient_geo: Sequence[models.InboxPlacementAnalyticsRecipientGeo | int] | Unset = UNSET,
-        recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | Unset = UNSET,
-        recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | Unset = UNSET,
+        test_id: str | UUID,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        previous_date_from: str | None = None,
+        previous_date_to: str | None = None,
+        show_previous: bool | None = None,
+        recipient_geo: Sequence[models.InboxPlacementAnalyticsRecipientGeo | int] | None = None,
+        recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | None = None,
+        recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsDeliverabilityInsightsItem]:
         """Get inbox placement analytics deliverability insights."""
         return cast(
@@ -2317,7 +2355,7 @@ class InboxPlacementAnalyticsResource(Resource):
             ),
         )
 
-    async def get(self, id: str) -> models.InboxPlacementAnalytics:
+    async def get(self, id: str | UUID) -> models.InboxPlacementAnalytics:
         """Get inbox placement analytics.
 
         Args:
@@ -2331,7 +2369,7 @@ class InboxPlacementAnalyticsResource(Resource):
     async def list_page(
         self,
         *,
-        test_id: str,
+        test_id: str | UUID,
         limit: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -2367,7 +2405,7 @@ class InboxPlacementAnalyticsResource(Resource):
     def list(
         self,
         *,
-        test_id: str,
+        test_id: str | UUID,
         limit: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -2404,13 +2442,13 @@ class InboxPlacementAnalyticsResource(Resource):
     async def stats_by_date(
         self,
         *,
-        test_id: str,
-        date_from: str | Unset = UNSET,
-        date_to: str | Unset = UNSET,
-        recipient_geo: Sequence[models.InboxPlacementAnalyticsRecipientGeo | int] | Unset = UNSET,
-        recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | Unset = UNSET,
-        recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | Unset = UNSET,
-        sender_email: str | Unset = UNSET,
+        test_id: str | UUID,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        recipient_geo: Sequence[models.InboxPlacementAnalyticsRecipientGeo | int] | None = None,
+        recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | None = None,
+        recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
+        sender_email: str | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByDateItem]:
         """Get inbox placement analytics stats by date."""
         return cast(
@@ -2434,13 +2472,13 @@ class InboxPlacementAnalyticsResource(Resource):
     async def stats_by_test_id(
         self,
         *,
-        test_ids: Sequence[str],
-        date_from: str | Unset = UNSET,
-        date_to: str | Unset = UNSET,
-        recipient_geo: Sequence[models.InboxPlacementAnalyticsRecipientGeo | int] | Unset = UNSET,
-        recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | Unset = UNSET,
-        recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | Unset = UNSET,
-        sender_email: str | Unset = UNSET,
+        test_ids: Sequence[str | UUID],
+        date_from: str | None = None,
+        date_to: str | None = None,
+        recipient_geo: Sequence[models.InboxPlacementAnalyticsRecipientGeo | int] | None = None,
+        recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | None = None,
+        recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
+        sender_email: str | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByTestIdItem]:
         """Get inbox placement analytics stats by test id."""
         return cast(
@@ -2465,7 +2503,7 @@ class InboxPlacementAnalyticsResource(Resource):
 class InboxPlacementReportsResource(Resource):
     """`client.inbox_placement_reports`: the InboxPlacementBlacklistAndSpamAssassinReport operations of the API."""
 
-    async def get(self, id: str) -> models.InboxPlacementBlacklistAndSpamAssassinReport:
+    async def get(self, id: str | UUID) -> models.InboxPlacementBlacklistAndSpamAssassinReport:
         """Get inbox placement blacklist and spam assassin report.
 
         Args:
@@ -2481,7 +2519,7 @@ class InboxPlacementReportsResource(Resource):
     async def list_page(
         self,
         *,
-        test_id: str,
+        test_id: str | UUID,
         limit: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -2513,7 +2551,7 @@ class InboxPlacementReportsResource(Resource):
     def list(
         self,
         *,
-        test_id: str,
+        test_id: str | UUID,
         limit: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -2556,22 +2594,21 @@ class InboxPlacementTestsResource(Resource):
         email_subject: str,
         email_body: str,
         emails: Sequence[str],
-        delivery_mode: models.InboxPlacementTestDeliveryMode | int | None | Unset = UNSET,
-        description: str | None | Unset = UNSET,
-        schedule: models.InboxPlacementTestSchedule | Mapping[str, Any] | Unset = UNSET,
-        campaign_id: None | str | Unset = UNSET,
-        test_code: str | None | Unset = UNSET,
-        tags: Sequence[str] | None | Unset = UNSET,
-        text_only: bool | None | Unset = UNSET,
+        delivery_mode: models.InboxPlacementTestDeliveryMode | int | None = None,
+        description: str | None = None,
+        schedule: models.InboxPlacementTestSchedule | Mapping[str, Any] | None = None,
+        campaign_id: None | str | UUID = None,
+        test_code: str | None = None,
+        tags: Sequence[str | UUID] | None = None,
+        text_only: bool | None = None,
         recipients_labels: Sequence[models.InboxPlacementTestRecipientsLabel | Mapping[str, Any]]
-        | Unset = UNSET,
-        timestamp_next_run: str | None | Unset = UNSET,
+        | None = None,
+        timestamp_next_run: str | None = None,
         automations: None
-        | Sequence[models.InboxPlacementTestAutomation | Mapping[str, Any]]
-        | Unset = UNSET,
-        status: models.InboxPlacementTestStatus | int | None | Unset = UNSET,
-        not_sending_status: models.InboxPlacementTestNotSendingStatus | str | None | Unset = UNSET,
-        run_immediately: bool | Unset = UNSET,
+        | Sequence[models.InboxPlacementTestAutomation | Mapping[str, Any]] = None,
+        status: models.InboxPlacementTestStatus | int | None = None,
+        not_sending_status: models.InboxPlacementTestNotSendingStatus | str | None = None,
+        run_immediately: bool | None = None,
     ) -> models.InboxPlacementTest:
         """Create inbox placement test.
 
@@ -2610,7 +2647,7 @@ class InboxPlacementTestsResource(Resource):
             ),
         )
 
-    async def delete(self, id: str) -> models.InboxPlacementTest:
+    async def delete(self, id: str | UUID) -> models.InboxPlacementTest:
         """Delete inbox placement test.
 
         Args:
@@ -2629,7 +2666,7 @@ class InboxPlacementTestsResource(Resource):
         )
 
     async def get(
-        self, id: str, *, with_metadata: bool | None = None
+        self, id: str | UUID, *, with_metadata: bool | None = None
     ) -> models.GetInboxPlacementTestResponse:
         """Get inbox placement test.
 
@@ -2706,10 +2743,10 @@ class InboxPlacementTestsResource(Resource):
 
     async def update(
         self,
-        id: str,
+        id: str | UUID,
         *,
-        name: str | Unset = UNSET,
-        schedule: models.InboxPlacementTestSchedule | Mapping[str, Any] | Unset = UNSET,
+        name: str | None = None,
+        schedule: models.InboxPlacementTestSchedule | Mapping[str, Any] | None = None,
         automations: None
         | Sequence[models.InboxPlacementTestAutomation | Mapping[str, Any]]
         | Unset = UNSET,
@@ -2717,10 +2754,14 @@ class InboxPlacementTestsResource(Resource):
     ) -> models.InboxPlacementTest:
         """Patch inbox placement test.
 
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
         Args:
             id: Identifier of the item.
             name: Name.
-            status: Status code.
+            automations: None clears it (sends null); left out, it keeps its value.
+            status: Status code. None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.InboxPlacementTest",
@@ -2741,8 +2782,8 @@ class LeadLabelsResource(Resource):
         *,
         label: str,
         interest_status_label: models.InterestStatusLabel | str,
-        description: str | None | Unset = UNSET,
-        use_with_ai: bool | None | Unset = UNSET,
+        description: str | None = None,
+        use_with_ai: bool | None = None,
     ) -> models.LeadLabel:
         """Create lead label."""
         return cast(
@@ -2761,7 +2802,7 @@ class LeadLabelsResource(Resource):
         )
 
     async def delete(
-        self, id: str, *, reassigned_status: float | Unset = UNSET
+        self, id: str | UUID, *, reassigned_status: float | None = None
     ) -> models.LeadLabel:
         """Delete lead label.
 
@@ -2775,7 +2816,7 @@ class LeadLabelsResource(Resource):
             ),
         )
 
-    async def get(self, id: str) -> models.LeadLabel:
+    async def get(self, id: str | UUID) -> models.LeadLabel:
         """Get lead label.
 
         Args:
@@ -2851,17 +2892,22 @@ class LeadLabelsResource(Resource):
 
     async def update(
         self,
-        id: str,
+        id: str | UUID,
         *,
-        label: str | Unset = UNSET,
-        interest_status_label: models.InterestStatusLabel | str | Unset = UNSET,
+        label: str | None = None,
+        interest_status_label: models.InterestStatusLabel | str | None = None,
         description: str | None | Unset = UNSET,
         use_with_ai: bool | None | Unset = UNSET,
     ) -> models.LeadLabel:
         """Patch lead label.
 
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
         Args:
             id: Identifier of the item.
+            description: None clears it (sends null); left out, it keeps its value.
+            use_with_ai: None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.LeadLabel",
@@ -2886,8 +2932,8 @@ class LeadListsResource(Resource):
         self,
         *,
         name: str,
-        has_enrichment_task: bool | None | Unset = UNSET,
-        owned_by: str | None | Unset = UNSET,
+        has_enrichment_task: bool | None = None,
+        owned_by: str | UUID | None = None,
     ) -> models.LeadList:
         """Create lead list.
 
@@ -2904,7 +2950,7 @@ class LeadListsResource(Resource):
             ),
         )
 
-    async def delete(self, id: str) -> models.LeadList:
+    async def delete(self, id: str | UUID) -> models.LeadList:
         """Delete lead list.
 
         Args:
@@ -2914,7 +2960,7 @@ class LeadListsResource(Resource):
             "models.LeadList", await self._request("deleteLeadList", {"id": id}, None, None)
         )
 
-    async def get(self, id: str) -> models.LeadList:
+    async def get(self, id: str | UUID) -> models.LeadList:
         """Get lead list.
 
         Args:
@@ -2979,16 +3025,21 @@ class LeadListsResource(Resource):
 
     async def update(
         self,
-        id: str,
+        id: str | UUID,
         *,
         has_enrichment_task: bool | None | Unset = UNSET,
-        owned_by: str | None | Unset = UNSET,
-        name: str | Unset = UNSET,
+        owned_by: str | UUID | None | Unset = UNSET,
+        name: str | None = None,
     ) -> models.LeadList:
         """Patch lead list.
 
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
         Args:
             id: Identifier of the item.
+            has_enrichment_task: None clears it (sends null); left out, it keeps its value.
+            owned_by: None clears it (sends null); left out, it keeps its value.
             name: Name.
         """
         return cast(
@@ -3001,7 +3052,7 @@ class LeadListsResource(Resource):
             ),
         )
 
-    async def verification_stats(self, id: str) -> models.GetVerificationStatsResponse:
+    async def verification_stats(self, id: str | UUID) -> models.GetVerificationStatsResponse:
         """Get verification stats.
 
         Args:
@@ -3020,14 +3071,14 @@ class LeadsResource(Resource):
         self,
         *,
         leads: Sequence[models.BulkAddLeadsRequestLead | Mapping[str, Any]],
-        campaign_id: str | Unset = UNSET,
-        list_id: str | Unset = UNSET,
-        blocklist_id: str | None | Unset = UNSET,
-        assigned_to: str | Unset = UNSET,
-        verify_leads_on_import: bool | Unset = UNSET,
-        skip_if_in_workspace: bool | Unset = UNSET,
-        skip_if_in_campaign: bool | Unset = UNSET,
-        skip_if_in_list: bool | Unset = UNSET,
+        campaign_id: str | UUID | None = None,
+        list_id: str | UUID | None = None,
+        blocklist_id: str | UUID | None = None,
+        assigned_to: str | UUID | None = None,
+        verify_leads_on_import: bool | None = None,
+        skip_if_in_workspace: bool | None = None,
+        skip_if_in_campaign: bool | None = None,
+        skip_if_in_list: bool | None = None,
     ) -> models.BulkAddLeadsResult:
         """Bulk add leads.
 
@@ -3064,19 +3115,19 @@ class LeadsResource(Resource):
     async def bulk_assign(
         self,
         *,
-        organization_user_ids: Sequence[str],
-        search: str | Unset = UNSET,
-        filter: models.BulkAssignLeadsRequestFilter | str | Unset = UNSET,
-        campaign: str | Unset = UNSET,
-        list_id: str | Unset = UNSET,
-        in_campaign: bool | Unset = UNSET,
-        in_list: bool | Unset = UNSET,
-        smart_view_id: str | Unset = UNSET,
-        ids: Sequence[str] | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        queries: Sequence[models.BulkAssignLeadsRequestQuery | Mapping[str, Any]] | Unset = UNSET,
-        assigned_to: str | Unset = UNSET,
-        has_clause: bool | Unset = UNSET,
+        organization_user_ids: Sequence[str | UUID],
+        search: str | None = None,
+        filter: models.BulkAssignLeadsRequestFilter | str | None = None,
+        campaign: str | UUID | None = None,
+        list_id: str | UUID | None = None,
+        in_campaign: bool | None = None,
+        in_list: bool | None = None,
+        smart_view_id: str | UUID | None = None,
+        ids: Sequence[str | UUID] | None = None,
+        limit: int | None = None,
+        queries: Sequence[models.BulkAssignLeadsRequestQuery | Mapping[str, Any]] | None = None,
+        assigned_to: str | UUID | None = None,
+        has_clause: bool | None = None,
     ) -> models.BulkAssignLeadsResult:
         """Bulk assign leads.
 
@@ -3114,11 +3165,11 @@ class LeadsResource(Resource):
     async def bulk_delete(
         self,
         *,
-        campaign_id: str | Unset = UNSET,
-        list_id: str | Unset = UNSET,
-        status: models.LeadStatus | int | Unset = UNSET,
-        ids: Sequence[str] | Unset = UNSET,
-        limit: int | Unset = UNSET,
+        campaign_id: str | UUID | None = None,
+        list_id: str | UUID | None = None,
+        status: models.LeadStatus | int | None = None,
+        ids: Sequence[str | UUID] | None = None,
+        limit: int | None = None,
     ) -> models.BulkDeleteLeadsResult:
         """Bulk delete leads.
 
@@ -3147,26 +3198,26 @@ class LeadsResource(Resource):
     async def create(
         self,
         *,
-        campaign: str | None | Unset = UNSET,
-        email: str | None | Unset = UNSET,
-        personalization: str | None | Unset = UNSET,
-        website: str | None | Unset = UNSET,
-        last_name: str | None | Unset = UNSET,
-        first_name: str | None | Unset = UNSET,
-        company_name: str | None | Unset = UNSET,
-        job_title: str | None | Unset = UNSET,
-        phone: str | None | Unset = UNSET,
-        lt_interest_status: models.LeadInterestStatus | int | Unset = UNSET,
-        pl_value_lead: str | None | Unset = UNSET,
-        list_id: str | None | Unset = UNSET,
-        assigned_to: str | None | Unset = UNSET,
-        skip_if_in_workspace: bool | Unset = UNSET,
-        skip_if_in_campaign: bool | Unset = UNSET,
-        skip_if_in_list: bool | Unset = UNSET,
-        blocklist_id: str | Unset = UNSET,
-        verify_leads_for_lead_finder: bool | Unset = UNSET,
-        verify_leads_on_import: bool | Unset = UNSET,
-        custom_variables: dict[str, Any] | Unset = UNSET,
+        campaign: str | UUID | None = None,
+        email: str | None = None,
+        personalization: str | None = None,
+        website: str | None = None,
+        last_name: str | None = None,
+        first_name: str | None = None,
+        company_name: str | None = None,
+        job_title: str | None = None,
+        phone: str | None = None,
+        lt_interest_status: models.LeadInterestStatus | int | None = None,
+        pl_value_lead: str | None = None,
+        list_id: str | UUID | None = None,
+        assigned_to: str | UUID | None = None,
+        skip_if_in_workspace: bool | None = None,
+        skip_if_in_campaign: bool | None = None,
+        skip_if_in_list: bool | None = None,
+        blocklist_id: str | UUID | None = None,
+        verify_leads_for_lead_finder: bool | None = None,
+        verify_leads_on_import: bool | None = None,
+        custom_variables: dict[str, Any] | None = None,
     ) -> models.Lead:
         """Create lead.
 
@@ -3219,7 +3270,7 @@ class LeadsResource(Resource):
             ),
         )
 
-    async def delete(self, id: str) -> models.Lead:
+    async def delete(self, id: str | UUID) -> models.Lead:
         """Delete lead.
 
         Args:
@@ -3227,7 +3278,7 @@ class LeadsResource(Resource):
         """
         return cast("models.Lead", await self._request("deleteLead", {"id": id}, None, None))
 
-    async def get(self, id: str) -> models.Lead:
+    async def get(self, id: str | UUID) -> models.Lead:
         """Get lead.
 
         Args:
@@ -3238,23 +3289,23 @@ class LeadsResource(Resource):
     async def list_page(
         self,
         *,
-        search: str | Unset = UNSET,
-        filter: str | Unset = UNSET,
-        campaign: str | Unset = UNSET,
-        list_id: str | Unset = UNSET,
-        in_campaign: bool | Unset = UNSET,
-        in_list: bool | Unset = UNSET,
-        ids: Sequence[str] | Unset = UNSET,
-        queries: Sequence[models.SalesFlowQuery | Mapping[str, Any]] | Unset = UNSET,
-        excluded_ids: Sequence[str] | Unset = UNSET,
-        contacts: Sequence[str] | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        organization_user_ids: Sequence[str] | Unset = UNSET,
-        smart_view_id: str | Unset = UNSET,
-        is_website_visitor: bool | Unset = UNSET,
-        distinct_contacts: bool | Unset = UNSET,
-        enrichment_status: models.ListLeadsRequestEnrichmentStatus | int | Unset = UNSET,
-        esg_code: models.ListLeadsRequestEsgCode | str | Unset = UNSET,
+        search: str | None = None,
+        filter: str | None = None,
+        campaign: str | UUID | None = None,
+        list_id: str | UUID | None = None,
+        in_campaign: bool | None = None,
+        in_list: bool | None = None,
+        ids: Sequence[str | UUID] | None = None,
+        queries: Sequence[models.SalesFlowQuery | Mapping[str, Any]] | None = None,
+        excluded_ids: Sequence[str | UUID] | None = None,
+        contacts: Sequence[str] | None = None,
+        limit: int | None = None,
+        organization_user_ids: Sequence[str | UUID] | None = None,
+        smart_view_id: str | UUID | None = None,
+        is_website_visitor: bool | None = None,
+        distinct_contacts: bool | None = None,
+        enrichment_status: models.ListLeadsRequestEnrichmentStatus | int | None = None,
+        esg_code: models.ListLeadsRequestEsgCode | str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.Lead]:
         """List leads: one page.
@@ -3297,23 +3348,23 @@ class LeadsResource(Resource):
     def list(
         self,
         *,
-        search: str | Unset = UNSET,
-        filter: str | Unset = UNSET,
-        campaign: str | Unset = UNSET,
-        list_id: str | Unset = UNSET,
-        in_campaign: bool | Unset = UNSET,
-        in_list: bool | Unset = UNSET,
-        ids: Sequence[str] | Unset = UNSET,
-        queries: Sequence[models.SalesFlowQuery | Mapping[str, Any]] | Unset = UNSET,
-        excluded_ids: Sequence[str] | Unset = UNSET,
-        contacts: Sequence[str] | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        organization_user_ids: Sequence[str] | Unset = UNSET,
-        smart_view_id: str | Unset = UNSET,
-        is_website_visitor: bool | Unset = UNSET,
-        distinct_contacts: bool | Unset = UNSET,
-        enrichment_status: models.ListLeadsRequestEnrichmentStatus | int | Unset = UNSET,
-        esg_code: models.ListLeadsRequestEsgCode | str | Unset = UNSET,
+        search: str | None = None,
+        filter: str | None = None,
+        campaign: str | UUID | None = None,
+        list_id: str | UUID | None = None,
+        in_campaign: bool | None = None,
+        in_list: bool | None = None,
+        ids: Sequence[str | UUID] | None = None,
+        queries: Sequence[models.SalesFlowQuery | Mapping[str, Any]] | None = None,
+        excluded_ids: Sequence[str | UUID] | None = None,
+        contacts: Sequence[str] | None = None,
+        limit: int | None = None,
+        organization_user_ids: Sequence[str | UUID] | None = None,
+        smart_view_id: str | UUID | None = None,
+        is_website_visitor: bool | None = None,
+        distinct_contacts: bool | None = None,
+        enrichment_status: models.ListLeadsRequestEnrichmentStatus | int | None = None,
+        esg_code: models.ListLeadsRequestEsgCode | str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.Lead]:
         """List leads: every item of every page, fetched as you iterate.
@@ -3354,7 +3405,7 @@ class LeadsResource(Resource):
             max_items,
         )
 
-    async def merge(self, *, lead_id: str, destination_lead_id: str) -> models.Lead:
+    async def merge(self, *, lead_id: str | UUID, destination_lead_id: str | UUID) -> models.Lead:
         """Merge leads."""
         return cast(
             "models.Lead",
@@ -3369,28 +3420,28 @@ class LeadsResource(Resource):
     async def move(
         self,
         *,
-        search: str | Unset = UNSET,
-        filter: str | Unset = UNSET,
-        campaign: str | Unset = UNSET,
-        list_id: str | Unset = UNSET,
-        in_campaign: bool | Unset = UNSET,
-        in_list: bool | Unset = UNSET,
-        ids: Sequence[str] | Unset = UNSET,
-        queries: Sequence[models.SalesFlowQuery | Mapping[str, Any]] | Unset = UNSET,
-        excluded_ids: Sequence[str] | Unset = UNSET,
-        contacts: Sequence[str] | Unset = UNSET,
-        to_campaign_id: str | Unset = UNSET,
-        to_list_id: str | Unset = UNSET,
-        ignore_resource_filter_clauses: bool | Unset = UNSET,
-        check_duplicates_in_campaigns: bool | Unset = UNSET,
-        skip_leads_in_verification: bool | Unset = UNSET,
-        limit: float | Unset = UNSET,
-        assigned_to: str | Unset = UNSET,
-        esp_code: models.MoveLeadsRequestEspCode | int | Unset = UNSET,
-        esg_code: models.ListLeadsRequestEsgCode | str | Unset = UNSET,
-        copy_leads: bool | Unset = UNSET,
-        check_duplicates: bool | Unset = UNSET,
-        reset_interest_status: bool | Unset = UNSET,
+        search: str | None = None,
+        filter: str | None = None,
+        campaign: str | UUID | None = None,
+        list_id: str | UUID | None = None,
+        in_campaign: bool | None = None,
+        in_list: bool | None = None,
+        ids: Sequence[str | UUID] | None = None,
+        queries: Sequence[models.SalesFlowQuery | Mapping[str, Any]] | None = None,
+        excluded_ids: Sequence[str | UUID] | None = None,
+        contacts: Sequence[str] | None = None,
+        to_campaign_id: str | UUID | None = None,
+        to_list_id: str | UUID | None = None,
+        ignore_resource_filter_clauses: bool | None = None,
+        check_duplicates_in_campaigns: bool | None = None,
+        skip_leads_in_verification: bool | None = None,
+        limit: float | None = None,
+        assigned_to: str | UUID | None = None,
+        esp_code: models.MoveLeadsRequestEspCode | int | None = None,
+        esg_code: models.ListLeadsRequestEsgCode | str | None = None,
+        copy_leads: bool | None = None,
+        check_duplicates: bool | None = None,
+        reset_interest_status: bool | None = None,
     ) -> models.BackgroundJob:
         """Move leads.
 
@@ -3435,7 +3486,9 @@ class LeadsResource(Resource):
             ),
         )
 
-    async def move_to_subsequence(self, *, subsequence_id: str, id: str) -> models.Lead:
+    async def move_to_subsequence(
+        self, *, subsequence_id: str | UUID, id: str | UUID
+    ) -> models.Lead:
         """Move lead to subsequence.
 
         Args:
@@ -3448,7 +3501,7 @@ class LeadsResource(Resource):
             ),
         )
 
-    async def remove_from_subsequence(self, *, id: str) -> models.Lead:
+    async def remove_from_subsequence(self, *, id: str | UUID) -> models.Lead:
         """Remove lead from subsequence.
 
         Args:
@@ -3460,7 +3513,7 @@ class LeadsResource(Resource):
 
     async def update(
         self,
-        id: str,
+        id: str | UUID,
         *,
         personalization: str | None | Unset = UNSET,
         website: str | None | Unset = UNSET,
@@ -3469,22 +3522,27 @@ class LeadsResource(Resource):
         company_name: str | None | Unset = UNSET,
         job_title: str | None | Unset = UNSET,
         phone: str | None | Unset = UNSET,
-        lt_interest_status: models.LeadInterestStatus | int | Unset = UNSET,
+        lt_interest_status: models.LeadInterestStatus | int | None = None,
         pl_value_lead: str | None | Unset = UNSET,
-        assigned_to: str | None | Unset = UNSET,
-        custom_variables: dict[str, Any] | Unset = UNSET,
+        assigned_to: str | UUID | None | Unset = UNSET,
+        custom_variables: dict[str, Any] | None = None,
     ) -> models.Lead:
         """Patch lead.
 
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
         Args:
             id: Identifier of the item.
-            personalization: Personalized opening line used in emails.
-            website: Website URL.
-            last_name: Last name.
-            first_name: First name.
-            company_name: Company name.
-            job_title: Job title.
-            phone: Phone number.
+            personalization: Personalized opening line used in emails. None clears it (sends null); left out, it keeps its value.
+            website: Website URL. None clears it (sends null); left out, it keeps its value.
+            last_name: Last name. None clears it (sends null); left out, it keeps its value.
+            first_name: First name. None clears it (sends null); left out, it keeps its value.
+            company_name: Company name. None clears it (sends null); left out, it keeps its value.
+            job_title: Job title. None clears it (sends null); left out, it keeps its value.
+            phone: Phone number. None clears it (sends null); left out, it keeps its value.
+            pl_value_lead: None clears it (sends null); left out, it keeps its value.
+            assigned_to: None clears it (sends null); left out, it keeps its value.
             custom_variables: Custom variables: string, number, boolean or null values only.
         """
         return cast(
@@ -3514,10 +3572,10 @@ class LeadsResource(Resource):
         *,
         lead_email: str,
         interest_value: float | None,
-        campaign_id: str | Unset = UNSET,
-        ai_interest_value: float | Unset = UNSET,
-        disable_auto_interest: bool | Unset = UNSET,
-        list_id: str | Unset = UNSET,
+        campaign_id: str | None = None,
+        ai_interest_value: float | None = None,
+        disable_auto_interest: bool | None = None,
+        list_id: str | None = None,
     ) -> models.AcceptedResult:
         """Update lead interest status.
 
@@ -3572,8 +3630,8 @@ class SupersearchEnrichmentResource(Resource):
         self,
         *,
         search_filters: models.SupersearchFilters | Mapping[str, Any],
-        skip_owned_leads: bool | Unset = UNSET,
-        show_one_lead_per_company: bool | Unset = UNSET,
+        skip_owned_leads: bool | None = None,
+        show_one_lead_per_company: bool | None = None,
     ) -> models.CountLeadsFromSupersearchResponse:
         """Count leads from supersearch."""
         return cast(
@@ -3593,12 +3651,12 @@ class SupersearchEnrichmentResource(Resource):
     async def create(
         self,
         *,
-        resource_id: str,
-        type: models.SuperSearchEnrichmentType | str | Unset = UNSET,
-        limit: float | Unset = UNSET,
-        filters: Sequence[dict[str, Any]] | Unset = UNSET,
-        custom_flow: Sequence[str] | Unset = UNSET,
-        integration_actions: dict[str, Any] | Unset = UNSET,
+        resource_id: str | UUID,
+        type: models.SuperSearchEnrichmentType | str | None = None,
+        limit: float | None = None,
+        filters: Sequence[dict[str, Any]] | None = None,
+        custom_flow: Sequence[str] | None = None,
+        integration_actions: dict[str, Any] | None = None,
     ) -> models.CreateSuperSearchEnrichmentResponse:
         """Create super search enrichment.
 
@@ -3625,20 +3683,20 @@ class SupersearchEnrichmentResource(Resource):
     async def create_ai(
         self,
         *,
-        resource_id: str,
+        resource_id: str | UUID,
         output_column: str,
         resource_type: models.SuperSearchEnrichmentResourceType | int,
         model_version: models.CreateAIEnrichmentRequestModelVersion | str,
-        input_columns: Sequence[str] | Unset = UNSET,
-        use_instantly_account: bool | Unset = UNSET,
-        overwrite: bool | Unset = UNSET,
-        auto_update: bool | Unset = UNSET,
-        skip_leads_without_email: bool | Unset = UNSET,
-        limit: float | Unset = UNSET,
-        prompt: str | Unset = UNSET,
-        template_id: str | Unset = UNSET,
-        status: models.CreateAIEnrichmentRequestStatus | int | Unset = UNSET,
-        filters: Sequence[dict[str, Any]] | Unset = UNSET,
+        input_columns: Sequence[str] | None = None,
+        use_instantly_account: bool | None = None,
+        overwrite: bool | None = None,
+        auto_update: bool | None = None,
+        skip_leads_without_email: bool | None = None,
+        limit: float | None = None,
+        prompt: str | None = None,
+        template_id: str | None = None,
+        status: models.CreateAIEnrichmentRequestStatus | int | None = None,
+        filters: Sequence[dict[str, Any]] | None = None,
     ) -> models.CreateAIEnrichmentResponse:
         """Create ai enrichment.
 
@@ -3675,19 +3733,19 @@ class SupersearchEnrichmentResource(Resource):
         *,
         search_filters: models.SupersearchFilters | Mapping[str, Any],
         limit: float,
-        search_name: str | Unset = UNSET,
-        work_email_enrichment: bool | Unset = UNSET,
-        fully_enriched_profile: bool | Unset = UNSET,
-        custom_flow: Sequence[str] | Unset = UNSET,
+        search_name: str | None = None,
+        work_email_enrichment: bool | None = None,
+        fully_enriched_profile: bool | None = None,
+        custom_flow: Sequence[str] | None = None,
         signal_enrichment: Sequence[
             str | models.SupersearchFiltersSignalOptionB | Mapping[str, Any]
         ]
-        | Unset = UNSET,
-        resource_id: str | Unset = UNSET,
-        auto_update: bool | Unset = UNSET,
-        skip_rows_without_email: bool | Unset = UNSET,
-        list_name: str | Unset = UNSET,
-        ai_enrichment: dict[str, Any] | Unset = UNSET,
+        | None = None,
+        resource_id: str | UUID | None = None,
+        auto_update: bool | None = None,
+        skip_rows_without_email: bool | None = None,
+        list_name: str | None = None,
+        ai_enrichment: dict[str, Any] | None = None,
     ) -> models.EnrichLeadsFromSupersearchResponse:
         """Enrich leads from supersearch.
 
@@ -3717,7 +3775,7 @@ class SupersearchEnrichmentResource(Resource):
             ),
         )
 
-    async def get(self, resource_id: str) -> models.GetEnrichmentForResourceResponse:
+    async def get(self, resource_id: str | UUID) -> models.GetEnrichmentForResourceResponse:
         """Get enrichment for resource."""
         return cast(
             "models.GetEnrichmentForResourceResponse",
@@ -3727,7 +3785,7 @@ class SupersearchEnrichmentResource(Resource):
         )
 
     async def get_ai_in_progress(
-        self, resource_id: str
+        self, resource_id: str | UUID
     ) -> builtins.list[models.AiEnrichmentForResourceItem]:
         """Get ai enrichment for resource."""
         return cast(
@@ -3738,7 +3796,7 @@ class SupersearchEnrichmentResource(Resource):
         )
 
     async def history(
-        self, resource_id: str, *, offset: float | None = None, limit: float | None = None
+        self, resource_id: str | UUID, *, offset: float | None = None, limit: float | None = None
     ) -> builtins.list[dict[str, Any]]:
         """Get enrichment history.
 
@@ -3759,8 +3817,8 @@ class SupersearchEnrichmentResource(Resource):
         self,
         *,
         search_filters: models.SupersearchFilters | Mapping[str, Any],
-        skip_owned_leads: bool | Unset = UNSET,
-        show_one_lead_per_company: bool | Unset = UNSET,
+        skip_owned_leads: bool | None = None,
+        show_one_lead_per_company: bool | None = None,
     ) -> models.PreviewLeadsFromSupersearchResponse:
         """Preview leads from supersearch."""
         return cast(
@@ -3780,14 +3838,14 @@ class SupersearchEnrichmentResource(Resource):
     async def run(
         self,
         *,
-        resource_id: str,
-        lead_ids: Sequence[str] | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        column_name: str | Unset = UNSET,
-        overwrite: bool | Unset = UNSET,
-        starting_row: int | Unset = UNSET,
-        count: int | Unset = UNSET,
-        filters: Sequence[models.RunEnrichmentRequestFilter | Mapping[str, Any]] | Unset = UNSET,
+        resource_id: str | UUID,
+        lead_ids: Sequence[str] | None = None,
+        limit: int | None = None,
+        column_name: str | None = None,
+        overwrite: bool | None = None,
+        starting_row: int | None = None,
+        count: int | None = None,
+        filters: Sequence[models.RunEnrichmentRequestFilter | Mapping[str, Any]] | None = None,
     ) -> models.RunEnrichmentResponse:
         """Run enrichment.
 
@@ -3815,12 +3873,7 @@ class SupersearchEnrichmentResource(Resource):
         )
 
     async def signal_keywords_facet(
-        self,
-        *,
-        category: str,
-        field: str,
-        prefix: str | Unset = UNSET,
-        limit: float | Unset = UNSET,
+        self, *, category: str, field: str, prefix: str | None = None, limit: float | None = None
     ) -> models.SignalKeywordsFacetResponse:
         """Signal keywords facet.
 
@@ -3839,11 +3892,11 @@ class SupersearchEnrichmentResource(Resource):
 
     async def update_settings(
         self,
-        resource_id: str,
+        resource_id: str | UUID,
         *,
-        auto_update: bool | Unset = UNSET,
-        skip_rows_without_email: bool | Unset = UNSET,
-        is_evergreen: bool | Unset = UNSET,
+        auto_update: bool | None = None,
+        skip_rows_without_email: bool | None = None,
+        is_evergreen: bool | None = None,
     ) -> models.SuperSearchEnrichment:
         """Update enrichment settings for resource."""
         return cast(
@@ -3864,7 +3917,7 @@ class SupersearchEnrichmentResource(Resource):
 class WebhookEventsResource(Resource):
     """`client.webhook_events`: the WebhookEvent operations of the API."""
 
-    async def get(self, id: str) -> models.WebhookEvent:
+    async def get(self, id: str | UUID) -> models.WebhookEvent:
         """Get webhook event.
 
         Args:
@@ -3879,8 +3932,8 @@ class WebhookEventsResource(Resource):
         *,
         limit: int | None = None,
         success: bool | None = None,
-        from_: str | None = None,
-        to: str | None = None,
+        from_: date | str | None = None,
+        to: date | str | None = None,
         search: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.WebhookEvent]:
@@ -3911,8 +3964,8 @@ class WebhookEventsResource(Resource):
         *,
         limit: int | None = None,
         success: bool | None = None,
-        from_: str | None = None,
-        to: str | None = None,
+        from_: date | str | None = None,
+        to: date | str | None = None,
         search: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.WebhookEvent]:
@@ -3940,7 +3993,7 @@ class WebhookEventsResource(Resource):
         )
 
     async def summary(
-        self, *, from_: str | None = None, to: str | None = None
+        self, *, from_: date | str | None = None, to: date | str | None = None
     ) -> models.GetWebhookEventsSummaryResponse:
         """Get webhook events summary."""
         return cast(
@@ -3949,7 +4002,7 @@ class WebhookEventsResource(Resource):
         )
 
     async def summary_by_date(
-        self, *, from_: str | None = None, to: str | None = None
+        self, *, from_: date | str | None = None, to: date | str | None = None
     ) -> models.GetWebhookEventsSummaryByDateResponse:
         """Get webhook events summary by date."""
         return cast(
@@ -3967,11 +4020,11 @@ class WebhooksResource(Resource):
         self,
         *,
         target_hook_url: str,
-        campaign: str | None | Unset = UNSET,
-        name: str | None | Unset = UNSET,
-        event_type: models.WebhookEventType | str | None | Unset = UNSET,
-        custom_interest_value: float | None | Unset = UNSET,
-        headers: dict[str, Any] | None | Unset = UNSET,
+        campaign: str | UUID | None = None,
+        name: str | None = None,
+        event_type: models.WebhookEventType | str | None = None,
+        custom_interest_value: float | None = None,
+        headers: dict[str, Any] | None = None,
     ) -> models.Webhook:
         """Create webhook.
 
@@ -3996,7 +4049,7 @@ class WebhooksResource(Resource):
             ),
         )
 
-    async def delete(self, id: str) -> models.Webhook:
+    async def delete(self, id: str | UUID) -> models.Webhook:
         """Delete webhook.
 
         Args:
@@ -4011,7 +4064,7 @@ class WebhooksResource(Resource):
             await self._request("listWebhookEventTypes", None, None, None),
         )
 
-    async def get(self, id: str) -> models.Webhook:
+    async def get(self, id: str | UUID) -> models.Webhook:
         """Get webhook.
 
         Args:
@@ -4023,7 +4076,7 @@ class WebhooksResource(Resource):
         self,
         *,
         limit: int | None = None,
-        campaign: str | None = None,
+        campaign: str | UUID | None = None,
         event_type: models.ListWebhookEventType | str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.Webhook]:
@@ -4050,7 +4103,7 @@ class WebhooksResource(Resource):
         self,
         *,
         limit: int | None = None,
-        campaign: str | None = None,
+        campaign: str | UUID | None = None,
         event_type: models.ListWebhookEventType | str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.Webhook]:
@@ -4074,7 +4127,7 @@ class WebhooksResource(Resource):
             max_items,
         )
 
-    async def resume(self, id: str) -> models.Webhook:
+    async def resume(self, id: str | UUID) -> models.Webhook:
         """Resume webhook.
 
         Args:
@@ -4082,7 +4135,7 @@ class WebhooksResource(Resource):
         """
         return cast("models.Webhook", await self._request("resumeWebhook", {"id": id}, None, None))
 
-    async def test(self, id: str) -> models.TestWebhookResponse:
+    async def test(self, id: str | UUID) -> models.TestWebhookResponse:
         """Test webhook.
 
         Args:
@@ -4094,21 +4147,27 @@ class WebhooksResource(Resource):
 
     async def update(
         self,
-        id: str,
+        id: str | UUID,
         *,
-        campaign: str | None | Unset = UNSET,
+        campaign: str | UUID | None | Unset = UNSET,
         name: str | None | Unset = UNSET,
-        target_hook_url: str | Unset = UNSET,
+        target_hook_url: str | None = None,
         event_type: models.WebhookEventType | str | None | Unset = UNSET,
         custom_interest_value: float | None | Unset = UNSET,
         headers: dict[str, Any] | None | Unset = UNSET,
     ) -> models.Webhook:
         """Patch webhook.
 
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
         Args:
             id: Identifier of the item.
-            campaign: Campaign ID.
-            name: Name.
+            campaign: Campaign ID. None clears it (sends null); left out, it keeps its value.
+            name: Name. None clears it (sends null); left out, it keeps its value.
+            event_type: None clears it (sends null); left out, it keeps its value.
+            custom_interest_value: None clears it (sends null); left out, it keeps its value.
+            headers: None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.Webhook",
@@ -4148,7 +4207,7 @@ class WorkspaceBillingResource(Resource):
 class WorkspaceGroupMembersResource(Resource):
     """`client.workspace_group_members`: the WorkspaceGroupMember operations of the API."""
 
-    async def create(self, *, sub_workspace_id: str) -> models.WorkspaceGroupMember:
+    async def create(self, *, sub_workspace_id: str | UUID) -> models.WorkspaceGroupMember:
         """Create workspace group member."""
         return cast(
             "models.WorkspaceGroupMember",
@@ -4157,7 +4216,7 @@ class WorkspaceGroupMembersResource(Resource):
             ),
         )
 
-    async def delete(self, id: str) -> models.WorkspaceGroupMember:
+    async def delete(self, id: str | UUID) -> models.WorkspaceGroupMember:
         """Delete workspace group member.
 
         Args:
@@ -4168,7 +4227,7 @@ class WorkspaceGroupMembersResource(Resource):
             await self._request("deleteWorkspaceGroupMember", {"id": id}, None, None),
         )
 
-    async def get(self, id: str) -> models.WorkspaceGroupMember:
+    async def get(self, id: str | UUID) -> models.WorkspaceGroupMember:
         """Get workspace group member.
 
         Args:
@@ -4228,9 +4287,9 @@ class WorkspaceMembersResource(Resource):
         *,
         email: str,
         role: models.WorkspaceMemberRole | str,
-        user_email: str | None | Unset = UNSET,
-        nickname: str | None | Unset = UNSET,
-        permissions: Sequence[models.WorkspaceMemberPermission | str] | None | Unset = UNSET,
+        user_email: str | None = None,
+        nickname: str | None = None,
+        permissions: Sequence[models.WorkspaceMemberPermission | str] | None = None,
     ) -> models.WorkspaceMember:
         """Create workspace member.
 
@@ -4253,7 +4312,7 @@ class WorkspaceMembersResource(Resource):
             ),
         )
 
-    async def delete(self, id: str) -> models.WorkspaceMember:
+    async def delete(self, id: str | UUID) -> models.WorkspaceMember:
         """Delete workspace member.
 
         Args:
@@ -4264,7 +4323,7 @@ class WorkspaceMembersResource(Resource):
             await self._request("deleteWorkspaceMember", {"id": id}, None, None),
         )
 
-    async def get(self, id: str) -> models.WorkspaceMember:
+    async def get(self, id: str | UUID) -> models.WorkspaceMember:
         """Get workspace member.
 
         Args:
@@ -4327,15 +4386,19 @@ class WorkspaceMembersResource(Resource):
 
     async def update(
         self,
-        id: str,
+        id: str | UUID,
         *,
         nickname: str | None | Unset = UNSET,
-        role: models.WorkspaceMemberRole | str | Unset = UNSET,
+        role: models.WorkspaceMemberRole | str | None = None,
     ) -> models.WorkspaceMember:
         """Patch workspace member.
 
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
         Args:
             id: Identifier of the item.
+            nickname: None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.WorkspaceMember",
@@ -4398,12 +4461,16 @@ class WorkspacesResource(Resource):
         )
 
     async def update(
-        self, *, name: str | Unset = UNSET, org_logo_url: str | None | Unset = UNSET
+        self, *, name: str | None = None, org_logo_url: str | None | Unset = UNSET
     ) -> models.Workspace:
         """Patch workspace.
 
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
         Args:
             name: Name.
+            org_logo_url: None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.Workspace",

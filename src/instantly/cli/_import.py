@@ -16,7 +16,7 @@ import argparse
 from array import array
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from .._bulk import BulkAddResult, LeadScreen
 from ..errors import BulkCancelledError
@@ -139,7 +139,7 @@ async def run_import(args: argparse.Namespace, out: Output) -> int:
                 )
             except BulkCancelledError as exc:
                 # Ctrl-C: the import stopped cleanly; say what was sent and what was not.
-                result = cast(BulkAddResult, exc.result)
+                result = exc.result
                 cancelled = True
     tally = _Tally(screening, result, cancelled)
     reported = 0
