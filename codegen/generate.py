@@ -874,7 +874,7 @@ def tool_operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str,
     return found
 
 
-def tool_inputs(op: dict[str, Any], spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def tool_inputs(op: dict[str, Any], method: str, spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every parameter of an operation by the tool's name for it (its wire name, unless a body
     field shares a parameter's: then `body_<name>`): where it goes, its schema, required-ness.
     """
@@ -894,7 +894,7 @@ def tool_inputs(op: dict[str, Any], spec: dict[str, Any]) -> dict[str, dict[str,
     body = op.get("requestBody")
     if body:
         schema = body["content"]["application/json"]["schema"]
-        for f in body_fields(schema, spec):
+        for f in body_fields(schema, spec, method):
             name = f["wire"] if f["wire"] not in inputs else f"body_{f['wire']}"
             if name in inputs:
                 raise SpecError(
@@ -1053,7 +1053,7 @@ def default_tool(
     if op_id not in ops:
         raise SpecError(where, f"no operation {op_id!r} in the spec")
     _, method, op = ops[op_id]
-    inputs = tool_inputs(op, spec)
+    inputs = tool_inputs(op, method, spec)
     schemas = spec["components"]["schemas"]
     properties: dict[str, Any] = {}
     required: list[str] = []
@@ -1214,7 +1214,7 @@ def operation_tool(
 ) -> dict[str, Any]:
     """The tool of one operation, as `tools="all"` offers it: every parameter, by its wire name."""
     name = f"{ns}_{op['x-sdk-method']}"
-    inputs = tool_inputs(op, spec)
+    inputs = tool_inputs(op, method, spec)
     properties: dict[str, Any] = {}
     required: list[str] = []
     args = []
