@@ -43,6 +43,15 @@ MODEL_RENAMES = {
     "APIKey": "ApiKey",
     "DFYEmailAccountOrder": "DfyEmailAccountOrder",
     "CRMActions": "CrmActions",
+    "AIAgent": "AiAgent",
+    "AIAgentSummary": "AiAgentSummary",
+    "AIAgentGuidance": "AiAgentGuidance",
+    "AIInboxManager": "AiInboxManager",
+    "AIDeliverabilityAgent": "AiDeliverabilityAgent",
+    "AILeadFinderAgent": "AiLeadFinderAgent",
+    "AISalesAgent": "AiSalesAgent",
+    "AISalesAgentReply": "AiSalesAgentReply",
+    "AISalesAgentActivity": "AiSalesAgentActivity",
 }
 
 # Names of operation request bodies and responses that read better than the mechanical ones.
@@ -85,6 +94,182 @@ CONTEXT_RENAMES = {
     "EnableWarmupForAccountsRequestFilter": "AccountSelectionFilter",
     "CreateDFYEmailAccountOrderRequestItem": "DfyOrderItem",
     "InboxPlacementBlacklistAndSpamAssassinReportBlacklistReport": "BlacklistReport",
+    # `spam_assassin_report` of the report: without this its name would be the report's own.
+    "InboxPlacementBlacklistAndSpamAssassinReport": "SpamAssassinReport",
+}
+
+# The last word on names: mechanical name -> the API's word, applied to the shaped document (every
+# `$ref` follows). The mechanical names come from the path to a nested object (`...OptionB...`,
+# long chains of parent names) or from a stutter; what users import should read as the API does.
+FINAL_NAMES = {
+    # Stutters in names the SDK had published (renamed once, listed in openapi/README.md).
+    "CampaignCampaignSchedule": "CampaignScheduleSettings",
+    "EmailVerificationEmailVerificationStatus": "VerificationStatus",
+    "CreateSuperSearchEnrichmentRequestIntegrationActionsValueValue": "IntegrationActionMapping",
+    "GetWarmupAnalyticsResponseEmailDateDataValueValue": "WarmupDailyStats",
+    # AI agents: `payload` is one of four shapes, by the agent's type.
+    "AiAgentPayloadOptionA": "LeadFinderAgentPayload",
+    "AiAgentPayloadOptionAOnExhaustion": "LeadFinderOnExhaustion",
+    "AiAgentPayloadOptionB": "AiSdrPayload",
+    "AiAgentPayloadOptionBType": "AiSdrInputType",
+    "AiAgentPayloadOptionBAiSdrConfig": "AiSdrConfig",
+    "AiAgentPayloadOptionBAiSdrConfigAutonomySettings": "AiSdrAutonomySettings",
+    "AiAgentPayloadOptionBAiSdrConfigEnrichmentSettings": "AiSdrEnrichmentSettings",
+    "AiAgentPayloadOptionBAiSdrConfigMemory": "AiSdrMemory",
+    "AiAgentPayloadOptionBAiSdrConfigMemoryIcp": "Icp",
+    "AiAgentPayloadOptionBAiSdrConfigMemoryIcpKeywords": "IcpKeywords",
+    "AiAgentPayloadOptionBAiSdrConfigOutreachSettings": "AiSdrOutreachSettings",
+    "AiAgentPayloadOptionBAiSdrConfigOutreachSettingsAiAgentPayloadOptionBAiSdrConfig"
+    "OutreachSettingsCampaignSchedule": "AiSdrCampaignSchedule",
+    "AiAgentPayloadOptionBAiSdrConfigOutreachSettingsCampaignSchedule": "AiSdrSchedule",
+    "AiAgentPayloadOptionBAiSdrConfigOutreachSettingsCampaignScheduleTiming": "AiSdrScheduleTiming",
+    "AiAgentPayloadOptionC": "InboxManagerPayload",
+    "AiAgentPayloadOptionCNoShow": "InboxManagerNoShow",
+    "AiAgentPayloadOptionCNoShowFallbackSendingAccounts": "InboxManagerFallbackSendingAccounts",
+    "AiAgentPayloadOptionCTagName": "InboxManagerTagName",
+    "AiAgentPayloadOptionCTriggerOnLabelsMode": "InboxManagerTriggerOnLabelsMode",
+    "AiAgentPayloadOptionD": "DeliverabilityAgentPayload",
+    "AiAgentPayloadOptionDIntegrations": "DeliverabilityAgentIntegrations",
+    "AiAgentPayloadOptionDIntegrationsSlackOptionA": "SlackIntegration",
+    "AiAgentGuidanceBasicGuidanceOptions": "BasicGuidanceOptions",
+    "AiAgentGuidanceBasicGuidanceOptionsLength": "BasicGuidanceLength",
+    "AiAgentGuidanceBasicGuidanceOptionsTone": "BasicGuidanceTone",
+    "AiInboxManagerMetadataIntegrationsValue": "InboxManagerIntegrationStatus",
+    "AiSalesAgentType": "AiSalesAgentInputType",
+    "AiSalesAgentAiSalesAgentType": "AiSalesAgentType",
+    "CreateInboxManagerAgentRequestPayloadIntegrations": "InboxManagerIntegrations",
+    "CreateInboxManagerAgentRequestPayloadIntegrationsCalendly": "CalendlyIntegration",
+    "CreateInboxManagerAgentRequestPayloadIntegrationsCalendlyCustomQuestion": (
+        "CalendlyCustomQuestion"
+    ),
+    "CreateLeadFinderAgentRequestAiEnrichmentValue": "LeadFinderAiEnrichment",
+    "CreateLeadFinderAgentRequestSearchFilters": "LeadFinderSearchFilters",
+    "CreateLeadFinderAgentRequestSearchFiltersFundingTypeItem": "LeadFinderSearchFiltersFundingTypeItem",
+    "CreateLeadFinderAgentRequestSearchFiltersLookAlikeMode": "LeadFinderSearchFiltersLookAlikeMode",
+    "CreateLeadFinderAgentRequestSearchFiltersTitle": "LeadFinderSearchFiltersTitle",
+    "CreateLeadFinderAgentRequestSearchFiltersTitleIncludeMode": "LeadFinderSearchFiltersTitleMode",
+    "CreateLeadFinderAgentRequestSource": "LeadFinderAgentSource",
+    "CreateSalesAgentGuidanceRuleResponse": "GuidanceRule",
+    "ListSalesAgentGuidanceRulesResponse": "GuidanceRuleList",
+    "ListSalesAgentGuidanceRulesResponseItem": "GuidanceRuleListItem",
+    "DeleteSalesAgentGuidanceRuleResponse": "DeletedGuidanceRule",
+    "RejectAiSdrActivityRequest": "RejectActivityRequest",
+    "GetAiAgentAnalyticsResponse": "AiAgentAnalytics",
+    "GetAiAgentAnalyticsResponseAnalyticsItem": "AiAgentAnalyticsItem",
+    "GetAiSdrAnalyticsResponse": "SalesAgentAnalytics",
+    "GetAiSdrAnalyticsResponseTotalEmailActivityPerDayItem": "SalesAgentAnalyticsPoint",
+    "GetAiSdrAnalyticsResponseTotals": "SalesAgentAnalyticsTotals",
+    "GetAiSdrLeadActivityResponse": "AiSdrLeadActivityPage",
+    "GetAiSdrLeadActivityResponseLead": "SalesAgentLeadActivity",
+    "SalesAgentLeadActivityItemPage": "SalesAgentLeadActivityPage",
+    "GetAiSdrLeadActivityFilter": "AiSdrLeadActivityFilter",
+    "ListSalesAgentLeadActivityFilter": "SalesAgentLeadActivityFilter",
+    "GetAiSdrLeadActivitySummaryResponse": "SalesAgentLeadActivitySummary",
+    "GetAiSdrOpportunitySummaryResponse": "SalesAgentOpportunitySummary",
+    "GetAiSdrOpportunitySummaryResponseCampaign": "SalesAgentCampaignOpportunities",
+    "GetAiSdrOpportunitySummaryResponseSummary": "SalesAgentOpportunityTotals",
+    "GetAiSdrOpportunitySummaryResponseSummaryBreakdown": "SalesAgentOpportunityBreakdown",
+    "ListSalesAgentActivitiesAiSalesAgentActivityPage": "SalesAgentActivityPage",
+    "ListAISalesAgentActivityActionStatusItem": "ActivityActionStatusFilter",
+    "ListAISalesAgentActivityActionTypeItem": "ActivityActionTypeFilter",
+    "ListAIAgentStatus": "AiAgentStatusFilter",
+    "ListAIAgentType": "AiAgentTypeFilter",
+    # Inbox manager.
+    "GetInboxManagerAnalyticsSummaryResponse": "InboxManagerAnalyticsSummary",
+    "InboxManagerAnalyticsSummaryByDateItem": "InboxManagerDailyAnalytics",
+    "InboxManagerActivityItemPage": "InboxManagerActivityPage",
+    "InboxManagerActivityItemPageItem": "InboxManagerActivity",
+    "InboxManagerActivityItemPageItemRecoveryMethod": "InboxManagerRecoveryMethod",
+    "ListInboxManagerActivityType": "InboxManagerActivityType",
+    # Lead finder.
+    "GetLeadFinderAgentStatsResponse": "LeadFinderAgentStats",
+    "LeadFinderAgentActivitiesByIdItemPage": "LeadFinderAgentActivityPage",
+    "LeadFinderAgentActivitiesByIdItemPageItem": "LeadFinderAgentActivity",
+    "LeadFinderAgentActivitiesByIdItemPageItemEventType": "LeadFinderAgentEventType",
+    "LeadFinderAgentActivitiesByIdItemPageItemPayload": "LeadFinderAgentActivityPayload",
+    # Deliverability agent: its state, runs, checks and feed.
+    "GetDeliverabilityAgentStateResponse": "DeliverabilityAgentState",
+    "GetDeliverabilityAgentStateByIdResponse": "DeliverabilityAgentStateById",
+    "GetDeliverabilityAgentStateFeedFilter": "DeliverabilityFeedFilter",
+    "GetDeliverabilityAgentStateResponseActivityFeed": "DeliverabilityActivityFeed",
+    "GetDeliverabilityAgentStateResponseCurrentActivity": "DeliverabilityCurrentActivity",
+    "GetDeliverabilityAgentStateResponseCurrentActivityActiveOptionAOptionA": "DeliverabilityActivity",
+    "GetDeliverabilityAgentStateResponseCurrentActivityActiveOptionAOptionAStatus": (
+        "DeliverabilityActivityStatus"
+    ),
+    "GetDeliverabilityAgentStateResponseCurrentActivityActiveOptionAOptionB": (
+        "DeliverabilityActivitySubMessages"
+    ),
+    "GetDeliverabilityAgentStateResponseCurrentActivityActiveOptionAOptionBSubMessage": (
+        "DeliverabilitySubMessage"
+    ),
+    "GetDeliverabilityAgentStateResponseCurrentActivityActiveOptionAOptionBSubMessageStatus": (
+        "DeliverabilitySubMessageStatus"
+    ),
+    "GetDeliverabilityAgentStateResponseCurrentActivityCompletedSummary": (
+        "DeliverabilityCompletedSummary"
+    ),
+    "GetDeliverabilityAgentStateResponseRunSummary": "DeliverabilityRunSummary",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatest": "DeliverabilityRun",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestStatus": "DeliverabilityRunStatus",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestCheck": "DeliverabilityCheck",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestCheckOutcome": "DeliverabilityCheckOutcome",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestFeedItem": "DeliverabilityFeedItem",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestFeedItemKind": "DeliverabilityFeedItemKind",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestFeedItemSeverity": (
+        "DeliverabilityFeedItemSeverity"
+    ),
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestFeedItemStatus": (
+        "DeliverabilityFeedItemStatus"
+    ),
+    "GetDeliverabilityAgentStateResponseRunSummaryTrendItem": "DeliverabilityRunTrendItem",
+    "GetDeliverabilityAgentStateResponseSchedule": "DeliverabilitySchedule",
+    "DeliverabilityAgentFeedItemsItemPage": "DeliverabilityFeedItemPage",
+    "PauseDeliverabilityAffectedAccountsResponsePausedProviderCounts": "PausedProviderCounts",
+    "UpdateDeliverabilityAgentSettingsRequestSlackOptionA": "DeliverabilitySlackSettings",
+    "UpdateDomainForwardingRequestForwardingMode": "ForwardingModeSetting",
+}
+
+
+def rename_components(doc: dict[str, Any], names: dict[str, str]) -> int:
+    """Rename component schemas (and every reference to them); returns how many were renamed."""
+    schemas = doc["components"]["schemas"]
+    used = {old: new for old, new in names.items() if old in schemas}
+    for old, new in used.items():
+        if new in schemas and new not in used:
+            raise ValueError(f"cannot rename {old} to {new}: that name is taken")
+    targets = list(used.values())
+    if len(targets) != len(set(targets)):
+        raise ValueError("two schemas renamed to one name")
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k == "$ref" and isinstance(v, str) and v.startswith("#/components/schemas/"):
+                    name = v.rsplit("/", 1)[-1]
+                    out[k] = "#/components/schemas/" + used.get(name, name)
+                elif k == "x-page-of" and isinstance(v, str):
+                    out[k] = used.get(v, v)
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    renamed = {used.get(k, k): walk(v) for k, v in schemas.items()}
+    first = {"Error": renamed.pop("Error")} if "Error" in renamed else {}
+    doc["components"]["schemas"] = {**first, **dict(sorted(renamed.items()))}
+    doc["paths"] = walk(doc["paths"])
+    return len(used)
+
+
+# Contexts that get a name of their own although an older schema has the same shape: the inbox
+# manager's job types [1, 2, 3] are not the inbox placement test statuses that share the values.
+OWN_NAMES = {
+    "ListInboxManagerActivityJobType": "InboxManagerJobType",
+    "InboxManagerActivityItemPageItemJobType": "InboxManagerJobType",
 }
 
 # Enum component names for the enums users meet most; others are named by their place.
@@ -107,6 +292,30 @@ ENUM_NAMES = {
 
 # Enums whose server values go beyond the documented set (custom interest statuses, say).
 OPEN_ENUMS = {"LeadInterestStatus"}
+
+# What the 2026-08-21 snapshot added (tags, and the models only they use). Shaped after the rest,
+# so that a shape they share with an older operation keeps the name the SDK published for it.
+LATE_TAGS = {
+    "AIAgent",
+    "AISalesAgent",
+    "AISalesAgentActivity",
+    "AIInboxManager",
+    "AIDeliverabilityAgent",
+    "AILeadFinderAgent",
+    "DomainForwarding",
+}
+LATE_MODELS = {
+    "AIAgent",
+    "AIAgentSummary",
+    "AIInboxManager",
+    "AIDeliverabilityAgent",
+    "AILeadFinderAgent",
+    "AIAgentGuidance",
+    "AISalesAgent",
+    "AISalesAgentReply",
+    "AISalesAgentActivity",
+    "DomainForwarding",
+}
 
 # Per-endpoint limits stricter than the workspace's 100/s and 6,000/min (published facts).
 ENDPOINT_LIMITS = {
@@ -232,6 +441,71 @@ METHOD_NAMES = {
     "preWarmedUpDomainsList": "pre_warmed_up_domains",
     "listDFYEmailAccountOrdersAccounts": "list_accounts",
     "cancelDFYEmailAccounts": "cancel_accounts",
+    # AI agents (any type).
+    "getAiAgentAnalytics": "analytics",
+    # AI sales agents: the current routes (/ai-agents/sales/{id}/...) take the plain names; the
+    # AI SDR generation before them (/ai-agents/{id}/...) keeps working and is told apart by `sdr_`.
+    "createSalesAgent": "create",
+    "getSalesAgent": "get",
+    "patchSalesAgent": "update",
+    "getSalesAgentAnalytics": "analytics",
+    "getSalesAgentOpportunitySummary": "opportunity_summary",
+    "getSalesAgentLeadActivitySummary": "lead_activity_summary",
+    "listSalesAgentLeadActivity": "list_lead_activity",
+    "listSalesAgentActivities": "list_activities",
+    "approveSalesAgentActivity": "approve_activity",
+    "rejectSalesAgentActivity": "reject_activity",
+    "approveSalesAgentActivities": "approve_activities",
+    "rejectSalesAgentActivities": "reject_activities",
+    "listSalesAgentGuidanceRules": "list_guidance_rules",
+    "createSalesAgentGuidanceRule": "create_guidance_rule",
+    "patchSalesAgentGuidanceRule": "update_guidance_rule",
+    "deleteSalesAgentGuidanceRule": "delete_guidance_rule",
+    "getAiSdrAnalytics": "sdr_analytics",
+    "getAiSdrOpportunitySummary": "sdr_opportunity_summary",
+    "getAiSdrLeadActivitySummary": "sdr_lead_activity_summary",
+    "getAiSdrLeadActivity": "sdr_lead_activity",
+    "approveAiSdrActivity": "sdr_approve_activity",
+    "rejectAiSdrActivity": "sdr_reject_activity",
+    "createImportedLeadsActivity": "sdr_import_leads",
+    "listAISalesAgentActivity": "list",
+    # AI inbox managers.
+    "createInboxManagerAgent": "create",
+    "getInboxManagerAgent": "get",
+    "patchInboxManagerAgent": "update",
+    "listInboxManagerGuidances": "list_guidances",
+    "createInboxManagerGuidance": "create_guidance",
+    "getInboxManagerGuidance": "get_guidance",
+    "patchInboxManagerGuidance": "update_guidance",
+    "deleteInboxManagerGuidance": "delete_guidance",
+    "listInboxManagerReplies": "list_replies",
+    "getInboxManagerReply": "get_reply",
+    "patchInboxManagerReply": "update_reply",
+    "getInboxManagerAnalyticsSummary": "analytics_summary",
+    "getInboxManagerAnalyticsSummaryByDate": "analytics_summary_by_date",
+    "listInboxManagerActivity": "list_activity",
+    # AI lead finder agents.
+    "listLeadFinderAgents": "list",
+    "createLeadFinderAgent": "create",
+    "getLeadFinderAgentById": "get",
+    "updateLeadFinderAgent": "update",
+    "pauseLeadFinderAgentById": "pause",
+    "resumeLeadFinderAgentById": "resume",
+    "getLeadFinderAgentStats": "stats",
+    "listLeadFinderAgentActivitiesById": "list_activities",
+    # AI deliverability agents: the workspace's own agent (no id) and any agent by id.
+    "getDeliverabilityAgent": "get_current",
+    "updateDeliverabilityAgentSettings": "update_settings",
+    "getDeliverabilityAgentState": "current_state",
+    "deployDeliverabilityAgent": "deploy",
+    "runDeliverabilityAgentNow": "run_now",
+    "getDeliverabilityAgentById": "get",
+    "patchDeliverabilityAgent": "update",
+    "getDeliverabilityAgentStateById": "state",
+    "listDeliverabilityAgentFeedItems": "list_feed_items",
+    "completeDeliverabilityFeedItem": "complete_feed_item",
+    "pauseDeliverabilityAffectedAccounts": "pause_affected_accounts",
+    "pauseDeliverabilityCampaignSending": "pause_campaign_sending",
 }
 
 # Our own words for the fields and parameters users meet everywhere.
@@ -288,8 +562,10 @@ ERROR_RESPONSES = {
     "404": ("NotFound", "No such item."),
     "409": ("Conflict", "The change conflicts with the current state."),
     "413": ("PayloadTooLarge", "The request asks for more data than the API will compute at once."),
+    "422": ("UnprocessableEntity", "The request is well formed but cannot be applied."),
     "429": ("TooManyRequests", "Rate limit exceeded; wait and retry."),
     "500": ("InternalServerError", "The server failed."),
+    "502": ("BadGateway", "An upstream service failed; retry after a short delay."),
     "503": (
         "ServiceUnavailable",
         "An upstream provider is unavailable; retry after a short delay.",
@@ -336,7 +612,7 @@ def singular(word: str) -> str:
         return word[:-3] + "y"
     if word.endswith(("sses", "ches", "shes", "xes")):
         return word[:-2]
-    if word.endswith("s") and not word.endswith("ss"):
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):
         return word[:-1]
     return word
 
@@ -425,6 +701,14 @@ class Shaper:
     # Hoist a schema into a named component; identical content reuses the existing name.
     def register(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
         h = canonical(schema)
+        own = OWN_NAMES.get(name)
+        if own is not None:
+            # Shaped like another schema but meaning something else: a name of its own, which
+            # no later identical shape takes over.
+            if own in self.components and canonical(self.components[own]) != h:
+                raise ValueError(f"{name} and {self.components[own]} differ: {own} cannot be both")
+            self.components[own] = schema
+            return {"$ref": f"#/components/schemas/{own}"}
         if h in self.by_hash:
             return {"$ref": f"#/components/schemas/{self.by_hash[h]}"}
         final = name
@@ -527,7 +811,8 @@ class Shaper:
     ) -> dict[str, Any]:
         values = [v for v in s["enum"] if v is not None]
         kinds = {type(v) for v in values}
-        if len(kinds) > 1 or not values:
+        if len(kinds) > 1 or not values or kinds == {bool}:
+            # Also `[true]` (a flag that is always set): a boolean says it, an enum of it cannot.
             # Mixed kinds (`[true, false, "pending"]`): keep the type, drop the enum.
             out.pop("enum", None)
             return out
@@ -593,6 +878,7 @@ def namespace_of(tag: str) -> str:
         "EmailVerification": "email_verification",
         "APIKey": "api_keys",
         "DFYEmailAccountOrder": "dfy_email_account_orders",
+        "DomainForwarding": "domain_forwarding",
     }
     if tag in special:
         return special[tag]
@@ -614,108 +900,137 @@ def summary_of(op_id: str, method_name: str, tag: str) -> str:
     return words[:1].upper() + words[1:] + "."
 
 
+def _is_late(tag_or_model: str) -> bool:
+    return tag_or_model in LATE_TAGS or tag_or_model in LATE_MODELS
+
+
 def build(ref: dict[str, Any]) -> dict[str, Any]:
     _fix_reference(ref)
     sh = Shaper(ref)
-    # Models first so their names win.
-    for name, schema in ref["components"]["schemas"].items():
-        new = MODEL_RENAMES.get(name, name)
-        shaped = sh.shape(schema, new, new, None, top=True)
-        shaped["type"] = "object"
-        if not shaped.get("properties"):
-            shaped["additionalProperties"] = True
-        sh.components[new] = shaped
-        sh.by_hash.setdefault(canonical(shaped), new)
-
-    tag_names = sorted(
-        {
-            t
-            for item in ref["paths"].values()
-            for m, op in item.items()
-            if m in HTTP_METHODS
-            for t in op.get("tags", [])
-        }
-    )
-    paths: dict[str, Any] = {}
+    models = list(ref["components"]["schemas"].items())
+    entries = [
+        (path, method, item[method])
+        for path, item in ref["paths"].items()
+        for method in HTTP_METHODS
+        if method in item
+    ]
+    # Structurally identical schemas share the first name they get, so what is shaped first
+    # names them. Models come before operations (a model's own name wins), and everything the
+    # SDK had already published comes before what a later snapshot added, so that a new
+    # operation reusing an old shape does not rename it under existing users.
+    early = [e for e in entries if not _is_late(e[2]["tags"][0])]
+    late = [e for e in entries if _is_late(e[2]["tags"][0])]
+    shaped_ops: dict[tuple[str, str], dict[str, Any]] = {}
     method_names: dict[tuple[str, str], str] = {}
-    for path, item in ref["paths"].items():
-        new_item: dict[str, Any] = {}
-        for method in HTTP_METHODS:
-            if method not in item:
-                continue
-            op = item[method]
-            op_id = op["operationId"]
-            tag = op["tags"][0]
-            ctx = pascal(op_id)
-            req_name, res_name = BODY_NAMES.get(op_id, (None, None))
-            new_op: dict[str, Any] = {"operationId": op_id, "tags": [tag]}
-            mname = op_method_name(op_id, tag, method, path)
-            key = (tag, mname)
-            if key in method_names:
-                raise ValueError(
-                    f"{op_id}: method name {mname} already used by {method_names[key]}"
-                )
-            method_names[key] = op_id
-            new_op["summary"] = summary_of(op_id, mname, tag)
-            params = []
-            for p in op.get("parameters", []):
-                np: dict[str, Any] = {"name": p["name"], "in": p["in"]}
-                if p.get("required"):
-                    np["required"] = True
-                if p["name"] in DESCRIPTIONS:
-                    np["description"] = DESCRIPTIONS[p["name"]]
-                np["schema"] = param_schema(sh, p, ctx)
-                if p["in"] == "query" and p.get("schema", {}).get("type") == "array":
-                    np["style"], np["explode"] = "form", False
-                params.append(np)
-            if params:
-                new_op["parameters"] = params
-            rb = op.get("requestBody")
-            body_schema = None
-            if rb and rb.get("content"):
-                body_schema = next(iter(rb["content"].values())).get("schema")
-                if body_schema is not None and body_schema.get("type") == "null":
-                    body_schema = None
-            if body_schema is not None:
-                name = req_name or ctx + "Request"
-                shaped = sh.shape(body_schema, name, name, None, top=True)
-                if "$ref" not in shaped:
-                    shaped.setdefault("type", "object")
-                    ref_obj = sh.register(sh.unique(name, ctx, shaped), shaped)
-                else:
-                    ref_obj = shaped
-                new_op["requestBody"] = {
-                    "required": bool(rb.get("required", True)),
-                    "content": {"application/json": {"schema": ref_obj}},
-                }
-            responses: dict[str, Any] = {}
-            for code, r in sorted(op["responses"].items()):
-                if code in ERROR_RESPONSES:
-                    responses[code] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"}
-                    continue
-                content = r.get("content") or {}
-                if code == "204" or not content or not next(iter(content.values())).get("schema"):
-                    responses[code] = {"description": "No content."}
-                    continue
-                ctype, media = next(iter(content.items()))
-                schema = media["schema"]
-                if ctype != "application/json":
-                    responses[code] = {
-                        "description": "The file.",
-                        "content": {ctype: {"schema": {"type": "string"}}},
-                    }
-                    continue
-                responses[code] = {
-                    "description": "Success.",
-                    "content": {
-                        "application/json": {"schema": self_response(sh, schema, ctx, res_name)}
-                    },
-                }
-            new_op["responses"] = responses
-            new_op.update(op_extensions(op, op_id, method, new_op, sh))
-            new_item[method] = new_op
-        paths[path] = new_item
+    for batch_models, batch_ops in (
+        ([m for m in models if not _is_late(m[0])], early),
+        ([m for m in models if _is_late(m[0])], late),
+    ):
+        for name, schema in batch_models:
+            _shape_model(sh, name, schema)
+        for path, method, op in batch_ops:
+            shaped_ops[(path, method)] = _shape_operation(sh, path, method, op, method_names)
+    paths: dict[str, Any] = {}
+    for path, method, _ in entries:
+        paths.setdefault(path, {})[method] = shaped_ops[(path, method)]
+    # A tag that no operation has first (the vendor's `Analytics`, `SalesFlow`, ...) names no
+    # namespace: the SDK has nothing to put in it.
+    tag_names = sorted({op["tags"][0] for _, _, op in entries})
+    doc = _document(sh, tag_names, paths)
+    rename_components(doc, FINAL_NAMES)
+    return doc
 
+
+def _shape_model(sh: Shaper, name: str, schema: dict[str, Any]) -> None:
+    new = MODEL_RENAMES.get(name, name)
+    if new in sh.components:
+        raise ValueError(f"model {new} is already a name of another schema: rename one")
+    shaped = sh.shape(schema, new, new, None, top=True)
+    if new in sh.components:
+        raise ValueError(f"a part of model {new} took its name: add it to CONTEXT_RENAMES")
+    shaped["type"] = "object"
+    if not shaped.get("properties"):
+        shaped["additionalProperties"] = True
+    sh.components[new] = shaped
+    sh.by_hash.setdefault(canonical(shaped), new)
+
+
+def _shape_operation(
+    sh: Shaper,
+    path: str,
+    method: str,
+    op: dict[str, Any],
+    method_names: dict[tuple[str, str], str],
+) -> dict[str, Any]:
+    op_id = op["operationId"]
+    tag = op["tags"][0]
+    ctx = pascal(op_id)
+    req_name, res_name = BODY_NAMES.get(op_id, (None, None))
+    new_op: dict[str, Any] = {"operationId": op_id, "tags": [tag]}
+    mname = op_method_name(op_id, tag, method, path)
+    key = (tag, mname)
+    if key in method_names:
+        raise ValueError(f"{op_id}: method name {mname} already used by {method_names[key]}")
+    method_names[key] = op_id
+    new_op["summary"] = summary_of(op_id, mname, tag)
+    params = []
+    for p in op.get("parameters", []):
+        np: dict[str, Any] = {"name": p["name"], "in": p["in"]}
+        if p.get("required"):
+            np["required"] = True
+        if p["name"] in DESCRIPTIONS:
+            np["description"] = DESCRIPTIONS[p["name"]]
+        np["schema"] = param_schema(sh, p, ctx)
+        if p["in"] == "query" and p.get("schema", {}).get("type") == "array":
+            np["style"], np["explode"] = "form", False
+        params.append(np)
+    if params:
+        new_op["parameters"] = params
+    rb = op.get("requestBody")
+    body_schema = None
+    if rb and rb.get("content"):
+        body_schema = next(iter(rb["content"].values())).get("schema")
+        if body_schema is not None and body_schema.get("type") == "null":
+            body_schema = None
+    if body_schema is not None:
+        name = req_name or ctx + "Request"
+        shaped = sh.shape(body_schema, name, name, None, top=True)
+        if "$ref" not in shaped:
+            shaped.setdefault("type", "object")
+            ref_obj = sh.register(sh.unique(name, ctx, shaped), shaped)
+        else:
+            ref_obj = shaped
+        new_op["requestBody"] = {
+            "required": bool(rb.get("required", True)),
+            "content": {"application/json": {"schema": ref_obj}},
+        }
+    responses: dict[str, Any] = {}
+    for code, r in sorted(op["responses"].items()):
+        if code in ERROR_RESPONSES:
+            responses[code] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"}
+            continue
+        content = r.get("content") or {}
+        if code == "204" or not content or not next(iter(content.values())).get("schema"):
+            responses[code] = {"description": "No content."}
+            continue
+        ctype, media = next(iter(content.items()))
+        schema = media["schema"]
+        if ctype != "application/json":
+            responses[code] = {
+                "description": "The file.",
+                "content": {ctype: {"schema": {"type": "string"}}},
+            }
+            continue
+        responses[code] = {
+            "description": "Success.",
+            "content": {"application/json": {"schema": self_response(sh, schema, ctx, res_name)}},
+        }
+    new_op["responses"] = responses
+    new_op.update(op_extensions(op, op_id, method, new_op, sh))
+    return new_op
+
+
+def _document(sh: Shaper, tag_names: list[str], paths: dict[str, Any]) -> dict[str, Any]:
     components: dict[str, Any] = {
         "securitySchemes": {
             "bearerAuth": {
@@ -780,7 +1095,8 @@ def self_response(sh: Shaper, schema: dict[str, Any], ctx: str, res_name: str | 
         name = res_name or item_name + "Page"
         shaped = sh.shape(schema, name, name, None, top=True)
         shaped["type"] = "object"
-        shaped["x-page-of"] = item_name
+        item_ref = shaped["properties"]["items"].get("items", {}).get("$ref", "")
+        shaped["x-page-of"] = item_ref.rsplit("/", 1)[-1] or item_name
         return sh.register(sh.unique(name, ctx, shaped), shaped)
     if schema.get("type") == "array":
         item = schema.get("items", {})
@@ -802,6 +1118,10 @@ def self_response(sh: Shaper, schema: dict[str, Any], ctx: str, res_name: str | 
             label = (
                 ["Success", "Failure"][i] if len(schema["oneOf"]) == 2 else f"Option{chr(65 + i)}"
             )
+            if "$ref" in o:
+                # A choice between models (`AiAgent` or `AiSalesAgent`) names them as they are.
+                options.append(sh.shape(o, name + label, name, None))
+                continue
             so = sh.shape(o, name + label, name, None, top=True)
             so["type"] = "object"
             options.append(sh.register(sh.unique(name + label, ctx, so), so))
