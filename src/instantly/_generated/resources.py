@@ -452,6 +452,1616 @@ class AccountsResource(Resource):
         )
 
 
+class AiAgentsResource(Resource):
+    """`client.ai_agents`: the AIAgent operations of the API."""
+
+    async def analytics(
+        self, *, agent_ids: Sequence[str], agent_types: dict[str, Any] | Unset = UNSET
+    ) -> models.AiAgentAnalytics:
+        """Get ai agent analytics."""
+        return cast(
+            "models.AiAgentAnalytics",
+            await self._request(
+                "getAiAgentAnalytics",
+                None,
+                None,
+                {"agent_ids": agent_ids, "agent_types": agent_types},
+            ),
+        )
+
+    async def create(
+        self,
+        *,
+        name: str,
+        payload: models.InboxManagerPayload | Mapping[str, Any] | Unset = UNSET,
+        type: Any | Unset = UNSET,
+        input: str | Unset = UNSET,
+        status: models.AiAgentStatusFilter | int | Unset = UNSET,
+        memory_from_workspace: bool | Unset = UNSET,
+        description: str | Unset = UNSET,
+        config: dict[str, Any] | Unset = UNSET,
+        master_lead_list_id: str | Unset = UNSET,
+        initial_scrape_ready: bool | Unset = UNSET,
+        is_duplicate: bool | Unset = UNSET,
+        source_ai_sdr_id: str | Unset = UNSET,
+        agent_type: models.AiSalesAgentType | int | Unset = UNSET,
+    ) -> models.AiAgent | models.AiSalesAgent:
+        """Create ai agent.
+
+        Args:
+            name: Name.
+        """
+        return cast(
+            "models.AiAgent | models.AiSalesAgent",
+            await self._request(
+                "createAIAgent",
+                None,
+                None,
+                {
+                    "name": name,
+                    "payload": payload,
+                    "type": type,
+                    "input": input,
+                    "status": status,
+                    "memory_from_workspace": memory_from_workspace,
+                    "description": description,
+                    "config": config,
+                    "master_lead_list_id": master_lead_list_id,
+                    "initial_scrape_ready": initial_scrape_ready,
+                    "is_duplicate": is_duplicate,
+                    "source_ai_sdr_id": source_ai_sdr_id,
+                    "agent_type": agent_type,
+                },
+            ),
+        )
+
+    async def delete(self, id: str) -> models.AiAgentSummary:
+        """Delete ai agent.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentSummary", await self._request("deleteAIAgent", {"id": id}, None, None)
+        )
+
+    async def get(self, id: str) -> models.AiAgentSummary:
+        """Get ai agent.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentSummary", await self._request("getAIAgent", {"id": id}, None, None)
+        )
+
+    async def list_page(
+        self,
+        *,
+        limit: int | None = None,
+        search: str | None = None,
+        status: models.AiAgentStatusFilter | int | None = None,
+        type: models.AiAgentTypeFilter | int | None = None,
+        sort_column: str | None = None,
+        sort_order: str | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.AiAgentSummary]:
+        """List ai agent: one page.
+
+        Args:
+            limit: How many items one page holds (1 to 100).
+            search: Free-text search.
+            status: Status code.
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listAIAgent",
+            None,
+            {
+                "limit": limit,
+                "search": search,
+                "status": status,
+                "type": type,
+                "sort_column": sort_column,
+                "sort_order": sort_order,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        search: str | None = None,
+        status: models.AiAgentStatusFilter | int | None = None,
+        type: models.AiAgentTypeFilter | int | None = None,
+        sort_column: str | None = None,
+        sort_order: str | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.AiAgentSummary]:
+        """List ai agent: every item of every page, fetched as you iterate.
+
+        Args:
+            limit: How many items one page holds (1 to 100).
+            search: Free-text search.
+            status: Status code.
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listAIAgent",
+            None,
+            {
+                "limit": limit,
+                "search": search,
+                "status": status,
+                "type": type,
+                "sort_column": sort_column,
+                "sort_order": sort_order,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+    async def update(
+        self,
+        id: str,
+        *,
+        name: str | Unset = UNSET,
+        payload: models.LeadFinderAgentPayload
+        | Mapping[str, Any]
+        | models.AiSdrPayload
+        | Mapping[str, Any]
+        | models.InboxManagerPayload
+        | Mapping[str, Any]
+        | models.DeliverabilityAgentPayload
+        | Mapping[str, Any]
+        | Unset = UNSET,
+        status: models.AiAgentStatus | int | Unset = UNSET,
+        is_auto_created: bool | None | Unset = UNSET,
+        description: str | None | Unset = UNSET,
+        config: models.AiSalesAgentConfig | Mapping[str, Any] | Unset = UNSET,
+        self_improvement: bool | None | Unset = UNSET,
+    ) -> models.AiAgent | models.AiSalesAgent:
+        """Patch ai agent.
+
+        Args:
+            id: Identifier of the item.
+            name: Name.
+        """
+        return cast(
+            "models.AiAgent | models.AiSalesAgent",
+            await self._request(
+                "patchAIAgent",
+                {"id": id},
+                None,
+                {
+                    "name": name,
+                    "payload": payload,
+                    "status": status,
+                    "is_auto_created": is_auto_created,
+                    "description": description,
+                    "config": config,
+                    "self_improvement": self_improvement,
+                },
+            ),
+        )
+
+
+class AiDeliverabilityAgentsResource(Resource):
+    """`client.ai_deliverability_agents`: the AIDeliverabilityAgent operations of the API."""
+
+    async def complete_feed_item(self, id: str) -> models.CompleteDeliverabilityFeedItemResponse:
+        """Complete deliverability feed item.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.CompleteDeliverabilityFeedItemResponse",
+            await self._request("completeDeliverabilityFeedItem", {"id": id}, None, None),
+        )
+
+    async def current_state(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+    ) -> models.DeliverabilityAgentState:
+        """Get deliverability agent state.
+
+        Args:
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page.
+        """
+        return cast(
+            "models.DeliverabilityAgentState",
+            await self._request(
+                "getDeliverabilityAgentState",
+                None,
+                {"limit": limit, "starting_after": starting_after, "feed_filter": feed_filter},
+                None,
+            ),
+        )
+
+    async def deploy(self) -> models.DeployDeliverabilityAgentResponse:
+        """Deploy deliverability agent."""
+        return cast(
+            "models.DeployDeliverabilityAgentResponse",
+            await self._request("deployDeliverabilityAgent", None, None, None),
+        )
+
+    async def get(self, id: str) -> models.AiDeliverabilityAgent:
+        """Get deliverability agent by id.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiDeliverabilityAgent",
+            await self._request("getDeliverabilityAgentById", {"id": id}, None, None),
+        )
+
+    async def get_current(self) -> models.GetDeliverabilityAgentResponse:
+        """Get deliverability agent."""
+        return cast(
+            "models.GetDeliverabilityAgentResponse",
+            await self._request("getDeliverabilityAgent", None, None, None),
+        )
+
+    async def list_feed_items_page(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.DeliverabilityFeedItem]:
+        """List deliverability agent feed items: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listDeliverabilityAgentFeedItems",
+            {"id": id},
+            {"limit": limit, "feed_filter": feed_filter, "starting_after": starting_after},
+            None,
+        )
+
+    def list_feed_items(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.DeliverabilityFeedItem]:
+        """List deliverability agent feed items: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listDeliverabilityAgentFeedItems",
+            {"id": id},
+            {"limit": limit, "feed_filter": feed_filter, "starting_after": None},
+            None,
+            max_items,
+        )
+
+    async def pause_affected_accounts(
+        self, id: str
+    ) -> models.PauseDeliverabilityAffectedAccountsResponse:
+        """Pause deliverability affected accounts.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.PauseDeliverabilityAffectedAccountsResponse",
+            await self._request("pauseDeliverabilityAffectedAccounts", {"id": id}, None, None),
+        )
+
+    async def pause_campaign_sending(
+        self, id: str
+    ) -> models.PauseDeliverabilityCampaignSendingResponse:
+        """Pause deliverability campaign sending.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.PauseDeliverabilityCampaignSendingResponse",
+            await self._request("pauseDeliverabilityCampaignSending", {"id": id}, None, None),
+        )
+
+    async def run_now(self) -> models.RunDeliverabilityAgentNowResponse:
+        """Run deliverability agent now."""
+        return cast(
+            "models.RunDeliverabilityAgentNowResponse",
+            await self._request("runDeliverabilityAgentNow", None, None, None),
+        )
+
+    async def state(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+    ) -> models.DeliverabilityAgentStateById:
+        """Get deliverability agent state by id.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page.
+        """
+        return cast(
+            "models.DeliverabilityAgentStateById",
+            await self._request(
+                "getDeliverabilityAgentStateById",
+                {"id": id},
+                {"limit": limit, "starting_after": starting_after, "feed_filter": feed_filter},
+                None,
+            ),
+        )
+
+    async def update(
+        self, id: str, *, slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None
+    ) -> models.AiDeliverabilityAgent:
+        """Patch deliverability agent.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiDeliverabilityAgent",
+            await self._request("patchDeliverabilityAgent", {"id": id}, None, {"slack": slack}),
+        )
+
+    async def update_settings(
+        self, *, slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None
+    ) -> models.UpdateDeliverabilityAgentSettingsResponse:
+        """Update deliverability agent settings."""
+        return cast(
+            "models.UpdateDeliverabilityAgentSettingsResponse",
+            await self._request("updateDeliverabilityAgentSettings", None, None, {"slack": slack}),
+        )
+
+
+class AiInboxManagersResource(Resource):
+    """`client.ai_inbox_managers`: the AIInboxManager operations of the API."""
+
+    async def analytics_summary(
+        self, id: str, *, from_: str | None = None, to: str | None = None
+    ) -> models.InboxManagerAnalyticsSummary:
+        """Get inbox manager analytics summary.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.InboxManagerAnalyticsSummary",
+            await self._request(
+                "getInboxManagerAnalyticsSummary", {"id": id}, {"from": from_, "to": to}, None
+            ),
+        )
+
+    async def analytics_summary_by_date(
+        self, id: str, *, from_: str | None = None, to: str | None = None
+    ) -> builtins.list[models.InboxManagerDailyAnalytics]:
+        """Get inbox manager analytics summary by date.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "builtins.list[models.InboxManagerDailyAnalytics]",
+            await self._request(
+                "getInboxManagerAnalyticsSummaryByDate", {"id": id}, {"from": from_, "to": to}, None
+            ),
+        )
+
+    async def create(
+        self,
+        *,
+        name: str,
+        payload: models.CreateInboxManagerAgentRequestPayload | Mapping[str, Any],
+        description: str | Unset = UNSET,
+    ) -> models.AiInboxManager:
+        """Create inbox manager agent.
+
+        Args:
+            name: Name.
+        """
+        return cast(
+            "models.AiInboxManager",
+            await self._request(
+                "createInboxManagerAgent",
+                None,
+                None,
+                {"name": name, "payload": payload, "description": description},
+            ),
+        )
+
+    async def create_guidance(
+        self,
+        id: str,
+        *,
+        label: str,
+        category: models.AiAgentGuidanceCategory | int,
+        instruction: str | Unset = UNSET,
+        status: models.AiAgentGuidanceStatus | int | Unset = UNSET,
+        basic_guidance_options: models.BasicGuidanceOptions | Mapping[str, Any] | Unset = UNSET,
+    ) -> models.AiAgentGuidance:
+        """Create inbox manager guidance.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentGuidance",
+            await self._request(
+                "createInboxManagerGuidance",
+                {"id": id},
+                None,
+                {
+                    "label": label,
+                    "category": category,
+                    "instruction": instruction,
+                    "status": status,
+                    "basic_guidance_options": basic_guidance_options,
+                },
+            ),
+        )
+
+    async def delete_guidance(self, id: str, guidance_id: str) -> models.AiAgentGuidance:
+        """Delete inbox manager guidance.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentGuidance",
+            await self._request(
+                "deleteInboxManagerGuidance", {"id": id, "guidance_id": guidance_id}, None, None
+            ),
+        )
+
+    async def get(self, id: str, *, with_metadata: bool | None = None) -> models.AiInboxManager:
+        """Get inbox manager agent.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiInboxManager",
+            await self._request(
+                "getInboxManagerAgent", {"id": id}, {"with_metadata": with_metadata}, None
+            ),
+        )
+
+    async def get_guidance(self, id: str, guidance_id: str) -> models.AiAgentGuidance:
+        """Get inbox manager guidance.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentGuidance",
+            await self._request(
+                "getInboxManagerGuidance", {"id": id, "guidance_id": guidance_id}, None, None
+            ),
+        )
+
+    async def get_reply(self, id: str, reply_id: str) -> models.AiSalesAgentReply:
+        """Get inbox manager reply.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentReply",
+            await self._request(
+                "getInboxManagerReply", {"id": id, "reply_id": reply_id}, None, None
+            ),
+        )
+
+    async def list_activity_page(
+        self,
+        id: str,
+        *,
+        limit: float | None = None,
+        action_pending: bool | None = None,
+        activity_type: models.InboxManagerActivityType | str | None = None,
+        job_type: models.InboxManagerJobType | int | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.InboxManagerActivity]:
+        """List inbox manager activity: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listInboxManagerActivity",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_pending": action_pending,
+                "activity_type": activity_type,
+                "job_type": job_type,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list_activity(
+        self,
+        id: str,
+        *,
+        limit: float | None = None,
+        action_pending: bool | None = None,
+        activity_type: models.InboxManagerActivityType | str | None = None,
+        job_type: models.InboxManagerJobType | int | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.InboxManagerActivity]:
+        """List inbox manager activity: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listInboxManagerActivity",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_pending": action_pending,
+                "activity_type": activity_type,
+                "job_type": job_type,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+    async def list_guidances_page(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        status: models.AiAgentGuidanceStatus | int | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.AiAgentGuidance]:
+        """List inbox manager guidances: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            status: Status code.
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listInboxManagerGuidances",
+            {"id": id},
+            {"limit": limit, "status": status, "starting_after": starting_after},
+            None,
+        )
+
+    def list_guidances(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        status: models.AiAgentGuidanceStatus | int | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.AiAgentGuidance]:
+        """List inbox manager guidances: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            status: Status code.
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listInboxManagerGuidances",
+            {"id": id},
+            {"limit": limit, "status": status, "starting_after": None},
+            None,
+            max_items,
+        )
+
+    async def list_replies_page(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        requires_hitl: bool | None = None,
+        information_requested: bool | None = None,
+        action_pending: bool | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.AiSalesAgentReply]:
+        """List inbox manager replies: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listInboxManagerReplies",
+            {"id": id},
+            {
+                "limit": limit,
+                "requires_hitl": requires_hitl,
+                "information_requested": information_requested,
+                "action_pending": action_pending,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list_replies(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        requires_hitl: bool | None = None,
+        information_requested: bool | None = None,
+        action_pending: bool | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.AiSalesAgentReply]:
+        """List inbox manager replies: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listInboxManagerReplies",
+            {"id": id},
+            {
+                "limit": limit,
+                "requires_hitl": requires_hitl,
+                "information_requested": information_requested,
+                "action_pending": action_pending,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+    async def update(
+        self,
+        id: str,
+        *,
+        name: str | Unset = UNSET,
+        status: models.PatchInboxManagerAgentRequestStatus | int | Unset = UNSET,
+        payload: models.PatchInboxManagerAgentRequestPayload | Mapping[str, Any] | Unset = UNSET,
+    ) -> models.AiInboxManager:
+        """Patch inbox manager agent.
+
+        Args:
+            id: Identifier of the item.
+            name: Name.
+        """
+        return cast(
+            "models.AiInboxManager",
+            await self._request(
+                "patchInboxManagerAgent",
+                {"id": id},
+                None,
+                {"name": name, "status": status, "payload": payload},
+            ),
+        )
+
+    async def update_guidance(
+        self,
+        id: str,
+        guidance_id: str,
+        *,
+        label: str | Unset = UNSET,
+        category: models.AiAgentGuidanceCategory | int | Unset = UNSET,
+        instruction: str | Unset = UNSET,
+        status: models.AiAgentGuidanceStatus | int | Unset = UNSET,
+        basic_guidance_options: models.BasicGuidanceOptions | Mapping[str, Any] | Unset = UNSET,
+    ) -> models.AiAgentGuidance:
+        """Patch inbox manager guidance.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentGuidance",
+            await self._request(
+                "patchInboxManagerGuidance",
+                {"id": id, "guidance_id": guidance_id},
+                None,
+                {
+                    "label": label,
+                    "category": category,
+                    "instruction": instruction,
+                    "status": status,
+                    "basic_guidance_options": basic_guidance_options,
+                },
+            ),
+        )
+
+    async def update_reply(
+        self,
+        id: str,
+        reply_id: str,
+        *,
+        feedback_positive: bool | Unset = UNSET,
+        feedback_text: str | Unset = UNSET,
+        action_pending: bool | Unset = UNSET,
+    ) -> models.AiSalesAgentReply:
+        """Patch inbox manager reply.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentReply",
+            await self._request(
+                "patchInboxManagerReply",
+                {"id": id, "reply_id": reply_id},
+                None,
+                {
+                    "feedback_positive": feedback_positive,
+                    "feedback_text": feedback_text,
+                    "action_pending": action_pending,
+                },
+            ),
+        )
+
+
+class AiLeadFinderAgentsResource(Resource):
+    """`client.ai_lead_finder_agents`: the AILeadFinderAgent operations of the API."""
+
+    async def create(
+        self,
+        *,
+        name: str,
+        campaign_id: str,
+        search_filters: models.LeadFinderSearchFilters | Mapping[str, Any],
+        min_active_leads: float,
+        on_exhaustion: models.LeadFinderOnExhaustion | str,
+        fallback_search_filters: models.LeadFinderSearchFilters | Mapping[str, Any] | Unset = UNSET,
+        show_one_lead_per_company: bool | Unset = UNSET,
+        source: models.LeadFinderAgentSource | str | Unset = UNSET,
+        ai_enrichment: dict[str, Any] | Unset = UNSET,
+        ai_enrichment_workflow: str | Unset = UNSET,
+    ) -> models.AiLeadFinderAgent:
+        """Create lead finder agent.
+
+        Args:
+            name: Name.
+            campaign_id: Campaign ID.
+        """
+        return cast(
+            "models.AiLeadFinderAgent",
+            await self._request(
+                "createLeadFinderAgent",
+                None,
+                None,
+                {
+                    "name": name,
+                    "campaign_id": campaign_id,
+                    "search_filters": search_filters,
+                    "min_active_leads": min_active_leads,
+                    "on_exhaustion": on_exhaustion,
+                    "fallback_search_filters": fallback_search_filters,
+                    "show_one_lead_per_company": show_one_lead_per_company,
+                    "source": source,
+                    "ai_enrichment": ai_enrichment,
+                    "ai_enrichment_workflow": ai_enrichment_workflow,
+                },
+            ),
+        )
+
+    async def get(self, id: str) -> models.AiLeadFinderAgent:
+        """Get lead finder agent by id.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiLeadFinderAgent",
+            await self._request("getLeadFinderAgentById", {"id": id}, None, None),
+        )
+
+    async def list_page(
+        self, *, limit: int | None = None, starting_after: str | None = None
+    ) -> Page[models.AiLeadFinderAgent]:
+        """List lead finder agents: one page.
+
+        Args:
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listLeadFinderAgents", None, {"limit": limit, "starting_after": starting_after}, None
+        )
+
+    def list(
+        self, *, limit: int | None = None, max_items: int | None = None
+    ) -> AsyncIterator[models.AiLeadFinderAgent]:
+        """List lead finder agents: every item of every page, fetched as you iterate.
+
+        Args:
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listLeadFinderAgents", None, {"limit": limit, "starting_after": None}, None, max_items
+        )
+
+    async def list_activities_page(
+        self, id: str, *, limit: int | None = None, starting_after: str | None = None
+    ) -> Page[models.LeadFinderAgentActivity]:
+        """List lead finder agent activities by id: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listLeadFinderAgentActivitiesById",
+            {"id": id},
+            {"limit": limit, "starting_after": starting_after},
+            None,
+        )
+
+    def list_activities(
+        self, id: str, *, limit: int | None = None, max_items: int | None = None
+    ) -> AsyncIterator[models.LeadFinderAgentActivity]:
+        """List lead finder agent activities by id: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listLeadFinderAgentActivitiesById",
+            {"id": id},
+            {"limit": limit, "starting_after": None},
+            None,
+            max_items,
+        )
+
+    async def pause(self, id: str) -> models.AiLeadFinderAgent:
+        """Pause lead finder agent by id.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiLeadFinderAgent",
+            await self._request("pauseLeadFinderAgentById", {"id": id}, None, None),
+        )
+
+    async def resume(self, id: str) -> models.AiLeadFinderAgent:
+        """Resume lead finder agent by id.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiLeadFinderAgent",
+            await self._request("resumeLeadFinderAgentById", {"id": id}, None, None),
+        )
+
+    async def stats(self, id: str) -> models.LeadFinderAgentStats:
+        """Get lead finder agent stats.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.LeadFinderAgentStats",
+            await self._request("getLeadFinderAgentStats", {"id": id}, None, None),
+        )
+
+    async def update(
+        self,
+        id: str,
+        *,
+        name: str | Unset = UNSET,
+        campaign_id: str | Unset = UNSET,
+        search_filters: models.LeadFinderSearchFilters | Mapping[str, Any] | Unset = UNSET,
+        min_active_leads: float | Unset = UNSET,
+        on_exhaustion: models.LeadFinderOnExhaustion | str | Unset = UNSET,
+        fallback_search_filters: models.LeadFinderSearchFilters
+        | Mapping[str, Any]
+        | None
+        | Unset = UNSET,
+        show_one_lead_per_company: bool | Unset = UNSET,
+        ai_enrichment: dict[str, Any] | None | Unset = UNSET,
+        ai_enrichment_workflow: str | Unset = UNSET,
+    ) -> models.AiLeadFinderAgent:
+        """Update lead finder agent.
+
+        Args:
+            id: Identifier of the item.
+            name: Name.
+            campaign_id: Campaign ID.
+        """
+        return cast(
+            "models.AiLeadFinderAgent",
+            await self._request(
+                "updateLeadFinderAgent",
+                {"id": id},
+                None,
+                {
+                    "name": name,
+                    "campaign_id": campaign_id,
+                    "search_filters": search_filters,
+                    "min_active_leads": min_active_leads,
+                    "on_exhaustion": on_exhaustion,
+                    "fallback_search_filters": fallback_search_filters,
+                    "show_one_lead_per_company": show_one_lead_per_company,
+                    "ai_enrichment": ai_enrichment,
+                    "ai_enrichment_workflow": ai_enrichment_workflow,
+                },
+            ),
+        )
+
+
+class AiSalesAgentActivitiesResource(Resource):
+    """`client.ai_sales_agent_activities`: the AISalesAgentActivity operations of the API."""
+
+    async def list_page(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        action_status: Sequence[models.ActivityActionStatusFilter | str] | None = None,
+        action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
+        exclude_live_feed_hidden: bool | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.AiSalesAgentActivity]:
+        """List ai sales agent activity: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listAISalesAgentActivity",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_status": action_status,
+                "action_type": action_type,
+                "exclude_live_feed_hidden": exclude_live_feed_hidden,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        action_status: Sequence[models.ActivityActionStatusFilter | str] | None = None,
+        action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
+        exclude_live_feed_hidden: bool | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.AiSalesAgentActivity]:
+        """List ai sales agent activity: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listAISalesAgentActivity",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_status": action_status,
+                "action_type": action_type,
+                "exclude_live_feed_hidden": exclude_live_feed_hidden,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+
+class AiSalesAgentsResource(Resource):
+    """`client.ai_sales_agents`: the AISalesAgent operations of the API."""
+
+    async def analytics(
+        self,
+        id: str,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentAnalytics:
+        """Get sales agent analytics.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentAnalytics",
+            await self._request(
+                "getSalesAgentAnalytics",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def approve_activities(
+        self, id: str, *, activity_ids: Sequence[str]
+    ) -> models.ApproveSalesAgentActivitiesResponse:
+        """Approve sales agent activities.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.ApproveSalesAgentActivitiesResponse",
+            await self._request(
+                "approveSalesAgentActivities", {"id": id}, None, {"activity_ids": activity_ids}
+            ),
+        )
+
+    async def approve_activity(self, id: str, activity_id: str) -> models.AiSalesAgentActivity:
+        """Approve sales agent activity.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentActivity",
+            await self._request(
+                "approveSalesAgentActivity", {"id": id, "activity_id": activity_id}, None, None
+            ),
+        )
+
+    async def create(
+        self,
+        *,
+        name: str,
+        description: str | None | Unset = UNSET,
+        type: models.AiSalesAgentInputType | str | Unset = UNSET,
+        input: str | None | Unset = UNSET,
+        config: models.CreateSalesAgentRequestConfig | Mapping[str, Any] | Unset = UNSET,
+        agent_type: models.CreateSalesAgentRequestAgentType | int | Unset = UNSET,
+        self_improvement: bool | None | Unset = UNSET,
+        status: models.AiAgentStatus | int | Unset = UNSET,
+        memory_from_workspace: bool | Unset = UNSET,
+        master_lead_list_id: str | Unset = UNSET,
+        initial_scrape_ready: bool | Unset = UNSET,
+        is_duplicate: bool | Unset = UNSET,
+        source_ai_sdr_id: str | Unset = UNSET,
+    ) -> models.AiSalesAgent:
+        """Create sales agent.
+
+        Args:
+            name: Name.
+        """
+        return cast(
+            "models.AiSalesAgent",
+            await self._request(
+                "createSalesAgent",
+                None,
+                None,
+                {
+                    "name": name,
+                    "description": description,
+                    "type": type,
+                    "input": input,
+                    "config": config,
+                    "agent_type": agent_type,
+                    "self_improvement": self_improvement,
+                    "status": status,
+                    "memory_from_workspace": memory_from_workspace,
+                    "master_lead_list_id": master_lead_list_id,
+                    "initial_scrape_ready": initial_scrape_ready,
+                    "is_duplicate": is_duplicate,
+                    "source_ai_sdr_id": source_ai_sdr_id,
+                },
+            ),
+        )
+
+    async def create_guidance_rule(
+        self, id: str, *, content: str, title: str | Unset = UNSET
+    ) -> models.GuidanceRule:
+        """Create sales agent guidance rule.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.GuidanceRule",
+            await self._request(
+                "createSalesAgentGuidanceRule",
+                {"id": id},
+                None,
+                {"title": title, "content": content},
+            ),
+        )
+
+    async def delete_guidance_rule(self, id: str, rule_id: str) -> models.DeletedGuidanceRule:
+        """Delete sales agent guidance rule.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.DeletedGuidanceRule",
+            await self._request(
+                "deleteSalesAgentGuidanceRule", {"id": id, "rule_id": rule_id}, None, None
+            ),
+        )
+
+    async def get(self, id: str) -> models.AiSalesAgent:
+        """Get sales agent.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgent", await self._request("getSalesAgent", {"id": id}, None, None)
+        )
+
+    async def lead_activity_summary(
+        self,
+        id: str,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentLeadActivitySummary:
+        """Get sales agent lead activity summary.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentLeadActivitySummary",
+            await self._request(
+                "getSalesAgentLeadActivitySummary",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def list_activities_page(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        action_status: Sequence[models.ActivityActionStatusFilter | str] | None = None,
+        action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
+        exclude_live_feed_hidden: bool | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.AiSalesAgentActivity]:
+        """List sales agent activities: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listSalesAgentActivities",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_status": action_status,
+                "action_type": action_type,
+                "exclude_live_feed_hidden": exclude_live_feed_hidden,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list_activities(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        action_status: Sequence[models.ActivityActionStatusFilter | str] | None = None,
+        action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
+        exclude_live_feed_hidden: bool | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.AiSalesAgentActivity]:
+        """List sales agent activities: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listSalesAgentActivities",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_status": action_status,
+                "action_type": action_type,
+                "exclude_live_feed_hidden": exclude_live_feed_hidden,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+    async def list_guidance_rules(self, id: str) -> models.GuidanceRuleList:
+        """List sales agent guidance rules.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.GuidanceRuleList",
+            await self._request("listSalesAgentGuidanceRules", {"id": id}, None, None),
+        )
+
+    async def list_lead_activity_page(
+        self,
+        id: str,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+        filter: models.SalesAgentLeadActivityFilter | str | None = None,
+        limit: int | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.SalesAgentLeadActivity]:
+        """List sales agent lead activity: one page.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listSalesAgentLeadActivity",
+            {"id": id},
+            {
+                "start_date": start_date,
+                "end_date": end_date,
+                "filter": filter,
+                "limit": limit,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list_lead_activity(
+        self,
+        id: str,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+        filter: models.SalesAgentLeadActivityFilter | str | None = None,
+        limit: int | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.SalesAgentLeadActivity]:
+        """List sales agent lead activity: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listSalesAgentLeadActivity",
+            {"id": id},
+            {
+                "start_date": start_date,
+                "end_date": end_date,
+                "filter": filter,
+                "limit": limit,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+    async def opportunity_summary(
+        self,
+        id: str,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentOpportunitySummary:
+        """Get sales agent opportunity summary.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentOpportunitySummary",
+            await self._request(
+                "getSalesAgentOpportunitySummary",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def reject_activities(
+        self, id: str, *, activity_ids: Sequence[str], rejection_reason: str
+    ) -> models.RejectSalesAgentActivitiesResponse:
+        """Reject sales agent activities.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.RejectSalesAgentActivitiesResponse",
+            await self._request(
+                "rejectSalesAgentActivities",
+                {"id": id},
+                None,
+                {"activity_ids": activity_ids, "rejection_reason": rejection_reason},
+            ),
+        )
+
+    async def reject_activity(
+        self, id: str, activity_id: str, *, rejection_reason: str
+    ) -> models.AiSalesAgentActivity:
+        """Reject sales agent activity.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentActivity",
+            await self._request(
+                "rejectSalesAgentActivity",
+                {"id": id, "activity_id": activity_id},
+                None,
+                {"rejection_reason": rejection_reason},
+            ),
+        )
+
+    async def sdr_analytics(
+        self,
+        id: str,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentAnalytics:
+        """Get ai sdr analytics.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentAnalytics",
+            await self._request(
+                "getAiSdrAnalytics",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def sdr_approve_activity(self, id: str, activity_id: str) -> models.AiSalesAgentActivity:
+        """Approve ai sdr activity.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentActivity",
+            await self._request(
+                "approveAiSdrActivity", {"id": id, "activity_id": activity_id}, None, None
+            ),
+        )
+
+    async def sdr_import_leads(
+        self,
+        id: str,
+        *,
+        lead_ids: Sequence[str],
+        master_list_id: str,
+        source: models.CreateImportedLeadsActivityRequestSource | str | Unset = UNSET,
+    ) -> models.AiSalesAgentActivity:
+        """Create imported leads activity.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentActivity",
+            await self._request(
+                "createImportedLeadsActivity",
+                {"id": id},
+                None,
+                {"lead_ids": lead_ids, "master_list_id": master_list_id, "source": source},
+            ),
+        )
+
+    async def sdr_lead_activity(
+        self,
+        id: str,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+        limit: int | None = None,
+        skip: int | None = None,
+        filter: models.AiSdrLeadActivityFilter | str | None = None,
+    ) -> models.AiSdrLeadActivityPage:
+        """Get ai sdr lead activity.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+            limit: How many items one page holds (1 to 100).
+        """
+        return cast(
+            "models.AiSdrLeadActivityPage",
+            await self._request(
+                "getAiSdrLeadActivity",
+                {"id": id},
+                {
+                    "start_date": start_date,
+                    "end_date": end_date,
+                    "limit": limit,
+                    "skip": skip,
+                    "filter": filter,
+                },
+                None,
+            ),
+        )
+
+    async def sdr_lead_activity_summary(
+        self,
+        id: str,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentLeadActivitySummary:
+        """Get ai sdr lead activity summary.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentLeadActivitySummary",
+            await self._request(
+                "getAiSdrLeadActivitySummary",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def sdr_opportunity_summary(
+        self,
+        id: str,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentOpportunitySummary:
+        """Get ai sdr opportunity summary.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentOpportunitySummary",
+            await self._request(
+                "getAiSdrOpportunitySummary",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def sdr_reject_activity(
+        self, id: str, activity_id: str, *, rejection_reason: str
+    ) -> models.AiSalesAgentActivity:
+        """Reject ai sdr activity.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentActivity",
+            await self._request(
+                "rejectAiSdrActivity",
+                {"id": id, "activity_id": activity_id},
+                None,
+                {"rejection_reason": rejection_reason},
+            ),
+        )
+
+    async def update(
+        self,
+        id: str,
+        *,
+        name: str | Unset = UNSET,
+        description: str | None | Unset = UNSET,
+        config: models.CreateSalesAgentRequestConfig | Mapping[str, Any] | Unset = UNSET,
+        self_improvement: bool | None | Unset = UNSET,
+        status: models.AiAgentStatus | int | Unset = UNSET,
+    ) -> models.AiSalesAgent:
+        """Patch sales agent.
+
+        Args:
+            id: Identifier of the item.
+            name: Name.
+        """
+        return cast(
+            "models.AiSalesAgent",
+            await self._request(
+                "patchSalesAgent",
+                {"id": id},
+                None,
+                {
+                    "name": name,
+                    "description": description,
+                    "config": config,
+                    "self_improvement": self_improvement,
+                    "status": status,
+                },
+            ),
+        )
+
+    async def update_guidance_rule(
+        self, id: str, rule_id: str, *, title: str | Unset = UNSET, content: str | Unset = UNSET
+    ) -> models.GuidanceRule:
+        """Patch sales agent guidance rule.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.GuidanceRule",
+            await self._request(
+                "patchSalesAgentGuidanceRule",
+                {"id": id, "rule_id": rule_id},
+                None,
+                {"title": title, "content": content},
+            ),
+        )
+
+
 class ApiKeysResource(Resource):
     """`client.api_keys`: the APIKey operations of the API."""
 
@@ -1957,6 +3567,42 @@ class DfyEmailAccountOrdersResource(Resource):
             "models.GenerateSimilarDomainsResponse",
             await self._request(
                 "generateSimilarDomains", None, None, {"domain": domain, "tlds": tlds}
+            ),
+        )
+
+
+class DomainForwardingResource(Resource):
+    """`client.domain_forwarding`: the DomainForwarding operations of the API."""
+
+    async def delete(self, domain: str) -> models.DomainForwarding:
+        """Delete domain forwarding."""
+        return cast(
+            "models.DomainForwarding",
+            await self._request("deleteDomainForwarding", {"domain": domain}, None, None),
+        )
+
+    async def get(self, domain: str) -> models.DomainForwarding:
+        """Get domain forwarding."""
+        return cast(
+            "models.DomainForwarding",
+            await self._request("getDomainForwarding", {"domain": domain}, None, None),
+        )
+
+    async def update(
+        self,
+        domain: str,
+        *,
+        forwarding_domain: str,
+        forwarding_mode: models.ForwardingModeSetting | str | Unset = UNSET,
+    ) -> models.DomainForwarding:
+        """Update domain forwarding."""
+        return cast(
+            "models.DomainForwarding",
+            await self._request(
+                "updateDomainForwarding",
+                {"domain": domain},
+                None,
+                {"forwarding_domain": forwarding_domain, "forwarding_mode": forwarding_mode},
             ),
         )
 
@@ -4416,6 +6062,12 @@ class WorkspacesResource(Resource):
 NAMESPACES: dict[str, type[Resource]] = {
     "account_campaign_mappings": AccountCampaignMappingsResource,
     "accounts": AccountsResource,
+    "ai_agents": AiAgentsResource,
+    "ai_deliverability_agents": AiDeliverabilityAgentsResource,
+    "ai_inbox_managers": AiInboxManagersResource,
+    "ai_lead_finder_agents": AiLeadFinderAgentsResource,
+    "ai_sales_agent_activities": AiSalesAgentActivitiesResource,
+    "ai_sales_agents": AiSalesAgentsResource,
     "api_keys": ApiKeysResource,
     "audit_logs": AuditLogsResource,
     "background_jobs": BackgroundJobsResource,
@@ -4426,6 +6078,7 @@ NAMESPACES: dict[str, type[Resource]] = {
     "custom_tag_mappings": CustomTagMappingsResource,
     "custom_tags": CustomTagsResource,
     "dfy_email_account_orders": DfyEmailAccountOrdersResource,
+    "domain_forwarding": DomainForwardingResource,
     "email_verification": EmailVerificationResource,
     "emails": EmailsResource,
     "inbox_placement_analytics": InboxPlacementAnalyticsResource,
