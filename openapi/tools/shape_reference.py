@@ -817,6 +817,13 @@ class Shaper:
                 ]
             s = {**{k: v for k, v in s.items() if k != "allOf"}, **merged}
             return self.shape(s, ctx, owner, field, top)
+        if "oneOf" in s and any(
+            isinstance(x, dict) and set(x) <= {"type", "description", "example", "examples"}
+            for x in s["oneOf"]
+        ):
+            # One option is a bare type (`oneOf: [{enum: [default]}, {type: string}]`): a value
+            # of the other options fits it too, which `oneOf` forbids; `anyOf` says what is meant.
+            s = {**{k: v for k, v in s.items() if k != "oneOf"}, "anyOf": s["oneOf"]}
         for comb in ("oneOf", "anyOf", "allOf"):
             if comb in s:
                 if comb == "anyOf" and all("required" in x for x in s[comb]):

@@ -180,6 +180,7 @@ class Transport:
         retry_safe: bool,
         rate_key: str | None = None,
         endpoint_limits: Sequence[tuple[int, float]] = (),
+        accept: str | None = None,
     ) -> object:
         """Send one API request, retrying what is safe to retry, and return its decoded answer.
 
@@ -190,6 +191,8 @@ class Transport:
         retry_safe: whether sending the request twice does no harm (5xx/timeouts are retried).
         rate_key: names the endpoint for `endpoint_limits` in the rate limiter.
         endpoint_limits: stricter (requests, seconds) limits of this endpoint.
+        accept: the `Accept` media type when the answer is not JSON (a file, e.g. "text/csv");
+            a non-text type is returned as the bytes that came.
 
         Returns the decoded JSON, text for a non-JSON answer, or None for an empty one.
         """
@@ -205,6 +208,8 @@ class Transport:
         else:
             data = _json.dumps(json)
             headers = _JSON_CONTENT if own else self._credentials.with_body
+        if accept is not None:
+            headers = {**(headers or {}), "Accept": accept}
         limiter = self._limiter
         stats = self.stats
         loop = asyncio.get_running_loop()
@@ -261,6 +266,8 @@ class Transport:
                 if not raw or status == 204:
                     return None
                 if content_type != "application/json" and not content_type.endswith("+json"):
+                    if accept is not None and not accept.startswith("text/"):
+                        return raw  # a binary file, as it came
                     return raw.decode(charset or "utf-8", errors="replace")
                 try:
                     body: object = _json.loads(raw)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._operation import Operation, Param
+from .._operation import BodyRule, Operation, Param
 from . import models
 
 OPERATIONS: dict[str, Operation] = {
@@ -172,6 +172,14 @@ OPERATIONS: dict[str, Operation] = {
             Param("status", "status", models.LeadStatus),
             Param("ids", "ids", list[str]),
             Param("limit", "limit", int, minimum=1, maximum=10000),
+        ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=0,
+                required_any_of=(("campaign_id",), ("list_id",)),
+                fields=("campaign_id", "list_id", "status", "ids", "limit"),
+            ),
         ),
         response=models.BulkDeleteLeadsResult,
         retry_safe=True,
@@ -1312,6 +1320,7 @@ OPERATIONS: dict[str, Operation] = {
             Param("search", "search", str),
         ),
         response=str,
+        accept="text/csv",
         retry_safe=True,
         scopes=("block_list_entries:read", "block_list_entries:all", "all:read", "all:all"),
     ),
@@ -1430,6 +1439,26 @@ OPERATIONS: dict[str, Operation] = {
             Param("forwarded_attachments", "forwarded_attachments", str),
             Param("include_original_body", "include_original_body", bool),
             Param("assigned_to", "assigned_to", str),
+        ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=0,
+                required_any_of=(("body",), ("include_original_body",)),
+                fields=(
+                    "eaccount",
+                    "reply_to_uuid",
+                    "to_address_email_list",
+                    "subject",
+                    "body",
+                    "cc_address_email_list",
+                    "bcc_address_email_list",
+                    "reply_to",
+                    "forwarded_attachments",
+                    "include_original_body",
+                    "assigned_to",
+                ),
+            ),
         ),
         response=models.Email,
         scopes=("emails:create", "emails:all", "all:create", "all:all"),
@@ -3364,6 +3393,22 @@ OPERATIONS: dict[str, Operation] = {
             Param("config", "config", models.AiSalesAgentConfig),
             Param("self_improvement", "self_improvement", bool | None),
         ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=(
+                    "name",
+                    "payload",
+                    "status",
+                    "is_auto_created",
+                    "description",
+                    "config",
+                    "self_improvement",
+                ),
+            ),
+        ),
         response=models.AiAgent | models.AiSalesAgent,
         retry_safe=True,
         scopes=("ai_agents:update", "ai_agents:all", "all:update", "all:all"),
@@ -3395,6 +3440,28 @@ OPERATIONS: dict[str, Operation] = {
             Param("skip_cname_check", "skip_cname_check", bool),
             Param("remove_tracking_domain", "remove_tracking_domain", bool),
         ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=(
+                    "first_name",
+                    "last_name",
+                    "warmup",
+                    "daily_limit",
+                    "tracking_domain_name",
+                    "tracking_domain_status",
+                    "enable_slow_ramp",
+                    "inbox_placement_test_limit",
+                    "sending_gap",
+                    "signature",
+                    "reply_to",
+                    "skip_cname_check",
+                    "remove_tracking_domain",
+                ),
+            ),
+        ),
         response=models.Account,
         retry_safe=True,
         scopes=("accounts:update", "accounts:all", "all:update", "all:all"),
@@ -3410,6 +3477,7 @@ OPERATIONS: dict[str, Operation] = {
         body=models.PatchBlockListEntryRequest,
         body_required=True,
         body_fields=(Param("bl_value", "bl_value", str),),
+        body_rules=(BodyRule(path=(), min_properties=1, required_any_of=(), fields=("bl_value",)),),
         response=models.BlockListEntry,
         retry_safe=True,
         scopes=("block_list_entries:update", "block_list_entries:all", "all:update", "all:all"),
@@ -3471,6 +3539,44 @@ OPERATIONS: dict[str, Operation] = {
                 list[models.CampaignProviderRoutingRule],
             ),
         ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=(
+                    "name",
+                    "pl_value",
+                    "is_evergreen",
+                    "campaign_schedule",
+                    "sequences",
+                    "email_gap",
+                    "random_wait_max",
+                    "text_only",
+                    "first_email_text_only",
+                    "email_list",
+                    "daily_limit",
+                    "stop_on_reply",
+                    "email_tag_list",
+                    "link_tracking",
+                    "open_tracking",
+                    "stop_on_auto_reply",
+                    "daily_max_leads",
+                    "prioritize_new_leads",
+                    "auto_variant_select",
+                    "match_lead_esp",
+                    "stop_for_company",
+                    "insert_unsubscribe_header",
+                    "allow_risky_contacts",
+                    "disable_bounce_protect",
+                    "limit_emails_per_company_override",
+                    "cc_list",
+                    "bcc_list",
+                    "owned_by",
+                    "provider_routing_rules",
+                ),
+            ),
+        ),
         response=models.Campaign,
         retry_safe=True,
         scopes=("campaigns:update", "campaigns:all", "all:update", "all:all"),
@@ -3503,6 +3609,23 @@ OPERATIONS: dict[str, Operation] = {
             Param("daily_limit", "daily_limit", float | None),
             Param("ignore_account_daily_limit", "ignore_account_daily_limit", bool),
         ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=(
+                    "name",
+                    "conditions",
+                    "subsequence_schedule",
+                    "sequences",
+                    "auto_variant_select",
+                    "daily_limit_mode",
+                    "daily_limit",
+                    "ignore_account_daily_limit",
+                ),
+            ),
+        ),
         response=models.CampaignSubsequence,
         retry_safe=True,
         scopes=("subsequences:update", "subsequences:all", "all:update", "all:all"),
@@ -3520,6 +3643,11 @@ OPERATIONS: dict[str, Operation] = {
         body_fields=(
             Param("label", "label", str),
             Param("description", "description", str | None),
+        ),
+        body_rules=(
+            BodyRule(
+                path=(), min_properties=1, required_any_of=(), fields=("label", "description")
+            ),
         ),
         response=models.CustomTag,
         retry_safe=True,
@@ -3556,6 +3684,11 @@ OPERATIONS: dict[str, Operation] = {
             Param("is_unread", "is_unread", float | None),
             Param("reminder_ts", "reminder_ts", str | None),
         ),
+        body_rules=(
+            BodyRule(
+                path=(), min_properties=1, required_any_of=(), fields=("is_unread", "reminder_ts")
+            ),
+        ),
         response=models.Email,
         retry_safe=True,
         scopes=("emails:update", "emails:all", "all:update", "all:all"),
@@ -3574,6 +3707,11 @@ OPERATIONS: dict[str, Operation] = {
             Param("name", "name", str),
             Param("status", "status", models.PatchInboxManagerAgentRequestStatus),
             Param("payload", "payload", models.PatchInboxManagerAgentRequestPayload),
+        ),
+        body_rules=(
+            BodyRule(
+                path=(), min_properties=1, required_any_of=(), fields=("name", "status", "payload")
+            ),
         ),
         response=models.AiInboxManager,
         retry_safe=True,
@@ -3599,6 +3737,14 @@ OPERATIONS: dict[str, Operation] = {
             Param("status", "status", models.AiAgentGuidanceStatus),
             Param("basic_guidance_options", "basic_guidance_options", models.BasicGuidanceOptions),
         ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=("label", "category", "instruction", "status", "basic_guidance_options"),
+            ),
+        ),
         response=models.AiAgentGuidance,
         retry_safe=True,
         scopes=("ai_agent_guidances:update", "ai_agents:all", "all:update", "all:all"),
@@ -3620,6 +3766,14 @@ OPERATIONS: dict[str, Operation] = {
             Param("feedback_positive", "feedback_positive", bool),
             Param("feedback_text", "feedback_text", str),
             Param("action_pending", "action_pending", bool),
+        ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=("feedback_positive", "feedback_text", "action_pending"),
+            ),
         ),
         response=models.AiSalesAgentReply,
         retry_safe=True,
@@ -3645,6 +3799,14 @@ OPERATIONS: dict[str, Operation] = {
                 min_items=0,
             ),
             Param("status", "status", models.InboxPlacementTestStatus | None),
+        ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=("name", "schedule", "automations", "status"),
+            ),
         ),
         response=models.InboxPlacementTest,
         retry_safe=True,
@@ -3678,6 +3840,26 @@ OPERATIONS: dict[str, Operation] = {
             Param("assigned_to", "assigned_to", str | None),
             Param("custom_variables", "custom_variables", dict[str, Any]),
         ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=(
+                    "personalization",
+                    "website",
+                    "last_name",
+                    "first_name",
+                    "company_name",
+                    "job_title",
+                    "phone",
+                    "lt_interest_status",
+                    "pl_value_lead",
+                    "assigned_to",
+                    "custom_variables",
+                ),
+            ),
+        ),
         response=models.Lead,
         retry_safe=True,
         scopes=("leads:update", "leads:all", "all:update", "all:all"),
@@ -3698,6 +3880,14 @@ OPERATIONS: dict[str, Operation] = {
             Param("description", "description", str | None),
             Param("use_with_ai", "use_with_ai", bool | None),
         ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=("label", "interest_status_label", "description", "use_with_ai"),
+            ),
+        ),
         response=models.LeadLabel,
         retry_safe=True,
         scopes=("lead-labels:update", "lead-labels:all", "all:update", "all:all"),
@@ -3716,6 +3906,14 @@ OPERATIONS: dict[str, Operation] = {
             Param("has_enrichment_task", "has_enrichment_task", bool | None),
             Param("owned_by", "owned_by", str | None),
             Param("name", "name", str),
+        ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=("has_enrichment_task", "owned_by", "name"),
+            ),
         ),
         response=models.LeadList,
         retry_safe=True,
@@ -3738,6 +3936,14 @@ OPERATIONS: dict[str, Operation] = {
             Param("self_improvement", "self_improvement", bool | None),
             Param("status", "status", models.AiAgentStatus),
         ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=("name", "description", "config", "self_improvement", "status"),
+            ),
+        ),
         response=models.AiSalesAgent,
         retry_safe=True,
         scopes=("ai_sdr:update", "ai_sdr:all", "all:update", "all:all"),
@@ -3758,6 +3964,9 @@ OPERATIONS: dict[str, Operation] = {
         body_fields=(
             Param("title", "title", str),
             Param("content", "content", str),
+        ),
+        body_rules=(
+            BodyRule(path=(), min_properties=1, required_any_of=(), fields=("title", "content")),
         ),
         response=models.GuidanceRule,
         retry_safe=True,
@@ -3781,6 +3990,21 @@ OPERATIONS: dict[str, Operation] = {
             Param("custom_interest_value", "custom_interest_value", float | None),
             Param("headers", "headers", dict[str, Any] | None),
         ),
+        body_rules=(
+            BodyRule(
+                path=(),
+                min_properties=1,
+                required_any_of=(),
+                fields=(
+                    "campaign",
+                    "name",
+                    "target_hook_url",
+                    "event_type",
+                    "custom_interest_value",
+                    "headers",
+                ),
+            ),
+        ),
         response=models.Webhook,
         retry_safe=True,
         scopes=("webhooks:update", "webhooks:all", "all:update", "all:all"),
@@ -3797,6 +4021,11 @@ OPERATIONS: dict[str, Operation] = {
         body_fields=(
             Param("name", "name", str),
             Param("org_logo_url", "org_logo_url", str | None),
+        ),
+        body_rules=(
+            BodyRule(
+                path=(), min_properties=1, required_any_of=(), fields=("name", "org_logo_url")
+            ),
         ),
         response=models.Workspace,
         retry_safe=True,
@@ -3815,6 +4044,9 @@ OPERATIONS: dict[str, Operation] = {
         body_fields=(
             Param("nickname", "nickname", str | None),
             Param("role", "role", models.WorkspaceMemberRole),
+        ),
+        body_rules=(
+            BodyRule(path=(), min_properties=1, required_any_of=(), fields=("nickname", "role")),
         ),
         response=models.WorkspaceMember,
         retry_safe=True,

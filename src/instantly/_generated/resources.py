@@ -6059,6 +6059,51 @@ class WorkspacesResource(Resource):
         )
 
 
+class Namespaces:
+    """The client's namespaces, one attribute per tag of the spec.
+
+    `AsyncInstantly` inherits these annotations (and sets the attributes in `__init__`), so
+    a new tag needs no hand edit; a namespace with hand-written additions overrides its
+    annotation there.
+    """
+
+    account_campaign_mappings: AccountCampaignMappingsResource
+    accounts: AccountsResource
+    ai_agents: AiAgentsResource
+    ai_deliverability_agents: AiDeliverabilityAgentsResource
+    ai_inbox_managers: AiInboxManagersResource
+    ai_lead_finder_agents: AiLeadFinderAgentsResource
+    ai_sales_agent_activities: AiSalesAgentActivitiesResource
+    ai_sales_agents: AiSalesAgentsResource
+    api_keys: ApiKeysResource
+    audit_logs: AuditLogsResource
+    background_jobs: BackgroundJobsResource
+    block_list_entries: BlockListEntriesResource
+    campaign_subsequences: CampaignSubsequencesResource
+    campaigns: CampaignsResource
+    crm_actions: CrmActionsResource
+    custom_tag_mappings: CustomTagMappingsResource
+    custom_tags: CustomTagsResource
+    dfy_email_account_orders: DfyEmailAccountOrdersResource
+    domain_forwarding: DomainForwardingResource
+    email_verification: EmailVerificationResource
+    emails: EmailsResource
+    inbox_placement_analytics: InboxPlacementAnalyticsResource
+    inbox_placement_reports: InboxPlacementReportsResource
+    inbox_placement_tests: InboxPlacementTestsResource
+    lead_labels: LeadLabelsResource
+    lead_lists: LeadListsResource
+    leads: LeadsResource
+    oauth: OauthResource
+    supersearch_enrichment: SupersearchEnrichmentResource
+    webhook_events: WebhookEventsResource
+    webhooks: WebhooksResource
+    workspace_billing: WorkspaceBillingResource
+    workspace_group_members: WorkspaceGroupMembersResource
+    workspace_members: WorkspaceMembersResource
+    workspaces: WorkspacesResource
+
+
 NAMESPACES: dict[str, type[Resource]] = {
     "account_campaign_mappings": AccountCampaignMappingsResource,
     "accounts": AccountsResource,
