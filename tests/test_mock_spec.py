@@ -67,7 +67,10 @@ async def ids(mock: MockInstantly, session: aiohttp.ClientSession) -> dict[str, 
         json={"ids": [lead["id"]], "to_campaign_id": other["id"], "copy_leads": True},
     ) as r:
         job = await r.json()
+    async with session.post("/api/v2/ai-agents", json={"name": "Inbox agent"}) as r:
+        agent = await r.json()
     return {
+        "agent": agent["id"],
         "campaign": campaign["id"],
         "list": listed["id"],
         "lead": lead["id"],
@@ -87,6 +90,7 @@ _PATH_IDS = {
     "/api/v2/emails/threads/": "thread",
     "/api/v2/emails/": "email",
     "/api/v2/background-jobs/": "job",
+    "/api/v2/ai-agents/{id}": "agent",
 }
 
 
@@ -110,6 +114,11 @@ def build_request(operation_id: str, ids: dict[str, str]) -> tuple[str, dict[str
         "moveLeads": {"ids": [ids["lead"]], "to_list_id": ids["list"]},
         "bulkDeleteLeads": {"campaign_id": ids["campaign"]},
         "replyToEmail": {"reply_to_uuid": ids["email"]},
+        # Rules across fields (the spec's x-conditions): a guidance other than the basic one
+        # has an instruction and a status; a new sales agent learns from a website.
+        "createInboxManagerGuidance": {"category": 1, "instruction": "Be brief.", "status": 1},
+        "createSalesAgent": {"type": "website", "input": "https://example.com", "agent_type": 2},
+        "updateDomainForwarding": {"forwarding_domain": "example.org"},
     }
     if operation_id in overrides:
         body = {**(body or {}), **overrides[operation_id]}

@@ -165,6 +165,14 @@ def _components(for_requests: bool) -> dict[str, Any]:
         for schema in schemas.values():
             if schema.get("x-open-enum"):
                 schema.pop("enum", None)
+            # Rules across fields, at any depth, as the validator knows them: the spec keeps
+            # them as extensions so that the code generator sees plain classes.
+            rules = list(schema.get("x-conditions", ()))
+            groups = schema.get("x-required-any-of")
+            if groups:
+                rules.append({"anyOf": [{"required": list(g)} for g in groups]})
+            if rules:
+                schema["allOf"] = [*schema.get("allOf", ()), *rules]
     return {"schemas": schemas}
 
 
@@ -294,6 +302,7 @@ class RequestValidator:
     check_params: Validator | None
     check_body: Validator | None
     required_any_of: tuple[tuple[str, ...], ...]
+    min_properties: int = 0  # of the body: a PATCH must change something
 
     def parameters(self, path: Mapping[str, str], query: Any) -> dict[str, Any]:
         """Path and query parameters by name, converted to their types and checked.
@@ -312,14 +321,22 @@ class RequestValidator:
             _run(self.check_params, values, "")
         return {**values["querystring"], **values["params"]}
 
+    def body_absent(self) -> None:
+        """Check a request that sent no body where one is optional."""
+        if self.min_properties:
+            raise SpecViolation(f"body must have at least {self.min_properties} field(s) to change")
+
     def body(self, body: Any) -> None:
         """Check a parsed JSON body against the operation's request schema."""
-        if self.check_body is not None:
-            _run(self.check_body, body, "body")
+        # The body's own rules first: their message names the fields, the validator's would not.
         groups = self.required_any_of
         if groups and isinstance(body, dict) and not any(all(k in body for k in g) for g in groups):
             names = " or ".join("+".join(g) for g in groups)
             raise SpecViolation(f"body must have {names}")
+        if self.min_properties and (not isinstance(body, dict) or len(body) < self.min_properties):
+            raise SpecViolation(f"body must have at least {self.min_properties} field(s) to change")
+        if self.check_body is not None:
+            _run(self.check_body, body, "body")
 
 
 def _run(check: Validator, value: Any, prefix: str) -> None:
@@ -368,9 +385,11 @@ def request_validator(operation_id: str) -> RequestValidator:
         )
     check_body = _body_validator(body_schema) if body_schema else None
     any_of: tuple[tuple[str, ...], ...] = ()
+    least = 0
     if body_schema:
         any_of = tuple(tuple(g) for g in resolve(body_schema).get("x-required-any-of", ()))
-    return RequestValidator(tuple(plan), check_params, check_body, any_of)
+        least = int(resolve(body_schema).get("minProperties", 0))
+    return RequestValidator(tuple(plan), check_params, check_body, any_of, least)
 
 
 def _body_validator(schema: Mapping[str, Any]) -> Validator:
