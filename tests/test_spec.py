@@ -279,3 +279,12 @@ def test_patch_bodies_need_a_field(spec: dict[str, Any]) -> None:
         ["body"],
         ["include_original_body"],
     ]
+
+
+def test_no_generated_name_ends_in_a_collision_number() -> None:
+    from instantly._generated import models, resources
+
+    classes = [n for n, v in vars(models).items() if isinstance(v, type)]
+    classes += [n for n, v in vars(resources).items() if isinstance(v, type)]
+    assert len(classes) > 585
+    assert [n for n in classes if re.search(r"\d$", n)] == []
