@@ -101,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.generated:
         generated = asyncio.run(capture(args.generated, args.rounds))
         (FIXTURES / "generated_answers.json").write_text(
-            json.dumps(generated, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            + "\n"
+            json.dumps(generated, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
         )
         total = sum(len(v) for v in generated.values())
         print(f"{total} generated answers for {len(generated)} operations", file=sys.stderr)

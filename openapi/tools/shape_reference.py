@@ -1,8 +1,11 @@
 """Carry the facts of the vendor's published OpenAPI document into our spec's shape.
 
-Maintainer tool, run by hand; nothing at build, test or run time reads its input. It was used to
-write the first `openapi/instantly-v2.yaml` and is kept so that a new vendor snapshot can be
-shaped the same way and *compared* with ours (`--out /tmp/new.yaml` then `diff`).
+Maintainer tool, run by hand; nothing at build, test or run time reads its input. Our spec,
+`openapi/instantly-v2.yaml`, is its output on the vendor's current snapshot (2026-08-21): the
+facts are the vendor's and everything of ours (names, method names, descriptions, the fixes in
+`_fix_reference`, limits, extensions) is written here, so a new snapshot is shaped the same way
+and `openapi/tools/diff_reference.py` then measures what is left (openapi/README.md, "How to
+update it").
 
 What it keeps: paths, methods, operationIds, tags, parameters (name, place, required, type,
 format, enum, bounds), request/response structure, `required` lists, nullability, formats,
@@ -16,7 +19,9 @@ What it adds, for the code generated from the spec:
 - `x-enum-varnames` derived from the value's documented meaning (`2: Meeting Booked` ->
   `MEETING_BOOKED`) or from the value itself;
 - per operation: `x-sdk-method` (its name in the namespace), `x-retry-safe`, `x-pagination`,
-  `x-rate-limit`, `x-scopes`; per tag: `x-sdk-namespace`.
+  `x-rate-limit`, `x-scopes`; per tag: `x-sdk-namespace`;
+- per schema: `x-required-any-of` (an `anyOf` of `required` lists), `x-conditions` (the vendor's
+  `if`/`then`/`else` and `not` rules, verbatim), `x-open-enum`, `x-page-of`.
 
 Usage: python openapi/tools/shape_reference.py REFERENCE.json --out openapi/instantly-v2.yaml
 """
