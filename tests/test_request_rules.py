@@ -190,3 +190,22 @@ async def test_new_operations_answer_their_examples(client: AsyncInstantly) -> N
     assert isinstance(legacy, models.SalesAgentAnalytics)
     state = await client.ai_deliverability_agents.current_state()
     assert isinstance(state, models.DeliverabilityAgentState)
+
+
+async def test_the_mock_checks_rules_inside_a_body(mock: MockInstantly) -> None:
+    """x-required-any-of deeper than the body: an employee-count range needs min or max."""
+    import aiohttp
+
+    filters = {"employeeCount": [{"op": "between"}]}
+    async with aiohttp.ClientSession(mock.url, headers={"Authorization": "Bearer k"}) as session:
+        async with session.post(
+            "/api/v2/supersearch-enrichment/count-leads-from-supersearch",
+            json={"search_filters": filters},
+        ) as r:
+            assert r.status == 400
+        filters["employeeCount"][0]["min"] = 10
+        async with session.post(
+            "/api/v2/supersearch-enrichment/count-leads-from-supersearch",
+            json={"search_filters": filters},
+        ) as r:
+            assert r.status == 200, await r.text()

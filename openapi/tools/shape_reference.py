@@ -567,6 +567,10 @@ DESCRIPTIONS = {
     "message": "Human-readable message.",
 }
 
+# Descriptions above that state a bound: they go only on fields that have it (a `limit` or a
+# `leads` list of an answer is a count or a list, not the request's bounded parameter).
+DESCRIPTION_BOUNDS = {"limit": "maximum", "leads": "maxItems"}
+
 ERROR_RESPONSES = {
     "400": ("BadRequest", "The request was malformed or a value was invalid."),
     "401": ("Unauthorized", "Missing, invalid or revoked API key."),
@@ -851,6 +855,9 @@ class Shaper:
                 child = self._child_ctx(ctx, k)
                 props[k] = self.shape(v, child, ctx, k)
                 desc = DESCRIPTIONS.get(k)
+                bound = DESCRIPTION_BOUNDS.get(k)
+                if bound and bound not in v:
+                    desc = None  # a description that states bounds, on a field without them
                 if desc and isinstance(props[k], dict) and "$ref" not in props[k]:
                     props[k] = {"description": desc, **props[k]}
             out["properties"] = props

@@ -1334,7 +1334,6 @@ class CreateAIEnrichmentResponse:
     auto_update: bool
     input_columns: list[str] | None = attrs.field(default=None)
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     template_id: str | None = attrs.field(default=None)
 
 
@@ -2005,7 +2004,6 @@ class GetEnrichmentForResourceResponseEnrichmentPayload:
     ai_enrichment: dict[str, Any] | None = attrs.field(default=None)
     custom_flow: list[str] | None = attrs.field(default=None)
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     autofill: bool | None = attrs.field(default=None)
 
 
@@ -3273,7 +3271,6 @@ class SendingStatusDiagnosticsAccountsSummaryUnavailable:
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsCampaignDailyLimit:
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     sent: float | None = attrs.field(default=None)
     limit_hit: bool | None = attrs.field(default=None)
 
@@ -3317,7 +3314,6 @@ class SendingStatusDiagnosticsLeadsStatus:
 class SendingStatusDiagnosticsNewLeadLimit:
     enabled: bool | None = attrs.field(default=None)
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     contacted: float | None = attrs.field(default=None)
     limit_hit: bool | None = attrs.field(default=None)
 
@@ -4211,7 +4207,6 @@ class AccountCampaignMappingPage:
 @attrs.define(kw_only=True, slots=True)
 class AccountWarmup:
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     advanced: AccountWarmupAdvanced | None = attrs.field(default=None)
     warmup_custom_ftag: str | None = attrs.field(default=None)
     increment: AccountWarmupIncrement | None = attrs.field(default=None)
@@ -4371,10 +4366,8 @@ class AiSalesAgentReplyPage:
 @attrs.define(kw_only=True, slots=True)
 class AiSdrLeadActivityPage:
     leads: list[SalesAgentLeadActivity] | None = attrs.field(default=None)
-    """The leads to add (1 to 1,000 per request)."""
     total: int | None = attrs.field(default=None)
     limit: int | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     skip: int | None = attrs.field(default=None)
 
 
@@ -4884,7 +4877,6 @@ class CreateSuperSearchEnrichmentResponse:
     """Workspace ID."""
     resource_id: str
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     enrichment_payload: CreateSuperSearchEnrichmentResponseEnrichmentPayload | None = attrs.field(
         default=None
     )
@@ -5141,7 +5133,6 @@ class EnrichLeadsFromSupersearchResponse:
     resource_type: InboxPlacementTestType | None = attrs.field(default=None)
     search_filters: dict[str, Any] | None = attrs.field(default=None)
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     list_name: str | None = attrs.field(default=None)
     custom_flow: list[str] | None = attrs.field(default=None)
     background_job_id: str | None = attrs.field(default=None)
@@ -5679,7 +5670,6 @@ class PreviewLeadsFromSupersearchResponse:
     number_of_leads: float | None = attrs.field(default=None)
     number_of_redacted_results: float | None = attrs.field(default=None)
     leads: list[PreviewLeadsFromSupersearchResponseLead] | None = attrs.field(default=None)
-    """The leads to add (1 to 1,000 per request)."""
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -5701,7 +5691,6 @@ class RunEnrichmentRequest:
     resource_id: str
     lead_ids: list[str] | None | Unset = attrs.field(default=UNSET)
     limit: int | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
     column_name: str | None | Unset = attrs.field(default=UNSET)
     overwrite: bool | None | Unset = attrs.field(default=UNSET)
     starting_row: int | None | Unset = attrs.field(default=UNSET)
@@ -5811,7 +5800,6 @@ class SuperSearchEnrichment:
     resource_id: str
     resource_type: SuperSearchEnrichmentResourceType
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     enrichment_payload: dict[str, Any] | None = attrs.field(default=None)
     auto_update: bool | None = attrs.field(default=None)
     skip_rows_without_email: bool | None = attrs.field(default=None)
@@ -7275,7 +7263,6 @@ class BulkAssignLeadsRequest:
     ids: list[str] | None | Unset = attrs.field(default=UNSET)
     """IDs to select."""
     limit: int | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
     queries: list[BulkAssignLeadsRequestQuery] | None | Unset = attrs.field(default=UNSET)
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
     has_clause: bool | None | Unset = attrs.field(default=UNSET)
@@ -7373,7 +7360,6 @@ class MoveLeadsRequest:
     check_duplicates_in_campaigns: bool | None | Unset = attrs.field(default=UNSET)
     skip_leads_in_verification: bool | None | Unset = attrs.field(default=UNSET)
     limit: float | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
     esp_code: MoveLeadsRequestEspCode | None | Unset = attrs.field(default=UNSET)
     esg_code: ListLeadsRequestEsgCode | None | Unset = attrs.field(default=UNSET)

@@ -4731,7 +4731,6 @@ class LeadsResource(Resource):
             campaign: Campaign ID.
             list_id: Lead list ID.
             ids: IDs to select.
-            limit: How many items one page holds (1 to 100).
         """
         return cast(
             "models.BulkAssignLeadsResult",
@@ -5046,7 +5045,6 @@ class LeadsResource(Resource):
             list_id: Lead list ID.
             ids: IDs to select.
             excluded_ids: IDs to leave out.
-            limit: How many items one page holds (1 to 100).
         """
         return cast(
             "models.BackgroundJob",
@@ -5438,7 +5436,6 @@ class SupersearchEnrichmentResource(Resource):
         """Run enrichment.
 
         Args:
-            limit: How many items one page holds (1 to 100).
             count: How many.
         """
         return cast(
