@@ -69,7 +69,7 @@ async def ids(mock: MockInstantly, session: aiohttp.ClientSession) -> dict[str, 
         job = await r.json()
     async with session.post("/api/v2/ai-agents", json={"name": "Inbox agent"}) as r:
         agent = await r.json()
-    return {
+    made = {
         "agent": agent["id"],
         "campaign": campaign["id"],
         "list": listed["id"],
@@ -79,6 +79,17 @@ async def ids(mock: MockInstantly, session: aiohttp.ClientSession) -> dict[str, 
         "thread": email["thread_id"],
         "job": job["id"],
     }
+    # One agent of each kind that the mock keeps, made as a client would.
+    for kind, operation_id in (
+        ("lead_finder", "createLeadFinderAgent"),
+        ("inbox_manager", "createInboxManagerAgent"),
+        ("sales_agent", "createSalesAgent"),
+    ):
+        path, _, body = build_request(operation_id, made)
+        async with session.post(path, json=body) as r:
+            assert r.status == 200, await r.text()
+            made[kind] = (await r.json())["id"]
+    return made
 
 
 # Path parameters that must name a record of the mock, by (namespace tag path prefix, name).
@@ -91,6 +102,9 @@ _PATH_IDS = {
     "/api/v2/emails/": "email",
     "/api/v2/background-jobs/": "job",
     "/api/v2/ai-agents/{id}": "agent",
+    "/api/v2/ai-agents/lead-finder/{id}": "lead_finder",
+    "/api/v2/ai-agents/inbox-manager/{id}": "inbox_manager",
+    "/api/v2/ai-agents/sales/{id}": "sales_agent",
 }
 
 
@@ -104,7 +118,9 @@ def build_request(operation_id: str, ids: dict[str, str]) -> tuple[str, dict[str
         value = example(prm.get("schema", {}), all_fields=False)
         if prm["in"] == "path":
             kind = next((k for p, k in _PATH_IDS.items() if route.path.startswith(p)), None)
-            text = ids[kind] if kind else str(value)
+            # The record's id goes in `{id}` (or the one parameter); others keep their example.
+            named = [x for x in params if x["in"] == "path"]
+            text = ids[kind] if kind and (prm["name"] == "id" or len(named) == 1) else str(value)
             path = path.replace("{" + prm["name"] + "}", text)
         elif prm.get("required"):
             query[prm["name"]] = json.dumps(value) if not isinstance(value, str) else value

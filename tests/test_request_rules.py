@@ -209,3 +209,44 @@ async def test_the_mock_checks_rules_inside_a_body(mock: MockInstantly) -> None:
             json={"search_filters": filters},
         ) as r:
             assert r.status == 200, await r.text()
+
+
+async def test_lead_finder_agents_are_kept_paused_and_resumed(
+    mock: MockInstantly, client: AsyncInstantly
+) -> None:
+    campaign = mock.state.add_campaign("Outbound")
+    agent = await client.ai_lead_finder_agents.create(
+        name="Finder",
+        campaign_id=campaign["id"],
+        search_filters={"department": ["Engineering"]},
+        min_active_leads=50,
+        on_exhaustion="pause",
+    )
+    assert agent.name == "Finder" and agent.payload is not None
+    assert agent.payload.campaign_id == campaign["id"]
+    paused = await client.ai_lead_finder_agents.pause(agent.id)
+    assert paused.status is models.AiAgentStatus.INACTIVE
+    resumed = await client.ai_lead_finder_agents.resume(agent.id)
+    assert resumed.status is models.AiAgentStatus.ACTIVE
+    renamed = await client.ai_lead_finder_agents.update(agent.id, name="Finder 2")
+    assert (await client.ai_lead_finder_agents.get(agent.id)).name == renamed.name == "Finder 2"
+    assert [a.id async for a in client.ai_lead_finder_agents.list()] == [agent.id]
+    # The same agent is an AI agent too, in the general listing.
+    assert [a.id async for a in client.ai_agents.list()] == [agent.id]
+    inbox = await client.ai_inbox_managers.create(name="Inbox", payload={"configuration_type": 1})
+    with pytest.raises(NotFoundError):
+        await client.ai_lead_finder_agents.get(inbox.id)  # not a lead finder
+
+
+async def test_inbox_managers_and_sales_agents_are_kept(client: AsyncInstantly) -> None:
+    inbox = await client.ai_inbox_managers.create(
+        name="Inbox", payload={"configuration_type": 1, "handle_followup": True}
+    )
+    assert (await client.ai_inbox_managers.get(inbox.id)).name == "Inbox"
+    updated = await client.ai_inbox_managers.update(inbox.id, name="Inbox 2")
+    assert updated.name == "Inbox 2"
+    sales = await client.ai_sales_agents.create(
+        name="SDR", type="website", input="https://example.com", agent_type=2
+    )
+    assert (await client.ai_sales_agents.get(sales.id)).input == "https://example.com"
+    assert (await client.ai_sales_agents.update(sales.id, name="SDR 2")).name == "SDR 2"

@@ -273,6 +273,13 @@ def rename_components(doc: dict[str, Any], names: dict[str, str]) -> int:
 OWN_NAMES = {
     "ListInboxManagerActivityJobType": "InboxManagerJobType",
     "InboxManagerActivityItemPageItemJobType": "InboxManagerJobType",
+    # The inbox manager's configuration type [1, 2] is not the inbox placement test's type.
+    "AiInboxManagerPayloadConfigurationType": "InboxManagerConfigurationType",
+    "AiAgentPayloadOptionConfigurationType": "InboxManagerConfigurationType",
+    "CreateAIAgentRequestPayloadConfigurationType": "InboxManagerConfigurationType",
+    "PatchAIAgentRequestPayloadOptionConfigurationType": "InboxManagerConfigurationType",
+    "CreateInboxManagerAgentRequestPayloadConfigurationType": "InboxManagerConfigurationType",
+    "PatchInboxManagerAgentRequestPayloadConfigurationType": "InboxManagerConfigurationType",
 }
 
 # Enum component names for the enums users meet most; others are named by their place.

@@ -2128,6 +2128,15 @@ class InboxManagerAnalyticsSummary:
     no_show_recovery_rate: float | None = attrs.field(default=None)
 
 
+class InboxManagerConfigurationType(IntEnum):
+    V_1 = 1
+    V_2 = 2
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerDailyAnalytics:
     date: date_aliased | None = attrs.field(default=None)
@@ -4251,7 +4260,7 @@ class AiInboxManagerMetadata:
 
 @attrs.define(kw_only=True, slots=True)
 class AiInboxManagerPayload:
-    configuration_type: InboxPlacementTestType | None = attrs.field(default=None)
+    configuration_type: InboxManagerConfigurationType | None = attrs.field(default=None)
     tags: list[InboxManagerTagName | str] | None = attrs.field(default=None)
     handle_followup: bool | None = attrs.field(default=None)
     respond_to_automatic_emails: bool | None = attrs.field(default=None)
@@ -5325,7 +5334,7 @@ class InboxManagerIntegrations:
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerPayload:
-    configuration_type: InboxPlacementTestType | None = attrs.field(default=None)
+    configuration_type: InboxManagerConfigurationType | None = attrs.field(default=None)
     tags: list[InboxManagerTagName | str] | None = attrs.field(default=None)
     handle_followup: bool | None = attrs.field(default=None)
     respond_to_automatic_emails: bool | None = attrs.field(default=None)
@@ -5500,7 +5509,7 @@ class PatchCampaignSubsequenceRequest:
 
 @attrs.define(kw_only=True, slots=True)
 class PatchInboxManagerAgentRequestPayload:
-    configuration_type: InboxPlacementTestType | None | Unset = attrs.field(default=UNSET)
+    configuration_type: InboxManagerConfigurationType | None | Unset = attrs.field(default=UNSET)
     tags: list[InboxManagerTagName | str] | None | Unset = attrs.field(default=UNSET)
     handle_followup: bool | None | Unset = attrs.field(default=UNSET)
     respond_to_automatic_emails: bool | None | Unset = attrs.field(default=UNSET)
@@ -6335,7 +6344,7 @@ class CreateDFYEmailAccountOrderRequest:
 
 @attrs.define(kw_only=True, slots=True)
 class CreateInboxManagerAgentRequestPayload:
-    configuration_type: InboxPlacementTestType
+    configuration_type: InboxManagerConfigurationType
     tags: list[InboxManagerTagName | str] | None | Unset = attrs.field(default=UNSET)
     handle_followup: bool | None | Unset = attrs.field(default=UNSET)
     respond_to_automatic_emails: bool | None | Unset = attrs.field(default=UNSET)

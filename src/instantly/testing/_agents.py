@@ -1,9 +1,11 @@
 """AI agents and domain forwarding in the mock: stateful where a user's test needs them.
 
-`/api/v2/ai-agents` (create, get, list, update, delete) keeps the agents it is given, and
-`/api/v2/domains/{domain}/forwarding` (get, set, remove) the forwarding of each domain; every
-other new operation answers its spec example. An answer is the spec's example with the record's
-own fields laid over it, so it has every field the spec requires and what the test wrote.
+One table holds every AI agent, whichever route made it: `/api/v2/ai-agents` (create, get, list,
+update, delete), the lead finder's (create, get, list, update, pause, resume), the inbox
+manager's and the sales agent's (create, get, update). `/api/v2/domains/{domain}/forwarding`
+(get, set, remove) keeps the forwarding of each domain. Every other new operation answers its
+spec example. An answer is the spec's example with the record's own fields laid over it, so it
+has every field the spec requires and what the test wrote.
 """
 
 from __future__ import annotations
@@ -20,7 +22,19 @@ from ._state import MockState, Problem, Record, Table, decode_cursor, page
 __all__ = ["agents", "domain_forwarding"]
 
 # The fields an agent's answers carry from its record (the rest is the example's).
-_AGENT_FIELDS = ("id", "organization_id", "name", "status", "type", "description", "payload")
+_AGENT_FIELDS = (
+    "id",
+    "organization_id",
+    "workspace_id",
+    "name",
+    "status",
+    "type",
+    "description",
+    "payload",
+    "config",
+    "input",
+    "agent_type",
+)
 _AGENT_STAMPS = ("timestamp_created", "timestamp_updated")
 
 
@@ -49,15 +63,36 @@ def _answer(operation_id: str, record: Record, fields: tuple[str, ...]) -> dict[
     """The example answer with the record's fields over it; a field the answer's schema does not
     take as the record has it (a payload of another agent type, say) stays the example's."""
     out = copy.deepcopy(_template(operation_id))
-    for name in fields:
-        if name in record and name in out:
-            before = out[name]
-            out[name] = record[name]
-            try:
-                check_response(operation_id, out)
-            except SpecViolation:
-                out[name] = before
+    _overlay(out, record, fields, lambda value: check_response(operation_id, value), out)
     return out
+
+
+def _overlay(
+    target: dict[str, Any],
+    record: Record,
+    fields: tuple[str, ...],
+    check: Any,
+    whole: Any,
+) -> None:
+    """Lay the record's fields over `target` where `check(whole)` still passes.
+
+    An agent's `type` is its kind's code (`_type`) in the answers about agents in general, and
+    the sales agent's own `type` (what it learns from) in that agent's answers: whichever fits.
+    """
+    for name in fields:
+        if name not in target:
+            continue
+        candidates = [record[name]] if name in record else []
+        if name == "type" and "_type" in record:
+            candidates.append(record["_type"])
+        before = target[name]
+        for value in candidates:
+            target[name] = value
+            try:
+                check(whole)
+                break
+            except SpecViolation:
+                target[name] = before
 
 
 def _agent(call: Call) -> Record:
@@ -78,6 +113,96 @@ def create_agent(call: Call) -> Any:
     }
     agents(state).add(record)
     return _answer("createAIAgent", record, _AGENT_FIELDS + _AGENT_STAMPS)
+
+
+# The agent type codes of the routes that make one kind (AiAgentType).
+_LEAD_FINDER, _INBOX_MANAGER, _SALES = 6, 1, 2
+_TYPED = {
+    "createLeadFinderAgent": _LEAD_FINDER,
+    "createInboxManagerAgent": _INBOX_MANAGER,
+    "createSalesAgent": _SALES,
+}
+
+
+def _new_agent(call: Call, fields: dict[str, Any], agent_type: int) -> Record:
+    state = call.state
+    now = state.now()
+    record: Record = {"status": 1, **fields}
+    record.update(
+        id=state.new_id(),
+        organization_id=state.workspace_id,
+        workspace_id=state.workspace_id,
+        timestamp_created=now,
+        timestamp_updated=now,
+        _type=agent_type,
+    )
+    return agents(state).add(record)
+
+
+def _of_kind(call: Call, agent_type: int) -> Record:
+    record = _agent(call)
+    if record.get("_type") != agent_type:
+        raise Problem(404, f"AI agent {call.params['id']} not found")
+    return record
+
+
+def _lead_finder_fields(body: dict[str, Any]) -> dict[str, Any]:
+    # The lead finder's settings are its payload; name and description are the agent's own.
+    own: dict[str, Any] = {k: body[k] for k in ("name", "description") if k in body}
+    return {**own, "payload": {k: v for k, v in body.items() if k not in own}}
+
+
+def _made(operation_id: str) -> Any:
+    def create(call: Call) -> Any:
+        body = call.data
+        fields = _lead_finder_fields(body) if operation_id == "createLeadFinderAgent" else body
+        record = _new_agent(call, fields, _TYPED[operation_id])
+        return _answer(operation_id, record, _AGENT_FIELDS + _AGENT_STAMPS)
+
+    return create
+
+
+def _read(operation_id: str, agent_type: int) -> Any:
+    def read(call: Call) -> Any:
+        record = _of_kind(call, agent_type)
+        return _answer(operation_id, record, _AGENT_FIELDS + _AGENT_STAMPS)
+
+    return read
+
+
+def _changed(operation_id: str, agent_type: int, status: int | None = None) -> Any:
+    def change(call: Call) -> Any:
+        record = _of_kind(call, agent_type)
+        body = call.data
+        if agent_type == _LEAD_FINDER:
+            fields = _lead_finder_fields(body)
+            record["payload"] = {**record.get("payload", {}), **fields.pop("payload")}
+            record.update(fields)
+        else:
+            record.update(body)
+        if status is not None:
+            record["status"] = status
+        record["timestamp_updated"] = call.state.now()
+        return _answer(operation_id, record, _AGENT_FIELDS + _AGENT_STAMPS)
+
+    return change
+
+
+for _op in _TYPED:
+    handles(_op)(_made(_op))
+handles("getLeadFinderAgentById")(_read("getLeadFinderAgentById", _LEAD_FINDER))
+handles("updateLeadFinderAgent")(_changed("updateLeadFinderAgent", _LEAD_FINDER))
+handles("pauseLeadFinderAgentById")(_changed("pauseLeadFinderAgentById", _LEAD_FINDER, 0))
+handles("resumeLeadFinderAgentById")(_changed("resumeLeadFinderAgentById", _LEAD_FINDER, 1))
+handles("getInboxManagerAgent")(_read("getInboxManagerAgent", _INBOX_MANAGER))
+handles("patchInboxManagerAgent")(_changed("patchInboxManagerAgent", _INBOX_MANAGER))
+handles("getSalesAgent")(_read("getSalesAgent", _SALES))
+handles("patchSalesAgent")(_changed("patchSalesAgent", _SALES))
+
+
+@handles("listLeadFinderAgents")
+def list_lead_finders(call: Call) -> Any:
+    return _page_of(call, "listLeadFinderAgents", lambda r: r.get("_type") == _LEAD_FINDER)
 
 
 @handles("getAIAgent")
@@ -112,18 +237,27 @@ def list_agents(call: Call) -> Any:
             and (kind is None or record.get("type") == kind)
         )
 
+    return _page_of(call, "listAIAgent", keep)
+
+
+def _page_of(call: Call, operation_id: str, keep: Any) -> dict[str, Any]:
+    """One page of agents, each answered as the page's item (the example's, with the record's
+    fields that the item has)."""
+    params = call.params
     start = decode_cursor(params.get("starting_after"), "querystring/starting_after")
     items, cursor = page(agents(call.state).walk(start), keep, params.get("limit", DEFAULT_LIMIT))
-    template = _template("listAIAgent")["items"][0]
-    out: dict[str, Any] = {
-        "items": [
-            {
-                **template,
-                **{k: r[k] for k in _AGENT_FIELDS + _AGENT_STAMPS if k in template and k in r},
-            }
-            for r in items
-        ]
-    }
+    template = _template(operation_id)["items"][0]
+    out: dict[str, Any] = {"items": []}
+    for record in items:
+        item = copy.deepcopy(template)
+        _overlay(
+            item,
+            record,
+            _AGENT_FIELDS + _AGENT_STAMPS,
+            lambda page: check_response(operation_id, page),
+            {"items": [item]},
+        )
+        out["items"].append(item)
     if cursor is not None:
         out["next_starting_after"] = cursor
     return out
