@@ -288,3 +288,13 @@ def test_no_generated_name_ends_in_a_collision_number() -> None:
     classes += [n for n, v in vars(resources).items() if isinstance(v, type)]
     assert len(classes) > 585
     assert [n for n in classes if re.search(r"\d$", n)] == []
+
+
+def test_a_new_answer_sharing_a_request_shape_keeps_the_request_model_request_only() -> None:
+    """An ICP's job titles look like SuperSearch's title filter; the filter keeps sending only
+    the fields a user set (UNSET defaults), because the ICP's are a model of their own."""
+    from instantly._generated import models
+    from instantly._types import UNSET
+
+    assert models.SupersearchFiltersTitle().include is UNSET
+    assert models.IcpJobTitle().include is None

@@ -282,6 +282,11 @@ OWN_NAMES = {
     "PatchInboxManagerAgentRequestPayloadConfigurationType": "InboxManagerConfigurationType",
 }
 
+# The same, for every context that ends so. An ICP's job titles (in answers and in requests,
+# wherever a sales agent's memory is) have the shape of SuperSearch's title filter, which is a
+# request-only model (its unset fields are not sent); shared with an answer, it would lose that.
+OWN_SUFFIXES = {"MemoryIcpJobTitle": "IcpJobTitle"}
+
 # Enum component names for the enums users meet most; others are named by their place.
 ENUM_NAMES = {
     ("Lead", "status"): "LeadStatus",
@@ -766,7 +771,9 @@ class Shaper:
     # Hoist a schema into a named component; identical content reuses the existing name.
     def register(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
         h = canonical(schema)
-        own = OWN_NAMES.get(name)
+        own = OWN_NAMES.get(name) or next(
+            (v for k, v in OWN_SUFFIXES.items() if name.endswith(k)), None
+        )
         if own is not None:
             # Shaped like another schema but meaning something else: a name of its own, which
             # no later identical shape takes over.

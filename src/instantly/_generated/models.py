@@ -2094,6 +2094,12 @@ class GuidanceRuleListItem:
 
 
 @attrs.define(kw_only=True, slots=True)
+class IcpJobTitle:
+    include: list[str] | None = attrs.field(default=None)
+    exclude: list[str] | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
 class IcpKeywords:
     include: str | None = attrs.field(default=None)
     exclude: str | None = attrs.field(default=None)
@@ -3897,8 +3903,8 @@ class SupersearchFiltersSubIndustryExcludeItem(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersTitle:
-    include: list[str] | None = attrs.field(default=None)
-    exclude: list[str] | None = attrs.field(default=None)
+    include: list[str] | None | Unset = attrs.field(default=UNSET)
+    exclude: list[str] | None | Unset = attrs.field(default=UNSET)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -5292,7 +5298,7 @@ class Icp:
     keywords: IcpKeywords | None = attrs.field(default=None)
     company_size: list[str] | None = attrs.field(default=None)
     industry: list[str] | None = attrs.field(default=None)
-    job_title: SupersearchFiltersTitle | None = attrs.field(default=None)
+    job_title: IcpJobTitle | None = attrs.field(default=None)
 
 
 @attrs.define(kw_only=True, slots=True)
