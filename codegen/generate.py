@@ -360,18 +360,62 @@ def body_field_line(f: dict[str, Any]) -> str:
     return f"Param({', '.join(args)})"
 
 
-def response_type(op: dict[str, Any], spec: dict[str, Any]) -> str:
+def success_content_type(op: dict[str, Any]) -> str | None:
+    """The media type of the operation's success answer; None when it has no body."""
     for code in sorted(op["responses"]):
-        if not code.startswith("2"):
-            continue
-        content = op["responses"][code].get("content")
-        if not content:
-            return "None"
-        ctype, media = next(iter(content.items()))
-        if ctype != "application/json":
-            return "str"
-        return py_type(media.get("schema"), spec)
+        if code.startswith("2"):
+            content = op["responses"][code].get("content")
+            return next(iter(content)) if content else None
+    return None
+
+
+def is_text(media_type: str) -> bool:
+    return media_type.startswith("text/") or media_type in (
+        "application/xml",
+        "application/csv",
+    )
+
+
+def response_type(op: dict[str, Any], spec: dict[str, Any]) -> str:
+    ctype = success_content_type(op)
+    if ctype is None:
+        return "None"
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        # A file: the text as it came, or the bytes for a binary type.
+        return "str" if is_text(ctype) else "bytes"
+    for code in sorted(op["responses"]):
+        if code.startswith("2"):
+            return py_type(op["responses"][code]["content"][ctype].get("schema"), spec)
     return "None"
+
+
+def body_rules(schema: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """`BodyRule(...)` lines for the body's rules across fields: `minProperties` and
+    `x-required-any-of` of the body and of the objects its fields hold directly (a `$ref` to an
+    object, nested as deep as that goes; rules inside arrays and choices are the server's)."""
+    components = spec["components"]["schemas"]
+    out: list[str] = []
+
+    def visit(node: dict[str, Any], path: tuple[str, ...], seen: tuple[str, ...]) -> None:
+        if "$ref" not in node:
+            return
+        name = node["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return
+        target = components[name]
+        groups = tuple(tuple(g) for g in target.get("x-required-any-of", ()))
+        least = int(target.get("minProperties", 0))
+        if groups or least:
+            fields = tuple(target.get("properties", {}))
+            out.append(
+                f"BodyRule(path={path!r}, min_properties={least}, required_any_of={groups!r}, "
+                f"fields={fields!r})"
+            )
+        for key, prop in target.get("properties", {}).items():
+            visit(prop, (*path, key), (*seen, name))
+
+    visit(schema, (), ())
+    return out
 
 
 def generate_operations(spec: dict[str, Any], out: Path) -> int:
@@ -387,7 +431,7 @@ def generate_operations(spec: dict[str, Any], out: Path) -> int:
         "from datetime import date, datetime",
         "from typing import Any",
         "",
-        "from .._operation import Operation, Param",
+        "from .._operation import BodyRule, Operation, Param",
         "from . import models",
         "",
         "OPERATIONS: dict[str, Operation] = {",
@@ -424,7 +468,13 @@ def generate_operations(spec: dict[str, Any], out: Path) -> int:
             bf = [body_field_line(f) for f in body_fields(schema, spec, method)]
             if bf:
                 fields.append(f"body_fields=({', '.join(bf)},)")
+            rules = body_rules(schema, spec)
+            if rules:
+                fields.append(f"body_rules=({', '.join(rules)},)")
         fields.append(f"response={response_type(op, spec)}")
+        ctype = success_content_type(op)
+        if ctype not in (None, "application/json"):
+            fields.append(f"accept={ctype!r}")
         if op.get("x-pagination"):
             fields.append(f"pagination={op['x-pagination']!r}")
             resp = response_type(op, spec)
@@ -698,6 +748,21 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
                 lines.append("")
             lines.extend(method_source(op_id, method, op, spec))
         counts.append((ns, len(ops)))
+    lines += [
+        "",
+        "",
+        "class Namespaces:",
+        '    """The client\'s namespaces, one attribute per tag of the spec.',
+        "",
+        "    `AsyncInstantly` inherits these annotations (and sets the attributes in `__init__`), so",
+        "    a new tag needs no hand edit; a namespace with hand-written additions overrides its",
+        "    annotation there.",
+        '    """',
+        "",
+    ]
+    lines += [
+        f"    {ns}: {''.join(w.title() for w in ns.split('_'))}Resource" for ns in sorted(by_ns)
+    ]
     lines += ["", "", "NAMESPACES: dict[str, type[Resource]] = {"]
     lines += [
         f"    {ns!r}: {''.join(w.title() for w in ns.split('_'))}Resource," for ns in sorted(by_ns)

@@ -90,7 +90,7 @@ def test_generated_table_covers_every_operation() -> None:
     from instantly._generated import models
     from instantly._generated.operations import OPERATIONS
 
-    assert len(OPERATIONS) == 173
+    assert len(OPERATIONS) == 240
     get_lead = OPERATIONS["getLead"]
     assert (get_lead.method, get_lead.path, get_lead.response) == (
         "GET",

@@ -113,8 +113,8 @@ def test_str_enums_are_written_as_plain_strings() -> None:
         type=models.BackgroundJobType.MOVE_LEADS,
         progress=50,
         status=models.BackgroundJobStatus.IN_PROGRESS,
-        created_at="2025-03-14T02:18:43.561Z",
-        updated_at="2025-03-14T02:18:43.561Z",
+        created_at=datetime(2025, 3, 14, 2, 18, 43, 561000, UTC),
+        updated_at=datetime(2025, 3, 14, 2, 18, 43, 561000, UTC),
         entity_type=models.BackgroundJobEntityType.CAMPAIGN,
     )
     written = unstructure(job)

@@ -67,7 +67,10 @@ async def ids(mock: MockInstantly, session: aiohttp.ClientSession) -> dict[str, 
         json={"ids": [lead["id"]], "to_campaign_id": other["id"], "copy_leads": True},
     ) as r:
         job = await r.json()
-    return {
+    async with session.post("/api/v2/ai-agents", json={"name": "Inbox agent"}) as r:
+        agent = await r.json()
+    made = {
+        "agent": agent["id"],
         "campaign": campaign["id"],
         "list": listed["id"],
         "lead": lead["id"],
@@ -76,6 +79,17 @@ async def ids(mock: MockInstantly, session: aiohttp.ClientSession) -> dict[str, 
         "thread": email["thread_id"],
         "job": job["id"],
     }
+    # One agent of each kind that the mock keeps, made as a client would.
+    for kind, operation_id in (
+        ("lead_finder", "createLeadFinderAgent"),
+        ("inbox_manager", "createInboxManagerAgent"),
+        ("sales_agent", "createSalesAgent"),
+    ):
+        path, _, body = build_request(operation_id, made)
+        async with session.post(path, json=body) as r:
+            assert r.status == 200, await r.text()
+            made[kind] = (await r.json())["id"]
+    return made
 
 
 # Path parameters that must name a record of the mock, by (namespace tag path prefix, name).
@@ -87,6 +101,10 @@ _PATH_IDS = {
     "/api/v2/emails/threads/": "thread",
     "/api/v2/emails/": "email",
     "/api/v2/background-jobs/": "job",
+    "/api/v2/ai-agents/{id}": "agent",
+    "/api/v2/ai-agents/lead-finder/{id}": "lead_finder",
+    "/api/v2/ai-agents/inbox-manager/{id}": "inbox_manager",
+    "/api/v2/ai-agents/sales/{id}": "sales_agent",
 }
 
 
@@ -100,7 +118,9 @@ def build_request(operation_id: str, ids: dict[str, str]) -> tuple[str, dict[str
         value = example(prm.get("schema", {}), all_fields=False)
         if prm["in"] == "path":
             kind = next((k for p, k in _PATH_IDS.items() if route.path.startswith(p)), None)
-            text = ids[kind] if kind else str(value)
+            # The record's id goes in `{id}` (or the one parameter); others keep their example.
+            named = [x for x in params if x["in"] == "path"]
+            text = ids[kind] if kind and (prm["name"] == "id" or len(named) == 1) else str(value)
             path = path.replace("{" + prm["name"] + "}", text)
         elif prm.get("required"):
             query[prm["name"]] = json.dumps(value) if not isinstance(value, str) else value
@@ -110,6 +130,11 @@ def build_request(operation_id: str, ids: dict[str, str]) -> tuple[str, dict[str
         "moveLeads": {"ids": [ids["lead"]], "to_list_id": ids["list"]},
         "bulkDeleteLeads": {"campaign_id": ids["campaign"]},
         "replyToEmail": {"reply_to_uuid": ids["email"]},
+        # Rules across fields (the spec's x-conditions): a guidance other than the basic one
+        # has an instruction and a status; a new sales agent learns from a website.
+        "createInboxManagerGuidance": {"category": 1, "instruction": "Be brief.", "status": 1},
+        "createSalesAgent": {"type": "website", "input": "https://example.com", "agent_type": 2},
+        "updateDomainForwarding": {"forwarding_domain": "example.org"},
     }
     if operation_id in overrides:
         body = {**(body or {}), **overrides[operation_id]}
@@ -149,4 +174,4 @@ def test_the_shipped_spec_is_the_one_in_openapi() -> None:
     source = Path(__file__).parent.parent / "openapi" / "instantly-v2.yaml"
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     assert yaml.load(source.read_text(), Loader=loader) == SPEC
-    assert len(ROUTES) == 173
+    assert len(ROUTES) == 240

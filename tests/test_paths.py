@@ -85,6 +85,16 @@ def arguments(op: Operation, value: str) -> tuple[list[Any], dict[str, Any]]:
     for param in (*op.query_params, *op.body_fields):
         if param.required and param.wire != "starting_after":
             kwargs[param.name] = sample(param.type, param)
+    # A body rule across fields (a PATCH must set something; one of these groups) is met with
+    # the first field or group it names, so the request is sent and its path can be seen.
+    fields = {param.wire: param for param in op.body_fields}
+    for rule in op.body_rules:
+        if rule.path:
+            continue
+        wanted = rule.required_any_of[0] if rule.required_any_of else rule.fields[:1]
+        for wire in wanted:
+            if fields[wire].name not in kwargs:
+                kwargs[fields[wire].name] = sample(fields[wire].type, fields[wire])
     return args, kwargs
 
 

@@ -26,8 +26,8 @@ def minimal(schema: dict[str, Any], depth: int = 0) -> Any:
     """The smallest JSON value that fits `schema` (required fields only)."""
     if "$ref" in schema:
         return minimal(SCHEMAS[schema["$ref"].rsplit("/", 1)[-1]], depth + 1)
-    if "oneOf" in schema:
-        return minimal(schema["oneOf"][0], depth)
+    if "oneOf" in schema or "anyOf" in schema:
+        return minimal(schema.get("oneOf", schema.get("anyOf"))[0], depth)
     if "enum" in schema:
         return schema["enum"][0]
     t = schema.get("type", "object")

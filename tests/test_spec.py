@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,8 @@ from openapi_spec_validator import validate
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi" / "instantly-v2.yaml"
 REFERENCE_OPS = Path(__file__).parent / "fixtures" / "reference_operations.tsv"
+REFERENCE_STRUCTURE = Path(__file__).parent / "fixtures" / "reference_structure.json"
+OPERATION_COUNT = 240
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -40,7 +44,7 @@ def test_every_reference_operation_is_present_with_its_operation_id(spec: dict[s
     ops = operations(spec)
     with REFERENCE_OPS.open() as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    assert len(rows) == 173
+    assert len(rows) == OPERATION_COUNT
     missing = [(r["method"], r["path"]) for r in rows if (r["method"], r["path"]) not in ops]
     assert missing == []
     wrong_ids = [
@@ -49,7 +53,7 @@ def test_every_reference_operation_is_present_with_its_operation_id(spec: dict[s
         if ops[(r["method"], r["path"])]["operationId"] != r["operationId"]
     ]
     assert wrong_ids == []
-    assert len(ops) == 173
+    assert len(ops) == OPERATION_COUNT
 
 
 def test_every_error_response_is_the_one_error_component(spec: dict[str, Any]) -> None:
@@ -160,3 +164,137 @@ def test_bulk_delete_leads_takes_a_json_body(spec: dict[str, Any]) -> None:
 def test_the_project_does_not_read_shared() -> None:
     for path in [*ROOT.glob("src/**/*.py"), *ROOT.glob("codegen/**/*.py"), ROOT / "Makefile"]:
         assert "shared/" not in path.read_text(), path
+
+
+def _diff_tool() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "diff_reference", ROOT / "openapi" / "tools" / "diff_reference.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_structure_matches_the_vendor_document(spec: dict[str, Any]) -> None:
+    """Operations, parameters, request and response property names (at every depth) are the
+    vendor's, but for the differences openapi/README.md lists (the tool's EXCEPTIONS)."""
+    tool = _diff_tool()
+    reference = json.loads(REFERENCE_STRUCTURE.read_text())
+    assert len(reference["operations"]) == OPERATION_COUNT
+    assert tool.diff(reference, tool.structure(spec)) == []
+
+
+def test_the_structural_diff_sees_a_difference(spec: dict[str, Any]) -> None:
+    tool = _diff_tool()
+    reference = json.loads(REFERENCE_STRUCTURE.read_text())
+    ours = tool.structure(spec)
+    ours["operations"]["GET /api/v2/leads/{id}"]["response"].remove("email")
+    ours["operations"]["GET /api/v2/leads/{id}"]["parameters"].append("query extra")
+    del ours["operations"]["GET /api/v2/emails"]
+    assert tool.diff(reference, ours) == [
+        "missing operation: GET /api/v2/emails (listEmail)",
+        "GET /api/v2/leads/{id}: parameter only in ours: query extra",
+        "GET /api/v2/leads/{id}: response property only in the vendor's: email",
+    ]
+
+
+def _words(name: str) -> list[str]:
+    return re.findall(r"[A-Z][a-z0-9]*", name)
+
+
+def test_schema_names_have_no_stutter_or_truncated_plural(spec: dict[str, Any]) -> None:
+    bad = []
+    for name in spec["components"]["schemas"]:
+        words = _words(name)
+        for size in range(1, len(words) // 2 + 1):
+            if any(
+                words[i : i + size] == words[i + size : i + 2 * size]
+                and (size > 1 or len(words[i]) > 2)
+                for i in range(len(words) - 2 * size + 1)
+            ):
+                bad.append(name)
+                break
+        if re.search(r"(Statu|Analytic|Addresse)(?=[A-Z]|$)", name):
+            bad.append(name)
+    assert bad == []
+
+
+def test_tags_all_have_operations_and_new_namespaces(spec: dict[str, Any]) -> None:
+    first_tags = {op["tags"][0] for op in operations(spec).values()}
+    assert {t["name"] for t in spec["tags"]} == first_tags
+    namespaces = {t["x-sdk-namespace"] for t in spec["tags"]}
+    assert {
+        "ai_agents",
+        "ai_sales_agents",
+        "ai_inbox_managers",
+        "ai_deliverability_agents",
+        "ai_lead_finder_agents",
+        "ai_sales_agent_activities",
+        "domain_forwarding",
+    } <= namespaces
+    assert len(namespaces) == len(spec["tags"]) == 35
+
+
+def test_the_two_generations_of_sales_agent_routes_have_distinct_names(
+    spec: dict[str, Any],
+) -> None:
+    ops = operations(spec)
+    assert ops[("GET", "/api/v2/ai-agents/sales/{id}/analytics")]["x-sdk-method"] == "analytics"
+    assert ops[("GET", "/api/v2/ai-agents/{id}/analytics")]["x-sdk-method"] == "sdr_analytics"
+    for (_, path), op in ops.items():
+        if path.startswith("/api/v2/ai-agents/{id}/") and op["tags"] == ["AISalesAgent"]:
+            assert op["x-sdk-method"].startswith("sdr_"), path
+
+
+def test_facts_fixed_in_our_spec(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    report = schemas["InboxPlacementBlacklistAndSpamAssassinReport"]["properties"]
+    spam = schemas[report["spam_assassin_report"]["$ref"].rsplit("/", 1)[-1]]
+    assert set(spam["properties"]) == {"is_spam", "report", "spam_score"}
+    ops = operations(spec)
+    ai = ops[("POST", "/api/v2/supersearch-enrichment/ai")]["responses"]["200"]
+    answer = schemas[ai["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert sorted(answer["properties"]["resource_type"]["type"]) == ["integer", "string"]
+    job = schemas["BackgroundJob"]["properties"]
+    assert job["created_at"]["format"] == job["updated_at"]["format"] == "date-time"
+    assert "replies_automatic" not in schemas["CampaignStepAnalytics"].get("required", [])
+    assert {5, 7} <= set(schemas["EspCode"]["enum"]) and schemas["EspCode"]["x-open-enum"]
+    assert 11 in schemas["AccountProviderCode"]["enum"]
+    assert {"warmup_pool_id", "timestamp_last_used", "forwarding_mode"} <= set(
+        schemas["Account"]["properties"]
+    )
+    assert 40 in schemas["AuditLogActivityType"]["enum"]
+    forwarding = [{"requests": 10, "seconds": 60}, {"requests": 60, "seconds": 3600}]
+    assert ops[("PUT", "/api/v2/domains/{domain}/forwarding")]["x-rate-limit"] == forwarding
+    assert ops[("DELETE", "/api/v2/domains/{domain}/forwarding")]["x-rate-limit"] == forwarding
+
+
+def test_patch_bodies_need_a_field(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    for key in (("PATCH", "/api/v2/leads/{id}"), ("PATCH", "/api/v2/campaigns/{id}")):
+        body = operations(spec)[key]["requestBody"]["content"]["application/json"]["schema"]
+        assert schemas[body["$ref"].rsplit("/", 1)[-1]]["minProperties"] == 1, key
+    assert schemas["ForwardEmailRequest"]["x-required-any-of"] == [
+        ["body"],
+        ["include_original_body"],
+    ]
+
+
+def test_no_generated_name_ends_in_a_collision_number() -> None:
+    from instantly._generated import models, resources
+
+    classes = [n for n, v in vars(models).items() if isinstance(v, type)]
+    classes += [n for n, v in vars(resources).items() if isinstance(v, type)]
+    assert len(classes) > 585
+    assert [n for n in classes if re.search(r"\d$", n)] == []
+
+
+def test_a_new_answer_sharing_a_request_shape_keeps_the_request_model_request_only() -> None:
+    """An ICP's job titles look like SuperSearch's title filter; the filter keeps sending only
+    the fields a user set (UNSET defaults), because the ICP's are a model of their own."""
+    from instantly._generated import models
+    from instantly._types import UNSET
+
+    assert models.SupersearchFiltersTitle().include is UNSET
+    assert models.IcpJobTitle().include is None

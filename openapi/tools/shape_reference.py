@@ -1,8 +1,11 @@
 """Carry the facts of the vendor's published OpenAPI document into our spec's shape.
 
-Maintainer tool, run by hand; nothing at build, test or run time reads its input. It was used to
-write the first `openapi/instantly-v2.yaml` and is kept so that a new vendor snapshot can be
-shaped the same way and *compared* with ours (`--out /tmp/new.yaml` then `diff`).
+Maintainer tool, run by hand; nothing at build, test or run time reads its input. Our spec,
+`openapi/instantly-v2.yaml`, is its output on the vendor's current snapshot (2026-08-21): the
+facts are the vendor's and everything of ours (names, method names, descriptions, the fixes in
+`_fix_reference`, limits, extensions) is written here, so a new snapshot is shaped the same way
+and `openapi/tools/diff_reference.py` then measures what is left (openapi/README.md, "How to
+update it").
 
 What it keeps: paths, methods, operationIds, tags, parameters (name, place, required, type,
 format, enum, bounds), request/response structure, `required` lists, nullability, formats,
@@ -16,7 +19,9 @@ What it adds, for the code generated from the spec:
 - `x-enum-varnames` derived from the value's documented meaning (`2: Meeting Booked` ->
   `MEETING_BOOKED`) or from the value itself;
 - per operation: `x-sdk-method` (its name in the namespace), `x-retry-safe`, `x-pagination`,
-  `x-rate-limit`, `x-scopes`; per tag: `x-sdk-namespace`.
+  `x-rate-limit`, `x-scopes`; per tag: `x-sdk-namespace`;
+- per schema: `x-required-any-of` (an `anyOf` of `required` lists), `x-conditions` (the vendor's
+  `if`/`then`/`else` and `not` rules, verbatim), `x-open-enum`, `x-page-of`.
 
 Usage: python openapi/tools/shape_reference.py REFERENCE.json --out openapi/instantly-v2.yaml
 """
@@ -43,6 +48,15 @@ MODEL_RENAMES = {
     "APIKey": "ApiKey",
     "DFYEmailAccountOrder": "DfyEmailAccountOrder",
     "CRMActions": "CrmActions",
+    "AIAgent": "AiAgent",
+    "AIAgentSummary": "AiAgentSummary",
+    "AIAgentGuidance": "AiAgentGuidance",
+    "AIInboxManager": "AiInboxManager",
+    "AIDeliverabilityAgent": "AiDeliverabilityAgent",
+    "AILeadFinderAgent": "AiLeadFinderAgent",
+    "AISalesAgent": "AiSalesAgent",
+    "AISalesAgentReply": "AiSalesAgentReply",
+    "AISalesAgentActivity": "AiSalesAgentActivity",
 }
 
 # Names of operation request bodies and responses that read better than the mechanical ones.
@@ -85,7 +99,196 @@ CONTEXT_RENAMES = {
     "EnableWarmupForAccountsRequestFilter": "AccountSelectionFilter",
     "CreateDFYEmailAccountOrderRequestItem": "DfyOrderItem",
     "InboxPlacementBlacklistAndSpamAssassinReportBlacklistReport": "BlacklistReport",
+    # `spam_assassin_report` of the report: without this its name would be the report's own.
+    "InboxPlacementBlacklistAndSpamAssassinReport": "SpamAssassinReport",
 }
+
+# The last word on names: mechanical name -> the API's word, applied to the shaped document (every
+# `$ref` follows). The mechanical names come from the path to a nested object (`...OptionB...`,
+# long chains of parent names) or from a stutter; what users import should read as the API does.
+FINAL_NAMES = {
+    # Stutters in names the SDK had published (renamed once, listed in openapi/README.md).
+    "CampaignCampaignSchedule": "CampaignScheduleSettings",
+    "EmailVerificationEmailVerificationStatus": "VerificationStatus",
+    "CreateSuperSearchEnrichmentRequestIntegrationActionsValueValue": "IntegrationActionMapping",
+    "GetWarmupAnalyticsResponseEmailDateDataValueValue": "WarmupDailyStats",
+    # AI agents: `payload` is one of four shapes, by the agent's type.
+    "AiAgentPayloadOptionA": "LeadFinderAgentPayload",
+    "AiAgentPayloadOptionAOnExhaustion": "LeadFinderOnExhaustion",
+    "AiAgentPayloadOptionB": "AiSdrPayload",
+    "AiAgentPayloadOptionBType": "AiSdrInputType",
+    "AiAgentPayloadOptionBAiSdrConfig": "AiSdrConfig",
+    "AiAgentPayloadOptionBAiSdrConfigAutonomySettings": "AiSdrAutonomySettings",
+    "AiAgentPayloadOptionBAiSdrConfigEnrichmentSettings": "AiSdrEnrichmentSettings",
+    "AiAgentPayloadOptionBAiSdrConfigMemory": "AiSdrMemory",
+    "AiAgentPayloadOptionBAiSdrConfigMemoryIcp": "Icp",
+    "AiAgentPayloadOptionBAiSdrConfigMemoryIcpKeywords": "IcpKeywords",
+    "AiAgentPayloadOptionBAiSdrConfigOutreachSettings": "AiSdrOutreachSettings",
+    "AiAgentPayloadOptionBAiSdrConfigOutreachSettingsAiAgentPayloadOptionBAiSdrConfig"
+    "OutreachSettingsCampaignSchedule": "AiSdrCampaignSchedule",
+    "AiAgentPayloadOptionBAiSdrConfigOutreachSettingsCampaignSchedule": "AiSdrSchedule",
+    "AiAgentPayloadOptionBAiSdrConfigOutreachSettingsCampaignScheduleTiming": "AiSdrScheduleTiming",
+    "AiAgentPayloadOptionC": "InboxManagerPayload",
+    "AiAgentPayloadOptionCNoShow": "InboxManagerNoShow",
+    "AiAgentPayloadOptionCNoShowFallbackSendingAccounts": "InboxManagerFallbackSendingAccounts",
+    "AiAgentPayloadOptionCTagName": "InboxManagerTagName",
+    "AiAgentPayloadOptionCTriggerOnLabelsMode": "InboxManagerTriggerOnLabelsMode",
+    "AiAgentPayloadOptionD": "DeliverabilityAgentPayload",
+    "AiAgentPayloadOptionDIntegrations": "DeliverabilityAgentIntegrations",
+    "AiAgentPayloadOptionDIntegrationsSlackOptionA": "SlackIntegration",
+    # The inbox manager's request documents a UUID connection id where the deliverability
+    # agent's does not, so the two Slack settings differ by a format.
+    "CreateInboxManagerAgentRequestPayloadIntegrationsSlack": "InboxManagerSlackIntegration",
+    "AiAgentGuidanceBasicGuidanceOptions": "BasicGuidanceOptions",
+    "AiAgentGuidanceBasicGuidanceOptionsLength": "BasicGuidanceLength",
+    "AiAgentGuidanceBasicGuidanceOptionsTone": "BasicGuidanceTone",
+    "AiInboxManagerMetadataIntegrationsValue": "InboxManagerIntegrationStatus",
+    "AiSalesAgentType": "AiSalesAgentInputType",
+    "AiSalesAgentAiSalesAgentType": "AiSalesAgentType",
+    "CreateInboxManagerAgentRequestPayloadIntegrations": "InboxManagerIntegrations",
+    "CreateInboxManagerAgentRequestPayloadIntegrationsCalendly": "CalendlyIntegration",
+    "CreateInboxManagerAgentRequestPayloadIntegrationsCalendlyCustomQuestion": (
+        "CalendlyCustomQuestion"
+    ),
+    "CreateLeadFinderAgentRequestAiEnrichmentValue": "LeadFinderAiEnrichment",
+    "CreateLeadFinderAgentRequestSearchFilters": "LeadFinderSearchFilters",
+    "CreateLeadFinderAgentRequestSearchFiltersFundingTypeItem": "LeadFinderSearchFiltersFundingTypeItem",
+    "CreateLeadFinderAgentRequestSearchFiltersLookAlikeMode": "LeadFinderSearchFiltersLookAlikeMode",
+    "CreateLeadFinderAgentRequestSearchFiltersTitle": "LeadFinderSearchFiltersTitle",
+    "CreateLeadFinderAgentRequestSearchFiltersTitleIncludeMode": "LeadFinderSearchFiltersTitleMode",
+    "CreateLeadFinderAgentRequestSource": "LeadFinderAgentSource",
+    "CreateSalesAgentGuidanceRuleResponse": "GuidanceRule",
+    "ListSalesAgentGuidanceRulesResponse": "GuidanceRuleList",
+    "ListSalesAgentGuidanceRulesResponseItem": "GuidanceRuleListItem",
+    "DeleteSalesAgentGuidanceRuleResponse": "DeletedGuidanceRule",
+    "RejectAiSdrActivityRequest": "RejectActivityRequest",
+    "GetAiAgentAnalyticsResponse": "AiAgentAnalytics",
+    "GetAiAgentAnalyticsResponseAnalyticsItem": "AiAgentAnalyticsItem",
+    "GetAiSdrAnalyticsResponse": "SalesAgentAnalytics",
+    "GetAiSdrAnalyticsResponseTotalEmailActivityPerDayItem": "SalesAgentAnalyticsPoint",
+    "GetAiSdrAnalyticsResponseTotals": "SalesAgentAnalyticsTotals",
+    "GetAiSdrLeadActivityResponse": "AiSdrLeadActivityPage",
+    "GetAiSdrLeadActivityResponseLead": "SalesAgentLeadActivity",
+    "SalesAgentLeadActivityItemPage": "SalesAgentLeadActivityPage",
+    "GetAiSdrLeadActivityFilter": "AiSdrLeadActivityFilter",
+    "ListSalesAgentLeadActivityFilter": "SalesAgentLeadActivityFilter",
+    "GetAiSdrLeadActivitySummaryResponse": "SalesAgentLeadActivitySummary",
+    "GetAiSdrOpportunitySummaryResponse": "SalesAgentOpportunitySummary",
+    "GetAiSdrOpportunitySummaryResponseCampaign": "SalesAgentCampaignOpportunities",
+    "GetAiSdrOpportunitySummaryResponseSummary": "SalesAgentOpportunityTotals",
+    "GetAiSdrOpportunitySummaryResponseSummaryBreakdown": "SalesAgentOpportunityBreakdown",
+    "ListSalesAgentActivitiesAiSalesAgentActivityPage": "SalesAgentActivityPage",
+    "ListAISalesAgentActivityActionStatusItem": "ActivityActionStatusFilter",
+    "ListAISalesAgentActivityActionTypeItem": "ActivityActionTypeFilter",
+    "ListAIAgentStatus": "AiAgentStatusFilter",
+    "ListAIAgentType": "AiAgentTypeFilter",
+    # Inbox manager.
+    "GetInboxManagerAnalyticsSummaryResponse": "InboxManagerAnalyticsSummary",
+    "InboxManagerAnalyticsSummaryByDateItem": "InboxManagerDailyAnalytics",
+    "InboxManagerActivityItemPage": "InboxManagerActivityPage",
+    "InboxManagerActivityItemPageItem": "InboxManagerActivity",
+    "InboxManagerActivityItemPageItemRecoveryMethod": "InboxManagerRecoveryMethod",
+    "ListInboxManagerActivityType": "InboxManagerActivityType",
+    # Lead finder.
+    "GetLeadFinderAgentStatsResponse": "LeadFinderAgentStats",
+    "LeadFinderAgentActivitiesByIdItemPage": "LeadFinderAgentActivityPage",
+    "LeadFinderAgentActivitiesByIdItemPageItem": "LeadFinderAgentActivity",
+    "LeadFinderAgentActivitiesByIdItemPageItemEventType": "LeadFinderAgentEventType",
+    "LeadFinderAgentActivitiesByIdItemPageItemPayload": "LeadFinderAgentActivityPayload",
+    # Deliverability agent: its state, runs, checks and feed.
+    "GetDeliverabilityAgentStateResponse": "DeliverabilityAgentState",
+    "GetDeliverabilityAgentStateByIdResponse": "DeliverabilityAgentStateById",
+    "GetDeliverabilityAgentStateFeedFilter": "DeliverabilityFeedFilter",
+    "GetDeliverabilityAgentStateResponseActivityFeed": "DeliverabilityActivityFeed",
+    "GetDeliverabilityAgentStateResponseCurrentActivity": "DeliverabilityCurrentActivity",
+    "GetDeliverabilityAgentStateResponseCurrentActivityActiveOptionA": "DeliverabilityActiveActivity",
+    "GetDeliverabilityAgentStateResponseCurrentActivityActiveOptionAStatus": (
+        "DeliverabilityActivityStatus"
+    ),
+    "GetDeliverabilityAgentStateResponseCurrentActivityActiveOptionASubMessage": (
+        "DeliverabilitySubMessage"
+    ),
+    "GetDeliverabilityAgentStateResponseCurrentActivityActiveOptionASubMessageStatus": (
+        "DeliverabilitySubMessageStatus"
+    ),
+    "GetDeliverabilityAgentStateResponseCurrentActivityQueuedItem": "DeliverabilityActivity",
+    "GetDeliverabilityAgentStateResponseCurrentActivityCompletedSummary": (
+        "DeliverabilityCompletedSummary"
+    ),
+    "GetDeliverabilityAgentStateResponseRunSummary": "DeliverabilityRunSummary",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatest": "DeliverabilityRun",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestStatus": "DeliverabilityRunStatus",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestCheck": "DeliverabilityCheck",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestCheckOutcome": "DeliverabilityCheckOutcome",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestFeedItem": "DeliverabilityFeedItem",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestFeedItemKind": "DeliverabilityFeedItemKind",
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestFeedItemSeverity": (
+        "DeliverabilityFeedItemSeverity"
+    ),
+    "GetDeliverabilityAgentStateResponseRunSummaryLatestFeedItemStatus": (
+        "DeliverabilityFeedItemStatus"
+    ),
+    "GetDeliverabilityAgentStateResponseRunSummaryTrendItem": "DeliverabilityRunTrendItem",
+    "GetDeliverabilityAgentStateResponseSchedule": "DeliverabilitySchedule",
+    "DeliverabilityAgentFeedItemsItemPage": "DeliverabilityFeedItemPage",
+    "PauseDeliverabilityAffectedAccountsResponsePausedProviderCounts": "PausedProviderCounts",
+    "UpdateDeliverabilityAgentSettingsRequestSlackOptionA": "DeliverabilitySlackSettings",
+    "UpdateDomainForwardingRequestForwardingMode": "ForwardingModeSetting",
+}
+
+
+def rename_components(doc: dict[str, Any], names: dict[str, str]) -> int:
+    """Rename component schemas (and every reference to them); returns how many were renamed."""
+    schemas = doc["components"]["schemas"]
+    used = {old: new for old, new in names.items() if old in schemas}
+    for old, new in used.items():
+        if new in schemas and new not in used:
+            raise ValueError(f"cannot rename {old} to {new}: that name is taken")
+    targets = list(used.values())
+    if len(targets) != len(set(targets)):
+        raise ValueError("two schemas renamed to one name")
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k == "$ref" and isinstance(v, str) and v.startswith("#/components/schemas/"):
+                    name = v.rsplit("/", 1)[-1]
+                    out[k] = "#/components/schemas/" + used.get(name, name)
+                elif k == "x-page-of" and isinstance(v, str):
+                    out[k] = used.get(v, v)
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    renamed = {used.get(k, k): walk(v) for k, v in schemas.items()}
+    first = {"Error": renamed.pop("Error")} if "Error" in renamed else {}
+    doc["components"]["schemas"] = {**first, **dict(sorted(renamed.items()))}
+    doc["paths"] = walk(doc["paths"])
+    return len(used)
+
+
+# Contexts that get a name of their own although an older schema has the same shape: the inbox
+# manager's job types [1, 2, 3] are not the inbox placement test statuses that share the values.
+OWN_NAMES = {
+    "ListInboxManagerActivityJobType": "InboxManagerJobType",
+    "InboxManagerActivityItemPageItemJobType": "InboxManagerJobType",
+    # The inbox manager's configuration type [1, 2] is not the inbox placement test's type.
+    "AiInboxManagerPayloadConfigurationType": "InboxManagerConfigurationType",
+    "AiAgentPayloadOptionConfigurationType": "InboxManagerConfigurationType",
+    "CreateAIAgentRequestPayloadConfigurationType": "InboxManagerConfigurationType",
+    "PatchAIAgentRequestPayloadOptionConfigurationType": "InboxManagerConfigurationType",
+    "CreateInboxManagerAgentRequestPayloadConfigurationType": "InboxManagerConfigurationType",
+    "PatchInboxManagerAgentRequestPayloadConfigurationType": "InboxManagerConfigurationType",
+}
+
+# The same, for every context that ends so. An ICP's job titles (in answers and in requests,
+# wherever a sales agent's memory is) have the shape of SuperSearch's title filter, which is a
+# request-only model (its unset fields are not sent); shared with an answer, it would lose that.
+OWN_SUFFIXES = {"MemoryIcpJobTitle": "IcpJobTitle"}
 
 # Enum component names for the enums users meet most; others are named by their place.
 ENUM_NAMES = {
@@ -101,17 +304,51 @@ ENUM_NAMES = {
     ("BackgroundJob", "type"): "BackgroundJobType",
     ("BackgroundJob", "entity_type"): "BackgroundJobEntityType",
     ("Account", "status"): "AccountStatus",
+    ("Account", "forwarding_mode"): "ForwardingMode",
     ("ListLeadsRequest", "filter"): "LeadFilter",
     ("LeadLabel", "interest_status_label"): "InterestStatusLabel",
 }
 
 # Enums whose server values go beyond the documented set (custom interest statuses, say).
-OPEN_ENUMS = {"LeadInterestStatus"}
+OPEN_ENUMS = {"LeadInterestStatus", "EspCode"}
+
+# What the 2026-08-21 snapshot added (tags, and the models only they use). Shaped after the rest,
+# so that a shape they share with an older operation keeps the name the SDK published for it.
+LATE_TAGS = {
+    "AIAgent",
+    "AISalesAgent",
+    "AISalesAgentActivity",
+    "AIInboxManager",
+    "AIDeliverabilityAgent",
+    "AILeadFinderAgent",
+    "DomainForwarding",
+}
+LATE_MODELS = {
+    "AIAgent",
+    "AIAgentSummary",
+    "AIInboxManager",
+    "AIDeliverabilityAgent",
+    "AILeadFinderAgent",
+    "AIAgentGuidance",
+    "AISalesAgent",
+    "AISalesAgentReply",
+    "AISalesAgentActivity",
+    "DomainForwarding",
+}
 
 # Per-endpoint limits stricter than the workspace's 100/s and 6,000/min (published facts).
 ENDPOINT_LIMITS = {
     "listEmail": [{"requests": 20, "seconds": 60}],
     "sendTestEmail": [{"requests": 10, "seconds": 60}],
+    "updateDomainForwarding": [{"requests": 10, "seconds": 60}, {"requests": 60, "seconds": 3600}],
+    "deleteDomainForwarding": [{"requests": 10, "seconds": 60}, {"requests": 60, "seconds": 3600}],
+    "checkDomainsAvailability": [
+        {"requests": 30, "seconds": 60},
+        {"requests": 900, "seconds": 3600},
+    ],
+    # Per workspace; the document's other figure (150/min) is per IP address.
+    "initGoogleOAuth": [{"requests": 75, "seconds": 60}],
+    "initMicrosoftOAuth": [{"requests": 75, "seconds": 60}],
 }
 
 # POST operations that only read, so repeating them after a 5xx is harmless.
@@ -232,6 +469,71 @@ METHOD_NAMES = {
     "preWarmedUpDomainsList": "pre_warmed_up_domains",
     "listDFYEmailAccountOrdersAccounts": "list_accounts",
     "cancelDFYEmailAccounts": "cancel_accounts",
+    # AI agents (any type).
+    "getAiAgentAnalytics": "analytics",
+    # AI sales agents: the current routes (/ai-agents/sales/{id}/...) take the plain names; the
+    # AI SDR generation before them (/ai-agents/{id}/...) keeps working and is told apart by `sdr_`.
+    "createSalesAgent": "create",
+    "getSalesAgent": "get",
+    "patchSalesAgent": "update",
+    "getSalesAgentAnalytics": "analytics",
+    "getSalesAgentOpportunitySummary": "opportunity_summary",
+    "getSalesAgentLeadActivitySummary": "lead_activity_summary",
+    "listSalesAgentLeadActivity": "list_lead_activity",
+    "listSalesAgentActivities": "list_activities",
+    "approveSalesAgentActivity": "approve_activity",
+    "rejectSalesAgentActivity": "reject_activity",
+    "approveSalesAgentActivities": "approve_activities",
+    "rejectSalesAgentActivities": "reject_activities",
+    "listSalesAgentGuidanceRules": "list_guidance_rules",
+    "createSalesAgentGuidanceRule": "create_guidance_rule",
+    "patchSalesAgentGuidanceRule": "update_guidance_rule",
+    "deleteSalesAgentGuidanceRule": "delete_guidance_rule",
+    "getAiSdrAnalytics": "sdr_analytics",
+    "getAiSdrOpportunitySummary": "sdr_opportunity_summary",
+    "getAiSdrLeadActivitySummary": "sdr_lead_activity_summary",
+    "getAiSdrLeadActivity": "sdr_lead_activity",
+    "approveAiSdrActivity": "sdr_approve_activity",
+    "rejectAiSdrActivity": "sdr_reject_activity",
+    "createImportedLeadsActivity": "sdr_import_leads",
+    "listAISalesAgentActivity": "list",
+    # AI inbox managers.
+    "createInboxManagerAgent": "create",
+    "getInboxManagerAgent": "get",
+    "patchInboxManagerAgent": "update",
+    "listInboxManagerGuidances": "list_guidances",
+    "createInboxManagerGuidance": "create_guidance",
+    "getInboxManagerGuidance": "get_guidance",
+    "patchInboxManagerGuidance": "update_guidance",
+    "deleteInboxManagerGuidance": "delete_guidance",
+    "listInboxManagerReplies": "list_replies",
+    "getInboxManagerReply": "get_reply",
+    "patchInboxManagerReply": "update_reply",
+    "getInboxManagerAnalyticsSummary": "analytics_summary",
+    "getInboxManagerAnalyticsSummaryByDate": "analytics_summary_by_date",
+    "listInboxManagerActivity": "list_activity",
+    # AI lead finder agents.
+    "listLeadFinderAgents": "list",
+    "createLeadFinderAgent": "create",
+    "getLeadFinderAgentById": "get",
+    "updateLeadFinderAgent": "update",
+    "pauseLeadFinderAgentById": "pause",
+    "resumeLeadFinderAgentById": "resume",
+    "getLeadFinderAgentStats": "stats",
+    "listLeadFinderAgentActivitiesById": "list_activities",
+    # AI deliverability agents: the workspace's own agent (no id) and any agent by id.
+    "getDeliverabilityAgent": "get_current",
+    "updateDeliverabilityAgentSettings": "update_settings",
+    "getDeliverabilityAgentState": "current_state",
+    "deployDeliverabilityAgent": "deploy",
+    "runDeliverabilityAgentNow": "run_now",
+    "getDeliverabilityAgentById": "get",
+    "patchDeliverabilityAgent": "update",
+    "getDeliverabilityAgentStateById": "state",
+    "listDeliverabilityAgentFeedItems": "list_feed_items",
+    "completeDeliverabilityFeedItem": "complete_feed_item",
+    "pauseDeliverabilityAffectedAccounts": "pause_affected_accounts",
+    "pauseDeliverabilityCampaignSending": "pause_campaign_sending",
 }
 
 # Our own words for the fields and parameters users meet everywhere.
@@ -280,6 +582,10 @@ DESCRIPTIONS = {
     "message": "Human-readable message.",
 }
 
+# Descriptions above that state a bound: they go only on fields that have it (a `limit` or a
+# `leads` list of an answer is a count or a list, not the request's bounded parameter).
+DESCRIPTION_BOUNDS = {"limit": "maximum", "leads": "maxItems"}
+
 ERROR_RESPONSES = {
     "400": ("BadRequest", "The request was malformed or a value was invalid."),
     "401": ("Unauthorized", "Missing, invalid or revoked API key."),
@@ -288,8 +594,10 @@ ERROR_RESPONSES = {
     "404": ("NotFound", "No such item."),
     "409": ("Conflict", "The change conflicts with the current state."),
     "413": ("PayloadTooLarge", "The request asks for more data than the API will compute at once."),
+    "422": ("UnprocessableEntity", "The request is well formed but cannot be applied."),
     "429": ("TooManyRequests", "Rate limit exceeded; wait and retry."),
     "500": ("InternalServerError", "The server failed."),
+    "502": ("BadGateway", "An upstream service failed; retry after a short delay."),
     "503": (
         "ServiceUnavailable",
         "An upstream provider is unavailable; retry after a short delay.",
@@ -316,6 +624,45 @@ def _fix_reference(ref: dict[str, Any]) -> None:
     extra = items["items"]["allOf"][1]["properties"]
     schemas["Account"]["properties"].update(extra)
     items["items"] = {"$ref": "#/components/schemas/Account"}
+    # Account fields the API sends and its reference pages describe (read-only), missing from
+    # the document: the warmup pool's ID, when the account last sent, how its domain forwards.
+    account = schemas["Account"]["properties"]
+    account.setdefault(
+        "warmup_pool_id", {"type": ["string", "null"], "format": "uuid", "readOnly": True}
+    )
+    account.setdefault(
+        "timestamp_last_used",
+        {"type": ["string", "null"], "format": "date-time", "readOnly": True},
+    )
+    account.setdefault(
+        "forwarding_mode",
+        {
+            "type": ["null", "string"],
+            "readOnly": True,
+            "enum": ["redirect", "stealth", None],
+            "x-enumDescriptions": {
+                "redirect": "Visitors are redirected to the forwarding domain",
+                "stealth": "Visitors stay on the domain; the forwarding domain is shown framed",
+            },
+        },
+    )
+    # esp_code values seen in live answers beyond the documented ones (their meaning is not
+    # published); the enum is open (`OPEN_ENUMS`), so any later one decodes too.
+    esp = schemas["Lead"]["properties"]["esp_code"]
+    esp["enum"] = sorted({*esp["enum"], 5, 7})
+    # The job's timestamps are ISO date-times, as every example shows; the document says string.
+    for field in ("created_at", "updated_at"):
+        schemas["BackgroundJob"]["properties"][field]["format"] = "date-time"
+    # Step analytics come without the automatic-reply counts for steps that have none.
+    for path in ("/api/v2/campaigns/analytics/steps", "/api/v2/subsequences/{id}/analytics/steps"):
+        item = ref["paths"][path]["get"]["responses"]["200"]["content"]["application/json"][
+            "schema"
+        ]["items"]
+        item["required"] = [
+            r
+            for r in item.get("required", [])
+            if r not in ("replies_automatic", "unique_replies_automatic")
+        ]
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -336,7 +683,7 @@ def singular(word: str) -> str:
         return word[:-3] + "y"
     if word.endswith(("sses", "ches", "shes", "xes")):
         return word[:-2]
-    if word.endswith("s") and not word.endswith("ss"):
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):
         return word[:-1]
     return word
 
@@ -403,6 +750,8 @@ STRUCTURAL_KEYS = (
     "maxLength",
     "minItems",
     "maxItems",
+    "minProperties",
+    "maxProperties",
     "oneOf",
     "anyOf",
     "allOf",
@@ -416,6 +765,16 @@ STRUCTURAL_KEYS = (
 )
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+CURSOR_FIELDS = frozenset({"starting_after", "next_starting_after"})
+
+
+def _is_uuid(value: Any) -> bool:
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
 class Shaper:
     def __init__(self, ref: dict[str, Any]) -> None:
         self.ref = ref
@@ -425,6 +784,16 @@ class Shaper:
     # Hoist a schema into a named component; identical content reuses the existing name.
     def register(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
         h = canonical(schema)
+        own = OWN_NAMES.get(name) or next(
+            (v for k, v in OWN_SUFFIXES.items() if name.endswith(k)), None
+        )
+        if own is not None:
+            # Shaped like another schema but meaning something else: a name of its own, which
+            # no later identical shape takes over.
+            if own in self.components and canonical(self.components[own]) != h:
+                raise ValueError(f"{name} and {self.components[own]} differ: {own} cannot be both")
+            self.components[own] = schema
+            return {"$ref": f"#/components/schemas/{own}"}
         if h in self.by_hash:
             return {"$ref": f"#/components/schemas/{self.by_hash[h]}"}
         final = name
@@ -459,7 +828,48 @@ class Shaper:
 
         if "enum" in s:
             return self._enum(s, ctx, owner, field, nullable, base_types, out)
+        if (
+            base_types == ["string"]
+            and "format" not in out
+            and _is_uuid(s.get("example"))
+            and field not in CURSOR_FIELDS
+        ):
+            # The 2026-08-21 document dropped `format: uuid` from most ids that had it (their
+            # examples are still UUIDs): an id whose example is a UUID is a UUID. Not a cursor:
+            # that is opaque, whatever its example looks like.
+            out["format"] = "uuid"
 
+        conditions = [x for x in s.get("allOf", ()) if _is_condition(x)]
+        if conditions:
+            # Rules between fields (`if`/`then`/`else`, `not`), which no class can express: kept
+            # verbatim for the validators (the mock checks them), out of the generator's sight.
+            out["x-conditions"] = copy.deepcopy(conditions)
+            rest = [x for x in s["allOf"] if not _is_condition(x)]
+            s = {k: v for k, v in s.items() if k != "allOf"}
+            if rest:
+                s["allOf"] = rest
+        if (
+            "allOf" in s
+            and "properties" not in s
+            and all(isinstance(x, dict) and "properties" in x for x in s["allOf"])
+        ):
+            # `allOf` of inline objects is one object with the fields of all: generated as it is,
+            # it would be an empty class that drops every field.
+            merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+            for part in s["allOf"]:
+                merged["properties"].update(part["properties"])
+                merged["required"] += [
+                    r for r in part.get("required", []) if r not in merged["required"]
+                ]
+            s = {**{k: v for k, v in s.items() if k != "allOf"}, **merged}
+            return self.shape(s, ctx, owner, field, top)
+        if "oneOf" in s and any(
+            isinstance(x, dict) and set(x) <= {"type", "description", "example", "examples"}
+            for x in s["oneOf"]
+        ):
+            # One option is a bare type (`oneOf: [{enum: [default]}, {type: string}]`): a value
+            # of the other options fits it too, which `oneOf` forbids; `anyOf` says what is meant.
+            s = {**{k: v for k, v in s.items() if k != "oneOf"}, "anyOf": s["oneOf"]}
         for comb in ("oneOf", "anyOf", "allOf"):
             if comb in s:
                 if comb == "anyOf" and all("required" in x for x in s[comb]):
@@ -482,6 +892,9 @@ class Shaper:
                 child = self._child_ctx(ctx, k)
                 props[k] = self.shape(v, child, ctx, k)
                 desc = DESCRIPTIONS.get(k)
+                bound = DESCRIPTION_BOUNDS.get(k)
+                if bound and bound not in v:
+                    desc = None  # a description that states bounds, on a field without them
                 if desc and isinstance(props[k], dict) and "$ref" not in props[k]:
                     props[k] = {"description": desc, **props[k]}
             out["properties"] = props
@@ -527,9 +940,15 @@ class Shaper:
     ) -> dict[str, Any]:
         values = [v for v in s["enum"] if v is not None]
         kinds = {type(v) for v in values}
-        if len(kinds) > 1 or not values:
-            # Mixed kinds (`[true, false, "pending"]`): keep the type, drop the enum.
+        if len(kinds) > 1 or not values or kinds == {bool}:
+            # Mixed kinds (`["CAMPAIGN", "LIST", 1, 2]`, `[true, false, "pending"]`): the type is
+            # what the values are, whatever the vendor's `type` says; the enum goes. Also `[true]`
+            # (a flag that is always set): a boolean says it, an enum of it cannot.
             out.pop("enum", None)
+            if len(kinds) > 1:
+                json_types = {bool: "boolean", int: "integer", float: "number", str: "string"}
+                union = sorted({json_types[k] for k in kinds if k in json_types})
+                out["type"] = [*union, "null"] if nullable else union
             return out
         if len(values) == 1 and field in ("statusCode", "error"):
             out.pop("enum", None)
@@ -564,6 +983,13 @@ class Shaper:
         return {**ref, **extra} if extra else ref
 
 
+def _is_condition(schema: Any) -> bool:
+    """Whether an `allOf` member is a rule (`if`/`then`/`else`, `not`) rather than a shape."""
+    return (
+        isinstance(schema, dict) and bool(schema) and set(schema) <= {"if", "then", "else", "not"}
+    )
+
+
 def op_method_name(op_id: str, tag: str, method: str, path: str) -> str:
     if op_id in METHOD_NAMES:
         return METHOD_NAMES[op_id]
@@ -593,6 +1019,7 @@ def namespace_of(tag: str) -> str:
         "EmailVerification": "email_verification",
         "APIKey": "api_keys",
         "DFYEmailAccountOrder": "dfy_email_account_orders",
+        "DomainForwarding": "domain_forwarding",
     }
     if tag in special:
         return special[tag]
@@ -614,108 +1041,137 @@ def summary_of(op_id: str, method_name: str, tag: str) -> str:
     return words[:1].upper() + words[1:] + "."
 
 
+def _is_late(tag_or_model: str) -> bool:
+    return tag_or_model in LATE_TAGS or tag_or_model in LATE_MODELS
+
+
 def build(ref: dict[str, Any]) -> dict[str, Any]:
     _fix_reference(ref)
     sh = Shaper(ref)
-    # Models first so their names win.
-    for name, schema in ref["components"]["schemas"].items():
-        new = MODEL_RENAMES.get(name, name)
-        shaped = sh.shape(schema, new, new, None, top=True)
-        shaped["type"] = "object"
-        if not shaped.get("properties"):
-            shaped["additionalProperties"] = True
-        sh.components[new] = shaped
-        sh.by_hash.setdefault(canonical(shaped), new)
-
-    tag_names = sorted(
-        {
-            t
-            for item in ref["paths"].values()
-            for m, op in item.items()
-            if m in HTTP_METHODS
-            for t in op.get("tags", [])
-        }
-    )
-    paths: dict[str, Any] = {}
+    models = list(ref["components"]["schemas"].items())
+    entries = [
+        (path, method, item[method])
+        for path, item in ref["paths"].items()
+        for method in HTTP_METHODS
+        if method in item
+    ]
+    # Structurally identical schemas share the first name they get, so what is shaped first
+    # names them. Models come before operations (a model's own name wins), and everything the
+    # SDK had already published comes before what a later snapshot added, so that a new
+    # operation reusing an old shape does not rename it under existing users.
+    early = [e for e in entries if not _is_late(e[2]["tags"][0])]
+    late = [e for e in entries if _is_late(e[2]["tags"][0])]
+    shaped_ops: dict[tuple[str, str], dict[str, Any]] = {}
     method_names: dict[tuple[str, str], str] = {}
-    for path, item in ref["paths"].items():
-        new_item: dict[str, Any] = {}
-        for method in HTTP_METHODS:
-            if method not in item:
-                continue
-            op = item[method]
-            op_id = op["operationId"]
-            tag = op["tags"][0]
-            ctx = pascal(op_id)
-            req_name, res_name = BODY_NAMES.get(op_id, (None, None))
-            new_op: dict[str, Any] = {"operationId": op_id, "tags": [tag]}
-            mname = op_method_name(op_id, tag, method, path)
-            key = (tag, mname)
-            if key in method_names:
-                raise ValueError(
-                    f"{op_id}: method name {mname} already used by {method_names[key]}"
-                )
-            method_names[key] = op_id
-            new_op["summary"] = summary_of(op_id, mname, tag)
-            params = []
-            for p in op.get("parameters", []):
-                np: dict[str, Any] = {"name": p["name"], "in": p["in"]}
-                if p.get("required"):
-                    np["required"] = True
-                if p["name"] in DESCRIPTIONS:
-                    np["description"] = DESCRIPTIONS[p["name"]]
-                np["schema"] = param_schema(sh, p, ctx)
-                if p["in"] == "query" and p.get("schema", {}).get("type") == "array":
-                    np["style"], np["explode"] = "form", False
-                params.append(np)
-            if params:
-                new_op["parameters"] = params
-            rb = op.get("requestBody")
-            body_schema = None
-            if rb and rb.get("content"):
-                body_schema = next(iter(rb["content"].values())).get("schema")
-                if body_schema is not None and body_schema.get("type") == "null":
-                    body_schema = None
-            if body_schema is not None:
-                name = req_name or ctx + "Request"
-                shaped = sh.shape(body_schema, name, name, None, top=True)
-                if "$ref" not in shaped:
-                    shaped.setdefault("type", "object")
-                    ref_obj = sh.register(sh.unique(name, ctx, shaped), shaped)
-                else:
-                    ref_obj = shaped
-                new_op["requestBody"] = {
-                    "required": bool(rb.get("required", True)),
-                    "content": {"application/json": {"schema": ref_obj}},
-                }
-            responses: dict[str, Any] = {}
-            for code, r in sorted(op["responses"].items()):
-                if code in ERROR_RESPONSES:
-                    responses[code] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"}
-                    continue
-                content = r.get("content") or {}
-                if code == "204" or not content or not next(iter(content.values())).get("schema"):
-                    responses[code] = {"description": "No content."}
-                    continue
-                ctype, media = next(iter(content.items()))
-                schema = media["schema"]
-                if ctype != "application/json":
-                    responses[code] = {
-                        "description": "The file.",
-                        "content": {ctype: {"schema": {"type": "string"}}},
-                    }
-                    continue
-                responses[code] = {
-                    "description": "Success.",
-                    "content": {
-                        "application/json": {"schema": self_response(sh, schema, ctx, res_name)}
-                    },
-                }
-            new_op["responses"] = responses
-            new_op.update(op_extensions(op, op_id, method, new_op, sh))
-            new_item[method] = new_op
-        paths[path] = new_item
+    for batch_models, batch_ops in (
+        ([m for m in models if not _is_late(m[0])], early),
+        ([m for m in models if _is_late(m[0])], late),
+    ):
+        for name, schema in batch_models:
+            _shape_model(sh, name, schema)
+        for path, method, op in batch_ops:
+            shaped_ops[(path, method)] = _shape_operation(sh, path, method, op, method_names)
+    paths: dict[str, Any] = {}
+    for path, method, _ in entries:
+        paths.setdefault(path, {})[method] = shaped_ops[(path, method)]
+    # A tag that no operation has first (the vendor's `Analytics`, `SalesFlow`, ...) names no
+    # namespace: the SDK has nothing to put in it.
+    tag_names = sorted({op["tags"][0] for _, _, op in entries})
+    doc = _document(sh, tag_names, paths)
+    rename_components(doc, FINAL_NAMES)
+    return doc
 
+
+def _shape_model(sh: Shaper, name: str, schema: dict[str, Any]) -> None:
+    new = MODEL_RENAMES.get(name, name)
+    if new in sh.components:
+        raise ValueError(f"model {new} is already a name of another schema: rename one")
+    shaped = sh.shape(schema, new, new, None, top=True)
+    if new in sh.components:
+        raise ValueError(f"a part of model {new} took its name: add it to CONTEXT_RENAMES")
+    shaped["type"] = "object"
+    if not shaped.get("properties"):
+        shaped["additionalProperties"] = True
+    sh.components[new] = shaped
+    sh.by_hash.setdefault(canonical(shaped), new)
+
+
+def _shape_operation(
+    sh: Shaper,
+    path: str,
+    method: str,
+    op: dict[str, Any],
+    method_names: dict[tuple[str, str], str],
+) -> dict[str, Any]:
+    op_id = op["operationId"]
+    tag = op["tags"][0]
+    ctx = pascal(op_id)
+    req_name, res_name = BODY_NAMES.get(op_id, (None, None))
+    new_op: dict[str, Any] = {"operationId": op_id, "tags": [tag]}
+    mname = op_method_name(op_id, tag, method, path)
+    key = (tag, mname)
+    if key in method_names:
+        raise ValueError(f"{op_id}: method name {mname} already used by {method_names[key]}")
+    method_names[key] = op_id
+    new_op["summary"] = summary_of(op_id, mname, tag)
+    params = []
+    for p in op.get("parameters", []):
+        np: dict[str, Any] = {"name": p["name"], "in": p["in"]}
+        if p.get("required"):
+            np["required"] = True
+        if p["name"] in DESCRIPTIONS:
+            np["description"] = DESCRIPTIONS[p["name"]]
+        np["schema"] = param_schema(sh, p, ctx)
+        if p["in"] == "query" and p.get("schema", {}).get("type") == "array":
+            np["style"], np["explode"] = "form", False
+        params.append(np)
+    if params:
+        new_op["parameters"] = params
+    rb = op.get("requestBody")
+    body_schema = None
+    if rb and rb.get("content"):
+        body_schema = next(iter(rb["content"].values())).get("schema")
+        if body_schema is not None and body_schema.get("type") == "null":
+            body_schema = None
+    if body_schema is not None:
+        name = req_name or ctx + "Request"
+        shaped = sh.shape(body_schema, name, name, None, top=True)
+        if "$ref" not in shaped:
+            shaped.setdefault("type", "object")
+            ref_obj = sh.register(sh.unique(name, ctx, shaped), shaped)
+        else:
+            ref_obj = shaped
+        new_op["requestBody"] = {
+            "required": bool(rb.get("required", True)),
+            "content": {"application/json": {"schema": ref_obj}},
+        }
+    responses: dict[str, Any] = {}
+    for code, r in sorted(op["responses"].items()):
+        if code in ERROR_RESPONSES:
+            responses[code] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"}
+            continue
+        content = r.get("content") or {}
+        if code == "204" or not content or not next(iter(content.values())).get("schema"):
+            responses[code] = {"description": "No content."}
+            continue
+        ctype, media = next(iter(content.items()))
+        schema = media["schema"]
+        if ctype != "application/json":
+            responses[code] = {
+                "description": "The file.",
+                "content": {ctype: {"schema": {"type": "string"}}},
+            }
+            continue
+        responses[code] = {
+            "description": "Success.",
+            "content": {"application/json": {"schema": self_response(sh, schema, ctx, res_name)}},
+        }
+    new_op["responses"] = responses
+    new_op.update(op_extensions(op, op_id, method, new_op, sh))
+    return new_op
+
+
+def _document(sh: Shaper, tag_names: list[str], paths: dict[str, Any]) -> dict[str, Any]:
     components: dict[str, Any] = {
         "securitySchemes": {
             "bearerAuth": {
@@ -780,7 +1236,8 @@ def self_response(sh: Shaper, schema: dict[str, Any], ctx: str, res_name: str | 
         name = res_name or item_name + "Page"
         shaped = sh.shape(schema, name, name, None, top=True)
         shaped["type"] = "object"
-        shaped["x-page-of"] = item_name
+        item_ref = shaped["properties"]["items"].get("items", {}).get("$ref", "")
+        shaped["x-page-of"] = item_ref.rsplit("/", 1)[-1] or item_name
         return sh.register(sh.unique(name, ctx, shaped), shaped)
     if schema.get("type") == "array":
         item = schema.get("items", {})
@@ -802,6 +1259,10 @@ def self_response(sh: Shaper, schema: dict[str, Any], ctx: str, res_name: str | 
             label = (
                 ["Success", "Failure"][i] if len(schema["oneOf"]) == 2 else f"Option{chr(65 + i)}"
             )
+            if "$ref" in o:
+                # A choice between models (`AiAgent` or `AiSalesAgent`) names them as they are.
+                options.append(sh.shape(o, name + label, name, None))
+                continue
             so = sh.shape(o, name + label, name, None, top=True)
             so["type"] = "object"
             options.append(sh.register(sh.unique(name + label, ctx, so), so))
@@ -829,12 +1290,20 @@ def op_extensions(
         safe = False
     ext["x-retry-safe"] = safe
     names = {p["name"] for p in new_op.get("parameters", []) if p["in"] == "query"}
-    if "starting_after" in names:
+    success = next((r for c, r in sorted(new_op["responses"].items()) if c.startswith("2")), {})
+    answer = success.get("content", {}).get("application/json", {}).get("schema", {})
+    answer_name = answer.get("$ref", "").rsplit("/", 1)[-1]
+    is_page = "x-page-of" in sh.components.get(answer_name, {})
+    if "starting_after" in names and is_page:
+        # (A cursor that pages a list inside a bigger answer, such as the deliverability
+        # agent's activity feed, is an ordinary parameter.)
         ext["x-pagination"] = "query"
     elif op_id == "listLeads":
         ext["x-pagination"] = "body"
     if op_id in ENDPOINT_LIMITS:
         ext["x-rate-limit"] = ENDPOINT_LIMITS[op_id]
+    elif re.search(r"\d+ requests? per (minute|hour)", op.get("description", "")):
+        raise ValueError(f"{op_id}: its description states a rate limit; add it to ENDPOINT_LIMITS")
     m = re.search(r"scopes?:\s*(.*)$", op.get("description", ""), re.S)
     if m:
         ext["x-scopes"] = re.findall(r"`([^`]+)`", m.group(1))

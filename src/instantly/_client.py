@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ._bulk import DEFAULT_CONCURRENCY, BulkRun
+from ._generated.resources import Namespaces
 from ._ratelimit import RateLimiter
 from ._transport import (
     DEFAULT_MAX_RESPONSE_SIZE,
@@ -24,7 +25,6 @@ from ._version import __version__
 from .resources import build_namespaces
 
 if TYPE_CHECKING:
-    from ._generated import resources as gen
     from .resources.background_jobs import BackgroundJobs
     from .resources.leads import Leads
 
@@ -102,7 +102,7 @@ def _read_key(api_key: str | None) -> Secret | str:
     return api_key_problem(api_key) or Secret(api_key)
 
 
-class AsyncInstantly:
+class AsyncInstantly(Namespaces):
     """An asyncio client for the Instantly V2 API.
 
     Use it as an async context manager (or call `await client.aclose()`); every namespace
@@ -110,35 +110,11 @@ class AsyncInstantly:
     retries with backoff, typed errors.
     """
 
-    if TYPE_CHECKING:  # the namespaces, attached in __init__ from the generated table
-        account_campaign_mappings: gen.AccountCampaignMappingsResource
-        accounts: gen.AccountsResource
-        api_keys: gen.ApiKeysResource
-        audit_logs: gen.AuditLogsResource
+    if TYPE_CHECKING:
+        # The namespaces, attached in __init__ from the generated table; their annotations come
+        # from the generated `Namespaces`, but for the ones with hand-written additions.
         background_jobs: BackgroundJobs
-        block_list_entries: gen.BlockListEntriesResource
-        campaign_subsequences: gen.CampaignSubsequencesResource
-        campaigns: gen.CampaignsResource
-        crm_actions: gen.CrmActionsResource
-        custom_tag_mappings: gen.CustomTagMappingsResource
-        custom_tags: gen.CustomTagsResource
-        dfy_email_account_orders: gen.DfyEmailAccountOrdersResource
-        email_verification: gen.EmailVerificationResource
-        emails: gen.EmailsResource
-        inbox_placement_analytics: gen.InboxPlacementAnalyticsResource
-        inbox_placement_reports: gen.InboxPlacementReportsResource
-        inbox_placement_tests: gen.InboxPlacementTestsResource
-        lead_labels: gen.LeadLabelsResource
-        lead_lists: gen.LeadListsResource
         leads: Leads
-        oauth: gen.OauthResource
-        supersearch_enrichment: gen.SupersearchEnrichmentResource
-        webhook_events: gen.WebhookEventsResource
-        webhooks: gen.WebhooksResource
-        workspace_billing: gen.WorkspaceBillingResource
-        workspace_group_members: gen.WorkspaceGroupMembersResource
-        workspace_members: gen.WorkspaceMembersResource
-        workspaces: gen.WorkspacesResource
 
     def __init__(
         self,

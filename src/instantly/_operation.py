@@ -28,6 +28,22 @@ class Param:
 
 
 @attrs.frozen(slots=True)
+class BodyRule:
+    """A rule across the fields of one object of a request body, from the spec.
+
+    `min_properties`: at least that many fields must be set (a PATCH that changes nothing);
+    `required_any_of`: at least one of these groups of fields must all be set (forward-email's
+    `body` or `include_original_body`). `path` leads from the body to the object; `fields` are
+    the object's fields, for the message.
+    """
+
+    path: tuple[str, ...]
+    min_properties: int = 0
+    required_any_of: tuple[tuple[str, ...], ...] = ()
+    fields: tuple[str, ...] = ()
+
+
+@attrs.frozen(slots=True)
 class Operation:
     """Everything the pipeline needs to send one operation and decode its answer."""
 
@@ -42,7 +58,9 @@ class Operation:
     body: Any = None  # the request model class, or None
     body_required: bool = False
     body_fields: tuple[Param, ...] = ()  # the body's top-level fields, as keyword arguments
+    body_rules: tuple[BodyRule, ...] = ()  # rules across fields, checked before sending
     response: Any = None  # the type to structure the answer into; None for no content
+    accept: str = "application/json"  # the success answer's media type, sent as `Accept`
     pagination: Pagination | None = None
     page_item: Any = None  # item type of a paginated operation
     retry_safe: bool = False

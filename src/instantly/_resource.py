@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Resource"]
 
-_STRUCTURED_AS_IS = (None, str, Any)
+_STRUCTURED_AS_IS = (None, str, bytes, Any)
 
 
 class Resource:
@@ -76,6 +76,7 @@ class Resource:
             retry_safe=op.is_retry_safe(payload),
             rate_key=op.operation_id if op.rate_limits else None,
             endpoint_limits=op.rate_limits,
+            accept=None if op.accept == "application/json" else op.accept,
         )
 
     async def _page(
@@ -152,6 +153,8 @@ def _encode(
                 continue
             check_param(param, value, OPEN_ENUMS)
             payload[param.wire] = _jsonable(value)
+        if op.body_rules:
+            _check_body_rules(op, payload)
         if not payload and not op.body_required:
             payload = NO_BODY
     return url, params, payload
@@ -180,6 +183,38 @@ def _path_segment(param: Param, value: Any) -> str:
             "endpoint"
         )
     return text if _UNRESERVED(text) else quote(text, safe="")
+
+
+def _check_body_rules(op: Operation, payload: Mapping[str, Any]) -> None:
+    """Refuse a body that breaks a rule across its fields (from the spec), naming the fields.
+
+    The server would answer 400; failing here says which fields, before anything is sent. At the
+    top of the body the names are the method's keyword arguments; deeper, the body's own keys.
+    """
+    names = {param.wire: param.name for param in op.body_fields}
+    for rule in op.body_rules:
+        target: Any = payload
+        for key in rule.path:
+            target = target.get(key) if isinstance(target, Mapping) else None
+        if not isinstance(target, Mapping):
+            continue  # the object is absent (or not an object): nothing to check
+        top = not rule.path
+        where = f"{op.namespace}.{op.name}" + ("" if top else f"(): {'.'.join(rule.path)}")
+
+        def shown(wire: str, top: bool = top) -> str:
+            return names.get(wire, wire) if top else wire
+
+        present = [key for key, value in target.items() if not isinstance(value, Unset)]
+        if len(present) < rule.min_properties:
+            choices = ", ".join(shown(f) for f in rule.fields)
+            raise ValueError(
+                f"{where} needs at least {rule.min_properties} field(s) to send; "
+                f"none was given (pass one of: {choices})"
+            )
+        groups = rule.required_any_of
+        if groups and not any(all(key in present for key in group) for group in groups):
+            options = " or ".join(" + ".join(shown(f) for f in group) for group in groups)
+            raise ValueError(f"{where} needs {options}")
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

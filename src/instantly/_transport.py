@@ -507,6 +507,7 @@ class Transport:
         retry_safe: bool,
         rate_key: str | None = None,
         endpoint_limits: Sequence[tuple[int, float]] = (),
+        accept: str | None = None,
     ) -> object:
         """Send one API request, retrying what is safe to retry, and return its decoded answer.
 
@@ -518,6 +519,8 @@ class Transport:
         retry_safe: whether sending the request twice does no harm (5xx/timeouts are retried).
         rate_key: names the endpoint for `endpoint_limits` in the rate limiter.
         endpoint_limits: stricter (requests, seconds) limits of this endpoint.
+        accept: the `Accept` media type when the answer is not JSON (a file, e.g. "text/csv");
+            a non-text type is returned as the bytes that came.
 
         Returns the decoded JSON, text for a non-JSON answer, or None for an empty one.
         """
@@ -536,6 +539,8 @@ class Transport:
         else:
             data = _json.dumps(json)
             headers = _JSON_CONTENT if own else self._credentials.with_body
+        if accept is not None:
+            headers = _with_accept(headers, accept)
         limiter = self._limiter
         stats = self.stats
         loop = asyncio.get_running_loop()
@@ -625,7 +630,9 @@ class Transport:
                     return None
                 content_type = answer.content_type
                 if content_type != "application/json" and not content_type.endswith("+json"):
-                    return answer.body.decode(answer.charset or "utf-8", errors="replace")
+                    if accept is not None and not accept.startswith("text/"):
+                        return answer.body  # a binary file, as it came
+                    return _text(answer.body, answer.charset)
                 undecodable = None
                 try:
                     body: object = _json.loads(answer.body)
@@ -932,3 +939,20 @@ def _encode_scalar(value: object) -> str | None:
 
 
 _JSON_CONTENT: Final = {"Content-Type": "application/json"}
+
+
+def _text(body: bytes, charset: str | None) -> str:
+    """A text answer decoded by its declared charset; UTF-8 when it names none we know."""
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
+
+
+def _with_accept(
+    headers: _SecretHeaders | Mapping[str, str] | None, accept: str
+) -> _SecretHeaders | Mapping[str, str]:
+    """The request's headers asking for `accept` instead of JSON; the key stays in a secret."""
+    if isinstance(headers, _SecretHeaders):
+        return _SecretHeaders({**dict(headers), "Accept": accept})
+    return {**(headers or {}), "Accept": accept}

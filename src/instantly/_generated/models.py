@@ -124,6 +124,40 @@ class AccountWarmupStatus(IntEnum):
         return unknown_member(cls, value)
 
 
+class ActivityActionStatusFilter(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class ActivityActionTypeFilter(StrEnum):
+    CREATE_CAMPAIGN = "create_campaign"
+    EDIT_CAMPAIGN = "edit_campaign"
+    STOP_CAMPAIGN = "stop_campaign"
+    PAUSE_CAMPAIGN = "pause_campaign"
+    ENRICH_LEADS = "enrich_leads"
+    PUSH_LEAD = "push_lead"
+    RECOMMEND_LEAD = "recommend_lead"
+    WARNING = "warning"
+    INITIAL_SETUP_SCRAPE = "initial_setup_scrape"
+    INITIAL_SETUP_CAMPAIGNS = "initial_setup_campaigns"
+    INITIAL_SETUP_ENRICH = "initial_setup_enrich"
+    REPLY_RECEIVED = "reply_received"
+    OPPORTUNITY_RECEIVED = "opportunity_received"
+    IMPORTED_LEADS = "imported_leads"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
 @attrs.define(kw_only=True, slots=True)
 class AddVariablesRequest:
     variables: list[str]
@@ -135,16 +169,273 @@ class AddWorkspaceAgencyDomainRequest:
 
 
 @attrs.define(kw_only=True, slots=True)
+class AiAgentAnalyticsItem:
+    agent_id: str
+    reach: float
+    outcome: float
+
+
+class AiAgentGuidanceCategory(IntEnum):
+    BASICS_TONE_AND_LENGTH = 0
+    COMMUNICATION = 1
+    CONTEXT = 2
+    HANDOVER = 3
+    OTHER = 4
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiAgentGuidanceStatus(IntEnum):
+    ACTIVE = 1
+    INACTIVE = 0
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiAgentStatus(IntEnum):
+    TRIAL_EXPIRED = -1
+    INACTIVE = 0
+    ACTIVE = 1
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiAgentStatusFilter(IntEnum):
+    MINUS_1 = -1
+    V_0 = 0
+    V_1 = 1
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiAgentSummaryConfigurationMode(StrEnum):
+    COPILOT = "copilot"
+    FULLY_AUTOMATIC = "fully_automatic"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiAgentType(IntEnum):
+    INBOX_MANAGER_AGENT = 1
+    SALES_DEVELOPMENT_REPRESENTATIVE_AGENT = 2
+    DELIVERABILITY_AGENT = 3
+    AFFILIATE_AGENT = 4
+    LEAD_FINDER_AGENT = 6
+    RECRUITING_AGENT = 7
+    INVESTMENT_AGENT = 8
+    USER_RESEARCH_AGENT = 9
+    PARTNERSHIP_AGENT = 10
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiAgentTypeFilter(IntEnum):
+    V_1 = 1
+    V_2 = 2
+    V_3 = 3
+    V_4 = 4
+    V_6 = 6
+    V_7 = 7
+    V_8 = 8
+    V_9 = 9
+    V_10 = 10
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
 class AiEnrichmentForResourceItem:
     organization_id: str
     """Workspace ID."""
     resource_id: str
-    resource_type: float
+    resource_type: int | str
     output_column: str
     status: float
     """Status code."""
     id: str | None = attrs.field(default=None)
     """Identifier of the item."""
+
+
+class AiLeadFinderAgentType(IntEnum):
+    LEAD_FINDER_AGENT = 6
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiSalesAgentActivityActionStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiSalesAgentActivityActionType(StrEnum):
+    CREATE_CAMPAIGN = "create_campaign"
+    EDIT_CAMPAIGN = "edit_campaign"
+    STOP_CAMPAIGN = "stop_campaign"
+    PAUSE_CAMPAIGN = "pause_campaign"
+    ENRICH_LEADS = "enrich_leads"
+    PUSH_LEAD = "push_lead"
+    RECOMMEND_LEAD = "recommend_lead"
+    WARNING = "warning"
+    INITIAL_SETUP_SCRAPE = "initial_setup_scrape"
+    INITIAL_SETUP_CAMPAIGNS = "initial_setup_campaigns"
+    INITIAL_SETUP_ENRICH = "initial_setup_enrich"
+    EMAIL_SENT = "email_sent"
+    LEAD_MEETING_BOOKED = "lead_meeting_booked"
+    LEAD_CLOSED = "lead_closed"
+    EMAIL_OPENED = "email_opened"
+    REPLY_RECEIVED = "reply_received"
+    OPPORTUNITY_RECEIVED = "opportunity_received"
+    CAMPAIGN_COMPLETED = "campaign_completed"
+    IMPORTED_LEADS = "imported_leads"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiSalesAgentActivityErrorCode(StrEnum):
+    INSUFFICIENT_CREDITS = "insufficient_credits"
+    INSUFFICIENT_UPLOAD_LIMIT = "insufficient_upload_limit"
+    NO_LEADS_WITH_EMAIL = "no_leads_with_email"
+    SCRAPE_SITE_NOT_SUPPORTED = "scrape_site_not_supported"
+    CAMPAIGN_OPERATION_FAILED = "campaign_operation_failed"
+    LEAD_MOVE_FAILED = "lead_move_failed"
+    ENRICHMENT_FAILED = "enrichment_failed"
+    CONFIGURATION_ERROR = "configuration_error"
+    MASTER_LIST_MISSING = "master_list_missing"
+    TEMPORARY_FAILURE = "temporary_failure"
+    PROSPECTING_INCOMPLETE = "prospecting_incomplete"
+    INTERNAL_ERROR = "internal_error"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSalesAgentConfigAutonomySettings:
+    autopilot_mode: bool | None = attrs.field(default=None)
+    auto_reply_to_responses: bool | None = attrs.field(default=None)
+    manual_leads_mode: bool | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSalesAgentConfigEnrichmentSettings:
+    enrichment_limit_per_run: float | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSalesAgentConfigOutreachSettingsOptOutSettings:
+    text_opt_out_enabled: bool | None = attrs.field(default=None)
+
+
+class AiSalesAgentInputType(StrEnum):
+    WEBSITE = "website"
+    PITCH_DECK = "pitch_deck"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiSalesAgentReplyErrorCode(StrEnum):
+    NO_SENDING_ACCOUNT = "NO_SENDING_ACCOUNT"
+    ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
+    ACCOUNT_FETCH_FAILED = "ACCOUNT_FETCH_FAILED"
+    SEND_FAILED = "SEND_FAILED"
+    HITL_NOT_SUPPORTED = "HITL_NOT_SUPPORTED"
+    RATE_LIMITED = "RATE_LIMITED"
+    AGENT_NOT_FOUND = "AGENT_NOT_FOUND"
+    LEAD_BLOCKED = "LEAD_BLOCKED"
+    FREE_TRIAL_LIMIT_REACHED = "FREE_TRIAL_LIMIT_REACHED"
+    OUT_OF_CREDITS = "OUT_OF_CREDITS"
+    MONTHLY_BUDGET_EXCEEDED = "MONTHLY_BUDGET_EXCEEDED"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiSalesAgentReplySendingStatus(IntEnum):
+    FAILED = -1
+    SENT = 1
+    SCHEDULED = 2
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiSalesAgentType(IntEnum):
+    V_2 = 2
+    V_4 = 4
+    V_7 = 7
+    V_8 = 8
+    V_9 = 9
+    V_10 = 10
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSdrAutonomySettings:
+    autopilot_mode: bool | None = attrs.field(default=None)
+    auto_reply_to_responses: bool | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSdrEnrichmentSettings:
+    enrichment_limit_per_run: float | None = attrs.field(default=None)
+
+
+class AiSdrInputType(StrEnum):
+    WEBSITE = "website"
+    PITCH_DECK = "pitch_deck"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class AiSdrLeadActivityFilter(StrEnum):
+    REPLIED = "replied"
+    HAS_OPPORTUNITY = "has_opportunity"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSdrScheduleTiming:
+    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
+    to: str | None = attrs.field(default=None)
 
 
 class ApiKeyScope(StrEnum):
@@ -332,6 +623,16 @@ class ApiKeyScope(StrEnum):
         return unknown_member(cls, value)
 
 
+@attrs.define(kw_only=True, slots=True)
+class ApproveSalesAgentActivitiesRequest:
+    activity_ids: list[str]
+
+
+@attrs.define(kw_only=True, slots=True)
+class ApproveSalesAgentActivitiesResponse:
+    approved: float
+
+
 class AuditLogActivityType(IntEnum):
     USER_LOGIN = 1
     LEAD_DELETION = 2
@@ -366,6 +667,7 @@ class AuditLogActivityType(IntEnum):
     ACCOUNT_UPDATE = 36
     API_KEY_CREATED = 37
     API_KEY_DELETED = 38
+    DOMAIN_FORWARDING_UPDATED = 40
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -414,6 +716,28 @@ class BackgroundJobType(StrEnum):
     BROADCAST_WEBSITE_SCRAPE = "broadcast-website-scrape"
     IMPORT_SUBSCRIBERS_FROM_CRM = "import-subscribers-from-crm"
     RESYNC_SUBSCRIBER_CRM_TAGS = "resync-subscriber-crm-tags"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class BasicGuidanceLength(StrEnum):
+    CONCISE = "concise"
+    STANDARD = "standard"
+    THOROUGH = "thorough"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class BasicGuidanceTone(StrEnum):
+    FRIENDLY = "friendly"
+    NEUTRAL = "neutral"
+    MATTER_OF_FACT = "matter_of_fact"
+    PROFESSIONAL = "professional"
+    HUMOROUS = "humorous"
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -540,6 +864,29 @@ class BulkAssignLeadsResult:
 class BulkDeleteLeadsResult:
     count: int | None = attrs.field(default=None)
     """How many."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class CalendlyCustomQuestion:
+    name: str | None | Unset = attrs.field(default=UNSET)
+    """Name."""
+    type: str | None | Unset = attrs.field(default=UNSET)
+    required: bool | None | Unset = attrs.field(default=UNSET)
+    answer_choices: list[str] | None | Unset = attrs.field(default=UNSET)
+    include_other: bool | None | Unset = attrs.field(default=UNSET)
+    enabled: bool | None | Unset = attrs.field(default=UNSET)
+    position: float | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class CalendlyIntegration:
+    connection_id: str | None | Unset = attrs.field(default=UNSET)
+    calendar_uri: str | None | Unset = attrs.field(default=UNSET)
+    calendar_name: str | None | Unset = attrs.field(default=UNSET)
+    disable_auto_booking: bool | None | Unset = attrs.field(default=UNSET)
+    connection_name: str | None | Unset = attrs.field(default=UNSET)
+    scheduling_url: str | None | Unset = attrs.field(default=UNSET)
+    custom_questions: list[CalendlyCustomQuestion] | None | Unset = attrs.field(default=UNSET)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -835,10 +1182,10 @@ class CampaignStepAnalytics:
     unique_opened: int
     replies: int
     unique_replies: int
-    replies_automatic: int
-    unique_replies_automatic: int
     clicks: int
     unique_clicks: int
+    replies_automatic: int | None = attrs.field(default=None)
+    unique_replies_automatic: int | None = attrs.field(default=None)
     opportunities: int | None = attrs.field(default=None)
     unique_opportunities: int | None = attrs.field(default=None)
     meetings_booked: int | None = attrs.field(default=None)
@@ -937,12 +1284,17 @@ class CreateAIEnrichmentRequestModelVersion(StrEnum):
     GPT_5_NANO = "gpt-5-nano"
     GPT_5 = "gpt-5"
     GPT_5_4 = "gpt-5.4"
+    GPT_5_6_LUNA = "gpt-5.6-luna"
+    GPT_5_6_TERRA = "gpt-5.6-terra"
     CLAUDE_4_5_SONNET = "claude-4.5-sonnet"
     CLAUDE_4_6_SONNET = "claude-4.6-sonnet"
+    CLAUDE_5_SONNET = "claude-5-sonnet"
     R1 = "r1"
     GROK_4_3 = "grok-4.3"
+    GROK_4_6 = "grok-4.6"
     GEMINI_3_0_FLASH = "gemini-3.0-flash"
     GEMINI_3_5_FLASH = "gemini-3.5-flash"
+    GEMINI_3_7_FLASH = "gemini-3.7-flash"
     SONAR = "sonar"
     SONAR_PRO = "sonar-pro"
     INSTANTLY_AI_LIGHTSPEED_AGENT_FOR_WEB_RESEARCH = (
@@ -973,7 +1325,7 @@ class CreateAIEnrichmentResponse:
     id: str
     """Identifier of the item."""
     resource_id: str
-    resource_type: float
+    resource_type: int | str
     output_column: str
     status: float
     """Status code."""
@@ -982,7 +1334,6 @@ class CreateAIEnrichmentResponse:
     auto_update: bool
     input_columns: list[str] | None = attrs.field(default=None)
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     template_id: str | None = attrs.field(default=None)
 
 
@@ -1094,6 +1445,14 @@ class CreateEmailVerificationRequest:
     webhook_url: str | None | Unset = attrs.field(default=UNSET)
 
 
+class CreateImportedLeadsActivityRequestSource(StrEnum):
+    CSV_IMPORT = "csv_import"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
 @attrs.define(kw_only=True, slots=True)
 class CreateLeadListRequest:
     name: str
@@ -1103,8 +1462,21 @@ class CreateLeadListRequest:
 
 
 @attrs.define(kw_only=True, slots=True)
-class CreateSuperSearchEnrichmentRequestIntegrationActionsValueValue:
-    mapping: dict[str, str]
+class CreateSalesAgentGuidanceRuleRequest:
+    content: str
+    title: str | None | Unset = attrs.field(default=UNSET)
+
+
+class CreateSalesAgentRequestAgentType(IntEnum):
+    SALES = 2
+    RECRUITING = 7
+    INVESTMENT = 8
+    USER_RESEARCH = 9
+    PARTNERSHIP = 10
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1162,6 +1534,8 @@ class CustomPromptTemplateModelVersion(StrEnum):
     V_3_5 = "3.5"
     GPT_5 = "gpt-5"
     GPT_5_4 = "gpt-5.4"
+    GPT_5_6_LUNA = "gpt-5.6-luna"
+    GPT_5_6_TERRA = "gpt-5.6-terra"
     GPT_5_MINI = "gpt-5-mini"
     GPT_5_NANO = "gpt-5-nano"
     V_4_0 = "4.0"
@@ -1172,10 +1546,13 @@ class CustomPromptTemplateModelVersion(StrEnum):
     GPT_4_1_MINI = "gpt-4.1-mini"
     CLAUDE_4_5_SONNET = "claude-4.5-sonnet"
     CLAUDE_4_6_SONNET = "claude-4.6-sonnet"
+    CLAUDE_5_SONNET = "claude-5-sonnet"
     R1 = "r1"
     GROK_4_3 = "grok-4.3"
+    GROK_4_6 = "grok-4.6"
     GEMINI_3_0_FLASH = "gemini-3.0-flash"
     GEMINI_3_5_FLASH = "gemini-3.5-flash"
+    GEMINI_3_7_FLASH = "gemini-3.7-flash"
     INSTANTLY_AI_LIGHTSPEED_AGENT = "instantly-ai-lightspeed-agent"
     SONAR = "sonar"
     SONAR_PRO = "sonar-pro"
@@ -1313,6 +1690,137 @@ class DeletebulkBlockListEntryRequest:
     """IDs to select."""
 
 
+@attrs.define(kw_only=True, slots=True)
+class DeletedGuidanceRule:
+    id: str
+    """Identifier of the item."""
+    deleted: bool
+
+
+class DeliverabilityActivityStatus(StrEnum):
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class DeliverabilityCheckOutcome(StrEnum):
+    HEALTHY = "healthy"
+    NEEDS_ATTENTION = "needs_attention"
+    INFO = "info"
+    RUNNING = "running"
+    QUEUED = "queued"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityCompletedSummary:
+    count: float
+    """How many."""
+    retention_days: float
+    last_completed_at: datetime | None
+
+
+class DeliverabilityFeedFilter(StrEnum):
+    ALL = "all"
+    TODO = "todo"
+    DONE = "done"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class DeliverabilityFeedItemKind(StrEnum):
+    INSIGHT = "insight"
+    RECOMMENDATION = "recommendation"
+    ACTION = "action"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class DeliverabilityFeedItemSeverity(StrEnum):
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class DeliverabilityFeedItemStatus(StrEnum):
+    TODO = "todo"
+    DONE = "done"
+    DISMISSED = "dismissed"
+    FAILED = "failed"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class DeliverabilityRunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    SCHEDULED = "scheduled"
+    EMPTY = "empty"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityRunTrendItem:
+    cycle_id: str
+    completed_at: datetime
+    score: float | None
+    total_checks: float
+    healthy_count: float
+    needs_attention_count: float
+    info_count: float
+    failed_count: float
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilitySchedule:
+    next_run_at: datetime | None
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilitySlackSettings:
+    connection_id: str
+    enabled: bool
+
+
+class DeliverabilitySubMessageStatus(StrEnum):
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
 class DfyEmailAccountOrderForwardingMode(StrEnum):
     REDIRECT = "redirect"
     STEALTH = "stealth"
@@ -1320,6 +1828,13 @@ class DfyEmailAccountOrderForwardingMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DomainForwarding:
+    domain: str
+    forwarding_domain: str | None = attrs.field(default=None)
+    forwarding_mode: DfyEmailAccountOrderForwardingMode | None = attrs.field(default=None)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1375,16 +1890,6 @@ class EmailUeType(IntEnum):
         return unknown_member(cls, value)
 
 
-class EmailVerificationEmailVerificationStatus(StrEnum):
-    PENDING = "pending"
-    VERIFIED = "verified"
-    INVALID = "invalid"
-
-    @classmethod
-    def _missing_(cls, value: object) -> Any:
-        return unknown_member(cls, value)
-
-
 class EmailVerificationStatus(StrEnum):
     SUCCESS = "success"
     ERROR = "error"
@@ -1417,6 +1922,8 @@ class EspCode(IntEnum):
     GOOGLE = 1
     MICROSOFT = 2
     ZOHO = 3
+    V_5 = 5
+    V_7 = 7
     AIRMAIL = 8
     YAHOO = 9
     YANDEX = 10
@@ -1424,6 +1931,24 @@ class EspCode(IntEnum):
     LIBERO_IT = 13
     OTHER = 999
     NOT_FOUND = 1000
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class ForwardingMode(StrEnum):
+    REDIRECT = "redirect"
+    STEALTH = "stealth"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class ForwardingModeSetting(StrEnum):
+    REDIRECT = "redirect"
+    STEALTH = "stealth"
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -1452,6 +1977,12 @@ class GetAdminWorkspaceGroupMemberResponse:
 
 
 @attrs.define(kw_only=True, slots=True)
+class GetAiAgentAnalyticsRequest:
+    agent_ids: list[str]
+    agent_types: dict[str, AiAgentTypeFilter] | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
 class GetCtdStatusResponse:
     success: bool | None = attrs.field(default=None)
     """Whether it worked."""
@@ -1473,7 +2004,6 @@ class GetEnrichmentForResourceResponseEnrichmentPayload:
     ai_enrichment: dict[str, Any] | None = attrs.field(default=None)
     custom_flow: list[str] | None = attrs.field(default=None)
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     autofill: bool | None = attrs.field(default=None)
 
 
@@ -1530,14 +2060,6 @@ class GetWarmupAnalyticsResponseAggregateDataValue:
 
 
 @attrs.define(kw_only=True, slots=True)
-class GetWarmupAnalyticsResponseEmailDateDataValueValue:
-    sent: float | None = attrs.field(default=None)
-    landed_inbox: float | None = attrs.field(default=None)
-    landed_spam: float | None = attrs.field(default=None)
-    received: float | None = attrs.field(default=None)
-
-
-@attrs.define(kw_only=True, slots=True)
 class GetWebhookEventsSummaryByDateResponseItem:
     date: date_aliased
     total_events: float
@@ -1553,6 +2075,155 @@ class GetWebhookEventsSummaryResponse:
     failed_events: float
     success_rate: float
     failure_rate: float
+
+
+@attrs.define(kw_only=True, slots=True)
+class GuidanceRule:
+    id: str
+    """Identifier of the item."""
+    title: str
+    content: str
+
+
+@attrs.define(kw_only=True, slots=True)
+class GuidanceRuleListItem:
+    id: str
+    """Identifier of the item."""
+    title: str
+    content: str
+
+
+@attrs.define(kw_only=True, slots=True)
+class IcpJobTitle:
+    include: list[str] | None = attrs.field(default=None)
+    exclude: list[str] | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class IcpKeywords:
+    include: str | None = attrs.field(default=None)
+    exclude: str | None = attrs.field(default=None)
+
+
+class InboxManagerActivityType(StrEnum):
+    REPLY = "reply"
+    FOLLOWUP = "followup"
+    RECOVERY = "recovery"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerAnalyticsSummary:
+    total_actions: float | None = attrs.field(default=None)
+    replies_count: float | None = attrs.field(default=None)
+    follow_ups_count: float | None = attrs.field(default=None)
+    human_intervention: float | None = attrs.field(default=None)
+    info_requested: float | None = attrs.field(default=None)
+    unique_conversations: float | None = attrs.field(default=None)
+    time_saved: float | None = attrs.field(default=None)
+    average_confidence_score: float | None = attrs.field(default=None)
+    involvement_rate: float | None = attrs.field(default=None)
+    resolution_rate: float | None = attrs.field(default=None)
+    no_show_follow_ups_generated: float | None = attrs.field(default=None)
+    no_show_total_leads_recovered: float | None = attrs.field(default=None)
+    no_show_total_revenue_recovered: float | None = attrs.field(default=None)
+    no_show_time_saved: float | None = attrs.field(default=None)
+    no_show_recovery_rate: float | None = attrs.field(default=None)
+
+
+class InboxManagerConfigurationType(IntEnum):
+    V_1 = 1
+    V_2 = 2
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerDailyAnalytics:
+    date: date_aliased | None = attrs.field(default=None)
+    total_actions: float | None = attrs.field(default=None)
+    replies_count: float | None = attrs.field(default=None)
+    follow_ups_count: float | None = attrs.field(default=None)
+    human_intervention: float | None = attrs.field(default=None)
+    info_requested: float | None = attrs.field(default=None)
+    unique_conversations: float | None = attrs.field(default=None)
+    no_show_follow_ups_generated: float | None = attrs.field(default=None)
+    no_show_total_leads_recovered: float | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerFallbackSendingAccounts:
+    accounts: list[str] | None = attrs.field(default=None)
+    tag_ids: list[str] | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerIntegrationStatus:
+    id: str
+    """Identifier of the item."""
+    label: str
+    is_valid: bool
+    error: str | None = attrs.field(default=None)
+
+
+class InboxManagerJobType(IntEnum):
+    V_1 = 1
+    V_2 = 2
+    V_3 = 3
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerNoShow:
+    enabled: bool | None = attrs.field(default=None)
+    max_followups: float | None = attrs.field(default=None)
+    fallback_sending_accounts: InboxManagerFallbackSendingAccounts | None = attrs.field(
+        default=None
+    )
+
+
+class InboxManagerRecoveryMethod(StrEnum):
+    CALENDLY_MEETING = "calendly_meeting"
+    LEAD_REPLY = "lead_reply"
+    MANUAL = "manual"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerSlackIntegration:
+    connection_id: str | None | Unset = attrs.field(default=UNSET)
+    enabled: bool | None | Unset = attrs.field(default=UNSET)
+    connection_name: str | None | Unset = attrs.field(default=UNSET)
+    channel_id: str | None | Unset = attrs.field(default=UNSET)
+    channel_name: str | None | Unset = attrs.field(default=UNSET)
+
+
+class InboxManagerTagName(StrEnum):
+    DEFAULT = "default"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class InboxManagerTriggerOnLabelsMode(StrEnum):
+    INCLUDE = "include"
+    EXCLUDE = "exclude"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1624,14 +2295,6 @@ class InboxPlacementAnalyticsStatsByTestIdItem:
     inbox_percent: float
     category_count: float
     category_percent: float
-
-
-@attrs.define(kw_only=True, slots=True)
-class InboxPlacementBlacklistAndSpamAssassinReportItem:
-    description: str
-    name: str
-    """Name."""
-    score: str
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1723,6 +2386,11 @@ class InboxPlacementTestType(IntEnum):
         return unknown_member(cls, value)
 
 
+@attrs.define(kw_only=True, slots=True)
+class IntegrationActionMapping:
+    mapping: dict[str, str]
+
+
 class InterestStatusLabel(StrEnum):
     POSITIVE = "positive"
     NEGATIVE = "negative"
@@ -1738,6 +2406,123 @@ class LeadEnrichmentStatus(IntEnum):
     ENRICHMENT_DATA_NOT_AVAILABLE = -1
     PENDING = 11
     ERROR = -2
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadFinderAgentActivityPayload:
+    leads_added: float | None = attrs.field(default=None)
+    campaign_active_leads_after: float | None = attrs.field(default=None)
+    reason: str | None = attrs.field(default=None)
+
+
+class LeadFinderAgentEventType(StrEnum):
+    TOP_UP_STARTED = "top_up_started"
+    TOP_UP_COMPLETED = "top_up_completed"
+    TOP_UP_FAILED = "top_up_failed"
+    SEARCH_EXHAUSTED = "search_exhausted"
+    FALLBACK_ACTIVATED = "fallback_activated"
+    FALLBACK_EXHAUSTED = "fallback_exhausted"
+    PAUSED_EXHAUSTED = "paused_exhausted"
+    PAUSED_INSUFFICIENT_CREDITS = "paused_insufficient_credits"
+    CAMPAIGN_NOT_FOUND = "campaign_not_found"
+    AGENT_PAUSED = "agent_paused"
+    AGENT_RESUMED = "agent_resumed"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class LeadFinderAgentSource(StrEnum):
+    AGENTS_PAGE = "agents_page"
+    CAMPAIGN_BANNER = "campaign_banner"
+    SUPERSEARCH = "supersearch"
+    ANNOUNCEMENT = "announcement"
+    CAMPAIGN_SETUP = "campaign_setup"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadFinderAgentStats:
+    leads_added_total: int
+    top_ups_completed: int
+    top_ups_failed: int
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadFinderAiEnrichment:
+    model_version: str
+    prompt: str | None | Unset = attrs.field(default=UNSET)
+    input_columns: list[str] | None | Unset = attrs.field(default=UNSET)
+    use_instantly_account: bool | None | Unset = attrs.field(default=UNSET)
+    overwrite: bool | None | Unset = attrs.field(default=UNSET)
+    order: float | None | Unset = attrs.field(default=UNSET)
+    required: bool | None | Unset = attrs.field(default=UNSET)
+    verb: str | None | Unset = attrs.field(default=UNSET)
+    object: str | None | Unset = attrs.field(default=UNSET)
+    fallback: str | None | Unset = attrs.field(default=UNSET)
+    skip_if_input_empty: bool | None | Unset = attrs.field(default=UNSET)
+
+
+class LeadFinderOnExhaustion(StrEnum):
+    PAUSE = "pause"
+    FALLBACK = "fallback"
+    BROADEN = "broaden"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class LeadFinderSearchFiltersFundingTypeItem(StrEnum):
+    ANGEL = "angel"
+    SEED = "seed"
+    PRE_SEED = "pre_seed"
+    SERIES_A = "series_a"
+    PRE_SERIES_A = "pre_series_a"
+    SERIES_B = "series_b"
+    PRE_SERIES_B = "pre_series_b"
+    SERIES_C = "series_c"
+    PRE_SERIES_C = "pre_series_c"
+    SERIES_D = "series_d"
+    PRE_SERIES_D = "pre_series_d"
+    SERIES_E = "series_e"
+    PRE_SERIES_E = "pre_series_e"
+    SERIES_F = "series_f"
+    PRE_SERIES_F = "pre_series_f"
+    SERIES_G = "series_g"
+    PRE_SERIES_G = "pre_series_g"
+    SERIES_H = "series_h"
+    PRE_SERIES_H = "pre_series_h"
+    SERIES_I = "series_i"
+    PRE_SERIES_I = "pre_series_i"
+    SERIES_J = "series_j"
+    PRE_SERIES_J = "pre_series_j"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class LeadFinderSearchFiltersLookAlikeMode(StrEnum):
+    TARGETED = "targeted"
+    BROAD = "broad"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class LeadFinderSearchFiltersTitleMode(StrEnum):
+    EXACT = "EXACT"
+    CONTAINS = "CONTAINS"
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -2101,6 +2886,22 @@ class PatchEmailRequest:
     reminder_ts: datetime | None | Unset = attrs.field(default=UNSET)
 
 
+class PatchInboxManagerAgentRequestStatus(IntEnum):
+    INACTIVE = 0
+    ACTIVE = 1
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class PatchInboxManagerReplyRequest:
+    feedback_positive: bool | None | Unset = attrs.field(default=UNSET)
+    feedback_text: str | None | Unset = attrs.field(default=UNSET)
+    action_pending: bool | None | Unset = attrs.field(default=UNSET)
+
+
 @attrs.define(kw_only=True, slots=True)
 class PatchLeadLabelRequest:
     label: str | None | Unset = attrs.field(default=UNSET)
@@ -2115,6 +2916,12 @@ class PatchLeadListRequest:
     owned_by: str | None | Unset = attrs.field(default=UNSET)
     name: str | None | Unset = attrs.field(default=UNSET)
     """Name."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class PatchSalesAgentGuidanceRuleRequest:
+    title: str | None | Unset = attrs.field(default=UNSET)
+    content: str | None | Unset = attrs.field(default=UNSET)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2133,6 +2940,15 @@ class PauseAccountsRequest:
 class PauseAccountsResponse:
     paused_emails: list[str]
     failed_emails: list[str]
+
+
+@attrs.define(kw_only=True, slots=True)
+class PausedProviderCounts:
+    custom_imap_smtp: float
+    google: float
+    microsoft: float
+    airmail: float
+    other: float
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2290,6 +3106,22 @@ class PreviewLeadsFromSupersearchResponseLead:
 
 
 @attrs.define(kw_only=True, slots=True)
+class RejectActivityRequest:
+    rejection_reason: str
+
+
+@attrs.define(kw_only=True, slots=True)
+class RejectSalesAgentActivitiesRequest:
+    activity_ids: list[str]
+    rejection_reason: str
+
+
+@attrs.define(kw_only=True, slots=True)
+class RejectSalesAgentActivitiesResponse:
+    rejected: float
+
+
+@attrs.define(kw_only=True, slots=True)
 class RemoveLeadFromSubsequenceRequest:
     id: str
     """Identifier of the item."""
@@ -2314,6 +3146,87 @@ class RunEnrichmentResponse:
     """Identifier of the item."""
     resource_id: str | None = attrs.field(default=None)
     enrichment_payload: dict[str, Any] | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentAnalyticsPoint:
+    x: datetime | None = attrs.field(default=None)
+    y: float | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentAnalyticsTotals:
+    total_sent: float | None = attrs.field(default=None)
+    replies: float | None = attrs.field(default=None)
+    opportunities: float | None = attrs.field(default=None)
+    opportunities_amount: float | None = attrs.field(default=None)
+    total_email_activity: float | None = attrs.field(default=None)
+    leads_found: float | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentCampaignOpportunities:
+    campaign_id: str | None = attrs.field(default=None)
+    """Campaign ID."""
+    total_opportunities: float | None = attrs.field(default=None)
+    total_opportunity_value: float | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentLeadActivity:
+    email: str | None = attrs.field(default=None)
+    """Email address."""
+    emails_sent: int | None = attrs.field(default=None)
+    open_count: int | None = attrs.field(default=None)
+    replied: bool | None = attrs.field(default=None)
+    reply_count: int | None = attrs.field(default=None)
+    click_count: int | None = attrs.field(default=None)
+    bounced: bool | None = attrs.field(default=None)
+    has_opportunity: bool | None = attrs.field(default=None)
+    lt_interest_status: int | None = attrs.field(default=None)
+    """Interest status: a documented value or a workspace's custom label value."""
+
+
+class SalesAgentLeadActivityFilter(StrEnum):
+    REPLIED = "replied"
+    HAS_OPPORTUNITY = "has_opportunity"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentLeadActivityPage:
+    items: list[SalesAgentLeadActivity]
+    """The items of this page."""
+    total: int
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentLeadActivitySummary:
+    total: int | None = attrs.field(default=None)
+    replied: int | None = attrs.field(default=None)
+    has_opportunity: int | None = attrs.field(default=None)
+    reply_rate: float | None = attrs.field(default=None)
+    opportunity_rate: float | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentOpportunityBreakdown:
+    interested: float | None = attrs.field(default=None)
+    meeting_booked: float | None = attrs.field(default=None)
+    meeting_completed: float | None = attrs.field(default=None)
+    closed: float | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentOpportunityTotals:
+    total_opportunities: float | None = attrs.field(default=None)
+    total_value: float | None = attrs.field(default=None)
+    breakdown: SalesAgentOpportunityBreakdown | None = attrs.field(default=None)
 
 
 class SalesFlowQueryActionType(StrEnum):
@@ -2382,7 +3295,6 @@ class SendingStatusDiagnosticsAccountsSummaryUnavailable:
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsCampaignDailyLimit:
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     sent: float | None = attrs.field(default=None)
     limit_hit: bool | None = attrs.field(default=None)
 
@@ -2426,7 +3338,6 @@ class SendingStatusDiagnosticsLeadsStatus:
 class SendingStatusDiagnosticsNewLeadLimit:
     enabled: bool | None = attrs.field(default=None)
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     contacted: float | None = attrs.field(default=None)
     limit_hit: bool | None = attrs.field(default=None)
 
@@ -2493,6 +3404,23 @@ class SignalKeywordsFacetResponseKeyword:
     """How many."""
 
 
+@attrs.define(kw_only=True, slots=True)
+class SlackIntegration:
+    connection_id: str | None = attrs.field(default=None)
+    enabled: bool | None = attrs.field(default=None)
+    connection_name: str | None = attrs.field(default=None)
+    channel_id: str | None = attrs.field(default=None)
+    channel_name: str | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class SpamAssassinReportItem:
+    description: str
+    name: str
+    """Name."""
+    score: str
+
+
 class SubscriptionDetailsSubscriptionInterval(StrEnum):
     MONTH = "month"
     YEAR = "year"
@@ -2537,10 +3465,10 @@ class SubsequenceStepAnalytics:
     unique_opened: int
     replies: int
     unique_replies: int
-    replies_automatic: int
-    unique_replies_automatic: int
     clicks: int
     unique_clicks: int
+    replies_automatic: int | None = attrs.field(default=None)
+    unique_replies_automatic: int | None = attrs.field(default=None)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3056,6 +3984,17 @@ class UnreadCountResult:
 
 
 @attrs.define(kw_only=True, slots=True)
+class UpdateDeliverabilityAgentSettingsRequest:
+    slack: DeliverabilitySlackSettings | None
+
+
+@attrs.define(kw_only=True, slots=True)
+class UpdateDomainForwardingRequest:
+    forwarding_domain: str
+    forwarding_mode: ForwardingModeSetting | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
 class UpdateEnrichmentSettingsForResourceRequest:
     auto_update: bool | None | Unset = attrs.field(default=UNSET)
     skip_rows_without_email: bool | None | Unset = attrs.field(default=UNSET)
@@ -3098,6 +4037,24 @@ class UpdateLeadRequest:
         default=UNSET
     )
     """Custom variables: string, number, boolean or null values only."""
+
+
+class VerificationStatus(StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    INVALID = "invalid"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+@attrs.define(kw_only=True, slots=True)
+class WarmupDailyStats:
+    sent: float | None = attrs.field(default=None)
+    landed_inbox: float | None = attrs.field(default=None)
+    landed_spam: float | None = attrs.field(default=None)
+    received: float | None = attrs.field(default=None)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3274,11 +4231,177 @@ class AccountCampaignMappingPage:
 @attrs.define(kw_only=True, slots=True)
 class AccountWarmup:
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     advanced: AccountWarmupAdvanced | None = attrs.field(default=None)
     warmup_custom_ftag: str | None = attrs.field(default=None)
     increment: AccountWarmupIncrement | None = attrs.field(default=None)
     reply_rate: float | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiAgentAnalytics:
+    analytics: list[AiAgentAnalyticsItem] | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiAgentSummary:
+    id: str
+    """Identifier of the item."""
+    name: str
+    """Name."""
+    status: AiAgentStatus
+    timestamp_created: str
+    """When the item was created."""
+    timestamp_updated: str
+    """When the item was last changed."""
+    configuration_mode: AiAgentSummaryConfigurationMode | None
+    type: AiAgentType | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiAgentSummaryPage:
+    items: list[AiAgentSummary]
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiInboxManagerMetadata:
+    tags: dict[str, GetInboxPlacementTestResponseMetadataTagsValue] | None = attrs.field(
+        default=None
+    )
+    integrations: dict[str, InboxManagerIntegrationStatus] | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiInboxManagerPayload:
+    configuration_type: InboxManagerConfigurationType | None = attrs.field(default=None)
+    tags: list[InboxManagerTagName | str] | None = attrs.field(default=None)
+    handle_followup: bool | None = attrs.field(default=None)
+    respond_to_automatic_emails: bool | None = attrs.field(default=None)
+    handle_objections: bool | None = attrs.field(default=None)
+    integrations: dict[str, Any] | None = attrs.field(default=None)
+    no_show: InboxManagerNoShow | None = attrs.field(default=None)
+    trigger_on_labels_enabled: bool | None = attrs.field(default=None)
+    trigger_on_labels: list[float] | None = attrs.field(default=None)
+    trigger_on_labels_mode: InboxManagerTriggerOnLabelsMode | None = attrs.field(default=None)
+    monthly_credit_budget: float | None = attrs.field(default=None)
+    followup_business_days_only: bool | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiLeadFinderAgentPayload:
+    campaign_id: str
+    """Campaign ID."""
+    campaign_name: str | None = attrs.field(default=None)
+    search_filters: dict[str, Any] | None = attrs.field(default=None)
+    min_active_leads: float | None = attrs.field(default=None)
+    on_exhaustion: LeadFinderOnExhaustion | None = attrs.field(default=None)
+    fallback_search_filters: dict[str, Any] | None = attrs.field(default=None)
+    ai_enrichment: dict[str, Any] | None = attrs.field(default=None)
+    ai_enrichment_workflow: str | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSalesAgentActivity:
+    id: str
+    """Identifier of the item."""
+    ai_sdr_id: str
+    workspace_id: str
+    """Workspace ID."""
+    action_type: AiSalesAgentActivityActionType
+    action_status: AiSalesAgentActivityActionStatus
+    timestamp_created: datetime
+    """When the item was created."""
+    timestamp_updated: datetime
+    """When the item was last changed."""
+    action_payload: dict[str, Any] | None = attrs.field(default=None)
+    action_output: dict[str, Any] | None = attrs.field(default=None)
+    email_id: str | None = attrs.field(default=None)
+    approved_by: str | None = attrs.field(default=None)
+    approved_at: datetime | None = attrs.field(default=None)
+    rejected_by: str | None = attrs.field(default=None)
+    rejected_at: datetime | None = attrs.field(default=None)
+    rejection_reason: str | None = attrs.field(default=None)
+    ai_reasoning: str | None = attrs.field(default=None)
+    ai_confidence: float | None = attrs.field(default=None)
+    result: dict[str, Any] | None = attrs.field(default=None)
+    error_message: str | None = attrs.field(default=None)
+    error_code: AiSalesAgentActivityErrorCode | None = attrs.field(default=None)
+    timestamp_executed: datetime | None = attrs.field(default=None)
+    timestamp_completed: datetime | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSalesAgentActivityPage:
+    items: list[AiSalesAgentActivity]
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSalesAgentConfigOutreachSettings:
+    opt_out_settings: AiSalesAgentConfigOutreachSettingsOptOutSettings | None = attrs.field(
+        default=None
+    )
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSalesAgentReply:
+    id: str
+    """Identifier of the item."""
+    organization_id: str | None = attrs.field(default=None)
+    """Workspace ID."""
+    timestamp_created: str | None = attrs.field(default=None)
+    """When the item was created."""
+    timestamp_updated: str | None = attrs.field(default=None)
+    """When the item was last changed."""
+    agent_id: str | None = attrs.field(default=None)
+    thread_id: str | None = attrs.field(default=None)
+    lead: str | None = attrs.field(default=None)
+    feedback_positive: bool | None = attrs.field(default=None)
+    feedback_text: str | None = attrs.field(default=None)
+    html: str | None = attrs.field(default=None)
+    requires_hitl: bool | None = attrs.field(default=None)
+    requires_hitl_reason: str | None = attrs.field(default=None)
+    generation_lag_seconds: float | None = attrs.field(default=None)
+    is_automatic_email: bool | None = attrs.field(default=None)
+    in_reply_to: str | None = attrs.field(default=None)
+    usage_metadata: dict[str, Any] | None = attrs.field(default=None)
+    calendly_tool_used: bool | None = attrs.field(default=None)
+    confidence_score: float | None = attrs.field(default=None)
+    information_requested: str | None = attrs.field(default=None)
+    estimated_time_saved_seconds: float | None = attrs.field(default=None)
+    action_pending: bool | None = attrs.field(default=None)
+    sending_status: AiSalesAgentReplySendingStatus | None = attrs.field(default=None)
+    is_followup: bool | None = attrs.field(default=None)
+    error_code: AiSalesAgentReplyErrorCode | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSalesAgentReplyPage:
+    items: list[AiSalesAgentReply]
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSdrLeadActivityPage:
+    leads: list[SalesAgentLeadActivity] | None = attrs.field(default=None)
+    total: int | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
+    skip: int | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSdrSchedule:
+    name: str | None = attrs.field(default=None)
+    """Name."""
+    timing: AiSdrScheduleTiming | None = attrs.field(default=None)
+    days: dict[str, bool] | None = attrs.field(default=None)
+    timezone: str | None = attrs.field(default=None)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3347,8 +4470,8 @@ class BackgroundJob:
     progress: float
     """Completion, 0 to 100."""
     status: BackgroundJobStatus
-    created_at: str
-    updated_at: str
+    created_at: datetime
+    updated_at: datetime
     user_id: str | None = attrs.field(default=None)
     entity_id: str | None = attrs.field(default=None)
     entity_type: BackgroundJobEntityType | None = attrs.field(default=None)
@@ -3361,6 +4484,12 @@ class BackgroundJobPage:
     """The items of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class BasicGuidanceOptions:
+    tone: BasicGuidanceTone
+    length: BasicGuidanceLength
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3476,6 +4605,15 @@ class CampaignSchedule:
     timing: CampaignScheduleTiming
     days: CampaignScheduleDays
     timezone: CampaignScheduleTimezone
+
+
+@attrs.define(kw_only=True, slots=True)
+class CampaignScheduleSettings:
+    schedules: list[CampaignSchedule]
+    start_date: date_aliased | None = attrs.field(default=None)
+    """Start of the date range (YYYY-MM-DD)."""
+    end_date: date_aliased | None = attrs.field(default=None)
+    """End of the date range (YYYY-MM-DD)."""
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3659,6 +4797,22 @@ class CreateDFYEmailAccountOrderResponse:
 
 
 @attrs.define(kw_only=True, slots=True)
+class CreateImportedLeadsActivityRequest:
+    lead_ids: list[str]
+    master_list_id: str
+    source: CreateImportedLeadsActivityRequestSource | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class CreateInboxManagerGuidanceRequest:
+    label: str
+    category: AiAgentGuidanceCategory
+    instruction: str | None | Unset = attrs.field(default=UNSET)
+    status: AiAgentGuidanceStatus | None | Unset = attrs.field(default=UNSET)
+    basic_guidance_options: BasicGuidanceOptions | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
 class CreateLeadLabelRequest:
     label: str
     interest_status_label: InterestStatusLabel
@@ -3709,6 +4863,24 @@ class CreateLeadRequest:
 
 
 @attrs.define(kw_only=True, slots=True)
+class CreateSalesAgentRequestConfigOutreachSettings:
+    campaign_schedule: CreateCampaignRequestCampaignSchedule | None | Unset = attrs.field(
+        default=UNSET
+    )
+    email_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    email_tag_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    stop_on_reply: bool | None | Unset = attrs.field(default=UNSET)
+    open_tracking: bool | None | Unset = attrs.field(default=UNSET)
+    first_email_text_only: bool | None | Unset = attrs.field(default=UNSET)
+    prioritize_new_leads: bool | None | Unset = attrs.field(default=UNSET)
+    match_lead_esp: bool | None | Unset = attrs.field(default=UNSET)
+    opt_out_settings: AiSalesAgentConfigOutreachSettingsOptOutSettings | None | Unset = attrs.field(
+        default=UNSET
+    )
+
+
+@attrs.define(kw_only=True, slots=True)
 class CreateSuperSearchEnrichmentRequest:
     resource_id: str
     type: SuperSearchEnrichmentType | None | Unset = attrs.field(default=UNSET)
@@ -3716,14 +4888,9 @@ class CreateSuperSearchEnrichmentRequest:
     """How many items one page holds (1 to 100)."""
     filters: list[dict[str, Any]] | None | Unset = attrs.field(default=UNSET)
     custom_flow: list[str] | None | Unset = attrs.field(default=UNSET)
-    integration_actions: (
-        dict[
-            str,
-            dict[str, CreateSuperSearchEnrichmentRequestIntegrationActionsValueValue],
-        ]
-        | None
-        | Unset
-    ) = attrs.field(default=UNSET)
+    integration_actions: dict[str, dict[str, IntegrationActionMapping]] | None | Unset = (
+        attrs.field(default=UNSET)
+    )
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3734,7 +4901,6 @@ class CreateSuperSearchEnrichmentResponse:
     """Workspace ID."""
     resource_id: str
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     enrichment_payload: CreateSuperSearchEnrichmentResponseEnrichmentPayload | None = attrs.field(
         default=None
     )
@@ -3797,6 +4963,141 @@ class DFYEmailAccountOrdersAccountsItemPage:
 
 
 @attrs.define(kw_only=True, slots=True)
+class DeliverabilityActivity:
+    id: str
+    """Identifier of the item."""
+    organization_id: str
+    """Workspace ID."""
+    agent_id: str
+    activity_code: str
+    status: DeliverabilityActivityStatus
+    priority: float
+    payload: dict[str, Any]
+    idempotency_key: str
+    timestamp_created: datetime
+    """When the item was created."""
+    timestamp_updated: datetime
+    """When the item was last changed."""
+    cycle_id: str | None = attrs.field(default=None)
+    subject_type: str | None = attrs.field(default=None)
+    subject_id: str | None = attrs.field(default=None)
+    subject_name: str | None = attrs.field(default=None)
+    result_payload: dict[str, Any] | None = attrs.field(default=None)
+    error_code: str | None = attrs.field(default=None)
+    error_message: str | None = attrs.field(default=None)
+    queued_at: datetime | None = attrs.field(default=None)
+    started_at: datetime | None = attrs.field(default=None)
+    completed_at: datetime | None = attrs.field(default=None)
+    expires_at: datetime | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityAgentIntegrations:
+    slack: SlackIntegration | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityAgentPayload:
+    integrations: DeliverabilityAgentIntegrations | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityCheck:
+    activity_id: str
+    activity_code: str
+    status: DeliverabilityActivityStatus
+    outcome: DeliverabilityCheckOutcome
+    completed_at: datetime | None
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityFeedItem:
+    id: str
+    """Identifier of the item."""
+    organization_id: str
+    """Workspace ID."""
+    agent_id: str
+    feed_code: str
+    kind: DeliverabilityFeedItemKind
+    status: DeliverabilityFeedItemStatus
+    severity: DeliverabilityFeedItemSeverity
+    priority: float
+    payload: dict[str, Any]
+    dedupe_key: str
+    timestamp_created: datetime
+    """When the item was created."""
+    timestamp_updated: datetime
+    """When the item was last changed."""
+    source_activity_id: str | None = attrs.field(default=None)
+    subject_type: str | None = attrs.field(default=None)
+    subject_id: str | None = attrs.field(default=None)
+    subject_name: str | None = attrs.field(default=None)
+    result_payload: dict[str, Any] | None = attrs.field(default=None)
+    action_code: str | None = attrs.field(default=None)
+    action_status: str | None = attrs.field(default=None)
+    action_payload: dict[str, Any] | None = attrs.field(default=None)
+    completed_at: datetime | None = attrs.field(default=None)
+    dismissed_at: datetime | None = attrs.field(default=None)
+    expires_at: datetime | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityFeedItemPage:
+    items: list[DeliverabilityFeedItem]
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityRun:
+    cycle_id: str | None
+    status: DeliverabilityRunStatus
+    started_at: datetime | None
+    completed_at: datetime | None
+    total_checks: float
+    completed_checks: float
+    healthy_count: float
+    needs_attention_count: float
+    info_count: float
+    failed_count: float
+    checks: list[DeliverabilityCheck]
+    feed_items: list[DeliverabilityFeedItem]
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityRunSummary:
+    latest: DeliverabilityRun
+    trend: list[DeliverabilityRunTrendItem]
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilitySubMessage:
+    id: str
+    """Identifier of the item."""
+    organization_id: str
+    """Workspace ID."""
+    agent_id: str
+    activity_id: str
+    message_code: str
+    status: DeliverabilitySubMessageStatus
+    sort_order: float
+    payload: dict[str, Any]
+    idempotency_key: str
+    timestamp_created: datetime
+    """When the item was created."""
+    timestamp_updated: datetime
+    """When the item was last changed."""
+    subject_type: str | None = attrs.field(default=None)
+    subject_id: str | None = attrs.field(default=None)
+    subject_name: str | None = attrs.field(default=None)
+    result_payload: dict[str, Any] | None = attrs.field(default=None)
+    error_code: str | None = attrs.field(default=None)
+    error_message: str | None = attrs.field(default=None)
+    completed_at: datetime | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
 class DfyEmailAccountOrder:
     workspace_id: str
     """Workspace ID."""
@@ -3826,7 +5127,7 @@ class EmailAttachmentJson:
 class EmailVerification:
     email: str
     """Email address."""
-    verification_status: EmailVerificationEmailVerificationStatus
+    verification_status: VerificationStatus
     status: EmailVerificationStatus | None = attrs.field(default=None)
     """Status code."""
     catch_all: bool | str | None = attrs.field(default=None)
@@ -3856,7 +5157,6 @@ class EnrichLeadsFromSupersearchResponse:
     resource_type: InboxPlacementTestType | None = attrs.field(default=None)
     search_filters: dict[str, Any] | None = attrs.field(default=None)
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     list_name: str | None = attrs.field(default=None)
     custom_flow: list[str] | None = attrs.field(default=None)
     background_job_id: str | None = attrs.field(default=None)
@@ -3977,9 +5277,7 @@ class GetVerificationStatsResponse:
 
 @attrs.define(kw_only=True, slots=True)
 class GetWarmupAnalyticsResponse:
-    email_date_data: (
-        dict[str, dict[str, GetWarmupAnalyticsResponseEmailDateDataValueValue]] | None
-    ) = attrs.field(default=None)
+    email_date_data: dict[str, dict[str, WarmupDailyStats]] | None = attrs.field(default=None)
     aggregate_data: dict[str, GetWarmupAnalyticsResponseAggregateDataValue] | None = attrs.field(
         default=None
     )
@@ -3989,6 +5287,80 @@ class GetWarmupAnalyticsResponse:
 class GetWebhookEventsSummaryByDateResponse:
     items: list[GetWebhookEventsSummaryByDateResponseItem] | None = attrs.field(default=None)
     """The items of this page."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class GuidanceRuleList:
+    items: list[GuidanceRuleListItem]
+    """The items of this page."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class Icp:
+    name: str | None = attrs.field(default=None)
+    """Name."""
+    problems_solved: list[str] | None = attrs.field(default=None)
+    benefits: list[str] | None = attrs.field(default=None)
+    usp: str | None = attrs.field(default=None)
+    customer_goals: list[str] | None = attrs.field(default=None)
+    success_stories: str | None = attrs.field(default=None)
+    keywords: IcpKeywords | None = attrs.field(default=None)
+    company_size: list[str] | None = attrs.field(default=None)
+    industry: list[str] | None = attrs.field(default=None)
+    job_title: IcpJobTitle | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerActivity:
+    id: str | None = attrs.field(default=None)
+    """Identifier of the item."""
+    timestamp_created: datetime | None = attrs.field(default=None)
+    """When the item was created."""
+    activity_type: InboxManagerActivityType | None = attrs.field(default=None)
+    job_type: InboxManagerJobType | None = attrs.field(default=None)
+    lead_email: str | None = attrs.field(default=None)
+    thread_id: str | None = attrs.field(default=None)
+    requires_hitl: bool | None = attrs.field(default=None)
+    action_pending: bool | None = attrs.field(default=None)
+    sending_status: float | None = attrs.field(default=None)
+    error_code: AiSalesAgentReplyErrorCode | None = attrs.field(default=None)
+    is_followup: bool | None = attrs.field(default=None)
+    followup_number: float | None = attrs.field(default=None)
+    estimated_time_saved_seconds: float | None = attrs.field(default=None)
+    information_requested: str | None = attrs.field(default=None)
+    recovery_method: InboxManagerRecoveryMethod | None = attrs.field(default=None)
+    revenue_recovered: float | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerActivityPage:
+    items: list[InboxManagerActivity] | None = attrs.field(default=None)
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+    has_more: bool | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerIntegrations:
+    slack: InboxManagerSlackIntegration | None | Unset = attrs.field(default=UNSET)
+    calendly: CalendlyIntegration | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerPayload:
+    configuration_type: InboxManagerConfigurationType | None = attrs.field(default=None)
+    tags: list[InboxManagerTagName | str] | None = attrs.field(default=None)
+    handle_followup: bool | None = attrs.field(default=None)
+    respond_to_automatic_emails: bool | None = attrs.field(default=None)
+    handle_objections: bool | None = attrs.field(default=None)
+    integrations: dict[str, Any] | None = attrs.field(default=None)
+    no_show: InboxManagerNoShow | None = attrs.field(default=None)
+    trigger_on_labels_enabled: bool | None = attrs.field(default=None)
+    trigger_on_labels: list[float] | None = attrs.field(default=None)
+    trigger_on_labels_mode: InboxManagerTriggerOnLabelsMode | None = attrs.field(default=None)
+    monthly_credit_budget: float | None = attrs.field(default=None)
+    followup_business_days_only: bool | None = attrs.field(default=None)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4045,35 +5417,6 @@ class InboxPlacementAnalyticsPage:
 
 
 @attrs.define(kw_only=True, slots=True)
-class InboxPlacementBlacklistAndSpamAssassinReport:
-    id: str
-    """Identifier of the item."""
-    timestamp_created: str
-    """When the item was created."""
-    timestamp_created_date: str
-    organization_id: str
-    """Workspace ID."""
-    test_id: str
-    domain: str
-    domain_ip: str
-    spam_assassin_score: float
-    domain_blacklist_count: float | None = attrs.field(default=None)
-    domain_ip_blacklist_count: float | None = attrs.field(default=None)
-    spam_assassin_report: InboxPlacementBlacklistAndSpamAssassinReport | None = attrs.field(
-        default=None
-    )
-    blacklist_report: BlacklistReport | None = attrs.field(default=None)
-
-
-@attrs.define(kw_only=True, slots=True)
-class InboxPlacementBlacklistAndSpamAssassinReportPage:
-    items: list[InboxPlacementBlacklistAndSpamAssassinReport]
-    """The items of this page."""
-    next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
-
-
-@attrs.define(kw_only=True, slots=True)
 class InboxPlacementTestAutomationWhen:
     condition: InboxPlacementTestAutomationWhenCondition
     condition_value: float | None = attrs.field(default=None)
@@ -4084,6 +5427,52 @@ class InboxPlacementTestSchedule:
     days: dict[str, bool] | None = attrs.field(default=None)
     timing: InboxPlacementTestScheduleTiming | None = attrs.field(default=None)
     timezone: CampaignScheduleTimezone | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadFinderAgentActivity:
+    id: str
+    """Identifier of the item."""
+    agent_id: str
+    organization_id: str
+    """Workspace ID."""
+    timestamp_created: datetime
+    """When the item was created."""
+    event_type: LeadFinderAgentEventType
+    payload: LeadFinderAgentActivityPayload
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadFinderAgentActivityPage:
+    items: list[LeadFinderAgentActivity]
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadFinderAgentPayload:
+    campaign_id: str
+    """Campaign ID."""
+    campaign_name: str | None = attrs.field(default=None)
+    search_filters: dict[str, Any] | None = attrs.field(default=None)
+    min_active_leads: float | None = attrs.field(default=None)
+    on_exhaustion: LeadFinderOnExhaustion | None = attrs.field(default=None)
+    fallback_search_filters: dict[str, Any] | None = attrs.field(default=None)
+    ai_enrichment: dict[str, Any] | None = attrs.field(default=None)
+    ai_enrichment_workflow: str | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadFinderSearchFiltersTitle:
+    include: list[str] | None | Unset = attrs.field(default=UNSET)
+    exclude: list[str] | None | Unset = attrs.field(default=UNSET)
+    include_mode: LeadFinderSearchFiltersTitleMode | None | Unset = attrs.field(
+        default=UNSET, metadata={"wire": "includeMode"}
+    )
+    exclude_mode: LeadFinderSearchFiltersTitleMode | None | Unset = attrs.field(
+        default=UNSET, metadata={"wire": "excludeMode"}
+    )
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4134,6 +5523,33 @@ class PatchCampaignSubsequenceRequest:
 
 
 @attrs.define(kw_only=True, slots=True)
+class PatchInboxManagerAgentRequestPayload:
+    configuration_type: InboxManagerConfigurationType | None | Unset = attrs.field(default=UNSET)
+    tags: list[InboxManagerTagName | str] | None | Unset = attrs.field(default=UNSET)
+    handle_followup: bool | None | Unset = attrs.field(default=UNSET)
+    respond_to_automatic_emails: bool | None | Unset = attrs.field(default=UNSET)
+    handle_objections: bool | None | Unset = attrs.field(default=UNSET)
+    integrations: InboxManagerIntegrations | None | Unset = attrs.field(default=UNSET)
+    no_show: InboxManagerNoShow | None | Unset = attrs.field(default=UNSET)
+    trigger_on_labels_enabled: bool | None | Unset = attrs.field(default=UNSET)
+    trigger_on_labels: list[float] | None | Unset = attrs.field(default=UNSET)
+    trigger_on_labels_mode: InboxManagerTriggerOnLabelsMode | None | Unset = attrs.field(
+        default=UNSET
+    )
+    monthly_credit_budget: float | None | Unset = attrs.field(default=UNSET)
+    followup_business_days_only: bool | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class PatchInboxManagerGuidanceRequest:
+    label: str | None | Unset = attrs.field(default=UNSET)
+    category: AiAgentGuidanceCategory | None | Unset = attrs.field(default=UNSET)
+    instruction: str | None | Unset = attrs.field(default=UNSET)
+    status: AiAgentGuidanceStatus | None | Unset = attrs.field(default=UNSET)
+    basic_guidance_options: BasicGuidanceOptions | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
 class PatchWebhookRequest:
     campaign: str | None | Unset = attrs.field(default=UNSET)
     """Campaign ID."""
@@ -4149,6 +5565,29 @@ class PatchWebhookRequest:
 class PatchWorkspaceMemberRequest:
     nickname: str | None | Unset = attrs.field(default=UNSET)
     role: WorkspaceMemberRole | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class PauseDeliverabilityAffectedAccountsResponse:
+    item: DeliverabilityFeedItem
+    affected_account_count: float
+    affected_domain_count: float
+    paused_account_count: float
+    paused_provider_counts: PausedProviderCounts
+    paused_managed_account_count: float
+    paused_self_managed_account_count: float
+
+
+@attrs.define(kw_only=True, slots=True)
+class PauseDeliverabilityCampaignSendingResponse:
+    item: DeliverabilityFeedItem
+    affected_account_count: float
+    paused_account_count: float
+    already_paused_account_count: float
+    managed_account_count: float
+    ready_made_account_count: float
+    pause_sending_campaigns_until: datetime
+    duration_days: float
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4255,7 +5694,6 @@ class PreviewLeadsFromSupersearchResponse:
     number_of_leads: float | None = attrs.field(default=None)
     number_of_redacted_results: float | None = attrs.field(default=None)
     leads: list[PreviewLeadsFromSupersearchResponseLead] | None = attrs.field(default=None)
-    """The leads to add (1 to 1,000 per request)."""
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4277,13 +5715,35 @@ class RunEnrichmentRequest:
     resource_id: str
     lead_ids: list[str] | None | Unset = attrs.field(default=UNSET)
     limit: int | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
     column_name: str | None | Unset = attrs.field(default=UNSET)
     overwrite: bool | None | Unset = attrs.field(default=UNSET)
     starting_row: int | None | Unset = attrs.field(default=UNSET)
     count: int | None | Unset = attrs.field(default=UNSET)
     """How many."""
     filters: list[RunEnrichmentRequestFilter] | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentActivityPage:
+    items: list[AiSalesAgentActivity]
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentAnalytics:
+    total_email_activity_per_day: list[SalesAgentAnalyticsPoint] | None = attrs.field(default=None)
+    replies_per_day: list[SalesAgentAnalyticsPoint] | None = attrs.field(default=None)
+    leads_found_per_day: list[SalesAgentAnalyticsPoint] | None = attrs.field(default=None)
+    opportunities_per_day: list[SalesAgentAnalyticsPoint] | None = attrs.field(default=None)
+    totals: SalesAgentAnalyticsTotals | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class SalesAgentOpportunitySummary:
+    summary: SalesAgentOpportunityTotals | None = attrs.field(default=None)
+    campaigns: list[SalesAgentCampaignOpportunities] | None = attrs.field(default=None)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4334,6 +5794,13 @@ class SignalKeywordsFacetResponse:
 
 
 @attrs.define(kw_only=True, slots=True)
+class SpamAssassinReport:
+    is_spam: bool | None = attrs.field(default=None)
+    report: list[SpamAssassinReportItem] | None = attrs.field(default=None)
+    spam_score: int | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
 class SubscriptionDetailsSubscription:
     workspace_id: str | None = attrs.field(default=None)
     """Workspace ID."""
@@ -4357,7 +5824,6 @@ class SuperSearchEnrichment:
     resource_id: str
     resource_type: SuperSearchEnrichmentResourceType
     limit: float | None = attrs.field(default=None)
-    """How many items one page holds (1 to 100)."""
     enrichment_payload: dict[str, Any] | None = attrs.field(default=None)
     auto_update: bool | None = attrs.field(default=None)
     skip_rows_without_email: bool | None = attrs.field(default=None)
@@ -4593,6 +6059,9 @@ class Account:
     reply_to: str | None = attrs.field(default=None)
     autofix_failed: bool | None = attrs.field(default=None)
     tags: list[AccountTag] | None = attrs.field(default=None)
+    warmup_pool_id: str | None = attrs.field(default=None)
+    timestamp_last_used: datetime | None = attrs.field(default=None)
+    forwarding_mode: ForwardingMode | None = attrs.field(default=None)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4601,6 +6070,142 @@ class AccountPage:
     """The items of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiAgentGuidance:
+    id: str
+    """Identifier of the item."""
+    organization_id: str
+    """Workspace ID."""
+    agent_id: str
+    label: str
+    instruction: str
+    status: AiAgentGuidanceStatus
+    category: AiAgentGuidanceCategory
+    timestamp_created: str
+    """When the item was created."""
+    timestamp_updated: str
+    """When the item was last changed."""
+    basic_guidance_options: BasicGuidanceOptions | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiAgentGuidancePage:
+    items: list[AiAgentGuidance]
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiDeliverabilityAgent:
+    id: str
+    """Identifier of the item."""
+    organization_id: str
+    """Workspace ID."""
+    name: str
+    """Name."""
+    timestamp_created: str
+    """When the item was created."""
+    timestamp_updated: str
+    """When the item was last changed."""
+    status: AiAgentStatus
+    payload: DeliverabilityAgentPayload | None = attrs.field(default=None)
+    type: AiAgentType | None = attrs.field(default=None)
+    is_auto_created: bool | None = attrs.field(default=None)
+    created_by: str | None = attrs.field(default=None)
+    description: str | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiInboxManager:
+    id: str
+    """Identifier of the item."""
+    organization_id: str
+    """Workspace ID."""
+    name: str
+    """Name."""
+    payload: AiInboxManagerPayload
+    timestamp_created: str
+    """When the item was created."""
+    timestamp_updated: str
+    """When the item was last changed."""
+    status: AiAgentStatus
+    type: AiAgentType | None = attrs.field(default=None)
+    is_auto_created: bool | None = attrs.field(default=None)
+    created_by: str | None = attrs.field(default=None)
+    description: str | None = attrs.field(default=None)
+    metadata: AiInboxManagerMetadata | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiLeadFinderAgent:
+    id: str
+    """Identifier of the item."""
+    organization_id: str
+    """Workspace ID."""
+    name: str
+    """Name."""
+    timestamp_created: str
+    """When the item was created."""
+    timestamp_updated: str
+    """When the item was last changed."""
+    status: AiAgentStatus
+    payload: AiLeadFinderAgentPayload | None = attrs.field(default=None)
+    type: AiLeadFinderAgentType | None = attrs.field(default=None)
+    is_auto_created: bool | None = attrs.field(default=None)
+    created_by: str | None = attrs.field(default=None)
+    description: str | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiLeadFinderAgentPage:
+    items: list[AiLeadFinderAgent]
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSalesAgentConfig:
+    memory: dict[str, Any] | None = attrs.field(default=None)
+    position_details: str | None = attrs.field(default=None)
+    investment_details: str | None = attrs.field(default=None)
+    research_details: str | None = attrs.field(default=None)
+    partnership_details: str | None = attrs.field(default=None)
+    enrichment_settings: AiSalesAgentConfigEnrichmentSettings | None = attrs.field(default=None)
+    outreach_settings: AiSalesAgentConfigOutreachSettings | None = attrs.field(default=None)
+    autonomy_settings: AiSalesAgentConfigAutonomySettings | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSdrCampaignSchedule:
+    schedules: list[AiSdrSchedule] | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSdrMemory:
+    company: str | None = attrs.field(default=None)
+    business_description: str | None = attrs.field(default=None)
+    active_icps_indexes: list[float] | None = attrs.field(default=None)
+    icps: list[Icp] | None = attrs.field(default=None)
+    custom_fields: list[str] | None = attrs.field(default=None)
+    business_offers: list[str] | None = attrs.field(default=None)
+    active_business_offers_indexes: list[float] | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSdrOutreachSettings:
+    campaign_schedule: AiSdrCampaignSchedule | None = attrs.field(default=None)
+    email_list: list[str] | None = attrs.field(default=None)
+    email_tag_list: list[str] | None = attrs.field(default=None)
+    daily_limit: float | None = attrs.field(default=None)
+    stop_on_reply: bool | None = attrs.field(default=None)
+    open_tracking: bool | None = attrs.field(default=None)
+    first_email_text_only: bool | None = attrs.field(default=None)
+    prioritize_new_leads: bool | None = attrs.field(default=None)
+    match_lead_esp: bool | None = attrs.field(default=None)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4638,15 +6243,6 @@ class BulkAssignLeadsRequestQueryValues:
 
 
 @attrs.define(kw_only=True, slots=True)
-class CampaignCampaignSchedule:
-    schedules: list[CampaignSchedule]
-    start_date: date_aliased | None = attrs.field(default=None)
-    """Start of the date range (YYYY-MM-DD)."""
-    end_date: date_aliased | None = attrs.field(default=None)
-    """End of the date range (YYYY-MM-DD)."""
-
-
-@attrs.define(kw_only=True, slots=True)
 class CampaignSequence:
     steps: list[CampaignSequenceStep]
 
@@ -4664,7 +6260,7 @@ class CampaignSubsequence:
     name: str
     """Name."""
     conditions: CampaignSubsequenceConditions
-    subsequence_schedule: CampaignCampaignSchedule | None = attrs.field(default=None)
+    subsequence_schedule: CampaignScheduleSettings | None = attrs.field(default=None)
     sequences: list[CampaignSubsequenceSequence] | None = attrs.field(default=None)
     auto_variant_select: CampaignAutoVariantSelect | None = attrs.field(default=None)
     daily_limit_mode: CampaignSubsequenceDailyLimitMode | None = attrs.field(default=None)
@@ -4689,6 +6285,29 @@ class CancelDFYEmailAccountsResponse:
 @attrs.define(kw_only=True, slots=True)
 class CheckDomainsAvailabilityResponse:
     results: list[CheckDomainsAvailabilityResponseResult] | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class CompleteDeliverabilityFeedItemResponse:
+    item: DeliverabilityFeedItem
+
+
+@attrs.define(kw_only=True, slots=True)
+class CreateAIAgentRequest:
+    name: str
+    """Name."""
+    payload: InboxManagerPayload | None | Unset = attrs.field(default=UNSET)
+    type: Any | None | Unset = attrs.field(default=UNSET)
+    input: str | None | Unset = attrs.field(default=UNSET)
+    status: AiAgentStatusFilter | None | Unset = attrs.field(default=UNSET)
+    memory_from_workspace: bool | None | Unset = attrs.field(default=UNSET)
+    description: str | None | Unset = attrs.field(default=UNSET)
+    config: dict[str, Any] | None | Unset = attrs.field(default=UNSET)
+    master_lead_list_id: str | None | Unset = attrs.field(default=UNSET)
+    initial_scrape_ready: bool | None | Unset = attrs.field(default=UNSET)
+    is_duplicate: bool | None | Unset = attrs.field(default=UNSET)
+    source_ai_sdr_id: str | None | Unset = attrs.field(default=UNSET)
+    agent_type: AiSalesAgentType | None | Unset = attrs.field(default=UNSET)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4739,10 +6358,84 @@ class CreateDFYEmailAccountOrderRequest:
 
 
 @attrs.define(kw_only=True, slots=True)
+class CreateInboxManagerAgentRequestPayload:
+    configuration_type: InboxManagerConfigurationType
+    tags: list[InboxManagerTagName | str] | None | Unset = attrs.field(default=UNSET)
+    handle_followup: bool | None | Unset = attrs.field(default=UNSET)
+    respond_to_automatic_emails: bool | None | Unset = attrs.field(default=UNSET)
+    handle_objections: bool | None | Unset = attrs.field(default=UNSET)
+    integrations: InboxManagerIntegrations | None | Unset = attrs.field(default=UNSET)
+    no_show: InboxManagerNoShow | None | Unset = attrs.field(default=UNSET)
+    trigger_on_labels_enabled: bool | None | Unset = attrs.field(default=UNSET)
+    trigger_on_labels: list[float] | None | Unset = attrs.field(default=UNSET)
+    trigger_on_labels_mode: InboxManagerTriggerOnLabelsMode | None | Unset = attrs.field(
+        default=UNSET
+    )
+    monthly_credit_budget: float | None | Unset = attrs.field(default=UNSET)
+    followup_business_days_only: bool | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class CreateSalesAgentRequestConfigMemory:
+    company: str | None | Unset = attrs.field(default=UNSET)
+    business_description: str | None | Unset = attrs.field(default=UNSET)
+    icps: list[Icp] | None | Unset = attrs.field(default=UNSET)
+    active_icps_indexes: list[int] | None | Unset = attrs.field(default=UNSET)
+    business_offers: list[str] | None | Unset = attrs.field(default=UNSET)
+    active_business_offers_indexes: list[int] | None | Unset = attrs.field(default=UNSET)
+    custom_fields: list[str] | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplateCreator:
     id: str | None = attrs.field(default=None)
     """Identifier of the item."""
     payload: CustomPromptTemplateCreatorPayload | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityActiveActivity:
+    id: str
+    """Identifier of the item."""
+    organization_id: str
+    """Workspace ID."""
+    agent_id: str
+    activity_code: str
+    status: DeliverabilityActivityStatus
+    priority: float
+    payload: dict[str, Any]
+    idempotency_key: str
+    timestamp_created: datetime
+    """When the item was created."""
+    timestamp_updated: datetime
+    """When the item was last changed."""
+    sub_messages: list[DeliverabilitySubMessage]
+    cycle_id: str | None = attrs.field(default=None)
+    subject_type: str | None = attrs.field(default=None)
+    subject_id: str | None = attrs.field(default=None)
+    subject_name: str | None = attrs.field(default=None)
+    result_payload: dict[str, Any] | None = attrs.field(default=None)
+    error_code: str | None = attrs.field(default=None)
+    error_message: str | None = attrs.field(default=None)
+    queued_at: datetime | None = attrs.field(default=None)
+    started_at: datetime | None = attrs.field(default=None)
+    completed_at: datetime | None = attrs.field(default=None)
+    expires_at: datetime | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityActivityFeed:
+    items: list[DeliverabilityFeedItem]
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityCurrentActivity:
+    active: DeliverabilityActiveActivity | None
+    queued: list[DeliverabilityActivity]
+    completed_summary: DeliverabilityCompletedSummary
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4792,6 +6485,33 @@ class Email:
 @attrs.define(kw_only=True, slots=True)
 class EmailPage:
     items: list[Email]
+    """The items of this page."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent when there is none."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxPlacementBlacklistAndSpamAssassinReport:
+    id: str
+    """Identifier of the item."""
+    timestamp_created: str
+    """When the item was created."""
+    timestamp_created_date: str
+    organization_id: str
+    """Workspace ID."""
+    test_id: str
+    domain: str
+    domain_ip: str
+    spam_assassin_score: float
+    domain_blacklist_count: float | None = attrs.field(default=None)
+    domain_ip_blacklist_count: float | None = attrs.field(default=None)
+    spam_assassin_report: SpamAssassinReport | None = attrs.field(default=None)
+    blacklist_report: BlacklistReport | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxPlacementBlacklistAndSpamAssassinReportPage:
+    items: list[InboxPlacementBlacklistAndSpamAssassinReport]
     """The items of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
@@ -4872,6 +6592,73 @@ class Lead:
 
 
 @attrs.define(kw_only=True, slots=True)
+class LeadFinderSearchFilters:
+    company_list_id: str | None | Unset = attrs.field(default=UNSET)
+    locations: (
+        list[
+            SupersearchFiltersLocationsArrayItemOptionA
+            | SupersearchFiltersLocationsArrayItemOptionB
+        ]
+        | SupersearchFiltersLocationsOptionB
+        | None
+        | Unset
+    ) = attrs.field(default=UNSET)
+    department: list[SupersearchFiltersDepartmentItem] | None | Unset = attrs.field(default=UNSET)
+    level: list[SupersearchFiltersLevelItem] | None | Unset = attrs.field(default=UNSET)
+    employee_count: (
+        list[
+            SupersearchFiltersEmployeeCountItemName
+            | SupersearchFiltersEmployeeCountItemGte
+            | SupersearchFiltersEmployeeCountItemLte
+            | SupersearchFiltersEmployeeCountItemBetween
+            | SupersearchFiltersEmployeeCountItemPresetBetween
+        ]
+        | None
+        | Unset
+    ) = attrs.field(default=UNSET, metadata={"wire": "employeeCount"})
+    revenue: list[SupersearchFiltersRevenueItem] | None | Unset = attrs.field(default=UNSET)
+    news: list[SupersearchFiltersNew] | None | Unset = attrs.field(default=UNSET)
+    job_listing: list[str] | None | Unset = attrs.field(
+        default=UNSET, metadata={"wire": "jobListing"}
+    )
+    job_listing_filter: list[str] | None | Unset = attrs.field(
+        default=UNSET, metadata={"wire": "jobListingFilter"}
+    )
+    title: LeadFinderSearchFiltersTitle | None | Unset = attrs.field(default=UNSET)
+    name: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Name."""
+    company_name: SupersearchFiltersTitle | None | Unset = attrs.field(default=UNSET)
+    look_alike: str | None | Unset = attrs.field(default=UNSET)
+    look_alike_1: str | None | Unset = attrs.field(default=UNSET, metadata={"wire": "lookAlike"})
+    look_alike_mode: LeadFinderSearchFiltersLookAlikeMode | None | Unset = attrs.field(
+        default=UNSET, metadata={"wire": "lookAlikeMode"}
+    )
+    technologies: list[str] | None | Unset = attrs.field(default=UNSET)
+    funding_type: list[LeadFinderSearchFiltersFundingTypeItem] | None | Unset = attrs.field(
+        default=UNSET, metadata={"wire": "fundingType"}
+    )
+    location_mode: SupersearchFiltersLocationMode | None | Unset = attrs.field(
+        default=UNSET, metadata={"wire": "locationMode"}
+    )
+    keyword_filter: SupersearchFiltersKeywordFilter | None | Unset = attrs.field(default=UNSET)
+    industry: SupersearchFiltersIndustry | None | Unset = attrs.field(default=UNSET)
+    sub_industry: SupersearchFiltersSubIndustry | None | Unset = attrs.field(
+        default=UNSET, metadata={"wire": "subIndustry"}
+    )
+    domains: list[str] | None | Unset = attrs.field(default=UNSET)
+    website_visitors: bool | None | Unset = attrs.field(default=UNSET)
+    funding_type_1: list[SupersearchFiltersFundingTypeItem] | None | Unset = attrs.field(
+        default=UNSET, metadata={"wire": "funding_type"}
+    )
+    signals: list[str | SupersearchFiltersSignalOptionB] | None | Unset = attrs.field(default=UNSET)
+    skip_owned_leads: bool | None | Unset = attrs.field(default=UNSET)
+    show_one_lead_per_company: bool | None | Unset = attrs.field(default=UNSET)
+    location_mode_1: SupersearchFiltersLocationMode | None | Unset = attrs.field(
+        default=UNSET, metadata={"wire": "location_mode"}
+    )
+
+
+@attrs.define(kw_only=True, slots=True)
 class LeadPage:
     items: list[Lead]
     """The items of this page."""
@@ -4917,6 +6704,14 @@ class PatchCampaignRequest:
     provider_routing_rules: list[CampaignProviderRoutingRule] | None | Unset = attrs.field(
         default=UNSET
     )
+
+
+@attrs.define(kw_only=True, slots=True)
+class PatchInboxManagerAgentRequest:
+    name: str | None | Unset = attrs.field(default=UNSET)
+    """Name."""
+    status: PatchInboxManagerAgentRequestStatus | None | Unset = attrs.field(default=UNSET)
+    payload: PatchInboxManagerAgentRequestPayload | None | Unset = attrs.field(default=UNSET)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -5067,6 +6862,68 @@ class ToggleTagResourceRequest:
 
 
 @attrs.define(kw_only=True, slots=True)
+class UpdateLeadFinderAgentRequest:
+    name: str | None | Unset = attrs.field(default=UNSET)
+    """Name."""
+    campaign_id: str | None | Unset = attrs.field(default=UNSET)
+    """Campaign ID."""
+    search_filters: LeadFinderSearchFilters | None | Unset = attrs.field(default=UNSET)
+    min_active_leads: float | None | Unset = attrs.field(default=UNSET)
+    on_exhaustion: LeadFinderOnExhaustion | None | Unset = attrs.field(default=UNSET)
+    fallback_search_filters: LeadFinderSearchFilters | None | Unset = attrs.field(default=UNSET)
+    show_one_lead_per_company: bool | None | Unset = attrs.field(default=UNSET)
+    ai_enrichment: dict[str, LeadFinderAiEnrichment] | None | Unset = attrs.field(default=UNSET)
+    ai_enrichment_workflow: str | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSalesAgent:
+    id: str
+    """Identifier of the item."""
+    workspace_id: str
+    """Workspace ID."""
+    name: str
+    """Name."""
+    status: AiAgentStatus
+    initial_scrape_ready: bool
+    timestamp_created: datetime
+    """When the item was created."""
+    timestamp_updated: datetime
+    """When the item was last changed."""
+    description: str | None = attrs.field(default=None)
+    type: AiSalesAgentInputType | None = attrs.field(default=None)
+    input: str | None = attrs.field(default=None)
+    config: AiSalesAgentConfig | None = attrs.field(default=None)
+    created_by: str | None = attrs.field(default=None)
+    master_lead_list_id: str | None = attrs.field(default=None)
+    agent_type: AiSalesAgentType | None = attrs.field(default=None)
+    self_improvement: bool | None = attrs.field(default=None)
+    timestamp_last_action: datetime | None = attrs.field(default=None)
+    timestamp_last_decision: datetime | None = attrs.field(default=None)
+    next_decision_time: datetime | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSdrConfig:
+    memory: AiSdrMemory | None = attrs.field(default=None)
+    enrichment_settings: AiSdrEnrichmentSettings | None = attrs.field(default=None)
+    outreach_settings: AiSdrOutreachSettings | None = attrs.field(default=None)
+    autonomy_settings: AiSdrAutonomySettings | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class AiSdrPayload:
+    ai_sdr_config: AiSdrConfig
+    type: AiSdrInputType | None = attrs.field(default=None)
+    input: str | None = attrs.field(default=None)
+    master_lead_list_id: str | None = attrs.field(default=None)
+    initial_scrape_ready: bool | None = attrs.field(default=None)
+    timestamp_last_action: datetime | None = attrs.field(default=None)
+    timestamp_last_decision: datetime | None = attrs.field(default=None)
+    next_decision_time: datetime | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
 class BulkAssignLeadsRequestQuery:
     action_type: BulkAssignLeadsRequestQueryActionType = attrs.field(
         metadata={"wire": "actionType"}
@@ -5081,7 +6938,7 @@ class Campaign:
     name: str
     """Name."""
     status: CampaignStatus
-    campaign_schedule: CampaignCampaignSchedule
+    campaign_schedule: CampaignScheduleSettings
     timestamp_created: str
     """When the item was created."""
     timestamp_updated: str
@@ -5140,6 +6997,14 @@ class CountLeadsFromSupersearchRequest:
 
 
 @attrs.define(kw_only=True, slots=True)
+class CreateInboxManagerAgentRequest:
+    name: str
+    """Name."""
+    payload: CreateInboxManagerAgentRequestPayload
+    description: str | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
 class CreateInboxPlacementTestRequest:
     name: str
     """Name."""
@@ -5170,6 +7035,41 @@ class CreateInboxPlacementTestRequest:
 
 
 @attrs.define(kw_only=True, slots=True)
+class CreateLeadFinderAgentRequest:
+    name: str
+    """Name."""
+    campaign_id: str
+    """Campaign ID."""
+    search_filters: LeadFinderSearchFilters
+    min_active_leads: float
+    on_exhaustion: LeadFinderOnExhaustion
+    fallback_search_filters: LeadFinderSearchFilters | None | Unset = attrs.field(default=UNSET)
+    show_one_lead_per_company: bool | None | Unset = attrs.field(default=UNSET)
+    source: LeadFinderAgentSource | None | Unset = attrs.field(default=UNSET)
+    ai_enrichment: dict[str, LeadFinderAiEnrichment] | None | Unset = attrs.field(default=UNSET)
+    ai_enrichment_workflow: str | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class CreateSalesAgentRequestConfig:
+    memory: CreateSalesAgentRequestConfigMemory | None | Unset = attrs.field(default=UNSET)
+    position_details: str | None | Unset = attrs.field(default=UNSET)
+    investment_details: str | None | Unset = attrs.field(default=UNSET)
+    research_details: str | None | Unset = attrs.field(default=UNSET)
+    partnership_details: str | None | Unset = attrs.field(default=UNSET)
+    enrichment_settings: AiSalesAgentConfigEnrichmentSettings | None | Unset = attrs.field(
+        default=UNSET
+    )
+    outreach_settings: CreateSalesAgentRequestConfigOutreachSettings | None | Unset = attrs.field(
+        default=UNSET
+    )
+    autonomy_settings: AiSalesAgentConfigAutonomySettings | None | Unset = attrs.field(
+        default=UNSET
+    )
+    slack_connection_id: str | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplate:
     id: str
     """Identifier of the item."""
@@ -5191,6 +7091,14 @@ class CustomPromptTemplate:
     template_type: CustomPromptTemplateType | None = attrs.field(default=None)
     created_by_instantly: bool | None = attrs.field(default=None)
     creator: CustomPromptTemplateCreator | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityAgentStateById:
+    current_activity: DeliverabilityCurrentActivity
+    schedule: DeliverabilitySchedule
+    run_summary: DeliverabilityRunSummary
+    activity_feed: DeliverabilityActivityFeed
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -5286,6 +7194,35 @@ class InboxPlacementTestPage:
 
 
 @attrs.define(kw_only=True, slots=True)
+class PatchAIAgentRequest:
+    name: str | None | Unset = attrs.field(default=UNSET)
+    """Name."""
+    payload: (
+        LeadFinderAgentPayload
+        | AiSdrPayload
+        | InboxManagerPayload
+        | DeliverabilityAgentPayload
+        | None
+        | Unset
+    ) = attrs.field(default=UNSET)
+    status: AiAgentStatus | None | Unset = attrs.field(default=UNSET)
+    is_auto_created: bool | None | Unset = attrs.field(default=UNSET)
+    description: str | None | Unset = attrs.field(default=UNSET)
+    config: AiSalesAgentConfig | None | Unset = attrs.field(default=UNSET)
+    self_improvement: bool | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class PatchSalesAgentRequest:
+    name: str | None | Unset = attrs.field(default=UNSET)
+    """Name."""
+    description: str | None | Unset = attrs.field(default=UNSET)
+    config: CreateSalesAgentRequestConfig | None | Unset = attrs.field(default=UNSET)
+    self_improvement: bool | None | Unset = attrs.field(default=UNSET)
+    status: AiAgentStatus | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
 class PlanDetails:
     organization_id: str | None = attrs.field(default=None)
     """Workspace ID."""
@@ -5313,6 +7250,28 @@ class SendingStatus:
 
 
 @attrs.define(kw_only=True, slots=True)
+class AiAgent:
+    id: str
+    """Identifier of the item."""
+    organization_id: str
+    """Workspace ID."""
+    name: str
+    """Name."""
+    payload: (
+        LeadFinderAgentPayload | AiSdrPayload | InboxManagerPayload | DeliverabilityAgentPayload
+    )
+    timestamp_created: str
+    """When the item was created."""
+    timestamp_updated: str
+    """When the item was last changed."""
+    status: AiAgentStatus
+    type: AiAgentType | None = attrs.field(default=None)
+    is_auto_created: bool | None = attrs.field(default=None)
+    created_by: str | None = attrs.field(default=None)
+    description: str | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
 class BulkAssignLeadsRequest:
     organization_user_ids: list[str]
     search: str | None | Unset = attrs.field(default=UNSET)
@@ -5328,10 +7287,49 @@ class BulkAssignLeadsRequest:
     ids: list[str] | None | Unset = attrs.field(default=UNSET)
     """IDs to select."""
     limit: int | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
     queries: list[BulkAssignLeadsRequestQuery] | None | Unset = attrs.field(default=UNSET)
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
     has_clause: bool | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class CreateSalesAgentRequest:
+    name: str
+    """Name."""
+    description: str | None | Unset = attrs.field(default=UNSET)
+    type: AiSalesAgentInputType | None | Unset = attrs.field(default=UNSET)
+    input: str | None | Unset = attrs.field(default=UNSET)
+    config: CreateSalesAgentRequestConfig | None | Unset = attrs.field(default=UNSET)
+    agent_type: CreateSalesAgentRequestAgentType | None | Unset = attrs.field(default=UNSET)
+    self_improvement: bool | None | Unset = attrs.field(default=UNSET)
+    status: AiAgentStatus | None | Unset = attrs.field(default=UNSET)
+    memory_from_workspace: bool | None | Unset = attrs.field(default=UNSET)
+    master_lead_list_id: str | None | Unset = attrs.field(default=UNSET)
+    initial_scrape_ready: bool | None | Unset = attrs.field(default=UNSET)
+    is_duplicate: bool | None | Unset = attrs.field(default=UNSET)
+    source_ai_sdr_id: str | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeliverabilityAgentState:
+    agent: AiAgent | None
+    current_activity: DeliverabilityCurrentActivity
+    schedule: DeliverabilitySchedule
+    run_summary: DeliverabilityRunSummary
+    activity_feed: DeliverabilityActivityFeed
+
+
+@attrs.define(kw_only=True, slots=True)
+class DeployDeliverabilityAgentResponse:
+    agent: AiAgent
+    already_deployed: bool
+    initial_cycle_enqueued: bool
+    promo_credits_granted: float | None
+
+
+@attrs.define(kw_only=True, slots=True)
+class GetDeliverabilityAgentResponse:
+    agent: AiAgent | None
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -5386,13 +7384,19 @@ class MoveLeadsRequest:
     check_duplicates_in_campaigns: bool | None | Unset = attrs.field(default=UNSET)
     skip_leads_in_verification: bool | None | Unset = attrs.field(default=UNSET)
     limit: float | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
     esp_code: MoveLeadsRequestEspCode | None | Unset = attrs.field(default=UNSET)
     esg_code: ListLeadsRequestEsgCode | None | Unset = attrs.field(default=UNSET)
     copy_leads: bool | None | Unset = attrs.field(default=UNSET)
     check_duplicates: bool | None | Unset = attrs.field(default=UNSET)
     reset_interest_status: bool | None | Unset = attrs.field(default=UNSET)
+
+
+@attrs.define(kw_only=True, slots=True)
+class RunDeliverabilityAgentNowResponse:
+    agent: AiAgent
+    cycle_id: str
+    run_cycle_enqueued: bool
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -5414,3 +7418,8 @@ class SalesFlow:
     """Campaign ID."""
     list_name: str | None = attrs.field(default=None)
     campaign_name: str | None = attrs.field(default=None)
+
+
+@attrs.define(kw_only=True, slots=True)
+class UpdateDeliverabilityAgentSettingsResponse:
+    agent: AiAgent

@@ -348,7 +348,11 @@ class AccountsResource(Resource):
         )
 
     async def move(
-        self, *, emails: Sequence[str], source_workspace_id: str, destination_workspace_id: str
+        self,
+        *,
+        emails: Sequence[str],
+        source_workspace_id: str | UUID,
+        destination_workspace_id: str | UUID,
     ) -> models.MoveAccountsResponse:
         """Move accounts."""
         return cast(
@@ -458,6 +462,1644 @@ class AccountsResource(Resource):
         return cast(
             "models.GetWarmupAnalyticsResponse",
             await self._request("getWarmupAnalytics", None, None, {"emails": emails}),
+        )
+
+
+class AiAgentsResource(Resource):
+    """`client.ai_agents`: the AIAgent operations of the API."""
+
+    async def analytics(
+        self, *, agent_ids: Sequence[str | UUID], agent_types: dict[str, Any] | None = None
+    ) -> models.AiAgentAnalytics:
+        """Get ai agent analytics."""
+        return cast(
+            "models.AiAgentAnalytics",
+            await self._request(
+                "getAiAgentAnalytics",
+                None,
+                None,
+                {"agent_ids": agent_ids, "agent_types": agent_types},
+            ),
+        )
+
+    async def create(
+        self,
+        *,
+        name: str,
+        payload: models.InboxManagerPayload | Mapping[str, Any] | None = None,
+        type: Any | None = None,
+        input: str | None = None,
+        status: models.AiAgentStatusFilter | int | None = None,
+        memory_from_workspace: bool | None = None,
+        description: str | None = None,
+        config: dict[str, Any] | None = None,
+        master_lead_list_id: str | None = None,
+        initial_scrape_ready: bool | None = None,
+        is_duplicate: bool | None = None,
+        source_ai_sdr_id: str | None = None,
+        agent_type: models.AiSalesAgentType | int | None = None,
+    ) -> models.AiAgent | models.AiSalesAgent:
+        """Create ai agent.
+
+        Args:
+            name: Name.
+        """
+        return cast(
+            "models.AiAgent | models.AiSalesAgent",
+            await self._request(
+                "createAIAgent",
+                None,
+                None,
+                {
+                    "name": name,
+                    "payload": payload,
+                    "type": type,
+                    "input": input,
+                    "status": status,
+                    "memory_from_workspace": memory_from_workspace,
+                    "description": description,
+                    "config": config,
+                    "master_lead_list_id": master_lead_list_id,
+                    "initial_scrape_ready": initial_scrape_ready,
+                    "is_duplicate": is_duplicate,
+                    "source_ai_sdr_id": source_ai_sdr_id,
+                    "agent_type": agent_type,
+                },
+            ),
+        )
+
+    async def delete(self, id: str | UUID) -> models.AiAgentSummary:
+        """Delete ai agent.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentSummary", await self._request("deleteAIAgent", {"id": id}, None, None)
+        )
+
+    async def get(self, id: str | UUID) -> models.AiAgentSummary:
+        """Get ai agent.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentSummary", await self._request("getAIAgent", {"id": id}, None, None)
+        )
+
+    async def list_page(
+        self,
+        *,
+        limit: int | None = None,
+        search: str | None = None,
+        status: models.AiAgentStatusFilter | int | None = None,
+        type: models.AiAgentTypeFilter | int | None = None,
+        sort_column: str | None = None,
+        sort_order: str | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.AiAgentSummary]:
+        """List ai agent: one page.
+
+        Args:
+            limit: How many items one page holds (1 to 100).
+            search: Free-text search.
+            status: Status code.
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listAIAgent",
+            None,
+            {
+                "limit": limit,
+                "search": search,
+                "status": status,
+                "type": type,
+                "sort_column": sort_column,
+                "sort_order": sort_order,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        search: str | None = None,
+        status: models.AiAgentStatusFilter | int | None = None,
+        type: models.AiAgentTypeFilter | int | None = None,
+        sort_column: str | None = None,
+        sort_order: str | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.AiAgentSummary]:
+        """List ai agent: every item of every page, fetched as you iterate.
+
+        Args:
+            limit: How many items one page holds (1 to 100).
+            search: Free-text search.
+            status: Status code.
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listAIAgent",
+            None,
+            {
+                "limit": limit,
+                "search": search,
+                "status": status,
+                "type": type,
+                "sort_column": sort_column,
+                "sort_order": sort_order,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+    async def update(
+        self,
+        id: str | UUID,
+        *,
+        name: str | None = None,
+        payload: models.LeadFinderAgentPayload
+        | Mapping[str, Any]
+        | models.AiSdrPayload
+        | models.InboxManagerPayload
+        | models.DeliverabilityAgentPayload
+        | None = None,
+        status: models.AiAgentStatus | int | None = None,
+        is_auto_created: bool | None | Unset = UNSET,
+        description: str | None | Unset = UNSET,
+        config: models.AiSalesAgentConfig | Mapping[str, Any] | None = None,
+        self_improvement: bool | None | Unset = UNSET,
+    ) -> models.AiAgent | models.AiSalesAgent:
+        """Patch ai agent.
+
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
+        Args:
+            id: Identifier of the item.
+            name: Name.
+            is_auto_created: None clears it (sends null); left out, it keeps its value.
+            description: None clears it (sends null); left out, it keeps its value.
+            self_improvement: None clears it (sends null); left out, it keeps its value.
+        """
+        return cast(
+            "models.AiAgent | models.AiSalesAgent",
+            await self._request(
+                "patchAIAgent",
+                {"id": id},
+                None,
+                {
+                    "name": name,
+                    "payload": payload,
+                    "status": status,
+                    "is_auto_created": is_auto_created,
+                    "description": description,
+                    "config": config,
+                    "self_improvement": self_improvement,
+                },
+            ),
+        )
+
+
+class AiDeliverabilityAgentsResource(Resource):
+    """`client.ai_deliverability_agents`: the AIDeliverabilityAgent operations of the API."""
+
+    async def complete_feed_item(
+        self, id: str | UUID
+    ) -> models.CompleteDeliverabilityFeedItemResponse:
+        """Complete deliverability feed item.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.CompleteDeliverabilityFeedItemResponse",
+            await self._request("completeDeliverabilityFeedItem", {"id": id}, None, None),
+        )
+
+    async def current_state(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+    ) -> models.DeliverabilityAgentState:
+        """Get deliverability agent state.
+
+        Args:
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page.
+        """
+        return cast(
+            "models.DeliverabilityAgentState",
+            await self._request(
+                "getDeliverabilityAgentState",
+                None,
+                {"limit": limit, "starting_after": starting_after, "feed_filter": feed_filter},
+                None,
+            ),
+        )
+
+    async def deploy(self) -> models.DeployDeliverabilityAgentResponse:
+        """Deploy deliverability agent."""
+        return cast(
+            "models.DeployDeliverabilityAgentResponse",
+            await self._request("deployDeliverabilityAgent", None, None, None),
+        )
+
+    async def get(self, id: str | UUID) -> models.AiDeliverabilityAgent:
+        """Get deliverability agent by id.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiDeliverabilityAgent",
+            await self._request("getDeliverabilityAgentById", {"id": id}, None, None),
+        )
+
+    async def get_current(self) -> models.GetDeliverabilityAgentResponse:
+        """Get deliverability agent."""
+        return cast(
+            "models.GetDeliverabilityAgentResponse",
+            await self._request("getDeliverabilityAgent", None, None, None),
+        )
+
+    async def list_feed_items_page(
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.DeliverabilityFeedItem]:
+        """List deliverability agent feed items: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listDeliverabilityAgentFeedItems",
+            {"id": id},
+            {"limit": limit, "feed_filter": feed_filter, "starting_after": starting_after},
+            None,
+        )
+
+    def list_feed_items(
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.DeliverabilityFeedItem]:
+        """List deliverability agent feed items: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listDeliverabilityAgentFeedItems",
+            {"id": id},
+            {"limit": limit, "feed_filter": feed_filter, "starting_after": None},
+            None,
+            max_items,
+        )
+
+    async def pause_affected_accounts(
+        self, id: str | UUID
+    ) -> models.PauseDeliverabilityAffectedAccountsResponse:
+        """Pause deliverability affected accounts.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.PauseDeliverabilityAffectedAccountsResponse",
+            await self._request("pauseDeliverabilityAffectedAccounts", {"id": id}, None, None),
+        )
+
+    async def pause_campaign_sending(
+        self, id: str | UUID
+    ) -> models.PauseDeliverabilityCampaignSendingResponse:
+        """Pause deliverability campaign sending.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.PauseDeliverabilityCampaignSendingResponse",
+            await self._request("pauseDeliverabilityCampaignSending", {"id": id}, None, None),
+        )
+
+    async def run_now(self) -> models.RunDeliverabilityAgentNowResponse:
+        """Run deliverability agent now."""
+        return cast(
+            "models.RunDeliverabilityAgentNowResponse",
+            await self._request("runDeliverabilityAgentNow", None, None, None),
+        )
+
+    async def state(
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+    ) -> models.DeliverabilityAgentStateById:
+        """Get deliverability agent state by id.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page.
+        """
+        return cast(
+            "models.DeliverabilityAgentStateById",
+            await self._request(
+                "getDeliverabilityAgentStateById",
+                {"id": id},
+                {"limit": limit, "starting_after": starting_after, "feed_filter": feed_filter},
+                None,
+            ),
+        )
+
+    async def update(
+        self,
+        id: str | UUID,
+        *,
+        slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None,
+    ) -> models.AiDeliverabilityAgent:
+        """Patch deliverability agent.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiDeliverabilityAgent",
+            await self._request("patchDeliverabilityAgent", {"id": id}, None, {"slack": slack}),
+        )
+
+    async def update_settings(
+        self, *, slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None
+    ) -> models.UpdateDeliverabilityAgentSettingsResponse:
+        """Update deliverability agent settings."""
+        return cast(
+            "models.UpdateDeliverabilityAgentSettingsResponse",
+            await self._request("updateDeliverabilityAgentSettings", None, None, {"slack": slack}),
+        )
+
+
+class AiInboxManagersResource(Resource):
+    """`client.ai_inbox_managers`: the AIInboxManager operations of the API."""
+
+    async def analytics_summary(
+        self, id: str | UUID, *, from_: date | str | None = None, to: date | str | None = None
+    ) -> models.InboxManagerAnalyticsSummary:
+        """Get inbox manager analytics summary.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.InboxManagerAnalyticsSummary",
+            await self._request(
+                "getInboxManagerAnalyticsSummary", {"id": id}, {"from": from_, "to": to}, None
+            ),
+        )
+
+    async def analytics_summary_by_date(
+        self, id: str | UUID, *, from_: date | str | None = None, to: date | str | None = None
+    ) -> builtins.list[models.InboxManagerDailyAnalytics]:
+        """Get inbox manager analytics summary by date.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "builtins.list[models.InboxManagerDailyAnalytics]",
+            await self._request(
+                "getInboxManagerAnalyticsSummaryByDate", {"id": id}, {"from": from_, "to": to}, None
+            ),
+        )
+
+    async def create(
+        self,
+        *,
+        name: str,
+        payload: models.CreateInboxManagerAgentRequestPayload | Mapping[str, Any],
+        description: str | None = None,
+    ) -> models.AiInboxManager:
+        """Create inbox manager agent.
+
+        Args:
+            name: Name.
+        """
+        return cast(
+            "models.AiInboxManager",
+            await self._request(
+                "createInboxManagerAgent",
+                None,
+                None,
+                {"name": name, "payload": payload, "description": description},
+            ),
+        )
+
+    async def create_guidance(
+        self,
+        id: str | UUID,
+        *,
+        label: str,
+        category: models.AiAgentGuidanceCategory | int,
+        instruction: str | None = None,
+        status: models.AiAgentGuidanceStatus | int | None = None,
+        basic_guidance_options: models.BasicGuidanceOptions | Mapping[str, Any] | None = None,
+    ) -> models.AiAgentGuidance:
+        """Create inbox manager guidance.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentGuidance",
+            await self._request(
+                "createInboxManagerGuidance",
+                {"id": id},
+                None,
+                {
+                    "label": label,
+                    "category": category,
+                    "instruction": instruction,
+                    "status": status,
+                    "basic_guidance_options": basic_guidance_options,
+                },
+            ),
+        )
+
+    async def delete_guidance(
+        self, id: str | UUID, guidance_id: str | UUID
+    ) -> models.AiAgentGuidance:
+        """Delete inbox manager guidance.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentGuidance",
+            await self._request(
+                "deleteInboxManagerGuidance", {"id": id, "guidance_id": guidance_id}, None, None
+            ),
+        )
+
+    async def get(
+        self, id: str | UUID, *, with_metadata: bool | None = None
+    ) -> models.AiInboxManager:
+        """Get inbox manager agent.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiInboxManager",
+            await self._request(
+                "getInboxManagerAgent", {"id": id}, {"with_metadata": with_metadata}, None
+            ),
+        )
+
+    async def get_guidance(self, id: str | UUID, guidance_id: str | UUID) -> models.AiAgentGuidance:
+        """Get inbox manager guidance.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentGuidance",
+            await self._request(
+                "getInboxManagerGuidance", {"id": id, "guidance_id": guidance_id}, None, None
+            ),
+        )
+
+    async def get_reply(self, id: str | UUID, reply_id: str | UUID) -> models.AiSalesAgentReply:
+        """Get inbox manager reply.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentReply",
+            await self._request(
+                "getInboxManagerReply", {"id": id, "reply_id": reply_id}, None, None
+            ),
+        )
+
+    async def list_activity_page(
+        self,
+        id: str | UUID,
+        *,
+        limit: float | None = None,
+        action_pending: bool | None = None,
+        activity_type: models.InboxManagerActivityType | str | None = None,
+        job_type: models.InboxManagerJobType | int | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.InboxManagerActivity]:
+        """List inbox manager activity: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listInboxManagerActivity",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_pending": action_pending,
+                "activity_type": activity_type,
+                "job_type": job_type,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list_activity(
+        self,
+        id: str | UUID,
+        *,
+        limit: float | None = None,
+        action_pending: bool | None = None,
+        activity_type: models.InboxManagerActivityType | str | None = None,
+        job_type: models.InboxManagerJobType | int | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.InboxManagerActivity]:
+        """List inbox manager activity: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listInboxManagerActivity",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_pending": action_pending,
+                "activity_type": activity_type,
+                "job_type": job_type,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+    async def list_guidances_page(
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        status: models.AiAgentGuidanceStatus | int | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.AiAgentGuidance]:
+        """List inbox manager guidances: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            status: Status code.
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listInboxManagerGuidances",
+            {"id": id},
+            {"limit": limit, "status": status, "starting_after": starting_after},
+            None,
+        )
+
+    def list_guidances(
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        status: models.AiAgentGuidanceStatus | int | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.AiAgentGuidance]:
+        """List inbox manager guidances: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            status: Status code.
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listInboxManagerGuidances",
+            {"id": id},
+            {"limit": limit, "status": status, "starting_after": None},
+            None,
+            max_items,
+        )
+
+    async def list_replies_page(
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        requires_hitl: bool | None = None,
+        information_requested: bool | None = None,
+        action_pending: bool | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.AiSalesAgentReply]:
+        """List inbox manager replies: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listInboxManagerReplies",
+            {"id": id},
+            {
+                "limit": limit,
+                "requires_hitl": requires_hitl,
+                "information_requested": information_requested,
+                "action_pending": action_pending,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list_replies(
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        requires_hitl: bool | None = None,
+        information_requested: bool | None = None,
+        action_pending: bool | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.AiSalesAgentReply]:
+        """List inbox manager replies: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listInboxManagerReplies",
+            {"id": id},
+            {
+                "limit": limit,
+                "requires_hitl": requires_hitl,
+                "information_requested": information_requested,
+                "action_pending": action_pending,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+    async def update(
+        self,
+        id: str | UUID,
+        *,
+        name: str | None = None,
+        status: models.PatchInboxManagerAgentRequestStatus | int | None = None,
+        payload: models.PatchInboxManagerAgentRequestPayload | Mapping[str, Any] | None = None,
+    ) -> models.AiInboxManager:
+        """Patch inbox manager agent.
+
+        Args:
+            id: Identifier of the item.
+            name: Name.
+        """
+        return cast(
+            "models.AiInboxManager",
+            await self._request(
+                "patchInboxManagerAgent",
+                {"id": id},
+                None,
+                {"name": name, "status": status, "payload": payload},
+            ),
+        )
+
+    async def update_guidance(
+        self,
+        id: str | UUID,
+        guidance_id: str | UUID,
+        *,
+        label: str | None = None,
+        category: models.AiAgentGuidanceCategory | int | None = None,
+        instruction: str | None = None,
+        status: models.AiAgentGuidanceStatus | int | None = None,
+        basic_guidance_options: models.BasicGuidanceOptions | Mapping[str, Any] | None = None,
+    ) -> models.AiAgentGuidance:
+        """Patch inbox manager guidance.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiAgentGuidance",
+            await self._request(
+                "patchInboxManagerGuidance",
+                {"id": id, "guidance_id": guidance_id},
+                None,
+                {
+                    "label": label,
+                    "category": category,
+                    "instruction": instruction,
+                    "status": status,
+                    "basic_guidance_options": basic_guidance_options,
+                },
+            ),
+        )
+
+    async def update_reply(
+        self,
+        id: str | UUID,
+        reply_id: str | UUID,
+        *,
+        feedback_positive: bool | None = None,
+        feedback_text: str | None = None,
+        action_pending: bool | None = None,
+    ) -> models.AiSalesAgentReply:
+        """Patch inbox manager reply.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentReply",
+            await self._request(
+                "patchInboxManagerReply",
+                {"id": id, "reply_id": reply_id},
+                None,
+                {
+                    "feedback_positive": feedback_positive,
+                    "feedback_text": feedback_text,
+                    "action_pending": action_pending,
+                },
+            ),
+        )
+
+
+class AiLeadFinderAgentsResource(Resource):
+    """`client.ai_lead_finder_agents`: the AILeadFinderAgent operations of the API."""
+
+    async def create(
+        self,
+        *,
+        name: str,
+        campaign_id: str | UUID,
+        search_filters: models.LeadFinderSearchFilters | Mapping[str, Any],
+        min_active_leads: float,
+        on_exhaustion: models.LeadFinderOnExhaustion | str,
+        fallback_search_filters: models.LeadFinderSearchFilters | Mapping[str, Any] | None = None,
+        show_one_lead_per_company: bool | None = None,
+        source: models.LeadFinderAgentSource | str | None = None,
+        ai_enrichment: dict[str, Any] | None = None,
+        ai_enrichment_workflow: str | None = None,
+    ) -> models.AiLeadFinderAgent:
+        """Create lead finder agent.
+
+        Args:
+            name: Name.
+            campaign_id: Campaign ID.
+        """
+        return cast(
+            "models.AiLeadFinderAgent",
+            await self._request(
+                "createLeadFinderAgent",
+                None,
+                None,
+                {
+                    "name": name,
+                    "campaign_id": campaign_id,
+                    "search_filters": search_filters,
+                    "min_active_leads": min_active_leads,
+                    "on_exhaustion": on_exhaustion,
+                    "fallback_search_filters": fallback_search_filters,
+                    "show_one_lead_per_company": show_one_lead_per_company,
+                    "source": source,
+                    "ai_enrichment": ai_enrichment,
+                    "ai_enrichment_workflow": ai_enrichment_workflow,
+                },
+            ),
+        )
+
+    async def get(self, id: str | UUID) -> models.AiLeadFinderAgent:
+        """Get lead finder agent by id.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiLeadFinderAgent",
+            await self._request("getLeadFinderAgentById", {"id": id}, None, None),
+        )
+
+    async def list_page(
+        self, *, limit: int | None = None, starting_after: str | None = None
+    ) -> Page[models.AiLeadFinderAgent]:
+        """List lead finder agents: one page.
+
+        Args:
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listLeadFinderAgents", None, {"limit": limit, "starting_after": starting_after}, None
+        )
+
+    def list(
+        self, *, limit: int | None = None, max_items: int | None = None
+    ) -> AsyncIterator[models.AiLeadFinderAgent]:
+        """List lead finder agents: every item of every page, fetched as you iterate.
+
+        Args:
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listLeadFinderAgents", None, {"limit": limit, "starting_after": None}, None, max_items
+        )
+
+    async def list_activities_page(
+        self, id: str | UUID, *, limit: int | None = None, starting_after: str | None = None
+    ) -> Page[models.LeadFinderAgentActivity]:
+        """List lead finder agent activities by id: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listLeadFinderAgentActivitiesById",
+            {"id": id},
+            {"limit": limit, "starting_after": starting_after},
+            None,
+        )
+
+    def list_activities(
+        self, id: str | UUID, *, limit: int | None = None, max_items: int | None = None
+    ) -> AsyncIterator[models.LeadFinderAgentActivity]:
+        """List lead finder agent activities by id: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listLeadFinderAgentActivitiesById",
+            {"id": id},
+            {"limit": limit, "starting_after": None},
+            None,
+            max_items,
+        )
+
+    async def pause(self, id: str | UUID) -> models.AiLeadFinderAgent:
+        """Pause lead finder agent by id.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiLeadFinderAgent",
+            await self._request("pauseLeadFinderAgentById", {"id": id}, None, None),
+        )
+
+    async def resume(self, id: str | UUID) -> models.AiLeadFinderAgent:
+        """Resume lead finder agent by id.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiLeadFinderAgent",
+            await self._request("resumeLeadFinderAgentById", {"id": id}, None, None),
+        )
+
+    async def stats(self, id: str | UUID) -> models.LeadFinderAgentStats:
+        """Get lead finder agent stats.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.LeadFinderAgentStats",
+            await self._request("getLeadFinderAgentStats", {"id": id}, None, None),
+        )
+
+    async def update(
+        self,
+        id: str | UUID,
+        *,
+        name: str | None = None,
+        campaign_id: str | UUID | None = None,
+        search_filters: models.LeadFinderSearchFilters | Mapping[str, Any] | None = None,
+        min_active_leads: float | None = None,
+        on_exhaustion: models.LeadFinderOnExhaustion | str | None = None,
+        fallback_search_filters: models.LeadFinderSearchFilters
+        | Mapping[str, Any]
+        | None
+        | Unset = UNSET,
+        show_one_lead_per_company: bool | None = None,
+        ai_enrichment: dict[str, Any] | None | Unset = UNSET,
+        ai_enrichment_workflow: str | None = None,
+    ) -> models.AiLeadFinderAgent:
+        """Update lead finder agent.
+
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
+        Args:
+            id: Identifier of the item.
+            name: Name.
+            campaign_id: Campaign ID.
+            fallback_search_filters: None clears it (sends null); left out, it keeps its value.
+            ai_enrichment: None clears it (sends null); left out, it keeps its value.
+        """
+        return cast(
+            "models.AiLeadFinderAgent",
+            await self._request(
+                "updateLeadFinderAgent",
+                {"id": id},
+                None,
+                {
+                    "name": name,
+                    "campaign_id": campaign_id,
+                    "search_filters": search_filters,
+                    "min_active_leads": min_active_leads,
+                    "on_exhaustion": on_exhaustion,
+                    "fallback_search_filters": fallback_search_filters,
+                    "show_one_lead_per_company": show_one_lead_per_company,
+                    "ai_enrichment": ai_enrichment,
+                    "ai_enrichment_workflow": ai_enrichment_workflow,
+                },
+            ),
+        )
+
+
+class AiSalesAgentActivitiesResource(Resource):
+    """`client.ai_sales_agent_activities`: the AISalesAgentActivity operations of the API."""
+
+    async def list_page(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        action_status: Sequence[models.ActivityActionStatusFilter | str] | None = None,
+        action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
+        exclude_live_feed_hidden: bool | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.AiSalesAgentActivity]:
+        """List ai sales agent activity: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listAISalesAgentActivity",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_status": action_status,
+                "action_type": action_type,
+                "exclude_live_feed_hidden": exclude_live_feed_hidden,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        action_status: Sequence[models.ActivityActionStatusFilter | str] | None = None,
+        action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
+        exclude_live_feed_hidden: bool | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.AiSalesAgentActivity]:
+        """List ai sales agent activity: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listAISalesAgentActivity",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_status": action_status,
+                "action_type": action_type,
+                "exclude_live_feed_hidden": exclude_live_feed_hidden,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+
+class AiSalesAgentsResource(Resource):
+    """`client.ai_sales_agents`: the AISalesAgent operations of the API."""
+
+    async def analytics(
+        self,
+        id: str | UUID,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentAnalytics:
+        """Get sales agent analytics.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentAnalytics",
+            await self._request(
+                "getSalesAgentAnalytics",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def approve_activities(
+        self, id: str | UUID, *, activity_ids: Sequence[str | UUID]
+    ) -> models.ApproveSalesAgentActivitiesResponse:
+        """Approve sales agent activities.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.ApproveSalesAgentActivitiesResponse",
+            await self._request(
+                "approveSalesAgentActivities", {"id": id}, None, {"activity_ids": activity_ids}
+            ),
+        )
+
+    async def approve_activity(
+        self, id: str | UUID, activity_id: str | UUID
+    ) -> models.AiSalesAgentActivity:
+        """Approve sales agent activity.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentActivity",
+            await self._request(
+                "approveSalesAgentActivity", {"id": id, "activity_id": activity_id}, None, None
+            ),
+        )
+
+    async def create(
+        self,
+        *,
+        name: str,
+        description: str | None = None,
+        type: models.AiSalesAgentInputType | str | None = None,
+        input: str | None = None,
+        config: models.CreateSalesAgentRequestConfig | Mapping[str, Any] | None = None,
+        agent_type: models.CreateSalesAgentRequestAgentType | int | None = None,
+        self_improvement: bool | None = None,
+        status: models.AiAgentStatus | int | None = None,
+        memory_from_workspace: bool | None = None,
+        master_lead_list_id: str | UUID | None = None,
+        initial_scrape_ready: bool | None = None,
+        is_duplicate: bool | None = None,
+        source_ai_sdr_id: str | UUID | None = None,
+    ) -> models.AiSalesAgent:
+        """Create sales agent.
+
+        Args:
+            name: Name.
+        """
+        return cast(
+            "models.AiSalesAgent",
+            await self._request(
+                "createSalesAgent",
+                None,
+                None,
+                {
+                    "name": name,
+                    "description": description,
+                    "type": type,
+                    "input": input,
+                    "config": config,
+                    "agent_type": agent_type,
+                    "self_improvement": self_improvement,
+                    "status": status,
+                    "memory_from_workspace": memory_from_workspace,
+                    "master_lead_list_id": master_lead_list_id,
+                    "initial_scrape_ready": initial_scrape_ready,
+                    "is_duplicate": is_duplicate,
+                    "source_ai_sdr_id": source_ai_sdr_id,
+                },
+            ),
+        )
+
+    async def create_guidance_rule(
+        self, id: str | UUID, *, content: str, title: str | None = None
+    ) -> models.GuidanceRule:
+        """Create sales agent guidance rule.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.GuidanceRule",
+            await self._request(
+                "createSalesAgentGuidanceRule",
+                {"id": id},
+                None,
+                {"title": title, "content": content},
+            ),
+        )
+
+    async def delete_guidance_rule(
+        self, id: str | UUID, rule_id: str
+    ) -> models.DeletedGuidanceRule:
+        """Delete sales agent guidance rule.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.DeletedGuidanceRule",
+            await self._request(
+                "deleteSalesAgentGuidanceRule", {"id": id, "rule_id": rule_id}, None, None
+            ),
+        )
+
+    async def get(self, id: str | UUID) -> models.AiSalesAgent:
+        """Get sales agent.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgent", await self._request("getSalesAgent", {"id": id}, None, None)
+        )
+
+    async def lead_activity_summary(
+        self,
+        id: str | UUID,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentLeadActivitySummary:
+        """Get sales agent lead activity summary.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentLeadActivitySummary",
+            await self._request(
+                "getSalesAgentLeadActivitySummary",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def list_activities_page(
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        action_status: Sequence[models.ActivityActionStatusFilter | str] | None = None,
+        action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
+        exclude_live_feed_hidden: bool | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.AiSalesAgentActivity]:
+        """List sales agent activities: one page.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listSalesAgentActivities",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_status": action_status,
+                "action_type": action_type,
+                "exclude_live_feed_hidden": exclude_live_feed_hidden,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list_activities(
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        action_status: Sequence[models.ActivityActionStatusFilter | str] | None = None,
+        action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
+        exclude_live_feed_hidden: bool | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.AiSalesAgentActivity]:
+        """List sales agent activities: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listSalesAgentActivities",
+            {"id": id},
+            {
+                "limit": limit,
+                "action_status": action_status,
+                "action_type": action_type,
+                "exclude_live_feed_hidden": exclude_live_feed_hidden,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+    async def list_guidance_rules(self, id: str | UUID) -> models.GuidanceRuleList:
+        """List sales agent guidance rules.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.GuidanceRuleList",
+            await self._request("listSalesAgentGuidanceRules", {"id": id}, None, None),
+        )
+
+    async def list_lead_activity_page(
+        self,
+        id: str | UUID,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+        filter: models.SalesAgentLeadActivityFilter | str | None = None,
+        limit: int | None = None,
+        starting_after: str | None = None,
+    ) -> Page[models.SalesAgentLeadActivity]:
+        """List sales agent lead activity: one page.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+            limit: How many items one page holds (1 to 100).
+            starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
+        """
+        return await self._page(
+            "listSalesAgentLeadActivity",
+            {"id": id},
+            {
+                "start_date": start_date,
+                "end_date": end_date,
+                "filter": filter,
+                "limit": limit,
+                "starting_after": starting_after,
+            },
+            None,
+        )
+
+    def list_lead_activity(
+        self,
+        id: str | UUID,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+        filter: models.SalesAgentLeadActivityFilter | str | None = None,
+        limit: int | None = None,
+        max_items: int | None = None,
+    ) -> AsyncIterator[models.SalesAgentLeadActivity]:
+        """List sales agent lead activity: every item of every page, fetched as you iterate.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+            limit: How many items one page holds (1 to 100).
+            max_items: Stop after this many items; None for all.
+        """
+        return self._iterate(
+            "listSalesAgentLeadActivity",
+            {"id": id},
+            {
+                "start_date": start_date,
+                "end_date": end_date,
+                "filter": filter,
+                "limit": limit,
+                "starting_after": None,
+            },
+            None,
+            max_items,
+        )
+
+    async def opportunity_summary(
+        self,
+        id: str | UUID,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentOpportunitySummary:
+        """Get sales agent opportunity summary.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentOpportunitySummary",
+            await self._request(
+                "getSalesAgentOpportunitySummary",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def reject_activities(
+        self, id: str | UUID, *, activity_ids: Sequence[str | UUID], rejection_reason: str
+    ) -> models.RejectSalesAgentActivitiesResponse:
+        """Reject sales agent activities.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.RejectSalesAgentActivitiesResponse",
+            await self._request(
+                "rejectSalesAgentActivities",
+                {"id": id},
+                None,
+                {"activity_ids": activity_ids, "rejection_reason": rejection_reason},
+            ),
+        )
+
+    async def reject_activity(
+        self, id: str | UUID, activity_id: str | UUID, *, rejection_reason: str
+    ) -> models.AiSalesAgentActivity:
+        """Reject sales agent activity.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentActivity",
+            await self._request(
+                "rejectSalesAgentActivity",
+                {"id": id, "activity_id": activity_id},
+                None,
+                {"rejection_reason": rejection_reason},
+            ),
+        )
+
+    async def sdr_analytics(
+        self,
+        id: str | UUID,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentAnalytics:
+        """Get ai sdr analytics.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentAnalytics",
+            await self._request(
+                "getAiSdrAnalytics",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def sdr_approve_activity(
+        self, id: str | UUID, activity_id: str | UUID
+    ) -> models.AiSalesAgentActivity:
+        """Approve ai sdr activity.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentActivity",
+            await self._request(
+                "approveAiSdrActivity", {"id": id, "activity_id": activity_id}, None, None
+            ),
+        )
+
+    async def sdr_import_leads(
+        self,
+        id: str | UUID,
+        *,
+        lead_ids: Sequence[str],
+        master_list_id: str,
+        source: models.CreateImportedLeadsActivityRequestSource | str | None = None,
+    ) -> models.AiSalesAgentActivity:
+        """Create imported leads activity.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentActivity",
+            await self._request(
+                "createImportedLeadsActivity",
+                {"id": id},
+                None,
+                {"lead_ids": lead_ids, "master_list_id": master_list_id, "source": source},
+            ),
+        )
+
+    async def sdr_lead_activity(
+        self,
+        id: str | UUID,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+        limit: int | None = None,
+        skip: int | None = None,
+        filter: models.AiSdrLeadActivityFilter | str | None = None,
+    ) -> models.AiSdrLeadActivityPage:
+        """Get ai sdr lead activity.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+            limit: How many items one page holds (1 to 100).
+        """
+        return cast(
+            "models.AiSdrLeadActivityPage",
+            await self._request(
+                "getAiSdrLeadActivity",
+                {"id": id},
+                {
+                    "start_date": start_date,
+                    "end_date": end_date,
+                    "limit": limit,
+                    "skip": skip,
+                    "filter": filter,
+                },
+                None,
+            ),
+        )
+
+    async def sdr_lead_activity_summary(
+        self,
+        id: str | UUID,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentLeadActivitySummary:
+        """Get ai sdr lead activity summary.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentLeadActivitySummary",
+            await self._request(
+                "getAiSdrLeadActivitySummary",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def sdr_opportunity_summary(
+        self,
+        id: str | UUID,
+        *,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> models.SalesAgentOpportunitySummary:
+        """Get ai sdr opportunity summary.
+
+        Args:
+            id: Identifier of the item.
+            start_date: Start of the date range (YYYY-MM-DD).
+            end_date: End of the date range (YYYY-MM-DD).
+        """
+        return cast(
+            "models.SalesAgentOpportunitySummary",
+            await self._request(
+                "getAiSdrOpportunitySummary",
+                {"id": id},
+                {"start_date": start_date, "end_date": end_date},
+                None,
+            ),
+        )
+
+    async def sdr_reject_activity(
+        self, id: str | UUID, activity_id: str | UUID, *, rejection_reason: str
+    ) -> models.AiSalesAgentActivity:
+        """Reject ai sdr activity.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.AiSalesAgentActivity",
+            await self._request(
+                "rejectAiSdrActivity",
+                {"id": id, "activity_id": activity_id},
+                None,
+                {"rejection_reason": rejection_reason},
+            ),
+        )
+
+    async def update(
+        self,
+        id: str | UUID,
+        *,
+        name: str | None = None,
+        description: str | None | Unset = UNSET,
+        config: models.CreateSalesAgentRequestConfig | Mapping[str, Any] | None = None,
+        self_improvement: bool | None | Unset = UNSET,
+        status: models.AiAgentStatus | int | None = None,
+    ) -> models.AiSalesAgent:
+        """Patch sales agent.
+
+        Only the arguments given are sent: one left out keeps its value; None clears those
+        noted so, and means "not sent" for the others.
+
+        Args:
+            id: Identifier of the item.
+            name: Name.
+            description: None clears it (sends null); left out, it keeps its value.
+            self_improvement: None clears it (sends null); left out, it keeps its value.
+        """
+        return cast(
+            "models.AiSalesAgent",
+            await self._request(
+                "patchSalesAgent",
+                {"id": id},
+                None,
+                {
+                    "name": name,
+                    "description": description,
+                    "config": config,
+                    "self_improvement": self_improvement,
+                    "status": status,
+                },
+            ),
+        )
+
+    async def update_guidance_rule(
+        self, id: str | UUID, rule_id: str, *, title: str | None = None, content: str | None = None
+    ) -> models.GuidanceRule:
+        """Patch sales agent guidance rule.
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.GuidanceRule",
+            await self._request(
+                "patchSalesAgentGuidanceRule",
+                {"id": id, "rule_id": rule_id},
+                None,
+                {"title": title, "content": content},
+            ),
         )
 
 
@@ -1631,7 +3273,7 @@ class CampaignsResource(Resource):
 class CrmActionsResource(Resource):
     """`client.crm_actions`: the CRMActions operations of the API."""
 
-    async def delete_phone_number(self, id: str) -> models.DeletePhoneNumber:
+    async def delete_phone_number(self, id: str | UUID) -> models.DeletePhoneNumber:
         """Delete phone number.
 
         Args:
@@ -1994,6 +3636,42 @@ class DfyEmailAccountOrdersResource(Resource):
         )
 
 
+class DomainForwardingResource(Resource):
+    """`client.domain_forwarding`: the DomainForwarding operations of the API."""
+
+    async def delete(self, domain: str) -> models.DomainForwarding:
+        """Delete domain forwarding."""
+        return cast(
+            "models.DomainForwarding",
+            await self._request("deleteDomainForwarding", {"domain": domain}, None, None),
+        )
+
+    async def get(self, domain: str) -> models.DomainForwarding:
+        """Get domain forwarding."""
+        return cast(
+            "models.DomainForwarding",
+            await self._request("getDomainForwarding", {"domain": domain}, None, None),
+        )
+
+    async def update(
+        self,
+        domain: str,
+        *,
+        forwarding_domain: str,
+        forwarding_mode: models.ForwardingModeSetting | str | None = None,
+    ) -> models.DomainForwarding:
+        """Update domain forwarding."""
+        return cast(
+            "models.DomainForwarding",
+            await self._request(
+                "updateDomainForwarding",
+                {"domain": domain},
+                None,
+                {"forwarding_domain": forwarding_domain, "forwarding_mode": forwarding_mode},
+            ),
+        )
+
+
 class EmailVerificationResource(Resource):
     """`client.email_verification`: the EmailVerification operations of the API."""
 
@@ -2039,7 +3717,7 @@ class EmailsResource(Resource):
         self,
         *,
         eaccount: str,
-        reply_to_uuid: str,
+        reply_to_uuid: str | UUID,
         to_address_email_list: str,
         subject: str,
         body: models.ReplyToEmailRequestBody | Mapping[str, Any] | None = None,
@@ -2100,7 +3778,7 @@ class EmailsResource(Resource):
         preview_only: bool | None = None,
         sort_order: models.ListAccountSortOrder | str | None = None,
         scheduled_only: bool | None = None,
-        assigned_to: str | None = None,
+        assigned_to: str | UUID | None = None,
         lead: str | None = None,
         company_domain: str | None = None,
         marked_as_done: bool | None = None,
@@ -2164,7 +3842,7 @@ class EmailsResource(Resource):
         preview_only: bool | None = None,
         sort_order: models.ListAccountSortOrder | str | None = None,
         scheduled_only: bool | None = None,
-        assigned_to: str | None = None,
+        assigned_to: str | UUID | None = None,
         lead: str | None = None,
         company_domain: str | None = None,
         marked_as_done: bool | None = None,
@@ -2214,7 +3892,7 @@ class EmailsResource(Resource):
             max_items,
         )
 
-    async def mark_thread_read(self, thread_id: str) -> models.SuccessResult:
+    async def mark_thread_read(self, thread_id: str | UUID) -> models.SuccessResult:
         """Mark thread as read."""
         return cast(
             "models.SuccessResult",
@@ -2225,7 +3903,7 @@ class EmailsResource(Resource):
         self,
         *,
         eaccount: str,
-        reply_to_uuid: str,
+        reply_to_uuid: str | UUID,
         subject: str,
         body: models.ReplyToEmailRequestBody | Mapping[str, Any],
         additional_recipients: Sequence[str] | None = None,
@@ -3136,7 +4814,6 @@ class LeadsResource(Resource):
             campaign: Campaign ID.
             list_id: Lead list ID.
             ids: IDs to select.
-            limit: How many items one page holds (1 to 100).
         """
         return cast(
             "models.BulkAssignLeadsResult",
@@ -3451,7 +5128,6 @@ class LeadsResource(Resource):
             list_id: Lead list ID.
             ids: IDs to select.
             excluded_ids: IDs to leave out.
-            limit: How many items one page holds (1 to 100).
         """
         return cast(
             "models.BackgroundJob",
@@ -3572,10 +5248,10 @@ class LeadsResource(Resource):
         *,
         lead_email: str,
         interest_value: float | None,
-        campaign_id: str | None = None,
+        campaign_id: str | UUID | None = None,
         ai_interest_value: float | None = None,
         disable_auto_interest: bool | None = None,
-        list_id: str | None = None,
+        list_id: str | UUID | None = None,
     ) -> models.AcceptedResult:
         """Update lead interest status.
 
@@ -3839,7 +5515,7 @@ class SupersearchEnrichmentResource(Resource):
         self,
         *,
         resource_id: str | UUID,
-        lead_ids: Sequence[str] | None = None,
+        lead_ids: Sequence[str | UUID] | None = None,
         limit: int | None = None,
         column_name: str | None = None,
         overwrite: bool | None = None,
@@ -3850,7 +5526,6 @@ class SupersearchEnrichmentResource(Resource):
         """Run enrichment.
 
         Args:
-            limit: How many items one page holds (1 to 100).
             count: How many.
         """
         return cast(
@@ -4480,9 +6155,60 @@ class WorkspacesResource(Resource):
         )
 
 
+class Namespaces:
+    """The client's namespaces, one attribute per tag of the spec.
+
+    `AsyncInstantly` inherits these annotations (and sets the attributes in `__init__`), so
+    a new tag needs no hand edit; a namespace with hand-written additions overrides its
+    annotation there.
+    """
+
+    account_campaign_mappings: AccountCampaignMappingsResource
+    accounts: AccountsResource
+    ai_agents: AiAgentsResource
+    ai_deliverability_agents: AiDeliverabilityAgentsResource
+    ai_inbox_managers: AiInboxManagersResource
+    ai_lead_finder_agents: AiLeadFinderAgentsResource
+    ai_sales_agent_activities: AiSalesAgentActivitiesResource
+    ai_sales_agents: AiSalesAgentsResource
+    api_keys: ApiKeysResource
+    audit_logs: AuditLogsResource
+    background_jobs: BackgroundJobsResource
+    block_list_entries: BlockListEntriesResource
+    campaign_subsequences: CampaignSubsequencesResource
+    campaigns: CampaignsResource
+    crm_actions: CrmActionsResource
+    custom_tag_mappings: CustomTagMappingsResource
+    custom_tags: CustomTagsResource
+    dfy_email_account_orders: DfyEmailAccountOrdersResource
+    domain_forwarding: DomainForwardingResource
+    email_verification: EmailVerificationResource
+    emails: EmailsResource
+    inbox_placement_analytics: InboxPlacementAnalyticsResource
+    inbox_placement_reports: InboxPlacementReportsResource
+    inbox_placement_tests: InboxPlacementTestsResource
+    lead_labels: LeadLabelsResource
+    lead_lists: LeadListsResource
+    leads: LeadsResource
+    oauth: OauthResource
+    supersearch_enrichment: SupersearchEnrichmentResource
+    webhook_events: WebhookEventsResource
+    webhooks: WebhooksResource
+    workspace_billing: WorkspaceBillingResource
+    workspace_group_members: WorkspaceGroupMembersResource
+    workspace_members: WorkspaceMembersResource
+    workspaces: WorkspacesResource
+
+
 NAMESPACES: dict[str, type[Resource]] = {
     "account_campaign_mappings": AccountCampaignMappingsResource,
     "accounts": AccountsResource,
+    "ai_agents": AiAgentsResource,
+    "ai_deliverability_agents": AiDeliverabilityAgentsResource,
+    "ai_inbox_managers": AiInboxManagersResource,
+    "ai_lead_finder_agents": AiLeadFinderAgentsResource,
+    "ai_sales_agent_activities": AiSalesAgentActivitiesResource,
+    "ai_sales_agents": AiSalesAgentsResource,
     "api_keys": ApiKeysResource,
     "audit_logs": AuditLogsResource,
     "background_jobs": BackgroundJobsResource,
@@ -4493,6 +6219,7 @@ NAMESPACES: dict[str, type[Resource]] = {
     "custom_tag_mappings": CustomTagMappingsResource,
     "custom_tags": CustomTagsResource,
     "dfy_email_account_orders": DfyEmailAccountOrdersResource,
+    "domain_forwarding": DomainForwardingResource,
     "email_verification": EmailVerificationResource,
     "emails": EmailsResource,
     "inbox_placement_analytics": InboxPlacementAnalyticsResource,

@@ -310,6 +310,8 @@ class MockInstantly:
                 checker.body(body)
             elif route.body_required:
                 raise SpecViolation("body must be object")
+            else:
+                checker.body_absent()
         return params, body
 
     def _fail(self, request: web.Request, fault: Fault, faults: Faults) -> web.Response:
