@@ -756,6 +756,18 @@ def generate_webhooks(spec: dict[str, Any], out: Path) -> int:
     )
     names = sorted({*models_used, *bases})
     base = bases[0] if len(bases) == 1 else "object"
+    extra_keys = sorted(
+        {
+            snake(name)
+            for m in models_used
+            for name, prop in all_properties(schemas, m).items()
+            if prop.get("x-extra-keys")
+        }
+    )
+    if len(extra_keys) != 1:
+        raise SpecError(
+            "#/webhooks", f"the event models must share one x-extra-keys field, got {extra_keys}"
+        )
     lines = [
         HEADER.rstrip(),
         '"""Webhook events, from the spec\'s `webhooks` section: which model each delivery decodes to."""',
@@ -766,7 +778,11 @@ def generate_webhooks(spec: dict[str, Any], out: Path) -> int:
         *(f"    {n}," for n in names),
         ")",
         "",
-        f"__all__ = {[*names, 'EVENT_MODELS', 'INTEREST_EVENTS', 'SUBSCRIPTIONS']!r}",
+        "# The event models; `instantly.webhooks` re-exports them.",
+        f"__all__ = {names!r}",
+        "",
+        f"EXTRA_KEYS = {extra_keys[0]!r}",
+        '"""The field that holds the top-level keys no other field names (x-extra-keys)."""',
         "",
         f"EVENT_MODELS: dict[str | None, type[{base}]] = {{",
         *(f"    {e['event_type']!r}: {e['model']}," for e in events),

@@ -27,6 +27,7 @@ from .models import (
     SupersearchEnrichmentCompletedEvent,
 )
 
+# The event models; `instantly.webhooks` re-exports them.
 __all__ = [
     "AccountErrorEvent",
     "AutoReplyReceivedEvent",
@@ -49,10 +50,10 @@ __all__ = [
     "LinkClickedEvent",
     "ReplyReceivedEvent",
     "SupersearchEnrichmentCompletedEvent",
-    "EVENT_MODELS",
-    "INTEREST_EVENTS",
-    "SUBSCRIPTIONS",
 ]
+
+EXTRA_KEYS = "custom_variables"
+"""The field that holds the top-level keys no other field names (x-extra-keys)."""
 
 EVENT_MODELS: dict[str | None, type[BaseEvent]] = {
     "email_sent": EmailSentEvent,
