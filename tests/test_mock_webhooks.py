@@ -22,7 +22,7 @@ from instantly.webhooks import (
     parse_event,
 )
 
-pytestmark = pytest.mark.looptime
+pytestmark = pytest.mark.looptime(end=300)  # a hang fails instead of waiting for ever
 
 
 class Inbox:

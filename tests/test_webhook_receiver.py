@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from instantly.webhooks import BaseEvent, ReplyReceivedEvent, WebhookReceiver
 
-pytestmark = pytest.mark.looptime
+pytestmark = pytest.mark.looptime(end=300)  # a hang fails instead of waiting for ever
 
 SECRET = "whsec-Very-Secret-42"
 HEADERS = {"X-Instantly-Secret": SECRET}

@@ -20,6 +20,7 @@ from .resources import build_namespaces
 if TYPE_CHECKING:
     from ._generated import resources as gen
     from .resources.background_jobs import BackgroundJobs
+    from .resources.emails import Emails
     from .resources.leads import Leads
 
 T = TypeVar("T")
@@ -76,7 +77,7 @@ class AsyncInstantly:
         custom_tags: gen.CustomTagsResource
         dfy_email_account_orders: gen.DfyEmailAccountOrdersResource
         email_verification: gen.EmailVerificationResource
-        emails: gen.EmailsResource
+        emails: Emails
         inbox_placement_analytics: gen.InboxPlacementAnalyticsResource
         inbox_placement_reports: gen.InboxPlacementReportsResource
         inbox_placement_tests: gen.InboxPlacementTestsResource
