@@ -94,7 +94,7 @@ def _yes(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `instantly` parser; each command sets `handler` (an async function of args, output)."""
-    from . import _commands, _demo, _export, _import
+    from . import _commands, _demo, _export, _import, _webhooks
 
     parser = argparse.ArgumentParser(
         prog="instantly",
@@ -226,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     clist.add_argument("--search", metavar="TEXT", help="only campaigns whose name holds TEXT")
     _json(clist)
     clist.set_defaults(handler=_commands.run_campaigns_list)
+
+    _webhooks.add_commands(commands)
 
     # The mock's own options (--port, --rate-limit, ...) are passed to instantly.testing.main.
     commands.add_parser(
