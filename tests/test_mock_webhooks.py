@@ -129,7 +129,7 @@ async def test_each_webhook_gets_what_it_subscribed_to(
     mock.state.emit("link_clicked", lead=ada)
     await client.leads.update_interest_status(lead_email="bob@example.com", interest_value=7)
     await mock.drain_webhooks()
-    got: dict[str, list[Any]] = {}
+    got: dict[str | None, list[Any]] = {}
     for headers, body in inbox.received:
         del headers
         got.setdefault(body["event_type"], []).append(body.get("lead_email"))
