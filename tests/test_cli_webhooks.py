@@ -20,30 +20,29 @@ from instantly.webhooks import parse_event
 SECRET = "listen-Secret-77"
 
 
-async def listen(*extra: str) -> tuple[asyncio.subprocess.Process, str]:
-    """Start `instantly webhooks listen` on a free port; returns the process and its URL."""
-    env = {**os.environ, "INSTANTLY_WEBHOOK_SECRET": SECRET}
-    env.pop("INSTANTLY_API_KEY", None)  # no key is needed to listen
+async def listen(
+    *extra: str, secret: str | None = SECRET
+) -> tuple[asyncio.subprocess.Process, str, list[str]]:
+    """Start `instantly webhooks listen` on a free port (the secret from the environment);
+    returns the process, its URL, and what it said on stderr before it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INSTANTLY_")}
+    if secret is not None:  # no key is needed to listen
+        env["INSTANTLY_WEBHOOK_SECRET"] = secret
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "instantly",
-        "webhooks",
-        "listen",
-        "--port",
-        "0",
-        "--path",
-        "/hook",
-        *extra,
+        *(sys.executable, "-m", "instantly", "webhooks", "listen", "--port", "0", *extra),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
     assert proc.stderr is not None
-    line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
-    found = re.search(r"listening on (http://\S+/hook)", line)
-    assert found, line
-    return proc, found.group(1)
+    said: list[str] = []
+    while True:
+        line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
+        assert line, said
+        found = re.search(r"listening on (http://[^\s,;]+)", line)
+        if found:
+            return proc, found.group(1), said
+        said.append(line)
 
 
 async def stop(proc: asyncio.subprocess.Process) -> tuple[list[str], str]:
@@ -54,7 +53,7 @@ async def stop(proc: asyncio.subprocess.Process) -> tuple[list[str], str]:
 
 
 async def test_listen_prints_each_event_the_mock_delivers_as_a_json_line() -> None:
-    proc, url = await listen("--json")
+    proc, url, _ = await listen("--json", "--path", "/hook")
     try:
         async with MockInstantly("k", rate_limit=None) as mock:
             client = mock.client()
@@ -87,41 +86,22 @@ async def test_listen_prints_each_event_the_mock_delivers_as_a_json_line() -> No
 
 
 async def test_listen_without_a_secret_warns_and_prints_readable_lines() -> None:
-    env_secret = os.environ.pop("INSTANTLY_WEBHOOK_SECRET", None)
+    proc, url, said = await listen(secret=None)
     try:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "instantly",
-            "webhooks",
-            "listen",
-            "--port",
-            "0",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        assert proc.stderr is not None
-        warning = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
-        assert "no --secret" in warning
-        line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
-        url = re.search(r"(http://\S+)", line)
-        assert url
-        async with aiohttp.ClientSession() as session:
-            body = {
-                "timestamp": "2026-08-21T09:15:02Z",
-                "event_type": "reply_received",
-                "workspace": "w",
-                "campaign_id": None,
-                "campaign_name": "Launch",
-                "lead_email": "ada@example.com",
-                "reply_text_snippet": "Yes,   call me",
-            }
-            async with session.post(url.group(1).rstrip(";"), json=body) as answer:
-                assert answer.status == 200
-        lines, _ = await stop(proc)
+        assert "no --secret" in "".join(said)
+        body = {
+            "timestamp": "2026-08-21T09:15:02Z",
+            "event_type": "reply_received",
+            "workspace": "w",
+            "campaign_id": None,
+            "campaign_name": "Launch",
+            "lead_email": "ada@example.com",
+            "reply_text_snippet": "Yes,   call me",
+        }
+        async with aiohttp.ClientSession() as session, session.post(url, json=body) as answer:
+            assert answer.status == 200
     finally:
-        if env_secret is not None:
-            os.environ["INSTANTLY_WEBHOOK_SECRET"] = env_secret
+        lines, _ = await stop(proc)
     assert lines == [
         "2026-08-21T09:15:02Z reply_received ada@example.com campaign='Launch' 'Yes, call me'"
     ]

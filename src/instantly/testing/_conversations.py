@@ -8,6 +8,7 @@ POSTs it to every webhook subscribed to it (see `_webhooks.py`).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ Record = dict[str, Any]
 CAMPAIGN_SENT, RECEIVED, SENT_BY_HAND = 1, 2, 3
 _STANDARD_INTEREST = frozenset(int(m.value) for m in LeadInterestStatus)
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+KEPT = 100_000
 
 
 def moment(value: Any) -> datetime:
@@ -77,10 +79,12 @@ class Conversations:
         """The registered webhooks (Webhook records)."""
         self.webhook_events = Table()
         """Every delivery attempt the mock made (WebhookEvent records, `GET /webhook-events`)."""
-        self.events: list[Record] = []
-        """Every event that happened, as the body a webhook receives, delivered or not."""
-        self.email_queries: list[tuple[float, dict[str, Any]]] = []
-        """Every `GET /api/v2/emails` answered: (event loop time, its query parameters)."""
+        # Bounded, so that a mock serving for days (`instantly mock`) does not grow for ever.
+        self.events: deque[Record] = deque(maxlen=KEPT)
+        """The events that happened (the last 100,000), as the body a webhook receives,
+        delivered or not."""
+        self.email_queries: deque[tuple[float, dict[str, Any]]] = deque(maxlen=KEPT)
+        """The `GET /api/v2/emails` answered (the last 100,000): (event loop time, query)."""
         self.listeners: list[Callable[[Record], None]] = []
         """Called with each event as it happens (the running mock delivers it to webhooks)."""
 
