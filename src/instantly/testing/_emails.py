@@ -164,6 +164,8 @@ def list_emails(call: Call) -> Any:
 
 @handles("replyToEmail")
 def reply_to_email(call: Call) -> Any:
+    # No webhook event: `email_sent` is a campaign's send (with its step and variant), and a
+    # bot that answered a reply should not hear about its own answer.
     state, body = call.state, call.data
     original = state.emails.get(body["reply_to_uuid"], "Email")
     text = body["body"].get("text") or ""
