@@ -6,6 +6,7 @@ Writes three modules and the spec itself, deterministically (no timestamps, stab
   optional fields to `UNSET`, so that "not given" and "null" stay different on the wire.
 - `operations.py`: the operation table, one `Operation` per operationId.
 - `resources.py`: one class per namespace, one typed method per operation.
+- `webhooks.py`: the webhook event models and the event type -> model table, from `webhooks`.
 - `spec.json`: the spec as JSON, shipped in the package so that the mock server
   (`instantly.testing`) validates against it from an installed wheel, without pyyaml.
 
@@ -226,6 +227,9 @@ def generate_models(spec_path: Path, spec: dict[str, Any], out: Path) -> None:
             "none",
             "--use-schema-description",
             "--use-field-description",
+            # A field marked x-extra-keys (BaseEvent.custom_variables) is always a dict.
+            "--field-extra-keys",
+            "x-extra-keys",
             "--formatters",
             "ruff-check",
             "ruff-format",
@@ -1391,6 +1395,167 @@ def generate_tools(spec: dict[str, Any], out: Path, table: Path) -> int:
     return len(every)
 
 
+# --- webhook events ------------------------------------------------------------------------
+
+
+def webhook_events(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entries of the spec's `webhooks` section, each as the facts codegen and the mock use.
+
+    One dict per entry: `name`, `event_type` (the delivery's value; None for a custom label),
+    `model` (its schema), `subscription` (the Webhook.event_type that receives it; None when
+    only all_events does) and `interest_value` (the lead interest status that raises it, or None).
+    """
+    out = []
+    for name, item in spec.get("webhooks", {}).items():
+        op = item["post"]
+        ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        out.append(
+            {
+                "name": name,
+                "event_type": op.get("x-event-type", name),
+                "model": ref.rsplit("/", 1)[-1],
+                "subscription": op.get("x-subscription", name),
+                "interest_value": op.get("x-interest-value"),
+            }
+        )
+    return out
+
+
+def all_properties(schemas: dict[str, Any], name: str) -> dict[str, Any]:
+    """The properties of a schema, those of the schemas it is `allOf` included."""
+    schema = schemas[name]
+    props: dict[str, Any] = {}
+    for part in schema.get("allOf", []):
+        if "$ref" in part:
+            props.update(all_properties(schemas, part["$ref"].rsplit("/", 1)[-1]))
+        else:
+            props.update(part.get("properties", {}))
+    props.update(schema.get("properties", {}))
+    return props
+
+
+def check_webhooks(spec: dict[str, Any]) -> None:
+    """The `webhooks` section: a JSON body per entry, one model and one event_type per entry."""
+    schemas = spec["components"]["schemas"]
+    subscriptions = set(schemas.get("WebhookEventType", {}).get("enum", []))
+    seen_types: dict[Any, str] = {}
+    seen_models: dict[str, str] = {}
+    seen_interest: dict[int, str] = {}
+    for name, item in spec.get("webhooks", {}).items():
+        here = ptr("webhooks", name, "post")
+        op = item.get("post") if isinstance(item, dict) else None
+        if not isinstance(op, dict):
+            raise SpecError(ptr("webhooks", name), "a webhook entry describes one POST")
+        try:
+            ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        except (KeyError, TypeError):
+            raise SpecError(
+                here + "/requestBody", "expected a JSON body that is a $ref to a schema"
+            ) from None
+        model = ref.rsplit("/", 1)[-1]
+        if not any(p.get("x-extra-keys") for p in all_properties(schemas, model).values()):
+            raise SpecError(
+                ptr("components", "schemas", model),
+                "an event model needs a field marked x-extra-keys, for the custom variables",
+            )
+        event_type = op.get("x-event-type", name)
+        if event_type is not None and not isinstance(event_type, str):
+            raise SpecError(
+                here + "/x-event-type", f"expected a string or null, got {event_type!r}"
+            )
+        for key, value, table in (
+            ("x-event-type", event_type, seen_types),
+            ("requestBody", model, seen_models),
+        ):
+            if value in table:
+                raise SpecError(here + "/" + key, f"{value!r} is also {table[value]}")
+            table[value] = name
+        subscription = op.get("x-subscription", name)
+        if subscription is not None and subscriptions and subscription not in subscriptions:
+            raise SpecError(
+                here + "/x-subscription", f"{subscription!r} is not a WebhookEventType value"
+            )
+        interest = op.get("x-interest-value")
+        if interest is not None:
+            if not isinstance(interest, int) or isinstance(interest, bool):
+                raise SpecError(
+                    here + "/x-interest-value", f"expected an integer, got {interest!r}"
+                )
+            if interest in seen_interest:
+                raise SpecError(
+                    here + "/x-interest-value", f"{interest} also raises {seen_interest[interest]}"
+                )
+            seen_interest[interest] = name
+
+
+def generate_webhooks(spec: dict[str, Any], out: Path) -> int:
+    """`webhooks.py`: the event models and the tables `instantly.webhooks` and the mock read."""
+    events = webhook_events(spec)
+    schemas = spec["components"]["schemas"]
+    models_used = sorted({e["model"] for e in events})
+    # The base every event model shares (its allOf), exported with them.
+    bases = sorted(
+        set.intersection(*(schema_refs(schemas[m].get("allOf", [])) for m in models_used))
+        if models_used
+        else set()
+    )
+    names = sorted({*models_used, *bases})
+    base = bases[0] if len(bases) == 1 else "object"
+    extra_keys = sorted(
+        {
+            snake(name)
+            for m in models_used
+            for name, prop in all_properties(schemas, m).items()
+            if prop.get("x-extra-keys")
+        }
+    )
+    if len(extra_keys) != 1:
+        raise SpecError(
+            "#/webhooks", f"the event models must share one x-extra-keys field, got {extra_keys}"
+        )
+    lines = [
+        HEADER.rstrip(),
+        '"""Webhook events, from the spec\'s `webhooks` section: which model each delivery decodes to."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from .models import (",
+        *(f"    {n}," for n in names),
+        ")",
+        "",
+        "# The event models; `instantly.webhooks` re-exports them.",
+        f"__all__ = {names!r}",
+        "",
+        f"EXTRA_KEYS = {extra_keys[0]!r}",
+        '"""The field that holds the top-level keys no other field names (x-extra-keys)."""',
+        "",
+        f"EVENT_MODELS: dict[str | None, type[{base}]] = {{",
+        *(f"    {e['event_type']!r}: {e['model']}," for e in events),
+        "}",
+        '"""The model of a delivery by its event_type (None: a lead given a custom label)."""',
+        "",
+        "SUBSCRIPTIONS: dict[str | None, str | None] = {",
+        *(f"    {e['event_type']!r}: {e['subscription']!r}," for e in events),
+        "}",
+        '"""The Webhook.event_type that receives each event type (None: only `all_events`)."""',
+        "",
+        "INTEREST_EVENTS: dict[int, str] = {",
+        *(
+            f"    {e['interest_value']!r}: {e['event_type']!r},"
+            for e in events
+            if e["interest_value"] is not None
+        ),
+        "}",
+        '"""The event type raised when a lead\'s interest status is set to each value."""',
+        "",
+    ]
+    (out / "webhooks.py").write_text("\n".join(lines))
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "-q", str(out / "webhooks.py")], check=True
+    )
+    return len(events)
+
+
 def write_spec_json(spec: dict[str, Any], out: Path) -> None:
     # Indented, in the YAML's own key order: a change to the spec reads as a small diff here too.
     text = json.dumps(spec, indent=1, ensure_ascii=False)
@@ -1405,6 +1570,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = yaml.safe_load(args.spec.read_text())
     try:
         check(spec)
+        check_webhooks(spec)
     except SpecError as exc:
         print(f"codegen: spec error at {exc}", file=sys.stderr)
         return 1
@@ -1416,6 +1582,7 @@ def main(argv: list[str] | None = None) -> int:
     n = generate_operations(spec, args.out)
     generate_resources(spec, args.out)
     generate_tools(spec, args.out, ROOT / "codegen" / "tools.yaml")
+    generate_webhooks(spec, args.out)
     write_spec_json(spec, args.out)
     print(
         f"codegen: {n} operations, {len(spec['components']['schemas'])} schemas -> {args.out}",

@@ -37,7 +37,7 @@ def check(schema: dict[str, Any], value: Any) -> None:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def mock() -> AsyncIterator[MockInstantly]:
     async with MockInstantly(
-        KEY, rate_limit=None, validate_responses=True, job_seconds=0
+        KEY, rate_limit=None, validate_responses=True, job_seconds=0, webhook_retries=0
     ) as server:
         yield server
 
@@ -67,6 +67,14 @@ async def ids(mock: MockInstantly, session: aiohttp.ClientSession) -> dict[str, 
         json={"ids": [lead["id"]], "to_campaign_id": other["id"], "copy_leads": True},
     ) as r:
         job = await r.json()
+    # A webhook whose delivery fails (nothing receives there), for a delivery log entry.
+    async with session.post(
+        "/api/v2/webhooks",
+        json={"target_hook_url": f"{mock.url}/nobody-listens", "event_type": "all_events"},
+    ) as r:
+        webhook = await r.json()
+    state.emit("email_sent")
+    await mock.drain_webhooks()
     async with session.post("/api/v2/ai-agents", json={"name": "Inbox agent"}) as r:
         agent = await r.json()
     made = {
@@ -78,6 +86,8 @@ async def ids(mock: MockInstantly, session: aiohttp.ClientSession) -> dict[str, 
         "email": email["id"],
         "thread": email["thread_id"],
         "job": job["id"],
+        "webhook": webhook["id"],
+        "webhook_event": next(reversed(state.webhook_events.rows)),
     }
     # One agent of each kind that the mock keeps, made as a client would.
     for kind, operation_id in (
@@ -105,6 +115,8 @@ _PATH_IDS = {
     "/api/v2/ai-agents/lead-finder/{id}": "lead_finder",
     "/api/v2/ai-agents/inbox-manager/{id}": "inbox_manager",
     "/api/v2/ai-agents/sales/{id}": "sales_agent",
+    "/api/v2/webhooks/": "webhook",
+    "/api/v2/webhook-events/": "webhook_event",
 }
 
 

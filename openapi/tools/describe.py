@@ -11,9 +11,12 @@ shown next to each item of a worksheet so the writer need not search for them.
                                                    (their operations, and the schemas they reach
                                                    first), our text where there is one, the
                                                    vendor's facts as comments
-    describe.py apply SPEC OVERLAY...              write the overlays' descriptions into SPEC
-    describe.py extract SPEC --out OVERLAY         SPEC's descriptions as an overlay: carry them
-                                                   over to a spec shaped anew from a snapshot
+    describe.py merge WORKSHEET... [--into FILE]   add the written items of filled-in
+                                                   worksheets to openapi/descriptions.yaml (our
+                                                   descriptions, which shape_reference.py applies
+                                                   when it shapes the spec), after checking that
+                                                   each names something the spec has
+    describe.py extract SPEC --out OVERLAY         SPEC's descriptions as an overlay
 
 An overlay (and a worksheet, once filled in) is YAML:
 
@@ -23,12 +26,13 @@ An overlay (and a worksheet, once filled in) is YAML:
     schemas:
       Lead: {description: "...", properties: {email: "...", status: "..."}}
 
-`TODO` (or an empty string) means "not written": apply leaves such items as they are.
+`TODO` (or an empty string) means "not written": such items are left out of the merge.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import sys
@@ -40,13 +44,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi" / "instantly-v2.yaml"
+DESCRIPTIONS = ROOT / "openapi" / "descriptions.yaml"
+DESCRIPTIONS_HEADER = (
+    "# Our descriptions of the API's tags, operations, parameters and schemas, in our own words.\n"
+    "# openapi/tools/shape_reference.py writes them into openapi/instantly-v2.yaml; add to them\n"
+    "# with `openapi/tools/describe.py worksheet` and `merge` (see that tool's docstring).\n"
+)
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 TODO = "TODO"
-HEADER = (
-    "# The Instantly V2 REST API as an OpenAPI 3.1 document, written for this SDK.\n"
-    "# The source of truth for models, operations, the mock and the docs.\n"
-    "# Edit here, then `make codegen`. See openapi/README.md.\n"
-)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -57,13 +62,6 @@ class _Dumper(yaml.SafeDumper):
 def load(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data
-
-
-def save_spec(path: Path, spec: dict[str, Any]) -> None:
-    # The same dumper and width as openapi/tools/shape_reference.py, so a write changes only
-    # what changed.
-    text = yaml.dump(spec, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
-    path.write_text(HEADER + text, encoding="utf-8")
 
 
 def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -389,6 +387,38 @@ def _describe_property(props: dict[str, Any], prop: str, text: str) -> None:
         sub["description"] = text
 
 
+def merge(into: dict[str, Any], overlay: dict[str, Any]) -> int:
+    """Add the written items of `overlay` to `into` (later text wins); returns how many."""
+    count = 0
+    for name, text in (overlay.get("tags") or {}).items():
+        if written(text):
+            into.setdefault("tags", {})[name] = text.strip()
+            count += 1
+    for op_id, entry in (overlay.get("operations") or {}).items():
+        target = into.setdefault("operations", {}).setdefault(op_id, {})
+        for key in ("summary", "description"):
+            if written(entry.get(key)):
+                target[key] = entry[key].strip()
+                count += 1
+        for pname, text in (entry.get("parameters") or {}).items():
+            if written(text):
+                target.setdefault("parameters", {})[pname] = text.strip()
+                count += 1
+    for name, entry in (overlay.get("schemas") or {}).items():
+        target = into.setdefault("schemas", {}).setdefault(name, {})
+        if written(entry.get("description")):
+            target["description"] = entry["description"].strip()
+            count += 1
+        for prop, text in (entry.get("properties") or {}).items():
+            if written(text):
+                target.setdefault("properties", {})[prop] = text.strip()
+                count += 1
+    for section in ("operations", "schemas"):
+        for key in [k for k, v in (into.get(section) or {}).items() if not v]:
+            del into[section][key]
+    return count
+
+
 def extract(spec: dict[str, Any]) -> dict[str, Any]:
     overlay: dict[str, Any] = {"tags": {}, "operations": {}, "schemas": {}}
     for tag in spec.get("tags", []):
@@ -430,9 +460,10 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--vendor", type=Path)
     w.add_argument("--tags", required=True, help="comma-separated tag names")
     w.add_argument("--out", type=Path, required=True)
-    a = sub.add_parser("apply")
-    a.add_argument("spec", type=Path)
-    a.add_argument("overlays", type=Path, nargs="+")
+    m = sub.add_parser("merge")
+    m.add_argument("worksheets", type=Path, nargs="+")
+    m.add_argument("--into", type=Path, default=DESCRIPTIONS)
+    m.add_argument("--spec", type=Path, default=SPEC)
     e = sub.add_parser("extract")
     e.add_argument("spec", type=Path)
     e.add_argument("--out", type=Path, required=True)
@@ -455,15 +486,21 @@ def main(argv: list[str] | None = None) -> int:
         tags = {t.strip() for t in args.tags.split(",") if t.strip()}
         args.out.write_text(worksheet(spec, facts, tags), encoding="utf-8")
         return 0
-    if args.cmd == "apply":
-        spec = load(args.spec)
-        unknown: list[str] = []
-        for path in args.overlays:
-            unknown += apply(spec, load(path) or {})
-        save_spec(args.spec, spec)
-        for key in unknown:
-            print(f"not in the spec: {key}", file=sys.stderr)
-        return 1 if unknown else 0
+    if args.cmd == "merge":
+        into = (load(args.into) if args.into.exists() else None) or {}
+        count = 0
+        for path in args.worksheets:
+            overlay = load(path) or {}
+            unknown = apply(copy.deepcopy(load(args.spec)), overlay)
+            if unknown:
+                for key in unknown:
+                    print(f"{path}: not in the spec: {key}", file=sys.stderr)
+                return 1
+            count += merge(into, overlay)
+        text = yaml.dump(into, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
+        args.into.write_text(DESCRIPTIONS_HEADER + text, encoding="utf-8")
+        print(f"{count} items merged into {args.into}", file=sys.stderr)
+        return 0
     if args.cmd == "extract":
         spec = load(args.spec)
         text = yaml.dump(

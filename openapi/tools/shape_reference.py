@@ -1315,6 +1315,41 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+OPENAPI_DIR = Path(__file__).resolve().parents[1]
+# Parts of the spec that are ours alone: the vendor's document has no webhooks section.
+OUR_PARTS = (OPENAPI_DIR / "webhooks.yaml",)
+# Our descriptions of operations, parameters and schemas (an overlay: see tools/describe.py).
+DESCRIPTIONS_FILE = OPENAPI_DIR / "descriptions.yaml"
+
+
+def add_our_parts(spec: dict[str, Any]) -> None:
+    """Merge our own parts (top-level sections and schemas) and our descriptions into `spec`."""
+    schemas = spec["components"]["schemas"]
+    for part_path in OUR_PARTS:
+        part = yaml.safe_load(part_path.read_text(encoding="utf-8")) or {}
+        for name, schema in (part.get("components", {}).get("schemas") or {}).items():
+            if name in schemas:
+                raise ValueError(f"{part_path.name}: schema {name} is also the vendor's")
+            schemas[name] = schema
+        for key, value in part.items():
+            if key == "components":
+                continue
+            if key in spec:
+                raise ValueError(f"{part_path.name}: {key!r} is also in the vendor's document")
+            spec[key] = value
+    if DESCRIPTIONS_FILE.exists():
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from describe import apply  # a sibling maintainer script
+
+        overlay = yaml.safe_load(DESCRIPTIONS_FILE.read_text(encoding="utf-8")) or {}
+        unknown = apply(spec, overlay)
+        if unknown:
+            raise ValueError(
+                f"{DESCRIPTIONS_FILE.name} describes what the spec does not have: "
+                + ", ".join(unknown[:10])
+            )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("reference")
@@ -1322,11 +1357,14 @@ def main() -> int:
     args = ap.parse_args()
     ref = json.loads(Path(args.reference).read_text())
     spec = build(ref)
+    add_our_parts(spec)
     text = yaml.dump(spec, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
     Path(args.out).write_text(
         "# The Instantly V2 REST API as an OpenAPI 3.1 document, written for this SDK.\n"
         "# The source of truth for models, operations, the mock and the docs.\n"
-        "# Edit here, then `make codegen`. See openapi/README.md.\n" + text
+        "# Made by openapi/tools/shape_reference.py from the vendor's document and our own parts\n"
+        "# (openapi/webhooks.yaml, openapi/descriptions.yaml): edit those, then reshape and\n"
+        "# `make codegen`. See openapi/README.md.\n" + text
     )
     n_ops = sum(1 for i in spec["paths"].values() for m in i if m in HTTP_METHODS)
     print(f"{n_ops} operations, {len(spec['components']['schemas'])} schemas", file=sys.stderr)

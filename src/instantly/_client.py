@@ -26,6 +26,7 @@ from .resources import build_namespaces
 
 if TYPE_CHECKING:
     from .resources.background_jobs import BackgroundJobs
+    from .resources.emails import Emails
     from .resources.leads import Leads
 
 T = TypeVar("T")
@@ -114,6 +115,7 @@ class AsyncInstantly(Namespaces):
         # The namespaces, attached in __init__ from the generated table; their annotations come
         # from the generated `Namespaces`, but for the ones with hand-written additions.
         background_jobs: BackgroundJobs
+        emails: Emails
         leads: Leads
 
     def __init__(

@@ -4211,6 +4211,160 @@ class WorkspacePlanIdVerification:
 
 
 @attrs.define(kw_only=True, slots=True)
+class BaseEvent:
+    """What every webhook delivery carries. Instantly POSTs one JSON object per event, unsigned; the lead's custom variables arrive as extra top-level keys, which the SDK collects in custom_variables. Fields beyond the first five are filled when the event is about a lead, an email or a reply."""
+
+    timestamp: datetime
+    """When the event happened."""
+    event_type: str | None
+    """What happened (the name of the event's entry in `webhooks`); null for a lead given a custom label."""
+    workspace: str
+    """Workspace ID."""
+    campaign_id: str | None
+    """The campaign the event belongs to; null for workspace-wide events."""
+    campaign_name: str | None
+    """That campaign's name."""
+    lead_email: str | None = attrs.field(default=None)
+    """The lead's email address."""
+    email_account: str | None = attrs.field(default=None)
+    """The workspace's sending account involved."""
+    unibox_url: str | None = attrs.field(default=None)
+    """A link to the conversation in the Unibox; null unless the event is a reply."""
+    step: int | None = attrs.field(default=None)
+    """The campaign step of the email, counting from 1."""
+    variant: int | None = attrs.field(default=None)
+    """The variant of that step, counting from 1."""
+    is_first: bool | None = attrs.field(default=None)
+    """Whether this is the first such event for the lead (first open, click, reply)."""
+    email_id: str | None = attrs.field(default=None)
+    """The email the event is about; for a reply, the received email, which is the one to answer (emails.reply(reply_to_uuid=...))."""
+    email_subject: str | None = attrs.field(default=None)
+    """Subject of the campaign email."""
+    email_text: str | None = attrs.field(default=None)
+    """Plain-text body of the campaign email."""
+    email_html: str | None = attrs.field(default=None)
+    """HTML body of the campaign email."""
+    reply_subject: str | None = attrs.field(default=None)
+    """Subject of the lead's reply."""
+    reply_text: str | None = attrs.field(default=None)
+    """Plain-text body of the lead's reply."""
+    reply_html: str | None = attrs.field(default=None)
+    """HTML body of the lead's reply."""
+    reply_text_snippet: str | None = attrs.field(default=None)
+    """The first words of the reply, without the quoted thread."""
+    custom_variables: dict[str, Any] = attrs.field(factory=dict)
+    """Not a key of the delivery itself - every top-level key that no field above names (the lead's custom variables, and fields newer than this SDK)."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class EmailSentEvent(BaseEvent):
+    """A campaign email went out to a lead."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class EmailOpenedEvent(BaseEvent):
+    """A lead opened a campaign email."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LinkClickedEvent(BaseEvent):
+    """A lead clicked a tracked link in a campaign email."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class ReplyReceivedEvent(BaseEvent):
+    """A lead replied; email_id is the reply, the email to answer."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class AutoReplyReceivedEvent(BaseEvent):
+    """An automatic reply (out of office, vacation notice) arrived from a lead."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class EmailBouncedEvent(BaseEvent):
+    """A campaign email to a lead bounced."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadUnsubscribedEvent(BaseEvent):
+    """A lead unsubscribed."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadNeutralEvent(BaseEvent):
+    """A lead was marked neutral."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadInterestedEvent(BaseEvent):
+    """A lead was marked interested."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadNotInterestedEvent(BaseEvent):
+    """A lead was marked not interested."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadMeetingBookedEvent(BaseEvent):
+    """A lead was marked as having booked a meeting."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadMeetingCompletedEvent(BaseEvent):
+    """A lead was marked as having had the meeting."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadClosedEvent(BaseEvent):
+    """A lead was marked closed (won)."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadOutOfOfficeEvent(BaseEvent):
+    """A lead was marked out of office."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadWrongPersonEvent(BaseEvent):
+    """A lead was marked as the wrong person to contact."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class LeadNoShowEvent(BaseEvent):
+    """A lead was marked as a no-show for the meeting."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class CustomLabelEvent(BaseEvent):
+    """A lead was given one of the workspace's custom labels; event_type is null."""
+
+    custom_interest_value: float | None = attrs.field(default=None)
+    """The label's interest value (the interest_status of its LeadLabel)."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class CampaignCompletedEvent(BaseEvent):
+    """A campaign finished sending to all of its leads."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class AccountErrorEvent(BaseEvent):
+    """A sending account stopped working (email_account names it)."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class SupersearchEnrichmentCompletedEvent(BaseEvent):
+    """A SuperSearch enrichment finished."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class UnknownEvent(BaseEvent):
+    """A delivery of an event type this SDK does not know yet (its event_type says which); the common fields, and the rest in custom_variables."""
+
+
+@attrs.define(kw_only=True, slots=True)
 class AccountCampaignMapping:
     campaign_id: str
     """Campaign ID."""

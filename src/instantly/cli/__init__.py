@@ -1,8 +1,8 @@
 """The `instantly` command: `main(argv)` parses the arguments, runs a command, maps errors to exit codes.
 
-Commands: `demo`, `leads import|export|delete|delete-all`, `campaigns list`, `mcp`, `mock`; run
-`instantly --help`. Exit codes: 0 done, 1 the API or the network failed, 2 bad arguments or bad
-input (nothing sent), 130 interrupted (Ctrl-C).
+Commands: `demo`, `leads import|export|delete|delete-all`, `campaigns list`, `webhooks listen`,
+`mcp`, `mock`; run `instantly --help`. Exit codes: 0 done, 1 the API or the network failed, 2 bad
+arguments or bad input (nothing sent), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations

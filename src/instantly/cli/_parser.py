@@ -100,7 +100,7 @@ def _yes(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `instantly` parser; each command sets `handler` (an async function of args, output)."""
-    from . import _commands, _demo, _export, _import
+    from . import _commands, _demo, _export, _import, _webhooks
 
     parser = argparse.ArgumentParser(
         prog="instantly",
@@ -236,6 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     from ._mcp import add_mcp_parser
 
     add_mcp_parser(commands, common)
+
+    _webhooks.add_commands(commands)
 
     # The mock's own options (--port, --rate-limit, ...) are passed to instantly.testing.main.
     commands.add_parser(

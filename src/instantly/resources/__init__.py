@@ -7,15 +7,20 @@ from typing import TYPE_CHECKING
 from .._generated.resources import NAMESPACES
 from .._resource import Resource
 from .background_jobs import BackgroundJobs
+from .emails import Emails
 from .leads import Leads
 
 if TYPE_CHECKING:
     from .._client import AsyncInstantly
 
-__all__ = ["BackgroundJobs", "Leads", "build_namespaces"]
+__all__ = ["BackgroundJobs", "Emails", "Leads", "build_namespaces"]
 
 # Namespaces that need more than their generated operations.
-_EXTENDED: dict[str, type[Resource]] = {"background_jobs": BackgroundJobs, "leads": Leads}
+_EXTENDED: dict[str, type[Resource]] = {
+    "background_jobs": BackgroundJobs,
+    "emails": Emails,
+    "leads": Leads,
+}
 
 
 def build_namespaces(client: AsyncInstantly) -> dict[str, Resource]:

@@ -302,6 +302,7 @@ def update_interest_status(call: Call) -> Any:
         else:
             record["lt_interest_status"] = int(value) if value == int(value) else value
         record["timestamp_updated"] = now
+        state.emit_interest(record, value)  # the lead_interested, ... webhook event
     # The API applies it in the background, so it answers 202 at once.
     return {"message": "Interest status update accepted"}
 

@@ -1,4 +1,4 @@
-"""Lead lists, lead labels, campaigns, Unibox emails and background jobs of the mock."""
+"""Lead lists, lead labels, campaigns and background jobs of the mock (emails: `_emails.py`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from . import _agents
 from ._call import Call, handles, visible
 from ._leads import DEFAULT_LIMIT
-from ._state import MockState, Problem, Record, Table, decode_cursor, page
+from ._state import MockState, Record, Table, decode_cursor, page
 
 __all__ = ["refresh_job"]
 
@@ -182,82 +182,6 @@ def list_campaigns(call: Call) -> Any:
     if excluded is not None:
         tests.append(lambda r: r.get("status") != excluded)
     return _list(call, call.state.campaigns, tests)
-
-
-# --- emails ----------------------------------------------------------------------------------
-
-# Query filters of GET /api/v2/emails that compare one field as it is stored.
-_EMAIL_FILTERS = ("campaign_id", "list_id", "eaccount", "lead", "i_status", "thread_id")
-
-
-@handles("listEmail")
-def list_emails(call: Call) -> Any:
-    params = call.params
-    tests: list[Callable[[Record], bool]] = []
-    for name in _EMAIL_FILTERS:
-        if params.get(name) is not None:
-            tests.append(_equals(name, params[name]))
-    if params.get("is_unread") is not None:
-        unread = params["is_unread"]
-        tests.append(lambda r: bool(r.get("is_unread")) == unread)
-    needle = (params.get("search") or "").lower()
-    if needle:
-        tests.append(
-            lambda r: (
-                needle in r["subject"].lower() or needle in (r["body"].get("text") or "").lower()
-            )
-        )
-    return _list(call, call.state.emails, tests)
-
-
-@handles("replyToEmail")
-def reply_to_email(call: Call) -> Any:
-    state, body = call.state, call.data
-    original = state.emails.get(body["reply_to_uuid"], "Email")
-    text = body["body"].get("text") or ""
-    fields = {
-        # The account it is sent from is an address; anything else is not one to show.
-        "from_address_email": body["eaccount"] if "@" in body["eaccount"] else None,
-        "ue_type": 3,
-        "campaign_id": original.get("campaign_id"),
-        "list_id": original.get("list_id"),
-        "reply_to": original["message_id"],
-    }
-    for name in ("cc_address_email_list", "bcc_address_email_list", "reminder_ts"):
-        if name in body:
-            fields[name] = body[name]
-    reply = state.add_email(
-        lead=original.get("lead") or original["to_address_email_list"],
-        eaccount=body["eaccount"],
-        subject=body["subject"],
-        text=text,
-        thread_id=original.get("thread_id"),
-        is_unread=False,
-        **fields,
-    )
-    # A reply goes to the lead: the address it came from is now the one it is sent to.
-    reply["to_address_email_list"] = original.get("from_address_email") or original["lead"]
-    if "html" in body["body"]:
-        reply["body"] = {"text": text, "html": body["body"]["html"]}
-    return visible(reply)
-
-
-@handles("countUnreadEmails")
-def count_unread(call: Call) -> Any:
-    return {"count": sum(1 for r in call.state.emails if r.get("is_unread"))}
-
-
-@handles("markThreadAsRead")
-def mark_thread_read(call: Call) -> Any:
-    thread = call.params["thread_id"]
-    found = False
-    for record in call.state.emails:
-        if record.get("thread_id") == thread:
-            record["is_unread"] = 0
-            found = True
-    if not found:
-        raise Problem(404, f"Thread {thread} not found")
-    return {"success": True}
 
 
 # --- background jobs -------------------------------------------------------------------------

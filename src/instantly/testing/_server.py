@@ -24,7 +24,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from .._ratelimit import RateLimiter
-from . import _leads, _resources
+from . import _emails, _leads, _resources, _webhooks
 from ._call import HANDLERS, Call
 from ._faults import Fault, FaultDice, Faults
 from ._spec import (
@@ -45,7 +45,7 @@ __all__ = ["MockInstantly"]
 
 logger = logging.getLogger("instantly.testing")
 
-_ = (_leads, _resources)  # imported for their handlers
+_ = (_emails, _leads, _resources)  # imported for their handlers
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _MAX_BODY = 64 * 1024 * 1024
 # A client's limiter counts a request when it starts; the server, when the request reaches it.
@@ -97,6 +97,9 @@ class MockInstantly:
         port: int = 0,
         validate_responses: bool = False,
         job_seconds: float = 1.0,
+        webhook_retries: int = 3,
+        webhook_retry_delay: float = 1.0,
+        webhook_timeout: float = 10.0,
     ) -> None:
         """Configure the mock; it listens once started (`async with` or `await start()`).
 
@@ -112,6 +115,10 @@ class MockInstantly:
         validate_responses: check every success answer against the spec (slower; a broken
             answer becomes a 500 naming the field).
         job_seconds: how long a background job (leads move) takes, on the event loop's clock.
+        webhook_retries: how many times a failed webhook delivery is tried again before the
+            webhook is disabled (status -1), as the API does.
+        webhook_retry_delay: seconds before the first retry; doubled before each next one.
+        webhook_timeout: seconds a webhook's receiver has to answer one delivery.
         """
         if not api_key:
             raise ValueError("api_key must not be empty")
@@ -129,6 +136,12 @@ class MockInstantly:
         self.job_seconds = job_seconds
         self.state = MockState(seed)
         """What the mock holds and has seen: stores and counters (see MockState)."""
+        self._webhooks = _webhooks.WebhookDelivery(
+            self.state,
+            retries=webhook_retries,
+            retry_delay=webhook_retry_delay,
+            timeout=webhook_timeout,
+        )
         self._dice = FaultDice(seed)
         self._limiter: RateLimiter | None = None
         if rate_limit is not None:
@@ -167,6 +180,7 @@ class MockInstantly:
             await runner.cleanup()
             raise
         self._runner = runner
+        self.state.listeners.append(self._webhooks.accept)
         port = runner.addresses[0][1]
         host = f"[{self._host}]" if ":" in self._host else self._host
         self.url = f"http://{host}:{port}"
@@ -178,8 +192,15 @@ class MockInstantly:
         for client in clients:
             await client.aclose()
         runner, self._runner = self._runner, None
+        if self._webhooks.accept in self.state.listeners:
+            self.state.listeners.remove(self._webhooks.accept)
+        await self._webhooks.aclose()
         if runner is not None:
             await runner.cleanup()
+
+    async def drain_webhooks(self) -> None:
+        """Wait until every webhook delivery under way, retries included, has ended."""
+        await self._webhooks.drain()
 
     async def __aenter__(self) -> MockInstantly:
         await self.start()

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from ._conversations import Conversations
+
 __all__ = [
     "LeadStore",
     "MockState",
@@ -274,7 +276,7 @@ class LeadStore(Table):
                 yield position, record
 
 
-class MockState:
+class MockState(Conversations):
     """Everything the mock holds, for handlers and for the tests that inspect it.
 
     Counters: `requests` (every request received), `rate_limited` (429s), `unauthorized` (401s),
@@ -283,6 +285,9 @@ class MockState:
     `background_jobs` (each `len()`-able and iterable over plain dict records, by id in
     `.rows`), and `blocklist` (emails and domains that `leads/add` counts as `in_blocklist`).
     Seeding without requests: `add_campaign`, `add_lead_list`, `add_lead`, `add_email`.
+    Conversations and webhooks (from `Conversations`): `receive_reply`, `send_email`, `bounce`,
+    `emit`; stores `webhooks`, `webhook_events` (delivery tries), `events` (every event raised),
+    `email_queries` (every `GET /emails` answered).
     """
 
     def __init__(self, seed: int = 0) -> None:
@@ -311,6 +316,7 @@ class MockState:
         self.emails = Table()
         self.background_jobs = Table()
         self.blocklist: set[str] = set()
+        self._init_conversations()
 
     def __repr__(self) -> str:
         return (
