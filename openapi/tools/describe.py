@@ -458,7 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     w = sub.add_parser("worksheet")
     w.add_argument("spec", type=Path)
     w.add_argument("--vendor", type=Path)
-    w.add_argument("--tags", required=True, help="comma-separated tag names")
+    w.add_argument(
+        "--tags", required=True, help='comma-separated tag names; "(none)" for unreached schemas'
+    )
     w.add_argument("--out", type=Path, required=True)
     m = sub.add_parser("merge")
     m.add_argument("worksheets", type=Path, nargs="+")
@@ -483,7 +485,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "worksheet":
         spec = load(args.spec)
         facts = Facts(spec, json.loads(args.vendor.read_text())) if args.vendor else None
-        tags = {t.strip() for t in args.tags.split(",") if t.strip()}
+        # "(none)" stands for the schemas no operation reaches (Error, the webhook events).
+        tags = {
+            "" if t.strip() == "(none)" else t.strip() for t in args.tags.split(",") if t.strip()
+        }
         args.out.write_text(worksheet(spec, facts, tags), encoding="utf-8")
         return 0
     if args.cmd == "merge":
