@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-from instantly import _convert
+import instantly
+from instantly import AsyncInstantly, _convert
 from instantly._convert import StructureError, mismatches, raw_value, structure, unstructure
 from instantly._generated import models
 from instantly._types import UNSET, is_unknown
@@ -914,3 +917,53 @@ def test_renamed_fields_round_trip_inside_a_lead() -> None:
     written = unstructure(structure(data, models.Lead))
     assert written["status_summary"] == data["status_summary"]
     assert written["status_summary_subseq"] == data["status_summary_subseq"]
+
+
+# --- end to end: a user's program over a real socket ---------------------------------------
+
+
+async def test_campaigns_list_returns_a_campaign_whose_start_date_is_empty() -> None:
+    # Seen live: one campaign with `campaign_schedule.start_date: ""` made `campaigns.list()`
+    # raise for the whole workspace.
+    odd = _campaign()
+    odd["campaign_schedule"]["start_date"] = ""
+    plain = _campaign()
+    plain["id"] = "019cc043-9cff-7f4c-88ba-3c17864ea05f"
+    pages = {
+        None: {"items": [odd], "next_starting_after": odd["id"]},
+        odd["id"]: {"items": [plain]},
+    }
+
+    campaigns = await _list_campaigns(pages)
+    assert [c.id for c in campaigns] == [odd["id"], plain["id"]]
+    first = campaigns[0]
+    assert first.name == "Q3 outreach"
+    assert first.campaign_schedule.start_date is None
+    assert first.campaign_schedule.schedules[0].timing.from_ == "09:00"
+    assert instantly.raw_value(first.campaign_schedule, "start_date") == ""
+    assert [str(m) for m in instantly.mismatches(first)] == [
+        "Campaign.campaign_schedule.start_date: expected a date, got ''"
+    ]
+    assert instantly.mismatches(campaigns[1]) == []
+
+
+async def test_a_page_whose_items_are_not_a_list_ends_the_walk_without_raising() -> None:
+    pages = {None: {"items": "oops", "next_starting_after": "c1"}}
+    assert await _list_campaigns(pages) == []
+
+
+async def _list_campaigns(pages: dict[str | None, Any]) -> list[Any]:
+    """`client.campaigns.list()` against a server on 127.0.0.1 that answers `pages` by cursor."""
+
+    async def list_campaigns(request: web.Request) -> web.Response:
+        return web.json_response(pages[request.query.get("starting_after")])
+
+    app = web.Application()
+    app.router.add_get("/api/v2/campaigns", list_campaigns)
+    async with (
+        TestServer(app, host="127.0.0.1") as server,
+        AsyncInstantly(
+            api_key="test-key", base_url=str(server.make_url("")), rate_limit=None
+        ) as client,
+    ):
+        return [c async for c in client.campaigns.list()]

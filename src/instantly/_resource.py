@@ -78,7 +78,9 @@ class Resource:
             # None means "the first page", which the API wants as no cursor at all.
             body = {**body, "starting_after": Unset.UNSET}
         result = await self._request(operation_id, path, query, body)
-        return Page(items=result.items, next_starting_after=result.next_starting_after or None)
+        # `items` is None when the answer's was not a list (see `instantly.mismatches`).
+        items = result.items if result.items is not None else []
+        return Page(items=items, next_starting_after=result.next_starting_after or None)
 
     def _iterate(
         self,
