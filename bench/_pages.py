@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 
-from ._proc import REPO, Mock, _read_url, _stop
+from ._proc import Mock, server_process
 
 __all__ = ["PAGE", "main", "static_pages_server"]
 
@@ -45,15 +41,13 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench._pages")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--distinct", type=int, default=20)
-    parser.add_argument("--pages", type=int, default=0, help="pages before the last; 0: endless")
     args = parser.parse_args(argv)
     items = _pages(args.distinct)
 
     async def list_leads(request: web.Request) -> web.Response:
         cursor = json.loads(await request.read() or b"{}").get("starting_after")
         index = int(cursor[1:]) if cursor else 0
-        more = not args.pages or index + 1 < args.pages
-        tail = b',"next_starting_after":"c%d"}' % (index + 1) if more else b"}"
+        tail = b',"next_starting_after":"c%d"}' % (index + 1)
         body = _ITEMS_KEY + items[index % len(items)] + tail
         return web.Response(body=body, content_type="application/json")
 
@@ -76,21 +70,8 @@ def main(argv: list[str]) -> None:
 def static_pages_server(distinct: int = 20) -> Iterator[Mock]:
     """Run the server in its own process; yield it (`.url`, `.cpu_s()`)."""
     command = [sys.executable, "-m", "bench._pages", "--distinct", str(distinct)]
-    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
-        stderr_path = Path(tmp) / "stderr.txt"
-        with stderr_path.open("wb") as stderr:
-            process = subprocess.Popen(
-                command,
-                cwd=REPO,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                stdin=subprocess.DEVNULL,
-                text=True,
-            )
-        try:
-            yield Mock(_read_url(process, stderr_path), process.pid)
-        finally:
-            _stop(process, signal.SIGTERM)
+    with server_process(command) as server:
+        yield server
 
 
 if __name__ == "__main__":
