@@ -270,9 +270,12 @@ def _number_from(text: str) -> int | float | None:
     match = _NUMBER.fullmatch(text)
     if match is None:
         return None
-    if match.group(1) is None and match.group(2) is None:
-        return int(text)
-    number = float(text)
+    try:
+        if match.group(1) is None and match.group(2) is None:
+            return int(text)
+        number = float(text)
+    except ValueError:  # more digits than Python turns into an int
+        return None
     return number if number - number == 0 else None  # not inf
 
 
@@ -280,7 +283,10 @@ def _as_str(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # more digits than Python writes out
+            return None
     return None
 
 
