@@ -6,10 +6,12 @@ import copy
 import gc
 import json
 import logging
+import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -967,3 +969,32 @@ async def _list_campaigns(pages: dict[str | None, Any]) -> list[Any]:
         ) as client,
     ):
         return [c async for c in client.campaigns.list()]
+
+
+def test_a_number_too_long_for_python_reads_as_none() -> None:
+    error = structure({"statusCode": "9" * 5000, "message": 10**5000}, models.Error)
+    assert (error.status_code, error.message) == (None, None)
+    assert [m.got for m in mismatches(error)] == ["a string", "a number"]
+
+
+@attrs.define(kw_only=True, slots=True)
+class Node:
+    """A model that holds itself, first read in this test."""
+
+    name: str
+    children: list[Node] | None = None
+
+
+def test_decoders_are_built_whole_before_other_threads_see_them() -> None:
+    payload = {"name": "a", "children": [{"name": "b", "children": []}]}
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(structure(payload, Node))) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = Node(name="a", children=[Node(name="b", children=[])])
+    assert results == [expected] * 8
+    assert all(mismatches(r) == [] for r in results)

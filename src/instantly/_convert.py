@@ -355,7 +355,11 @@ _LIST = frozenset({"list"})
 _SCALAR = frozenset({"scalar"})
 _ALL_KINDS = frozenset({"object", "list", "scalar"})
 
-_DECODERS: dict[Any, _Decoder] = {}
+_DECODERS: dict[Any, _Decoder] = {}  # complete decoders, read without a lock
+# Decoders being built (under the lock): a model that holds itself finds its own here. They
+# join _DECODERS together once the outermost build is done, so that no other thread ever sees
+# one half made.
+_PENDING: dict[Any, _Decoder] = {}
 _BUILD_LOCK = threading.RLock()
 
 
@@ -364,9 +368,17 @@ def _decoder(tp: Any) -> _Decoder:
     if found is not None:
         return found
     with _BUILD_LOCK:
-        found = _DECODERS.get(tp)
-        if found is None:
-            found = _build_decoder(tp)
+        found = _DECODERS.get(tp) or _PENDING.get(tp)
+        if found is not None:
+            return found
+        outermost = not _PENDING
+        try:
+            found = _PENDING[tp] = _build_decoder(tp)
+            if outermost:
+                _DECODERS.update(_PENDING)
+        finally:
+            if outermost:
+                _PENDING.clear()
     return found
 
 
@@ -393,7 +405,6 @@ def _build_decoder(tp: Any) -> _Decoder:
         dec.lenient = _scalar_lenient(dec, lenient)
     else:
         raise TypeError(f"the converter cannot read {tp!r}")
-    _DECODERS[tp] = dec
     return dec
 
 
@@ -569,7 +580,7 @@ def _enum_decoder(cls: type[enum.Enum]) -> _Decoder:
 def _list_decoder(tp: Any) -> _Decoder:
     (item_tp,) = get_args(tp) or (Any,)
     dec = _Decoder(tp, "a list", _LIST, False)
-    _DECODERS[tp] = dec  # before the item: a list of a model that holds the list
+    _PENDING[tp] = dec  # before the item: a list of a model that holds the list
     item = _decoder(item_tp)
     ns: dict[str, Any] = {"_Miss": _Miss, "_new": object.__new__}
     check = _check_lines(item_tp, "x", ns, nullable=False)
@@ -616,7 +627,7 @@ def _dict_decoder(tp: Any) -> _Decoder:
         dec.fast = fast_free
         dec.lenient = lenient_free
         return dec
-    _DECODERS[tp] = dec
+    _PENDING[tp] = dec
     item = _decoder(value_tp)
     ns: dict[str, Any] = {"_Miss": _Miss, "_new": object.__new__}
     lines = [
@@ -661,7 +672,7 @@ def _union_decoder(tp: Any) -> _Decoder:
     if len(members) == 1:
         return _nullable_decoder(tp, members[0], nullable)
     dec = _Decoder(tp, "", _ALL_KINDS, nullable)
-    _DECODERS[tp] = dec
+    _PENDING[tp] = dec
     decoders = [_decoder(m) for m in members]
     dec.expected = " or ".join(d.expected for d in decoders)
     dec.kinds = frozenset().union(*(d.kinds for d in decoders))
@@ -713,7 +724,7 @@ def _nullable_decoder(tp: Any, inner_tp: Any, nullable: bool) -> _Decoder:
 
     dec.fast = fast
     dec.lenient = lenient
-    _DECODERS[tp] = dec
+    _PENDING[tp] = dec
     return dec
 
 
@@ -865,7 +876,7 @@ class _ModelPlan:
         self.name = cls.__name__
         self.decoder = dec = _Decoder(cls, f"an object ({cls.__name__})", _OBJECT, False)
         self.direct = _settable(cls)
-        _DECODERS[cls] = dec
+        _PENDING[cls] = dec
         _BUILDING.add(cls)
         try:
             self.fields = [self._plan(f) for f in attrs.fields(cls)]
