@@ -59,7 +59,7 @@ import typing
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar, Union, cast, get_args, get_origin
+from typing import Any, NamedTuple, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -124,30 +124,36 @@ class Mismatch:
 # --- the record of mismatches, outside the instances ----------------------------------------
 
 
-@attrs.frozen(slots=True)
-class _Entry:
+class _Entry(NamedTuple):
     suffix: str  # the path inside the instance: `start_date`, `sequences[0]`
     expected: str
     got: str
     raw: Any
 
 
+class _Ref(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference to an instance with a record, holding the record's key."""
+
+    __slots__ = ("key",)
+    key: int
+
+
 # id(instance) -> (weak reference to it, field -> entry). Entries go when their instance does.
-_RECORDS: dict[int, tuple[weakref.ref[Any], dict[str, _Entry]]] = {}
+_RECORDS: dict[int, tuple[_Ref, dict[str, _Entry]]] = {}
+
+
+def _forget(ref: _Ref) -> None:
+    held = _RECORDS.get(ref.key)
+    if held is not None and held[0] is ref:
+        del _RECORDS[ref.key]
 
 
 def _remember(obj: Any, record: dict[str, _Entry]) -> None:
-    key = id(obj)
-
-    def forget(ref: weakref.ref[Any], key: int = key) -> None:
-        held = _RECORDS.get(key)
-        if held is not None and held[0] is ref:
-            del _RECORDS[key]
-
     try:
-        ref = weakref.ref(obj, forget)
+        ref = _Ref(obj, _forget)
     except TypeError:  # a class without weak references: nothing to keep the record by
         return
+    ref.key = key = id(obj)
     _RECORDS[key] = (ref, record)
 
 
@@ -458,79 +464,83 @@ def _fast_date(value: Any) -> date:
     return date.fromisoformat(value)
 
 
-def _make_datetime(value: Any) -> datetime | None:
+# What each scalar type makes of any value: (the value, whether it fit). A value that fits
+# but is not the wire's own form (a str subclass, a datetime object handed to `structure`)
+# is taken quietly; one that does not fit is made into what it honestly can be, or None.
+
+
+def _read_str(value: Any) -> tuple[Any, bool]:
+    if isinstance(value, str):
+        return (value if type(value) is str else str.__str__(value)), True
+    return _as_str(value), False
+
+
+def _read_int(value: Any) -> tuple[Any, bool]:
+    if type(value) is int:
+        return value, True
+    if type(value) is float and value.is_integer():
+        return int(value), True
+    return _as_int(value), False
+
+
+def _read_float(value: Any) -> tuple[Any, bool]:
+    if type(value) is int or type(value) is float:
+        return value, True
+    return _as_number(value), False
+
+
+def _read_bool(value: Any) -> tuple[Any, bool]:
+    if type(value) is bool:
+        return value, True
+    return _as_bool(value), False
+
+
+def _read_datetime(value: Any) -> tuple[Any, bool]:
     if isinstance(value, datetime):
-        return _aware(value)
+        return _aware(value), True
     if isinstance(value, str):
         try:
-            return _aware(datetime.fromisoformat(value))
+            return _aware(datetime.fromisoformat(value)), True
         except ValueError:
-            return None
-    return None
+            pass
+    return None, False
 
 
-def _make_date(value: Any) -> date | None:
+def _read_date(value: Any) -> tuple[Any, bool]:
+    if type(value) is date:
+        return value, True
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
+        return value.date(), False
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value).date()  # a date-time where a date was promised
+            return date.fromisoformat(value), True
         except ValueError:
-            return None
-    return None
+            pass
+        try:
+            return datetime.fromisoformat(value).date(), False  # a date-time for a date
+        except ValueError:
+            pass
+    return None, False
 
 
-_SCALARS: dict[Any, tuple[str, _Fast, Callable[[Any], Any]]] = {
-    str: ("a string", _fast_str, _as_str),
-    int: ("an integer", _fast_int, _as_int),
-    float: ("a number", _fast_float, _as_number),
-    bool: ("a boolean", _fast_bool, _as_bool),
-    datetime: ("a date-time", _fast_datetime, _make_datetime),
-    date: ("a date", _fast_date, _make_date),
-}
-
-_NOT_QUIET: Any = object()
-
-
-def _quiet_str(value: Any) -> Any:
-    return str.__str__(value) if isinstance(value, str) else _NOT_QUIET
-
-
-def _quiet_datetime(value: Any) -> Any:
-    return _aware(value) if isinstance(value, datetime) else _NOT_QUIET
-
-
-def _quiet_date(value: Any) -> Any:
-    return value if type(value) is date else _NOT_QUIET
-
-
-# Values that are not the wire's own form yet fit all the same, with no mismatch: a str
-# subclass, or a datetime or date object that a caller handed to `structure`.
-_QUIET: dict[Any, Callable[[Any], Any]] = {
-    str: _quiet_str,
-    datetime: _quiet_datetime,
-    date: _quiet_date,
+_SCALARS: dict[Any, tuple[str, _Fast, Callable[[Any], tuple[Any, bool]]]] = {
+    str: ("a string", _fast_str, _read_str),
+    int: ("an integer", _fast_int, _read_int),
+    float: ("a number", _fast_float, _read_float),
+    bool: ("a boolean", _fast_bool, _read_bool),
+    datetime: ("a date-time", _fast_datetime, _read_datetime),
+    date: ("a date", _fast_date, _read_date),
 }
 
 
-def _scalar_lenient(dec: _Decoder, make: Callable[[Any], Any]) -> _Lenient:
-    fast = dec.fast
+def _scalar_lenient(dec: _Decoder, read: Callable[[Any], tuple[Any, bool]]) -> _Lenient:
     expected = dec.expected
-    quiet = _QUIET.get(dec.tp)
 
     def lenient(value: Any, path: str, problems: _Problems) -> Any:
-        try:
-            return fast(value)
-        except Exception:
-            pass
-        if quiet is not None:
-            fits = quiet(value)
-            if fits is not _NOT_QUIET:
-                return fits
-        problems.append((path, expected, _got(value)))
-        return make(value)
+        made, fits = read(value)
+        if not fits:
+            problems.append((path, expected, _got(value)))
+        return made
 
     return lenient
 
@@ -552,7 +562,8 @@ def _enum_decoder(cls: type[enum.Enum]) -> _Decoder:
                 raise _Miss
         elif str_based and (type(value) is not str or (not value and value not in members)):
             raise _Miss
-        return cls(value)
+        member = members.get(value)
+        return member if member is not None else cls(value)
 
     def lenient(value: Any, path: str, problems: _Problems) -> Any:
         try:
@@ -715,9 +726,15 @@ def _nullable_decoder(tp: Any, inner_tp: Any, nullable: bool) -> _Decoder:
     if not nullable:
         return inner  # `X | Unset`: UNSET is a default, not a value the wire can send
     dec = _Decoder(tp, inner.expected, inner.kinds, True)
+    if inner.fast is not _never:  # built: called directly
+        inner_fast = inner.fast
 
-    def fast(value: Any) -> Any:
-        return None if value is None else inner.fast(value)
+        def fast(value: Any) -> Any:
+            return None if value is None else inner_fast(value)
+    else:  # a model still being built (it holds itself): looked up at each call
+
+        def fast(value: Any) -> Any:
+            return None if value is None else inner.fast(value)
 
     def lenient(value: Any, path: str, problems: _Problems) -> Any:
         return None if value is None else inner.lenient(value, path, problems)
@@ -881,6 +898,7 @@ class _ModelPlan:
         try:
             self.fields = [self._plan(f) for f in attrs.fields(cls)]
             dec.fast = self._compile_fast()
+            self.walk = self._compile_walk()
         finally:
             _BUILDING.discard(cls)
         dec.lenient = self.lenient
@@ -902,14 +920,35 @@ class _ModelPlan:
         lines.append("    return i")
         return _compile(lines, ns, self.name)
 
-    def lines(self, src: str, out: str, ns: dict[str, Any], depth: int) -> list[str]:
-        """Lines that read the dict in `src` into a new instance in `out`, or raise."""
+    def _compile_walk(self) -> Callable[[Mapping[str, Any], str], Any]:
+        # The same lines, each field's in a `try` (free in Python 3.11 while nothing raises):
+        # a field that fits costs what it costs in `fast`; one that does not goes to
+        # `_field_leniently` alone, which records and logs it.
+        ns: dict[str, Any] = {"_Miss": _Miss, "_new": object.__new__, "_owner": self}
+        ns["_slow"] = _field_leniently
+        ns["_remember"] = _remember
+        body = self.lines("o", "i", ns, 0, guarded=True)
+        lines = ["def fast(o, path):", "    rec = None", *("    " + line for line in body)]
+        lines += ["    if rec is not None:", "        _remember(i, rec)", "    return i"]
+        return cast(Callable[[Mapping[str, Any], str], Any], _compile(lines, ns, self.name))
+
+    def lines(
+        self, src: str, out: str, ns: dict[str, Any], depth: int, *, guarded: bool = False
+    ) -> list[str]:
+        """Lines that read the dict in `src` into a new instance in `out`, or raise.
+
+        guarded: a field that does not fit goes to `_field_leniently` instead of raising.
+        """
         cls = self.cls
         v = f"v{depth}"
         made = _bind(ns, "_cls", cls)
         # A dict check only where no field would fail on another kind of value: `.get` and
         # `[...]` with a string key fail on everything JSON gives but an object.
-        lines = [f"if type({src}) is not dict:", "    raise _Miss"] if not self.fields else []
+        lines = (
+            [f"if type({src}) is not dict:", "    raise _Miss"]
+            if not self.fields and not guarded
+            else []
+        )
         if self.direct:
             lines.append(f"{out} = _new({made})")
             store = f"{out}.{{name}} = {v}"
@@ -919,15 +958,16 @@ class _ModelPlan:
             store = f"{kw}[{{name!r}}] = {v}"
         for attr, plan in zip(attrs.fields(cls), self.fields, strict=True):
             wire = plan.wire
+            read: list[str]
             if plan.required:
-                lines.append(f"{v} = {src}[{wire!r}]")
-                lines += _check_lines(attr.type, v, ns, nullable=False, depth=depth)
+                read = [f"{v} = {src}[{wire!r}]"]
+                read += _check_lines(attr.type, v, ns, nullable=False, depth=depth)
             elif plan.default is None:
-                lines.append(f"{v} = {src}.get({wire!r})")
-                lines += _check_lines(attr.type, v, ns, nullable=True, depth=depth)
+                read = [f"{v} = {src}.get({wire!r})"]
+                read += _check_lines(attr.type, v, ns, nullable=True, depth=depth)
             else:  # UNSET, another constant, or a factory: used when the payload has no value
                 absent = _bind(ns, "_absent", _ABSENT)
-                lines.append(f"{v} = {src}.get({wire!r}, {absent})")
+                read = [f"{v} = {src}.get({wire!r}, {absent})"]
                 check = _check_lines(attr.type, v, ns, nullable=False, depth=depth)
                 if isinstance(plan.default, attrs.Factory):  # type: ignore[arg-type]
                     if plan.default.takes_self:
@@ -935,7 +975,16 @@ class _ModelPlan:
                     fill = f"    {v} = {_bind(ns, '_factory', plan.default.factory)}()"
                 else:
                     fill = f"    {v} = {_bind(ns, '_default', plan.default)}"
-                lines += [f"if {v} is {absent}:", fill, "else:", *("    " + x for x in check)]
+                read += [f"if {v} is {absent}:", fill, "else:", *("    " + x for x in check)]
+            if guarded:
+                field = _bind(ns, "_field", plan)
+                read = [
+                    "try:",
+                    *("    " + line for line in read),
+                    "except Exception:",
+                    f"    {v}, rec = _slow(_owner, {field}, {src}, path, rec)",
+                ]
+            lines += read
             lines.append(store.format(name=attr.name))
         if not self.direct:
             lines.append(f"{out} = {made}(**{kw})")
@@ -945,51 +994,38 @@ class _ModelPlan:
         if not isinstance(value, Mapping):
             problems.append((path, self.decoder.expected, _got(value)))
             return None
-        try:
-            return self.decoder.fast(value)
-        except Exception:
-            return self.walk(value, path)
+        return self.walk(value, path)
 
-    def walk(self, o: Mapping[str, Any], path: str) -> Any:
-        """Field by field: what fits is taken, what does not is made into what it can be."""
-        values: dict[str, Any] = {}
-        record: dict[str, _Entry] | None = None
-        for plan in self.fields:
-            wire = plan.wire
-            field_path = f"{path}.{plan.name}"
-            problems: _Problems
-            if wire in o:
-                raw = o[wire]
-                if raw is None:
-                    if plan.nullable:
-                        values[plan.name] = None
-                        continue
-                    problems = [(field_path, plan.decoder.expected, "null")]
-                    made = None
-                else:
-                    problems = []
-                    made = plan.decoder.lenient(raw, field_path, problems)
-            elif plan.required:
-                raw = UNSET
-                problems = [(field_path, plan.decoder.expected, _MISSING_FIELD)]
-                made = None
-            else:
-                default = plan.default
-                if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-                    default = default.factory()
-                values[plan.name] = default
-                continue
-            values[plan.name] = made
-            if problems:
-                where, expected, got = problems[0]
-                if record is None:
-                    record = {}
-                record[plan.name] = _Entry(where[len(path) + 1 :], expected, got, raw)
-                _log_once(self.cls, plan.name, where, expected, got)
-        obj = self.cls(**values)
-        if record is not None:
-            _remember(obj, record)
-        return obj
+
+def _field_leniently(
+    owner: _ModelPlan,
+    plan: _FieldPlan,
+    o: Mapping[str, Any],
+    path: str,
+    record: dict[str, _Entry] | None,
+) -> tuple[Any, dict[str, _Entry] | None]:
+    """One field that did not fit exactly: what can be made of it, recorded and logged."""
+    field_path = f"{path}.{plan.name}"
+    problems: _Problems
+    if plan.wire in o:
+        raw = o[plan.wire]
+        if raw is None:
+            problems = [(field_path, plan.decoder.expected, "null")]
+            made = None
+        else:
+            problems = []
+            made = plan.decoder.lenient(raw, field_path, problems)
+    else:  # only a required field can be missing: the others have a default
+        raw = UNSET
+        problems = [(field_path, plan.decoder.expected, _MISSING_FIELD)]
+        made = None
+    if problems:
+        where, expected, got = problems[0]
+        if record is None:
+            record = {}
+        record[plan.name] = _Entry(where[len(path) + 1 :], expected, got, raw)
+        _log_once(owner.cls, plan.name, where, expected, got)
+    return made, record
 
 
 _LOGGED: set[tuple[Any, str]] = set()
