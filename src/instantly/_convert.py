@@ -31,16 +31,19 @@ price: a copy of an instance (`attrs.evolve`, `copy.copy`, pickling) does not ca
 When a value does not fit, the model's field keeps the declared *annotation* but may hold None
 even where the annotation does not say so; `mismatches` is how a program tells.
 
-How it is fast: every type gets two decoders, built once and cached.
+How it is fast: every type gets two decoders, built once (on first use) and cached.
 - The strict one is Python source written out field by field and compiled: a type check inlined
-  per field, dates parsed in line, known enum values found by one dict lookup, and the instance
-  built by setting its slots directly (a 48-keyword `__init__` call costs more than all the
-  checks of a Lead together). It accepts only values that fit exactly and raises on anything
-  else: no error path, no bookkeeping.
-- The lenient one walks a model field by field, with the rules above. It runs only where the
-  strict one failed: `structure` tries the strict decoder of the whole answer; on a miss it
-  walks, and at every model on the way down it tries that model's strict decoder first, so in a
-  page of 100 Leads with one odd value, 99 are still decoded strictly.
+  per field, dates parsed in line, known enum values found by one dict lookup, small nested
+  models written into their parent, and the instance built by setting its slots directly (a
+  48-keyword `__init__` call costs more than all the checks of a Lead together). It accepts only
+  values that fit exactly and raises on anything else: no error path, no bookkeeping.
+- The lenient one is the same code with each field's lines in a `try` (free in Python 3.11
+  while nothing raises): a field that fits costs what it costs strictly, and only a field that
+  misses goes to the slow path that makes what it can of it, records it and logs it.
+`structure` runs the strict decoder of the whole answer; on a miss it runs the lenient one, in
+which every list item and nested model is again read field by field at the strict cost: in a
+page of 100 Leads with one odd value, the page is read twice over and that value alone takes
+the slow path.
 
 Writing (`unstructure`) sends only what was set: optional fields left at their default (`UNSET`
 for request models, `None` for response models) are omitted; a field explicitly set to `None`
