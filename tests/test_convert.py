@@ -998,3 +998,21 @@ def test_decoders_are_built_whole_before_other_threads_see_them() -> None:
     expected = Node(name="a", children=[Node(name="b", children=[])])
     assert results == [expected] * 8
     assert all(mismatches(r) == [] for r in results)
+
+
+@pytest.mark.parametrize(
+    ("sent", "held", "got"),
+    [
+        (True, True, None),
+        ("unknown", "unknown", None),
+        (5, "5", "a number"),  # the first member that can honestly hold it: the string
+        ({"x": 1}, None, "an object"),
+    ],
+)
+def test_a_union_field_takes_the_member_that_fits(sent: Any, held: Any, got: str | None) -> None:
+    # `catch_all: bool | str | None`
+    data = {"email": "a@example.com", "verification_status": "verified", "catch_all": sent}
+    verification = structure(data, models.EmailVerification)
+    assert verification.catch_all == held
+    assert type(verification.catch_all) is type(held)
+    assert [m.got for m in mismatches(verification)] == ([got] if got else [])
