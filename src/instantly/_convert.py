@@ -408,10 +408,10 @@ def _build_decoder(tp: Any) -> _Decoder:
     elif isinstance(tp, type) and issubclass(tp, enum.Enum):
         dec = _enum_decoder(tp)
     elif tp in _SCALARS:
-        expected, fast, lenient = _SCALARS[tp]
+        expected, fast, read = _SCALARS[tp]
         dec = _Decoder(tp, expected, _SCALAR, False)
         dec.fast = fast
-        dec.lenient = _scalar_lenient(dec, lenient)
+        dec.lenient = _scalar_lenient(dec, read)
     else:
         raise TypeError(f"the converter cannot read {tp!r}")
     return dec
