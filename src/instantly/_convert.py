@@ -69,6 +69,7 @@ import cattrs
 from cattrs.cols import iterable_unstructure_factory, mapping_unstructure_factory
 from cattrs.gen import make_dict_unstructure_fn, override
 
+from . import _json
 from ._types import UNSET, Unset
 from .errors import InstantlyError
 
@@ -764,6 +765,19 @@ def _compile(lines: list[str], ns: dict[str, Any], name: str) -> _Fast:
     return cast(_Fast, ns["fast"])
 
 
+def _parser_key(wire: str) -> str:
+    """The very object the JSON parser uses for this object key.
+
+    orjson hands out one cached object per short key, the same in every document: a dict
+    lookup whose key *is* the dict's own key object skips the string comparison (a Lead has 48
+    lookups). Code constants cannot be these objects (compiling interns them), so the compiled
+    decoders look them up by name. Equal strings either way: nothing changes if the parser
+    ever stops caching.
+    """
+    (key,) = _json.loads(_json.dumps({wire: 0}))
+    return cast(str, key)
+
+
 _ABSENT: Any = object()
 
 
@@ -960,17 +974,17 @@ class _ModelPlan:
             lines.append(f"{kw} = {{}}")
             store = f"{kw}[{{name!r}}] = {v}"
         for attr, plan in zip(attrs.fields(cls), self.fields, strict=True):
-            wire = plan.wire
+            wire = _bind(ns, "_w", _parser_key(plan.wire))
             read: list[str]
             if plan.required:
-                read = [f"{v} = {src}[{wire!r}]"]
+                read = [f"{v} = {src}[{wire}]"]
                 read += _check_lines(attr.type, v, ns, nullable=False, depth=depth)
             elif plan.default is None:
-                read = [f"{v} = {src}.get({wire!r})"]
+                read = [f"{v} = {src}.get({wire})"]
                 read += _check_lines(attr.type, v, ns, nullable=True, depth=depth)
             else:  # UNSET, another constant, or a factory: used when the payload has no value
                 absent = _bind(ns, "_absent", _ABSENT)
-                read = [f"{v} = {src}.get({wire!r}, {absent})"]
+                read = [f"{v} = {src}.get({wire}, {absent})"]
                 check = _check_lines(attr.type, v, ns, nullable=False, depth=depth)
                 if isinstance(plan.default, attrs.Factory):  # type: ignore[arg-type]
                     if plan.default.takes_self:
