@@ -21,7 +21,15 @@ from typing import Any
 
 from ._child import PROFILE_ENV, RESULT_MARKER
 
-__all__ = ["REPO", "BenchError", "Mock", "enable_profiling", "mock_server", "run_child"]
+__all__ = [
+    "REPO",
+    "BenchError",
+    "Mock",
+    "enable_profiling",
+    "mock_server",
+    "run_child",
+    "server_process",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 _LISTENING = "listening on "
@@ -119,7 +127,14 @@ def mock_server(
         "--seed",
         str(seed),
     ]
-    with tempfile.TemporaryDirectory(prefix="bench-mock-") as tmp:
+    with server_process(command, stop=signal.SIGINT if profiler else signal.SIGTERM) as mock:
+        yield mock
+
+
+@contextmanager
+def server_process(command: list[str], *, stop: signal.Signals = signal.SIGTERM) -> Iterator[Mock]:
+    """Run a server that prints `listening on URL` when ready; yield it; stop it with `stop`."""
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         stderr_path = Path(tmp) / "stderr.txt"
         with stderr_path.open("wb") as stderr:
             process = subprocess.Popen(
@@ -133,7 +148,7 @@ def mock_server(
         try:
             yield Mock(_read_url(process, stderr_path), process.pid)
         finally:
-            _stop(process, signal.SIGINT if profiler else signal.SIGTERM)
+            _stop(process, stop)
 
 
 def _read_url(process: subprocess.Popen[str], stderr_path: Path) -> str:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
-from datetime import UTC, datetime, timedelta, timezone
+import logging
+import threading
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-from instantly._convert import StructureError, structure, unstructure
+import instantly
+from instantly import AsyncInstantly, _convert
+from instantly._convert import StructureError, mismatches, raw_value, structure, unstructure
 from instantly._generated import models
 from instantly._types import UNSET, is_unknown
 from instantly.errors import InstantlyError
@@ -139,46 +147,81 @@ def test_null_is_read_where_the_field_is_nullable() -> None:
     assert lead.lt_interest_status is None
     assert lead.payload is None
     assert lead.status_summary_subseq is None
+    assert mismatches(lead) == []
 
 
-def test_null_in_a_required_field_is_an_error() -> None:
+def test_null_in_a_required_field_reads_as_none_and_is_recorded() -> None:
     data = _lead()
     data["id"] = None
-    error = _error(data, models.Lead)
-    assert error.path == "Lead.id"
-    assert error.reason == "expected a string, got None"
+    lead = structure(data, models.Lead)
+    assert lead.id is None
+    assert lead.email == "example@example.com"  # the rest of the lead is read as usual
+    (mismatch,) = mismatches(lead)
+    assert str(mismatch) == "Lead.id: expected a string, got null"
+    assert mismatch.raw is None
+    assert raw_value(lead, "id") is None
 
 
 # --- missing required fields ---------------------------------------------------------------
 
 
-def test_missing_required_field_names_the_class_and_field() -> None:
+def test_missing_required_field_reads_as_none() -> None:
     data = _lead()
     del data["email_open_count"]
-    error = _error(data, models.Lead)
-    assert error.path == "Lead.email_open_count"
-    assert error.reason == "required field is missing"
-    assert str(error) == "Lead.email_open_count: required field is missing"
-    assert isinstance(error, ValueError)
-    assert isinstance(error, InstantlyError)
+    lead = structure(data, models.Lead)
+    assert lead.email_open_count is None
+    (mismatch,) = mismatches(lead)
+    assert mismatch.path == "Lead.email_open_count"
+    assert mismatch.field == "email_open_count"
+    assert mismatch.expected == "a number"
+    assert mismatch.got == "nothing (the field is missing)"
+    assert mismatch.raw is UNSET
+    assert raw_value(lead, "email_open_count") is UNSET
 
 
-def test_missing_required_field_in_a_list_item_names_the_index() -> None:
+def test_step_analytics_without_replies_automatic() -> None:
+    # The API leaves out `replies_automatic` (declared required) on steps without replies.
+    step = {
+        "step": "0",
+        "variant": "0",
+        "sent": 10,
+        "opened": 4,
+        "unique_opened": 3,
+        "replies": 1,
+        "unique_replies": 1,
+        "unique_replies_automatic": 0,
+        "clicks": 0,
+        "unique_clicks": 0,
+    }
+    (analytics,) = structure([step], list[models.CampaignStepAnalytics])
+    assert analytics.sent == 10
+    assert analytics.replies_automatic is None
+    # The spec no longer requires it (live answers lack it), so its absence is no mismatch.
+    assert mismatches(analytics) == []
+
+
+def test_missing_required_field_in_a_list_item_is_recorded_on_that_item() -> None:
     second = _lead()
     del second["status_summary"]
-    error = _error({"items": [_lead(), second]}, models.LeadPage)
-    assert error.path == "LeadPage.items[1].status_summary"
-    assert error.reason == "required field is missing"
+    page = structure({"items": [_lead(), second]}, models.LeadPage)
+    assert len(page.items) == 2
+    assert page.items[1].status_summary is None
+    assert mismatches(page.items[0]) == []
+    assert [m.path for m in mismatches(page)] == ["LeadPage.items[1].status_summary"]
+    assert [m.path for m in mismatches(page.items[1])] == ["Lead.status_summary"]
 
 
-def test_missing_required_renamed_field_is_reported() -> None:
+def test_missing_required_renamed_field_is_named_by_its_python_name() -> None:
     data = _campaign()
     del data["campaign_schedule"]["schedules"][0]["timing"]["from"]
-    error = _error(data, models.Campaign)
-    assert error.path == "Campaign.campaign_schedule.schedules[0].timing.from_"
+    campaign = structure(data, models.Campaign)
+    assert campaign.campaign_schedule.schedules[0].timing.from_ is None
+    assert campaign.campaign_schedule.schedules[0].timing.to == "17:00"
+    (mismatch,) = mismatches(campaign)
+    assert mismatch.path == "Campaign.campaign_schedule.schedules[0].timing.from_"
 
 
-# --- wrong types ---------------------------------------------------------------------------
+# --- values of the wrong type --------------------------------------------------------------
 
 
 def _set(data: dict[str, Any], path: list[Any], value: Any) -> dict[str, Any]:
@@ -189,97 +232,201 @@ def _set(data: dict[str, Any], path: list[Any], value: Any) -> dict[str, Any]:
     return data
 
 
-WRONG_TYPES = [
-    # (what, model, payload factory, where, bad value, expected path, expected reason)
+def _get(obj: Any, path: list[str]) -> Any:
+    for name in path:
+        obj = obj[name] if isinstance(name, int) else getattr(obj, name)
+    return obj
+
+
+WRONG_TYPES: list[tuple[str, Any, Any, list[Any], Any, list[Any], Any, str, str]] = [
+    # (what, model, payload factory, where on the wire, value sent, where in the model,
+    #  what the field holds, mismatch path, "expected X, got Y")
     (
-        "string where number",
+        "garbage where a number",
         models.Lead,
         _lead,
         ["email_open_count"],
         "x",
+        ["email_open_count"],
+        None,
         "Lead.email_open_count",
-        "expected a number, got 'x'",
+        "expected a number, got a string",
     ),
     (
-        "number where string",
+        "numeric string where a number",
+        models.Lead,
+        _lead,
+        ["email_open_count"],
+        "12",
+        ["email_open_count"],
+        12,
+        "Lead.email_open_count",
+        "expected a number, got a string",
+    ),
+    (
+        "decimal string where a number",
+        models.Lead,
+        _lead,
+        ["email_opened_step"],
+        " 2.5 ",
+        ["email_opened_step"],
+        2.5,
+        "Lead.email_opened_step",
+        "expected a number, got a string",
+    ),
+    (
+        "non-integral string where an integer",
+        models.Error,
+        dict,
+        ["statusCode"],
+        "4.5",
+        ["status_code"],
+        None,
+        "Error.status_code",
+        "expected an integer, got a string",
+    ),
+    (
+        "number where a string",
         models.Lead,
         _lead,
         ["email"],
         5,
+        ["email"],
+        "5",
         "Lead.email",
-        "expected a string, got 5",
+        "expected a string, got a number",
     ),
     (
-        "bool where number",
+        "boolean where a string",
+        models.Lead,
+        _lead,
+        ["email"],
+        True,
+        ["email"],
+        "true",
+        "Lead.email",
+        "expected a string, got a boolean",
+    ),
+    (
+        "boolean where a number",
         models.Lead,
         _lead,
         ["email_reply_count"],
         True,
+        ["email_reply_count"],
+        None,
         "Lead.email_reply_count",
-        "expected a number, got True",
+        "expected a number, got a boolean",
     ),
     (
-        "bool where int enum",
+        "boolean where an int enum",
         models.Lead,
         _lead,
         ["status"],
         True,
+        ["status"],
+        None,
         "Lead.status",
-        "expected an integer (LeadStatus), got True",
+        "expected an integer (LeadStatus), got a boolean",
     ),
     (
-        "string where int enum",
+        "numeric string where an int enum",
         models.Lead,
         _lead,
         ["verification_status"],
         "1",
+        ["verification_status"],
+        models.LeadVerificationStatus(1),
         "Lead.verification_status",
-        "expected an integer (LeadVerificationStatus), got '1'",
+        "expected an integer (LeadVerificationStatus), got a string",
     ),
     (
-        "number where str enum",
+        "number where a str enum",
         models.Lead,
         _lead,
         ["upload_method"],
         1,
+        ["upload_method"],
+        models.LeadUploadMethod("1"),
         "Lead.upload_method",
-        "expected a string (LeadUploadMethod), got 1",
+        "expected a string (LeadUploadMethod), got a number",
     ),
     (
-        "string where bool",
+        "empty string where a str enum",
+        models.Lead,
+        _lead,
+        ["upload_method"],
+        "",
+        ["upload_method"],
+        None,
+        "Lead.upload_method",
+        "expected a string (LeadUploadMethod), got ''",
+    ),
+    (
+        "string where a boolean",
         models.Lead,
         _lead,
         ["is_website_visitor"],
         "true",
+        ["is_website_visitor"],
+        True,
         "Lead.is_website_visitor",
-        "expected a boolean, got 'true'",
+        "expected a boolean, got a string",
     ),
     (
-        "list where object",
+        "0 where a boolean",
+        models.Lead,
+        _lead,
+        ["is_website_visitor"],
+        0,
+        ["is_website_visitor"],
+        False,
+        "Lead.is_website_visitor",
+        "expected a boolean, got a number",
+    ),
+    (
+        "object where a string",
+        models.Lead,
+        _lead,
+        ["first_name"],
+        {"given": "Ada"},
+        ["first_name"],
+        None,
+        "Lead.first_name",
+        "expected a string, got an object",
+    ),
+    (
+        "list where an object",
         models.Lead,
         _lead,
         ["status_summary"],
         [],
+        ["status_summary"],
+        None,
         "Lead.status_summary",
-        "expected an object (LeadStatusSummary), got []",
+        "expected an object (LeadStatusSummary), got a list",
     ),
     (
-        "string where object",
+        "string where an object",
         models.Lead,
         _lead,
         ["status_summary", "lastStep"],
         "campaign",
+        ["status_summary", "last_step"],
+        None,
         "Lead.status_summary.last_step",
-        "expected an object (LeadStatusSummaryLastStep), got 'campaign'",
+        "expected an object (LeadStatusSummaryLastStep), got a string",
     ),
     (
-        "list where free-form object",
+        "list where a free-form object",
         models.Lead,
         _lead,
         ["payload"],
         ["a"],
+        ["payload"],
+        None,
         "Lead.payload",
-        "expected an object, got ['a']",
+        "expected an object, got a list",
     ),
     (
         "number in a nested renamed field",
@@ -287,35 +434,87 @@ WRONG_TYPES = [
         _lead,
         ["status_summary", "lastStep", "stepID"],
         5,
+        ["status_summary", "last_step", "step_id"],
+        "5",
         "Lead.status_summary.last_step.step_id",
-        "expected a string, got 5",
+        "expected a string, got a number",
     ),
     (
-        "bad date-time",
+        "garbage where a date-time",
         models.Lead,
         _lead,
         ["timestamp_created"],
         "yesterday",
+        ["timestamp_created"],
+        None,
         "Lead.timestamp_created",
-        "expected an ISO 8601 date-time, got 'yesterday'",
+        "expected a date-time, got a string",
     ),
     (
-        "object where list",
+        "empty string where a date-time",
+        models.Lead,
+        _lead,
+        ["timestamp_last_open"],
+        "",
+        ["timestamp_last_open"],
+        None,
+        "Lead.timestamp_last_open",
+        "expected a date-time, got ''",
+    ),
+    (
+        "number where a date-time",
+        models.Lead,
+        _lead,
+        ["status_summary", "lastStep", "timestamp_executed"],
+        17,
+        ["status_summary", "last_step", "timestamp_executed"],
+        None,
+        "Lead.status_summary.last_step.timestamp_executed",
+        "expected a date-time, got a number",
+    ),
+    (
+        "empty string where a date",
+        models.Campaign,
+        _campaign,
+        ["campaign_schedule", "start_date"],
+        "",
+        ["campaign_schedule", "start_date"],
+        None,
+        "Campaign.campaign_schedule.start_date",
+        "expected a date, got ''",
+    ),
+    (
+        "date-time where a date",
+        models.Campaign,
+        _campaign,
+        ["campaign_schedule", "start_date"],
+        "2026-09-01T00:00:00.000Z",
+        ["campaign_schedule", "start_date"],
+        date(2026, 9, 1),
+        "Campaign.campaign_schedule.start_date",
+        "expected a date, got a string",
+    ),
+    (
+        "object where a list",
         models.Campaign,
         _campaign,
         ["email_list"],
         {"a": "b"},
+        ["email_list"],
+        None,
         "Campaign.email_list",
-        "expected a list, got {'a': 'b'}",
+        "expected a list, got an object",
     ),
     (
-        "string where list",
+        "string where a list",
         models.Campaign,
         _campaign,
         ["email_list"],
         "sender@example.com",
+        ["email_list"],
+        None,
         "Campaign.email_list",
-        "expected a list, got 'sender@example.com'",
+        "expected a list, got a string",
     ),
     (
         "number in a list of strings",
@@ -323,8 +522,21 @@ WRONG_TYPES = [
         _campaign,
         ["email_list"],
         ["a@example.com", 3],
+        ["email_list"],
+        ["a@example.com", "3"],
         "Campaign.email_list[1]",
-        "expected a string, got 3",
+        "expected a string, got a number",
+    ),
+    (
+        "null and an object in a list of strings are left out",
+        models.Campaign,
+        _campaign,
+        ["email_list"],
+        [None, "a@example.com", {"x": 1}],
+        ["email_list"],
+        ["a@example.com"],
+        "Campaign.email_list[0]",
+        "expected a string, got null",
     ),
     (
         "wrong type deep in lists",
@@ -332,78 +544,240 @@ WRONG_TYPES = [
         _campaign,
         ["campaign_schedule", "schedules", 0, "days", "2"],
         "yes",
+        ["campaign_schedule", "schedules", 0, "days", "field_2"],
+        None,
         "Campaign.campaign_schedule.schedules[0].days.field_2",
-        "expected a boolean, got 'yes'",
+        "expected a boolean, got a string",
     ),
     (
-        "object where list of objects",
+        "object where a list of objects",
         models.Campaign,
         _campaign,
         ["campaign_schedule", "schedules"],
         {"name": "Weekdays"},
+        ["campaign_schedule", "schedules"],
+        None,
         "Campaign.campaign_schedule.schedules",
-        "expected a list, got {'name': 'Weekdays'}",
+        "expected a list, got an object",
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("model", "factory", "where", "value", "path", "reason"),
+    ("model", "factory", "where", "value", "attr", "holds", "path", "words"),
     [case[1:] for case in WRONG_TYPES],
     ids=[case[0] for case in WRONG_TYPES],
 )
-def test_wrong_type_names_the_path(
-    model: type, factory: Any, where: list[Any], value: Any, path: str, reason: str
+def test_a_value_of_the_wrong_type_decodes_and_stays_readable(
+    model: type,
+    factory: Any,
+    where: list[Any],
+    value: Any,
+    attr: list[Any],
+    holds: Any,
+    path: str,
+    words: str,
 ) -> None:
-    error = _error(_set(factory(), where, value), model)
-    assert error.path == path
-    assert error.reason == reason
-    assert str(error) == f"{path}: {reason}"
+    obj = structure(_set(factory(), where, copy.deepcopy(value)), model)
+    assert isinstance(obj, model)
+    made = _get(obj, attr)
+    assert made == holds
+    assert type(made) is type(holds)
+    (mismatch,) = mismatches(obj)
+    assert str(mismatch) == f"{path}: {words}"
+    assert mismatch.path == path
+    assert mismatch.raw == value
+    owner = _get(obj, attr[:-1]) if not isinstance(attr[-1], int) else None
+    if owner is not None and not isinstance(owner, list | dict):
+        assert raw_value(owner, attr[-1]) == value
 
 
-def test_bool_where_int_is_an_error() -> None:
-    error = _error({"statusCode": True}, models.Error)
-    assert error.path == "Error.status_code"
-    assert error.reason == "expected an integer, got True"
-    assert structure({"statusCode": 404}, models.Error).status_code == 404
+def test_resource_type_sent_as_a_word_where_a_number_is_declared() -> None:
+    # campaigns/ai enrichment: the vendor's document says number; the API sends "CAMPAIGN".
+    data = {
+        "organization_id": "o1",
+        "resource_id": "c1",
+        "resource_type": "CAMPAIGN",
+        "output_column": "summary",
+        "status": 1,
+    }
+    item = structure(data, models.AiEnrichmentForResourceItem)
+    assert item.output_column == "summary"
+    if item.resource_type is None:  # our spec still types it as a number
+        assert raw_value(item, "resource_type") == "CAMPAIGN"
+        assert [str(m) for m in mismatches(item)] == [
+            "AiEnrichmentForResourceItem.resource_type: expected a number, got a string"
+        ]
+    else:  # typed as what it is (number or string)
+        assert item.resource_type == "CAMPAIGN"
+        assert mismatches(item) == []
+    data["resource_type"] = "7"
+    assert structure(data, models.AiEnrichmentForResourceItem).resource_type in (7, "7")
 
 
-def test_wrong_type_in_a_list_item_names_the_index() -> None:
-    second = _lead()
-    second["status_summary"]["lastStep"]["timestamp_executed"] = 17
-    error = _error({"items": [_lead(), second]}, models.LeadPage)
-    assert error.path == "LeadPage.items[1].status_summary.last_step.timestamp_executed"
-    assert error.reason == "expected a date-time string, got 17"
+def test_a_deeply_wrong_object_still_decodes() -> None:
+    data = _lead()
+    data.update(
+        id=["not", "an", "id"],
+        status={"code": 1},
+        timestamp_created=12345,
+        email_open_count=None,
+        status_summary={"lastStep": [{"stepID": {"deep": [None]}}], "domain_complete": "no"},
+        status_summary_subseq="x",
+        payload=7,
+        lt_interest_status="meeting",
+        esp_code=[],
+    )
+    lead = structure(data, models.Lead)
+    assert isinstance(lead, models.Lead)
+    assert (lead.id, lead.status, lead.timestamp_created, lead.email_open_count) == (None,) * 4
+    assert lead.status_summary == models.LeadStatusSummary(last_step=None, domain_complete=None)
+    assert (lead.status_summary_subseq, lead.payload, lead.lt_interest_status) == (None,) * 3
+    assert lead.esp_code is None
+    assert lead.email == "example@example.com"
+    paths = [m.path for m in mismatches(lead)]
+    assert paths == [
+        "Lead.id",
+        "Lead.timestamp_created",
+        "Lead.status",
+        "Lead.email_open_count",
+        "Lead.status_summary.last_step",
+        "Lead.status_summary.domain_complete",
+        "Lead.payload",
+        "Lead.status_summary_subseq",
+        "Lead.lt_interest_status",
+        "Lead.esp_code",
+    ]
+    assert raw_value(lead.status_summary, "last_step") == [{"stepID": {"deep": [None]}}]
 
 
-@pytest.mark.parametrize("items", [{}, "abc", 5, None])
-def test_page_items_must_be_a_list(items: Any) -> None:
-    error = _error({"items": items}, models.LeadPage)
-    assert error.path == "LeadPage.items"
-    assert error.reason.startswith("expected a list, got ")
+def test_an_item_of_a_list_of_models_that_is_no_object_is_left_out() -> None:
+    data = _campaign()
+    schedule = data["campaign_schedule"]["schedules"][0]
+    data["campaign_schedule"]["schedules"] = ["weekdays", schedule, None]
+    campaign = structure(data, models.Campaign)
+    assert [s.name for s in campaign.campaign_schedule.schedules] == ["Weekdays"]
+    assert [str(m) for m in mismatches(campaign)] == [
+        "Campaign.campaign_schedule.schedules[0]: expected an object (CampaignSchedule), "
+        "got a string"
+    ]
+    raw = raw_value(campaign.campaign_schedule, "schedules")
+    assert raw == ["weekdays", schedule, None]
 
 
-@pytest.mark.parametrize("data", [[], "lead", 3, None])
-def test_a_model_needs_an_object(data: Any) -> None:
+def test_everything_that_fits_has_no_mismatches() -> None:
+    lead = structure(_lead(), models.Lead)
+    assert mismatches(lead) == []
+    with pytest.raises(KeyError, match="fit its declared type"):
+        raw_value(lead, "email")
+    with pytest.raises(AttributeError, match="no field 'emial'"):
+        raw_value(lead, "emial")
+
+
+def test_reading_leniently_does_not_change_the_callers_data() -> None:
+    data = _lead()
+    data.update(email_open_count="3", status_summary=[], timestamp_created="")
+    before = copy.deepcopy(data)
+    structure(data, models.Lead)
+    assert data == before
+
+
+def test_the_record_goes_with_its_instance() -> None:
+    data = _lead()
+    data["email_open_count"] = "3"
+    lead = structure(data, models.Lead)
+    assert len(mismatches(lead)) == 1
+    key = id(lead)
+    assert key in _convert._RECORDS
+    del lead
+    gc.collect()
+    assert key not in _convert._RECORDS
+
+
+def test_int_for_a_number_and_integral_float_for_an_integer_fit() -> None:
+    error = structure({"statusCode": 404.0}, models.Error)
+    assert error.status_code == 404
+    assert type(error.status_code) is int
+    assert mismatches(error) == []
+
+
+# --- the log line --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_log(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> Any:
+    monkeypatch.setattr(_convert, "_LOGGED", set())
+    caplog.set_level(logging.DEBUG, logger="instantly")
+    return caplog
+
+
+def test_each_mismatch_is_logged_once_per_model_and_field(fresh_log: Any) -> None:
+    secret = "ada.lovelace@example.com personal data"
+    first, second = _lead(), _lead()
+    first["timestamp_last_open"] = ""
+    second["timestamp_last_open"] = secret
+    second["email_open_count"] = "12"
+    structure({"items": [first, second]}, models.LeadPage)
+    structure({"items": [first]}, models.LeadPage)
+    lines = [r.getMessage() for r in fresh_log.records if r.name == "instantly"]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(
+        "LeadPage.items[0].timestamp_last_open: expected a date-time, got ''"
+    )
+    assert lines[1].startswith(
+        "LeadPage.items[1].email_open_count: expected a number, got a string"
+    )
+    assert all(r.levelno == logging.DEBUG for r in fresh_log.records)
+    assert not any(secret in line or "12" in line.split(":", 1)[1] for line in lines)
+
+
+def test_campaign_schedule_start_date_line(fresh_log: Any) -> None:
+    data = _campaign()
+    data["campaign_schedule"]["start_date"] = ""
+    structure(data, models.Campaign)
+    (line,) = [r.getMessage() for r in fresh_log.records]
+    assert line.startswith("Campaign.campaign_schedule.start_date: expected a date, got ''")
+
+
+# --- only the wrong kind of body at the top raises -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "got"),
+    [
+        ([], "a list"),
+        ("<html><body>Bad gateway</body></html>", "a string"),
+        (3, "a number"),
+        (None, "null"),
+    ],
+)
+def test_a_model_needs_an_object(data: Any, got: str) -> None:
     error = _error(data, models.Lead)
     assert error.path == "Lead"
-    assert error.reason.startswith("expected an object")
+    assert error.reason == f"expected an object (Lead), got {got}"
+    assert isinstance(error, ValueError)
+    assert isinstance(error, InstantlyError)
 
 
 def test_a_list_of_models_needs_a_list() -> None:
     error = _error({"items": []}, list[models.Lead])
     assert error.path == "list[Lead]"
-    assert error.reason == "expected a list, got {'items': []}"
+    assert error.reason == "expected a list, got an object"
     assert structure([_lead()], list[models.Lead])[0].email == "example@example.com"
 
 
-def test_long_values_are_shortened_in_the_message() -> None:
-    data = _lead()
-    data["email"] = ["x" * 200]
-    error = _error(data, models.Lead)
-    assert error.path == "Lead.email"
-    assert len(error.reason) < 100
-    assert error.reason.endswith("...")
+@pytest.mark.parametrize("items", [{}, "abc", 5, None])
+def test_a_page_whose_items_are_no_list_still_decodes(items: Any) -> None:
+    page = structure({"items": items, "next_starting_after": "c"}, models.LeadPage)
+    assert page.items is None
+    assert page.next_starting_after == "c"
+    (mismatch,) = mismatches(page)
+    assert mismatch.path == "LeadPage.items"
+
+
+def test_the_error_message_never_holds_the_value() -> None:
+    error = _error("x" * 10_000, models.Lead)
+    assert len(str(error)) < 100
 
 
 # --- date-times ----------------------------------------------------------------------------
@@ -543,3 +917,100 @@ def test_renamed_fields_round_trip_inside_a_lead() -> None:
     written = unstructure(structure(data, models.Lead))
     assert written["status_summary"] == data["status_summary"]
     assert written["status_summary_subseq"] == data["status_summary_subseq"]
+
+
+# --- end to end: a user's program over a real socket ---------------------------------------
+
+
+async def test_campaigns_list_returns_a_campaign_whose_start_date_is_empty() -> None:
+    # Seen live: one campaign with `campaign_schedule.start_date: ""` made `campaigns.list()`
+    # raise for the whole workspace.
+    odd = _campaign()
+    odd["campaign_schedule"]["start_date"] = ""
+    plain = _campaign()
+    plain["id"] = "019cc043-9cff-7f4c-88ba-3c17864ea05f"
+    pages = {
+        None: {"items": [odd], "next_starting_after": odd["id"]},
+        odd["id"]: {"items": [plain]},
+    }
+
+    campaigns = await _list_campaigns(pages)
+    assert [c.id for c in campaigns] == [odd["id"], plain["id"]]
+    first = campaigns[0]
+    assert first.name == "Q3 outreach"
+    assert first.campaign_schedule.start_date is None
+    assert first.campaign_schedule.schedules[0].timing.from_ == "09:00"
+    assert instantly.raw_value(first.campaign_schedule, "start_date") == ""
+    assert [str(m) for m in instantly.mismatches(first)] == [
+        "Campaign.campaign_schedule.start_date: expected a date, got ''"
+    ]
+    assert instantly.mismatches(campaigns[1]) == []
+
+
+async def test_a_page_whose_items_are_not_a_list_ends_the_walk_without_raising() -> None:
+    pages = {None: {"items": "oops", "next_starting_after": "c1"}}
+    assert await _list_campaigns(pages) == []
+
+
+async def _list_campaigns(pages: dict[str | None, Any]) -> list[Any]:
+    """`client.campaigns.list()` against a server on 127.0.0.1 that answers `pages` by cursor."""
+
+    async def list_campaigns(request: web.Request) -> web.Response:
+        return web.json_response(pages[request.query.get("starting_after")])
+
+    app = web.Application()
+    app.router.add_get("/api/v2/campaigns", list_campaigns)
+    async with (
+        TestServer(app, host="127.0.0.1") as server,
+        AsyncInstantly(
+            api_key="test-key", base_url=str(server.make_url("")), rate_limit=None
+        ) as client,
+    ):
+        return [c async for c in client.campaigns.list()]
+
+
+def test_a_number_too_long_for_python_reads_as_none() -> None:
+    error = structure({"statusCode": "9" * 5000, "message": 10**5000}, models.Error)
+    assert (error.status_code, error.message) == (None, None)
+    assert [m.got for m in mismatches(error)] == ["a string", "a number"]
+
+
+@attrs.define(kw_only=True, slots=True)
+class Node:
+    """A model that holds itself, first read in this test."""
+
+    name: str
+    children: list[Node] | None = None
+
+
+def test_decoders_are_built_whole_before_other_threads_see_them() -> None:
+    payload = {"name": "a", "children": [{"name": "b", "children": []}]}
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(structure(payload, Node))) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = Node(name="a", children=[Node(name="b", children=[])])
+    assert results == [expected] * 8
+    assert all(mismatches(r) == [] for r in results)
+
+
+@pytest.mark.parametrize(
+    ("sent", "held", "got"),
+    [
+        (True, True, None),
+        ("unknown", "unknown", None),
+        (5, "5", "a number"),  # the first member that can honestly hold it: the string
+        ({"x": 1}, None, "an object"),
+    ],
+)
+def test_a_union_field_takes_the_member_that_fits(sent: Any, held: Any, got: str | None) -> None:
+    # `catch_all: bool | str | None`
+    data = {"email": "a@example.com", "verification_status": "verified", "catch_all": sent}
+    verification = structure(data, models.EmailVerification)
+    assert verification.catch_all == held
+    assert type(verification.catch_all) is type(held)
+    assert [m.got for m in mismatches(verification)] == ([got] if got else [])

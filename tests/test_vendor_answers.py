@@ -21,26 +21,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES: dict[str, Any] = json.loads((FIXTURES / "vendor_examples.json").read_text())
 GENERATED: dict[str, list[Any]] = json.loads((FIXTURES / "generated_answers.json").read_text())
 
-# Answers that fail only because the converter is still strict (a date-time that is not one, a
-# required field missing): the lenient converter (branch `convert`) decodes them. Remove this
-# list, and the marks, once it is merged.
-NEEDS_LENIENT_CONVERTER = {
-    ("generated", "createCampaignSubsequence"),
-    ("generated", "deleteCampaignSubsequence"),
-    ("generated", "disableWarmupForAccounts"),
-    ("generated", "duplicateSubsequence"),
-    ("generated", "enableWarmupForAccounts"),
-    ("generated", "getBackgroundJob"),
-    ("generated", "getCampaignSubsequence"),
-    ("generated", "listBackgroundJob"),
-    ("generated", "listCampaignSubsequence"),
-    ("generated", "moveLeads"),
-    ("generated", "patchCampaignSubsequence"),
-    ("generated", "pauseSubsequence"),
-    ("generated", "resumeSubsequence"),
-}
-_LENIENT = pytest.mark.xfail(strict=False, reason="needs the lenient converter (branch convert)")
-
 
 def _cases() -> list[Any]:
     cases = []
@@ -49,8 +29,7 @@ def _cases() -> list[Any]:
         ("generated", GENERATED),
     ):
         for op_id, values in sorted(answers.items()):
-            marks = [_LENIENT] if (source, op_id) in NEEDS_LENIENT_CONVERTER else []
-            cases.append(pytest.param(source, op_id, values, id=f"{source}-{op_id}", marks=marks))
+            cases.append(pytest.param(source, op_id, values, id=f"{source}-{op_id}"))
     return cases
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from . import errors, models
     from ._bulk import BulkAddResult, BulkResult, BulkRun, FailedChunk, Outcome, Rejection
     from ._client import DEFAULT_BASE_URL, AsyncInstantly
-    from ._convert import StructureError
+    from ._convert import Mismatch, StructureError, mismatches, raw_value
     from ._pagination import Page
     from ._ratelimit import RateLimiter
     from ._types import UNSET, Unset
@@ -60,7 +60,10 @@ _LAZY: dict[str, str] = {
     "Rejection": "._bulk",
     "DEFAULT_BASE_URL": "._client",
     "AsyncInstantly": "._client",
+    "Mismatch": "._convert",
     "StructureError": "._convert",
+    "mismatches": "._convert",
+    "raw_value": "._convert",
     "Page": "._pagination",
     "RateLimiter": "._ratelimit",
     "UNSET": "._types",
@@ -129,6 +132,7 @@ __all__ = [
     "ConflictError",
     "FailedChunk",
     "InstantlyError",
+    "Mismatch",
     "NotFoundError",
     "Outcome",
     "Page",
@@ -147,5 +151,7 @@ __all__ = [
     "Unset",
     "__version__",
     "errors",
+    "mismatches",
     "models",
+    "raw_value",
 ]

@@ -7,6 +7,7 @@ and structured into the operation's model.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -86,11 +87,8 @@ class Resource:
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> Page[Any]:
-        if body is not None and body.get("starting_after", Unset.UNSET) is None:
-            # None means "the first page", which the API wants as no cursor at all.
-            body = {**body, "starting_after": Unset.UNSET}
-        result = await self._request(operation_id, path, query, body)
-        return Page(items=result.items, next_starting_after=result.next_starting_after or None)
+        op = OPERATIONS[operation_id]
+        return _as_page(op, await self._send(op, *_page_request(op, path, query, body)))
 
     def _iterate(
         self,
@@ -104,17 +102,74 @@ class Resource:
         # Check now, not at the first `async for` step, so a bad argument fails where it is made.
         _encode(op, path, query, body)
         in_body = op.pagination == "body"
+        # The next page's answer, asked for before this page is read into models: the server
+        # works on it while this process decodes (a page of 100 Leads is about a millisecond of
+        # CPU). One page ahead at most, and only when the walk will want it.
+        ahead: dict[str, asyncio.Future[Any]] = {}
+        taken = 0
+
+        def ask(cursor: str | None) -> Any:
+            if in_body:
+                request = _page_request(op, path, query, {**(body or {}), "starting_after": cursor})
+            else:
+                request = _page_request(op, path, {**(query or {}), "starting_after": cursor}, body)
+            return self._send(op, *request)
 
         async def fetch(cursor: str | None) -> Page[Any]:
-            if in_body:
-                return await self._page(
-                    operation_id, path, query, {**(body or {}), "starting_after": cursor}
-                )
-            return await self._page(
-                operation_id, path, {**(query or {}), "starting_after": cursor}, body
-            )
+            nonlocal taken
+            early = ahead.pop(cursor, None) if cursor is not None else None
+            data = await (early if early is not None else ask(cursor))
+            if type(data) is dict:
+                after, items = data.get("next_starting_after"), data.get("items")
+                count = len(items) if type(items) is list else 0
+                taken += count
+                if (
+                    type(after) is str
+                    and after
+                    and count
+                    and (max_items is None or taken < max_items)
+                ):
+                    task = asyncio.ensure_future(ask(after))
+                    task.add_done_callback(_leave_error_to_awaiter)
+                    ahead[after] = task
+                    await asyncio.sleep(0)  # lets the task put its request on the wire first
+            return _as_page(op, data)
 
-        return paginate(fetch, max_items=max_items)
+        async def walk() -> AsyncIterator[Any]:
+            try:
+                async for item in paginate(fetch, max_items=max_items):
+                    yield item
+            finally:
+                for task in ahead.values():  # the walk ended early: nobody wants that page
+                    task.cancel()
+
+        return walk()
+
+
+def _page_request(
+    op: Operation,
+    path: Mapping[str, Any] | None,
+    query: Mapping[str, Any] | None,
+    body: Mapping[str, Any] | None,
+) -> tuple[str, dict[str, Any] | None, Any]:
+    if body is not None and body.get("starting_after", Unset.UNSET) is None:
+        # None means "the first page", which the API wants as no cursor at all.
+        body = {**body, "starting_after": Unset.UNSET}
+    return _encode(op, path, query, body)
+
+
+def _as_page(op: Operation, data: Any) -> Page[Any]:
+    result = structure(data, op.response)
+    # `items` is None when the answer's was not a list (see `instantly.mismatches`).
+    items = result.items if result.items is not None else []
+    return Page(items=items, next_starting_after=result.next_starting_after or None)
+
+
+def _leave_error_to_awaiter(task: asyncio.Future[Any]) -> None:
+    # A page asked for ahead fails where the walk reaches it (its `await` raises); if the walk
+    # never does, the error is read here so that asyncio does not report it as lost.
+    if not task.cancelled():
+        task.exception()
 
 
 def _encode(
