@@ -23,6 +23,7 @@ __all__ = [
     "MockState",
     "Problem",
     "Table",
+    "creation_order",
     "decode_cursor",
     "email_key",
     "encode_cursor",
@@ -58,6 +59,11 @@ def decode_cursor(cursor: str | None, field: str) -> int:
         except ValueError:
             pass
     raise Problem(400, f"{field} is not a cursor this API handed out: {cursor!r}")
+
+
+def creation_order(record_id: str) -> int:
+    """Where an id the mock handed out stands in creation order (the counter it ends with)."""
+    return int(record_id.rpartition("-")[2], 16)
 
 
 def email_key(email: str) -> str:
