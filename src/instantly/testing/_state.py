@@ -283,7 +283,8 @@ class LeadStore(Table):
 class MockState:
     """Everything the mock holds, for handlers and for the tests that inspect it.
 
-    Counters: `requests` (every request received), `rate_limited` (429s), `unauthorized` (401s),
+    Counters: `requests` (every request received), `in_flight` (received, not yet answered: a
+    slow or held request may still write), `rate_limited` (429s), `unauthorized` (401s),
     `bad_requests` (400s), `faults` (5xx and drops injected), `by_operation` (requests per
     operationId). Stores: `leads`, `lead_lists`, `lead_labels`, `campaigns`, `emails`,
     `background_jobs` (each `len()`-able and iterable over plain dict records, by id in
@@ -305,6 +306,7 @@ class MockState:
         self.workspace_id = self.new_id()
         self.user_id = self.new_id()
         self.requests = 0
+        self.in_flight = 0
         self.rate_limited = 0
         self.unauthorized = 0
         self.bad_requests = 0
