@@ -35,6 +35,8 @@ import asyncio
 import bisect
 import datetime
 import logging
+import math
+import operator
 import re
 import time
 import zlib
@@ -53,6 +55,7 @@ from collections.abc import (
     Sequence,
     Sized,
 )
+from itertools import chain, islice, repeat
 from os import PathLike
 from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, TypeVar
 
@@ -104,6 +107,7 @@ CLOCK_SKEW: Final = 60.0
 """Seconds by which this machine's clock and the API's may differ. A lead found by a lookup
 counts as created by this import if the API created it no earlier than this long before the
 request was first sent; an older one was there already (`already_present`)."""
+_PACK = 100  # leads are read, screened and encoded this many at a time (see _Chunk)
 _MAX_REFUSED_LEADS = 20  # leads of one request the API may refuse by index before it fails whole
 
 SKIP_REASONS: Final = (
@@ -131,18 +135,20 @@ _J_SKIPPED = 16  # + the index of its reason in SKIP_REASONS
 
 
 def _email_ok(email: str) -> bool:
-    """Whether `email` looks like an address: `[^@\\s]+@[^@\\s]+\\.[^@\\s]+`, without a regex.
+    r"""Whether `email` looks like an address: one "@" with something before it, a dot inside
+    the domain, no white space or unprintable character (what `[^@\s]+@[^@\s]+\.[^@\s]+`
+    matches, control characters left out), without a regex: this runs for every lead.
 
-    Deliberately loose: one "@", something on each side, a dot inside the domain, no white
-    space. The API has the final word; this only saves a request on what it would surely
-    refuse. (A string split on white space is itself alone exactly when it holds none.)
+    Deliberately loose: the API has the final word; this only saves a request on what it would
+    surely refuse.
     """
-    local, _, domain = email.partition("@")
+    at = email.find("@")
     return (
-        bool(local)
-        and "@" not in domain
-        and domain.rfind(".", 1, -1) > 0
-        and email.split() == [email]
+        at > 0
+        and email.rfind(".", at + 2, -1) != -1
+        and email.count("@") == 1
+        and " " not in email
+        and email.isprintable()
     )
 
 
@@ -195,7 +201,21 @@ class FailedChunk:
         return isinstance(self.error, OutcomeUnknownError)
 
 
-_UUID_RUN = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})*")
+def _uuid_bytes(joined: str, n: int) -> bytes | None:
+    """The 16 bytes of each of n lower-case UUIDs written back to back, or None if `joined` is
+    not exactly that. Whole-string operations only: it runs for every lead created."""
+    if (
+        len(joined) != 36 * n
+        or joined.count("-") != 4 * n
+        or any(joined[start::36].count("-") != n for start in (8, 13, 18, 23))
+        or joined != joined.lower()
+    ):
+        return None
+    try:
+        raw = bytes.fromhex(joined.replace("-", ""))
+    except ValueError:
+        return None
+    return raw if len(raw) == 16 * n else None  # fromhex skips white space: it must be absent
 
 
 class _IdStore:
@@ -220,9 +240,8 @@ class _IdStore:
         if not n:
             return
         blob = self.blob
-        joined = "".join(ids)
-        if len(joined) == 36 * n and _UUID_RUN.fullmatch(joined):
-            raw = bytes.fromhex(joined.replace("-", ""))
+        raw = _uuid_bytes("".join(ids), n)
+        if raw is not None:
             first = positions[0]
             if positions[-1] - first == n - 1:  # increasing and n apart: consecutive
                 blob[16 * first : 16 * (first + n)] = raw
@@ -231,8 +250,9 @@ class _IdStore:
                 blob[16 * position : 16 * position + 16] = raw[16 * j : 16 * j + 16]
             return
         for position, lead_id in zip(positions, ids, strict=True):
-            if len(lead_id) == 36 and _UUID_RUN.fullmatch(lead_id):
-                blob[16 * position : 16 * position + 16] = bytes.fromhex(lead_id.replace("-", ""))
+            one = _uuid_bytes(lead_id, 1)
+            if one is not None:
+                blob[16 * position : 16 * position + 16] = one
             else:
                 self.odd[position] = lead_id
 
@@ -456,10 +476,11 @@ class _KeySet:
         table[i] = h
         self.count += 1
         if self.count > self.limit:
-            self._grow()
+            self.grow()
         return True
 
-    def _grow(self) -> None:
+    def grow(self) -> None:
+        """Make the table larger (when it is half full), keeping every hash."""
         old = self.table
         # Four times larger while small (fewer rebuilds), twice once large (less memory).
         capacity = len(old) * (4 if len(old) < 1 << 22 else 2)
@@ -486,11 +507,79 @@ _FAST_KINDS: Final = {
     )
     if kinds
 } | {_CUSTOM: frozenset({dict, _NONE})}
+_FAST_GET: Final = _FAST_KINDS.get
 _SCALARS: Final = frozenset({str, int, bool, _NONE})  # custom variable values; float apart
 
 
 def _non_finite(value: Any) -> bool:
     return type(value) is float and value - value != 0.0  # NaN and ±inf give NaN
+
+
+_FIELD_KINDS: Final = frozenset({str, _NONE, dict})
+_CV_KINDS: Final = frozenset({str, int, bool, float, _NONE})
+_PLAIN_KEYS: Final = frozenset(k for k, kinds in _FAST_KINDS.items() if kinds <= _FIELD_KINDS)
+# Over emails joined by spaces, each with one "@": a domain whose dots are all at its ends (no
+# dot with something on each side). Possessive, so that a good domain fails it at once.
+_NO_INNER_DOT: Final = re.compile(r"@\.?[^. @]*+\.?(?: |$)")
+
+
+class _AtAndSpace(dict[int, None]):
+    """A str.translate table that deletes every character but "@" and " "."""
+
+    def __missing__(self, code: int) -> None:
+        if code in (0x40, 0x20):
+            raise LookupError(code)  # kept as it is
+        return None
+
+
+_AT_AND_SPACE: Final = _AtAndSpace({c: None for c in range(128) if c not in (0x40, 0x20)})
+_ONE_AT_EACH: Final = "@ " * _PACK + "@"
+
+
+def _plain_batch(batch: list[Any]) -> list[str] | None:
+    """The emails of a batch of leads that passes every check of the common case, or None.
+
+    The same checks as `LeadScreen.quick` (but for the duplicate check), over the whole batch
+    at once: dicts of known fields, each a string or null but custom_variables, a dict (or
+    null) of strings, numbers, booleans and nulls with no NaN or infinity; every lead with an
+    email that `_email_ok` accepts. Calls into C only: no Python-level step per lead.
+    """
+    if set(map(type, batch)) != {dict} or not all(map(_PLAIN_KEYS.issuperset, batch)):
+        return None
+    kinds = list(map(type, chain.from_iterable(map(dict.values, batch))))
+    if not _FIELD_KINDS.issuperset(kinds):
+        return None
+    customs: list[Any] = list(map(dict.get, batch, repeat(_CUSTOM)))
+    custom_kinds = list(map(type, customs))
+    dicts = custom_kinds.count(dict)
+    if dicts + custom_kinds.count(_NONE) != len(batch) or kinds.count(dict) != dicts:
+        return None  # a dict where a string belongs, or custom_variables that is not a dict
+    if dicts:
+        values = list(chain.from_iterable(map(dict.values, filter(None, customs))))
+        value_kinds = set(map(type, values))
+        if not _CV_KINDS.issuperset(value_kinds):
+            return None
+        if float in value_kinds and not math.isfinite(
+            math.fsum(filter(float.__instancecheck__, values))
+        ):
+            return None  # a NaN or an infinity (or a sum too large: the slow path will see)
+    emails: list[Any] = list(map(dict.get, batch, repeat("email")))
+    if set(map(type, emails)) != {str}:
+        return None
+    # `_email_ok` of each email, on the emails joined by spaces (which no valid one holds):
+    # with nothing but its "@"s and spaces left, the string must read "@ @ ... @" (one "@"
+    # each), and no "@" may open an email.
+    joined = " ".join(emails)
+    if (
+        joined.count(" ") != len(emails) - 1
+        or joined.translate(_AT_AND_SPACE) != _ONE_AT_EACH[: 2 * len(emails) - 1]
+        or joined.startswith("@")
+        or " @" in joined
+        or not joined.isprintable()
+        or _NO_INNER_DOT.search(joined)
+    ):
+        return None
+    return emails
 
 
 class LeadScreen:
@@ -512,56 +601,111 @@ class LeadScreen:
 
     def screen(self, item: Any) -> tuple[dict[str, Any], tuple[str, str] | None]:
         """The lead as it would be sent, and why it may not be (reason, detail), or None."""
-        if type(item) is dict:
-            lead: dict[str, Any] = item
-            fast = _FAST_KINDS.get
+        verdict = self.quick(item)
+        return (item, None) if verdict is None else verdict
+
+    def many(self, batch: list[Any]) -> list[tuple[int, dict[str, Any], tuple[str, str] | None]]:
+        """`screen` of a batch: (index, lead, why) for each lead not to be sent as it is (an
+        empty list, the usual answer, means every lead of the batch may be).
+
+        The checks of the common case (dicts of string fields and a dict of custom variables,
+        each with an address) are made over the whole batch with C-level calls; a batch that
+        fails one takes `quick` lead by lead, which finds and explains the lead at fault.
+        """
+        emails = _plain_batch(batch)
+        if emails is None:
+            quick = self.quick
+            return [
+                (index, *verdict)
+                for index, verdict in enumerate(map(quick, batch))
+                if verdict is not None
+            ]
+        # _KeySet.add, inlined: this runs for every lead. (A key whose hash is 0, one in 2**64,
+        # is stored as "empty": only its own repeats would go unseen.)
+        seen = self.seen
+        if seen.count + len(emails) > seen.limit:
+            seen.grow()
+        table, mask = seen.table, seen.mask
+        added = 0
+        repeats: list[tuple[int, dict[str, Any], tuple[str, str] | None]] = []
+        for index, h in enumerate(list(map(hash, map(str.lower, emails)))):
+            i = h & mask
+            found = table[i]
+            while found:
+                if found == h:
+                    email = emails[index]
+                    why = ("duplicate_in_input", f"{email!r} appears earlier in the input")
+                    repeats.append((index, batch[index], why))
+                    break
+                i = (i + 1) & mask
+                found = table[i]
+            else:
+                table[i] = h
+                added += 1
+        seen.count += added
+        return repeats
+
+    def quick(
+        self, item: Any, shaped: bool = False
+    ) -> tuple[dict[str, Any], tuple[str, str] | None] | None:
+        """`screen` for the hot path: None when `item` is a dict that may be sent as it is
+        (nearly every lead: no tuple is made); otherwise what `screen` returns.
+
+        shaped: the lead's fields and values were checked already (by `_slow`).
+        """
+        if not shaped:
+            if type(item) is not dict:
+                return self._slow(item)
+            fast = _FAST_GET
             for key, value in item.items():
                 kinds = fast(key)
                 if kinds is None or type(value) not in kinds:
-                    lead, why = self._full(item)
-                    if why is not None:
-                        return lead, why
-                    break
-            custom = lead.get(_CUSTOM)
+                    return self._slow(item)
+            custom = item.get(_CUSTOM)
             if custom:
                 for value in custom.values():
                     if type(value) not in _SCALARS and (type(value) is not float or value - value):
-                        lead, why = self._custom(lead)
-                        if why is not None:
-                            return lead, why
-                        break
+                        return self._slow(item)
+        email = item.get("email")
+        if type(email) is not str or not email:
+            why = check_lead(item, self.for_campaign)
+            return None if why is None else (item, why)
+        if not _email_ok(email):
+            return item, ("invalid_email", f"{email!r} is not an email address")
+        # _KeySet.add, inlined: this runs for every lead.
+        seen = self.seen
+        h = hash(email.lower()) or 1
+        table, mask = seen.table, seen.mask
+        i = h & mask
+        while True:
+            found = table[i]
+            if found == h:
+                return item, ("duplicate_in_input", f"{email!r} appears earlier in the input")
+            if not found:
+                break
+            i = (i + 1) & mask
+        table[i] = h
+        seen.count += 1
+        if seen.count > seen.limit:
+            seen.grow()
+        return None
+
+    def _slow(self, item: Any) -> tuple[dict[str, Any], tuple[str, str] | None]:
+        """Every check, for a lead the fast path could not decide; the caller's dicts are never
+        changed (a copy is made to drop UNSET values or to replace NaN)."""
+        if type(item) is dict:
+            lead: dict[str, Any] = item
         elif isinstance(item, BulkAddLeadsRequestLead):
-            return self.screen(unstructure(item))
+            lead = unstructure(item)
         elif isinstance(item, Mapping):
-            return self.screen(dict(item))
+            lead = dict(item)
         else:
             return {}, (
                 "invalid_lead",
                 f"a lead must be a dict or a BulkAddLeadsRequestLead, not {type(item).__name__}",
             )
-        # check_lead, inlined: this runs for every lead.
-        email = lead.get("email")
-        if email is None or email == "":
-            if self.for_campaign:
-                return lead, ("invalid_email", "no email (a campaign import needs one)")
-            if not lead.get("first_name") and not lead.get("last_name"):
-                return lead, (
-                    "incomplete",
-                    "no email, first_name or last_name (a list import needs one)",
-                )
-            return lead, None
-        if type(email) is not str or not _email_ok(email):
-            return lead, ("invalid_email", f"{email!r} is not an email address")
-        if not self.seen.add(email.lower()):
-            return lead, ("duplicate_in_input", f"{email!r} appears earlier in the input")
-        return lead, None
-
-    def _full(self, item: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str] | None]:
-        """The full check of a lead the fast one could not decide; the caller's dict is never
-        changed (a copy is made to drop UNSET values or to replace NaN)."""
-        lead = item
-        if any(v is Unset.UNSET for v in item.values()):  # "not given": left out, as in any call
-            lead = {k: v for k, v in item.items() if v is not Unset.UNSET}
+        if any(v is Unset.UNSET for v in lead.values()):  # "not given": left out, as anywhere
+            lead = {k: v for k, v in lead.items() if v is not Unset.UNSET}
         bad = [k for k, v in lead.items() if _non_finite(v)]
         if bad:
             if not self.nan_as_null:
@@ -569,7 +713,12 @@ class LeadScreen:
             lead = {**lead, **dict.fromkeys(bad)}
         if not self.fits(lead):
             return lead, ("invalid_lead", _misfit(lead))
-        return lead, None
+        if lead.get(_CUSTOM):
+            lead, why = self._custom(lead)
+            if why is not None:
+                return lead, why
+        verdict = self.quick(lead, shaped=True)
+        return (lead, None) if verdict is None else verdict
 
     def _custom(self, lead: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str] | None]:
         custom: dict[Any, Any] = lead[_CUSTOM]
@@ -692,18 +841,45 @@ def _timestamp(value: Any) -> float | None:
 
 
 class _Chunk:
-    """The leads of one request, and what is still to settle of them."""
+    """The leads of one request, and what is still to settle of them.
 
-    __slots__ = ("codes", "leads", "lookup_first", "pending", "positions", "row", "sent_at")
+    Leads are kept as the JSON they are sent as, not as dicts: they are encoded 100 at a time as
+    they are read (`parts`), and a chunk is sent as those parts joined (`json`). Thousands of
+    live lead dicts would be promoted to the old generation of the garbage collector and set off
+    full collections, which walk every object of the process (the SDK's own are ~150k): that
+    costs more than the rest of the import's bookkeeping. `_leads()` decodes them again when a
+    lookup, a re-send or a failure needs them: equal to what was sent.
+    """
+
+    __slots__ = (
+        "codes", "first_crc", "json", "leads", "lookup_first", "parts", "pending", "positions",
+        "row", "sent_at",
+    )  # fmt: skip
 
     def __init__(self) -> None:
-        self.positions: list[int] = []
-        self.leads: list[dict[str, Any]] = []
-        self.pending: list[int] = []  # indexes into leads not settled yet (set when sent)
+        self.positions: list[int] = []  # input positions, in order, of the leads it holds
+        self.leads: list[dict[str, Any]] = []  # read, not yet encoded; or decoded again
+        self.parts: list[bytes] = []  # encoded leads: JSON arrays of up to _PACK
+        self.json: bytes | None = None  # every lead, as sent first (a JSON array)
+        self.first_crc = 0  # crc32 of the first lead's JSON, for the journal
+        self.pending: list[int] = []  # indexes of the leads not settled yet (set when sent)
         self.sent_at: float | None = None  # wall clock of the first send
         self.row: int | None = None  # the journal's row
         self.codes: bytearray | None = None  # journal codes by index, when journaling
         self.lookup_first = False  # in flight when an earlier run stopped: look up first
+
+    def _leads(self) -> list[dict[str, Any]]:
+        """Every lead, as dicts (decoded again from what was encoded)."""
+        if self.json is not None:
+            if not self.leads:
+                self.leads = _json.loads(self.json)
+        elif self.parts:  # not sealed yet (the import stopped while it was being read)
+            self.leads = [lead for part in self.parts for lead in _json.loads(part)] + self.leads
+            self.parts = []
+        return self.leads
+
+    def __len__(self) -> int:
+        return len(self.positions)
 
 
 class _Prior:
@@ -787,7 +963,8 @@ class _Import:
             aiter(leads) if isinstance(leads, AsyncIterable) else iter(leads)
         )
         self.result = BulkAddResult()
-        self.screen = LeadScreen(self.for_campaign, nan_as_null=nan_as_null).screen
+        self.lead_screen = LeadScreen(self.for_campaign, nan_as_null=nan_as_null)
+        self.screen = self.lead_screen.screen
         self.in_flight: dict[asyncio.Task[None], _Chunk] = {}
         self.crash: BaseException | None = None  # a bug of this module in a request's task
         self.caller_error: Exception | None = None  # the caller's code raised: stop
@@ -849,8 +1026,12 @@ class _Import:
         `batch_size` leads of the input; None at the end of the input."""
         while True:
             if self.ready:
+                group = self.ready.pop(0)
+                self._seal(group)
+                if not len(group):
+                    continue
                 self._reserve()
-                return self.ready.pop(0)
+                return group
             chunk = self.building
             if not self.input_done:
                 try:
@@ -862,14 +1043,16 @@ class _Import:
                     return None
                 if self.caller_error is not None:  # on_progress raised while we were reading
                     return None
-                if not self.input_done and len(chunk.leads) < self.batch_size:
+                if not self.input_done and len(chunk) < self.batch_size:
                     continue  # a group to look up is complete: it is in `ready`
             elif self.groups:  # the input ended before these groups were read in full
                 self.ready.extend(self.groups.values())
                 self.groups.clear()
                 continue
-            if not chunk.leads:
-                if self.groups:
+            if len(chunk):
+                self._seal(chunk)
+            if not len(chunk):  # empty, or every lead refused while being encoded
+                if not self.input_done or self.groups:
                     continue
                 return None
             self.building = _Chunk()
@@ -878,6 +1061,58 @@ class _Import:
 
     def _reserve(self) -> None:
         self.result._ids.reserve(self.result.total)
+
+    def _pack(self, chunk: _Chunk) -> list[tuple[int, tuple[str, str]]]:
+        """Encode the leads read into `chunk` since the last pack, and drop them; a lead JSON
+        cannot carry (a lone surrogate, a key that is not a string, an integer beyond 64 bits)
+        is taken out of the chunk and returned with why, for `_refused` to record."""
+        leads = chunk.leads
+        if not leads:
+            return []
+        refused: list[tuple[int, tuple[str, str]]] = []
+        try:
+            part = _json.dumps(leads)
+        except TypeError:
+            positions = chunk.positions
+            base = len(positions) - len(leads)
+            for index in range(len(leads) - 1, -1, -1):
+                if not _jsonable(leads[index]):
+                    refused.append(
+                        (positions[base + index],
+                         ("invalid_lead", _unencodable(leads[index], TypeError())))
+                    )  # fmt: skip
+                    del positions[base + index]
+                    del leads[index]
+            refused.reverse()
+            part = _json.dumps(leads)
+        if self.journal is not None and not chunk.parts and leads:
+            chunk.first_crc = zlib.crc32(_json.dumps(leads[0]))
+        if len(part) > 2:  # not "[]"
+            chunk.parts.append(part)
+        leads.clear()
+        return refused
+
+    def _seal(self, chunk: _Chunk) -> None:
+        """Join the chunk's encoded parts into the body it is sent with."""
+        self._refused(self._pack(chunk))
+        parts = chunk.parts
+        chunk.json = (
+            parts[0] if len(parts) == 1 else b"[" + b",".join(p[1:-1] for p in parts) + b"]"
+        )
+        chunk.parts = []
+
+    def _refused(self, refused: list[tuple[int, tuple[str, str]]]) -> None:
+        """Record leads refused before sending, whose outcome bytes exist already."""
+        result = self.result
+        invalid = result.invalid
+        for position, why in refused:
+            result._outcomes[position] = _SKIPPED
+            rejection = Rejection(position, *why)
+            if invalid and invalid[-1].position > position:
+                bisect.insort(invalid, rejection)
+            else:
+                invalid.append(rejection)
+            result.skipped[why[0]] += 1
 
     async def _fill(self, chunk: _Chunk) -> bool:
         """Read inputs until the chunk holds `batch_size` leads or (resuming) a group to look up
@@ -895,6 +1130,8 @@ class _Import:
                     taking = False
                     if full:
                         return False
+            elif self.prior is None:
+                return self._fill_fast(source, chunk)
             else:
                 for item in source:
                     taking = True
@@ -902,12 +1139,68 @@ class _Import:
                     taking = False
                     if full:
                         return False
+        except _Crash:
+            raise
         except Exception as exc:
             if taking:
                 self.crash = exc
                 raise _Crash from exc
             raise
         return True
+
+    def _fill_fast(self, source: Iterator[Any], chunk: _Chunk) -> bool:
+        """`_fill` of a plain iterable with no journal to consult, read and screened _PACK
+        leads at a time (`LeadScreen.many`): no Python-level step per lead in the common case.
+        Every item read is accounted for, even when the input raises midway."""
+        many = self.lead_screen.many
+        positions, leads = chunk.positions, chunk.leads
+        position = first = self.result.total
+        refused: list[tuple[int, tuple[str, str]]] = []
+        try:
+            while True:
+                room = self.batch_size - len(positions)
+                if room <= 0:
+                    return False
+                want = min(_PACK, room)
+                batch: list[Any] = []
+                stopped: Exception | None = None
+                try:
+                    batch.extend(islice(source, want))
+                except Exception as exc:  # the caller's input: what it gave so far is read
+                    stopped = exc
+                try:
+                    exceptions = many(batch)
+                    if not exceptions:
+                        positions.extend(range(position, position + len(batch)))
+                        leads.extend(batch)
+                    else:
+                        special = {index: (lead, why) for index, lead, why in exceptions}
+                        for index, item in enumerate(batch):
+                            verdict = special.get(index)
+                            if verdict is None:
+                                positions.append(position + index)
+                                leads.append(item)
+                            elif verdict[1] is None:
+                                positions.append(position + index)
+                                leads.append(verdict[0])
+                            else:
+                                refused.append((position + index, verdict[1]))
+                    position += len(batch)
+                    if leads:
+                        refused += self._pack(chunk)
+                except Exception as exc:
+                    self.crash = exc
+                    raise _Crash from exc
+                if stopped is not None:
+                    raise stopped
+                if len(batch) < want:
+                    return True
+        finally:
+            result = self.result
+            result.total = position
+            result._outcomes.extend(bytes(position - first))
+            refused.sort()
+            self._refused(refused)
 
     def _take(self, item: Any, chunk: _Chunk) -> bool:
         """Account one input: into the chunk, or refused; True when the chunk is full (or,
@@ -926,9 +1219,15 @@ class _Import:
         result._outcomes.append(_PENDING)
         if self.prior is not None and position < self.prior.limit:
             return self._take_prior(position, lead, chunk)
+        return self._add(chunk, position, lead)
+
+    def _add(self, chunk: _Chunk, position: int, lead: dict[str, Any]) -> bool:
+        """Put a lead read into the chunk; True when the chunk is full."""
         chunk.positions.append(position)
         chunk.leads.append(lead)
-        return len(chunk.leads) >= self.batch_size
+        if len(chunk.leads) >= _PACK:
+            self._refused(self._pack(chunk))
+        return len(chunk.positions) >= self.batch_size
 
     # -- resuming from a journal ---------------------------------------------------------------
 
@@ -993,18 +1292,16 @@ class _Import:
                 return True
             return False
         else:  # _J_UNKNOWN, _J_RESEND: send it as a new lead
-            chunk.positions.append(position)
-            chunk.leads.append(lead)
-            return len(chunk.leads) >= self.batch_size
+            return self._add(chunk, position, lead)
         result.resumed += 1
         return False
 
     # -- one request, and the lookups that keep its meaning ------------------------------------
 
     async def _send(self, chunk: _Chunk) -> None:
-        chunk.pending = list(range(len(chunk.leads)))
+        chunk.pending = list(range(len(chunk)))
         if self.journal is not None:
-            chunk.codes = bytearray([_J_LOOKUP]) * len(chunk.leads)
+            chunk.codes = bytearray([_J_LOOKUP]) * len(chunk)
         error: BaseException | None = None
         if chunk.lookup_first:
             error = OutcomeUnknownError(
@@ -1017,9 +1314,7 @@ class _Import:
             # Written before the request leaves: a run killed at any instant after this line
             # knows to look these leads up.
             assert chunk.sent_at is not None
-            chunk.row = self.journal.sent(
-                chunk.positions, zlib.crc32(_json.dumps(chunk.leads[0])), chunk.sent_at
-            )
+            chunk.row = self.journal.sent(chunk.positions, chunk.first_crc, chunk.sent_at)
         rounds = refused = 0
         while chunk.pending:
             if error is not None:
@@ -1075,23 +1370,15 @@ class _Import:
         await self._progress()
 
     def _encode(self, chunk: _Chunk) -> Any:
-        """The pending leads as JSON, ready to send; a lead JSON cannot carry (a lone surrogate,
-        a key that is not a string, an integer beyond 64 bits) is refused alone. None if no
-        lead is left."""
+        """The pending leads as JSON, ready to send (every lead was encoded once already);
+        None if no lead is left."""
         indexes = chunk.pending
-        leads = (
-            chunk.leads if len(indexes) == len(chunk.leads) else [chunk.leads[i] for i in indexes]
-        )
-        try:
-            return _json.Fragment(_json.dumps(leads))
-        except TypeError:
-            pass
-        for index, lead in zip(list(indexes), leads, strict=True):
-            if not _jsonable(lead):
-                self._refuse(chunk, index, _unencodable(lead, TypeError()))
-        if not chunk.pending:
+        if not indexes:
             return None
-        return _json.Fragment(_json.dumps([chunk.leads[i] for i in chunk.pending]))
+        if len(indexes) == len(chunk) and chunk.json is not None:
+            return _json.Fragment(chunk.json)
+        every = chunk._leads()
+        return _json.Fragment(_json.dumps([every[i] for i in indexes]))
 
     def _refuse(self, chunk: _Chunk, index: int, detail: str) -> None:
         """Skip one lead of a chunk as invalid_lead (before sending, or as the API refused it)."""
@@ -1107,7 +1394,7 @@ class _Import:
     async def _reconcile(self, chunk: _Chunk, error: BaseException) -> bool:
         """Look the pending leads up in the target and settle those found; the others stay
         pending. False if the lookup itself failed (the pending leads are failed then)."""
-        leads, pending = chunk.leads, chunk.pending
+        leads, pending = chunk._leads(), chunk.pending
         by_key: dict[str, int] = {}
         no_email: list[int] = []
         for index in pending:
@@ -1246,7 +1533,7 @@ class _Import:
 
     async def _recheck(self, chunk: _Chunk, skipped: list[int]) -> None:
         """Look up leads a re-send skipped; those this import created before count as created."""
-        leads = chunk.leads
+        leads = chunk._leads()
         by_key = {leads[i]["email"].lower(): i for i in skipped if leads[i].get("email")}
         if not by_key:
             return
@@ -1290,7 +1577,8 @@ class _Import:
         outcomes = self.result._outcomes
         for position in positions:
             outcomes[position] = _FAILED
-        self.result.failed.append(FailedChunk(positions, error, [chunk.leads[i] for i in indexes]))
+        leads = chunk._leads()
+        self.result.failed.append(FailedChunk(positions, error, [leads[i] for i in indexes]))
         if chunk.codes is not None:
             for index in indexes:
                 chunk.codes[index] = code
@@ -1364,7 +1652,7 @@ class _Import:
         elif self.in_flight:
             await asyncio.wait(list(self.in_flight))
         for chunk in [self.building, *self.ready, *self.groups.values()]:
-            self._not_sent(chunk, range(len(chunk.leads)))
+            self._not_sent(chunk, range(len(chunk)))
         self.building, self.ready, self.groups = _Chunk(), [], {}
 
     def _not_sent(self, chunk: _Chunk, indexes: Iterable[int]) -> None:
@@ -1373,7 +1661,7 @@ class _Import:
             position = chunk.positions[index]
             result._outcomes[position] = _NOT_SENT
             result.not_sent.append(position)
-            result._unsent_leads.append(chunk.leads[index])
+            result._unsent_leads.append(chunk._leads()[index])
         chunk.pending = []
 
     def _finish(self, before: Any, started: float) -> None:
@@ -1422,6 +1710,7 @@ def _why_nothing(result: BulkAddResult) -> str:
 
 
 _Created = tuple[list[int], list[str]]
+_INDEX, _ID = operator.itemgetter("index"), operator.itemgetter("id")
 
 
 def _created(data: Any, sent: int) -> _Created:
@@ -1431,8 +1720,8 @@ def _created(data: Any, sent: int) -> _Created:
     if not isinstance(entries, list):
         raise _bad_answer("leads/add", "it has no created_leads list")
     try:
-        indexes = [entry["index"] for entry in entries]
-        ids = [entry["id"] for entry in entries]
+        indexes = list(map(_INDEX, entries))
+        ids = list(map(_ID, entries))
     except (KeyError, TypeError):
         raise _bad_answer("leads/add", "a created_leads entry has no index or id") from None
     if not entries:
