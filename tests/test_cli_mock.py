@@ -154,7 +154,9 @@ async def test_export_round_trip(
     assert "leaving out the columns id, status, campaign, list_id, timestamp_created" in err
     again = {r["email"]: r for r in leads_of(mock, other)}
     assert set(again) == {r["email"] for r in rows}
-    assert again["lead1@example.com"]["payload"] == {"Company": "Company 1", "Tier": "gold"}
+    # "Company" is a spelling of company_name: a lead field, not a custom variable.
+    assert again["lead1@example.com"]["payload"] == {"Tier": "gold"}
+    assert again["lead1@example.com"]["company_name"] == "Company 1"
     assert again["lead1@example.com"]["first_name"] == "Name1"
 
 
@@ -263,8 +265,10 @@ async def test_api_errors_exit_1_in_one_line_without_the_key(
         "--campaign-id",
         "00000000-0000-4000-8000-000000000000",
     )
-    assert code == 1 and out == ""
-    assert err.count("\n") == 1 and err.startswith("instantly: error: 404 Not Found")
+    # A campaign that does not exist is bad input: exit 2, before anything is sent.
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("instantly: error: campaign 0000")
+    assert "does not exist in this workspace" in err
     assert len(mock.state.leads) == 0
 
     wrong = "sk-wrong-SECRET-key-000"
