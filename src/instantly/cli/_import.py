@@ -231,8 +231,8 @@ class _Run:
         _print_summary(args, out, tally, reported, self.source.name)
         if self.stopped is not None:
             out.error(
-                f"{self.stopped}; stopped there: {tally.sent:,} rows before it were sent "
-                "(summary above)",
+                f"{self.stopped}; the import stopped there: {tally.sent:,} rows sent, "
+                f"{tally.not_sent:,} read but not sent (see the summary)",
                 EXIT_USAGE,
             )
             return EXIT_USAGE

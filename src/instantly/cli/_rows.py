@@ -108,14 +108,18 @@ class RowFile:
         except LookupError:
             raise UsageError(f"--encoding {encoding}: no such encoding") from None
         self._binary = self._open()
-        self._lines = self._decoded_lines()
-        self._first: str | None = next(self._lines, None)
-        self.format = fmt or self._sniff_format()
         self.header: list[str] | None = None
         self.delimiter = delimiter
         self._used = False
-        if self.format == "csv":
-            self._start_csv()
+        try:
+            self._lines = self._decoded_lines()
+            self._first: str | None = next(self._lines, None)
+            self.format = fmt or self._sniff_format()
+            if self.format == "csv":
+                self._start_csv()
+        except BaseException:
+            self.close()
+            raise
 
     # -- opening and decoding ------------------------------------------------------------------
 
@@ -132,6 +136,7 @@ class RowFile:
             except OSError as exc:
                 raise UsageError(f"{self.path}: cannot read it ({exc.strerror})") from None
             self.regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+        self._raw = stream
         if self.path.lower().endswith(".gz"):
             return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
         return stream
@@ -155,13 +160,22 @@ class RowFile:
             except UnicodeDecodeError as exc:
                 where = offset - buffered + exc.start
                 before = exc.object[: exc.start].decode(name, errors="replace")
-                at = line + tail.count("\n") + before.count("\n")
+                if offset - buffered == 0:
+                    before = before.lstrip("\ufeff")
                 bad = exc.object[exc.start : exc.end].hex(" ")
                 gz = " (of the decompressed data)" if self.path.lower().endswith(".gz") else ""
-                raise UsageError(
-                    f"{self.name}:{at}: byte {where:,}{gz} (0x{bad}) is not {self.encoding} "
+                error = UsageError(
+                    f"{self.name}:{{line}}: byte {where:,}{gz} (0x{bad}) is not {self.encoding} "
                     f"text; {_NOT_UTF8_HINT if name == 'utf-8' else 'pass the right --encoding'}"
-                ) from None
+                )
+                # The whole lines before the bad byte are read as usual, then the error.
+                parts = (tail + before).split("\n")
+                tail = parts.pop()
+                for part in parts:
+                    yield part + "\n"
+                line += len(parts)
+                error.args = (str(error).replace("{line}", str(line)),)
+                raise error from None
             offset += len(data)
             if not data:
                 if tail:
@@ -177,6 +191,7 @@ class RowFile:
         """Close the input (stdin is left open)."""
         if self.path not in _STDIN:
             self._binary.close()
+            self._raw.close()  # a GzipFile leaves the file it reads open
 
     def _all_lines(self) -> Iterator[str]:
         if self._first is not None:
@@ -215,9 +230,13 @@ class RowFile:
         if self._used:
             raise RuntimeError(f"{self.name} was read already: an input is read once")
         self._used = True
-        if self.format == "csv":
-            return self._csv_rows()
-        return self._jsonl_rows()
+        return self._closing(self._csv_rows() if self.format == "csv" else self._jsonl_rows())
+
+    def _closing(self, rows: Iterator[Row]) -> Iterator[Row]:
+        try:
+            yield from rows
+        finally:
+            self.close()
 
     def _csv_rows(self) -> Iterator[Row]:
         header = self.header or []
