@@ -6,7 +6,6 @@ import asyncio
 import datetime
 import itertools
 import json
-import logging
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -17,15 +16,15 @@ import aiohttp
 import pytest
 from aioresponses import CallbackResult, aioresponses
 from conftest import API_KEY, BASE_URL
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from instantly import AsyncInstantly, BulkAddResult, BulkResult, Outcome
+from instantly._bulk import CreatedIds, LeadScreen, _email_ok, _IdStore, _KeySet, _plain_batch
 from instantly.errors import (
-    APIConnectionError,
     BulkCancelledError,
-    BulkImportError,
     ChunkCancelledError,
     NotFoundError,
-    OutcomeUnknownError,
     ServerError,
 )
 from instantly.models import BulkAddLeadsRequestLead
@@ -543,3 +542,120 @@ async def test_bulk_runner_refuses_bad_arguments_and_reuse(client: AsyncInstantl
     assert len((await run).succeeded) == 2
     with pytest.raises(RuntimeError, match="already consumed"):
         await run
+
+
+# -- the building blocks of the screen -------------------------------------------------------
+
+
+_REFERENCE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAILISH = st.text(alphabet="ab.@ -\t\n\u00a0\u200b\u00e9\x00", max_size=12)
+
+
+@given(_EMAILISH)
+@settings(max_examples=3000)
+def test_the_email_check_is_the_reference_regex_without_control_characters(text: str) -> None:
+    expected = bool(_REFERENCE.fullmatch(text)) and text.isprintable()
+    assert _email_ok(text) == expected
+
+
+@given(st.lists(_EMAILISH, min_size=1, max_size=8))
+@settings(max_examples=1500)
+def test_a_batch_passes_the_whole_batch_checks_exactly_when_each_lead_would(
+    emails: list[str],
+) -> None:
+    leads = [{"email": e, "first_name": "A"} for e in emails]
+    passed = _plain_batch(leads) is not None
+    assert passed == all(e and _email_ok(e) for e in emails)
+    if passed:  # and then the batch screen agrees with the lead-by-lead one
+        one, many = LeadScreen(True), LeadScreen(True)
+        singly = [i for i, lead in enumerate(leads) if one.quick(lead) is not None]
+        assert [i for i, _, _ in many.many(leads)] == singly
+
+
+def test_batch_screen_finds_each_kind_of_bad_lead_like_the_single_one() -> None:
+    good = {"email": "a@example.com", "custom_variables": {"n": 1, "x": 1.5, "b": True}}
+    bad: list[Any] = [
+        {"email": "b@example.com", "frist_name": "typo"},
+        {"email": "c@example.com", "first_name": 5},
+        {"email": "d@example.com", "custom_variables": {"t": ["x"]}},
+        {"email": "e@example.com", "custom_variables": {"t": float("nan")}},
+        {"email": "f@example.com", "custom_variables": "not a dict"},
+        {"email": "g@example.com", "first_name": {"a": 1}, "custom_variables": {}},
+        {"email": "A@EXAMPLE.COM"},  # a repeat of the first, by case
+        "not a lead",
+        {"email": "h@example"},
+    ]
+    for lead in bad:
+        screen = LeadScreen(True)
+        verdicts = screen.many([good, lead])
+        assert [i for i, _, why in verdicts if why is not None] == [1], lead
+    assert LeadScreen(True).many([good, dict(good, email="z@example.com")]) == []
+
+
+@given(st.lists(st.text(min_size=1, max_size=6), max_size=400))
+def test_the_key_set_finds_exactly_the_repeats(keys: list[str]) -> None:
+    table = _KeySet(capacity=8)  # small, so that it grows several times
+    seen: set[str] = set()
+    for key in keys:
+        assert table.add(key) == (key not in seen)
+        seen.add(key)
+    assert table.count == len(seen)
+
+
+def test_created_ids_are_kept_compact_and_read_back_exactly() -> None:
+    result = BulkAddResult()
+    result.total = 6
+    result._outcomes.extend(bytes([1, 1, 2, 1, 1, 1]))
+    result.created = 5
+    ids = _IdStore()
+    ids.reserve(6)
+    ids.put(
+        [0, 1], ["0199b1c2-0000-7000-8000-00000000c0de", "0199b1c2-0000-7000-8000-0000000000ff"]
+    )
+    ids.put([3, 4, 5], ["Not-A-UUID", "0199B1C2-0000-7000-8000-00000000C0DE", "x"])
+    result._ids = ids
+    created = result.created_ids
+    assert isinstance(created, CreatedIds) and len(created) == 5
+    assert dict(created) == {
+        0: "0199b1c2-0000-7000-8000-00000000c0de",
+        1: "0199b1c2-0000-7000-8000-0000000000ff",
+        3: "Not-A-UUID",
+        4: "0199B1C2-0000-7000-8000-00000000C0DE",  # upper case is kept as it came
+        5: "x",
+    }
+    assert 2 not in created and created.get(2) is None
+    assert len(ids.blob) == 6 * 16 and set(ids.odd) == {3, 4, 5}
+
+
+async def test_a_lead_the_api_refuses_by_index_is_refused_alone(
+    api: aioresponses, client: AsyncInstantly
+) -> None:
+    fake = FakeAddLeads()
+    calls = 0
+
+    async def handle(url: Any, **kwargs: Any) -> CallbackResult:
+        nonlocal calls
+        calls += 1
+        body = json.loads(kwargs["data"])
+        bad = [i for i, lead in enumerate(body["leads"]) if lead["email"].startswith("x")]
+        if bad:
+            message = f"body/leads/{bad[0]}/email must match format email"
+            return CallbackResult(
+                status=400, payload={"statusCode": 400, "error": "Bad Request", "message": message}
+            )
+        return CallbackResult(status=200, payload=fake.apply(body))
+
+    api.post(ADD, callback=handle, repeat=True)
+    leads = [lead(i) for i in range(10)]
+    leads[3] = {"email": "x3@example.com"}
+    leads[7] = {"email": "x7@example.com"}
+
+    result = await client.leads.bulk_add(leads, campaign_id=CAMPAIGN)
+
+    assert_accounted(result, 10)
+    assert result.created == 8 and calls == 3
+    assert [(r.position, r.reason) for r in result.invalid] == [
+        (3, "invalid_lead"),
+        (7, "invalid_lead"),
+    ]
+    assert "the API refused it: 400 Bad Request: body/leads/3/email" in result.invalid[0].detail
