@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from instantly import AsyncInstantly, BulkAddResult
+from instantly import BulkAddResult
 from instantly.errors import BulkCancelledError, BulkImportError, OutcomeUnknownError
 from instantly.testing import Faults, MockInstantly
 from instantly.testing._call import HANDLERS
