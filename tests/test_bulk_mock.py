@@ -144,13 +144,14 @@ async def test_timeouts_a_request_written_after_its_client_gave_up_is_not_added_
 ) -> None:
     campaign = mock.state.add_campaign()["id"]
     leads = people(4_000)
-    # The mock holds 40% of the adds for 0.3 s, then writes them; the client gives up at 0.1 s,
+    # The mock holds 40% of the adds for 1 s, then writes them; the client gives up at 0.4 s,
     # looks the leads up (not there yet), and sends them again: the late write then finds them
-    # there, or the re-send does and the recheck finds they are this import's.
+    # there, or the re-send does and the recheck finds they are this import's. (The timeout
+    # leaves a loaded machine time for the lookups, which are not held.)
     mock.faults = Faults(
-        error_rate=0.0, drop_rate=0.0, slow_rate=0.4, slow_seconds=0.3, only={"bulkAddLeads"}
+        error_rate=0.0, drop_rate=0.0, slow_rate=0.4, slow_seconds=1.0, only={"bulkAddLeads"}
     )
-    async with mock.client(rate_limit=None, timeout=0.1) as client:
+    async with mock.client(rate_limit=None, timeout=0.4) as client:
         result = await client.leads.bulk_add(leads, campaign_id=campaign, batch_size=250)
     await settled(mock)
     mock.faults = None

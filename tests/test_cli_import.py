@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CancellingOutput
 
 from instantly.cli import _output, main
 from instantly.cli._import import run_import
@@ -339,29 +340,6 @@ async def test_a_refused_connection_says_what_it_retries(
 # -- resume ------------------------------------------------------------------------------------
 
 
-class _CancellingOutput(Output):
-    """An Output whose progress bar cancels `task` at its third update: Ctrl-C mid-import."""
-
-    task: asyncio.Task[int] | None = None
-
-    @contextmanager
-    def progress(self, label: str, total: int | None, unit: str = "leads") -> Iterator[Bar]:
-        output = self
-        seen = []
-
-        class Cancel:
-            def update(self, done: int) -> None:
-                seen.append(done)
-                if len(seen) == 3:
-                    assert output.task is not None
-                    output.task.cancel()
-
-            def advance(self, n: int = 1) -> None:
-                self.update(n)
-
-        yield Cancel()
-
-
 async def test_resume_finishes_an_interrupted_import(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], mock: MockInstantly
 ) -> None:
@@ -372,7 +350,7 @@ async def test_resume_finishes_an_interrupted_import(
     argv = ["leads", "import", str(path), "--campaign-id", campaign, "--resume", str(journal),
             "--batch-size", "250", "--concurrency", "2", "--base-url", mock.url]  # fmt: skip
     stderr = io.StringIO()
-    out = _CancellingOutput(stdout=io.StringIO(), stderr=stderr, fancy=False)
+    out = CancellingOutput.make(3, stdout=io.StringIO(), stderr=stderr, fancy=False)
     out.task = asyncio.create_task(run_import(build_parser().parse_args(argv), out))
     assert await out.task == 130
     assert f"run it again with --resume {journal} to finish" in stderr.getvalue()

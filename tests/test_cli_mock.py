@@ -13,17 +13,16 @@ import json
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CancellingOutput
 
 from instantly.cli import main
 from instantly.cli._demo import campaign_schedule
 from instantly.cli._import import run_import
-from instantly.cli._output import Bar, Output
 from instantly.cli._parser import build_parser
 from instantly.testing import MockInstantly
 
@@ -160,26 +159,6 @@ async def test_export_round_trip(
     assert again["lead1@example.com"]["first_name"] == "Name1"
 
 
-class _CancellingOutput(Output):
-    """An Output whose progress bar cancels `task` at its first update: Ctrl-C mid-import."""
-
-    task: asyncio.Task[int] | None = None
-
-    @contextmanager
-    def progress(self, label: str, total: int | None, unit: str = "leads") -> Iterator[Bar]:
-        output = self
-
-        class Cancel:
-            def update(self, done: int) -> None:
-                assert output.task is not None
-                output.task.cancel()
-
-            def advance(self, n: int = 1) -> None:
-                self.update(n)
-
-        yield Cancel()
-
-
 async def test_ctrl_c_stops_cleanly_and_the_report_resumes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], mock: MockInstantly
 ) -> None:
@@ -191,7 +170,7 @@ async def test_ctrl_c_stops_cleanly_and_the_report_resumes(
         [*argv, "--batch-size", "100", "--concurrency", "1", "--base-url", mock.url]
     )
     stdout, stderr = io.StringIO(), io.StringIO()
-    out = _CancellingOutput(stdout=stdout, stderr=stderr, fancy=False)
+    out = CancellingOutput.make(1, stdout=stdout, stderr=stderr, fancy=False)
     out.task = asyncio.create_task(run_import(args, out))
     code = await out.task
     assert code == 130

@@ -620,8 +620,8 @@ class LeadScreen:
                 for index, verdict in enumerate(map(quick, batch))
                 if verdict is not None
             ]
-        # _KeySet.add, inlined: this runs for every lead. (A key whose hash is 0, one in 2**64,
-        # is stored as "empty": only its own repeats would go unseen.)
+        # _KeySet.add, inlined over the batch: this runs for every lead. (A key whose hash is
+        # 0, one in 2**64, is stored as "empty": only its own repeats would go unseen.)
         seen = self.seen
         if seen.count + len(emails) > seen.limit:
             seen.grow()
@@ -672,22 +672,8 @@ class LeadScreen:
             return None if why is None else (item, why)
         if not _email_ok(email):
             return item, ("invalid_email", f"{email!r} is not an email address")
-        # _KeySet.add, inlined: this runs for every lead.
-        seen = self.seen
-        h = hash(email.lower()) or 1
-        table, mask = seen.table, seen.mask
-        i = h & mask
-        while True:
-            found = table[i]
-            if found == h:
-                return item, ("duplicate_in_input", f"{email!r} appears earlier in the input")
-            if not found:
-                break
-            i = (i + 1) & mask
-        table[i] = h
-        seen.count += 1
-        if seen.count > seen.limit:
-            seen.grow()
+        if not self.seen.add(email.lower()):
+            return item, ("duplicate_in_input", f"{email!r} appears earlier in the input")
         return None
 
     def _slow(self, item: Any) -> tuple[dict[str, Any], tuple[str, str] | None]:
@@ -1421,22 +1407,8 @@ class _Import:
                 _J_LOOKUP,
             )
             return False
-        assert chunk.sent_at is not None
-        since = chunk.sent_at - CLOCK_SKEW
-        ours = [
-            (i, lead_id) for i, (lead_id, ts) in sorted(found.items()) if ts is None or ts >= since
-        ]
-        there = [i for i, (_, ts) in found.items() if ts is not None and ts < since]
+        ours, there = self._found(chunk, found)
         result = self.result
-        if ours:
-            positions = [chunk.positions[i] for i, _ in ours]
-            result._ids.put(positions, [lead_id for _, lead_id in ours])
-            for (index, _), position in zip(ours, positions, strict=True):
-                result._outcomes[position] = _CREATED
-                if chunk.codes is not None:
-                    chunk.codes[index] = _J_CREATED
-            result.created += len(ours)
-            result.reconciled += len(ours)
         for index in there:
             result._outcomes[chunk.positions[index]] = _SKIPPED
             if chunk.codes is not None:
@@ -1450,9 +1422,33 @@ class _Import:
             "import)",
             len(found),
             len(by_key),
-            len(ours),
+            ours,
         )
         return True
+
+    def _found(
+        self, chunk: _Chunk, found: Mapping[int, tuple[str, float | None]]
+    ) -> tuple[int, list[int]]:
+        """Count the leads a lookup found that this import created (no earlier than CLOCK_SKEW
+        before the request was first sent) as created, with their IDs; return how many, and the
+        indexes of those that were there before."""
+        assert chunk.sent_at is not None
+        since = chunk.sent_at - CLOCK_SKEW
+        ours = sorted(
+            (i, lead_id) for i, (lead_id, ts) in found.items() if ts is None or ts >= since
+        )
+        there = [i for i, (_, ts) in found.items() if ts is not None and ts < since]
+        if ours:
+            result = self.result
+            positions = [chunk.positions[i] for i, _ in ours]
+            result._ids.put(positions, [lead_id for _, lead_id in ours])
+            for (index, _), position in zip(ours, positions, strict=True):
+                result._outcomes[position] = _CREATED
+                if chunk.codes is not None:
+                    chunk.codes[index] = _J_CREATED
+            result.created += len(ours)
+            result.reconciled += len(ours)
+        return len(ours), there
 
     async def _lookup(
         self, emails: list[str], by_key: Mapping[str, int]
@@ -1544,24 +1540,12 @@ class _Import:
                 "leads.bulk_add: could not look up %d skipped leads: %s", len(by_key), exc
             )
             return
-        assert chunk.sent_at is not None
-        since = chunk.sent_at - CLOCK_SKEW
-        ours = sorted(
-            (i, lead_id) for i, (lead_id, ts) in found.items() if ts is None or ts >= since
-        )
+        ours, _ = self._found(chunk, found)
         if not ours:
             return
         result = self.result
-        positions = [chunk.positions[i] for i, _ in ours]
-        result._ids.put(positions, [lead_id for _, lead_id in ours])
-        for (index, _), position in zip(ours, positions, strict=True):
-            result._outcomes[position] = _CREATED
-            if chunk.codes is not None:
-                chunk.codes[index] = _J_CREATED
-        result.created += len(ours)
-        result.reconciled += len(ours)
         # The API counted them as present (a duplicate, or a skip flag): take them from there.
-        left = len(ours)
+        left = ours
         for reason in ("already_present", "skipped_by_api"):
             taken = min(left, result.skipped[reason])
             result.skipped[reason] -= taken

@@ -8,6 +8,7 @@ import datetime
 import enum
 import os
 import zoneinfo
+from collections.abc import Sequence
 from typing import Any, Final
 
 from .. import models
@@ -99,11 +100,22 @@ async def run_campaigns_list(args: argparse.Namespace, out: Output) -> int:
     """The `campaigns list` command."""
     async with make_client(args) as client:
         campaigns = [c async for c in client.campaigns.list(limit=100, search=args.search)]
+    rows = [(c.id, c.name, _name(c.status), str(c.timestamp_created)[:19]) for c in campaigns]
+    return _listed(out, "campaigns", campaigns, ("ID", "Name", "Status", "Created"), rows)
+
+
+def _listed(
+    out: Output,
+    what: str,
+    items: Sequence[Any],
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[str]],
+) -> int:
+    """Print what a `list` command found: JSON, or a table."""
     if out.json_mode:
-        out.json([unstructure(c) for c in campaigns])
-        return EXIT_OK
-    rows = [(c.id, c.name, _name(c.status), c.timestamp_created[:19]) for c in campaigns]
-    out.table(f"{len(campaigns):,} campaigns", ("ID", "Name", "Status", "Created"), rows)
+        out.json([unstructure(x) for x in items])
+    else:
+        out.table(f"{len(items):,} {what}", columns, rows)
     return EXIT_OK
 
 
@@ -195,9 +207,5 @@ async def run_lead_lists_list(args: argparse.Namespace, out: Output) -> int:
     """The `lead-lists list` command."""
     async with make_client(args) as client:
         lists = [x async for x in client.lead_lists.list(limit=100, search=args.search)]
-    if out.json_mode:
-        out.json([unstructure(x) for x in lists])
-        return EXIT_OK
     rows = [(x.id, x.name, str(x.timestamp_created)[:19]) for x in lists]
-    out.table(f"{len(lists):,} lead lists", ("ID", "Name", "Created"), rows)
-    return EXIT_OK
+    return _listed(out, "lead lists", lists, ("ID", "Name", "Created"), rows)

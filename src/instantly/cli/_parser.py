@@ -283,10 +283,7 @@ def _add_campaigns(commands: Commands, common: argparse.ArgumentParser) -> None:
     campaigns = commands.add_parser("campaigns", help="campaigns").add_subparsers(
         dest="campaigns_command", metavar="COMMAND", required=True
     )
-    clist = campaigns.add_parser("list", parents=[common], help="list the campaigns")
-    clist.add_argument("--search", metavar="TEXT", help="only campaigns whose name holds TEXT")
-    _json(clist)
-    clist.set_defaults(handler=_commands.run_campaigns_list)
+    _list_command(campaigns, common, "campaigns", _commands.run_campaigns_list)
 
     create = campaigns.add_parser(
         "create",
@@ -316,14 +313,21 @@ def _add_lead_lists(commands: Commands, common: argparse.ArgumentParser) -> None
     lists = commands.add_parser("lead-lists", help="lead lists").add_subparsers(
         dest="lead_lists_command", metavar="COMMAND", required=True
     )
-    llist = lists.add_parser("list", parents=[common], help="list the lead lists")
-    llist.add_argument("--search", metavar="TEXT", help="only lists whose name holds TEXT")
-    _json(llist)
-    llist.set_defaults(handler=_commands.run_lead_lists_list)
+    _list_command(lists, common, "lead lists", _commands.run_lead_lists_list)
     create = lists.add_parser("create", parents=[common], help="create a lead list (prints its ID)")
     create.add_argument("name", metavar="NAME", help="the list's name")
     _json(create)
     create.set_defaults(handler=_commands.run_lead_lists_create)
+
+
+def _list_command(
+    group: Commands, common: argparse.ArgumentParser, what: str, handler: Any
+) -> None:
+    """A group's `list` command: --search TEXT and --json."""
+    command = group.add_parser("list", parents=[common], help=f"list the {what}")
+    command.add_argument("--search", metavar="TEXT", help="only those whose name holds TEXT")
+    _json(command)
+    command.set_defaults(handler=handler)
 
 
 def _add_mock(commands: Commands) -> None:
