@@ -268,8 +268,8 @@ async def sdk_import(params: dict[str, Any]) -> dict[str, Any]:
         "requests": sent["requests_sent"],
         "rate_limited": sent["rate_limited"],
         "retries": sent["retries"],
-        "lookups": result.lookups,
-        "reconciled": result.reconciled,
+        "lookups": getattr(result, "lookups", 0),  # (the first version's result had none)
+        "reconciled": getattr(result, "reconciled", 0),
         "accepted_per_s": round(accepted / watch.elapsed, 2),
         "leads_per_s": round(result.created / watch.elapsed, 1),
         "result_rate": round(result.rate, 2),

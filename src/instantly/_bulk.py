@@ -623,7 +623,7 @@ class LeadScreen:
         # _KeySet.add, inlined over the batch: this runs for every lead. (A key whose hash is
         # 0, one in 2**64, is stored as "empty": only its own repeats would go unseen.)
         seen = self.seen
-        if seen.count + len(emails) > seen.limit:
+        while seen.count + len(emails) > seen.limit:
             seen.grow()
         table, mask = seen.table, seen.mask
         added = 0
@@ -1454,36 +1454,69 @@ class _Import:
         self, emails: list[str], by_key: Mapping[str, int]
     ) -> dict[int, tuple[str, float | None]]:
         """Which of these emails have a lead in the target: chunk index -> (lead ID, creation
-        time), paging `POST /leads/list` (contacts + the campaign or list) until all are found
-        or the pages end."""
+        time), by `POST /leads/list` (contacts + the campaign or list).
+
+        One request asks for them all; most often its page is not full (the request had added
+        nothing, or little) and that is the answer. A full page means the request was applied:
+        the emails not found yet are then asked in groups of a page each, all at once, rather
+        than one page after another.
+        """
+        found: dict[int, tuple[str, float | None]] = {}
+        cursor = await self._lookup_page(emails, by_key, found, None)
+        if cursor is None or len(found) == len(by_key):
+            return found
+        rest = [e for e in emails if by_key[e.lower()] not in found]
+        groups = [rest[i : i + LOOKUP_PAGE] for i in range(0, len(rest), LOOKUP_PAGE)]
+        await asyncio.gather(*(self._lookup_all(group, by_key, found) for group in groups))
+        return found
+
+    async def _lookup_all(
+        self,
+        emails: list[str],
+        by_key: Mapping[str, int],
+        found: dict[int, tuple[str, float | None]],
+    ) -> None:
+        keys = [by_key[e.lower()] for e in emails]
+        cursor = await self._lookup_page(emails, by_key, found, None)
+        while cursor is not None and not all(k in found for k in keys):
+            cursor = await self._lookup_page(emails, by_key, found, cursor)
+
+    async def _lookup_page(
+        self,
+        emails: list[str],
+        by_key: Mapping[str, int],
+        found: dict[int, tuple[str, float | None]],
+        cursor: str | None,
+    ) -> str | None:
+        """One page of a lookup, into `found`; the cursor of the next page, or None."""
         field, target = self.target
         body: dict[str, Any] = {"contacts": emails, field: target, "limit": LOOKUP_PAGE}
-        found: dict[int, tuple[str, float | None]] = {}
-        while True:
-            self.result.lookups += 1
-            page = await self.resource._send(self.list_op, self.list_op.path, None, body)
-            items = page.get("items") if isinstance(page, Mapping) else None
-            if not isinstance(items, list):
-                raise _bad_answer("leads/list", "it has no items list")
-            for item in items:
-                if not isinstance(item, Mapping) or item.get(field) != target:
-                    continue  # only leads of this target are this import's
-                email, lead_id = item.get("email"), item.get("id")
-                if not isinstance(email, str) or not isinstance(lead_id, str):
-                    continue
-                index = by_key.get(email.lower())
-                if index is None:
-                    continue
-                when = _timestamp(item.get("timestamp_created"))
-                known = found.get(index)
-                # Two leads with one email in the target (made apart from this import): the
-                # newer is the likelier to be this import's.
-                if known is None or (when is not None and (known[1] or 0) < when):
-                    found[index] = (lead_id, when)
-            cursor = page.get("next_starting_after")
-            if len(found) == len(by_key) or not items or not isinstance(cursor, str) or not cursor:
-                return found
-            body = {**body, "starting_after": cursor}
+        if cursor is not None:
+            body["starting_after"] = cursor
+        self.result.lookups += 1
+        page = await self.resource._send(self.list_op, self.list_op.path, None, body)
+        items = page.get("items") if isinstance(page, Mapping) else None
+        if not isinstance(items, list):
+            raise _bad_answer("leads/list", "it has no items list")
+        for item in items:
+            if not isinstance(item, Mapping) or item.get(field) != target:
+                continue  # only leads of this target are this import's
+            email, lead_id = item.get("email"), item.get("id")
+            if not isinstance(email, str) or not isinstance(lead_id, str):
+                continue
+            index = by_key.get(email.lower())
+            if index is None:
+                continue
+            when = _timestamp(item.get("timestamp_created"))
+            known = found.get(index)
+            # Two leads with one email in the target (made apart from this import): the
+            # newer is the likelier to be this import's.
+            if known is None or (when is not None and (known[1] or 0) < when):
+                found[index] = (lead_id, when)
+        following = page.get("next_starting_after")
+        if not items or not isinstance(following, str) or not following:
+            return None
+        return following
 
     def _account(
         self, chunk: _Chunk, indexes: list[int], data: Mapping[str, Any], created: _Created
