@@ -25,6 +25,7 @@ from instantly.errors import (
     BulkCancelledError,
     ChunkCancelledError,
     NotFoundError,
+    OutcomeUnknownError,
     ServerError,
 )
 from instantly.models import BulkAddLeadsRequestLead
@@ -659,3 +660,19 @@ async def test_a_lead_the_api_refuses_by_index_is_refused_alone(
         (7, "invalid_lead"),
     ]
     assert "the API refused it: 400 Bad Request: body/leads/3/email" in result.invalid[0].detail
+
+
+async def test_leads_not_found_after_a_timeout_may_still_be_written_so_they_may_exist(
+    api: aioresponses,
+) -> None:
+    async def timeout(url: Any, **kwargs: Any) -> CallbackResult:
+        raise TimeoutError
+
+    api.post(ADD, callback=timeout, repeat=True)
+    api.post(LIST, payload={"items": []}, repeat=True)
+    async with AsyncInstantly(api_key=API_KEY, base_url=BASE_URL, max_retries=0) as client:
+        result = await client.leads.bulk_add([lead(i) for i in range(5)], campaign_id=CAMPAIGN)
+    assert_accounted(result, 5)
+    (chunk,) = result.failed
+    assert chunk.may_exist and isinstance(chunk.error, OutcomeUnknownError)
+    assert "timed out" in str(chunk.error) and "may still add them" in str(chunk.error)

@@ -72,6 +72,7 @@ from ._validate import _check, _plain_kinds, _predicate
 from .errors import (
     APIConnectionError,
     APIError,
+    APITimeoutError,
     BulkCancelledError,
     BulkImportError,
     ChunkCancelledError,
@@ -1308,7 +1309,17 @@ class _Import:
                 if not await self._reconcile(chunk, error) or not chunk.pending:
                     break
                 if rounds > self.max_retries:
-                    self._fail(chunk, chunk.pending, error, _J_RESEND)
+                    if isinstance(error, APITimeoutError):
+                        # The server may still be working on a request it timed out: a lead
+                        # not found now may be written later.
+                        late = OutcomeUnknownError(
+                            f"{len(chunk.pending)} leads were not found after their request "
+                            f"timed out ({error}), but the API may still add them; check the "
+                            "target before sending them again"
+                        )
+                        self._fail(chunk, chunk.pending, late, _J_LOOKUP)
+                    else:
+                        self._fail(chunk, chunk.pending, error, _J_RESEND)
                     break
                 logger.warning(
                     "leads.bulk_add: sending the %d leads the lookup did not find again "
