@@ -97,12 +97,16 @@ def mock_server(
     latency: float = 0.0,
     seed: int = 0,
     name: str = "mock",
+    module: str | None = None,
+    extra: tuple[str, ...] = (),
 ) -> Iterator[Mock]:
     """Run `python -m instantly.testing` in its own process; yield it (`.url`, `.cpu_s()`).
 
     rate_limit: (per second, per minute) the mock enforces with 429s; None for no limit.
     latency: seconds the mock waits before answering each request.
     name: names the profile file when profiling is on.
+    module: another server with the same command line (`bench.sink`); None for the mock.
+    extra: more arguments for the server.
     """
     limit = "none" if rate_limit is None else f"{rate_limit[0]},{rate_limit[1]}"
     profiler: list[str] = []
@@ -113,7 +117,7 @@ def mock_server(
         sys.executable,
         *profiler,
         "-m",
-        MOCK_MODULE,
+        module or MOCK_MODULE,
         "--host",
         "127.0.0.1",
         "--port",
@@ -126,6 +130,7 @@ def mock_server(
         f"{latency:g}",
         "--seed",
         str(seed),
+        *extra,
     ]
     with server_process(command, stop=signal.SIGINT if profiler else signal.SIGTERM) as mock:
         yield mock

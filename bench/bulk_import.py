@@ -1,19 +1,24 @@
-"""Bulk import at the API's limit: `leads.bulk_add` of a million leads vs what users write without it.
+"""Bulk import at the API's limit: `leads.bulk_add` against a server that does no per-lead work,
+against the mock, and against what users write without it.
 
-Against a mock with the API's limits (100 requests/s and 6,000/min, 429 beyond) and 200 ms of
-latency, three contenders import the same leads, one after the other, each against a fresh mock
-(empty rate windows and store), each in a client process of its own:
-- ours: `client.leads.bulk_add(generator, batch_size=1000, concurrency=32)`, default limits
-  (and again with batch_size=100, `*_batch100`: the rate gate's figure without the CPU bound);
-- raw: `asyncio.gather` over aiohttp posts of 1,000-lead chunks, no limiter, no retry, as a user
-  without an SDK writes it (its 429s are leads that did not get in); again in chunks of 100;
-- instantlyai (PyPI), if it installs: its `leads.bulk_add` per chunk, see bench/peer.py.
+The SDK's own figures run against `bench/sink.py`, a server in its own process that answers
+`leads/add` with valid results computed cheaply (no lead checked or stored) and enforces the
+API's limits (100 requests/s and 6,000/min, 429 beyond) as the mock does, with 200 ms latency:
+- `rate_ratio`: `client.leads.bulk_add(generator of 1M leads, batch_size=1000, concurrency=32)`,
+  accepted requests / wall time / 100; `client_us_per_lead`: the client process's CPU per lead
+  over the import, less the CPU of making the same leads (measured apart, in the same process);
+- memory: the same import with no limit and no latency, 250k and 1M leads, each in a process of
+  its own: the peak RSS, and `est_peak_rss_mb_10m`, the 1M peak plus 9M times the per-lead
+  growth between the two;
+- `reconcile_*`: the same import with 5% of `leads/add` requests failing (a quarter each 503
+  before the write, dropped before, 503 after, dropped after): the lookups they cost, the extra
+  requests and time against the run without faults, and whether every lead was created once.
 
-Before them, `mock_ceiling` posts bodies encoded beforehand with no limit: the most requests/s this
-mock takes on this machine, whatever the client.
-
-A million leads is 1,000 requests, about 10 s at 100 requests/s: the per-minute cap (6,000)
-never binds in a run this short, the per-second one does.
+The mock's figures (`mock_*`) are the first version's: the same import against the stateful mock,
+whose CPU (it checks and stores every lead) bounds them on this machine; raw aiohttp
+(`asyncio.gather` over posts) and instantlyai, each against a fresh mock, one after the other,
+each client in a process of its own. `mock_ceiling` posts bodies encoded beforehand with no
+limit: the most requests/s this mock takes here, whatever the client.
 """
 
 from __future__ import annotations
@@ -32,17 +37,86 @@ LIMIT = (100, 6000)
 LATENCY = 0.2
 BATCH = 1000
 CONCURRENCY = 32
+SINK = "bench.sink"
+FAULT_RATE = 0.05
 
 
 def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
-    """Run each contender against its own fresh mock; return (figures, notes)."""
+    """Run the sink figures, then each mock contender against its own fresh mock."""
+    figures, notes = _sink_figures(quick)
+    mock_figures, mock_notes = _mock_figures(quick)
+    figures.update(mock_figures)
+    return figures, notes + mock_notes
+
+
+def _sink_figures(quick: bool) -> tuple[dict[str, Any], list[str]]:
+    count = 100_000 if quick else 1_000_000
+    params = {"count": count, "batch_size": BATCH, "concurrency": CONCURRENCY}
+    with mock_server(rate_limit=LIMIT, latency=LATENCY, name="bulk-sink", module=SINK) as sink:
+        ours = run_child(
+            "bench.bulk_import:sdk_import",
+            {**params, "url": sink.url, "generation": True},
+            name="sink",
+            mock=sink,
+        )
+    with mock_server(
+        rate_limit=LIMIT, latency=LATENCY, name="bulk-sink-faults", module=SINK,
+        extra=("--fault-rate", str(FAULT_RATE)),
+    ) as sink:  # fmt: skip
+        faulty = run_child(
+            "bench.bulk_import:sdk_import",
+            {**params, "url": sink.url, "generation": True},
+            name="sink_faults",
+            mock=sink,
+        )
+    small, large = (100_000, 400_000) if quick else (250_000, 1_000_000)
+    memory = {}
+    for n in (small, large):
+        with mock_server(rate_limit=None, name=f"bulk-sink-memory-{n}", module=SINK) as sink:
+            memory[n] = run_child(
+                "bench.bulk_import:sdk_import",
+                {**params, "count": n, "url": sink.url, "rate_limit": None},
+                name=f"sink_memory_{n}",
+                mock=sink,
+            )
+    growth = (memory[large]["peak_rss_mb"] - memory[small]["peak_rss_mb"]) / (large - small)
+    figures: dict[str, Any] = {
+        "leads": count,
+        "requests": ours["requests"],
+        "rate_ratio": round(ours["accepted_per_s"] / LIMIT[0], 3),
+        "share_429": round(ours["rate_limited"] / max(1, ours["requests"]), 4),
+        "client_us_per_lead": ours["client_us_per_lead"],
+        "leads_per_s": round(ours["leads_per_s"]),
+        f"peak_rss_mb_{small // 1000}k": memory[small]["peak_rss_mb"],
+        f"peak_rss_mb_{large // 1000}k": memory[large]["peak_rss_mb"],
+        "rss_bytes_per_lead": round(growth * 1024 * 1024, 1),
+        "est_peak_rss_mb_10m": round(
+            memory[large]["peak_rss_mb"] + (10_000_000 - large) * growth, 1
+        ),
+        "reconcile_fault_rate": FAULT_RATE,
+        "reconcile_lookups": faulty["lookups"],
+        "reconcile_found": faulty["reconciled"],
+        "reconcile_extra_requests": round(faulty["requests"] / max(1, ours["requests"]) - 1, 3),
+        "reconcile_extra_time": round(faulty["elapsed_s"] / ours["elapsed_s"] - 1, 3),
+        "reconcile_extra_cpu_us_per_lead": round(
+            faulty["client_us_per_lead"] - ours["client_us_per_lead"], 2
+        ),
+        "reconcile_all_created_once": faulty["created"] == count and faulty["failed"] == 0,
+        "sink": ours,
+        "sink_faults": faulty,
+        "sink_memory": {str(n): m for n, m in memory.items()},
+    }
+    notes = [
+        f"bulk_import: rate_ratio, client_us_per_lead and the memory figures are against "
+        f"bench/sink.py (no per-lead work; its CPU: {ours.get('mock_busy', 0):.2f} of a core); "
+        "mock_* are against the stateful mock"
+    ]
+    return figures, notes
+
+
+def _mock_figures(quick: bool) -> tuple[dict[str, Any], list[str]]:
     count = 100_000 if quick else 1_000_000
     notes: list[str] = []
-    if quick:
-        notes.append(
-            f"bulk_import: quick mode imports {count:,} leads ({count // BATCH} requests): "
-            "a run this short is dominated by its start and its last round trip"
-        )
     params = {"count": count, "batch_size": BATCH, "concurrency": CONCURRENCY}
 
     with mock_server(rate_limit=LIMIT, latency=LATENCY, name="bulk_import-mock-ours") as mock:
@@ -84,16 +158,14 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
         )
 
     figures: dict[str, Any] = {
-        "leads": count,
-        "requests": ours["requests"],
-        "rate_ratio": round(ours["accepted_per_s"] / LIMIT[0], 3),
-        "share_429": round(ours["rate_limited"] / max(1, ours["requests"]), 4),
-        "leads_per_s": round(ours["leads_per_s"]),
-        "peak_rss_mb": ours["peak_rss_mb"],
+        "mock_rate_ratio": round(ours["accepted_per_s"] / LIMIT[0], 3),
+        "mock_share_429": round(ours["rate_limited"] / max(1, ours["requests"]), 4),
+        "mock_leads_per_s": round(ours["leads_per_s"]),
+        "mock_peak_rss_mb": ours["peak_rss_mb"],
         "vs_raw_gather": _ratio(ours["leads_per_s"], raw["leads_per_s"]),
         "vs_instantlyai": None,
-        "rate_ratio_batch100": round(ours_batch100["accepted_per_s"] / LIMIT[0], 3),
-        "share_429_batch100": round(
+        "mock_rate_ratio_batch100": round(ours_batch100["accepted_per_s"] / LIMIT[0], 3),
+        "mock_share_429_batch100": round(
             ours_batch100["rate_limited"] / max(1, ours_batch100["requests"]), 4
         ),
         "vs_raw_gather_batch100": _ratio(ours_batch100["leads_per_s"], raw_batch100["leads_per_s"]),
@@ -104,18 +176,16 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     }
 
     figures["mock_ceiling_per_s"] = ceiling["requests_per_s"]
-    figures["rate_ratio_vs_mock_ceiling"] = round(
+    figures["mock_rate_ratio_vs_ceiling"] = round(
         ours["accepted_per_s"] / ceiling["requests_per_s"], 3
     )
     figures["mock_ceiling"] = ceiling
     if ceiling["requests_per_s"] < LIMIT[0] * 0.95:
         notes.append(
-            f"bulk_import: this mock takes at most {ceiling['requests_per_s']:g} requests/s of "
+            f"bulk_import: the mock takes at most {ceiling['requests_per_s']:g} requests/s of "
             f"{BATCH:,} leads on this machine (bodies encoded beforehand, no limit, mock_busy "
-            f"{ceiling.get('mock_busy', 0):.2f}), so rate_ratio cannot exceed "
-            f"{ceiling['requests_per_s'] / LIMIT[0]:.2f} whatever the client; "
-            "rate_ratio_vs_mock_ceiling is ours against that, rate_ratio_batch100 the limit's "
-            "own figure"
+            f"{ceiling.get('mock_busy', 0):.2f}), so mock_rate_ratio cannot exceed "
+            f"{ceiling['requests_per_s'] / LIMIT[0]:.2f} whatever the client"
         )
     python, why_not = peer.ensure_venv(quick)
     if python is None:
@@ -153,7 +223,8 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     for name in ("ours", "raw_gather", "instantlyai", "instantlyai_paced"):
         contender: dict[str, Any] | None = figures.get(name)
         if contender and contender.get("created"):
-            # The client's CPU per lead: the cost that bounds a CPU-bound import.
+            # The client's CPU per lead (lead generation included): the cost that bounds a
+            # CPU-bound import.
             per_lead = contender["client_cpu_s"] / contender["created"] * 1e6
             contender["client_cpu_us_per_lead"] = round(per_lead, 1)
     return figures, notes
@@ -164,9 +235,20 @@ def _ratio(ours: float, theirs: float) -> float | None:
 
 
 async def sdk_import(params: dict[str, Any]) -> dict[str, Any]:
-    """Client side, ours: `bulk_add` of a lazy generator at the default limits."""
+    """Client side, ours: `bulk_add` of a lazy generator (at the default limits unless
+    params["rate_limit"] is None). With params["generation"], the CPU of making the same leads
+    is measured first, apart, and `client_us_per_lead` is the import's CPU less it."""
+    import time
+
     count: int = params["count"]
-    async with sdk_client(params["url"], rate_limit=LIMIT) as client:
+    generation = 0.0
+    if params.get("generation"):
+        started = time.process_time()
+        for _ in new_leads(count):
+            pass
+        generation = time.process_time() - started
+    limit = params.get("rate_limit", LIMIT)
+    async with sdk_client(params["url"], rate_limit=tuple(limit) if limit else None) as client:
         target = await client.lead_lists.create(name="bench bulk import")
         before = counters(client)
         watch = Stopwatch()
@@ -179,18 +261,24 @@ async def sdk_import(params: dict[str, Any]) -> dict[str, Any]:
         watch.stop()
         sent = stats_delta(before, counters(client))
     accepted = sent["requests_sent"] - sent["rate_limited"] - sent["errors"]
-    return {
+    figures = {
         "created": result.created,
         "skipped": result.skipped_total,
         "failed": result.failed_total,
         "requests": sent["requests_sent"],
         "rate_limited": sent["rate_limited"],
         "retries": sent["retries"],
+        "lookups": getattr(result, "lookups", 0),  # (the first version's result had none)
+        "reconciled": getattr(result, "reconciled", 0),
         "accepted_per_s": round(accepted / watch.elapsed, 2),
         "leads_per_s": round(result.created / watch.elapsed, 1),
         "result_rate": round(result.rate, 2),
         **watch.figures(),
     }
+    if params.get("generation"):
+        figures["generation_us_per_lead"] = round(generation / count * 1e6, 2)
+        figures["client_us_per_lead"] = round((watch.cpu - generation) / count * 1e6, 2)
+    return figures
 
 
 async def mock_ceiling(params: dict[str, Any]) -> dict[str, Any]:

@@ -62,3 +62,36 @@ async def make_transport() -> AsyncIterator[Callable[..., Transport]]:
     yield make
     for transport in made:
         await transport.aclose()
+
+
+class CancellingOutput:
+    """Makes an `instantly.cli._output.Output` whose progress bar cancels `task` at its
+    `after`-th update: a Ctrl-C mid-import, at a known point."""
+
+    @staticmethod
+    def make(after: int = 1, **kwargs: Any) -> Any:
+        from contextlib import contextmanager
+
+        from instantly.cli._output import Output
+
+        class _Output(Output):
+            task: asyncio.Task[int] | None = None
+
+            @contextmanager
+            def progress(self, label: str, total: int | None, unit: str = "leads") -> Iterator[Any]:
+                output = self
+                seen: list[int] = []
+
+                class Cancel:
+                    def update(self, done: int) -> None:
+                        seen.append(done)
+                        if len(seen) == after:
+                            assert output.task is not None
+                            output.task.cancel()
+
+                    def advance(self, n: int = 1) -> None:
+                        self.update(n)
+
+                yield Cancel()
+
+        return _Output(**kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import itertools
 import json
 import re
@@ -15,13 +16,16 @@ import aiohttp
 import pytest
 from aioresponses import CallbackResult, aioresponses
 from conftest import API_KEY, BASE_URL
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from instantly import AsyncInstantly, BulkAddResult, BulkResult, Outcome
+from instantly._bulk import CreatedIds, LeadScreen, _email_ok, _IdStore, _KeySet, _plain_batch
 from instantly.errors import (
-    APIConnectionError,
     BulkCancelledError,
     ChunkCancelledError,
     NotFoundError,
+    OutcomeUnknownError,
     ServerError,
 )
 from instantly.models import BulkAddLeadsRequestLead
@@ -29,8 +33,9 @@ from instantly.models import BulkAddLeadsRequestLead
 pytestmark = pytest.mark.looptime
 
 ADD = f"{BASE_URL}/api/v2/leads/add"
+LIST = f"{BASE_URL}/api/v2/leads/list"
 CAMPAIGN = "0199b1c2-0000-7000-8000-00000000c0de"
-LIST = "0199b1c2-0000-7000-8000-000000001157"
+LEAD_LIST = "0199b1c2-0000-7000-8000-000000001157"
 
 
 LEAD = json.loads((Path(__file__).parent / "fixtures/seeds/lead_get_lead.json").read_text())
@@ -50,6 +55,7 @@ class FakeAddLeads:
 
     def __init__(self, faults: dict[int, str] | None = None, latency: float = 0.0) -> None:
         self.faults = faults or {}
+        self.lookups: list[dict[str, Any]] = []  # bodies of POST /leads/list
         self.latency = latency
         self.requests = 0
         self.stored: dict[str, str] = {}  # email -> lead id
@@ -94,6 +100,23 @@ class FakeAddLeads:
             raise aiohttp.ServerDisconnectedError()
         return CallbackResult(status=200, payload=answer)
 
+    def lookup(self, url: Any, **kwargs: Any) -> CallbackResult:
+        """`POST /leads/list` by `contacts`: the stored leads with these emails, 100 a page."""
+        body = json.loads(kwargs["data"])
+        self.lookups.append(body)
+        now = datetime.datetime.now(datetime.UTC).isoformat()
+        items = [
+            {"id": self.stored[c], "email": c, "campaign": body.get("campaign"),
+             "list_id": body.get("list_id"), "timestamp_created": now}
+            for c in body["contacts"] if c in self.stored
+        ]  # fmt: skip
+        start = int(body.get("starting_after") or 0)
+        page = items[start : start + body["limit"]]
+        answer: dict[str, Any] = {"items": page}
+        if len(page) == body["limit"]:
+            answer["next_starting_after"] = str(start + len(page))
+        return CallbackResult(status=200, payload=answer)
+
     def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         created, blocked, present = [], 0, 0
         for index, item in enumerate(body["leads"]):
@@ -135,6 +158,7 @@ async def client() -> AsyncIterator[AsyncInstantly]:
 
 def serve(api: aioresponses, fake: FakeAddLeads) -> FakeAddLeads:
     api.post(ADD, callback=fake.handle, repeat=True)
+    api.post(LIST, callback=fake.lookup, repeat=True)
     return fake
 
 
@@ -162,53 +186,70 @@ def assert_accounted(result: BulkAddResult, total: int) -> None:
     assert not set(failed_positions) & set(result.created_ids)
 
 
-async def test_25000_leads_with_429s_503s_and_dropped_connections(
+async def test_ambiguous_failures_are_looked_up_and_only_the_missing_leads_sent_again(
     api: aioresponses, client: AsyncInstantly
 ) -> None:
-    faults = {3: "429", 4: "429", 7: "503", 9: "drop-before", 12: "drop-after", 15: "503"}
-    fake = serve(api, FakeAddLeads(faults, latency=0.2))
-    leads = [lead(i) for i in range(25_000)]
-    leads[100] = {"email": "blocked-100@example.com"}
+    # Requests: 1 leads 0-999; 2 1000-1999, a 503 before anything is stored (3: sent again);
+    # 4 2000-2999, a 429 (5: retried); 6 3000-3999, stored, then the connection drops;
+    # 7 4000-4999, the connection drops before anything is stored (8: sent again).
+    fake = serve(api, FakeAddLeads({2: "503", 4: "429", 6: "drop-after", 7: "drop-before"}))
+    leads = [lead(i) for i in range(5_000)]
 
-    result = await client.leads.bulk_add(leads, campaign_id=CAMPAIGN)
+    result = await client.leads.bulk_add(leads, campaign_id=CAMPAIGN, concurrency=1)
 
-    assert_accounted(result, 25_000)
-    assert result.failed == []
-    # The lead dropped after commit was created by the first attempt; its retry found it present.
-    assert result.created + result.skipped["already_present"] == 25_000 - 1
-    assert result.skipped["blocklisted"] == 1
-    assert len(fake.stored) == 25_000 - 1
-    # Every created ID maps back to the input at its position.
+    assert_accounted(result, 5_000)
+    assert result.created == 5_000 and result.failed == [] and result.skipped_total == 0
+    assert len(fake.stored) == 5_000  # nothing added twice
+    # Every ID is the stored lead's, those the lookup found included.
     assert all(fake.stored[leads[p]["email"]] == i for p, i in result.created_ids.items())
-    assert result.rate_limited == 2
-    assert result.requests == fake.requests == 25 + 6
-    assert result.retries == 6
-    assert max(fake.sent.values()) == 2  # chunks hit by a fault were sent again, once
-    assert all(b["skip_if_in_campaign"] is True for b in fake.bodies)
+    assert len(result.created_ids) == 5_000
+    # Leads 3000-3999 were found (10 pages of 100), so they were never sent again; the 503'd
+    # and the dropped chunks were looked up (nothing found) and sent again, once.
+    assert fake.sent["lead1000@example.com"] == 2
+    assert fake.sent["lead3000@example.com"] == 1
+    assert fake.sent["lead4000@example.com"] == 2
+    assert result.reconciled == 1_000
+    assert result.lookups == len(fake.lookups) == 1 + 10 + 1
+    assert all(b["campaign"] == CAMPAIGN and b["limit"] == 100 for b in fake.lookups)
+    assert sorted(fake.lookups[0]["contacts"]) == sorted(
+        f"lead{i}@example.com" for i in range(1000, 2000)
+    )
+    assert all(
+        "skip_if_in_campaign" not in b for b in fake.bodies
+    )  # no flag the caller did not set
 
 
-async def test_without_skip_flags_a_failed_chunk_is_recorded_not_resent(
+async def test_a_request_that_surely_did_nothing_is_failed_without_a_lookup(
     api: aioresponses, client: AsyncInstantly
 ) -> None:
-    fake = serve(api, FakeAddLeads({2: "503", 4: "drop-before", 5: "drop-after"}))
-    leads = [lead(i) for i in range(6_000)]
-
-    result = await client.leads.bulk_add(
-        leads, campaign_id=CAMPAIGN, skip_if_in_campaign=False, concurrency=1
+    api.post(
+        ADD,
+        status=402,
+        payload={"statusCode": 402, "error": "Payment Required", "message": "plan limit"},
+        repeat=True,
     )
+    api.post(LIST, callback=lambda *_, **__: pytest.fail("no lookup for a 4xx"), repeat=True)
 
-    assert_accounted(result, 6_000)
-    # A dropped connection before anything was sent is retried only if the request never left
-    # the machine; here it did, so nothing is repeated: each chunk went out exactly once.
-    assert set(fake.sent.values()) == {1}
-    assert fake.requests == 6
-    assert [c.positions[0] for c in result.failed] == [1000, 3000, 4000]
-    assert isinstance(result.failed[0].error, ServerError)
-    assert isinstance(result.failed[1].error, APIConnectionError)
-    assert result.created == 3_000
-    # The leads of failed chunks can be fed back in as they are.
-    assert result.failed_leads() == leads[1000:2000] + leads[3000:5000]
-    assert "skip_if_in_campaign" not in fake.bodies[0]
+    result = await client.leads.bulk_add([lead(i) for i in range(10)], campaign_id=CAMPAIGN)
+
+    assert_accounted(result, 10)
+    assert result.failed_total == 10 and not result.failed[0].may_exist
+    assert result.failed_leads() == [lead(i) for i in range(10)]
+
+
+async def test_with_max_retries_0_found_leads_are_created_and_the_rest_failed_not_resent(
+    api: aioresponses,
+) -> None:
+    fake = serve(api, FakeAddLeads({1: "drop-after", 2: "503"}))
+    async with AsyncInstantly(api_key=API_KEY, base_url=BASE_URL, max_retries=0) as client:
+        result = await client.leads.bulk_add(
+            [lead(i) for i in range(2_000)], campaign_id=CAMPAIGN, concurrency=1
+        )
+    assert_accounted(result, 2_000)
+    assert result.created == 1_000 and result.reconciled == 1_000  # stored, then the drop
+    assert [c.positions[0] for c in result.failed] == [1000]
+    assert isinstance(result.failed[0].error, ServerError) and not result.failed[0].may_exist
+    assert fake.requests == 2  # nothing sent twice
 
 
 async def test_client_side_checks_refuse_without_a_request(
@@ -263,16 +304,16 @@ async def test_list_import_accepts_a_name_without_email(
     api.post(ADD, callback=answer, repeat=True)
     leads = [{"first_name": "Only a name"}, {"company_name": "nobody"}, lead(1)]
 
-    result = await client.leads.bulk_add(leads, list_id=LIST)
+    result = await client.leads.bulk_add(leads, list_id=LEAD_LIST)
 
     assert [(r.position, r.reason) for r in result.invalid] == [(1, "incomplete")]
     assert result.created == 2
-    assert sent[0]["list_id"] == LIST and sent[0]["skip_if_in_list"] is True
+    assert sent[0]["list_id"] == LEAD_LIST and "skip_if_in_list" not in sent[0]
     assert "campaign_id" not in sent[0]
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "word"), [({}, "neither"), ({"campaign_id": CAMPAIGN, "list_id": LIST}, "both")]
+    ("kwargs", "word"), [({}, "neither"), ({"campaign_id": CAMPAIGN, "list_id": LEAD_LIST}, "both")]
 )
 async def test_campaign_or_list_exactly_one(
     api: aioresponses, client: AsyncInstantly, kwargs: dict[str, Any], word: str
@@ -502,3 +543,136 @@ async def test_bulk_runner_refuses_bad_arguments_and_reuse(client: AsyncInstantl
     assert len((await run).succeeded) == 2
     with pytest.raises(RuntimeError, match="already consumed"):
         await run
+
+
+# -- the building blocks of the screen -------------------------------------------------------
+
+
+_REFERENCE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAILISH = st.text(alphabet="ab.@ -\t\n\u00a0\u200b\u00e9\x00", max_size=12)
+
+
+@given(_EMAILISH)
+@settings(max_examples=3000)
+def test_the_email_check_is_the_reference_regex_without_control_characters(text: str) -> None:
+    expected = bool(_REFERENCE.fullmatch(text)) and text.isprintable()
+    assert _email_ok(text) == expected
+
+
+@given(st.lists(_EMAILISH, min_size=1, max_size=8))
+@settings(max_examples=1500)
+def test_a_batch_passes_the_whole_batch_checks_exactly_when_each_lead_would(
+    emails: list[str],
+) -> None:
+    leads = [{"email": e, "first_name": "A"} for e in emails]
+    passed = _plain_batch(leads) is not None
+    assert passed == all(e and _email_ok(e) for e in emails)
+    if passed:  # and then the batch screen agrees with the lead-by-lead one
+        one, many = LeadScreen(True), LeadScreen(True)
+        singly = [i for i, lead in enumerate(leads) if one.quick(lead) is not None]
+        assert [i for i, _, _ in many.many(leads)] == singly
+
+
+def test_batch_screen_finds_each_kind_of_bad_lead_like_the_single_one() -> None:
+    good = {"email": "a@example.com", "custom_variables": {"n": 1, "x": 1.5, "b": True}}
+    bad: list[Any] = [
+        {"email": "b@example.com", "frist_name": "typo"},
+        {"email": "c@example.com", "first_name": 5},
+        {"email": "d@example.com", "custom_variables": {"t": ["x"]}},
+        {"email": "e@example.com", "custom_variables": {"t": float("nan")}},
+        {"email": "f@example.com", "custom_variables": "not a dict"},
+        {"email": "g@example.com", "first_name": {"a": 1}, "custom_variables": {}},
+        {"email": "A@EXAMPLE.COM"},  # a repeat of the first, by case
+        "not a lead",
+        {"email": "h@example"},
+    ]
+    for lead in bad:
+        screen = LeadScreen(True)
+        verdicts = screen.many([good, lead])
+        assert [i for i, _, why in verdicts if why is not None] == [1], lead
+    assert LeadScreen(True).many([good, dict(good, email="z@example.com")]) == []
+
+
+@given(st.lists(st.text(min_size=1, max_size=6), max_size=400))
+def test_the_key_set_finds_exactly_the_repeats(keys: list[str]) -> None:
+    table = _KeySet(capacity=8)  # small, so that it grows several times
+    seen: set[str] = set()
+    for key in keys:
+        assert table.add(key) == (key not in seen)
+        seen.add(key)
+    assert table.count == len(seen)
+
+
+def test_created_ids_are_kept_compact_and_read_back_exactly() -> None:
+    result = BulkAddResult()
+    result.total = 6
+    result._outcomes.extend(bytes([1, 1, 2, 1, 1, 1]))
+    result.created = 5
+    ids = _IdStore()
+    ids.reserve(6)
+    ids.put(
+        [0, 1], ["0199b1c2-0000-7000-8000-00000000c0de", "0199b1c2-0000-7000-8000-0000000000ff"]
+    )
+    ids.put([3, 4, 5], ["Not-A-UUID", "0199B1C2-0000-7000-8000-00000000C0DE", "x"])
+    result._ids = ids
+    created = result.created_ids
+    assert isinstance(created, CreatedIds) and len(created) == 5
+    assert dict(created) == {
+        0: "0199b1c2-0000-7000-8000-00000000c0de",
+        1: "0199b1c2-0000-7000-8000-0000000000ff",
+        3: "Not-A-UUID",
+        4: "0199B1C2-0000-7000-8000-00000000C0DE",  # upper case is kept as it came
+        5: "x",
+    }
+    assert 2 not in created and created.get(2) is None
+    assert len(ids.blob) == 6 * 16 and set(ids.odd) == {3, 4, 5}
+
+
+async def test_a_lead_the_api_refuses_by_index_is_refused_alone(
+    api: aioresponses, client: AsyncInstantly
+) -> None:
+    fake = FakeAddLeads()
+    calls = 0
+
+    async def handle(url: Any, **kwargs: Any) -> CallbackResult:
+        nonlocal calls
+        calls += 1
+        body = json.loads(kwargs["data"])
+        bad = [i for i, lead in enumerate(body["leads"]) if lead["email"].startswith("x")]
+        if bad:
+            message = f"body/leads/{bad[0]}/email must match format email"
+            return CallbackResult(
+                status=400, payload={"statusCode": 400, "error": "Bad Request", "message": message}
+            )
+        return CallbackResult(status=200, payload=fake.apply(body))
+
+    api.post(ADD, callback=handle, repeat=True)
+    leads = [lead(i) for i in range(10)]
+    leads[3] = {"email": "x3@example.com"}
+    leads[7] = {"email": "x7@example.com"}
+
+    result = await client.leads.bulk_add(leads, campaign_id=CAMPAIGN)
+
+    assert_accounted(result, 10)
+    assert result.created == 8 and calls == 3
+    assert [(r.position, r.reason) for r in result.invalid] == [
+        (3, "invalid_lead"),
+        (7, "invalid_lead"),
+    ]
+    assert "the API refused it: 400 Bad Request: body/leads/3/email" in result.invalid[0].detail
+
+
+async def test_leads_not_found_after_a_timeout_may_still_be_written_so_they_may_exist(
+    api: aioresponses,
+) -> None:
+    async def timeout(url: Any, **kwargs: Any) -> CallbackResult:
+        raise TimeoutError
+
+    api.post(ADD, callback=timeout, repeat=True)
+    api.post(LIST, payload={"items": []}, repeat=True)
+    async with AsyncInstantly(api_key=API_KEY, base_url=BASE_URL, max_retries=0) as client:
+        result = await client.leads.bulk_add([lead(i) for i in range(5)], campaign_id=CAMPAIGN)
+    assert_accounted(result, 5)
+    (chunk,) = result.failed
+    assert chunk.may_exist and isinstance(chunk.error, OutcomeUnknownError)
+    assert "timed out" in str(chunk.error) and "may still add them" in str(chunk.error)

@@ -13,17 +13,16 @@ import json
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CancellingOutput
 
 from instantly.cli import main
 from instantly.cli._demo import campaign_schedule
 from instantly.cli._import import run_import
-from instantly.cli._output import Bar, Output
 from instantly.cli._parser import build_parser
 from instantly.testing import MockInstantly
 
@@ -154,28 +153,10 @@ async def test_export_round_trip(
     assert "leaving out the columns id, status, campaign, list_id, timestamp_created" in err
     again = {r["email"]: r for r in leads_of(mock, other)}
     assert set(again) == {r["email"] for r in rows}
-    assert again["lead1@example.com"]["payload"] == {"Company": "Company 1", "Tier": "gold"}
+    # "Company" is a spelling of company_name: a lead field, not a custom variable.
+    assert again["lead1@example.com"]["payload"] == {"Tier": "gold"}
+    assert again["lead1@example.com"]["company_name"] == "Company 1"
     assert again["lead1@example.com"]["first_name"] == "Name1"
-
-
-class _CancellingOutput(Output):
-    """An Output whose progress bar cancels `task` at its first update: Ctrl-C mid-import."""
-
-    task: asyncio.Task[int] | None = None
-
-    @contextmanager
-    def progress(self, label: str, total: int | None, unit: str = "leads") -> Iterator[Bar]:
-        output = self
-
-        class Cancel:
-            def update(self, done: int) -> None:
-                assert output.task is not None
-                output.task.cancel()
-
-            def advance(self, n: int = 1) -> None:
-                self.update(n)
-
-        yield Cancel()
 
 
 async def test_ctrl_c_stops_cleanly_and_the_report_resumes(
@@ -189,7 +170,7 @@ async def test_ctrl_c_stops_cleanly_and_the_report_resumes(
         [*argv, "--batch-size", "100", "--concurrency", "1", "--base-url", mock.url]
     )
     stdout, stderr = io.StringIO(), io.StringIO()
-    out = _CancellingOutput(stdout=stdout, stderr=stderr, fancy=False)
+    out = CancellingOutput.make(1, stdout=stdout, stderr=stderr, fancy=False)
     out.task = asyncio.create_task(run_import(args, out))
     code = await out.task
     assert code == 130
@@ -263,8 +244,10 @@ async def test_api_errors_exit_1_in_one_line_without_the_key(
         "--campaign-id",
         "00000000-0000-4000-8000-000000000000",
     )
-    assert code == 1 and out == ""
-    assert err.count("\n") == 1 and err.startswith("instantly: error: 404 Not Found")
+    # A campaign that does not exist is bad input: exit 2, before anything is sent.
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("instantly: error: campaign 0000")
+    assert "does not exist in this workspace" in err
     assert len(mock.state.leads) == 0
 
     wrong = "sk-wrong-SECRET-key-000"

@@ -18,10 +18,14 @@ from typing import Any, Final
 
 import orjson
 
-__all__ = ["JSONDecodeError", "dumps", "loads"]
+__all__ = ["Fragment", "JSONDecodeError", "dumps", "loads"]
 
 JSONDecodeError: Final = orjson.JSONDecodeError
 """Raised by `loads` for text that is not JSON (a subclass of ValueError)."""
+
+Fragment: Final = orjson.Fragment
+"""JSON text encoded beforehand, written as it is where it sits in a value given to `dumps`
+(bulk import encodes each chunk's leads once, then sends them inside the request body)."""
 
 
 def _default(value: object) -> object:
@@ -38,9 +42,15 @@ def _default(value: object) -> object:
     )
 
 
-def dumps(value: Any) -> bytes:
-    """Encode `value` as compact UTF-8 JSON."""
-    return orjson.dumps(value, default=_default)
+def dumps(value: Any, *, indent: bool = False) -> bytes:
+    """Encode `value` as compact UTF-8 JSON.
+
+    Raises TypeError for a value JSON cannot carry: a type it has no form for, a dict key that
+    is not a string, a string that is not valid UTF-8 (a lone surrogate), an integer beyond 64
+    bits. NaN and infinities are written as `null`: callers that must not change a value check
+    for them first (bulk import does). indent: two spaces per level, for people to read.
+    """
+    return orjson.dumps(value, default=_default, option=orjson.OPT_INDENT_2 if indent else None)
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:

@@ -66,15 +66,24 @@ class Resource:
         )
 
     async def _send(
-        self, op: Operation, url: str, params: dict[str, Any] | None, payload: Any
+        self,
+        op: Operation,
+        url: str,
+        params: dict[str, Any] | None,
+        payload: Any,
+        retry_safe: bool | None = None,
     ) -> Any:
-        """Send an already checked and encoded request; return the decoded JSON as it came."""
+        """Send an already checked and encoded request; return the decoded JSON as it came.
+
+        retry_safe: None for the operation's own rule; False makes the caller handle a 5xx or a
+            dropped connection itself (bulk import looks up what such a request added instead).
+        """
         return await self._client._transport.request(
             op.method,
             url,
             query=params,
             json=payload,
-            retry_safe=op.is_retry_safe(payload),
+            retry_safe=op.is_retry_safe(payload) if retry_safe is None else retry_safe,
             rate_key=op.operation_id if op.rate_limits else None,
             endpoint_limits=op.rate_limits,
             accept=None if op.accept == "application/json" else op.accept,

@@ -28,10 +28,12 @@ __all__ = [
     "BackgroundJobTimeout",
     "BadRequestError",
     "BulkCancelledError",
+    "BulkImportError",
     "ChunkCancelledError",
     "ConflictError",
     "InstantlyError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PaginationError",
     "PaymentRequiredError",
     "PermissionDeniedError",
@@ -459,11 +461,41 @@ class BackgroundJobTimeout(InstantlyError, TimeoutError):
         self.timeout = timeout
 
 
-class ChunkCancelledError(InstantlyError):
+class OutcomeUnknownError(InstantlyError):
+    """A bulk request's leads may or may not have been added, and could not be looked up.
+
+    `leads.bulk_add` asks the API which leads of an ambiguously failed request (5xx, dropped
+    connection, timeout) are in the target; a lead it cannot ask about (no email to look it up
+    by) or whose lookup failed ends `failed` with this error. Check the target before sending
+    such a lead again: it may be there already.
+    """
+
+
+class ChunkCancelledError(OutcomeUnknownError):
     """A bulk request was cancelled in flight: the API may or may not have applied it.
 
-    Resending it is harmless when a skip flag is set (the default of `leads.bulk_add`).
+    With a journal (`bulk_add(..., journal=...)`), running the same import again looks its
+    leads up before sending any of them again.
     """
+
+
+class BulkImportError(InstantlyError):
+    """The caller's own code (the input being read, or `on_progress`) raised during a bulk import.
+
+    The import stopped there: nothing more was read or sent, and the requests already in flight
+    were let finish, so `result` (a `BulkAddResult`) accounts for every lead read. The original
+    exception is `__cause__`.
+    """
+
+    result: BulkAddResult
+
+    def __init__(self, result: BulkAddResult, cause: BaseException) -> None:
+        where = result.stopped_in or "the caller's code"
+        super().__init__(
+            f"bulk import stopped by {type(cause).__name__} from {where}: {cause}; "
+            f"the result so far is in .result: {result}"
+        )
+        self.result = result
 
 
 class BulkCancelledError(asyncio.CancelledError):

@@ -1,8 +1,9 @@
 """The `instantly` command: `main(argv)` parses the arguments, runs a command, maps errors to exit codes.
 
-Commands: `demo`, `leads import|export|delete|delete-all`, `campaigns list`, `webhooks listen`,
-`mcp`, `mock`; run `instantly --help`. Exit codes: 0 done, 1 the API or the network failed, 2 bad
-arguments or bad input (nothing sent), 130 interrupted (Ctrl-C).
+Commands: `demo`, `leads import|export|delete|delete-all`, `campaigns list|create`,
+`lead-lists list|create`, `webhooks listen`, `mcp`, `mock`; run `instantly --help`. Exit codes:
+0 done, 1 the API or the network failed, 2 bad arguments or bad input (nothing sent), 130
+interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def fail(code: int, message: str) -> int:
         # Belt and braces: no message may show the key, whatever put it there.
-        out.error(message.replace(key, "***") if key else message)
+        out.error(message.replace(key, "***") if key else message, code)
         return code
 
     try:
@@ -76,12 +77,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+class _ConnectionRetries(logging.Filter):
+    """The transport's "retrying" warnings for a connection that failed (not a 5xx, not a 429
+    pause), reworded for a person: a refused connection is otherwise seconds of silence."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if (
+            record.levelno != logging.WARNING
+            or not isinstance(record.msg, str)
+            or "retrying in" not in record.msg
+            or not isinstance(args, tuple)
+            or len(args) != 6
+            or str(args[2]).startswith("HTTP")
+        ):
+            return False
+        method, path, reason, wait, attempt, most = args
+        record.msg = "instantly: %s %s: the connection failed (%s); retrying in %.1f s (%d of %d)"
+        record.args = (method, path, reason, wait, attempt, most)
+        return True
+
+
 @contextmanager
 def _sdk_log(verbose: int, stream: TextIO) -> Iterator[None]:
     """Show the SDK's log lines (429 pauses, retries, failed chunks) only when asked with -v.
 
     Without -v they would break into the progress bars, and the summary counts them anyway;
-    the NullHandler keeps Python's last-resort handler from printing them.
+    only failed connections are said as they are retried. The handler also keeps Python's
+    last-resort handler from printing the others.
     """
     logger = logging.getLogger("instantly")
     handler: logging.Handler
@@ -90,7 +113,9 @@ def _sdk_log(verbose: int, stream: TextIO) -> Iterator[None]:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         handler.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
     else:
-        handler = logging.NullHandler()
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(_ConnectionRetries())
     level = logger.level
     logger.addHandler(handler)
     if verbose > 1:

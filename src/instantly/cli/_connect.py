@@ -7,9 +7,10 @@ import os
 
 from .._client import DEFAULT_BASE_URL, AsyncInstantly
 from .._client import _check_base_url as check_base_url
-from ._errors import UsageError
+from ..errors import BadRequestError, NotFoundError
+from ._errors import UsageError, one_line
 
-__all__ = ["api_key", "make_client"]
+__all__ = ["api_key", "check_target", "make_client", "require_key"]
 
 KEY_ENV = "INSTANTLY_API_KEY"
 BASE_URL_ENV = "INSTANTLY_BASE_URL"
@@ -21,11 +22,17 @@ def api_key(args: argparse.Namespace) -> str | None:
     return key or None
 
 
-def make_client(args: argparse.Namespace) -> AsyncInstantly:
-    """A client for the API (or whatever --base-url names); refuses early without a key."""
+def require_key(args: argparse.Namespace) -> str:
+    """The key, or a UsageError saying how to give one (checked before any other work)."""
     key = api_key(args)
     if key is None:
         raise UsageError(f"no API key: set {KEY_ENV} or pass --api-key")
+    return key
+
+
+def make_client(args: argparse.Namespace) -> AsyncInstantly:
+    """A client for the API (or whatever --base-url names); refuses early without a key."""
+    key = require_key(args)
     base_url = getattr(args, "base_url", None) or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
     allow_insecure = bool(getattr(args, "allow_insecure", False))
     try:
@@ -47,3 +54,21 @@ def _only_insecure(base_url: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+async def check_target(client: AsyncInstantly, args: argparse.Namespace) -> None:
+    """Refuse (exit 2) the --campaign-id or --list-id of a campaign or list that does not
+    exist, before any other request."""
+    kind, target = ("campaign", args.campaign_id) if args.campaign_id else ("list", args.list_id)
+    try:
+        if args.campaign_id:
+            await client.campaigns.get(target)
+        else:
+            await client.lead_lists.get(target)
+    except NotFoundError:
+        hint = "instantly campaigns list" if kind == "campaign" else "instantly lead-lists list"
+        raise UsageError(
+            f"{kind} {target} does not exist in this workspace (check the ID: {hint} shows them)"
+        ) from None
+    except BadRequestError as exc:
+        raise UsageError(f"{kind} {target}: the API refused the ID ({one_line(exc)})") from None

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from .. import models
 from .._client import AsyncInstantly
 from ..errors import BulkCancelledError
+from ._commands import campaign_schedule
 from ._connect import make_client
 from ._errors import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from ._output import Output
@@ -68,23 +69,6 @@ class Phase(NamedTuple):
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
-
-
-def campaign_schedule() -> models.CreateCampaignRequestCampaignSchedule:
-    """Weekdays 9 to 5, Chicago time: what a new campaign needs to be created."""
-    weekdays = models.CampaignScheduleDays(
-        field_1=True, field_2=True, field_3=True, field_4=True, field_5=True
-    )
-    return models.CreateCampaignRequestCampaignSchedule(
-        schedules=[
-            models.CampaignSchedule(
-                name="Weekdays",
-                timing=models.CampaignScheduleTiming(from_="09:00", to="17:00"),
-                days=weekdays,
-                timezone=models.CampaignScheduleTimezone.AMERICA_CHICAGO,
-            )
-        ]
-    )
 
 
 class _Demo:

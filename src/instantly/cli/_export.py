@@ -11,15 +11,15 @@ from __future__ import annotations
 import argparse
 import csv
 import enum
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final, TextIO
 
+from .. import _json
 from .._generated.models import Lead
-from ._connect import make_client
+from ._connect import check_target, make_client
 from ._errors import EXIT_OK, UsageError
 from ._mapping import CUSTOM, LEAD_FIELDS, normalize
 from ._output import Output
@@ -85,7 +85,7 @@ class _CsvWriter:
     def write(self, record: dict[str, Any]) -> None:
         custom = record[CUSTOM]
         row = {k: "" if v is None else v for k, v in record.items()}
-        row[CUSTOM] = json.dumps(custom) if custom else ""
+        row[CUSTOM] = _json.dumps(custom).decode() if custom else ""
         self.writer.writerow(row)
 
 
@@ -95,7 +95,7 @@ class _JsonlWriter:
 
     def write(self, record: dict[str, Any]) -> None:
         compact = {k: v for k, v in record.items() if v is not None and v != {}}
-        self.stream.write(json.dumps(compact) + "\n")
+        self.stream.write(_json.dumps(compact).decode() + "\n")
 
 
 async def run_export(args: argparse.Namespace, out: Output) -> int:
@@ -105,6 +105,7 @@ async def run_export(args: argparse.Namespace, out: Output) -> int:
     where = {"campaign": args.campaign_id} if args.campaign_id else {"list_id": args.list_id}
     count = 0
     async with make_client(args) as client:
+        await check_target(client, args)  # a wrong ID is exit 2, not an empty file
         with _destination(output) as stream, out.progress("Exporting", None) as bar:
             writer = _CsvWriter(stream) if fmt == "csv" else _JsonlWriter(stream)
             async for lead in client.leads.list(**where, limit=_PAGE):

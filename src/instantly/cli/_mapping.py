@@ -1,29 +1,34 @@
 """From a row's columns to a lead's fields: the default rule, `--map`, and the values' types.
 
-Default rule for a column, its name compared case-insensitively with spaces and hyphens read as
-underscores ("First Name" is `first_name`):
-- a lead field the import sets (`email`, `first_name`, `company_name`, ...) maps to that field;
+Default rule for a column, its name compared case-insensitively with spaces, dots and hyphens
+read as underscores ("First Name" is `first_name`):
+- a lead field the import sets (`email`, `first_name`, `company_name`, ...) maps to that field,
+  and so does a common spelling of one (SYNONYMS: `Email Address`, `E-mail`, `Company`,
+  `Phone Number`, `Job Title`, ...);
 - `custom_variables` holding a JSON object is merged into the lead's custom variables;
 - `error` (the column `--report` adds) and fields the API sets itself (`id`, `status`,
   `timestamp_created`, ...: what `leads export` writes besides the lead's own fields) are left out,
   so an export or a report can be imported again as it is;
 - any other column becomes a custom variable under its own name.
 `--map "Column=field"` overrides the rule for a column; `Column=custom_variables.NAME` makes it a
-custom variable NAME; `Column=` leaves it out.
+custom variable NAME; `Column=` leaves it out. A column that becomes a custom variable although
+its name looks like a misspelled field (`frist_name`) is pointed out (`ColumnMap.hint`).
 """
 
 from __future__ import annotations
 
-import json
+import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, NamedTuple
 
 import attrs
 
+from .. import _json
 from .._generated.models import BulkAddLeadsRequestLead, Lead
 from ._errors import UsageError
 
-__all__ = ["LEAD_FIELDS", "ColumnMap", "Target", "normalize", "parse_map"]
+__all__ = ["LEAD_FIELDS", "SYNONYMS", "ColumnMap", "Target", "normalize", "parse_map"]
 
 CUSTOM: Final = "custom_variables"
 REPORT_COLUMN: Final = "error"
@@ -35,6 +40,25 @@ _INT_FIELDS: Final = frozenset({"lt_interest_status"})
 SERVER_FIELDS: Final = frozenset(attrs.fields_dict(Lead)) - set(LEAD_FIELDS) - {CUSTOM}
 
 Kind = Literal["field", "custom", "custom_json", "drop"]
+
+SYNONYMS: Final = {
+    "email": ("e_mail", "email_address", "e_mail_address", "mail", "work_email",
+              "business_email", "emailaddress"),
+    "first_name": ("first", "firstname", "given_name", "forename"),
+    "last_name": ("last", "lastname", "surname", "family_name"),
+    "company_name": ("company", "companyname", "organization", "organisation",
+                     "organization_name", "employer"),
+    "phone": ("phone_number", "phonenumber", "telephone", "tel", "mobile", "mobile_phone",
+              "mobile_number", "cell_phone"),
+    "website": ("web_site", "website_url", "url", "company_website", "company_url", "homepage",
+                "web"),
+    "job_title": ("title", "jobtitle", "position"),
+    "personalization": ("personalisation", "icebreaker", "ice_breaker", "opening_line"),
+}  # fmt: skip
+"""Lead field -> other spellings of it that a column may have (compared after `normalize`).
+A LinkedIn column has no lead field to go to: the API has none; it stays a custom variable."""
+_SYNONYM_OF: Final = {alias: field for field, aliases in SYNONYMS.items() for alias in aliases}
+_SPELLINGS: Final = {**{f: f for f in LEAD_FIELDS}, **_SYNONYM_OF}
 
 
 class Target(NamedTuple):
@@ -50,8 +74,12 @@ Problem = tuple[str, str]
 
 
 def normalize(name: str) -> str:
-    """A column name as compared with field names: "First Name" -> "first_name"."""
-    return name.strip().lower().replace(" ", "_").replace("-", "_")
+    """A column name as compared with field names: "First Name" -> "first_name",
+    "E-mail" -> "e_mail"."""
+    return _SEPARATORS.sub("_", name.strip().lower()).strip("_")
+
+
+_SEPARATORS = re.compile(r"[\s.\-_]+")
 
 
 def parse_map(specs: Iterable[str]) -> dict[str, tuple[str, Target]]:
@@ -113,13 +141,40 @@ class ColumnMap:
         key = normalize(column)
         if key in self.explicit:
             return self.explicit[key]
-        if key in LEAD_FIELDS:
-            return Target("field", key)
+        if key in _SPELLINGS:
+            return Target("field", _SPELLINGS[key])
         if key == CUSTOM:
             return Target("custom_json", CUSTOM)
         if key == REPORT_COLUMN or key in SERVER_FIELDS:
             return Target("drop")
         return Target("custom", column.strip())
+
+    def describe(self, column: str) -> str:
+        """Where a column goes, for a person: "email", "custom variable 'Tier'", "left out"."""
+        target = self.target(column)
+        if target.kind == "field":
+            how = "" if normalize(column) in (target.name, *self.explicit) else " (a synonym)"
+            return f"{target.name}{how}"
+        if target.kind == "custom":
+            return f"custom variable {target.name!r}"
+        if target.kind == "custom_json":
+            return "custom variables (a JSON object)"
+        return "left out"
+
+    def hint(self, column: str) -> str | None:
+        """For a column that becomes a custom variable by the default rule although its name
+        looks like a misspelled field (`frist_name`), what to do about it; else None."""
+        key = normalize(column)
+        if self.target(column).kind != "custom" or key in self.explicit:
+            return None
+        close = difflib.get_close_matches(key, list(_SPELLINGS), n=1, cutoff=0.8)
+        if not close:
+            return None
+        field = _SPELLINGS[close[0]]
+        return (
+            f"{column!r} becomes a custom variable; did you mean {field}? "
+            f"(--map '{column}={field}', or --map '{column}=custom_variables.{column}' to keep it)"
+        )
 
     def check_columns(self, columns: Sequence[str], *, for_campaign: bool, path: str) -> list[str]:
         """Check a CSV header against the mapping; return the columns left out by the default rule.
@@ -205,25 +260,32 @@ def _field_value(field: str, value: Any) -> tuple[Any, str | None]:
         return value, None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value), None  # a phone number or a zip code written as a JSON number
-    return value, f"expected text, got {json.dumps(value)}"
+    return value, f"expected text, got {_shown(value)}"
 
 
 def _custom_problem(value: Any) -> str | None:
     if value is None or isinstance(value, str | int | float | bool):
         return None
-    return f"a custom variable holds text, a number or a boolean, not {json.dumps(value)}"
+    return f"a custom variable holds text, a number or a boolean, not {_shown(value)}"
 
 
 def _custom_object(value: Any) -> tuple[dict[str, Any], str | None]:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            return {}, f"not a JSON object ({exc.msg})"
+            value = _json.loads(value)
+        except _json.JSONDecodeError as exc:
+            return {}, f"not a JSON object ({exc})"
     if not isinstance(value, dict):
-        return {}, f"expected a JSON object of custom variables, got {json.dumps(value)}"
+        return {}, f"expected a JSON object of custom variables, got {_shown(value)}"
     for name, item in value.items():
         why = _custom_problem(item)
         if why is not None:
             return value, f"{name}: {why}"
     return value, None
+
+
+def _shown(value: Any) -> str:
+    try:
+        return _json.dumps(value).decode()
+    except TypeError:
+        return repr(value)

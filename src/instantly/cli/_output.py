@@ -11,12 +11,13 @@ the extra should get the same results, only less pretty, rather than an error.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.util import find_spec
 from typing import Any, NamedTuple, Protocol, TextIO
+
+from .. import _json
 
 __all__ = ["HAVE_RICH", "Bar", "Output"]
 
@@ -24,6 +25,8 @@ HAVE_RICH = find_spec("rich") is not None
 
 # A plain counter redraws at most this often, so a fast import does not flood the terminal.
 _PLAIN_REDRAW = 0.1
+# Without a terminal (a log file, CI), a progress line is printed this often (seconds).
+PROGRESS_EVERY = 5.0
 
 
 class Bar(Protocol):
@@ -56,7 +59,7 @@ class Output:
 
     def json(self, data: Any) -> None:
         """Print `data` as JSON (indented, one document)."""
-        print(json.dumps(data, indent=2, default=str), file=self.stdout)
+        print(_json.dumps(data, indent=True).decode(), file=self.stdout)
 
     def table(
         self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]
@@ -74,9 +77,12 @@ class Output:
         """Print a line for the user that is not the command's result."""
         print(message, file=self.stderr)
 
-    def error(self, message: str) -> None:
-        """Print a one-line error."""
+    def error(self, message: str, code: int = 1) -> None:
+        """Print a one-line error; with --json, also as a JSON document on stdout, where a
+        program reads the result: {"error": {"message": ..., "exit_code": ...}}."""
         print(f"instantly: error: {message}", file=self.stderr)
+        if self.json_mode:
+            self.json({"error": {"message": message, "exit_code": code}})
 
     @contextmanager
     def progress(self, label: str, total: int | None, unit: str = "leads") -> Iterator[Bar]:
@@ -139,7 +145,8 @@ def _width(stream: TextIO) -> int | None:
 
 
 class _PlainBar:
-    """A counter redrawn in place with a carriage return; silent when stderr is not a terminal."""
+    """A counter redrawn in place with a carriage return on a terminal; without one (a log
+    file, CI), a line every PROGRESS_EVERY seconds, so a long run shows it is alive."""
 
     def __init__(self, stream: TextIO, label: str, total: int | None, unit: str) -> None:
         self.stream = stream
@@ -149,12 +156,12 @@ class _PlainBar:
         self.done = 0
         self.live = stream.isatty()
         self.started = time.perf_counter()
-        self.drawn = 0.0
+        self.drawn = self.started
 
     def update(self, done: int) -> None:
         self.done = done
         now = time.perf_counter()
-        if self.live and now - self.drawn >= _PLAIN_REDRAW:
+        if now - self.drawn >= (_PLAIN_REDRAW if self.live else PROGRESS_EVERY):
             self.drawn = now
             self._draw()
 
@@ -174,7 +181,7 @@ class _PlainBar:
         else:
             text += f" {self.unit}"
         text += f" {time.perf_counter() - self.started:.1f}s"
-        self.stream.write(f"\r{text}")
+        self.stream.write(f"\r{text}" if self.live else f"{text}\n")
         self.stream.flush()
 
 

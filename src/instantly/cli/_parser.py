@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 from .._version import __version__
 from ._rows import FORMATS
@@ -99,9 +100,11 @@ def _yes(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The `instantly` parser; each command sets `handler` (an async function of args, output)."""
-    from . import _commands, _demo, _export, _import, _webhooks
+    """The `instantly` parser; each command sets `handler` (an async function of args, output).
 
+    Each command group is added by a function of its own, so that adding a command touches one
+    place.
+    """
     parser = argparse.ArgumentParser(
         prog="instantly",
         description="The Instantly V2 API from the shell: bulk lead import and export, a demo\n"
@@ -116,6 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _connection_options(common, default=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_demo(commands, common)
+    _add_leads(commands, common)
+    _add_campaigns(commands, common)
+    _add_lead_lists(commands, common)
+    _add_webhooks(commands)
+    _add_mcp(commands, common)
+    _add_mock(commands)
+    return parser
+
+
+Commands = Any  # argparse's private _SubParsersAction
+
+
+def _add_demo(commands: Commands, common: argparse.ArgumentParser) -> None:
+    from . import _demo
 
     demo = commands.add_parser(
         "demo",
@@ -145,57 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     _json(demo)
     demo.set_defaults(handler=_demo.run_demo)
 
+
+def _add_leads(commands: Commands, common: argparse.ArgumentParser) -> None:
+    from . import _commands, _export
+
     leads = commands.add_parser("leads", help="import, export and delete leads").add_subparsers(
         dest="leads_command", metavar="COMMAND", required=True
     )
-    imp = leads.add_parser(
-        "import",
-        parents=[common],
-        help="import leads from a CSV or JSONL file",
-        description="Import leads from FILE. Columns named like lead fields (email, "
-        "first_name, company_name, ...; any case, spaces for underscores) map to them; other "
-        "columns become custom variables. Every row is checked before anything is sent.",
-    )
-    imp.add_argument("file", metavar="FILE", help="the leads: a .csv with a header row, or .jsonl")
-    _target(imp, "import into this {}")
-    imp.add_argument(
-        "--map",
-        action="append",
-        metavar="COL=FIELD,...",
-        help="map columns to lead fields, e.g. 'Email=email,Company=company_name'; "
-        "COL=custom_variables.NAME for a custom variable, COL= to leave a column out",
-    )
-    imp.add_argument("--format", choices=FORMATS, help="the file's format (default: from its name)")
-    imp.add_argument(
-        "--dry-run", action="store_true", help="check and count the rows; send nothing"
-    )
-    imp.add_argument(
-        "--report",
-        metavar="FILE",
-        help="write the rows not imported, with an error column, to FILE (import it to retry)",
-    )
-    _concurrency(imp)
-    imp.add_argument(
-        "--batch-size",
-        type=_count(1, 1000),
-        default=1000,
-        metavar="N",
-        help="leads per request, 1..1000 (1000)",
-    )
-    imp.add_argument(
-        "--skip-if-in-workspace",
-        action="store_true",
-        help="skip a lead whose email is anywhere in the workspace already",
-    )
-    imp.add_argument(
-        "--allow-duplicates",
-        action="store_true",
-        help="add a lead even if it is in another campaign (or list) already; by default "
-        "such a lead is skipped",
-    )
-    _json(imp)
-    imp.set_defaults(handler=_import.run_import)
-
+    _add_import(leads, common)
     exp = leads.add_parser(
         "export",
         parents=[common],
@@ -225,24 +200,160 @@ def build_parser() -> argparse.ArgumentParser:
     _json(delete_all)
     delete_all.set_defaults(handler=_commands.run_delete_all)
 
+
+def _add_import(leads: Commands, common: argparse.ArgumentParser) -> None:
+    from . import _import
+
+    imp = leads.add_parser(
+        "import",
+        parents=[common],
+        help="import leads from a CSV or JSONL file, or stdin",
+        description="Import leads from FILE (- for stdin; .gz is decompressed), read once. "
+        "Columns named like lead fields (email, first_name, company_name, ...; any case, "
+        "spaces for underscores) or a common spelling of one (Email Address, E-mail, Company, "
+        "Phone Number, Job Title, ...) map to them; other columns become custom variables. "
+        "The mapping is printed before anything is sent; each row is checked as it is read.",
+    )
+    imp.add_argument(
+        "file", metavar="FILE", help="the leads: CSV with a header row, or JSONL; - for stdin"
+    )
+    _target(imp, "import into this {}")
+    imp.add_argument(
+        "--map",
+        action="append",
+        metavar="COL=FIELD,...",
+        help="map columns to lead fields, e.g. 'Email=email,Company=company_name'; "
+        "COL=custom_variables.NAME for a custom variable, COL= to leave a column out",
+    )
+    imp.add_argument(
+        "--format", choices=FORMATS, help="the input's format (default: from its name or content)"
+    )
+    imp.add_argument(
+        "--delimiter",
+        metavar="CHAR",
+        help="a CSV's delimiter: , ; | or tab (default: sniffed from the header)",
+    )
+    imp.add_argument(
+        "--encoding",
+        default="utf-8",
+        metavar="NAME",
+        help="the input's text encoding, e.g. cp1252 for Excel on Windows (utf-8, with or "
+        "without a byte-order mark)",
+    )
+    imp.add_argument(
+        "--dry-run", action="store_true", help="check and count the rows; send nothing"
+    )
+    imp.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the rows not imported, with an error column, to FILE (import it to retry)",
+    )
+    imp.add_argument(
+        "--resume",
+        metavar="FILE",
+        help="record the import's progress in FILE (a journal); after a crash or Ctrl-C, run "
+        "the same command again to send only what was not done",
+    )
+    _concurrency(imp)
+    imp.add_argument(
+        "--batch-size",
+        type=_count(1, 1000),
+        default=1000,
+        metavar="N",
+        help="leads per request, 1..1000 (1000)",
+    )
+    imp.add_argument(
+        "--skip-if-in-workspace",
+        action="store_true",
+        help="skip a lead whose email is anywhere in the workspace already",
+    )
+    imp.add_argument(
+        "--skip-if-in-campaign",
+        action="store_true",
+        help="skip a lead that is in any campaign already (a lead already in this campaign "
+        "is never added twice)",
+    )
+    imp.add_argument(
+        "--skip-if-in-list",
+        action="store_true",
+        help="skip a lead that is in any list already",
+    )
+    # The default of the first version's CLI was to skip leads in other campaigns; now it
+    # adds them, which is what this flag asked for.
+    imp.add_argument("--allow-duplicates", action="store_true", help=argparse.SUPPRESS)
+    _json(imp)
+    imp.set_defaults(handler=_import.run_import)
+
+
+def _add_campaigns(commands: Commands, common: argparse.ArgumentParser) -> None:
+    from . import _commands
+
     campaigns = commands.add_parser("campaigns", help="campaigns").add_subparsers(
         dest="campaigns_command", metavar="COMMAND", required=True
     )
-    clist = campaigns.add_parser("list", parents=[common], help="list the campaigns")
-    clist.add_argument("--search", metavar="TEXT", help="only campaigns whose name holds TEXT")
-    _json(clist)
-    clist.set_defaults(handler=_commands.run_campaigns_list)
+    _list_command(campaigns, common, "campaigns", _commands.run_campaigns_list)
 
+    create = campaigns.add_parser(
+        "create",
+        parents=[common],
+        help="create a draft campaign (prints its ID)",
+        description="Create a draft campaign named NAME, sending on weekdays from 09:00 to "
+        "17:00 in this machine's time zone (if the API takes it; else a zone of the API's "
+        "list with the same UTC offset; else America/Chicago). Time zones the API takes: "
+        + ", ".join(_commands.TIMEZONES),
+    )
+    create.add_argument("name", metavar="NAME", help="the campaign's name")
+    create.add_argument(
+        "--timezone", metavar="TZ", help="the schedule's time zone, e.g. Europe/Isle_of_Man"
+    )
+    create.add_argument(
+        "--days", default="mon-fri", metavar="DAYS", help="sending days (mon-fri; or mon,wed,fri)"
+    )
+    create.add_argument("--start", default="09:00", metavar="HH:MM", help="from (09:00)")
+    create.add_argument("--end", default="17:00", metavar="HH:MM", help="until (17:00)")
+    _json(create)
+    create.set_defaults(handler=_commands.run_campaigns_create)
+
+
+def _add_lead_lists(commands: Commands, common: argparse.ArgumentParser) -> None:
+    from . import _commands
+
+    lists = commands.add_parser("lead-lists", help="lead lists").add_subparsers(
+        dest="lead_lists_command", metavar="COMMAND", required=True
+    )
+    _list_command(lists, common, "lead lists", _commands.run_lead_lists_list)
+    create = lists.add_parser("create", parents=[common], help="create a lead list (prints its ID)")
+    create.add_argument("name", metavar="NAME", help="the list's name")
+    _json(create)
+    create.set_defaults(handler=_commands.run_lead_lists_create)
+
+
+def _list_command(
+    group: Commands, common: argparse.ArgumentParser, what: str, handler: Any
+) -> None:
+    """A group's `list` command: --search TEXT and --json."""
+    command = group.add_parser("list", parents=[common], help=f"list the {what}")
+    command.add_argument("--search", metavar="TEXT", help="only those whose name holds TEXT")
+    _json(command)
+    command.set_defaults(handler=handler)
+
+
+def _add_webhooks(commands: Commands) -> None:
+    from . import _webhooks
+
+    _webhooks.add_commands(commands)
+
+
+def _add_mcp(commands: Commands, common: argparse.ArgumentParser) -> None:
     from ._mcp import add_mcp_parser
 
     add_mcp_parser(commands, common)
 
-    _webhooks.add_commands(commands)
 
+def _add_mock(commands: Commands) -> None:
     # The mock's own options (--port, --rate-limit, ...) are passed to instantly.testing.main.
     commands.add_parser(
         "mock",
         add_help=False,
         help="run the stateful mock of the API on a local port (see `instantly mock --help`)",
     )
-    return parser

@@ -7,11 +7,11 @@ their names and values, and the import's default mapping leaves the `error` colu
 from __future__ import annotations
 
 import csv
-import json
 import os
 from collections.abc import Sequence
 from typing import Any
 
+from .. import _json
 from ._errors import UsageError
 from ._mapping import REPORT_COLUMN
 from ._rows import Row
@@ -40,7 +40,7 @@ def write_report(path: str, header: Sequence[str] | None, rows: Sequence[tuple[R
         with open(path, "w", encoding="utf-8", newline="") as f:
             if fmt == "jsonl":
                 for row, error in rows:
-                    f.write(json.dumps({**row.values, REPORT_COLUMN: error}) + "\n")
+                    f.write(_json.dumps({**row.values, REPORT_COLUMN: error}).decode() + "\n")
                 return
             columns = list(header) if header is not None else _keys(rows)
             if REPORT_COLUMN not in columns:
@@ -66,4 +66,4 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    return _json.dumps(value).decode()

@@ -1,23 +1,119 @@
-"""`client.leads`, plus `bulk_add`: import any number of leads, every one accounted for."""
+"""`client.leads`, plus `bulk_add` (import any number of leads, every one accounted for) and the
+guard that keeps a filter-selected bulk operation from reaching every lead of the workspace."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
-from typing import Any
+from os import PathLike
+from typing import Any, Final
 
 from .._bulk import DEFAULT_CONCURRENCY, MAX_BATCH, BulkAddResult, bulk_add_leads
 from .._generated import models
 from .._generated.operations import OPEN_ENUMS, OPERATIONS
 from .._generated.resources import LeadsResource
+from .._types import Unset
 from .._validate import check_param
 
 __all__ = ["Leads"]
 
 LeadInput = models.BulkAddLeadsRequestLead | Mapping[str, Any]
 
+# The body fields that choose which leads a bulk operation touches. Called with none of them,
+# the API applies the operation to every lead of the workspace.
+_SELECTORS: Final = {
+    "moveLeads": (
+        "search", "filter", "campaign", "list_id", "in_campaign", "in_list", "ids", "queries",
+        "contacts", "esp_code", "esg_code",
+    ),
+    "bulkDeleteLeads": ("campaign_id", "list_id", "status", "ids"),
+    "bulkAssignLeads": (
+        "search", "filter", "campaign", "list_id", "in_campaign", "in_list", "smart_view_id",
+        "ids", "queries", "assigned_to", "has_clause",
+    ),
+}  # fmt: skip
+
+
+def _check_selection(operation_id: str, given: Mapping[str, Any], all_leads: bool) -> None:
+    """Refuse, before any request, a call that selects every lead without saying so."""
+    op = OPERATIONS[operation_id]
+    wire = {p.name: p.wire for p in op.body_fields}
+    chosen = [
+        name
+        for name in _SELECTORS[operation_id]
+        if name in wire
+        and not isinstance(given.get(name, Unset.UNSET), Unset)
+        and given.get(name) is not None
+    ]
+    for name in chosen:
+        value = given[name]
+        if isinstance(value, str | list | tuple) and not value:
+            raise ValueError(
+                f"{name} is empty: it selects no lead here, while the API may read it as no "
+                "filter at all and select every lead of the workspace; leave it out, or pass "
+                "all_leads=True to mean every lead"
+            )
+    if all_leads and chosen:
+        raise ValueError(
+            f"all_leads=True selects every lead of the workspace, but {', '.join(chosen)} "
+            "select some of them: pass one or the other"
+        )
+    if not all_leads and not chosen:
+        raise ValueError(
+            f"leads.{op.name}() with no selector would apply to every lead of the workspace; "
+            f"select the leads with one of {', '.join(_SELECTORS[operation_id])}, or pass "
+            "all_leads=True if every lead is what you mean"
+        )
+
 
 class Leads(LeadsResource):
-    """`client.leads`: every generated lead operation, and `bulk_add`."""
+    """`client.leads`: every generated lead operation, `bulk_add`, and guarded bulk operations.
+
+    `move`, `bulk_delete` and `bulk_assign` select leads by filter; with no filter at all the
+    API applies them to every lead of the workspace. Here such a call is refused (ValueError,
+    before any request) unless it passes `all_leads=True`.
+    """
+
+    async def move(self, *, all_leads: bool = False, **selection: Any) -> models.BackgroundJob:
+        """Move (or copy) the leads a filter selects to a campaign or a list; a background job.
+
+        all_leads: True to move every lead of the workspace. Without it, a call with none of
+            search, filter, campaign, list_id, in_campaign, in_list, ids, queries, contacts,
+            esp_code or esg_code raises ValueError before any request (the API would take it
+            as every lead); an empty ids/contacts/queries list or search string does too.
+        selection: the fields of `LeadsResource.move` (to_campaign_id or to_list_id, the
+            filters, copy_leads, check_duplicates, ...).
+        """
+        _check_selection("moveLeads", selection, all_leads)
+        return await super().move(**selection)
+
+    async def bulk_delete(
+        self, *, all_leads: bool = False, **selection: Any
+    ) -> models.BulkDeleteLeadsResult:
+        """Delete the leads a filter selects.
+
+        all_leads: True to delete every lead of the workspace. Without it, a call with none of
+            campaign_id, list_id, status or ids raises ValueError before any request; an empty
+            ids list does too.
+        selection: the fields of `LeadsResource.bulk_delete` (campaign_id, list_id, status, ids,
+            limit).
+        """
+        _check_selection("bulkDeleteLeads", selection, all_leads)
+        return await super().bulk_delete(**selection)
+
+    async def bulk_assign(
+        self, *, all_leads: bool = False, **selection: Any
+    ) -> models.BulkAssignLeadsResult:
+        """Assign the leads a filter selects to users of the organization.
+
+        all_leads: True to assign every lead of the workspace. Without it, a call with none of
+            search, filter, campaign, list_id, in_campaign, in_list, smart_view_id, ids,
+            queries, assigned_to or has_clause raises ValueError before any request; an empty
+            ids list or search string does too.
+        selection: the fields of `LeadsResource.bulk_assign` (organization_user_ids and the
+            filters).
+        """
+        _check_selection("bulkAssignLeads", selection, all_leads)
+        return await super().bulk_assign(**selection)
 
     async def bulk_add(
         self,
@@ -28,11 +124,13 @@ class Leads(LeadsResource):
         batch_size: int = MAX_BATCH,
         concurrency: int = DEFAULT_CONCURRENCY,
         skip_if_in_workspace: bool = False,
-        skip_if_in_campaign: bool | None = None,
-        skip_if_in_list: bool | None = None,
+        skip_if_in_campaign: bool = False,
+        skip_if_in_list: bool = False,
         verify_leads_on_import: bool = False,
         blocklist_id: str | None = None,
         assigned_to: str | None = None,
+        nan_as_null: bool = False,
+        journal: str | PathLike[str] | None = None,
         on_progress: Callable[[int, int | None, BulkAddResult], Any] | None = None,
     ) -> BulkAddResult:
         """Add any number of leads to a campaign or a list, in concurrent requests of up to 1,000.
@@ -44,35 +142,49 @@ class Leads(LeadsResource):
         batch_size: leads per request, 1..1000.
         concurrency: requests in flight at once; the client's rate limit still applies.
         skip_if_in_workspace: skip a lead whose email exists anywhere in the workspace.
-        skip_if_in_campaign: skip a lead present in any campaign; None means True for a campaign
-            import, which also makes a failed request safe to retry.
-        skip_if_in_list: skip a lead present in any list; None means True for a list import.
+        skip_if_in_campaign: skip a lead present in any campaign (not only this one).
+        skip_if_in_list: skip a lead present in any list (not only this one).
         verify_leads_on_import: have the API verify the emails in a background job.
         blocklist_id: the blocklist to check against; None uses the workspace's default.
         assigned_to: the user ID to assign the leads to.
+        nan_as_null: send NaN and ±infinity (pandas' blank cells) as null instead of refusing
+            the lead.
+        journal: a file (SQLite) recording each request's leads and outcomes as they happen.
+            Run the same call again with the same input and journal after a crash: what was
+            settled is counted as it was, what was in flight is looked up, only the rest is sent,
+            and the result covers the runs together.
         on_progress: called as on_progress(done, total_or_None, result_so_far) after each
-            request; it may be a coroutine function.
+            request is settled; it may be a coroutine function.
 
-        Leads the API would refuse (no email for a campaign, nothing to identify a list lead, an
-        email that is not an address, a field that does not exist) and repeats of an earlier
-        email are not sent: they are counted as skipped and listed in `result.invalid`. A
-        request that still fails after its retries is recorded in `result.failed` and the
-        import goes on. With the skip flags off, a 5xx or a dropped connection is not retried,
-        since sending the same leads twice could then add them twice.
+        The API's own rule holds: a lead already in this campaign (or list) is not added twice
+        and counts as skipped `already_present`. No skip flag is set unless you set it.
+
+        Refused per lead, without a request (counted as skipped, listed in `result.invalid`):
+        no email for a campaign, nothing to identify a list lead, an email that is not an
+        address, a field that does not exist or a value of the wrong type, a custom variable that
+        is not a string, number, boolean or null, NaN or infinity, text that is not valid UTF-8
+        (a lone surrogate), a repeat of an earlier email. A lead the API refuses alone (a 400
+        naming its index) is skipped the same way and the rest of its request sent again.
+
+        A request whose fate is unknown (a 5xx, a dropped connection, a timeout) is not sent
+        again blindly: its leads are looked up in the target (`POST /leads/list` by their
+        emails, through the same rate limit), those found count as created with their IDs, and
+        only the rest are sent again, up to the client's max_retries times. A lead with no
+        email cannot be looked up: it ends in `result.failed` with an OutcomeUnknownError (it
+        may exist). A request that fails for good is recorded in `result.failed` and the import
+        goes on.
 
         Raises ValueError before any request unless exactly one of campaign_id and list_id is
-        given; BulkCancelledError (carrying the result so far) if the task is cancelled.
+        given (or if `journal` is the record of another import); BulkCancelledError (carrying the
+        result so far) if the task is cancelled; BulkImportError (carrying the result so far,
+        the original exception as `__cause__`) if the input or on_progress raises, after the
+        requests in flight have been settled. A run that sends nothing logs a WARNING saying why.
         """
         if (campaign_id is None) == (list_id is None):
             raise ValueError(
                 "pass exactly one of campaign_id (add to a campaign) or list_id (add to a lead "
                 f"list); got {'both' if campaign_id is not None else 'neither'}"
             )
-        to_campaign = campaign_id is not None
-        if skip_if_in_campaign is None:
-            skip_if_in_campaign = to_campaign
-        if skip_if_in_list is None:
-            skip_if_in_list = not to_campaign
         fields: dict[str, Any] = {
             "campaign_id": campaign_id,
             "list_id": list_id,
@@ -96,4 +208,6 @@ class Leads(LeadsResource):
             batch_size=batch_size,
             concurrency=concurrency,
             on_progress=on_progress,
+            nan_as_null=nan_as_null,
+            journal=journal,
         )

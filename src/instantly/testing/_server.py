@@ -232,6 +232,13 @@ class MockInstantly:
     # -- the request path ----------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.state.in_flight += 1
+        try:
+            return await self._answer(request)
+        finally:
+            self.state.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         state = self.state
         state.requests += 1
         if self.latency:

@@ -25,6 +25,7 @@ __all__ = [
     "MockState",
     "Problem",
     "Table",
+    "creation_order",
     "decode_cursor",
     "email_key",
     "encode_cursor",
@@ -60,6 +61,11 @@ def decode_cursor(cursor: str | None, field: str) -> int:
         except ValueError:
             pass
     raise Problem(400, f"{field} is not a cursor this API handed out: {cursor!r}")
+
+
+def creation_order(record_id: str) -> int:
+    """Where an id the mock handed out stands in creation order (the counter it ends with)."""
+    return int(record_id.rpartition("-")[2], 16)
 
 
 def email_key(email: str) -> str:
@@ -279,7 +285,8 @@ class LeadStore(Table):
 class MockState(Conversations):
     """Everything the mock holds, for handlers and for the tests that inspect it.
 
-    Counters: `requests` (every request received), `rate_limited` (429s), `unauthorized` (401s),
+    Counters: `requests` (every request received), `in_flight` (received, not yet answered: a
+    slow or held request may still write), `rate_limited` (429s), `unauthorized` (401s),
     `bad_requests` (400s), `faults` (5xx and drops injected), `by_operation` (requests per
     operationId). Stores: `leads`, `lead_lists`, `lead_labels`, `campaigns`, `emails`,
     `background_jobs` (each `len()`-able and iterable over plain dict records, by id in
@@ -304,6 +311,7 @@ class MockState(Conversations):
         self.workspace_id = self.new_id()
         self.user_id = self.new_id()
         self.requests = 0
+        self.in_flight = 0
         self.rate_limited = 0
         self.unauthorized = 0
         self.bad_requests = 0
