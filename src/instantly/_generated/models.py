@@ -14,23 +14,27 @@ from instantly._types import UNSET, Unset, unknown_member
 
 @attrs.define(kw_only=True, slots=True)
 class Error:
-    """The API's error body."""
+    """The body of every error answer: the HTTP status code, its name and a message."""
 
     status_code: int | None = attrs.field(default=None, metadata={"wire": "statusCode"})
-    """HTTP status code."""
+    """The HTTP status code, such as `404`."""
     error: str | None = attrs.field(default=None)
-    """Short name of the error."""
+    """The name of that status, such as `Not Found`."""
     message: str | None = attrs.field(default=None)
-    """What went wrong."""
+    """What went wrong, in words."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AcceptedResult:
+    """The answer to a request accepted to run in the background, with no job to follow."""
+
     message: str | None = attrs.field(default=None)
-    """Human-readable message."""
+    """A message saying the work was submitted."""
 
 
 class AccountProviderCode(IntEnum):
+    """The provider of a sending account; it must match the mailbox, or the account will not work."""
+
     CUSTOM_IMAP_SMTP = 1
     GOOGLE = 2
     MICROSOFT = 3
@@ -44,6 +48,8 @@ class AccountProviderCode(IntEnum):
 
 
 class AccountSelectionFilter(StrEnum):
+    """A preset filter that selects accounts: paused, with errors, without custom tracking domain, pre-warmed, DFY, or by warmup state."""
+
     ACC_FILTER_PAUSED = "ACC_FILTER_PAUSED"
     ACC_FILTER_ERROR = "ACC_FILTER_ERROR"
     ACC_FILTER_NO_CTD = "ACC_FILTER_NO_CTD"
@@ -60,6 +66,8 @@ class AccountSelectionFilter(StrEnum):
 
 
 class AccountStatus(IntEnum):
+    """The sending state of an email account."""
+
     ACTIVE = 1
     PAUSED = 2
     V_3 = 3
@@ -74,32 +82,53 @@ class AccountStatus(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class AccountStatusMessage:
+    """Details of an email account's error, as its mail server reported it."""
+
     code: str | None = attrs.field(default=None)
+    """The error code."""
     command: str | None = attrs.field(default=None)
+    """The mail server command that failed."""
     response: str | None = attrs.field(default=None)
+    """The mail server's response."""
     e_message: str | None = attrs.field(default=None)
+    """The error message."""
     response_code: float | None = attrs.field(default=None, metadata={"wire": "responseCode"})
+    """The mail server's numeric response code."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AccountTag:
+    """A custom tag as listed on an email account."""
+
     id: str | None = attrs.field(default=None)
-    """Identifier of the item."""
+    """The tag's ID."""
     label: str | None = attrs.field(default=None)
+    """The tag's label."""
     description: str | None = attrs.field(default=None)
+    """What the tag is for; null when not given."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AccountWarmupAdvanced:
+    """Advanced warmup settings of an email account."""
+
     warm_ctd: bool | None = attrs.field(default=None)
+    """Whether the account is in warm CTD mode (warmup through its custom tracking domain)."""
     open_rate: float | None = attrs.field(default=None)
+    """The rate at which warmup emails are opened."""
     important_rate: float | None = attrs.field(default=None)
+    """The rate at which warmup emails are marked important."""
     read_emulation: bool | None = attrs.field(default=None)
+    """Whether warmup emulates reading the emails."""
     spam_save_rate: float | None = attrs.field(default=None)
+    """The rate at which warmup emails are rescued from spam."""
     weekday_only: bool | None = attrs.field(default=None)
+    """Whether warmup emails go out on weekdays only."""
 
 
 class AccountWarmupIncrement(StrEnum):
+    """The daily step of slow ramp-up, or `disabled` for none."""
+
     DISABLED = "disabled"
     V_0 = "0"
     V_1 = "1"
@@ -113,6 +142,8 @@ class AccountWarmupIncrement(StrEnum):
 
 
 class AccountWarmupStatus(IntEnum):
+    """The state of an email account's warmup."""
+
     PAUSED = 0
     ACTIVE = 1
     BANNED = -1
@@ -125,6 +156,8 @@ class AccountWarmupStatus(IntEnum):
 
 
 class ActivityActionStatusFilter(StrEnum):
+    """An AI Sales Agent activity status to filter on: waiting for approval, approved, rejected, running, done, or failed."""
+
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -138,6 +171,8 @@ class ActivityActionStatusFilter(StrEnum):
 
 
 class ActivityActionTypeFilter(StrEnum):
+    """An AI Sales Agent activity type to filter on: a campaign change, a lead action, a setup step, an incoming reply or opportunity, a CSV import, or a warning."""
+
     CREATE_CAMPAIGN = "create_campaign"
     EDIT_CAMPAIGN = "edit_campaign"
     STOP_CAMPAIGN = "stop_campaign"
@@ -160,22 +195,35 @@ class ActivityActionTypeFilter(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class AddVariablesRequest:
+    """The variable names to add to a campaign."""
+
     variables: list[str]
+    """Names of the custom or core variables to add, e.g. `firstName`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AddWorkspaceAgencyDomainRequest:
+    """The agency domain to set on the current workspace."""
+
     domain: str
+    """The domain of the workspace's white-label (agency) view, such as `agency.example.com`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiAgentAnalyticsItem:
+    """One agent's reach and outcome: actions and distinct conversations for a reply agent, emails sent and replies for a Sales (SDR) agent."""
+
     agent_id: str
+    """The AI agent's ID."""
     reach: float
+    """The agent's reach: total actions for a reply agent, emails sent for a Sales (SDR) agent."""
     outcome: float
+    """The agent's outcome: distinct conversations for a reply agent, replies for a Sales (SDR) agent."""
 
 
 class AiAgentGuidanceCategory(IntEnum):
+    """The category of an AI Inbox Manager guidance: Basics (tone and length), communication, context, handover, or other."""
+
     BASICS_TONE_AND_LENGTH = 0
     COMMUNICATION = 1
     CONTEXT = 2
@@ -188,6 +236,8 @@ class AiAgentGuidanceCategory(IntEnum):
 
 
 class AiAgentGuidanceStatus(IntEnum):
+    """Whether an AI Inbox Manager guidance is in force: active or inactive."""
+
     ACTIVE = 1
     INACTIVE = 0
 
@@ -197,6 +247,8 @@ class AiAgentGuidanceStatus(IntEnum):
 
 
 class AiAgentStatus(IntEnum):
+    """The status of an AI agent: active, inactive, or its trial expired."""
+
     TRIAL_EXPIRED = -1
     INACTIVE = 0
     ACTIVE = 1
@@ -207,6 +259,8 @@ class AiAgentStatus(IntEnum):
 
 
 class AiAgentStatusFilter(IntEnum):
+    """An AI agent status code, as a filter or an initial status: `1` active, `0` inactive, `-1` trial expired."""
+
     MINUS_1 = -1
     V_0 = 0
     V_1 = 1
@@ -217,6 +271,8 @@ class AiAgentStatusFilter(IntEnum):
 
 
 class AiAgentSummaryConfigurationMode(StrEnum):
+    """How autonomously an AI agent works: it proposes actions for approval, or acts on its own."""
+
     COPILOT = "copilot"
     FULLY_AUTOMATIC = "fully_automatic"
 
@@ -226,6 +282,8 @@ class AiAgentSummaryConfigurationMode(StrEnum):
 
 
 class AiAgentType(IntEnum):
+    """The type of an AI agent: Inbox Manager, Sales (SDR), Deliverability, Affiliate, Lead Finder, Recruiting, Investment, User Research, or Partnership."""
+
     INBOX_MANAGER_AGENT = 1
     SALES_DEVELOPMENT_REPRESENTATIVE_AGENT = 2
     DELIVERABILITY_AGENT = 3
@@ -242,6 +300,8 @@ class AiAgentType(IntEnum):
 
 
 class AiAgentTypeFilter(IntEnum):
+    """An AI agent type code: `1` Inbox Manager, `2` Sales (SDR), `3` Deliverability, `4` Affiliate, `6` Lead Finder, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership."""
+
     V_1 = 1
     V_2 = 2
     V_3 = 3
@@ -259,18 +319,25 @@ class AiAgentTypeFilter(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class AiEnrichmentForResourceItem:
+    """An AI enrichment of a lead list or campaign: the column it fills and its job status."""
+
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace that owns the enrichment."""
     resource_id: str
+    """The ID of the lead list or campaign being enriched."""
     resource_type: int | str
+    """What is enriched: `1` a campaign, `2` a lead list."""
     output_column: str
+    """The lead column the AI results are written to."""
     status: float
-    """Status code."""
+    """The enrichment job's status code (`1` pending, `2` processing, `3` completed, `4` failed, as in a create request's `status`)."""
     id: str | None = attrs.field(default=None)
-    """Identifier of the item."""
+    """The AI enrichment's ID."""
 
 
 class AiLeadFinderAgentType(IntEnum):
+    """The kind of AI agent of a Lead Finder Agent: always `6`."""
+
     LEAD_FINDER_AGENT = 6
 
     @classmethod
@@ -279,6 +346,8 @@ class AiLeadFinderAgentType(IntEnum):
 
 
 class AiSalesAgentActivityActionStatus(StrEnum):
+    """Where an AI Sales Agent activity stands: waiting for approval, approved, rejected, running, done, or failed."""
+
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -292,6 +361,8 @@ class AiSalesAgentActivityActionStatus(StrEnum):
 
 
 class AiSalesAgentActivityActionType(StrEnum):
+    """The kind of an AI Sales Agent activity: a campaign change, a lead action, a setup step, an email or lead event, a CSV import, or a warning."""
+
     CREATE_CAMPAIGN = "create_campaign"
     EDIT_CAMPAIGN = "edit_campaign"
     STOP_CAMPAIGN = "stop_campaign"
@@ -318,6 +389,8 @@ class AiSalesAgentActivityActionType(StrEnum):
 
 
 class AiSalesAgentActivityErrorCode(StrEnum):
+    """Why an AI Sales Agent activity failed, as a stable category (out of credits, no leads with an email, enrichment failed, ...)."""
+
     INSUFFICIENT_CREDITS = "insufficient_credits"
     INSUFFICIENT_UPLOAD_LIMIT = "insufficient_upload_limit"
     NO_LEADS_WITH_EMAIL = "no_leads_with_email"
@@ -338,22 +411,35 @@ class AiSalesAgentActivityErrorCode(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class AiSalesAgentConfigAutonomySettings:
+    """How much an AI Sales Agent does on its own."""
+
     autopilot_mode: bool | None = attrs.field(default=None)
+    """Whether the agent makes and carries out its decisions without waiting for approval."""
     auto_reply_to_responses: bool | None = attrs.field(default=None)
+    """Whether the agent answers prospects' replies by itself."""
     manual_leads_mode: bool | None = attrs.field(default=None)
+    """When true, the agent does not look for leads itself: you upload them."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSalesAgentConfigEnrichmentSettings:
+    """Lead enrichment settings of an AI Sales Agent."""
+
     enrichment_limit_per_run: float | None = attrs.field(default=None)
+    """The most leads the agent enriches in one run (30 when not set)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSalesAgentConfigOutreachSettingsOptOutSettings:
+    """The opt-out settings of an AI Sales Agent's emails."""
+
     text_opt_out_enabled: bool | None = attrs.field(default=None)
+    """Whether every email ends with a plain-text opt-out line (true when not set)."""
 
 
 class AiSalesAgentInputType(StrEnum):
+    """Where an AI Sales Agent gets its business details: a scraped website, or pitch deck text."""
+
     WEBSITE = "website"
     PITCH_DECK = "pitch_deck"
 
@@ -363,6 +449,8 @@ class AiSalesAgentInputType(StrEnum):
 
 
 class AiSalesAgentReplyErrorCode(StrEnum):
+    """Why an AI agent's reply could not be sent: no or inactive sending account, send failure, rate limit, blocked lead, credit or budget exhausted, and the like."""
+
     NO_SENDING_ACCOUNT = "NO_SENDING_ACCOUNT"
     ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
     ACCOUNT_FETCH_FAILED = "ACCOUNT_FETCH_FAILED"
@@ -381,6 +469,8 @@ class AiSalesAgentReplyErrorCode(StrEnum):
 
 
 class AiSalesAgentReplySendingStatus(IntEnum):
+    """Where the sending of an AI agent's reply stands: sent, scheduled, or failed."""
+
     FAILED = -1
     SENT = 1
     SCHEDULED = 2
@@ -391,6 +481,8 @@ class AiSalesAgentReplySendingStatus(IntEnum):
 
 
 class AiSalesAgentType(IntEnum):
+    """The outbound agent type code of an AI Sales Agent: `2` Sales (the default), `4` Affiliate, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership."""
+
     V_2 = 2
     V_4 = 4
     V_7 = 7
@@ -405,16 +497,25 @@ class AiSalesAgentType(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class AiSdrAutonomySettings:
+    """How much an AI Sales Agent does on its own, in the AI SDR payload."""
+
     autopilot_mode: bool | None = attrs.field(default=None)
+    """Whether the agent makes and carries out its decisions without waiting for approval."""
     auto_reply_to_responses: bool | None = attrs.field(default=None)
+    """Whether the agent answers prospects' replies by itself."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSdrEnrichmentSettings:
+    """Lead enrichment settings of an AI Sales Agent, in the AI SDR payload."""
+
     enrichment_limit_per_run: float | None = attrs.field(default=None)
+    """The most leads the agent enriches in one run."""
 
 
 class AiSdrInputType(StrEnum):
+    """Where an AI Sales Agent gets its business details, in the AI SDR payload: a website, or a pitch deck."""
+
     WEBSITE = "website"
     PITCH_DECK = "pitch_deck"
 
@@ -424,6 +525,8 @@ class AiSdrInputType(StrEnum):
 
 
 class AiSdrLeadActivityFilter(StrEnum):
+    """Which leads the older per-lead activity route keeps: those that replied, or those with a positive opportunity."""
+
     REPLIED = "replied"
     HAS_OPPORTUNITY = "has_opportunity"
 
@@ -434,11 +537,17 @@ class AiSdrLeadActivityFilter(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class AiSdrScheduleTiming:
+    """The hours of an AI Sales Agent's sending window."""
+
     from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
+    """When sending starts each day (HH:MM)."""
     to: str | None = attrs.field(default=None)
+    """When sending stops each day (HH:MM)."""
 
 
 class ApiKeyScope(StrEnum):
+    """A permission an API key can hold: a resource (or `all`) and an action (`read`, `create`, `update`, `delete` or `all`)."""
+
     ALL_ALL = "all:all"
     ALL_CREATE = "all:create"
     ALL_READ = "all:read"
@@ -625,15 +734,23 @@ class ApiKeyScope(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class ApproveSalesAgentActivitiesRequest:
+    """The pending AI Sales Agent activities to approve."""
+
     activity_ids: list[str]
+    """The IDs of the activities to approve, 1 to 100."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class ApproveSalesAgentActivitiesResponse:
+    """The outcome of approving several AI Sales Agent activities."""
+
     approved: float
+    """How many activities were approved."""
 
 
 class AuditLogActivityType(IntEnum):
+    """The kind of activity an audit log entry records."""
+
     USER_LOGIN = 1
     LEAD_DELETION = 2
     CAMPAIGN_DELETION = 3
@@ -676,10 +793,15 @@ class AuditLogActivityType(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class BackgroundJobData:
+    """Extra details of a background job."""
+
     moved_lead_emails: list[str] | None = attrs.field(default=None)
+    """For a `move-leads` job: the email addresses of the leads actually moved or copied, at most the first 10,000."""
 
 
 class BackgroundJobEntityType(StrEnum):
+    """The kind of entity a background job concerns."""
+
     LIST = "list"
     CAMPAIGN = "campaign"
     WORKSPACE = "workspace"
@@ -693,6 +815,8 @@ class BackgroundJobEntityType(StrEnum):
 
 
 class BackgroundJobStatus(StrEnum):
+    """The state of a background job."""
+
     PENDING = "pending"
     IN_PROGRESS = "in-progress"
     SUCCESS = "success"
@@ -707,6 +831,8 @@ class BackgroundJobStatus(StrEnum):
 
 
 class BackgroundJobType(StrEnum):
+    """What a background job does."""
+
     MOVE_LEADS = "move-leads"
     IMPORT_LEADS = "import-leads"
     EXPORT_LEADS = "export-leads"
@@ -723,6 +849,8 @@ class BackgroundJobType(StrEnum):
 
 
 class BasicGuidanceLength(StrEnum):
+    """How long an AI Inbox Manager's replies are: concise, standard, or thorough."""
+
     CONCISE = "concise"
     STANDARD = "standard"
     THOROUGH = "thorough"
@@ -733,6 +861,8 @@ class BasicGuidanceLength(StrEnum):
 
 
 class BasicGuidanceTone(StrEnum):
+    """The tone of voice of an AI Inbox Manager's replies."""
+
     FRIENDLY = "friendly"
     NEUTRAL = "neutral"
     MATTER_OF_FACT = "matter_of_fact"
@@ -746,47 +876,63 @@ class BasicGuidanceTone(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class BlacklistReportDetail:
+    """One blacklist's verdict on an address."""
+
     blacklist: str | None = attrs.field(default=None)
+    """The blacklist's name."""
     is_listed: bool | None = attrs.field(default=None)
+    """Whether the address is on this blacklist."""
     test_type: str | None = attrs.field(default=None)
+    """The kind of check made against this blacklist."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BlockListEntry:
+    """A block list entry: an email address, or a whole domain, that the workspace blocks."""
+
     id: str
-    """Identifier of the item."""
+    """The block list entry's ID."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the entry was added (ISO 8601 date-time)."""
     organization_id: str
-    """Workspace ID."""
+    """ID of the workspace that owns the entry."""
     bl_value: str
+    """The blocked email address or domain."""
     is_domain: bool
+    """`true` when the entry blocks a whole domain, `false` for one email address; set by the API."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BlockListEntryPage:
+    """One page of block list entries."""
+
     items: list[BlockListEntry]
-    """The items of this page."""
+    """The block list entries of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkAddLeadsResultCreatedLead:
+    """One created lead of a bulk add, with its position in the request."""
+
     index: int
+    """The lead's position in the request's `leads` (from 0); the key to match a lead that has no email."""
     id: str
-    """Identifier of the item."""
+    """The created lead's ID, for getting, updating or deleting it."""
     email: str | None = attrs.field(default=None)
-    """Email address."""
+    """The lead's email address."""
     first_name: str | None = attrs.field(default=None)
-    """First name."""
+    """The lead's first name."""
     last_name: str | None = attrs.field(default=None)
-    """Last name."""
+    """The lead's last name."""
     phone: str | None = attrs.field(default=None)
-    """Phone number."""
+    """The lead's phone number."""
 
 
 class BulkAssignLeadsRequestFilter(StrEnum):
+    """A preset filter on leads' status, activity or interest (contacted, replied, interested, bounced, ...)."""
+
     FILTER_VAL_CONTACTED = "FILTER_VAL_CONTACTED"
     FILTER_VAL_NOT_CONTACTED = "FILTER_VAL_NOT_CONTACTED"
     FILTER_VAL_COMPLETED = "FILTER_VAL_COMPLETED"
@@ -821,6 +967,8 @@ class BulkAssignLeadsRequestFilter(StrEnum):
 
 
 class BulkAssignLeadsRequestQueryActionType(StrEnum):
+    """The lead activity a query condition tests."""
+
     REPLY = "reply"
     EMAIL_OPEN = "email-open"
     LAST_CONTACTED = "last-contacted"
@@ -834,6 +982,8 @@ class BulkAssignLeadsRequestQueryActionType(StrEnum):
 
 
 class BulkAssignLeadsRequestQueryValuesLeadStatusCondition(StrEnum):
+    """How a lead's status is compared: equal or not equal."""
+
     IS = "is"
     IS_NOT = "is-not"
 
@@ -843,6 +993,8 @@ class BulkAssignLeadsRequestQueryValuesLeadStatusCondition(StrEnum):
 
 
 class BulkAssignLeadsRequestQueryValuesOccurrenceCountCondition(StrEnum):
+    """How a number of occurrences is compared with a count."""
+
     MORE = "more"
     LESS = "less"
     EQUAL = "equal"
@@ -854,100 +1006,175 @@ class BulkAssignLeadsRequestQueryValuesOccurrenceCountCondition(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class BulkAssignLeadsResult:
+    """The answer to a bulk assignment: accepted, to run in the background."""
+
     status: str | None = attrs.field(default=None)
-    """Status code."""
+    """Says the request was accepted (such as `accepted`)."""
     message: str | None = attrs.field(default=None)
-    """Human-readable message."""
+    """A message saying the work runs in a background job."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkDeleteLeadsResult:
+    """What a bulk delete did."""
+
     count: int | None = attrs.field(default=None)
-    """How many."""
+    """How many leads were deleted."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CalendlyCustomQuestion:
+    """A custom question asked on a Calendly event type when a meeting is booked."""
+
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The question's text."""
     type: str | None | Unset = attrs.field(default=UNSET)
+    """The kind of answer the question takes, as Calendly names it."""
     required: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the question must be answered."""
     answer_choices: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The answers to choose from, for a question that offers choices."""
     include_other: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether an `other` answer is offered besides the choices."""
     enabled: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the question is asked."""
     position: float | None | Unset = attrs.field(default=UNSET)
+    """The question's place in the form."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CalendlyIntegration:
+    """The Calendly settings of an AI Inbox Manager: which event type it books or shares."""
+
     connection_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the Calendly app connection."""
     calendar_uri: str | None | Unset = attrs.field(default=UNSET)
+    """The URI of the Calendly event type meetings are booked on."""
     calendar_name: str | None | Unset = attrs.field(default=UNSET)
+    """The display name of that event type."""
     disable_auto_booking: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, the agent sends the scheduling link instead of booking the meeting itself."""
     connection_name: str | None | Unset = attrs.field(default=UNSET)
+    """The display name of the Calendly connection; may be null."""
     scheduling_url: str | None | Unset = attrs.field(default=UNSET)
+    """The public scheduling link of the event type; may be null."""
     custom_questions: list[CalendlyCustomQuestion] | None | Unset = attrs.field(default=UNSET)
+    """The custom questions set on the event type; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignAnalytics:
+    """Engagement totals of one campaign: leads, emails sent, opens, replies, clicks, bounces, unsubscribes and opportunities."""
+
     campaign_name: str
+    """The campaign's name."""
     campaign_id: str
-    """Campaign ID."""
+    """The campaign's ID."""
     campaign_status: float
+    """The campaign's status: `0` draft, `1` active, `2` paused, `3` completed, `4` running subsequences, `-99` account suspended, `-1` accounts unhealthy, `-2` bounce protect."""
     campaign_is_evergreen: bool
+    """`true` for an evergreen campaign."""
     leads_count: int
+    """Leads in the campaign."""
     contacted_count: int
+    """Leads whose sequence has started."""
     emails_sent_count: int
+    """Emails sent."""
     new_leads_contacted_count: int
+    """New leads contacted."""
     open_count: int
+    """Leads that opened at least one email."""
     reply_count: int
+    """Replies received; every reply of a lead counts."""
     link_click_count: int
+    """Link clicks."""
     bounced_count: int
+    """Leads whose email bounced."""
     unsubscribed_count: int
+    """Leads that unsubscribed."""
     completed_count: int
+    """Leads that went through the whole campaign."""
     total_opportunities: int
+    """Unique opportunities created."""
     total_opportunity_value: float
+    """Total value of the opportunities created."""
     open_count_unique: int | None = attrs.field(default=None)
+    """Unique opens: the first open of each lead."""
     open_count_unique_by_step: int | None = attrs.field(default=None)
+    """Unique opens per step: the first open of each lead in each step."""
     reply_count_unique: int | None = attrs.field(default=None)
+    """Unique replies: the first reply of each lead, automatic replies left out."""
     reply_count_unique_by_step: int | None = attrs.field(default=None)
+    """Unique replies per step: the first reply of each lead in each step, automatic replies left out."""
     reply_count_automatic: int | None = attrs.field(default=None)
+    """Automatic replies detected."""
     reply_count_automatic_unique: int | None = attrs.field(default=None)
+    """Unique automatic replies: the first of each lead."""
     reply_count_automatic_unique_by_step: int | None = attrs.field(default=None)
+    """Unique automatic replies per step: the first of each lead in each step."""
     link_click_count_unique: int | None = attrs.field(default=None)
+    """Unique link clicks: the first click of each lead."""
     link_click_count_unique_by_step: int | None = attrs.field(default=None)
+    """Unique link clicks per step: the first click of each lead in each step."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignAnalyticsOverview:
+    """Engagement totals summed over the selected campaigns, opportunities by interest status included."""
+
     open_count: int | None = attrs.field(default=None)
+    """Email opens, repeats included."""
     open_count_unique: int | None = attrs.field(default=None)
+    """Emails opened, each counted on its first open only."""
     open_count_unique_by_step: int | None = attrs.field(default=None)
+    """Opens counted once per lead, step and campaign."""
     link_click_count: int | None = attrs.field(default=None)
+    """Link clicks."""
     link_click_count_unique: int | None = attrs.field(default=None)
+    """Link clicks, each link counted on its first click only."""
     link_click_count_unique_by_step: int | None = attrs.field(default=None)
+    """Link clicks counted once per lead, step and campaign."""
     reply_count: int | None = attrs.field(default=None)
+    """Replies received; every reply of a lead counts."""
     reply_count_unique: int | None = attrs.field(default=None)
+    """Unique replies: the first reply of each lead, automatic replies left out."""
     reply_count_unique_by_step: int | None = attrs.field(default=None)
+    """Unique replies per step: the first reply of each lead in each step, automatic replies left out."""
     reply_count_automatic: int | None = attrs.field(default=None)
+    """Automatic replies received (out-of-office and the like)."""
     reply_count_automatic_unique: int | None = attrs.field(default=None)
+    """Leads that sent an automatic reply."""
     reply_count_automatic_unique_by_step: int | None = attrs.field(default=None)
+    """Automatic replies counted once per lead, step and campaign."""
     bounced_count: int | None = attrs.field(default=None)
+    """Leads whose email bounced."""
     unsubscribed_count: int | None = attrs.field(default=None)
+    """Leads that unsubscribed."""
     completed_count: int | None = attrs.field(default=None)
+    """Leads that went through the whole campaign."""
     emails_sent_count: int | None = attrs.field(default=None)
+    """Emails sent."""
     contacted_count: int | None = attrs.field(default=None)
+    """Unique leads contacted."""
     new_leads_contacted_count: int | None = attrs.field(default=None)
+    """New leads contacted."""
     total_opportunities: int | None = attrs.field(default=None)
+    """Unique opportunities created (each lead's first such event, unless `expand_crm_events` is `true`)."""
     total_opportunity_value: float | None = attrs.field(default=None)
+    """Total value of the opportunities created."""
     total_interested: int | None = attrs.field(default=None)
+    """Leads marked interested (each lead's first such event, unless `expand_crm_events` is `true`)."""
     total_meeting_booked: int | None = attrs.field(default=None)
+    """Leads marked meeting booked (each lead's first such event, unless `expand_crm_events` is `true`)."""
     total_meeting_completed: int | None = attrs.field(default=None)
+    """Leads marked meeting completed (each lead's first such event, unless `expand_crm_events` is `true`)."""
     total_closed: int | None = attrs.field(default=None)
+    """Leads marked closed (each lead's first such event, unless `expand_crm_events` is `true`)."""
 
 
 class CampaignAutoVariantSelectTrigger(StrEnum):
+    """The metric by which the winning variant of a step is picked."""
+
     REPLY_RATE = "reply_rate"
     CLICK_RATE = "click_rate"
     OPEN_RATE = "open_rate"
@@ -958,6 +1185,8 @@ class CampaignAutoVariantSelectTrigger(StrEnum):
 
 
 class CampaignLimitEmailsPerCompanyOverrideMode(StrEnum):
+    """Whether a campaign sets its own emails-per-company limit."""
+
     CUSTOM = "custom"
     DISABLED = "disabled"
 
@@ -967,6 +1196,8 @@ class CampaignLimitEmailsPerCompanyOverrideMode(StrEnum):
 
 
 class CampaignLimitEmailsPerCompanyOverrideScope(StrEnum):
+    """Which emails a per-company limit counts: one campaign's or the whole workspace's."""
+
     PER_CAMPAIGN = "per_campaign"
     ACROSS_WORKSPACE = "across_workspace"
 
@@ -976,6 +1207,8 @@ class CampaignLimitEmailsPerCompanyOverrideScope(StrEnum):
 
 
 class CampaignNotSendingStatus(IntEnum):
+    """Why a campaign is not sending at the moment."""
+
     V_1 = 1
     V_2 = 2
     V_3 = 3
@@ -988,6 +1221,8 @@ class CampaignNotSendingStatus(IntEnum):
 
 
 class CampaignProviderRoutingRuleAction(StrEnum):
+    """What a routing rule does with the emails it matches: send them or not."""
+
     SEND = "send"
     DO_NOT_SEND = "do_not_send"
 
@@ -997,6 +1232,8 @@ class CampaignProviderRoutingRuleAction(StrEnum):
 
 
 class CampaignProviderRoutingRuleRecipientEspItem(StrEnum):
+    """An email service provider in a routing rule: Google, Outlook, any other, or all of them."""
+
     ALL = "all"
     GOOGLE = "google"
     OUTLOOK = "outlook"
@@ -1009,16 +1246,27 @@ class CampaignProviderRoutingRuleRecipientEspItem(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignScheduleDays:
+    """The days of the week a sending window applies to, keyed `0` to `6`; true sends on that day. At least one day must be given."""
+
     field_0: bool | None = attrs.field(default=None, metadata={"wire": "0"})
+    """Whether the window applies on day `0` of the week."""
     field_1: bool | None = attrs.field(default=None, metadata={"wire": "1"})
+    """Whether the window applies on day `1` of the week."""
     field_2: bool | None = attrs.field(default=None, metadata={"wire": "2"})
+    """Whether the window applies on day `2` of the week."""
     field_3: bool | None = attrs.field(default=None, metadata={"wire": "3"})
+    """Whether the window applies on day `3` of the week."""
     field_4: bool | None = attrs.field(default=None, metadata={"wire": "4"})
+    """Whether the window applies on day `4` of the week."""
     field_5: bool | None = attrs.field(default=None, metadata={"wire": "5"})
+    """Whether the window applies on day `5` of the week."""
     field_6: bool | None = attrs.field(default=None, metadata={"wire": "6"})
+    """Whether the window applies on day `6` of the week."""
 
 
 class CampaignScheduleTimezone(StrEnum):
+    """The time zone of a sending window, as an IANA name from a fixed list (`America/Chicago`, `Etc/GMT+12`, ...)."""
+
     ETC_GMT_PLUS_12 = "Etc/GMT+12"
     ETC_GMT_PLUS_11 = "Etc/GMT+11"
     ETC_GMT_PLUS_10 = "Etc/GMT+10"
@@ -1129,11 +1377,17 @@ class CampaignScheduleTimezone(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignScheduleTiming:
+    """The hours of a sending window, in its time zone."""
+
     from_: str = attrs.field(metadata={"wire": "from"})
+    """When sending starts each day (HH:MM, 24-hour)."""
     to: str
+    """When sending stops each day (HH:MM, 24-hour)."""
 
 
 class CampaignSequenceStepDelayUnit(StrEnum):
+    """The unit of time of a step's delay."""
+
     MINUTES = "minutes"
     HOURS = "hours"
     DAYS = "days"
@@ -1144,6 +1398,8 @@ class CampaignSequenceStepDelayUnit(StrEnum):
 
 
 class CampaignSequenceStepType(StrEnum):
+    """The kind of a sequence step; `email` is the only one."""
+
     EMAIL = "email"
 
     @classmethod
@@ -1153,12 +1409,19 @@ class CampaignSequenceStepType(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignSequenceStepVariant:
+    """One version of a step's email: its subject and body."""
+
     subject: str
+    """The email's subject line."""
     body: str
+    """The email's HTML body; use `<br/>` for line breaks."""
     v_disabled: bool | None = attrs.field(default=None)
+    """When `true`, this variant is not sent; every variant is enabled by default."""
 
 
 class CampaignStatus(IntEnum):
+    """The state of a campaign."""
+
     ACCOUNT_SUSPENDED = -99
     ACCOUNTS_UNHEALTHY = -1
     BOUNCE_PROTECT = -2
@@ -1175,24 +1438,43 @@ class CampaignStatus(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignStepAnalytics:
+    """Engagement counts of one step and variant of a campaign's sequence."""
+
     step: str | None
+    """The step number; null when the event belongs to no step (e.g. for leads of a list, outside any campaign)."""
     variant: str | None
+    """The variant number from 0 (`0` is A, `1` is B, ...); null when it is not known."""
     sent: int
+    """Emails sent."""
     opened: int
+    """Email opens."""
     unique_opened: int
+    """Opens counted once per lead."""
     replies: int
+    """Replies."""
     unique_replies: int
+    """Replies counted once per lead."""
     clicks: int
+    """Link clicks."""
     unique_clicks: int
+    """Leads that clicked a link, each counted once however many clicks or links."""
     replies_automatic: int | None = attrs.field(default=None)
+    """Automatic replies detected."""
     unique_replies_automatic: int | None = attrs.field(default=None)
+    """Automatic replies counted once per lead."""
     opportunities: int | None = attrs.field(default=None)
+    """Opportunities created from this step; only with `include_opportunities_count`."""
     unique_opportunities: int | None = attrs.field(default=None)
+    """Leads with an opportunity from this step, each counted once; only with `include_opportunities_count`."""
     meetings_booked: int | None = attrs.field(default=None)
+    """Opportunities from this step whose current CRM status is Meeting Booked; only with `include_opportunities_count`."""
     won: int | None = attrs.field(default=None)
+    """Opportunities from this step whose current CRM status is Won; only with `include_opportunities_count`."""
 
 
 class CampaignSubsequenceConditionsLeadActivityItem(IntEnum):
+    """A lead activity that can trigger a subsequence."""
+
     V_4 = 4
     V_91 = 91
     V_2 = 2
@@ -1203,6 +1485,8 @@ class CampaignSubsequenceConditionsLeadActivityItem(IntEnum):
 
 
 class CampaignSubsequenceDailyLimitMode(StrEnum):
+    """Which daily sending limit a subsequence follows."""
+
     INHERIT = "inherit"
     CUSTOM = "custom"
     UNLIMITED = "unlimited"
@@ -1214,15 +1498,25 @@ class CampaignSubsequenceDailyLimitMode(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignSubsequenceSequenceStep:
+    """One step of a subsequence: an email, its variants, and its waits."""
+
     type: CampaignSequenceStepType
+    """The step's kind; always `email`, the only one."""
     delay: float
+    """How long to wait after this step before the next one, in `delay_unit`."""
     variants: list[CampaignSequenceStepVariant]
+    """The step's email variants, 1 to 26 (A to Z)."""
     delay_unit: CampaignSequenceStepDelayUnit | None = attrs.field(default=None)
+    """Unit of `delay`: `minutes`, `hours` or `days` (the default)."""
     pre_delay: float | None = attrs.field(default=None)
+    """Subsequences only: how long to wait before the subsequence's first email, in `pre_delay_unit`; campaigns ignore it."""
     pre_delay_unit: CampaignSequenceStepDelayUnit | None = attrs.field(default=None)
+    """Unit of `pre_delay`: `minutes`, `hours` or `days` (the default); subsequences only."""
 
 
 class CampaignSubsequenceStatus(IntEnum):
+    """The state of a subsequence."""
+
     MINUS_99 = -99
     MINUS_1 = -1
     MINUS_2 = -2
@@ -1239,22 +1533,33 @@ class CampaignSubsequenceStatus(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CancelDFYEmailAccountsRequest:
+    """The DFY mailboxes to cancel, by email address."""
+
     accounts: list[str]
+    """The email addresses of the DFY accounts to cancel (at least one)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class ChangeWorkspaceOwnerRequest:
+    """Who becomes the owner of the current workspace, with the token that authorizes the change."""
+
     email: str
-    """Email address."""
+    """The email address of the user to make the workspace's owner."""
     sec: str
+    """A security token that authorizes the transfer; the API does not document where it comes from."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CheckDomainsAvailabilityRequest:
+    """The domains to check before ordering them."""
+
     domains: list[str]
+    """The domains to check, at most 50; only `.com` and `.org` are supported."""
 
 
 class CheckDomainsAvailabilityResponseResultUnavailableReason(StrEnum):
+    """Why a domain cannot be ordered: it contains a restricted keyword, such as a well-known trademark."""
+
     RESTRICTED = "restricted"
 
     @classmethod
@@ -1264,16 +1569,23 @@ class CheckDomainsAvailabilityResponseResultUnavailableReason(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CountLeadsFromSupersearchResponse:
+    """How many leads a SuperSearch query matches."""
+
     number_of_leads: float | None = attrs.field(default=None)
+    """How many leads match: `0` when none, at most 1,000,000 (larger counts come back as 1,000,000)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CountResult:
+    """The number of launched campaigns."""
+
     count: float
-    """How many."""
+    """How many campaigns have been launched."""
 
 
 class CreateAIEnrichmentRequestModelVersion(StrEnum):
+    """The AI model an AI enrichment uses."""
+
     V_3_5 = "3.5"
     V_4_0 = "4.0"
     GPT_4_O = "gpt-4o"
@@ -1310,6 +1622,8 @@ class CreateAIEnrichmentRequestModelVersion(StrEnum):
 
 
 class CreateAIEnrichmentRequestStatus(IntEnum):
+    """The status of an AI enrichment job: pending, processing, completed or failed."""
+
     JOB_IS_PENDING_PROCESSING = 1
     JOB_IS_CURRENTLY_BEING_PROCESSED = 2
     JOB_HAS_BEEN_COMPLETED_SUCCESSFULLY = 3
@@ -1322,49 +1636,75 @@ class CreateAIEnrichmentRequestStatus(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CreateAIEnrichmentResponse:
+    """An AI enrichment as created: its column, model, settings and job status."""
+
     id: str
-    """Identifier of the item."""
+    """The AI enrichment's ID."""
     resource_id: str
+    """The ID of the lead list or campaign being enriched."""
     resource_type: int | str
+    """What is enriched: `1` a campaign, `2` a lead list."""
     output_column: str
+    """The lead column the AI results are written to."""
     status: float
-    """Status code."""
+    """The enrichment job's status code (`1` pending, `2` processing, `3` completed, `4` failed, as in a create request's `status`)."""
     model_version: str
+    """The AI model the enrichment uses."""
     overwrite: bool
+    """Whether values already in the output column are replaced."""
     auto_update: bool
+    """Whether leads added to the resource later are enriched automatically."""
     input_columns: list[str] | None = attrs.field(default=None)
+    """The lead columns the model reads as input."""
     limit: float | None = attrs.field(default=None)
+    """The most leads the enrichment processes."""
     template_id: str | None = attrs.field(default=None)
+    """The ID of the prompt template used; `null` when none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateAPIKeyRequest:
+    """A new API key: its name and scopes."""
+
     name: str
-    """Name."""
+    """A name for the key, to recognize it by."""
     scopes: list[ApiKeyScope]
+    """The scopes the key grants, such as `leads:read`, `leads:all` or `all:all`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateBlockListEntryRequest:
+    """The email or domain to block."""
+
     bl_value: str
+    """The email address or domain to block, e.g. `example.com`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateCustomTagRequest:
+    """A new custom tag: its label and description."""
+
     label: str
+    """The tag's label, unique in the workspace once surrounding spaces are trimmed."""
     description: str | None | Unset = attrs.field(default=UNSET)
+    """What the tag is for."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateDFYEmailAccountOrderRequestItemAccount:
+    """A DFY mailbox: its address prefix and its owner's name."""
+
     email_address_prefix: str
+    """The part of the address before the `@` (`john.doe` for `john.doe@example.com`)."""
     first_name: str
-    """First name."""
+    """The mailbox owner's first name."""
     last_name: str
-    """Last name."""
+    """The mailbox owner's last name."""
 
 
 class CreateDFYEmailAccountOrderRequestItemEmailProvider(IntEnum):
+    """A DFY mailbox provider. Google and AirMail take up to 5 mailboxes per domain, priced per mailbox each month; Microsoft/Outlook takes 50 to 100 per new domain, priced per domain each month."""
+
     GOOGLE = 1
     AIRMAIL = 2
     MICROSOFT_OUTLOOK = 3
@@ -1375,6 +1715,8 @@ class CreateDFYEmailAccountOrderRequestItemEmailProvider(IntEnum):
 
 
 class CreateDFYEmailAccountOrderRequestOrderType(StrEnum):
+    """What a DFY order buys: new domains, pre-warmed domains, or extra mailboxes on domains already ordered."""
+
     DFY = "dfy"
     PRE_WARMED_UP = "pre_warmed_up"
     EXTRA_ACCOUNTS = "extra_accounts"
@@ -1386,17 +1728,23 @@ class CreateDFYEmailAccountOrderRequestOrderType(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CreateDFYEmailAccountOrderResponseInvalidAccount:
+    """A requested DFY mailbox that failed validation, and why."""
+
     domain: str
+    """The mailbox's domain."""
     first_name: str
-    """First name."""
+    """The mailbox's first name."""
     last_name: str
-    """Last name."""
+    """The mailbox's last name."""
     email: str
-    """Email address."""
+    """The mailbox's email address."""
     reason: str
+    """Why the mailbox is not valid."""
 
 
 class CreateDFYEmailAccountOrderResponseOrderError(StrEnum):
+    """Why a DFY order was not placed; most values name the response field that lists the domains, accounts or providers at fault."""
+
     UNAVAILABLE_DOMAINS = "unavailable_domains"
     BLACKLIST_DOMAINS = "blacklist_domains"
     INVALID_DOMAINS = "invalid_domains"
@@ -1416,18 +1764,31 @@ class CreateDFYEmailAccountOrderResponseOrderError(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CreateDFYEmailAccountOrderResponseOrderItem:
+    """One domain of a DFY order, with its mailboxes and prices."""
+
     domain: str
+    """The domain the mailboxes are on."""
     accounts: list[CreateDFYEmailAccountOrderRequestItemAccount]
+    """The mailboxes ordered on the domain."""
     email_provider: CreateDFYEmailAccountOrderRequestItemEmailProvider
+    """The mailbox provider: `1` Google, `2` AirMail, `3` Microsoft/Outlook."""
     domain_price: float
+    """The price of the domain."""
     accounts_price: float
+    """The price of the domain's mailboxes: the mailbox price times the count for Google and AirMail, a flat $20 for Microsoft/Outlook."""
     total_price: float
+    """The item's total price."""
     total_discount: float
+    """The item's total discount."""
     forwarding_domain: str | None = attrs.field(default=None)
+    """The domain's forwarding domain, when one was requested."""
     domain_monthly_price: float | None = attrs.field(default=None)
+    """The monthly price of the domain bundle, for providers billed per domain (Microsoft/Outlook: $20 a month for 50 to 100 mailboxes); null for providers billed per mailbox."""
 
 
 class CreateDFYEmailAccountOrderResponsePaymentFailureReason(StrEnum):
+    """Why a DFY order's payment failed: the payment method is not supported, authentication is required, the card expired, or a generic decline."""
+
     PAYMENT_METHOD_NOT_SUPPORTED = "payment_method_not_supported"
     AUTHENTICATION_REQUIRED = "authentication_required"
     CARD_EXPIRED = "card_expired"
@@ -1440,12 +1801,17 @@ class CreateDFYEmailAccountOrderResponsePaymentFailureReason(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CreateEmailVerificationRequest:
+    """The address to verify, and where to send the result if it takes long."""
+
     email: str
-    """Email address."""
+    """The email address to verify."""
     webhook_url: str | None | Unset = attrs.field(default=UNSET)
+    """A URL that receives the result when the verification takes longer than 10 seconds."""
 
 
 class CreateImportedLeadsActivityRequestSource(StrEnum):
+    """How leads were imported for an AI Sales Agent: a CSV upload."""
+
     CSV_IMPORT = "csv_import"
 
     @classmethod
@@ -1455,19 +1821,29 @@ class CreateImportedLeadsActivityRequestSource(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CreateLeadListRequest:
+    """A new lead list."""
+
     name: str
-    """Name."""
+    """The list's name."""
     has_enrichment_task: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, every lead added to the list is enriched."""
     owned_by: str | None | Unset = attrs.field(default=UNSET)
+    """ID of the user who owns the list; by default the user who created it."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateSalesAgentGuidanceRuleRequest:
+    """The body that adds a guidance rule to an AI Sales Agent."""
+
     content: str
+    """The rule the agent must follow when it writes outreach (not empty)."""
     title: str | None | Unset = attrs.field(default=UNSET)
+    """A short title for the rule: one line, at most 119 characters. Without it the rule gets a title from its position."""
 
 
 class CreateSalesAgentRequestAgentType(IntEnum):
+    """The outbound type of a new AI Sales Agent: sales, recruiting, investment, user research, or partnership."""
+
     SALES = 2
     RECRUITING = 7
     INVESTMENT = 8
@@ -1481,29 +1857,46 @@ class CreateSalesAgentRequestAgentType(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CreateSuperSearchEnrichmentResponseEnrichmentPayload:
+    """The enrichment types an enrichment runs, each on or off, and its custom flow."""
+
     joblisting: bool | None = attrs.field(default=None)
+    """Whether job listing enrichment is on."""
     email_verification: bool | None = attrs.field(default=None)
+    """Whether email verification is on."""
     work_email_enrichment: bool | None = attrs.field(default=None)
+    """Whether work email enrichment is on."""
     fully_enriched_profile: bool | None = attrs.field(default=None)
+    """Whether LinkedIn profile enrichment is on."""
     custom_flow: list[str] | None = attrs.field(default=None)
+    """The custom flow's providers, in order."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateWorkspaceGroupMemberRequest:
+    """The workspace to invite into the current workspace's group."""
+
     sub_workspace_id: str
+    """The ID of the workspace to invite as a sub workspace."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateblukBlockListEntryRequest:
+    """Emails and domains to block in one request."""
+
     bl_values: list[str]
+    """The emails and domains to block, 1 to 1,000."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateblukBlockListEntryResponse:
+    """The result of a bulk block: the entries created, and how many values were valid or invalid."""
+
     items: list[BlockListEntry]
-    """The items of this page."""
+    """The block list entries created."""
     valid_count: float
+    """How many values were valid."""
     invalid_count: float
+    """How many values were invalid."""
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1512,6 +1905,8 @@ class CrmActions:
 
 
 class CustomPromptTemplateCategory(IntEnum):
+    """The category of a prompt template."""
+
     COPYWRITING = 1
     CLEANING = 2
     SALES = 3
@@ -1526,11 +1921,17 @@ class CustomPromptTemplateCategory(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplateCreatorPayloadName:
+    """A person's name in two parts."""
+
     first: str | None = attrs.field(default=None)
+    """The first name."""
     last: str | None = attrs.field(default=None)
+    """The last name."""
 
 
 class CustomPromptTemplateModelVersion(StrEnum):
+    """An AI model a prompt template can run on."""
+
     V_3_5 = "3.5"
     GPT_5 = "gpt-5"
     GPT_5_4 = "gpt-5.4"
@@ -1564,12 +1965,17 @@ class CustomPromptTemplateModelVersion(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplateProperty:
+    """A variable of a prompt template."""
+
     name: str | None = attrs.field(default=None)
-    """Name."""
+    """The variable's name."""
     property: str | None = attrs.field(default=None)
+    """The property the variable stands for."""
 
 
 class CustomPromptTemplateType(StrEnum):
+    """Whether a prompt template is the workspace's own (`custom`) or public."""
+
     CUSTOM = "custom"
     PUBLIC = "public"
 
@@ -1580,19 +1986,25 @@ class CustomPromptTemplateType(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CustomTag:
+    """A custom tag: a workspace label that organizes email accounts and campaigns and filters them when listing."""
+
     id: str
-    """Identifier of the item."""
+    """The tag's ID."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the tag was created (ISO 8601 date-time)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the tag was last changed (ISO 8601 date-time)."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace that owns the tag."""
     label: str
+    """The tag's label, unique in the workspace once surrounding spaces are trimmed."""
     description: str | None = attrs.field(default=None)
+    """What the tag is for; null when not given."""
 
 
 class CustomTagMappingResourceType(IntEnum):
+    """The kind of resource a custom tag is on: an email account or a campaign."""
+
     ACCOUNT = 1
     CAMPAIGN = 2
 
@@ -1603,101 +2015,159 @@ class CustomTagMappingResourceType(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class CustomTagPage:
+    """One page of custom tags, with the cursor of the next."""
+
     items: list[CustomTag]
-    """The items of this page."""
+    """The tags of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page, to pass as `starting_after`; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DFYEmailAccountOrdersAccountsItemPageItem:
+    """A DFY email account the workspace ordered, with its password on request."""
+
     id: str
-    """Identifier of the item."""
+    """The ID of the account's DFY email account order entry."""
     domain: str
+    """The account's domain."""
     email: str
-    """Email address."""
+    """The account's email address."""
     email_provider: CreateDFYEmailAccountOrderRequestItemEmailProvider
+    """The mailbox provider: `1` Google, `2` AirMail, `3` Microsoft/Outlook."""
     first_name: str
-    """First name."""
+    """The account's first name."""
     last_name: str
-    """Last name."""
+    """The account's last name."""
     is_pre_warmed_up: bool
+    """Whether the account is a pre-warmed one."""
     timestamp_cancelled: str
+    """When the account was cancelled."""
     timestamp_created: str
-    """When the item was created."""
+    """When the account was created."""
     password: str | None = attrs.field(default=None)
+    """The mailbox's password, returned only with `with_passwords` set to `true`; empty while the account is not ready yet."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DailyAccountAnalytics:
+    """One email account's sending figures for one day."""
+
     date: str
+    """The day (YYYY-MM-DD)."""
     email_account: str
+    """The email account that sent."""
     sent: int
+    """Campaign emails sent that day, subsequences included."""
     bounced: int
+    """Campaign emails that bounced that day, subsequences included."""
     contacted: int
+    """Distinct contacts who received an email that day."""
     new_leads_contacted: int
+    """Leads contacted for the first time that day."""
     opened: int
+    """Emails opened that day."""
     unique_opened: int
+    """Opens from distinct leads that day."""
     replies: int
+    """Replies received that day."""
     unique_replies: int
+    """Replies from distinct leads that day."""
     replies_automatic: int
+    """Automatic replies (such as out-of-office answers) detected that day."""
     unique_replies_automatic: int
+    """Automatic replies from distinct leads that day."""
     clicks: int
+    """Link clicks that day."""
     unique_clicks: int
+    """Link clicks from distinct leads (not distinct links) that day."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DailyCampaignAnalytics:
+    """Engagement counts of one day."""
+
     date: str | None = attrs.field(default=None)
+    """The day (`YYYY-MM-DD`)."""
     sent: int | None = attrs.field(default=None)
+    """Emails sent that day."""
     contacted: int | None = attrs.field(default=None)
+    """Unique leads that got an email that day."""
     new_leads_contacted: int | None = attrs.field(default=None)
+    """New leads contacted that day."""
     opened: int | None = attrs.field(default=None)
+    """Email opens."""
     unique_opened: int | None = attrs.field(default=None)
+    """Unique email opens."""
     replies: int | None = attrs.field(default=None)
+    """Replies."""
     unique_replies: int | None = attrs.field(default=None)
+    """Unique replies."""
     replies_automatic: int | None = attrs.field(default=None)
+    """Automatic replies detected."""
     unique_replies_automatic: int | None = attrs.field(default=None)
+    """Unique automatic replies detected."""
     clicks: int | None = attrs.field(default=None)
+    """Link clicks."""
     unique_clicks: int | None = attrs.field(default=None)
+    """Leads that clicked a link, each counted once however many clicks or links."""
     opportunities: int | None = attrs.field(default=None)
+    """Opportunities created that day."""
     unique_opportunities: int | None = attrs.field(default=None)
+    """Leads with an opportunity created that day, each counted once."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeleteLeadLabelRequest:
+    """Options for deleting a lead label."""
+
     reassigned_status: float | None | Unset = attrs.field(default=UNSET)
+    """The interest status that the leads and emails of the deleted label take instead."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeletePhoneNumber:
+    """A phone number record as it was when deleted."""
+
     id: str | None = attrs.field(default=None)
-    """Identifier of the item."""
+    """The deleted record's ID."""
     timestamp_created: datetime | None = attrs.field(default=None)
-    """When the item was created."""
+    """When the record was created (ISO 8601 date-time)."""
     organization_id: str | None = attrs.field(default=None)
-    """Workspace ID."""
+    """The ID of the workspace that owned the number."""
     phone_number: str | None = attrs.field(default=None)
+    """The deleted phone number."""
     country: str | None = attrs.field(default=None)
+    """The number's country code."""
     locality: str | None = attrs.field(default=None)
+    """The city or region of the number."""
     subscription_id: str | None = attrs.field(default=None)
+    """The billing subscription the number was on, if any."""
     twilio_sid: str | None = attrs.field(default=None)
+    """The number's Twilio SID."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeletebulkBlockListEntryRequest:
+    """The block list entries to delete."""
+
     ids: list[str]
-    """IDs to select."""
+    """IDs of the entries to delete, 1 to 1,000."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeletedGuidanceRule:
+    """The receipt of a deleted AI Sales Agent guidance rule."""
+
     id: str
-    """Identifier of the item."""
+    """The positional ID the rule had before it was deleted."""
     deleted: bool
+    """Whether the rule was deleted."""
 
 
 class DeliverabilityActivityStatus(StrEnum):
+    """Where a Deliverability Agent activity stands."""
+
     QUEUED = "queued"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
@@ -1711,6 +2181,8 @@ class DeliverabilityActivityStatus(StrEnum):
 
 
 class DeliverabilityCheckOutcome(StrEnum):
+    """What a Deliverability Agent check found, or where it stands when it has no finding."""
+
     HEALTHY = "healthy"
     NEEDS_ATTENTION = "needs_attention"
     INFO = "info"
@@ -1728,13 +2200,19 @@ class DeliverabilityCheckOutcome(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityCompletedSummary:
+    """A summary of the activities a Deliverability Agent has completed."""
+
     count: float
-    """How many."""
+    """How many activities the agent has completed, among those still kept (see `retention_days`)."""
     retention_days: float
+    """How many days completed activities are kept."""
     last_completed_at: datetime | None
+    """When the last activity was completed (ISO 8601); `null` when none has been."""
 
 
 class DeliverabilityFeedFilter(StrEnum):
+    """Which Deliverability Agent feed items to include, by status: all of them, those to do, or those done."""
+
     ALL = "all"
     TODO = "todo"
     DONE = "done"
@@ -1745,6 +2223,8 @@ class DeliverabilityFeedFilter(StrEnum):
 
 
 class DeliverabilityFeedItemKind(StrEnum):
+    """What a Deliverability Agent feed item is: an insight, a recommendation or an action."""
+
     INSIGHT = "insight"
     RECOMMENDATION = "recommendation"
     ACTION = "action"
@@ -1755,6 +2235,8 @@ class DeliverabilityFeedItemKind(StrEnum):
 
 
 class DeliverabilityFeedItemSeverity(StrEnum):
+    """How serious a Deliverability Agent feed item is."""
+
     INFO = "info"
     SUCCESS = "success"
     WARNING = "warning"
@@ -1766,6 +2248,8 @@ class DeliverabilityFeedItemSeverity(StrEnum):
 
 
 class DeliverabilityFeedItemStatus(StrEnum):
+    """Where a Deliverability Agent feed item stands: still to do, done, dismissed or failed."""
+
     TODO = "todo"
     DONE = "done"
     DISMISSED = "dismissed"
@@ -1777,6 +2261,8 @@ class DeliverabilityFeedItemStatus(StrEnum):
 
 
 class DeliverabilityRunStatus(StrEnum):
+    """Where a Deliverability Agent run stands."""
+
     RUNNING = "running"
     COMPLETED = "completed"
     SCHEDULED = "scheduled"
@@ -1789,28 +2275,47 @@ class DeliverabilityRunStatus(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityRunTrendItem:
+    """One completed run in a Deliverability Agent's trend: when it finished, its score and its outcome counts."""
+
     cycle_id: str
+    """The run's ID."""
     completed_at: datetime
+    """When the run finished (ISO 8601)."""
     score: float | None
+    """The run's score; `null` when it has none."""
     total_checks: float
+    """How many checks the run has."""
     healthy_count: float
+    """How many checks found things healthy."""
     needs_attention_count: float
+    """How many checks found something that needs attention."""
     info_count: float
+    """How many checks ended with information only."""
     failed_count: float
+    """How many checks failed."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilitySchedule:
+    """When a Deliverability Agent runs next."""
+
     next_run_at: datetime | None
+    """When the next run is due (ISO 8601); `null` when none is scheduled."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilitySlackSettings:
+    """A Deliverability Agent's Slack notifications: the Slack connection, and whether notifications are on."""
+
     connection_id: str
+    """The ID of the workspace's Slack app connection."""
     enabled: bool
+    """Whether the agent sends notifications through this connection."""
 
 
 class DeliverabilitySubMessageStatus(StrEnum):
+    """Where a step of a Deliverability Agent activity stands."""
+
     QUEUED = "queued"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
@@ -1822,6 +2327,8 @@ class DeliverabilitySubMessageStatus(StrEnum):
 
 
 class DfyEmailAccountOrderForwardingMode(StrEnum):
+    """How a DFY domain forwards its visitors: by a redirect to the forwarding domain, or stealthily, keeping its own address while showing the forwarding domain's content."""
+
     REDIRECT = "redirect"
     STEALTH = "stealth"
 
@@ -1832,54 +2339,81 @@ class DfyEmailAccountOrderForwardingMode(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class DomainForwarding:
+    """The web forwarding of a domain ordered through Instantly."""
+
     domain: str
+    """The domain the configuration applies to."""
     forwarding_domain: str | None = attrs.field(default=None)
+    """The domain visitors are forwarded to; null when no forwarding is set."""
     forwarding_mode: DfyEmailAccountOrderForwardingMode | None = attrs.field(default=None)
+    """How visitors are forwarded: `redirect` (the browser moves to the forwarding domain) or `stealth` (the address stays and the content comes from the forwarding domain); null when no forwarding is set."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DuplicateRequest:
+    """Options for duplicating a campaign."""
+
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """Name of the copy; by default the original's name followed by "(copy)"."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DuplicateSubsequenceRequest:
+    """Where to copy a subsequence, and the copy's name."""
+
     parent_campaign: str
+    """ID of the campaign that receives the copy."""
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """Name of the copy; by default the source subsequence's name."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class EmailAttachmentJsonFile:
+    """One file attached to an email."""
+
     filename: str
+    """The file's name."""
     size: float | None = attrs.field(default=None)
+    """The file's size in bytes."""
     type: str | None = attrs.field(default=None)
+    """The file's MIME type, e.g. `application/pdf`."""
     url: str | None = attrs.field(default=None)
+    """Where to download the file, when available."""
     error: str | None = attrs.field(default=None)
+    """Why the file failed to upload; null when it did not."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class EmailBody:
+    """An email's body, as HTML and as plain text."""
+
     text: str | None = attrs.field(default=None)
+    """The plain-text body; newlines are its line breaks."""
     html: str | None = attrs.field(default=None)
+    """The HTML body; line breaks are `<br/>` tags."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class EmailTemplate:
+    """A saved email template: a name, a subject and a body."""
+
     id: str
-    """Identifier of the item."""
+    """The template's ID."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the template was created (ISO 8601 date-time)."""
     body: str
+    """The template's body."""
     name: str
-    """Name."""
+    """The template's name."""
     organization: str
-    """Workspace ID."""
+    """The ID of the workspace the template belongs to."""
     subject: str | None = attrs.field(default=None)
+    """The template's subject line; null when it has none."""
 
 
 class EmailUeType(IntEnum):
+    """Where an email is in its life cycle: sent by a campaign, received, sent, or scheduled."""
+
     SENT_FROM_CAMPAIGN = 1
     RECEIVED = 2
     SENT = 3
@@ -1891,6 +2425,8 @@ class EmailUeType(IntEnum):
 
 
 class EmailVerificationStatus(StrEnum):
+    """Whether an email verification request worked; not the verdict on the address."""
+
     SUCCESS = "success"
     ERROR = "error"
 
@@ -1901,11 +2437,17 @@ class EmailVerificationStatus(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class EnableWarmupForAccountsRequestAccountSelectionFilter:
+    """A selection of email accounts by custom tag or preset filter."""
+
     tag_id: str | None | Unset = attrs.field(default=UNSET)
+    """Only accounts with this custom tag (its ID)."""
     filter: AccountSelectionFilter | None | Unset = attrs.field(default=UNSET)
+    """A preset filter: paused, with errors, by warmup state, ..."""
 
 
 class EsgCode(IntEnum):
+    """The email security gateway detected in front of a lead's mailbox."""
+
     IN_QUEUE = 0
     BARRACUDA = 1
     MIMECAST = 2
@@ -1918,6 +2460,8 @@ class EsgCode(IntEnum):
 
 
 class EspCode(IntEnum):
+    """The email service provider hosting a lead's mailbox, as Instantly detects it; the values 5 and 7 occur but are undocumented."""
+
     IN_QUEUE = 0
     GOOGLE = 1
     MICROSOFT = 2
@@ -1938,6 +2482,8 @@ class EspCode(IntEnum):
 
 
 class ForwardingMode(StrEnum):
+    """How a domain forwards its web visitors."""
+
     REDIRECT = "redirect"
     STEALTH = "stealth"
 
@@ -1947,6 +2493,8 @@ class ForwardingMode(StrEnum):
 
 
 class ForwardingModeSetting(StrEnum):
+    """How a domain is to forward its web visitors; `redirect` by default."""
+
     REDIRECT = "redirect"
     STEALTH = "stealth"
 
@@ -1956,6 +2504,8 @@ class ForwardingModeSetting(StrEnum):
 
 
 class GenerateSimilarDomainsRequestTld(StrEnum):
+    """A domain extension to suggest domains in: `.com` or `.org`."""
+
     COM = "com"
     ORG = "org"
 
@@ -1966,63 +2516,101 @@ class GenerateSimilarDomainsRequestTld(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class GenerateSimilarDomainsResponse:
+    """Available domains similar to the one requested."""
+
     domains: list[str] | None = attrs.field(default=None)
+    """The suggested domains, all available to order; at most 67 per extension."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetAdminWorkspaceGroupMemberResponse:
+    """The admin workspace whose group the current workspace belongs to, if any."""
+
     workspace_name: str
+    """The admin workspace's name; `Undefined` when there is none."""
     has_admin_workspace: bool
+    """Whether the current workspace belongs to an admin workspace's group."""
     workspace_group_member_id: str | None = attrs.field(default=None)
+    """The ID of the current workspace's membership; delete it (`client.workspace_group_members.delete(id)`) to leave the admin workspace."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetAiAgentAnalyticsRequest:
+    """The AI agents to get reach and outcome analytics for."""
+
     agent_ids: list[str]
+    """The IDs of the agents, 1 to 100."""
     agent_types: dict[str, AiAgentTypeFilter] | None | Unset = attrs.field(default=UNSET)
+    """Optionally, each agent's type code keyed by its ID, which spares the server looking the types up."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetCtdStatusResponse:
+    """The result of checking a custom tracking domain."""
+
     success: bool | None = attrs.field(default=None)
-    """Whether it worked."""
+    """Whether the check succeeded."""
     ssl: bool | None = attrs.field(default=None)
+    """Whether SSL works on the domain."""
     cname: bool | None = attrs.field(default=None)
+    """Whether the domain's CNAME record is in place."""
     host: str | None = attrs.field(default=None)
+    """The domain checked."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetEnrichmentForResourceResponseEnrichmentPayload:
+    """The enrichment types an enrichment runs, each on or off, with its AI columns, custom flow and lead limit."""
+
     work_email_enrichment: bool | None = attrs.field(default=None)
+    """Whether work email enrichment is on."""
     fully_enriched_profile: bool | None = attrs.field(default=None)
+    """Whether LinkedIn profile enrichment is on."""
     email_verification: bool | None = attrs.field(default=None)
+    """Whether email verification is on."""
     joblisting: bool | None = attrs.field(default=None)
+    """Whether job listing enrichment is on."""
     technologies: bool | None = attrs.field(default=None)
+    """Whether technologies enrichment is on."""
     news: bool | None = attrs.field(default=None)
+    """Whether news enrichment is on."""
     funding: bool | None = attrs.field(default=None)
+    """Whether funding enrichment is on."""
     engagement_score: bool | None = attrs.field(default=None)
+    """Whether engagement score enrichment is on."""
     ai_enrichment: dict[str, Any] | None = attrs.field(default=None)
+    """The AI enrichment columns, keyed by output column name."""
     custom_flow: list[str] | None = attrs.field(default=None)
+    """The custom flow's providers, in order."""
     limit: float | None = attrs.field(default=None)
+    """The most leads to enrich."""
     autofill: bool | None = attrs.field(default=None)
+    """Whether missing lead information is filled in automatically."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetInboxPlacementTestResponseMetadataCampaign:
+    """The campaign linked to an inbox placement test."""
+
     id: str | None = attrs.field(default=None)
-    """Identifier of the item."""
+    """The campaign's ID."""
     name: str | None = attrs.field(default=None)
-    """Name."""
+    """The campaign's name."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetInboxPlacementTestResponseMetadataTagsValue:
+    """A tag named in metadata: its ID and label."""
+
     id: str
-    """Identifier of the item."""
+    """The tag's ID."""
     label: str
+    """The tag's label."""
 
 
 class GetOAuthSessionStatusResponseStatus(StrEnum):
+    """The state of an OAuth session."""
+
     PENDING = "pending"
     SUCCESS = "success"
     ERROR = "error"
@@ -2035,77 +2623,129 @@ class GetOAuthSessionStatusResponseStatus(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class GetVerificationStatsResponseStats:
+    """A lead list's lead counts per email verification status."""
+
     verified: float | None = attrs.field(default=None)
+    """Leads whose email is verified."""
     invalid: float | None = attrs.field(default=None)
+    """Leads whose email is invalid."""
     risky: float | None = attrs.field(default=None)
+    """Leads whose email is risky."""
     catch_all: float | None = attrs.field(default=None)
+    """Leads whose email is on a catch-all domain."""
     job_change: float | None = attrs.field(default=None)
+    """Leads flagged for a job change."""
     verification_job_pending_leadfinder: float | None = attrs.field(default=None)
+    """Leads with a Lead Finder verification job still pending."""
     verification_job_pending_user: float | None = attrs.field(default=None)
+    """Leads with a user's verification job still pending."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetWarmupAnalyticsRequest:
+    """The email accounts to report warmup on."""
+
     emails: list[str]
+    """The accounts' email addresses, 1 to 100; they must belong to the workspace."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetWarmupAnalyticsResponseAggregateDataValue:
+    """One email account's warmup totals and health score."""
+
     sent: float | None = attrs.field(default=None)
+    """Warmup emails sent."""
     received: float | None = attrs.field(default=None)
+    """Warmup emails received."""
     landed_inbox: float | None = attrs.field(default=None)
+    """Warmup emails that landed in the inbox."""
     landed_spam: float | None = attrs.field(default=None)
+    """Warmup emails that landed in spam."""
     health_score_label: str | None = attrs.field(default=None)
+    """The health score in words, such as `Good`."""
     health_score: float | None = attrs.field(default=None)
+    """The warmup health score, such as `90`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetWebhookEventsSummaryByDateResponseItem:
+    """One day's webhook delivery totals."""
+
     date: date_aliased
+    """The day (`YYYY-MM-DD`)."""
     total_events: float
+    """How many webhook events were sent or attempted that day."""
     successful_events: float
+    """How many of them were delivered successfully."""
     failed_events: float
+    """How many of them failed."""
     success_rate: float
+    """The day's success rate."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetWebhookEventsSummaryResponse:
+    """Webhook delivery totals over a date window."""
+
     total_events: float
+    """How many webhook events were sent or attempted."""
     successful_events: float
+    """How many of them were delivered successfully."""
     failed_events: float
+    """How many of them failed."""
     success_rate: float
+    """The percentage of events delivered successfully (0 to 100)."""
     failure_rate: float
+    """The percentage of events that failed (0 to 100)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GuidanceRule:
+    """A guidance rule of an AI Sales Agent: a rule it follows when it writes outreach, with a positional ID (`rule-0`, `rule-1`, ...) that shifts when an earlier rule is deleted."""
+
     id: str
-    """Identifier of the item."""
+    """The rule's positional ID, such as `rule-0`; it shifts after a deletion, so list the rules again after deleting one."""
     title: str
+    """The rule's short title, at most 119 characters."""
     content: str
+    """The rule the agent must follow."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GuidanceRuleListItem:
+    """A guidance rule of an AI Sales Agent in the rule list, with its positional ID (`rule-0`, `rule-1`, ...)."""
+
     id: str
-    """Identifier of the item."""
+    """The rule's positional ID, such as `rule-0`; it shifts after a deletion, so list the rules again after deleting one."""
     title: str
+    """The rule's short title, at most 119 characters."""
     content: str
+    """The rule the agent must follow."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class IcpJobTitle:
+    """The job titles an ideal customer profile includes and excludes."""
+
     include: list[str] | None = attrs.field(default=None)
+    """The job titles to target."""
     exclude: list[str] | None = attrs.field(default=None)
+    """The job titles to leave out."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class IcpKeywords:
+    """The keywords an ideal customer profile includes and excludes."""
+
     include: str | None = attrs.field(default=None)
+    """Keywords to target; may be null."""
     exclude: str | None = attrs.field(default=None)
+    """Keywords to leave out; may be null."""
 
 
 class InboxManagerActivityType(StrEnum):
+    """The kind of an AI Inbox Manager activity: a reply, a follow-up, or a no-show recovery."""
+
     REPLY = "reply"
     FOLLOWUP = "followup"
     RECOVERY = "recovery"
@@ -2117,24 +2757,43 @@ class InboxManagerActivityType(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerAnalyticsSummary:
+    """An AI Inbox Manager's activity and outcome counters over a date window."""
+
     total_actions: float | None = attrs.field(default=None)
+    """How many actions the agent took."""
     replies_count: float | None = attrs.field(default=None)
+    """How many replies it wrote."""
     follow_ups_count: float | None = attrs.field(default=None)
+    """How many follow-ups it wrote."""
     human_intervention: float | None = attrs.field(default=None)
+    """How many actions needed human review."""
     info_requested: float | None = attrs.field(default=None)
+    """How many actions asked for more information."""
     unique_conversations: float | None = attrs.field(default=None)
+    """How many distinct email threads the agent acted on."""
     time_saved: float | None = attrs.field(default=None)
+    """The estimated time saved, in seconds."""
     average_confidence_score: float | None = attrs.field(default=None)
+    """The average confidence of its replies, from 0 to 100."""
     involvement_rate: float | None = attrs.field(default=None)
+    """The share of threads the agent took part in, as a percentage (0 to 100)."""
     resolution_rate: float | None = attrs.field(default=None)
+    """The share of its actions resolved without human help, as a percentage (0 to 100)."""
     no_show_follow_ups_generated: float | None = attrs.field(default=None)
+    """How many no-show follow-ups it wrote; may be null."""
     no_show_total_leads_recovered: float | None = attrs.field(default=None)
+    """How many leads the no-show follow-ups recovered; may be null."""
     no_show_total_revenue_recovered: float | None = attrs.field(default=None)
+    """The revenue the no-show follow-ups recovered; may be null."""
     no_show_time_saved: float | None = attrs.field(default=None)
+    """The estimated time no-show recovery saved, in seconds; may be null."""
     no_show_recovery_rate: float | None = attrs.field(default=None)
+    """The share of no-show leads recovered, as a percentage (0 to 100); may be null."""
 
 
 class InboxManagerConfigurationType(IntEnum):
+    """The configuration type code of an AI Inbox Manager, `1` or `2`; the API does not document their meanings."""
+
     V_1 = 1
     V_2 = 2
 
@@ -2145,33 +2804,55 @@ class InboxManagerConfigurationType(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerDailyAnalytics:
+    """An AI Inbox Manager's counters for one day."""
+
     date: date_aliased | None = attrs.field(default=None)
+    """The day the counters are for (YYYY-MM-DD)."""
     total_actions: float | None = attrs.field(default=None)
+    """How many actions the agent took that day."""
     replies_count: float | None = attrs.field(default=None)
+    """How many replies it wrote."""
     follow_ups_count: float | None = attrs.field(default=None)
+    """How many follow-ups it wrote."""
     human_intervention: float | None = attrs.field(default=None)
+    """How many actions needed human review."""
     info_requested: float | None = attrs.field(default=None)
+    """How many actions asked for more information."""
     unique_conversations: float | None = attrs.field(default=None)
+    """How many distinct email threads the agent acted on."""
     no_show_follow_ups_generated: float | None = attrs.field(default=None)
+    """How many no-show follow-ups it wrote; may be null."""
     no_show_total_leads_recovered: float | None = attrs.field(default=None)
+    """How many leads the no-show follow-ups recovered; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerFallbackSendingAccounts:
+    """The sending accounts no-show follow-ups fall back on."""
+
     accounts: list[str] | None = attrs.field(default=None)
+    """The email addresses of the fallback sending accounts."""
     tag_ids: list[str] | None = attrs.field(default=None)
+    """The IDs of account tags whose accounts can be used as a fallback."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerIntegrationStatus:
+    """The state of one integration of an AI Inbox Manager."""
+
     id: str
-    """Identifier of the item."""
+    """The integration's ID."""
     label: str
+    """The integration's display name."""
     is_valid: bool
+    """Whether the integration still works."""
     error: str | None = attrs.field(default=None)
+    """What is wrong with the integration; null when it is valid."""
 
 
 class InboxManagerJobType(IntEnum):
+    """The work type of an AI Inbox Manager activity: `1` inbox reply, `2` inbox follow-up, `3` no-show follow-up."""
+
     V_1 = 1
     V_2 = 2
     V_3 = 3
@@ -2183,14 +2864,21 @@ class InboxManagerJobType(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerNoShow:
+    """The no-show recovery settings of an AI Inbox Manager: follow-ups to leads who missed a booked meeting."""
+
     enabled: bool | None = attrs.field(default=None)
+    """Whether no-show recovery is on."""
     max_followups: float | None = attrs.field(default=None)
+    """The most no-show follow-ups sent to a lead (1 to 10)."""
     fallback_sending_accounts: InboxManagerFallbackSendingAccounts | None = attrs.field(
         default=None
     )
+    """The sending accounts to use when the usual one is not available."""
 
 
 class InboxManagerRecoveryMethod(StrEnum):
+    """How an AI Inbox Manager recovered a no-show lead: a Calendly meeting, a reply from the lead, or by hand."""
+
     CALENDLY_MEETING = "calendly_meeting"
     LEAD_REPLY = "lead_reply"
     MANUAL = "manual"
@@ -2202,14 +2890,23 @@ class InboxManagerRecoveryMethod(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerSlackIntegration:
+    """The Slack notification settings of an AI Inbox Manager."""
+
     connection_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the Slack app connection."""
     enabled: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether Slack notifications are sent."""
     connection_name: str | None | Unset = attrs.field(default=UNSET)
+    """Deprecated; kept only so values stored earlier come back unchanged."""
     channel_id: str | None | Unset = attrs.field(default=UNSET)
+    """Deprecated; kept only so values stored earlier come back unchanged."""
     channel_name: str | None | Unset = attrs.field(default=UNSET)
+    """Deprecated; kept only so values stored earlier come back unchanged."""
 
 
 class InboxManagerTagName(StrEnum):
+    """A named tag an AI Inbox Manager can work for instead of a tag ID: `default`."""
+
     DEFAULT = "default"
 
     @classmethod
@@ -2218,6 +2915,8 @@ class InboxManagerTagName(StrEnum):
 
 
 class InboxManagerTriggerOnLabelsMode(StrEnum):
+    """Whether an AI Inbox Manager's label list names the labels to act on or the ones to leave alone."""
+
     INCLUDE = "include"
     EXCLUDE = "exclude"
 
@@ -2228,12 +2927,19 @@ class InboxManagerTriggerOnLabelsMode(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementAnalyticsAuthenticationFailureResults:
+    """Details of an inbox placement email's failed SPF, DKIM or DMARC checks."""
+
     authentication_results: str | None = attrs.field(default=None)
+    """The email's authentication results."""
     dkim_signature: str | None = attrs.field(default=None)
+    """The email's DKIM signature."""
     received_spf: str | None = attrs.field(default=None)
+    """The email's received SPF result."""
 
 
 class InboxPlacementAnalyticsRecipientGeo(IntEnum):
+    """The region of an inbox placement test's recipient."""
+
     UNITED_STATES = 1
     ITALY = 2
     GERMANY = 3
@@ -2245,6 +2951,8 @@ class InboxPlacementAnalyticsRecipientGeo(IntEnum):
 
 
 class InboxPlacementAnalyticsRecipientType(IntEnum):
+    """Whether an inbox placement recipient is a professional or a personal mailbox."""
+
     PROFESSIONAL = 1
     PERSONAL = 2
 
@@ -2254,6 +2962,8 @@ class InboxPlacementAnalyticsRecipientType(IntEnum):
 
 
 class InboxPlacementAnalyticsRecordType(IntEnum):
+    """Whether an inbox placement analytics record is of an email as sent or as received."""
+
     SENT = 1
     RECEIVED = 2
 
@@ -2263,6 +2973,8 @@ class InboxPlacementAnalyticsRecordType(IntEnum):
 
 
 class InboxPlacementAnalyticsSenderEsp(IntEnum):
+    """An email service provider (ESP) in inbox placement analytics, the sender's or the recipient's."""
+
     GOOGLE = 1
     MICROSOFT = 2
     AIRMAIL = 8
@@ -2276,39 +2988,67 @@ class InboxPlacementAnalyticsSenderEsp(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementAnalyticsStatsByDateItem:
+    """One date's placement counts for an inbox placement test."""
+
     timestamp_created_date: str
+    """The date the counts are for."""
     sent_count: float
+    """How many test emails were sent."""
     received_count: float
+    """How many test emails were received."""
     spam_count: float
+    """How many landed in spam."""
     inbox_count: float
+    """How many landed in the inbox."""
     category_count: float
+    """How many were filed in a category tab, such as promotions."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementAnalyticsStatsByTestIdItem:
+    """One inbox placement test's placement totals."""
+
     test_id: str
+    """The inbox placement test's ID."""
     count: float
-    """How many."""
+    """How many emails the totals cover."""
     spam_count: float
+    """How many landed in spam."""
     spam_percent: float
+    """The percentage that landed in spam."""
     inbox_count: float
+    """How many landed in the inbox."""
     inbox_percent: float
+    """The percentage that landed in the inbox."""
     category_count: float
+    """How many were filed in a category tab."""
     category_percent: float
+    """The percentage filed in a category tab."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementTestAutomationThen:
+    """The actions an inbox placement automation takes when its condition is met; at least one."""
+
     webhook_url: str | None = attrs.field(default=None)
+    """A URL to notify."""
     pause_sending_campaigns_for: float | None = attrs.field(default=None)
+    """For how many days to pause sending campaigns."""
     pause: bool | None = attrs.field(default=None)
+    """When `true`, the automation pauses sending; the API does not detail what is paused."""
     enable_slow_ramp: bool | None = attrs.field(default=None)
+    """When `true`, turns slow ramp-up on."""
     disable_slow_ramp: bool | None = attrs.field(default=None)
+    """When `true`, turns slow ramp-up off."""
     add_tags: list[str] | None = attrs.field(default=None)
+    """The IDs of the tags the automation adds."""
     remove_tags: list[str] | None = attrs.field(default=None)
+    """The IDs of the tags the automation removes."""
 
 
 class InboxPlacementTestAutomationWhenCondition(StrEnum):
+    """What triggers an inbox placement automation: placement below or above a threshold, or a blacklist listing added or removed."""
+
     PLACEMENT_GOES_BELOW = "placement_goes_below"
     PLACEMENT_GOES_ABOVE = "placement_goes_above"
     ADDED_TO_BLACKLISTS = "added_to_blacklists"
@@ -2320,6 +3060,8 @@ class InboxPlacementTestAutomationWhenCondition(StrEnum):
 
 
 class InboxPlacementTestDeliveryMode(IntEnum):
+    """Whether an inbox placement test sends its emails one by one or all together."""
+
     ONE_BY_ONE = 1
     ALL_TOGETHER = 2
 
@@ -2330,13 +3072,21 @@ class InboxPlacementTestDeliveryMode(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementTestESPOptionsItem:
+    """A seed inbox group an inbox placement test can send to: a region, sub-region, recipient type and email provider."""
+
     region: str
+    """The region, such as `North America`."""
     sub_region: str
+    """The sub-region, such as `US`."""
     type: str
+    """The recipient type, such as `Professional`."""
     esp: str
+    """The email provider, such as `Google`."""
 
 
 class InboxPlacementTestNotSendingStatus(StrEnum):
+    """Why an inbox placement test is not sending: the daily limits were hit, or another reason."""
+
     DAILY_LIMITS_HIT = "daily_limits_hit"
     OTHER = "other"
 
@@ -2347,18 +3097,29 @@ class InboxPlacementTestNotSendingStatus(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementTestRecipientsLabel:
+    """A seed inbox group to send an inbox placement test to, one of those `esp_options` lists."""
+
     region: str
+    """The region to send to, such as `North America`."""
     sub_region: str
+    """The sub-region to send to, such as `US`."""
     type: str
+    """The recipient type to send to, such as `Professional`."""
     esp: str
+    """The email provider to send to, such as `Google`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementTestScheduleTiming:
+    """The time of day an automated inbox placement test starts."""
+
     from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
+    """The start time, on the 24-hour clock (such as `02:30`)."""
 
 
 class InboxPlacementTestSendingMethod(IntEnum):
+    """Where an inbox placement test is sent from: Instantly, or outside Instantly."""
+
     FROM_INSTANTLY = 1
     FROM_OUTSIDE_INSTANTLY = 2
 
@@ -2368,6 +3129,8 @@ class InboxPlacementTestSendingMethod(IntEnum):
 
 
 class InboxPlacementTestStatus(IntEnum):
+    """The status of an inbox placement test: active, paused or completed."""
+
     ACTIVE = 1
     PAUSED = 2
     COMPLETED = 3
@@ -2378,6 +3141,8 @@ class InboxPlacementTestStatus(IntEnum):
 
 
 class InboxPlacementTestType(IntEnum):
+    """Whether an inbox placement test runs once or is automated; the API does not document which of `1` and `2` is which."""
+
     V_1 = 1
     V_2 = 2
 
@@ -2388,10 +3153,15 @@ class InboxPlacementTestType(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class IntegrationActionMapping:
+    """The inputs of one integration action: where each input's value comes from."""
+
     mapping: dict[str, str]
+    """Maps each input field of the action to a lead column name (column inputs) or a literal value (text and list inputs; a list is a comma-separated string)."""
 
 
 class InterestStatusLabel(StrEnum):
+    """The sentiment of a custom lead label."""
+
     POSITIVE = "positive"
     NEGATIVE = "negative"
     NEUTRAL = "neutral"
@@ -2402,6 +3172,8 @@ class InterestStatusLabel(StrEnum):
 
 
 class LeadEnrichmentStatus(IntEnum):
+    """The state of a lead's data enrichment."""
+
     ENRICHED = 1
     ENRICHMENT_DATA_NOT_AVAILABLE = -1
     PENDING = 11
@@ -2414,12 +3186,19 @@ class LeadEnrichmentStatus(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class LeadFinderAgentActivityPayload:
+    """Details of an AI Lead Finder Agent event; which fields it has depends on the event's `event_type`."""
+
     leads_added: float | None = attrs.field(default=None)
+    """How many leads the top-up added (`top_up_completed`)."""
     campaign_active_leads_after: float | None = attrs.field(default=None)
+    """How many active leads the campaign had after the top-up (`top_up_completed`)."""
     reason: str | None = attrs.field(default=None)
+    """Why the top-up failed, in words (`top_up_failed`)."""
 
 
 class LeadFinderAgentEventType(StrEnum):
+    """What happened in an AI Lead Finder Agent activity event."""
+
     TOP_UP_STARTED = "top_up_started"
     TOP_UP_COMPLETED = "top_up_completed"
     TOP_UP_FAILED = "top_up_failed"
@@ -2438,6 +3217,8 @@ class LeadFinderAgentEventType(StrEnum):
 
 
 class LeadFinderAgentSource(StrEnum):
+    """Where in the product an AI Lead Finder Agent was created from."""
+
     AGENTS_PAGE = "agents_page"
     CAMPAIGN_BANNER = "campaign_banner"
     SUPERSEARCH = "supersearch"
@@ -2451,27 +3232,47 @@ class LeadFinderAgentSource(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class LeadFinderAgentStats:
+    """An AI Lead Finder Agent's lifetime totals."""
+
     leads_added_total: int
+    """How many leads the agent has added to its campaign in all."""
     top_ups_completed: int
+    """How many top-ups completed."""
     top_ups_failed: int
+    """How many top-ups failed."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadFinderAiEnrichment:
+    """One AI enrichment column an AI Lead Finder Agent fills for each lead it adds: the model, the prompt, and what happens when the step fails."""
+
     model_version: str
+    """The AI model that writes the column."""
     prompt: str | None | Unset = attrs.field(default=UNSET)
+    """The prompt the model follows; its `{{variables}}` read the lead's fields."""
     input_columns: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Ignored: the input columns are derived from the prompt's `{{variables}}`."""
     use_instantly_account: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, model calls go through Instantly's account rather than the workspace's own API keys."""
     overwrite: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, replaces a value already in the column."""
     order: float | None | Unset = attrs.field(default=UNSET)
+    """The column's place in the enrichment chain: the order in which the columns run."""
     required: bool | None | Unset = attrs.field(default=UNSET)
+    """Ignored: a step without a `fallback` is required, and a lead whose required step fails is held instead of emailed."""
     verb: str | None | Unset = attrs.field(default=UNSET)
+    """Editor metadata: the verb of the sentence the chain editor shows."""
     object: str | None | Unset = attrs.field(default=UNSET)
+    """Editor metadata: the object of the sentence the chain editor shows."""
     fallback: str | None | Unset = attrs.field(default=UNSET)
+    """The value the email uses when this step fails."""
     skip_if_input_empty: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, skips the lead when one of its input fields is empty."""
 
 
 class LeadFinderOnExhaustion(StrEnum):
+    """What a Lead Finder Agent does when its search finds no new leads: pause, switch to the fallback search, or broaden the search."""
+
     PAUSE = "pause"
     FALLBACK = "fallback"
     BROADEN = "broaden"
@@ -2482,6 +3283,8 @@ class LeadFinderOnExhaustion(StrEnum):
 
 
 class LeadFinderSearchFiltersFundingTypeItem(StrEnum):
+    """A company funding stage, as the product UI's `fundingType` key writes it."""
+
     ANGEL = "angel"
     SEED = "seed"
     PRE_SEED = "pre_seed"
@@ -2512,6 +3315,8 @@ class LeadFinderSearchFiltersFundingTypeItem(StrEnum):
 
 
 class LeadFinderSearchFiltersLookAlikeMode(StrEnum):
+    """How a look-alike domain is read: `targeted` or `broad`."""
+
     TARGETED = "targeted"
     BROAD = "broad"
 
@@ -2521,6 +3326,8 @@ class LeadFinderSearchFiltersLookAlikeMode(StrEnum):
 
 
 class LeadFinderSearchFiltersTitleMode(StrEnum):
+    """How job titles match: exactly, or by containing the text."""
+
     EXACT = "EXACT"
     CONTAINS = "CONTAINS"
 
@@ -2530,6 +3337,8 @@ class LeadFinderSearchFiltersTitleMode(StrEnum):
 
 
 class LeadInterestStatus(IntEnum):
+    """A lead's interest status, its label in the web app; custom lead labels add values beyond this list, which the SDK keeps as their raw number."""
+
     INTERESTED = 1
     MEETING_BOOKED = 2
     MEETING_COMPLETED = 3
@@ -2547,51 +3356,69 @@ class LeadInterestStatus(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class LeadLabel:
+    """A custom lead label: an interest status the workspace defines, with a name and a sentiment."""
+
     id: str
-    """Identifier of the item."""
+    """The lead label's ID."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the label was created (ISO 8601 date-time)."""
     created_by: str
+    """ID of the user who created the label."""
     organization_id: str
-    """Workspace ID."""
+    """ID of the workspace that owns the label."""
     label: str
+    """The label's display name."""
     interest_status_label: InterestStatusLabel
+    """The label's sentiment: `positive`, `neutral` or `negative`."""
     interest_status: float
+    """The numeric interest status the API gave the label; it is what an interest status field holds for it, e.g. a subsequence's `crm_status`."""
     description: str | None = attrs.field(default=None)
+    """A longer description of what the label is for."""
     use_with_ai: bool | None = attrs.field(default=None)
+    """When `true`, AI reply labeling may apply this label."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadLabelPage:
+    """One page of lead labels."""
+
     items: list[LeadLabel]
-    """The items of this page."""
+    """The lead labels of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadList:
+    """A lead list: a named collection of leads outside any campaign."""
+
     id: str
-    """Identifier of the item."""
+    """The lead list's ID."""
     organization_id: str
-    """Workspace ID."""
+    """ID of the workspace that owns the list."""
     name: str
-    """Name."""
+    """The list's name."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the list was created (ISO 8601 date-time)."""
     has_enrichment_task: bool | None = attrs.field(default=None)
+    """Whether every lead added to the list is enriched."""
     owned_by: str | None = attrs.field(default=None)
+    """ID of the user who owns the list; by default the user who created it."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadListPage:
+    """One page of lead lists."""
+
     items: list[LeadList]
-    """The items of this page."""
+    """The lead lists of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 class LeadStatus(IntEnum):
+    """The state of a lead in its campaign's sequence."""
+
     ACTIVE = 1
     PAUSED = 2
     COMPLETED = 3
@@ -2606,21 +3433,33 @@ class LeadStatus(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class LeadStatusSummaryLastStep:
+    """The last sequence step executed for a lead."""
+
     from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
+    """The source of the step, such as `campaign`."""
     step_id: str | None = attrs.field(default=None, metadata={"wire": "stepID"})
+    """The step's ID."""
     timestamp_executed: datetime | None = attrs.field(default=None)
+    """When the step was executed (ISO 8601 date-time)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadStatusSummarySubseq:
+    """The last subsequence step executed for a lead."""
+
     from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
+    """The source of the step, such as `campaign`."""
     step_id: str | None = attrs.field(default=None, metadata={"wire": "stepID"})
+    """The step's ID."""
     timestamp_executed: datetime | None = attrs.field(
         default=None, metadata={"wire": "timestampExecuted"}
     )
+    """When the step was executed (ISO 8601 date-time)."""
 
 
 class LeadUploadMethod(StrEnum):
+    """How a lead was added to the workspace."""
+
     MANUAL = "manual"
     API = "api"
     WEBSITE_VISITOR = "website-visitor"
@@ -2631,6 +3470,8 @@ class LeadUploadMethod(StrEnum):
 
 
 class LeadVerificationStatus(IntEnum):
+    """The outcome of verifying a lead's email address."""
+
     VERIFIED = 1
     INVALID = -1
     RISKY = -2
@@ -2645,6 +3486,8 @@ class LeadVerificationStatus(IntEnum):
 
 
 class ListAccountFilter(StrEnum):
+    """A preset filter for listing email accounts: paused, with errors, without custom tracking domain, pre-warmed, DFY, or by warmup state."""
+
     ACC_FILTER_PAUSED = "ACC_FILTER_PAUSED"
     ACC_FILTER_ERROR = "ACC_FILTER_ERROR"
     ACC_FILTER_NO_CTD = "ACC_FILTER_NO_CTD"
@@ -2661,6 +3504,8 @@ class ListAccountFilter(StrEnum):
 
 
 class ListAccountSortBy(StrEnum):
+    """A field email accounts can be sorted by."""
+
     TIMESTAMP_CREATED = "timestamp_created"
     EMAIL = "email"
     STAT_WARMUP_SCORE = "stat_warmup_score"
@@ -2672,6 +3517,8 @@ class ListAccountSortBy(StrEnum):
 
 
 class ListAccountSortOrder(StrEnum):
+    """A sort direction: ascending or descending."""
+
     ASC = "asc"
     DESC = "desc"
 
@@ -2681,6 +3528,8 @@ class ListAccountSortOrder(StrEnum):
 
 
 class ListBackgroundJobEntityType(StrEnum):
+    """The kind of entity a background job is about."""
+
     LIST = "list"
     CAMPAIGN = "campaign"
     WORKSPACE = "workspace"
@@ -2694,6 +3543,8 @@ class ListBackgroundJobEntityType(StrEnum):
 
 
 class ListBackgroundJobSortColumn(StrEnum):
+    """The timestamp that orders background jobs."""
+
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
 
@@ -2703,6 +3554,8 @@ class ListBackgroundJobSortColumn(StrEnum):
 
 
 class ListBackgroundJobSortOrder(StrEnum):
+    """The direction background jobs are sorted in."""
+
     ASC = "asc"
     DESC = "desc"
 
@@ -2712,6 +3565,8 @@ class ListBackgroundJobSortOrder(StrEnum):
 
 
 class ListBackgroundJobType(StrEnum):
+    """The kind of work a background job does."""
+
     MOVE_LEADS = "move-leads"
     IMPORT_LEADS = "import-leads"
     EXPORT_LEADS = "export-leads"
@@ -2728,6 +3583,8 @@ class ListBackgroundJobType(StrEnum):
 
 
 class ListEmailMode(StrEnum):
+    """The Unibox tab to list emails from: focused (primary), others, or all."""
+
     EMODE_FOCUSED = "emode_focused"
     EMODE_OTHERS = "emode_others"
     EMODE_ALL = "emode_all"
@@ -2738,6 +3595,8 @@ class ListEmailMode(StrEnum):
 
 
 class ListEmailType(StrEnum):
+    """The kind of email to list: received, sent, or sent by hand."""
+
     RECEIVED = "received"
     SENT = "sent"
     MANUAL = "manual"
@@ -2748,6 +3607,8 @@ class ListEmailType(StrEnum):
 
 
 class ListInboxPlacementTestStatus(IntEnum):
+    """An inbox placement test status to filter on: `1` active, `2` paused, `3` completed."""
+
     V_1 = 1
     V_2 = 2
     V_3 = 3
@@ -2758,6 +3619,8 @@ class ListInboxPlacementTestStatus(IntEnum):
 
 
 class ListLeadLabelInterestStatus(StrEnum):
+    """The sentiment to filter lead labels by."""
+
     POSITIVE = "positive"
     NEUTRAL = "neutral"
     NEGATIVE = "negative"
@@ -2768,6 +3631,8 @@ class ListLeadLabelInterestStatus(StrEnum):
 
 
 class ListLeadsRequestEnrichmentStatus(IntEnum):
+    """An enrichment state to select leads by."""
+
     THE_LEAD_HAS_BEEN_SUCCESSFULLY_ENRICHED = 1
     MINUS_1 = -1
     THE_LEAD_IS_PENDING_ENRICHMENT = 11
@@ -2779,6 +3644,8 @@ class ListLeadsRequestEnrichmentStatus(IntEnum):
 
 
 class ListLeadsRequestEsgCode(StrEnum):
+    """An email security gateway to select leads by (as a string), or `all` or `none`."""
+
     V_0 = "0"
     V_1 = "1"
     V_2 = "2"
@@ -2793,6 +3660,8 @@ class ListLeadsRequestEsgCode(StrEnum):
 
 
 class ListWebhookEventType(StrEnum):
+    """A webhook event type to filter webhooks on, or `all_events`."""
+
     ALL_EVENTS = "all_events"
     EMAIL_SENT = "email_sent"
     EMAIL_OPENED = "email_opened"
@@ -2818,18 +3687,29 @@ class ListWebhookEventType(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class MergeLeadsRequest:
+    """The two leads to merge."""
+
     lead_id: str
+    """The ID of the lead to merge into the other one."""
     destination_lead_id: str
+    """The ID of the lead it is merged into."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class MoveAccountsRequest:
+    """The email accounts to move, and the workspaces to move them between."""
+
     emails: list[str]
+    """The email addresses of the accounts to move; at least one."""
     source_workspace_id: str
+    """The ID of the workspace the accounts are in now."""
     destination_workspace_id: str
+    """The ID of the workspace to move them to."""
 
 
 class MoveAccountsResponseStatus(StrEnum):
+    """The outcome of moving email accounts between workspaces."""
+
     SUCCESS = "success"
 
     @classmethod
@@ -2839,12 +3719,17 @@ class MoveAccountsResponseStatus(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class MoveLeadToSubsequenceRequest:
+    """The lead to move, and the subsequence to move it to."""
+
     subsequence_id: str
+    """The ID of the subsequence to move the lead to."""
     id: str
-    """Identifier of the item."""
+    """The ID of the lead to move."""
 
 
 class MoveLeadsRequestEspCode(IntEnum):
+    """An email service provider to select leads by."""
+
     IN_QUEUE = 0
     GOOGLE = 1
     MICROSOFT = 2
@@ -2864,29 +3749,47 @@ class MoveLeadsRequestEspCode(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class OAuthSession:
+    """A started OAuth session: its ID, and where to send the user."""
+
     session_id: str | None = attrs.field(default=None)
+    """The session's ID, to poll its outcome with."""
     auth_url: str | None = attrs.field(default=None)
+    """The provider's authorization URL to send the user to."""
     expires_at: datetime | None = attrs.field(default=None)
+    """When the session expires, 10 minutes after it started (ISO 8601 date-time)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchBlockListEntryRequest:
+    """The change to a block list entry."""
+
     bl_value: str | None | Unset = attrs.field(default=UNSET)
+    """The email address or domain the entry blocks instead."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchCustomTagRequest:
+    """The fields of a custom tag to change."""
+
     label: str | None | Unset = attrs.field(default=UNSET)
+    """The tag's new label, unique in the workspace once surrounding spaces are trimmed."""
     description: str | None | Unset = attrs.field(default=UNSET)
+    """The tag's new description."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchEmailRequest:
+    """Changes to an email's read state or reminder; at least one field is required."""
+
     is_unread: float | None | Unset = attrs.field(default=UNSET)
+    """`1` marks the email unread, `0` read."""
     reminder_ts: datetime | None | Unset = attrs.field(default=UNSET)
+    """When to be reminded of the email (ISO 8601 date-time); null clears the reminder."""
 
 
 class PatchInboxManagerAgentRequestStatus(IntEnum):
+    """The status to give an AI Inbox Manager: inactive (paused) or active."""
+
     INACTIVE = 0
     ACTIVE = 1
 
@@ -2897,78 +3800,125 @@ class PatchInboxManagerAgentRequestStatus(IntEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class PatchInboxManagerReplyRequest:
+    """The feedback or pending state to set on a reply an AI Inbox Manager wrote; send at least one field."""
+
     feedback_positive: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether your feedback on the reply is positive."""
     feedback_text: str | None | Unset = attrs.field(default=UNSET)
+    """Your feedback on the reply."""
     action_pending: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the reply still needs an action from you; false marks it handled."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchLeadLabelRequest:
+    """Changes to a lead label: only the fields given change, and at least one is required."""
+
     label: str | None | Unset = attrs.field(default=UNSET)
+    """The label's display name."""
     interest_status_label: InterestStatusLabel | None | Unset = attrs.field(default=UNSET)
+    """The label's sentiment: `positive`, `neutral` or `negative`."""
     description: str | None | Unset = attrs.field(default=UNSET)
+    """A longer description of what the label is for."""
     use_with_ai: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, AI reply labeling may apply this label."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchLeadListRequest:
+    """Changes to a lead list: only the fields given change, and at least one is required."""
+
     has_enrichment_task: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, every lead added to the list is enriched."""
     owned_by: str | None | Unset = attrs.field(default=UNSET)
+    """ID of the user who owns the list; by default the user who created it."""
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The list's name."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchSalesAgentGuidanceRuleRequest:
+    """The fields to change on an AI Sales Agent guidance rule; send at least one."""
+
     title: str | None | Unset = attrs.field(default=UNSET)
+    """The rule's new title: one line, at most 119 characters."""
     content: str | None | Unset = attrs.field(default=UNSET)
+    """The rule's new text (not empty)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchWorkspaceRequest:
+    """Changes to the current workspace: its name or logo; at least one."""
+
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The workspace's new name."""
     org_logo_url: str | None | Unset = attrs.field(default=UNSET)
+    """The URL of the workspace's logo; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PauseAccountsRequest:
+    """The email accounts to pause."""
+
     emails: list[str]
+    """The accounts' email addresses, 1 to 100; repeats are ignored."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PauseAccountsResponse:
+    """The outcome of a bulk pause: which accounts were paused, and which were not."""
+
     paused_emails: list[str]
+    """The addresses whose accounts were paused."""
     failed_emails: list[str]
+    """The addresses that were invalid or whose account's status did not change."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PausedProviderCounts:
+    """How many email accounts were paused, by provider."""
+
     custom_imap_smtp: float
+    """Accounts on a custom IMAP/SMTP server."""
     google: float
+    """Google accounts."""
     microsoft: float
+    """Microsoft accounts."""
     airmail: float
+    """Airmail accounts."""
     other: float
+    """Accounts of other providers."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PhoneNumber:
+    """A phone number of the workspace, with its billing details."""
+
     id: str | None = attrs.field(default=None)
-    """Identifier of the item."""
+    """The phone number record's ID."""
     timestamp_created: datetime | None = attrs.field(default=None)
-    """When the item was created."""
+    """When the record was created (ISO 8601 date-time)."""
     organization_id: str | None = attrs.field(default=None)
-    """Workspace ID."""
+    """The ID of the workspace that owns the number."""
     phone_number: str | None = attrs.field(default=None)
+    """The number, in international E.164 format (such as `+14155550100`)."""
     country: str | None = attrs.field(default=None)
+    """The country code of the number."""
     locality: str | None = attrs.field(default=None)
+    """The city or region of the number."""
     subscription_id: str | None = attrs.field(default=None)
+    """The billing subscription the number is on."""
     twilio_sid: str | None = attrs.field(default=None)
+    """The number's Twilio SID."""
     renewal_date: date_aliased | None = attrs.field(default=None)
+    """The next renewal date of the number's subscription (YYYY-MM-DD)."""
     price: float | None = attrs.field(default=None)
+    """The number's monthly price, in US dollars."""
 
 
 class PlanDetailsAddonsCreditsAnnualProductId(StrEnum):
+    """The annual product ID of the Instantly Credits add-on."""
+
     PID_ADDON_IC_50_K_V1_ANNUAL = "pid_addon_ic_50k_v1_annual"
 
     @classmethod
@@ -2977,6 +3927,8 @@ class PlanDetailsAddonsCreditsAnnualProductId(StrEnum):
 
 
 class PlanDetailsAddonsCreditsProductId(StrEnum):
+    """The monthly product ID of the Instantly Credits add-on."""
+
     PID_ADDON_IC_50_K_V1 = "pid_addon_ic_50k_v1"
 
     @classmethod
@@ -2986,12 +3938,19 @@ class PlanDetailsAddonsCreditsProductId(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class PlanDetailsAddonsOutreachMonthlyPricingTier:
+    """One monthly pricing tier of the Outreach add-on: a quantity range and its price."""
+
     from_quantity: float | None = attrs.field(default=None)
+    """The first quantity of the tier."""
     to_quantity: float | None = attrs.field(default=None)
+    """The last quantity of the tier; `null` when the tier has no upper end."""
     price_in_dollars: float | None = attrs.field(default=None)
+    """The tier's monthly price, in dollars."""
 
 
 class PlanDetailsAddonsOutreachProductId(StrEnum):
+    """The product ID of the Outreach add-on."""
+
     PID_ADDON_25_KL_V1 = "pid_addon_25kl_v1"
 
     @classmethod
@@ -3000,6 +3959,8 @@ class PlanDetailsAddonsOutreachProductId(StrEnum):
 
 
 class PlanDetailsSubscriptionsBundleProductId(StrEnum):
+    """The product ID of a bundle plan."""
+
     PID_BUNDLE_STARTER_V1 = "pid_bundle_starter_v1"
     PID_BUNDLE_SCALE_V1 = "pid_bundle_scale_v1"
     PID_BUNDLE_SCALE_V2 = "pid_bundle_scale_v2"
@@ -3012,6 +3973,8 @@ class PlanDetailsSubscriptionsBundleProductId(StrEnum):
 
 
 class PlanDetailsSubscriptionsCreditsProductId(StrEnum):
+    """The product ID of an Instantly Credits plan."""
+
     PID_NIC_V1 = "pid_nic_v1"
     PID_NIC_V1_ANNUAL = "pid_nic_v1_annual"
     PID_GIC_V1 = "pid_gic_v1"
@@ -3027,6 +3990,8 @@ class PlanDetailsSubscriptionsCreditsProductId(StrEnum):
 
 
 class PlanDetailsSubscriptionsOutreachInterval(StrEnum):
+    """How often a subscription is billed."""
+
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
@@ -3038,6 +4003,8 @@ class PlanDetailsSubscriptionsOutreachInterval(StrEnum):
 
 
 class PlanDetailsSubscriptionsOutreachProductId(StrEnum):
+    """A billing product's ID: a plan, a credits plan, an add-on or a bundle."""
+
     PID_LS_V1 = "pid_ls_v1"
     PID_HG_V1 = "pid_hg_v1"
     PID_G_V1 = "pid_g_v1"
@@ -3076,6 +4043,8 @@ class PlanDetailsSubscriptionsOutreachProductId(StrEnum):
 
 
 class PreWarmedUpDomainsListRequestExtension(StrEnum):
+    """A domain extension to filter pre-warmed domains on: `.com`, `.org` or `.co`."""
+
     COM = "com"
     ORG = "org"
     CO = "co"
@@ -3087,107 +4056,175 @@ class PreWarmedUpDomainsListRequestExtension(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class PreWarmedUpDomainsListResponseDomainsWithTypeItem:
+    """A pre-warmed domain and its mailbox provider."""
+
     domain: str
+    """The pre-warmed domain."""
     account_type: CreateDFYEmailAccountOrderRequestItemEmailProvider
+    """Its mailbox provider: `1` Google, `2` AirMail, `3` Microsoft/Outlook."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PreviewLeadsFromSupersearchResponseLead:
+    """A lead found by SuperSearch, as a preview shows it: name, job title, location and company."""
+
     first_name: str | None = attrs.field(default=None, metadata={"wire": "firstName"})
+    """The lead's first name."""
     last_name: str | None = attrs.field(default=None, metadata={"wire": "lastName"})
+    """The lead's last name."""
     full_name: str | None = attrs.field(default=None, metadata={"wire": "fullName"})
+    """The lead's full name."""
     job_title: str | None = attrs.field(default=None, metadata={"wire": "jobTitle"})
+    """The lead's current job title."""
     location: str | None = attrs.field(default=None)
+    """Where the lead is: the contact's location or the company's headquarters, as `location_mode` chooses."""
     linked_in: str | None = attrs.field(default=None, metadata={"wire": "linkedIn"})
+    """The URL of the lead's LinkedIn profile."""
     company_name: str | None = attrs.field(default=None, metadata={"wire": "companyName"})
+    """The name of the lead's company."""
     company_logo: str | None = attrs.field(default=None, metadata={"wire": "companyLogo"})
+    """The URL of the company's logo."""
     company_id: str | None = attrs.field(default=None, metadata={"wire": "companyId"})
+    """The company's LinkedIn ID, for looking up the company's details."""
     is_owned: bool | None = attrs.field(default=None, metadata={"wire": "isOwned"})
+    """Whether the workspace already owns the lead (acquired earlier, through Website Visitors for instance); enriching it is not charged again."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class RejectActivityRequest:
+    """Why an AI Sales Agent activity is rejected."""
+
     rejection_reason: str
+    """Why the activity is rejected."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class RejectSalesAgentActivitiesRequest:
+    """The pending AI Sales Agent activities to reject, with one reason for all."""
+
     activity_ids: list[str]
+    """The IDs of the activities to reject, 1 to 100."""
     rejection_reason: str
+    """Why the activities are rejected."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class RejectSalesAgentActivitiesResponse:
+    """The outcome of rejecting several AI Sales Agent activities."""
+
     rejected: float
+    """How many activities were rejected."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class RemoveLeadFromSubsequenceRequest:
+    """The lead to take out of its subsequence."""
+
     id: str
-    """Identifier of the item."""
+    """The ID of the lead to remove from its subsequence."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class ReplyToEmailRequestBody:
+    """The content of a reply or a forward: HTML, plain text, or both."""
+
     html: str | None | Unset = attrs.field(default=UNSET)
+    """The HTML body; use `<br/>` for line breaks."""
     text: str | None | Unset = attrs.field(default=UNSET)
+    """The plain-text body. For line breaks sure to show in the delivered email, use `html` with `<br/>`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class RunEnrichmentRequestFilter:
+    """A condition on one lead column, choosing the leads an enrichment run processes."""
+
     column_name: str
+    """The key of the lead column the condition tests."""
     type: float
+    """The kind of condition, as the backend's numeric filter type."""
     value: list[str]
+    """The values to compare with; an empty list for conditions such as is empty or is not empty."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class RunEnrichmentResponse:
+    """The enrichment a run started."""
+
     id: str | None = attrs.field(default=None)
-    """Identifier of the item."""
+    """The enrichment's ID."""
     resource_id: str | None = attrs.field(default=None)
+    """The ID of the lead list or campaign being enriched."""
     enrichment_payload: dict[str, Any] | None = attrs.field(default=None)
+    """The enrichment's configuration, a free-form object."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentAnalyticsPoint:
+    """One point of a daily series: a day and its count."""
+
     x: datetime | None = attrs.field(default=None)
+    """The day (ISO 8601 date-time)."""
     y: float | None = attrs.field(default=None)
+    """The count for that day."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentAnalyticsTotals:
+    """An AI Sales Agent's totals over the requested range."""
+
     total_sent: float | None = attrs.field(default=None)
+    """How many emails were sent."""
     replies: float | None = attrs.field(default=None)
+    """How many replies came in."""
     opportunities: float | None = attrs.field(default=None)
+    """How many opportunities there were."""
     opportunities_amount: float | None = attrs.field(default=None)
+    """The total value of those opportunities."""
     total_email_activity: float | None = attrs.field(default=None)
+    """The total email activity."""
     leads_found: float | None = attrs.field(default=None)
+    """How many leads the agent found."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentCampaignOpportunities:
+    """The opportunities of one of an AI Sales Agent's campaigns."""
+
     campaign_id: str | None = attrs.field(default=None)
-    """Campaign ID."""
+    """The campaign's ID."""
     total_opportunities: float | None = attrs.field(default=None)
+    """How many opportunities the campaign has."""
     total_opportunity_value: float | None = attrs.field(default=None)
+    """Their total value."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentLeadActivity:
+    """One lead's activity in an AI Sales Agent's campaigns: emails sent, opens, replies, clicks, bounce and opportunity."""
+
     email: str | None = attrs.field(default=None)
-    """Email address."""
+    """The lead's email address."""
     emails_sent: int | None = attrs.field(default=None)
+    """How many emails the lead was sent."""
     open_count: int | None = attrs.field(default=None)
+    """How many times the lead opened an email."""
     replied: bool | None = attrs.field(default=None)
+    """Whether the lead replied."""
     reply_count: int | None = attrs.field(default=None)
+    """How many replies the lead sent."""
     click_count: int | None = attrs.field(default=None)
+    """How many times the lead clicked a link."""
     bounced: bool | None = attrs.field(default=None)
+    """Whether an email to the lead bounced."""
     has_opportunity: bool | None = attrs.field(default=None)
+    """Whether the lead is a positive opportunity."""
     lt_interest_status: int | None = attrs.field(default=None)
-    """Interest status: a documented value or a workspace's custom label value."""
+    """The lead's interest status: a documented value or a workspace's custom label value; may be null."""
 
 
 class SalesAgentLeadActivityFilter(StrEnum):
+    """Which leads the per-lead activity list keeps: those that replied, or those with a positive opportunity."""
+
     REPLIED = "replied"
     HAS_OPPORTUNITY = "has_opportunity"
 
@@ -3198,38 +4235,61 @@ class SalesAgentLeadActivityFilter(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentLeadActivityPage:
+    """One page of per-lead activity of an AI Sales Agent, ordered by email."""
+
     items: list[SalesAgentLeadActivity]
-    """The items of this page."""
+    """The leads of this page, each with its counters."""
     total: int
+    """How many distinct leads have activity, after the filter."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page (the last lead's email); absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentLeadActivitySummary:
+    """An AI Sales Agent's lead activity in numbers: leads with activity, replies, opportunities and their rates."""
+
     total: int | None = attrs.field(default=None)
+    """How many distinct leads had any activity."""
     replied: int | None = attrs.field(default=None)
+    """How many leads replied at least once."""
     has_opportunity: int | None = attrs.field(default=None)
+    """How many leads are positive opportunities."""
     reply_rate: float | None = attrs.field(default=None)
+    """The share of leads that replied (`replied` / `total`), as a fraction from 0 to 1."""
     opportunity_rate: float | None = attrs.field(default=None)
+    """The share of leads that are opportunities (`has_opportunity` / `total`), as a fraction from 0 to 1."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentOpportunityBreakdown:
+    """An AI Sales Agent's opportunities by stage."""
+
     interested: float | None = attrs.field(default=None)
+    """How many opportunities are at the interested stage."""
     meeting_booked: float | None = attrs.field(default=None)
+    """How many have a meeting booked."""
     meeting_completed: float | None = attrs.field(default=None)
+    """How many had their meeting."""
     closed: float | None = attrs.field(default=None)
+    """How many are closed."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentOpportunityTotals:
+    """The number and value of an AI Sales Agent's opportunities, with a breakdown by stage."""
+
     total_opportunities: float | None = attrs.field(default=None)
+    """How many opportunities there are."""
     total_value: float | None = attrs.field(default=None)
+    """Their total value."""
     breakdown: SalesAgentOpportunityBreakdown | None = attrs.field(default=None)
+    """The opportunities by stage."""
 
 
 class SalesFlowQueryActionType(StrEnum):
+    """The lead activity a smart view condition tests."""
+
     REPLY = "reply"
     EMAIL_OPEN = "email-open"
     LAST_CONTACTED = "last-contacted"
@@ -3243,6 +4303,8 @@ class SalesFlowQueryActionType(StrEnum):
 
 
 class SalesFlowQueryValuesLeadStatusCondition(StrEnum):
+    """How a lead's status is compared: equal or not equal."""
+
     IS = "is"
     IS_NOT = "is-not"
 
@@ -3252,6 +4314,8 @@ class SalesFlowQueryValuesLeadStatusCondition(StrEnum):
 
 
 class SalesFlowQueryValuesOccurrenceCountCondition(StrEnum):
+    """How a number of occurrences is compared with a count."""
+
     MORE = "more"
     LESS = "less"
     EQUAL = "equal"
@@ -3263,10 +4327,15 @@ class SalesFlowQueryValuesOccurrenceCountCondition(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class SendTestEmailRequestBody:
+    """The HTML content of a test email."""
+
     html: str
+    """The HTML body; use `<br/>` for line breaks."""
 
 
 class SendTestEmailResultFailureError(StrEnum):
+    """Why a test email could not be sent, as a code about the sending account."""
+
     ACC_AUTH_ERROR = "ACC_AUTH_ERROR"
     ACC_NOT_FOUND = "ACC_NOT_FOUND"
     ACC_UNKNOWN_ERROR = "ACC_UNKNOWN_ERROR"
@@ -3277,6 +4346,8 @@ class SendTestEmailResultFailureError(StrEnum):
 
 
 class SendTestEmailResultSuccessStatus(StrEnum):
+    """The outcome of a sent test email; only `success`."""
+
     SUCCESS = "success"
 
     @classmethod
@@ -3286,74 +4357,123 @@ class SendTestEmailResultSuccessStatus(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsAccountsSummaryUnavailable:
+    """Unavailable sending accounts, counted by reason."""
+
     daily_limit_hit: float | None = attrs.field(default=None)
+    """Accounts that reached their daily sending limit."""
     slow_ramp_limit_hit: float | None = attrs.field(default=None)
+    """Accounts that reached their slow-ramp limit, a dynamic limit of the warmup feature."""
     disconnected: float | None = attrs.field(default=None)
+    """Accounts that are disconnected."""
     global_gap_not_met: float | None = attrs.field(default=None)
+    """Accounts waiting out the global gap between sends."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsCampaignDailyLimit:
+    """A campaign's daily sending limit and where it stands today."""
+
     limit: float | None = attrs.field(default=None)
+    """The daily sending limit."""
     sent: float | None = attrs.field(default=None)
+    """Emails sent today."""
     limit_hit: bool | None = attrs.field(default=None)
+    """`true` when today's limit is reached."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsDomainLimiter:
+    """The state of the per-domain sending limit."""
+
     active: bool | None = attrs.field(default=None)
+    """`true` when the per-domain limit is on."""
     domains_at_limit: float | None = attrs.field(default=None)
+    """Domains that reached their limit."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsEspRoutingStatus:
+    """The state of routing emails by email service provider (ESP)."""
+
     enabled: bool | None = attrs.field(default=None)
+    """`true` when routing by provider is on."""
     waiting_for_match: bool | None = attrs.field(default=None)
+    """`true` when sending waits for an account of a matching provider."""
     connected_esps: list[float] | None = attrs.field(default=None)
+    """IDs of the email providers of the connected accounts."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsFollowUpsWaiting:
+    """Follow-up emails waiting to be sent."""
+
     count: float | None = attrs.field(default=None)
-    """How many."""
+    """Follow-ups waiting."""
     earliest_wait_time_seconds: float | None = attrs.field(default=None)
+    """Seconds until the earliest follow-up can be sent."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsIssueTracking:
+    """How long the current sending issue has lasted."""
+
     current_status_code: str | None = attrs.field(default=None)
+    """The status code of the current issue."""
     issue_first_seen_at: str | None = attrs.field(default=None)
+    """When the issue was first seen (ISO 8601 date-time)."""
     consecutive_loops_with_issue: float | None = attrs.field(default=None)
+    """How many processing rounds in a row have had the issue."""
     last_healthy_send_at: str | None = attrs.field(default=None)
+    """When an email was last sent successfully (ISO 8601 date-time)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsLeadsStatus:
+    """Whether leads are ready for an email, and why some were skipped."""
+
     no_leads_ready: bool | None = attrs.field(default=None)
+    """`true` when no lead is ready for an email."""
     account_unavailable_skips: float | None = attrs.field(default=None)
+    """Leads skipped because no account was available."""
     delay_not_met_skips: float | None = attrs.field(default=None)
+    """Leads skipped because their delay has not passed yet."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsNewLeadLimit:
+    """The daily limit on new leads and where it stands today."""
+
     enabled: bool | None = attrs.field(default=None)
+    """`true` when the new-lead limit is on."""
     limit: float | None = attrs.field(default=None)
+    """New leads allowed per day."""
     contacted: float | None = attrs.field(default=None)
+    """New leads contacted today."""
     limit_hit: bool | None = attrs.field(default=None)
+    """`true` when today's limit is reached."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsScheduleStatus:
+    """Whether a campaign is within its schedule."""
+
     in_schedule: bool | None = attrs.field(default=None)
+    """`true` within the scheduled sending hours."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsSendOneByOne:
+    """The send one-by-one settings."""
+
     enabled: bool | None = attrs.field(default=None)
+    """`true` when send one-by-one mode is on."""
     single_account_per_wait_gap: bool | None = attrs.field(default=None)
+    """`true` when a single account sends per wait gap."""
 
 
 class SendingStatusDiagnosticsStatus(StrEnum):
+    """Why a campaign or subsequence sends nothing or sends slowly, or `healthy`."""
+
     CAMPAIGN_PAUSED = "campaign_paused"
     CAMPAIGN_DRAFT = "campaign_draft"
     CAMPAIGN_COMPLETED = "campaign_completed"
@@ -3380,48 +4500,75 @@ class SendingStatusDiagnosticsStatus(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusSummary:
+    """A readable summary of a sending status."""
+
     status: str | None = attrs.field(default=None)
-    """Status code."""
+    """The status code, as in `diagnostics.status`."""
     status_message: str | None = attrs.field(default=None)
+    """A sentence explaining the status."""
     issue_started_at: str | None = attrs.field(default=None)
+    """When the issue was first seen (ISO 8601 date-time)."""
     last_healthy_send_at: str | None = attrs.field(default=None)
+    """When an email was last sent successfully (ISO 8601 date-time)."""
     ai_summary: str | None = attrs.field(default=None)
+    """A plain-English explanation written by AI; only with `with_ai_summary=true`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SignalKeywordsFacetRequest:
+    """A keyword lookup in one keyword field of a signal category."""
+
     category: str
+    """The signal category, such as `linkedin_post_contact`."""
     field: str
+    """The keyword field of the category's signal records to count tokens in."""
     prefix: str | None | Unset = attrs.field(default=UNSET)
+    """Only tokens starting with this text, case-insensitive."""
     limit: float | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
+    """The most keywords to return (1 to 100)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SignalKeywordsFacetResponseKeyword:
+    """A keyword token and how often it appears."""
+
     keyword: str | None = attrs.field(default=None)
+    """The keyword token, in lowercase."""
     count: float | None = attrs.field(default=None)
-    """How many."""
+    """How many signal records of the last 90 days contain it."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SlackIntegration:
+    """The Slack notification settings of a Deliverability Agent."""
+
     connection_id: str | None = attrs.field(default=None)
+    """The ID of the Slack app connection."""
     enabled: bool | None = attrs.field(default=None)
+    """Whether the agent sends Slack notifications."""
     connection_name: str | None = attrs.field(default=None)
+    """Deprecated; kept only so values stored earlier come back unchanged."""
     channel_id: str | None = attrs.field(default=None)
+    """Deprecated; kept only so values stored earlier come back unchanged."""
     channel_name: str | None = attrs.field(default=None)
+    """Deprecated; kept only so values stored earlier come back unchanged."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SpamAssassinReportItem:
+    """One SpamAssassin rule evaluated on a test email."""
+
     description: str
+    """The rule's section or type."""
     name: str
-    """Name."""
+    """The rule's name."""
     score: str
+    """The score the rule gave, as a string."""
 
 
 class SubscriptionDetailsSubscriptionInterval(StrEnum):
+    """How often a subscription is billed: monthly or yearly."""
+
     MONTH = "month"
     YEAR = "year"
 
@@ -3431,6 +4578,8 @@ class SubscriptionDetailsSubscriptionInterval(StrEnum):
 
 
 class SubscriptionDetailsSubscriptionPlanType(StrEnum):
+    """Whether a subscription is a primary plan or an add-on."""
+
     PLT_ADDON = "plt_addon"
     PLT_PRIMARY = "plt_primary"
 
@@ -3440,6 +4589,8 @@ class SubscriptionDetailsSubscriptionPlanType(StrEnum):
 
 
 class SubscriptionDetailsSubscriptionProductType(StrEnum):
+    """The product line a subscription belongs to: Outreach or Lead Finder."""
+
     PRT_OUTREACH = "prt_outreach"
     PRT_LEADFINDER = "prt_leadfinder"
 
@@ -3450,34 +4601,57 @@ class SubscriptionDetailsSubscriptionProductType(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class SubsequenceAnalytics:
+    """Engagement totals of one subsequence."""
+
     subsequence_id: str
+    """The subsequence's ID."""
     emails_sent: float
+    """Emails sent."""
     unique_opens: float
+    """Unique opens."""
     unique_replies: float
+    """Unique replies."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SubsequenceStepAnalytics:
+    """Engagement counts of one step and variant of a subsequence."""
+
     step: str | None
+    """The step's index from 0 (`0` is the first step); null when the event could not be tied to a step."""
     variant: str | None
+    """The variant's index from 0 (`0` is A, `1` is B, ...); null when the event could not be tied to a variant."""
     sent: int
+    """Emails sent from this step and variant."""
     opened: int
+    """Opens of those emails."""
     unique_opened: int
+    """Leads that opened one of them, each counted once."""
     replies: int
+    """Replies to them."""
     unique_replies: int
+    """Leads that replied, each counted once."""
     clicks: int
+    """Link clicks in them."""
     unique_clicks: int
+    """Leads that clicked a link, each counted once."""
     replies_automatic: int | None = attrs.field(default=None)
+    """Automatic replies to them."""
     unique_replies_automatic: int | None = attrs.field(default=None)
+    """Leads that sent an automatic reply, each counted once."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SuccessResult:
+    """An answer that only says whether the request worked."""
+
     success: bool | None = attrs.field(default=None)
-    """Whether it worked."""
+    """True when the request succeeded."""
 
 
 class SuperSearchEnrichmentResourceType(IntEnum):
+    """What an enrichment works on: a campaign or a lead list."""
+
     CAMPAIGN = 1
     LIST = 2
 
@@ -3487,6 +4661,8 @@ class SuperSearchEnrichmentResourceType(IntEnum):
 
 
 class SuperSearchEnrichmentType(StrEnum):
+    """A kind of enrichment: work email, LinkedIn profile, email verification, job listings, technologies, news, funding, engagement score, AI, or a custom flow."""
+
     WORK_EMAIL_ENRICHMENT = "work_email_enrichment"
     FULLY_ENRICHED_PROFILE = "fully_enriched_profile"
     EMAIL_VERIFICATION = "email_verification"
@@ -3504,6 +4680,8 @@ class SuperSearchEnrichmentType(StrEnum):
 
 
 class SupersearchFiltersDepartmentItem(StrEnum):
+    """A department a lead works in."""
+
     ENGINEERING = "Engineering"
     FINANCE_AND_ADMINISTRATION = "Finance & Administration"
     HUMAN_RESOURCES = "Human Resources"
@@ -3520,6 +4698,8 @@ class SupersearchFiltersDepartmentItem(StrEnum):
 
 
 class SupersearchFiltersEmployeeCountItemBetweenOp(StrEnum):
+    """The operator of a custom employee count range: `between`."""
+
     BETWEEN = "between"
 
     @classmethod
@@ -3528,6 +4708,8 @@ class SupersearchFiltersEmployeeCountItemBetweenOp(StrEnum):
 
 
 class SupersearchFiltersEmployeeCountItemGteOp(StrEnum):
+    """The operator of an at-least employee count: `gte`."""
+
     GTE = "gte"
 
     @classmethod
@@ -3536,6 +4718,8 @@ class SupersearchFiltersEmployeeCountItemGteOp(StrEnum):
 
 
 class SupersearchFiltersEmployeeCountItemLteOp(StrEnum):
+    """The operator of an at-most employee count: `lte`."""
+
     LTE = "lte"
 
     @classmethod
@@ -3544,6 +4728,8 @@ class SupersearchFiltersEmployeeCountItemLteOp(StrEnum):
 
 
 class SupersearchFiltersEmployeeCountItemName(StrEnum):
+    """A preset company size range (the older form), such as `25 - 100`."""
+
     V_0_25 = "0 - 25"
     V_25_100 = "25 - 100"
     V_100_250 = "100 - 250"
@@ -3559,6 +4745,8 @@ class SupersearchFiltersEmployeeCountItemName(StrEnum):
 
 
 class SupersearchFiltersEmployeeCountItemPresetBetweenOp(StrEnum):
+    """The operator of a preset employee count range: `preset_between`."""
+
     PRESET_BETWEEN = "preset_between"
 
     @classmethod
@@ -3567,6 +4755,8 @@ class SupersearchFiltersEmployeeCountItemPresetBetweenOp(StrEnum):
 
 
 class SupersearchFiltersFundingTypeItem(StrEnum):
+    """A company funding stage."""
+
     ANGEL = "angel"
     SEED = "seed"
     PRE_SEED = "pre_seed"
@@ -3597,6 +4787,8 @@ class SupersearchFiltersFundingTypeItem(StrEnum):
 
 
 class SupersearchFiltersIndustryExcludeItem(StrEnum):
+    """An industry of a lead's company."""
+
     AGRICULTURE_AND_MINING = "Agriculture & Mining"
     BUSINESS_SERVICES = "Business Services"
     COMPUTERS_AND_ELECTRONICS = "Computers & Electronics"
@@ -3624,6 +4816,8 @@ class SupersearchFiltersIndustryExcludeItem(StrEnum):
 
 
 class SupersearchFiltersKeywordFilterIncludeMode(StrEnum):
+    """Whether any or all of the included keywords must match."""
+
     ANY = "ANY"
     ALL = "ALL"
 
@@ -3633,6 +4827,8 @@ class SupersearchFiltersKeywordFilterIncludeMode(StrEnum):
 
 
 class SupersearchFiltersLevelItem(StrEnum):
+    """A seniority level of a lead."""
+
     C_LEVEL = "C-Level"
     VP_LEVEL = "VP-Level"
     DIRECTOR_LEVEL = "Director-Level"
@@ -3658,6 +4854,8 @@ class SupersearchFiltersLevelItem(StrEnum):
 
 
 class SupersearchFiltersLocationMode(StrEnum):
+    """Whose location a location filter matches: the contact's, or the company headquarters'."""
+
     CONTACT = "contact"
     COMPANY = "company"
 
@@ -3668,19 +4866,30 @@ class SupersearchFiltersLocationMode(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersLocationsArrayItemOptionA:
+    """A location given by its Google Maps place ID."""
+
     place_id: str
+    """The location's Google Maps place ID."""
     label: str | None | Unset = attrs.field(default=UNSET)
+    """A readable label of the location, such as `San Francisco, CA, USA`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersLocationsArrayItemOptionB:
+    """A location given by city, state and country; at least one of them is set."""
+
     city: str | None | Unset = attrs.field(default=UNSET)
+    """The city, such as `San Francisco`."""
     state: str | None | Unset = attrs.field(default=UNSET)
+    """The state, such as `California`."""
     country: str | None | Unset = attrs.field(default=UNSET)
+    """The country, such as `United States`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersLocationsOptionB:
+    """Locations to include and exclude."""
+
     include: (
         list[
             SupersearchFiltersLocationsArrayItemOptionA
@@ -3689,6 +4898,7 @@ class SupersearchFiltersLocationsOptionB:
         | None
         | Unset
     ) = attrs.field(default=UNSET)
+    """Locations to include."""
     exclude: (
         list[
             SupersearchFiltersLocationsArrayItemOptionA
@@ -3697,9 +4907,12 @@ class SupersearchFiltersLocationsOptionB:
         | None
         | Unset
     ) = attrs.field(default=UNSET)
+    """Locations to exclude."""
 
 
 class SupersearchFiltersNew(StrEnum):
+    """A kind of company news, such as a launch, a hire or a round of financing."""
+
     LAUNCHES = "launches"
     EXPANDS_OFFICES_TO = "expands_offices_to"
     HIRES = "hires"
@@ -3735,6 +4948,8 @@ class SupersearchFiltersNew(StrEnum):
 
 
 class SupersearchFiltersRevenueItem(StrEnum):
+    """A revenue range of a lead's company."""
+
     V_0_1_M = "$0 - 1M"
     V_1_10_M = "$1 - 10M"
     V_10_50_M = "$10 - 50M"
@@ -3751,12 +4966,19 @@ class SupersearchFiltersRevenueItem(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersSignalOptionB:
+    """A signal category with its own freshness window and keyword filter."""
+
     key: str
+    """The signal category, such as `job_change` or `traffic_surge`."""
     period_days: float | None | Unset = attrs.field(default=UNSET)
+    """The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30."""
     keywords: list[str] | dict[str, list[str]] | None | Unset = attrs.field(default=UNSET)
+    """Keywords the signal records must contain: a list of tokens matched against every keyword field of the category (any one matches), or an object mapping keyword fields to token lists, where each field listed needs at least one match."""
 
 
 class SupersearchFiltersSubIndustryExcludeItem(StrEnum):
+    """A sub-industry of a lead's company."""
+
     DAIRY = "Dairy"
     FARMING = "Farming"
     FISHERY = "Fishery"
@@ -3912,48 +5134,77 @@ class SupersearchFiltersSubIndustryExcludeItem(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersTitle:
+    """Values to include and exclude: job titles under `title`, company names under `company_name`."""
+
     include: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Values to include: job titles (in `title`) or company names (in `company_name`)."""
     exclude: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Values to exclude: job titles (in `title`) or company names (in `company_name`)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class TestAccountVitalsRequest:
+    """The email accounts whose domains' DNS records to test."""
+
     accounts: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The accounts to test, by email address."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class TestAccountVitalsResponseSuccessListItem:
+    """The DNS checks of one domain."""
+
     domain: str | None = attrs.field(default=None)
+    """The domain checked."""
     all_pass: bool | None = attrs.field(default=None, metadata={"wire": "allPass"})
+    """Whether every check passed."""
     mx: bool | None = attrs.field(default=None)
+    """Whether the MX record passed."""
     spf: bool | None = attrs.field(default=None)
+    """Whether the SPF record passed."""
     dkim: bool | None = attrs.field(default=None)
+    """Whether the DKIM record passed."""
     dmarc: bool | None = attrs.field(default=None)
+    """Whether the DMARC record passed."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class TestAiReplyLabelLeadLabelsRequest:
+    """A reply text to classify."""
+
     reply_text: str
+    """The reply to classify."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class TestAiReplyLabelLeadLabelsResponse:
+    """The label AI would give a reply."""
+
     result: str | None = attrs.field(default=None)
+    """The predicted lead label."""
     custom_labels_considered: list[str] | None = attrs.field(default=None)
+    """Names of the AI-enabled custom labels weighed in the classification."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class TestWebhookResponse:
+    """The result of sending a test payload to a webhook's URL."""
+
     success: bool | None = attrs.field(default=None)
-    """Whether it worked."""
+    """Whether the endpoint accepted the test payload."""
     message: str | None = attrs.field(default=None)
-    """Human-readable message."""
+    """A message about the result."""
     response_time_ms: float | None = attrs.field(default=None)
+    """How long the endpoint took to answer, in milliseconds."""
     status_code: float | None = attrs.field(default=None)
+    """The HTTP status code the endpoint answered with."""
     error: str | None = attrs.field(default=None)
+    """What went wrong when the test failed, such as a timeout."""
 
 
 class ToggleTagResourceRequestFilterName(StrEnum):
+    """A preset account filter: paused, with errors, without custom tracking domain, pre-warmed, DFY, or by warmup state."""
+
     ACC_FILTER_PAUSED = "ACC_FILTER_PAUSED"
     ACC_FILTER_ERROR = "ACC_FILTER_ERROR"
     ACC_FILTER_NO_CTD = "ACC_FILTER_NO_CTD"
@@ -3970,6 +5221,8 @@ class ToggleTagResourceRequestFilterName(StrEnum):
 
 
 class ToggleTagResourceRequestFilterOptionBTagIdName(StrEnum):
+    """A special tag selector: `no-tag` selects resources without any tag."""
+
     NO_TAG = "no-tag"
 
     @classmethod
@@ -3979,67 +5232,93 @@ class ToggleTagResourceRequestFilterOptionBTagIdName(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class UnreadCountResult:
+    """The number of unread emails."""
+
     count: float | None = attrs.field(default=None)
-    """How many."""
+    """Unread emails."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class UpdateDeliverabilityAgentSettingsRequest:
+    """The Slack notification settings to set on a Deliverability Agent."""
+
     slack: DeliverabilitySlackSettings | None
+    """The Slack connection and whether notifications are on; `null` disconnects Slack."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class UpdateDomainForwardingRequest:
+    """Where and how a domain is to forward its web visitors."""
+
     forwarding_domain: str
+    """The domain to forward visitors to: a valid domain other than the forwarded one."""
     forwarding_mode: ForwardingModeSetting | None | Unset = attrs.field(default=UNSET)
+    """How visitors are forwarded: `redirect` (the default) or `stealth`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class UpdateEnrichmentSettingsForResourceRequest:
+    """The settings to change on the enrichment of a lead list or campaign."""
+
     auto_update: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, leads added to the resource later are enriched automatically."""
     skip_rows_without_email: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the LinkedIn profile enrichment skips leads without an email."""
     is_evergreen: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the enrichment is evergreen."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class UpdateLeadInterestStatusRequest:
+    """Which lead's interest status to set, and to what."""
+
     lead_email: str
+    """The email address of the lead."""
     interest_value: float | None
-    """Interest status to set; null resets it."""
+    """The interest status to set: a `LeadInterestStatus` value or a custom lead label's `interest_status`; null resets the lead to the plain "Lead" status."""
     campaign_id: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """The ID of the campaign whose lead to update."""
     ai_interest_value: float | None | Unset = attrs.field(default=UNSET)
+    """The AI interest value to set for the lead."""
     disable_auto_interest: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether to turn off automatic interest detection for the lead."""
     list_id: str | None | Unset = attrs.field(default=UNSET)
-    """Lead list ID."""
+    """The ID of the lead list whose lead to update."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class UpdateLeadRequest:
+    """The fields of a lead to change: at least one; a field left out keeps its value, a nullable field set to null is cleared."""
+
     personalization: str | None | Unset = attrs.field(default=UNSET)
-    """Personalized opening line used in emails."""
+    """New personalization text for the lead; null clears it."""
     website: str | None | Unset = attrs.field(default=UNSET)
-    """Website URL."""
+    """The lead's new website URL; null clears it."""
     last_name: str | None | Unset = attrs.field(default=UNSET)
-    """Last name."""
+    """The lead's new last name; null clears it."""
     first_name: str | None | Unset = attrs.field(default=UNSET)
-    """First name."""
+    """The lead's new first name; null clears it."""
     company_name: str | None | Unset = attrs.field(default=UNSET)
-    """Company name."""
+    """The new name of the lead's company; null clears it."""
     job_title: str | None | Unset = attrs.field(default=UNSET)
-    """Job title."""
+    """The lead's new job title; null clears it."""
     phone: str | None | Unset = attrs.field(default=UNSET)
-    """Phone number."""
+    """The lead's new phone number; null clears it."""
     lt_interest_status: LeadInterestStatus | None | Unset = attrs.field(default=UNSET)
+    """The lead's new interest status; a custom lead label's `interest_status` also works."""
     pl_value_lead: str | None | Unset = attrs.field(default=UNSET)
+    """The lead's new potential value, as free text; null clears it."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the workspace user to assign the lead to; null leaves it unassigned."""
     custom_variables: dict[str, str | float | bool | None] | None | Unset = attrs.field(
         default=UNSET
     )
-    """Custom variables: string, number, boolean or null values only."""
+    """Replaces all of the lead's custom variables: send every variable to keep, not only the changed ones. A map of name to a string, number, boolean or null, read back as `Lead.payload`."""
 
 
 class VerificationStatus(StrEnum):
+    """The verdict of an email verification."""
+
     PENDING = "pending"
     VERIFIED = "verified"
     INVALID = "invalid"
@@ -4051,45 +5330,69 @@ class VerificationStatus(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class WarmupDailyStats:
+    """One email account's warmup figures for one day."""
+
     sent: float | None = attrs.field(default=None)
+    """Warmup emails sent."""
     landed_inbox: float | None = attrs.field(default=None)
+    """Warmup emails that landed in the inbox."""
     landed_spam: float | None = attrs.field(default=None)
+    """Warmup emails that landed in spam."""
     received: float | None = attrs.field(default=None)
+    """Warmup emails received."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class WebhookEvent:
+    """One webhook delivery, sent or attempted: the payload, the endpoint's answer, and the retries."""
+
     id: str
-    """Identifier of the item."""
+    """The webhook event's ID."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the event was created (ISO 8601)."""
     timestamp_created_date: date_aliased
+    """The day the event was created (`YYYY-MM-DD`)."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace that owns the event."""
     success: bool
-    """Whether it worked."""
+    """Whether the delivery succeeded."""
     retry_count: float
+    """How many retries were made."""
     will_retry: bool
+    """Whether the delivery will be retried."""
     webhook_url: str
+    """The URL the event was sent to."""
     payload: dict[str, Any] | None = attrs.field(default=None)
+    """The JSON body sent, or that failed to send."""
     status_code: float | None = attrs.field(default=None)
+    """The HTTP status code the endpoint answered with; null when there was no answer."""
     error_message: str | None = attrs.field(default=None)
+    """Why the delivery failed; null when it did not."""
     timestamp_next_retry: datetime | None = attrs.field(default=None)
+    """When the next retry is due (ISO 8601); null when none is."""
     retry_group_id: str | None = attrs.field(default=None)
+    """An ID shared by the attempts to deliver the same event; may be null."""
     retry_successful: bool | None = attrs.field(default=None)
+    """For a retry: whether it succeeded; may be null."""
     lead_email: str | None = attrs.field(default=None)
+    """The email address of the lead the event is about; may be null."""
     response_time_ms: float | None = attrs.field(default=None)
+    """How long the endpoint took to answer, in milliseconds; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class WebhookEventPage:
+    """One page of webhook events."""
+
     items: list[WebhookEvent]
-    """The items of this page."""
+    """The events of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 class WebhookEventType(StrEnum):
+    """The type of event a webhook receives, or `all_events` for every event, custom labels included."""
+
     ALL_EVENTS = "all_events"
     EMAIL_SENT = "email_sent"
     EMAIL_OPENED = "email_opened"
@@ -4117,18 +5420,28 @@ class WebhookEventType(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class WebhookEventTypesWebhookEventType:
+    """An event type a webhook can subscribe to."""
+
     id: str | None = attrs.field(default=None)
-    """Identifier of the item."""
+    """The event type's ID, such as `email_sent`."""
     label: str | None = attrs.field(default=None)
+    """Its display name, such as `Email Sent`."""
     type: str | None = attrs.field(default=None)
+    """Its kind, such as `standard` for a built-in event."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class WhitelabelDomainInfoVerificationItem:
+    """A DNS record the agency domain's verification needs."""
+
     type: str | None = attrs.field(default=None)
+    """The record type, such as `TXT`."""
     domain: str | None = attrs.field(default=None)
+    """The domain name the record goes on."""
     value: str | None = attrs.field(default=None)
+    """The record's value."""
     reason: str | None = attrs.field(default=None)
+    """Why the record is needed."""
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4137,6 +5450,8 @@ class WorkspaceBilling:
 
 
 class WorkspaceGroupMemberStatus(StrEnum):
+    """Where an invitation to a workspace group stands: pending, accepted or rejected."""
+
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
@@ -4148,11 +5463,17 @@ class WorkspaceGroupMemberStatus(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class WorkspaceMemberName:
+    """A workspace member's name."""
+
     first: str | None = attrs.field(default=None)
+    """The member's first name."""
     last: str | None = attrs.field(default=None)
+    """The member's last name."""
 
 
 class WorkspaceMemberPermission(StrEnum):
+    """A section of the app a workspace member may use or an action they may take, such as viewing campaigns or managing billing."""
+
     DASHBOARD_VIEW = "dashboard.view"
     CAMPAIGNS_VIEW = "campaigns.view"
     CAMPAIGNS_CREATE = "campaigns.create"
@@ -4191,6 +5512,8 @@ class WorkspaceMemberPermission(StrEnum):
 
 
 class WorkspaceMemberRole(StrEnum):
+    """A workspace member's access level, from full control (`owner`) to read-only (`view`); `owner` goes only to the workspace's creator and cannot be given through the API."""
+
     OWNER = "owner"
     ADMIN = "admin"
     EDITOR = "editor"
@@ -4204,10 +5527,14 @@ class WorkspaceMemberRole(StrEnum):
 
 @attrs.define(kw_only=True, slots=True)
 class WorkspacePlanIdVerification:
+    """The workspace's email verification plan."""
+
     quantity: float | None = attrs.field(default=None)
+    """The quantity the plan includes."""
     product_id: str | None = attrs.field(default=None)
+    """The plan's product ID."""
     timestamp_updated: datetime | None = attrs.field(default=None)
-    """When the item was last changed."""
+    """When the plan last changed (ISO 8601)."""
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4366,2388 +5693,3762 @@ class UnknownEvent(BaseEvent):
 
 @attrs.define(kw_only=True, slots=True)
 class AccountCampaignMapping:
+    """A campaign that an email account sends for."""
+
     campaign_id: str
-    """Campaign ID."""
+    """The campaign's ID."""
     campaign_name: str
+    """The campaign's name."""
     timestamp_created: str
-    """When the item was created."""
+    """When the campaign was created."""
     status: CampaignStatus | None = attrs.field(default=None)
+    """The campaign's state: draft, active, paused, completed, running subsequences, or an error state."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AccountCampaignMappingPage:
+    """One page of the campaigns an account sends for, with the cursor of the next."""
+
     items: list[AccountCampaignMapping]
-    """The items of this page."""
+    """The campaigns of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page, to pass as `starting_after`; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AccountWarmup:
+    """An email account's warmup settings."""
+
     limit: float | None = attrs.field(default=None)
+    """The most warmup emails the account sends per day."""
     advanced: AccountWarmupAdvanced | None = attrs.field(default=None)
+    """Advanced warmup settings."""
     warmup_custom_ftag: str | None = attrs.field(default=None)
+    """A custom tag used by the account's warmup emails."""
     increment: AccountWarmupIncrement | None = attrs.field(default=None)
+    """By how much the daily sending limit grows each day, from 0 until the full limit (slow ramp-up); `disabled` sends the full limit from day one."""
     reply_rate: float | None = attrs.field(default=None)
+    """The account's warmup reply rate."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiAgentAnalytics:
+    """Reach and outcome figures for the requested AI agents."""
+
     analytics: list[AiAgentAnalyticsItem] | None = attrs.field(default=None)
+    """One entry per requested agent."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiAgentSummary:
+    """The fields every AI agent type shares: name, type, status, autonomy mode and timestamps."""
+
     id: str
-    """Identifier of the item."""
+    """The AI agent's ID."""
     name: str
-    """Name."""
+    """The agent's name."""
     status: AiAgentStatus
+    """The agent's status: `1` active, `0` inactive, `-1` trial expired."""
     timestamp_created: str
-    """When the item was created."""
+    """When the agent was created (ISO 8601)."""
     timestamp_updated: str
-    """When the item was last changed."""
+    """When the agent was last changed (ISO 8601)."""
     configuration_mode: AiAgentSummaryConfigurationMode | None
+    """How autonomously the agent works: `copilot` (a human approves its actions) or `fully_automatic`; null for types without this setting or when it is not configured yet."""
     type: AiAgentType | None = attrs.field(default=None)
+    """The agent's type code (`1` Inbox Manager, `2` Sales, `3` Deliverability, `6` Lead Finder, ...); may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiAgentSummaryPage:
+    """One page of AI agents, with their shared fields."""
+
     items: list[AiAgentSummary]
-    """The items of this page."""
+    """The agents of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiInboxManagerMetadata:
+    """Details about an AI Inbox Manager's tags and integrations, returned on request with `with_metadata`."""
+
     tags: dict[str, GetInboxPlacementTestResponseMetadataTagsValue] | None = attrs.field(
         default=None
     )
+    """The agent's tags, keyed by tag ID, each with its label."""
     integrations: dict[str, InboxManagerIntegrationStatus] | None = attrs.field(default=None)
+    """The agent's integrations, keyed by integration, each with its label and whether it is still valid."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiInboxManagerPayload:
+    """The configuration of an AI Inbox Manager as it is read back."""
+
     configuration_type: InboxManagerConfigurationType | None = attrs.field(default=None)
+    """The agent's configuration type code, `1` or `2`; the API does not document what each means."""
     tags: list[InboxManagerTagName | str] | None = attrs.field(default=None)
+    """The tags whose sending accounts the agent works for: tag IDs (UUIDs), or `default`."""
     handle_followup: bool | None = attrs.field(default=None)
+    """Whether the agent also sends follow-up emails."""
     respond_to_automatic_emails: bool | None = attrs.field(default=None)
+    """Whether the agent answers automatic emails (such as auto-replies)."""
     handle_objections: bool | None = attrs.field(default=None)
+    """Whether the agent handles objections, declines and negative replies."""
     integrations: dict[str, Any] | None = attrs.field(default=None)
+    """The agent's app integrations (Slack, Calendly), keyed by integration."""
     no_show: InboxManagerNoShow | None = attrs.field(default=None)
+    """The no-show recovery settings: follow-ups to leads who missed a meeting."""
     trigger_on_labels_enabled: bool | None = attrs.field(default=None)
+    """Whether the agent acts only on leads with the interest labels in `trigger_on_labels`."""
     trigger_on_labels: list[float] | None = attrs.field(default=None)
+    """The lead interest status values (`1` interested, `-1` not interested, ...) that trigger or exclude the agent, following `trigger_on_labels_mode`."""
     trigger_on_labels_mode: InboxManagerTriggerOnLabelsMode | None = attrs.field(default=None)
+    """Whether `trigger_on_labels` lists the labels to act on (`include`, the default) or to leave alone (`exclude`)."""
     monthly_credit_budget: float | None = attrs.field(default=None)
+    """The most AI credits the agent may spend in a month (1 or more); null for no limit."""
     followup_business_days_only: bool | None = attrs.field(default=None)
+    """Whether follow-ups go out only Monday to Friday."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiLeadFinderAgentPayload:
+    """An AI Lead Finder Agent's configuration as stored: its campaign, audience, threshold, exhaustion behavior and AI enrichment columns."""
+
     campaign_id: str
-    """Campaign ID."""
+    """The ID of the campaign the agent keeps supplied with leads."""
     campaign_name: str | None = attrs.field(default=None)
+    """The campaign's name, copied onto the agent."""
     search_filters: dict[str, Any] | None = attrs.field(default=None)
+    """The primary audience: the SuperSearch filters new leads are drawn from."""
     min_active_leads: float | None = attrs.field(default=None)
+    """The threshold: when the campaign's active leads fall below it, the agent adds new leads."""
     on_exhaustion: LeadFinderOnExhaustion | None = attrs.field(default=None)
+    """What the agent does when its search has no new leads left: `pause`, switch to the fallback audience (`fallback`), or `broaden` its filters."""
     fallback_search_filters: dict[str, Any] | None = attrs.field(default=None)
+    """The fallback audience, used once the primary search is exhausted; `null` when none is set."""
     ai_enrichment: dict[str, Any] | None = attrs.field(default=None)
+    """The AI enrichment columns the agent fills on every top-up, keyed by output column name, in their stored form (not the form create and update take); `null` when none."""
     ai_enrichment_workflow: str | None = attrs.field(default=None)
+    """The workflow template the enrichment chain was loaded from: a built-in key or `custom:<id>`; `null` when none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSalesAgentActivity:
+    """An activity of an AI Sales Agent: an action it proposed or took, or an event it recorded, with its status, reasoning and result."""
+
     id: str
-    """Identifier of the item."""
+    """The activity's ID."""
     ai_sdr_id: str
+    """The ID of the AI Sales Agent the activity belongs to."""
     workspace_id: str
-    """Workspace ID."""
+    """The ID of the workspace the activity belongs to."""
     action_type: AiSalesAgentActivityActionType
+    """What kind of action or event this is (`create_campaign`, `push_lead`, `reply_received`, `warning`, ...)."""
     action_status: AiSalesAgentActivityActionStatus
+    """Where the activity stands: `pending` (waiting for approval), `approved`, `rejected`, `in_progress`, `completed` or `failed`."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the activity was created (ISO 8601)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the activity was last changed (ISO 8601)."""
     action_payload: dict[str, Any] | None = attrs.field(default=None)
+    """The input of the action, whose keys depend on `action_type`."""
     action_output: dict[str, Any] | None = attrs.field(default=None)
+    """Display data of the action, such as a lead's email or a campaign's name."""
     email_id: str | None = attrs.field(default=None)
+    """The ID of the email the activity concerns; may be null."""
     approved_by: str | None = attrs.field(default=None)
+    """The ID of the user who approved the activity; null if not approved."""
     approved_at: datetime | None = attrs.field(default=None)
+    """When the activity was approved (ISO 8601); null if not approved."""
     rejected_by: str | None = attrs.field(default=None)
+    """The ID of the user who rejected the activity; null if not rejected."""
     rejected_at: datetime | None = attrs.field(default=None)
+    """When the activity was rejected (ISO 8601); null if not rejected."""
     rejection_reason: str | None = attrs.field(default=None)
+    """Why the activity was rejected; null if not rejected."""
     ai_reasoning: str | None = attrs.field(default=None)
+    """The agent's explanation of the action; may be null."""
     ai_confidence: float | None = attrs.field(default=None)
+    """The agent's confidence in the action, from 0 to 1; may be null."""
     result: dict[str, Any] | None = attrs.field(default=None)
+    """What running the action produced, whose keys depend on `action_type`."""
     error_message: str | None = attrs.field(default=None)
+    """What went wrong, when the activity failed; otherwise null."""
     error_code: AiSalesAgentActivityErrorCode | None = attrs.field(default=None)
+    """The category of the failure (`insufficient_credits`, `enrichment_failed`, ...), when the activity failed."""
     timestamp_executed: datetime | None = attrs.field(default=None)
+    """When the action ran (ISO 8601); null if it has not."""
     timestamp_completed: datetime | None = attrs.field(default=None)
+    """When the action finished (ISO 8601); null if it has not."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSalesAgentActivityPage:
+    """One page of an AI Sales Agent's activities, from the older AI SDR route."""
+
     items: list[AiSalesAgentActivity]
-    """The items of this page."""
+    """The activities of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSalesAgentConfigOutreachSettings:
+    """Email outreach settings of an AI Sales Agent."""
+
     opt_out_settings: AiSalesAgentConfigOutreachSettingsOptOutSettings | None = attrs.field(
         default=None
     )
+    """The opt-out text added to the agent's emails."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSalesAgentReply:
+    """A reply or follow-up written by an AI Inbox Manager, with its sending state, review flags, feedback and cost figures."""
+
     id: str
-    """Identifier of the item."""
+    """The reply's ID."""
     organization_id: str | None = attrs.field(default=None)
-    """Workspace ID."""
+    """The ID of the workspace the reply belongs to; may be null."""
     timestamp_created: str | None = attrs.field(default=None)
-    """When the item was created."""
+    """When the reply was created (ISO 8601); may be null."""
     timestamp_updated: str | None = attrs.field(default=None)
-    """When the item was last changed."""
+    """When the reply was last changed (ISO 8601); may be null."""
     agent_id: str | None = attrs.field(default=None)
+    """The ID of the AI agent that wrote the reply; may be null."""
     thread_id: str | None = attrs.field(default=None)
+    """The ID of the email thread the reply belongs to; may be null."""
     lead: str | None = attrs.field(default=None)
+    """The email address of the lead the reply is for."""
     feedback_positive: bool | None = attrs.field(default=None)
+    """Whether the feedback left on the reply was positive; null when there is none."""
     feedback_text: str | None = attrs.field(default=None)
+    """The feedback a user left on the reply; null when there is none."""
     html: str | None = attrs.field(default=None)
+    """The reply's body as HTML; may be null."""
     requires_hitl: bool | None = attrs.field(default=None)
+    """Whether the reply needs human-in-the-loop review before it goes out; may be null."""
     requires_hitl_reason: str | None = attrs.field(default=None)
+    """Why the reply needs human review; may be null."""
     generation_lag_seconds: float | None = attrs.field(default=None)
+    """How long the agent took to write the reply, in seconds; may be null."""
     is_automatic_email: bool | None = attrs.field(default=None)
+    """Whether the reply was sent as an email automatically; may be null."""
     in_reply_to: str | None = attrs.field(default=None)
+    """The ID of the message this reply answers; may be null."""
     usage_metadata: dict[str, Any] | None = attrs.field(default=None)
+    """The language model's usage, cost and prompt data for this reply; may be null."""
     calendly_tool_used: bool | None = attrs.field(default=None)
+    """Whether the agent used the Calendly scheduling tool in the reply; may be null."""
     confidence_score: float | None = attrs.field(default=None)
+    """The agent's confidence in the reply, from 0 to 100; may be null."""
     information_requested: str | None = attrs.field(default=None)
+    """The text with which the agent asked for more information; null if it did not ask."""
     estimated_time_saved_seconds: float | None = attrs.field(default=None)
+    """The estimated time the reply saved, in seconds; may be null."""
     action_pending: bool | None = attrs.field(default=None)
+    """Whether the reply still needs an action from you; may be null."""
     sending_status: AiSalesAgentReplySendingStatus | None = attrs.field(default=None)
+    """Where sending stands: `1` sent, `2` scheduled, `-1` failed."""
     is_followup: bool | None = attrs.field(default=None)
+    """Whether the message is an automatic follow-up to an earlier reply; may be null."""
     error_code: AiSalesAgentReplyErrorCode | None = attrs.field(default=None)
+    """Why sending failed (`NO_SENDING_ACCOUNT`, `RATE_LIMITED`, `OUT_OF_CREDITS`, ...); null when it did not."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSalesAgentReplyPage:
+    """One page of the replies an AI Inbox Manager wrote."""
+
     items: list[AiSalesAgentReply]
-    """The items of this page."""
+    """The replies of this page, newest first."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page; absent on the last page."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSdrLeadActivityPage:
+    """One offset page of per-lead activity of an AI Sales Agent, from the older AI SDR route."""
+
     leads: list[SalesAgentLeadActivity] | None = attrs.field(default=None)
+    """The leads of this page, each with its counters."""
     total: int | None = attrs.field(default=None)
+    """How many distinct leads have activity, after the filter."""
     limit: int | None = attrs.field(default=None)
+    """The page size that was applied."""
     skip: int | None = attrs.field(default=None)
+    """How many leads were skipped before this page."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSdrSchedule:
+    """One sending window of an AI Sales Agent's campaigns: days, hours and time zone."""
+
     name: str | None = attrs.field(default=None)
-    """Name."""
+    """The schedule's name."""
     timing: AiSdrScheduleTiming | None = attrs.field(default=None)
+    """The hours of the window."""
     days: dict[str, bool] | None = attrs.field(default=None)
+    """The days of the week the window applies to, keyed `0` to `6`; true sends on that day."""
     timezone: str | None = attrs.field(default=None)
+    """The time zone of the window, an IANA name."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class ApiKey:
+    """An API key of the workspace, with its scopes."""
+
     id: str
-    """Identifier of the item."""
+    """The API key's ID."""
     name: str
-    """Name."""
+    """The key's name, to recognize it by."""
     scopes: list[ApiKeyScope]
+    """The scopes the key grants, such as `leads:read` or `all:all`."""
     key: str
+    """The secret: send it as the bearer token."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the key belongs to."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the key was created (ISO 8601 date-time)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the key was last changed (ISO 8601 date-time)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class ApiKeyPage:
+    """One page of API keys, with the cursor of the next."""
+
     items: list[ApiKey]
-    """The items of this page."""
+    """The API keys of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page, to pass as `starting_after`; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AuditLog:
+    """One entry of the workspace's audit log: an activity, who did it, when and from where."""
+
     id: str
-    """Identifier of the item."""
+    """The entry's ID."""
     timestamp: datetime
+    """When the activity happened (ISO 8601 date-time)."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the activity happened in."""
     activity_type: AuditLogActivityType
+    """What was done: a login, a lead or campaign deletion, a campaign launch, an API key created, ..."""
     ip_address: str
+    """The IP address it came from."""
     from_api: bool
+    """Whether it was done through the API."""
     user_agent: str | None = attrs.field(default=None)
+    """The user agent of the client that did it."""
     user_id: str | None = attrs.field(default=None)
+    """The ID of the user who did it."""
     api_key_id: str | None = attrs.field(default=None)
+    """The ID of the API key used, when known."""
     affected_count: float | None = attrs.field(default=None)
+    """How many items the activity affected."""
     campaign_id: str | None = attrs.field(default=None)
-    """Campaign ID."""
+    """The ID of the campaign concerned, if any."""
     webhook_id: str | None = attrs.field(default=None)
+    """The ID of the webhook concerned, if any."""
     subsequence_id: str | None = attrs.field(default=None)
+    """The ID of the subsequence concerned, if any."""
     list_id: str | None = attrs.field(default=None)
-    """Lead list ID."""
+    """The ID of the lead list concerned, if any."""
     audit_metadata: dict[str, Any] | None = attrs.field(default=None)
+    """More details of the activity, with sensitive values removed."""
     user_name: str | None = attrs.field(default=None)
+    """The name of the user who did it."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AuditLogPage:
+    """One page of audit log entries, with the cursor of the next."""
+
     items: list[AuditLog]
-    """The items of this page."""
+    """The entries of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page, to pass as `starting_after`; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BackgroundJob:
+    """A long-running task (moving or importing leads, switching warmup, ...) and its progress; wait for it with `client.background_jobs.wait(job)`."""
+
     id: str
-    """Identifier of the item."""
+    """The job's ID."""
     workspace_id: str
-    """Workspace ID."""
+    """The ID of the workspace the job runs in."""
     type: BackgroundJobType
+    """What the job does (such as `move-leads`)."""
     progress: float
-    """Completion, 0 to 100."""
+    """How far the job is, in percent (0 to 100)."""
     status: BackgroundJobStatus
+    """Where the job stands (`pending`, `in-progress`, `success`, ...); `success`, `failed` and `cancelled` are final."""
     created_at: datetime
+    """When the job was created (ISO 8601 date-time)."""
     updated_at: datetime
+    """When the job last changed (ISO 8601 date-time)."""
     user_id: str | None = attrs.field(default=None)
+    """The ID of the user whose action started the job."""
     entity_id: str | None = attrs.field(default=None)
+    """The ID of the lead list, campaign or other entity the job concerns."""
     entity_type: BackgroundJobEntityType | None = attrs.field(default=None)
+    """The kind of entity `entity_id` names."""
     data: BackgroundJobData | None = attrs.field(default=None)
+    """Extra details of the job."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BackgroundJobPage:
+    """One page of background jobs."""
+
     items: list[BackgroundJob]
-    """The items of this page."""
+    """The background jobs of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BasicGuidanceOptions:
+    """The tone and length of an AI Inbox Manager's replies, set by its Basics guidance."""
+
     tone: BasicGuidanceTone
+    """The tone of voice: `friendly`, `neutral`, `matter_of_fact`, `professional` or `humorous`."""
     length: BasicGuidanceLength
+    """The length of the replies: `concise`, `standard` or `thorough`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BlacklistReport:
+    """Where a domain or an IP address stands on email blacklists, overall and per blacklist."""
+
     address: str | None = attrs.field(default=None)
+    """The domain or address checked."""
     blacklisted_count: int | None = attrs.field(default=None)
+    """On how many blacklists the address is listed."""
     details: list[BlacklistReportDetail] | None = attrs.field(default=None)
+    """One entry per blacklist checked."""
     ip: str | None = attrs.field(default=None)
+    """The IP address checked."""
     is_blacklisted: bool | None = attrs.field(default=None)
+    """Whether the address is blacklisted overall."""
     is_domain: bool | None = attrs.field(default=None)
+    """Whether `address` is a domain rather than an IP address."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkAddLeadsRequestLead:
+    """One lead to add: its contact fields and custom variables."""
+
     email: str | None | Unset = attrs.field(default=UNSET)
-    """Email address."""
+    """The lead's email address; required when adding to a campaign."""
     personalization: str | None | Unset = attrs.field(default=UNSET)
-    """Personalized opening line used in emails."""
+    """Free personalization text for the lead (an opening line, for example), for use in the campaign's emails."""
     website: str | None | Unset = attrs.field(default=UNSET)
-    """Website URL."""
+    """The lead's website URL."""
     last_name: str | None | Unset = attrs.field(default=UNSET)
-    """Last name."""
+    """The lead's last name."""
     first_name: str | None | Unset = attrs.field(default=UNSET)
-    """First name."""
+    """The lead's first name."""
     company_name: str | None | Unset = attrs.field(default=UNSET)
-    """Company name."""
+    """The name of the lead's company."""
     job_title: str | None | Unset = attrs.field(default=UNSET)
-    """Job title."""
+    """The lead's job title."""
     phone: str | None | Unset = attrs.field(default=UNSET)
-    """Phone number."""
+    """The lead's phone number."""
     lt_interest_status: LeadInterestStatus | None | Unset = attrs.field(default=UNSET)
+    """The lead's interest status to start with; a custom lead label's `interest_status` also works."""
     pl_value_lead: str | None | Unset = attrs.field(default=UNSET)
+    """The lead's potential value, as free text (such as `High`)."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the workspace user who will own this lead; overrides the request's `assigned_to`."""
     custom_variables: dict[str, str | float | bool | None] | None | Unset = attrs.field(
         default=UNSET
     )
-    """Custom variables: string, number, boolean or null values only."""
+    """The lead's custom variables: a map of name to a string, number, boolean or null (no objects or arrays). They are stored on the lead and read back as `Lead.payload`; the campaign takes on the same variable names for its other leads."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkAddLeadsResult:
+    """What a bulk add did: how many leads were sent, created and skipped (by reason), and which leads were created."""
+
     status: str
-    """Status code."""
+    """Says the request was processed (such as `success`)."""
     total_sent: int
+    """How many leads the request held."""
     leads_uploaded: int
+    """How many leads were created."""
     in_blocklist: int
+    """How many leads were skipped because their email is on the block list."""
     blocklist_used: str | None
+    """The ID of the block list the leads were checked against."""
     duplicated_leads: int
+    """How many leads were already in this campaign or list and were not added again."""
     skipped_count: int
+    """How many leads a `skip_if_in_*` flag skipped."""
     invalid_email_count: int
+    """How many leads were skipped for an invalid or missing email address."""
     incomplete_count: int
+    """How many leads were skipped for having no email and no name (counted for lists only)."""
     duplicate_email_count: int
+    """How many leads were skipped because their email appeared earlier in the same request."""
     remaining_in_plan: int | None
+    """How many lead uploads the billing plan has left; only present when adding to a campaign."""
     created_leads: list[BulkAddLeadsResultCreatedLead]
+    """The created leads, each with its position in the request, to map inputs to lead IDs."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkAssignLeadsRequestQueryValuesLeadStatus:
+    """A comparison with a lead status."""
+
     status: float | None | Unset = attrs.field(default=UNSET)
-    """Status code."""
+    """The lead status value to compare with."""
     condition: BulkAssignLeadsRequestQueryValuesLeadStatusCondition | None | Unset = attrs.field(
         default=UNSET
     )
+    """Whether the lead's status must be (`is`) or must not be (`is-not`) that value."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkAssignLeadsRequestQueryValuesOccurrenceCount:
+    """A comparison with a number of occurrences."""
+
     condition: BulkAssignLeadsRequestQueryValuesOccurrenceCountCondition | None | Unset = (
         attrs.field(default=UNSET)
     )
+    """How the number of occurrences compares with `count`: `more`, `less` or `equal`."""
     count: float | None | Unset = attrs.field(default=UNSET)
-    """How many."""
+    """The number of occurrences to compare with."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkDeleteLeadsRequest:
+    """Which leads to delete: those of one campaign or one lead list, optionally narrowed."""
+
     campaign_id: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """The ID of the campaign to delete leads from; required unless `list_id` is given."""
     list_id: str | None | Unset = attrs.field(default=UNSET)
-    """Lead list ID."""
+    """The ID of the lead list to delete leads from; required unless `campaign_id` is given."""
     status: LeadStatus | None | Unset = attrs.field(default=UNSET)
+    """Only delete leads in this state (active, paused, completed, bounced, unsubscribed, skipped)."""
     ids: list[str] | None | Unset = attrs.field(default=UNSET)
-    """IDs to select."""
+    """Only delete these leads, by ID, within the campaign or list."""
     limit: int | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
+    """The most leads to delete, 1 to 10,000; every matching lead when omitted."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignAutoVariantSelect:
+    """Settings for picking each step's winning variant automatically."""
+
     trigger: CampaignAutoVariantSelectTrigger
+    """The metric that picks the winner: `reply_rate`, `click_rate` or `open_rate`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignLimitEmailsPerCompanyOverride:
+    """A campaign's own limit on emails per company, in place of the workspace's setting."""
+
     mode: CampaignLimitEmailsPerCompanyOverrideMode
+    """`custom` to give this campaign its own limit, or `disabled`."""
     daily_limit: float | None = attrs.field(default=None)
+    """The most emails per company per day; 1 or more."""
     scope: CampaignLimitEmailsPerCompanyOverrideScope | None = attrs.field(default=None)
+    """What the limit counts: this campaign's emails (`per_campaign`) or the whole workspace's (`across_workspace`)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignProviderRoutingRule:
+    """A routing rule: whether accounts of some email providers may send to recipients of some providers."""
+
     action: CampaignProviderRoutingRuleAction | None = attrs.field(default=None)
+    """`send` allows the matched emails, `do_not_send` holds them back."""
     recipient_esp: list[CampaignProviderRoutingRuleRecipientEspItem] | None = attrs.field(
         default=None
     )
+    """The recipients' email providers the rule matches: `google`, `outlook`, `other` or `all`."""
     sender_esp: list[CampaignProviderRoutingRuleRecipientEspItem] | None = attrs.field(default=None)
+    """The sending accounts' email providers the rule matches: `google`, `outlook`, `other` or `all`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignSchedule:
+    """One sending window of a campaign: its name, hours, days and time zone."""
+
     name: str
-    """Name."""
+    """The schedule's name."""
     timing: CampaignScheduleTiming
+    """The hours of the window."""
     days: CampaignScheduleDays
+    """The days of the week the window applies to."""
     timezone: CampaignScheduleTimezone
+    """The time zone the hours are in."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignScheduleSettings:
+    """A sending schedule: an optional date range and one or more sending windows."""
+
     schedules: list[CampaignSchedule]
+    """The sending windows, each with its hours, weekdays and timezone; at least one."""
     start_date: date_aliased | None = attrs.field(default=None)
-    """Start of the date range (YYYY-MM-DD)."""
+    """First day of sending (`YYYY-MM-DD`, in the campaign's timezone)."""
     end_date: date_aliased | None = attrs.field(default=None)
-    """End of the date range (YYYY-MM-DD)."""
+    """Last day of sending (`YYYY-MM-DD`, in the campaign's timezone)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignSequenceStep:
+    """One step of a sequence: an email, its variants, and the wait before the next step."""
+
     type: CampaignSequenceStepType
+    """The step's kind; always `email`, the only one."""
     delay: float
+    """How long to wait after this step before the next one, in `delay_unit`."""
     variants: list[CampaignSequenceStepVariant]
+    """The step's email variants (A, B, C, ...)."""
     delay_unit: CampaignSequenceStepDelayUnit | None = attrs.field(default=None)
+    """Unit of `delay`: `minutes`, `hours` or `days` (the default)."""
     pre_delay: float | None = attrs.field(default=None)
+    """Subsequences only: how long to wait before the subsequence's first email, in `pre_delay_unit`; campaigns ignore it."""
     pre_delay_unit: CampaignSequenceStepDelayUnit | None = attrs.field(default=None)
+    """Unit of `pre_delay`: `minutes`, `hours` or `days` (the default); subsequences only."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignSubsequenceConditions:
+    """The triggers that start a subsequence for a lead."""
+
     crm_status: list[float] | None = attrs.field(default=None)
+    """Lead statuses that trigger it: built-in ones (`1` interested, `2` meeting booked, `3` meeting completed, `4` won, `0` out of office, `-1` not interested, `-2` wrong person, `-3` lost, `-4` no show) or a custom lead label's `interest_status`."""
     lead_activity: list[CampaignSubsequenceConditionsLeadActivityItem] | None = attrs.field(
         default=None
     )
+    """Lead activities that trigger it: `2` email opened, `4` link clicked, `91` campaign completed without a reply."""
     reply_contains: str | None = attrs.field(default=None)
+    """Text that a lead's reply contains to trigger it."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignSubsequenceSequence:
+    """A subsequence's email sequence: its steps, in order."""
+
     steps: list[CampaignSubsequenceSequenceStep]
+    """The steps, in sending order."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CancelDFYEmailAccountsResponseItem:
+    """A cancelled DFY email account."""
+
     id: str
-    """Identifier of the item."""
+    """The ID of the account's DFY email account order entry."""
     domain: str
+    """The account's domain."""
     email: str
-    """Email address."""
+    """The account's email address."""
     email_provider: CreateDFYEmailAccountOrderRequestItemEmailProvider
+    """The mailbox provider: `1` Google, `2` AirMail, `3` Microsoft/Outlook."""
     first_name: str
-    """First name."""
+    """The account's first name."""
     last_name: str
-    """Last name."""
+    """The account's last name."""
     is_pre_warmed_up: bool
+    """Whether the account is a pre-warmed one."""
     timestamp_cancelled: str
+    """When the account was cancelled."""
     timestamp_created: str
-    """When the item was created."""
+    """When the account was created."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CheckDomainsAvailabilityResponseResult:
+    """Whether one domain can be ordered, and why not when it cannot."""
+
     domain: str | None = attrs.field(default=None)
+    """The domain checked."""
     available: bool | None = attrs.field(default=None)
+    """Whether the domain can be ordered."""
     unavailable_reason: CheckDomainsAvailabilityResponseResultUnavailableReason | None = (
         attrs.field(default=None)
     )
+    """`restricted` when the domain cannot be ordered because it contains a restricted keyword; absent otherwise."""
     restricted_keyword: str | None = attrs.field(default=None)
+    """The restricted keyword the domain contains, when `unavailable_reason` is `restricted`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateAIEnrichmentRequest:
+    """An AI enrichment to add to a lead list or campaign: the column to fill, the model, the prompt or template, and which leads to process."""
+
     resource_id: str
+    """The ID of the lead list or campaign to enrich."""
     output_column: str
+    """The name of the lead column the AI results are written to."""
     resource_type: SuperSearchEnrichmentResourceType
+    """What `resource_id` names: `1` a campaign, `2` a lead list."""
     model_version: CreateAIEnrichmentRequestModelVersion
+    """The AI model that writes the results; models differ in capabilities, cost and token limits."""
     input_columns: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The lead columns the model reads as input data for each lead."""
     use_instantly_account: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, model calls go through Instantly's account; when `false`, through the API keys the workspace set in its settings."""
     overwrite: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, replaces values already in the output column; when `false`, fills only empty cells."""
     auto_update: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, leads added to the list or campaign later are enriched with the same settings."""
     skip_leads_without_email: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, leads without an email address are skipped."""
     limit: float | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
+    """The most leads to enrich (1 to 1,000,000)."""
     prompt: str | None | Unset = attrs.field(default=UNSET)
+    """The prompt the model follows, with `{{variable}}` placeholders for the lead's input data. Used only when `template_id` is not given."""
     template_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of a saved AI prompt template to use instead of `prompt`."""
     status: CreateAIEnrichmentRequestStatus | None | Unset = attrs.field(default=UNSET)
+    """A job status (`1` pending, `2` processing, `3` completed, `4` failed); the reference lists it among the request's fields without saying what sending it does."""
     filters: list[dict[str, Any]] | None | Unset = attrs.field(default=UNSET)
+    """Filters on the leads to enrich; the reference does not document their shape."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateAccountRequest:
+    """A new sending account: its address, sender name, provider and IMAP/SMTP connection, plus optional sending and warmup settings."""
+
     email: str
-    """Email address."""
+    """The account's email address."""
     first_name: str
-    """First name."""
+    """The sender's first name."""
     last_name: str
-    """Last name."""
+    """The sender's last name."""
     provider_code: AccountProviderCode
+    """The mailbox's provider; it must be the right one, or the account will not work."""
     imap_username: str
+    """The username to log in to the IMAP server."""
     imap_password: str
+    """The password of the IMAP login."""
     imap_host: str
+    """The IMAP server's host name, such as `imap.gmail.com`."""
     imap_port: float
+    """The IMAP server's port, such as `993`."""
     smtp_username: str
+    """The username to log in to the SMTP server."""
     smtp_password: str
+    """The password of the SMTP login."""
     smtp_host: str
+    """The SMTP server's host name, such as `smtp.gmail.com`."""
     smtp_port: float
+    """The SMTP server's port, such as `587`."""
     warmup: AccountWarmup | None | Unset = attrs.field(default=UNSET)
+    """The account's warmup settings."""
     daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    """The most campaign emails the account sends per day."""
     tracking_domain_name: str | None | Unset = attrs.field(default=UNSET)
+    """The account's custom tracking domain."""
     tracking_domain_status: str | None | Unset = attrs.field(default=UNSET)
+    """The status of that tracking domain, such as `active`."""
     enable_slow_ramp: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full."""
     inbox_placement_test_limit: float | None | Unset = attrs.field(default=UNSET)
+    """The account's limit for inbox placement tests (0 or more)."""
     sending_gap: float | None | Unset = attrs.field(default=UNSET)
+    """The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns."""
     signature: str | None | Unset = attrs.field(default=UNSET)
+    """The signature of the account's emails."""
     reply_to: str | None | Unset = attrs.field(default=UNSET)
+    """A custom reply-to address for the account's emails."""
     warmup_custom_ftag: str | None | Unset = attrs.field(default=UNSET)
+    """A custom tag for the account's warmup emails."""
     skip_cname_check: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, the CNAME record of the tracking domain is not checked."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateCampaignRequestCampaignSchedule:
+    """When a campaign sends: an optional date range and one or more weekly sending windows."""
+
     schedules: list[CampaignSchedule]
+    """The sending windows, at least one."""
     start_date: date_aliased | None | Unset = attrs.field(default=UNSET)
-    """Start of the date range (YYYY-MM-DD)."""
+    """The first day sending may happen (YYYY-MM-DD, in the campaign's time zone); may be null."""
     end_date: date_aliased | None | Unset = attrs.field(default=UNSET)
-    """End of the date range (YYYY-MM-DD)."""
+    """The last day sending may happen (YYYY-MM-DD, in the campaign's time zone); may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateCampaignSubsequenceRequest:
+    """A new subsequence: its campaign, name and triggers, optionally its schedule, steps and limits."""
+
     parent_campaign: str
+    """ID of the campaign the subsequence belongs to."""
     name: str
-    """Name."""
+    """The subsequence's name."""
     conditions: CampaignSubsequenceConditions
+    """What starts the subsequence for a lead: lead statuses, lead activities, or a reply's text."""
     subsequence_schedule: CreateCampaignRequestCampaignSchedule | None | Unset = attrs.field(
         default=UNSET
     )
+    """When the subsequence sends; left out, it takes the parent campaign's schedule."""
     sequences: list[CampaignSubsequenceSequence] | None | Unset = attrs.field(default=UNSET)
+    """The email sequence. Only the first item is used: give exactly one, holding every step."""
     auto_variant_select: CampaignAutoVariantSelect | None | Unset = attrs.field(default=UNSET)
+    """Picks each step's winning variant automatically, by open, click or reply rate; null turns it off."""
     daily_limit_mode: CampaignSubsequenceDailyLimitMode | None | Unset = attrs.field(default=UNSET)
+    """Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`)."""
     daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    """The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`."""
     ignore_account_daily_limit: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, the subsequence keeps sending after its accounts reach their daily limits."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateDFYEmailAccountOrderRequestItem:
+    """One domain of a DFY order, with its mailbox provider and the mailboxes to create."""
+
     domain: str
+    """The domain to create the mailboxes on (required). For `dfy`, a new `.com` or `.org` domain (check it first with `check_domains`); for `pre_warmed_up`, one from `pre_warmed_up_domains`. Domains containing well-known trademarks are refused."""
     email_provider: CreateDFYEmailAccountOrderRequestItemEmailProvider | None | Unset = attrs.field(
         default=UNSET
     )
+    """The mailbox provider: `1` Google (the default), `2` AirMail, `3` Microsoft/Outlook. All active accounts on a domain must use the same provider, and Microsoft/Outlook takes no `extra_accounts` orders."""
     forwarding_domain: str | None | Unset = attrs.field(default=UNSET)
+    """An optional forwarding domain for `domain`; it must differ from `domain`."""
     accounts: list[CreateDFYEmailAccountOrderRequestItemAccount] | None | Unset = attrs.field(
         default=UNSET
     )
+    """The mailboxes to create on the domain: 1 to 5 for Google or AirMail, 50 to 100 for Microsoft/Outlook. Ignored for `pre_warmed_up` orders, whose mailboxes already exist."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateDFYEmailAccountOrderResponse:
+    """The outcome of a DFY order or simulation: whether it is valid and placed, what failed validation, and its prices."""
+
     order_placed: bool
+    """Whether the order was placed; `false` when it failed or was a simulation."""
     order_is_valid: bool
+    """Whether the order passes validation and could be placed; the answer to read after a simulation."""
     unavailable_domains: list[str]
+    """The requested domains that cannot be ordered."""
     blacklist_domains: list[str]
+    """The requested domains refused because they contain a restricted keyword."""
     invalid_domains: list[str]
+    """The requested domains that are not valid."""
     invalid_forwarding_domains: list[str]
+    """The requested forwarding domains that are not valid."""
     missing_domain_orders: list[str]
+    """The domains of an `extra_accounts` order that were never ordered before."""
     provider_mismatch_domains: list[str]
+    """The domains whose requested `email_provider` differs from the provider of their active accounts, or that already mix providers; all accounts on a domain must use one provider."""
     unsupported_provider_domains: list[str]
+    """The domains that cannot get extra accounts through the API, because their existing provider does not allow it."""
     unavailable_email_providers: list[CreateDFYEmailAccountOrderRequestItemEmailProvider]
+    """The requested mailbox providers that cannot be ordered right now."""
     domains_without_accounts: list[str]
+    """The domains sent with an empty `accounts` list."""
     invalid_accounts: list[CreateDFYEmailAccountOrderResponseInvalidAccount]
+    """The requested mailboxes that are not valid, each with the reason."""
     free_domains: list[str]
+    """The domains that cost nothing, as during a promotion."""
     number_of_domains_ordered: float
+    """How many domains the order covers."""
     number_of_accounts_ordered: float
+    """How many mailboxes the order covers."""
     price_per_account_per_month: float | None
+    """The monthly price of one mailbox; null when the order mixes mailbox providers (see `price_per_account_per_month_by_account_type`). Microsoft/Outlook mailboxes are billed per domain instead (`price_per_domain_per_month`)."""
     price_per_domain_per_year: float
+    """The yearly price of one domain."""
     total_domains_price_per_year: float
+    """The yearly price of all the order's domains."""
     total_accounts_price_per_month: float
+    """The monthly price of all the order's mailboxes: the mailbox price times the mailbox count for Google and AirMail, $20 times the domain count for Microsoft/Outlook."""
     total_price_per_month: float
+    """What the order costs each month."""
     total_price_per_year: float
+    """What the order costs each year."""
     total_price: float
+    """What the order costs now: `total_accounts_price_per_month` plus `total_domains_price_per_year`."""
     total_discount: float
+    """The discount applied now, from the promotions running; applied automatically."""
     payment_method_last_4_digits: str
+    """The last 4 digits of the payment method used."""
     payment_method_brand: str
+    """The brand of the payment method used."""
     payment_method_name_on_card: str
+    """The name on the card used."""
     simulation: bool
+    """Whether this was a simulation, with nothing placed and nothing charged."""
     order_items: list[CreateDFYEmailAccountOrderResponseOrderItem]
+    """The ordered domains, each with its mailboxes and prices."""
     order_error: CreateDFYEmailAccountOrderResponseOrderError | None = attrs.field(default=None)
+    """Why the order was not placed, naming the list below that holds the culprits; absent when it was placed."""
     payment_failure_reason: CreateDFYEmailAccountOrderResponsePaymentFailureReason | None = (
         attrs.field(default=None)
     )
+    """Why the payment failed, in provider-neutral terms; present only after a failed payment."""
     blacklist_keywords: list[str] | None = attrs.field(default=None)
+    """The restricted keywords found in `blacklist_domains`."""
     price_per_account_per_month_by_account_type: dict[str, float] | None = attrs.field(default=None)
+    """The monthly price of one mailbox for each provider, keyed by provider code; present when the order's providers have different prices."""
     price_per_domain_per_month: float | None = attrs.field(default=None)
+    """The monthly price of one domain, set only when the order has Microsoft/Outlook items (billed per domain: $20 a month for 50 to 100 mailboxes); null for Google and AirMail orders."""
     checkout_required: bool | None = attrs.field(default=None)
+    """Whether the order must first be paid through a hosted checkout page."""
     checkout_url: str | None = attrs.field(default=None)
+    """The hosted checkout page to pay on; returned only for orders made from a browser session that need a payment method."""
     cart_order_id: str | None = attrs.field(default=None)
+    """The ID that completes the order once the hosted checkout payment succeeds."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateImportedLeadsActivityRequest:
+    """The CSV import to record as an AI Sales Agent activity."""
+
     lead_ids: list[str]
+    """The IDs of the imported leads, at least one."""
     master_list_id: str
+    """The ID of the lead list the leads were imported into."""
     source: CreateImportedLeadsActivityRequestSource | None | Unset = attrs.field(default=UNSET)
+    """Where the leads came from: `csv_import`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateInboxManagerGuidanceRequest:
+    """The body that creates an AI Inbox Manager guidance: a Basics guidance takes `basic_guidance_options` and an empty instruction; any other category takes `instruction` and `status`."""
+
     label: str
+    """The guidance's label (not empty)."""
     category: AiAgentGuidanceCategory
+    """The guidance's category: `0` Basics (tone and length), `1` Communication, `2` Context, `3` Handover, `4` Other."""
     instruction: str | None | Unset = attrs.field(default=UNSET)
+    """The instruction the agent follows; required for every category but Basics, where it must be empty."""
     status: AiAgentGuidanceStatus | None | Unset = attrs.field(default=UNSET)
+    """Whether the guidance is in force, `1` active or `0` inactive; required for every category but Basics, which is always active."""
     basic_guidance_options: BasicGuidanceOptions | None | Unset = attrs.field(default=UNSET)
+    """The tone and length of the replies; required for Basics and refused for any other category."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateLeadLabelRequest:
+    """A new custom lead label."""
+
     label: str
+    """The label's display name."""
     interest_status_label: InterestStatusLabel
+    """The label's sentiment: `positive`, `neutral` or `negative`."""
     description: str | None | Unset = attrs.field(default=UNSET)
+    """A longer description of what the label is for."""
     use_with_ai: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, AI reply labeling may apply this label."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateLeadRequest:
+    """A new lead: where it goes (`campaign` or `list_id`), its contact fields and custom variables, and the checks to run; in a campaign `email` is required, in a list at least one of `email`, `first_name` or `last_name`."""
+
     campaign: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """The ID of the campaign to create the lead in; the lead then needs an `email`."""
     email: str | None | Unset = attrs.field(default=UNSET)
-    """Email address."""
+    """The lead's email address; required when the lead goes into a campaign."""
     personalization: str | None | Unset = attrs.field(default=UNSET)
-    """Personalized opening line used in emails."""
+    """Free personalization text for the lead (an opening line, for example), for use in the campaign's emails."""
     website: str | None | Unset = attrs.field(default=UNSET)
-    """Website URL."""
+    """The lead's website URL."""
     last_name: str | None | Unset = attrs.field(default=UNSET)
-    """Last name."""
+    """The lead's last name."""
     first_name: str | None | Unset = attrs.field(default=UNSET)
-    """First name."""
+    """The lead's first name."""
     company_name: str | None | Unset = attrs.field(default=UNSET)
-    """Company name."""
+    """The name of the lead's company."""
     job_title: str | None | Unset = attrs.field(default=UNSET)
-    """Job title."""
+    """The lead's job title."""
     phone: str | None | Unset = attrs.field(default=UNSET)
-    """Phone number."""
+    """The lead's phone number."""
     lt_interest_status: LeadInterestStatus | None | Unset = attrs.field(default=UNSET)
+    """The lead's interest status to start with; a custom lead label's `interest_status` also works."""
     pl_value_lead: str | None | Unset = attrs.field(default=UNSET)
+    """The lead's potential value, as free text (such as `High`)."""
     list_id: str | None | Unset = attrs.field(default=UNSET)
-    """Lead list ID."""
+    """The ID of the lead list to create the lead in; the lead then needs at least one of `email`, `first_name` or `last_name`."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the workspace user who will own the lead."""
     skip_if_in_workspace: bool | None | Unset = attrs.field(default=UNSET)
-    """Skip a lead whose email already exists anywhere in the workspace."""
+    """When true, the lead is not created if it already exists anywhere in the workspace."""
     skip_if_in_campaign: bool | None | Unset = attrs.field(default=UNSET)
-    """Skip a lead already present in any campaign."""
+    """When true, the lead is not created if it is already in the campaign."""
     skip_if_in_list: bool | None | Unset = attrs.field(default=UNSET)
-    """Skip a lead already present in any list."""
+    """When true, the lead is not created if it is already in the list."""
     blocklist_id: str | None | Unset = attrs.field(default=UNSET)
-    """Block list to check the leads against."""
+    """The ID of the block list to check the lead against."""
     verify_leads_for_lead_finder: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether to verify the lead when it comes from Lead Finder."""
     verify_leads_on_import: bool | None | Unset = attrs.field(default=UNSET)
-    """Run email verification on the imported leads."""
+    """When true, the lead's email address is verified once it is created."""
     custom_variables: dict[str, str | float | bool | None] | None | Unset = attrs.field(
         default=UNSET
     )
-    """Custom variables: string, number, boolean or null values only."""
+    """The lead's custom variables: a map of name to a string, number, boolean or null (no objects or arrays). They are stored on the lead and read back as `Lead.payload`; the campaign takes on the same variable names for its other leads."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateSalesAgentRequestConfigOutreachSettings:
+    """The email outreach settings sent for an AI Sales Agent; they are carried over to its campaigns."""
+
     campaign_schedule: CreateCampaignRequestCampaignSchedule | None | Unset = attrs.field(
         default=UNSET
     )
+    """When the agent's campaigns send: date range and sending windows."""
     email_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The email addresses of the sending accounts the agent's campaigns use."""
     email_tag_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The IDs of the account tags whose accounts the campaigns send from."""
     daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    """The most emails each campaign sends per day."""
     stop_on_reply: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether a lead stops getting emails once it replies."""
     open_tracking: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether email opens are tracked."""
     first_email_text_only: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the first email goes out as plain text."""
     prioritize_new_leads: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether new leads go before follow-ups."""
     match_lead_esp: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether emails go from an account on the same email provider as the lead."""
     opt_out_settings: AiSalesAgentConfigOutreachSettingsOptOutSettings | None | Unset = attrs.field(
         default=UNSET
     )
+    """The opt-out text added to the agent's emails."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateSuperSearchEnrichmentRequest:
+    """An enrichment to attach to a lead list or campaign: a built-in type or provider integration actions, and how many leads to enrich."""
+
     resource_id: str
+    """The ID of the lead list or campaign to enrich."""
     type: SuperSearchEnrichmentType | None | Unset = attrs.field(default=UNSET)
+    """The built-in enrichment to add. Leave it out when sending `integration_actions`."""
     limit: float | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
+    """The most leads to enrich (1 to 50,000)."""
     filters: list[dict[str, Any]] | None | Unset = attrs.field(default=UNSET)
+    """Filters on the leads to enrich; the reference does not document their shape."""
     custom_flow: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The custom flow to apply: an ordered list of enrichment providers."""
     integration_actions: dict[str, dict[str, IntegrationActionMapping]] | None | Unset = (
         attrs.field(default=UNSET)
     )
+    """Provider actions to run instead of a built-in `type` (one or the other): keyed by provider ID (such as `findymail` or `apify`), then by that provider's action ID (such as `findymail_find_email`), each with a `mapping` of the action's inputs."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateSuperSearchEnrichmentResponse:
+    """An enrichment as created on a lead list or campaign."""
+
     id: str
-    """Identifier of the item."""
+    """The enrichment's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace that created the enrichment."""
     resource_id: str
+    """The ID of the lead list or campaign the enrichment works on."""
     limit: float | None = attrs.field(default=None)
+    """The most leads the enrichment processes."""
     enrichment_payload: CreateSuperSearchEnrichmentResponseEnrichmentPayload | None = attrs.field(
         default=None
     )
+    """Which enrichment types are on, and the custom flow."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateWebhookRequest:
+    """A webhook to create: the URL to call, the event to send, and an optional campaign filter, name and headers."""
+
     target_hook_url: str
+    """The URL the events are POSTed to, `http` or `https` (required)."""
     campaign: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """Only the events of this campaign (its ID); null for every campaign in the workspace."""
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """A name for the webhook; may be null."""
     event_type: WebhookEventType | None | Unset = attrs.field(default=UNSET)
+    """The event to send, or `all_events` for every event including custom labels; null for the events of the custom label chosen by `custom_interest_value`."""
     custom_interest_value: float | None | Unset = attrs.field(default=UNSET)
+    """For a custom lead label's events: the label's `interest_status` value; may be null."""
     headers: dict[str, Any] | None | Unset = attrs.field(default=UNSET)
+    """HTTP headers sent with every delivery, as name and value pairs, such as a shared secret the receiver checks; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateWorkspaceMemberRequest:
+    """A user to add to the current workspace, with a role and optional permissions."""
+
     email: str
-    """Email address."""
+    """The email address of the user to add (required)."""
     role: WorkspaceMemberRole
+    """The member's access level (required): `admin`, `editor` or `view`. `owner` cannot be given through the API, and `client` is reserved for the white-label agency view."""
     user_email: str | None | Unset = attrs.field(default=UNSET)
+    """An email address of the user; the API does not say how it differs from `email`. May be null."""
     nickname: str | None | Unset = attrs.field(default=UNSET)
+    """A private nickname for the member that only the workspace owner sees (at most 80 characters); may be null."""
     permissions: list[WorkspaceMemberPermission] | None | Unset = attrs.field(default=UNSET)
+    """The app sections and actions the member may use, such as `campaigns.view` or `unibox.all`; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplateCreatorPayload:
+    """Details of a prompt template's creator."""
+
     name: CustomPromptTemplateCreatorPayloadName | None = attrs.field(default=None)
+    """The creator's name."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CustomTagMapping:
+    """The assignment of a custom tag to one email account or campaign."""
+
     id: str
-    """Identifier of the item."""
+    """The assignment's ID."""
     tag_id: str
+    """The ID of the assigned tag."""
     resource_id: str
+    """The ID of the email account or campaign the tag is on; `resource_type` says which."""
     resource_type: CustomTagMappingResourceType
+    """Whether the resource is an email account or a campaign."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the tag was assigned (ISO 8601 date-time)."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the assignment belongs to."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CustomTagMappingPage:
+    """One page of custom tag assignments, with the cursor of the next."""
+
     items: list[CustomTagMapping]
-    """The items of this page."""
+    """The assignments of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page, to pass as `starting_after`; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DFYEmailAccountOrdersAccountsItemPage:
+    """One page of ordered DFY email accounts."""
+
     items: list[DFYEmailAccountOrdersAccountsItemPageItem]
-    """The items of this page."""
+    """The accounts of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityActivity:
+    """One activity of a Deliverability Agent, such as a check in a run, with its status, subject and result."""
+
     id: str
-    """Identifier of the item."""
+    """The activity's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace."""
     agent_id: str
+    """The ID of the Deliverability Agent the activity belongs to."""
     activity_code: str
+    """A code naming what the activity does."""
     status: DeliverabilityActivityStatus
+    """Where the activity stands: `queued`, `in_progress`, `completed`, `failed`, `skipped` or `cancelled`."""
     priority: float
+    """The activity's priority, a number."""
     payload: dict[str, Any]
+    """Details of the activity, a free-form object."""
     idempotency_key: str
+    """A key that identifies the activity, so that the same one is not queued twice."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the activity was created (ISO 8601)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the activity was last changed (ISO 8601)."""
     cycle_id: str | None = attrs.field(default=None)
+    """The ID of the run (cycle) the activity belongs to; `null` when it belongs to none."""
     subject_type: str | None = attrs.field(default=None)
+    """The kind of object the activity is about; `null` when none."""
     subject_id: str | None = attrs.field(default=None)
+    """The ID of the object the activity is about; `null` when none."""
     subject_name: str | None = attrs.field(default=None)
+    """The name of the object the activity is about; `null` when none."""
     result_payload: dict[str, Any] | None = attrs.field(default=None)
+    """The activity's result details, a free-form object; `null` when there are none."""
     error_code: str | None = attrs.field(default=None)
+    """A code for why the activity failed; `null` unless it failed."""
     error_message: str | None = attrs.field(default=None)
+    """A readable message saying why the activity failed; `null` unless it failed."""
     queued_at: datetime | None = attrs.field(default=None)
+    """When the activity was queued (ISO 8601); `null` when it was not."""
     started_at: datetime | None = attrs.field(default=None)
+    """When the activity started (ISO 8601); `null` until it does."""
     completed_at: datetime | None = attrs.field(default=None)
+    """When the activity finished (ISO 8601); `null` until it does."""
     expires_at: datetime | None = attrs.field(default=None)
+    """When the activity expires (ISO 8601); `null` when it does not."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityAgentIntegrations:
+    """The app integrations of a Deliverability Agent."""
+
     slack: SlackIntegration | None = attrs.field(default=None)
+    """The Slack notification settings; null when Slack is not connected."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityAgentPayload:
+    """The type-specific payload of a Deliverability Agent."""
+
     integrations: DeliverabilityAgentIntegrations | None = attrs.field(default=None)
+    """The agent's app integrations (Slack)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityCheck:
+    """One check of a Deliverability Agent run, with its outcome."""
+
     activity_id: str
+    """The ID of the activity that ran the check."""
     activity_code: str
+    """A code naming the check."""
     status: DeliverabilityActivityStatus
+    """Where the check's activity stands: `queued`, `in_progress`, `completed`, `failed`, `skipped` or `cancelled`."""
     outcome: DeliverabilityCheckOutcome
+    """What the check found (`healthy`, `needs_attention`, `info`), or where it stands without a finding (`running`, `queued`, `failed`, `skipped`, `cancelled`, `unknown`)."""
     completed_at: datetime | None
+    """When the check finished (ISO 8601); `null` until it does."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityFeedItem:
+    """An entry of a Deliverability Agent's feed: an insight, a recommendation to act on, or an action the agent took, with its severity and status."""
+
     id: str
-    """Identifier of the item."""
+    """The feed item's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace."""
     agent_id: str
+    """The ID of the Deliverability Agent that posted the item."""
     feed_code: str
+    """A code naming the kind of finding or recommendation."""
     kind: DeliverabilityFeedItemKind
+    """What the item is: an `insight`, a `recommendation` or an `action`."""
     status: DeliverabilityFeedItemStatus
+    """Where the item stands: `todo`, `done`, `dismissed` or `failed`."""
     severity: DeliverabilityFeedItemSeverity
+    """How serious the item is: `info`, `success`, `warning` or `critical`."""
     priority: float
+    """The item's priority, a number."""
     payload: dict[str, Any]
+    """Details of the item, a free-form object."""
     dedupe_key: str
+    """A key that identifies the finding, so that the same one is not posted twice."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the item was posted (ISO 8601)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the item was last changed (ISO 8601)."""
     source_activity_id: str | None = attrs.field(default=None)
+    """The ID of the activity that produced the item; `null` when none did."""
     subject_type: str | None = attrs.field(default=None)
+    """The kind of object the item is about; `null` when none."""
     subject_id: str | None = attrs.field(default=None)
+    """The ID of the object the item is about; `null` when none."""
     subject_name: str | None = attrs.field(default=None)
+    """The name of the object the item is about; `null` when none."""
     result_payload: dict[str, Any] | None = attrs.field(default=None)
+    """The item's result details, a free-form object; `null` when there are none."""
     action_code: str | None = attrs.field(default=None)
+    """A code naming the action the item offers; `null` when it offers none."""
     action_status: str | None = attrs.field(default=None)
+    """Where that action stands; `null` when there is none."""
     action_payload: dict[str, Any] | None = attrs.field(default=None)
+    """Details of the action, a free-form object; `null` when there are none."""
     completed_at: datetime | None = attrs.field(default=None)
+    """When the item was done (ISO 8601); `null` until it is."""
     dismissed_at: datetime | None = attrs.field(default=None)
+    """When the item was dismissed (ISO 8601); `null` unless it was."""
     expires_at: datetime | None = attrs.field(default=None)
+    """When the item expires (ISO 8601); `null` when it does not."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityFeedItemPage:
+    """One page of a Deliverability Agent's feed items."""
+
     items: list[DeliverabilityFeedItem]
-    """The items of this page."""
+    """The feed items of this page, newest first."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page: pass it as `starting_after`; absent on the last page."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityRun:
+    """One run (cycle) of a Deliverability Agent: its status, its checks and their outcomes, and the feed items it produced."""
+
     cycle_id: str | None
+    """The run's ID; `null` when there is none."""
     status: DeliverabilityRunStatus
+    """The run's status: `running`, `completed`, `scheduled` or `empty`."""
     started_at: datetime | None
+    """When the run started (ISO 8601); `null` until it does."""
     completed_at: datetime | None
+    """When the run finished (ISO 8601); `null` until it does."""
     total_checks: float
+    """How many checks the run has."""
     completed_checks: float
+    """How many of the run's checks have finished."""
     healthy_count: float
+    """How many checks found things healthy."""
     needs_attention_count: float
+    """How many checks found something that needs attention."""
     info_count: float
+    """How many checks ended with information only."""
     failed_count: float
+    """How many checks failed."""
     checks: list[DeliverabilityCheck]
+    """The run's checks, with their outcomes."""
     feed_items: list[DeliverabilityFeedItem]
+    """The feed items the run produced."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityRunSummary:
+    """A Deliverability Agent's latest run, and the trend of its recent runs."""
+
     latest: DeliverabilityRun
+    """The latest run."""
     trend: list[DeliverabilityRunTrendItem]
+    """Recent completed runs, one entry each, with their score and outcome counts."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilitySubMessage:
+    """One step message of a Deliverability Agent activity, with its status and result."""
+
     id: str
-    """Identifier of the item."""
+    """The message's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace."""
     agent_id: str
+    """The ID of the Deliverability Agent the step belongs to."""
     activity_id: str
+    """The ID of the activity the message belongs to."""
     message_code: str
+    """A code naming the step."""
     status: DeliverabilitySubMessageStatus
+    """Where the step stands: `queued`, `in_progress`, `completed` or `failed`."""
     sort_order: float
+    """The message's position among its activity's messages."""
     payload: dict[str, Any]
+    """Details of the step, a free-form object."""
     idempotency_key: str
+    """A key that identifies the step, so that the same one is not queued twice."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the step was created (ISO 8601)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the step was last changed (ISO 8601)."""
     subject_type: str | None = attrs.field(default=None)
+    """The kind of object the step is about; `null` when none."""
     subject_id: str | None = attrs.field(default=None)
+    """The ID of the object the step is about; `null` when none."""
     subject_name: str | None = attrs.field(default=None)
+    """The name of the object the step is about; `null` when none."""
     result_payload: dict[str, Any] | None = attrs.field(default=None)
+    """The step's result details, a free-form object; `null` when there are none."""
     error_code: str | None = attrs.field(default=None)
+    """A code for why the step failed; `null` unless it failed."""
     error_message: str | None = attrs.field(default=None)
+    """A readable message saying why the step failed; `null` unless it failed."""
     completed_at: datetime | None = attrs.field(default=None)
+    """When the step finished (ISO 8601); `null` until it does."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DfyEmailAccountOrder:
+    """A DFY email account order for one domain: its forwarding setup, whether it is pre-warmed, and when it was ordered or cancelled."""
+
     workspace_id: str
-    """Workspace ID."""
+    """The ID of the workspace that placed the order."""
     domain: str
+    """The ordered domain."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the order was placed (ISO 8601)."""
     forwarding_domain: str | None = attrs.field(default=None)
+    """The domain's forwarding domain; null when there is none."""
     forwarding_mode: DfyEmailAccountOrderForwardingMode | None = attrs.field(default=None)
+    """How the forwarding works: `redirect` (the browser moves to the forwarding domain) or `stealth` (the forwarding domain's content is shown under this domain); null without forwarding."""
     is_pre_warmed_up: bool | None = attrs.field(default=None)
+    """Whether the domain was bought pre-warmed; may be null."""
     timestamp_cancelled: datetime | None = attrs.field(default=None)
+    """When the order was cancelled (ISO 8601); null when it was not."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DfyEmailAccountOrderPage:
+    """One page of DFY email account orders."""
+
     items: list[DfyEmailAccountOrder]
-    """The items of this page."""
+    """The orders of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class EmailAttachmentJson:
+    """The attachments of an email."""
+
     files: list[EmailAttachmentJsonFile]
+    """One item per attached file."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class EmailVerification:
+    """The result of verifying an email address."""
+
     email: str
-    """Email address."""
+    """The address verified."""
     verification_status: VerificationStatus
+    """The verdict on the address: `pending`, `verified` or `invalid`."""
     status: EmailVerificationStatus | None = attrs.field(default=None)
-    """Status code."""
+    """Whether the request itself worked (`success` or `error`); the verdict on the address is `verification_status`."""
     catch_all: bool | str | None = attrs.field(default=None)
+    """Whether the address's domain accepts mail for any address (catch-all): true, false, or `pending`."""
     credits: float | None = attrs.field(default=None)
+    """The verification credits left after this verification."""
     credits_used: float | None = attrs.field(default=None)
+    """The verification credits this verification used."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class EnableWarmupForAccountsRequest:
+    """The accounts to switch warmup on or off for: listed by address, or all of them with filters."""
+
     emails: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The accounts' email addresses, up to 100; they must belong to the workspace."""
     include_all_emails: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, applies to every account of the workspace, narrowed by `excluded_emails`, `filter` and `search`."""
     excluded_emails: list[str] | None | Unset = attrs.field(default=UNSET)
+    """With `include_all_emails`: addresses to leave out, up to 100."""
     filter: EnableWarmupForAccountsRequestAccountSelectionFilter | None | Unset = attrs.field(
         default=UNSET
     )
+    """With `include_all_emails`: a tag or a preset filter that selects the accounts."""
     search: str | None | Unset = attrs.field(default=UNSET)
-    """Free-text search."""
+    """With `include_all_emails`: only accounts matching this text."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class EnrichLeadsFromSupersearchResponse:
+    """A SuperSearch import as started: the enrichment, its target list, and its background job."""
+
     id: str
-    """Identifier of the item."""
+    """The enrichment's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace that created the enrichment."""
     resource_id: str
+    """The ID of the lead list the leads go to."""
     resource_type: InboxPlacementTestType | None = attrs.field(default=None)
+    """What `resource_id` names: `1` a campaign, `2` a lead list (the default)."""
     search_filters: dict[str, Any] | None = attrs.field(default=None)
+    """The SuperSearch filters used."""
     limit: float | None = attrs.field(default=None)
+    """The most leads to import."""
     list_name: str | None = attrs.field(default=None)
+    """The name of the list created."""
     custom_flow: list[str] | None = attrs.field(default=None)
+    """The providers of the waterfall enrichment, in order."""
     background_job_id: str | None = attrs.field(default=None)
+    """The ID of the background job that imports the leads, to wait for with `client.background_jobs.wait()`; `null` when none was started."""
     live_list_workflow_id: str | None = attrs.field(default=None)
+    """Deprecated: always `null`. Live lists are retired; use an AI Lead Finder Agent instead."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class ForwardEmailRequest:
+    """An email to forward: which one, to whom, from which account, and with what note."""
+
     eaccount: str
-    """Sending email account."""
+    """Address of the workspace's connected email account that sends it."""
     reply_to_uuid: str
+    """ID of the email to forward."""
     to_address_email_list: str
+    """The recipients, comma-separated."""
     subject: str
+    """The forward's subject line."""
     body: ReplyToEmailRequestBody | None | Unset = attrs.field(default=UNSET)
+    """What to send: `html`, `text` or both; with `include_original_body`, a note above the original message."""
     cc_address_email_list: str | None | Unset = attrs.field(default=UNSET)
+    """CC addresses, comma-separated."""
     bcc_address_email_list: str | None | Unset = attrs.field(default=UNSET)
+    """BCC addresses, comma-separated."""
     reply_to: str | None | Unset = attrs.field(default=UNSET)
+    """The address recipients should reply to."""
     forwarded_attachments: str | None | Unset = attrs.field(default=UNSET)
+    """The original email's attachment metadata, JSON-encoded, to forward with it."""
     include_original_body: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, the original email's headers and content follow `body`. Default `false`."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
+    """ID of the user to assign the lead to."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GenerateSimilarDomainsRequest:
+    """The domain to find available look-alikes of."""
+
     domain: str
+    """The domain the suggestions are based on (required)."""
     tlds: list[GenerateSimilarDomainsRequestTld] | None | Unset = attrs.field(default=UNSET)
+    """The extensions to suggest: `com`, `org` or both (the default)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetEnrichmentForResourceResponse:
+    """The enrichment of a lead list or campaign: its types, settings and progress."""
+
     resource_id: str
+    """The ID of the lead list or campaign."""
     enrichment_payload: GetEnrichmentForResourceResponseEnrichmentPayload
+    """Which enrichment types are on, with the AI columns, the custom flow and the lead limit."""
     in_progress: bool | None = attrs.field(default=None)
+    """Whether the enrichment is running."""
     has_no_leads: bool | None = attrs.field(default=None)
+    """Whether the SuperSearch filters the enrichment was created from found no leads; only for enrichments created from SuperSearch."""
     exists: bool | None = attrs.field(default=None)
+    """Whether the resource has an enrichment."""
     auto_update: bool | None = attrs.field(default=None)
+    """Whether leads added to the resource later are enriched automatically."""
     is_evergreen: bool | None = attrs.field(default=None)
+    """Whether the enrichment is evergreen."""
     search_filters: dict[str, Any] | None = attrs.field(default=None)
+    """The SuperSearch filters the enrichment was created from; present only for enrichments created from SuperSearch."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetInboxPlacementAnalyticsDeliverabilityInsightsRequest:
+    """The test, time ranges and recipients to compute deliverability insights for."""
+
     test_id: str
+    """The inbox placement test's ID (required)."""
     date_from: str | None | Unset = attrs.field(default=UNSET)
+    """Start of the time range (ISO 8601)."""
     date_to: str | None | Unset = attrs.field(default=UNSET)
+    """End of the time range (ISO 8601)."""
     previous_date_from: str | None | Unset = attrs.field(default=UNSET)
+    """Start of the earlier range to compare with (ISO 8601)."""
     previous_date_to: str | None | Unset = attrs.field(default=UNSET)
+    """End of the earlier range to compare with (ISO 8601)."""
     show_previous: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, each entry also holds the earlier range's percentages (`prev_*`)."""
     recipient_geo: list[InboxPlacementAnalyticsRecipientGeo] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only recipients in these regions: `1` United States, `2` Italy, `3` Germany, `4` France."""
     recipient_type: list[InboxPlacementAnalyticsRecipientType] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only these recipient types: `1` professional, `2` personal."""
     recipient_esp: list[InboxPlacementAnalyticsSenderEsp] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only recipients at these email providers: `1` Google, `2` Microsoft, `8` AirMail, `12` Web.de, `13` Libero.it."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetInboxPlacementAnalyticsStatsByDateRequest:
+    """The test, time range, recipients and sender to build a placement time series for."""
+
     test_id: str
+    """The inbox placement test's ID (required)."""
     date_from: str | None | Unset = attrs.field(default=UNSET)
+    """Start of the time range (ISO 8601)."""
     date_to: str | None | Unset = attrs.field(default=UNSET)
+    """End of the time range (ISO 8601)."""
     recipient_geo: list[InboxPlacementAnalyticsRecipientGeo] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only recipients in these regions: `1` United States, `2` Italy, `3` Germany, `4` France."""
     recipient_type: list[InboxPlacementAnalyticsRecipientType] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only these recipient types: `1` professional, `2` personal."""
     recipient_esp: list[InboxPlacementAnalyticsSenderEsp] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only recipients at these email providers: `1` Google, `2` Microsoft, `8` AirMail, `12` Web.de, `13` Libero.it."""
     sender_email: str | None | Unset = attrs.field(default=UNSET)
+    """Only the emails sent from this address."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetInboxPlacementAnalyticsStatsByTestIdRequest:
+    """The tests, time range, recipients and sender to total placement results for."""
+
     test_ids: list[str]
+    """The IDs of the inbox placement tests to total (at least one)."""
     date_from: str | None | Unset = attrs.field(default=UNSET)
+    """Start of the time range (ISO 8601)."""
     date_to: str | None | Unset = attrs.field(default=UNSET)
+    """End of the time range (ISO 8601)."""
     recipient_geo: list[InboxPlacementAnalyticsRecipientGeo] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only recipients in these regions: `1` United States, `2` Italy, `3` Germany, `4` France."""
     recipient_type: list[InboxPlacementAnalyticsRecipientType] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only these recipient types: `1` professional, `2` personal."""
     recipient_esp: list[InboxPlacementAnalyticsSenderEsp] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only recipients at these email providers: `1` Google, `2` Microsoft, `8` AirMail, `12` Web.de, `13` Libero.it."""
     sender_email: str | None | Unset = attrs.field(default=UNSET)
+    """Only the emails sent from this address."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetInboxPlacementTestResponseMetadata:
+    """Details about an inbox placement test's linked campaign and tags, returned with `with_metadata`."""
+
     campaign: GetInboxPlacementTestResponseMetadataCampaign | None = attrs.field(default=None)
+    """The campaign linked to the test: its ID and name."""
     tags: dict[str, GetInboxPlacementTestResponseMetadataTagsValue] | None = attrs.field(
         default=None
     )
+    """The test's tags, keyed by tag ID, each with its ID and label."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetOAuthSessionStatusResponse:
+    """The state of an OAuth session and, once it ends, its outcome."""
+
     status: GetOAuthSessionStatusResponseStatus | None = attrs.field(default=None)
+    """Where the session stands: `pending`, `success`, `error` or `expired`."""
     email: str | None = attrs.field(default=None)
-    """Email address."""
+    """On success: the connected account's email address."""
     name: str | None = attrs.field(default=None)
-    """Name."""
+    """On success: the name of the account's owner."""
     error: str | None = attrs.field(default=None)
+    """On error: the error code."""
     error_description: str | None = attrs.field(default=None)
+    """On error: what went wrong, in words."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetVerificationStatsResponse:
+    """A lead list's leads counted by email verification status."""
+
     stats: GetVerificationStatsResponseStats
+    """Lead counts per verification status."""
     total_leads: float
+    """Leads in the list."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetWarmupAnalyticsResponse:
+    """Warmup figures of email accounts, per day and in total."""
+
     email_date_data: dict[str, dict[str, WarmupDailyStats]] | None = attrs.field(default=None)
+    """Per account email, then per day: the warmup emails sent and received, and how many landed in the inbox or in spam."""
     aggregate_data: dict[str, GetWarmupAnalyticsResponseAggregateDataValue] | None = attrs.field(
         default=None
     )
+    """Per account email: the totals over the period, with a health score."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetWebhookEventsSummaryByDateResponse:
+    """Webhook delivery totals for each date of a window, for charts."""
+
     items: list[GetWebhookEventsSummaryByDateResponseItem] | None = attrs.field(default=None)
-    """The items of this page."""
+    """One entry per date."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GuidanceRuleList:
+    """All the guidance rules of an AI Sales Agent, at most 10, not paged."""
+
     items: list[GuidanceRuleListItem]
-    """The items of this page."""
+    """The agent's guidance rules, in order."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class Icp:
+    """An ideal customer profile an AI Sales Agent targets: who they are, what they need and how to find them."""
+
     name: str | None = attrs.field(default=None)
-    """Name."""
+    """The profile's name."""
     problems_solved: list[str] | None = attrs.field(default=None)
+    """The problems the business solves for this customer."""
     benefits: list[str] | None = attrs.field(default=None)
+    """The benefits this customer gets."""
     usp: str | None = attrs.field(default=None)
+    """The unique selling proposition for this customer."""
     customer_goals: list[str] | None = attrs.field(default=None)
+    """What this customer wants to achieve."""
     success_stories: str | None = attrs.field(default=None)
+    """Success stories that speak to this customer."""
     keywords: IcpKeywords | None = attrs.field(default=None)
+    """Keywords that include or exclude companies when searching for this customer."""
     company_size: list[str] | None = attrs.field(default=None)
+    """The company sizes to target."""
     industry: list[str] | None = attrs.field(default=None)
+    """The industries to target."""
     job_title: IcpJobTitle | None = attrs.field(default=None)
+    """The job titles to include or exclude."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerActivity:
+    """One entry of an AI Inbox Manager's activity feed: a reply, a follow-up, or a no-show recovery."""
+
     id: str | None = attrs.field(default=None)
-    """Identifier of the item."""
+    """The activity's ID."""
     timestamp_created: datetime | None = attrs.field(default=None)
-    """When the item was created."""
+    """When the activity happened (ISO 8601)."""
     activity_type: InboxManagerActivityType | None = attrs.field(default=None)
+    """What kind of entry this is: `reply`, `followup` or `recovery`."""
     job_type: InboxManagerJobType | None = attrs.field(default=None)
+    """The work type: `1` inbox reply, `2` inbox follow-up, `3` no-show follow-up; null for recoveries."""
     lead_email: str | None = attrs.field(default=None)
+    """The email address of the lead the activity concerns."""
     thread_id: str | None = attrs.field(default=None)
+    """The ID of the email thread; may be null."""
     requires_hitl: bool | None = attrs.field(default=None)
+    """Whether the activity needs human-in-the-loop review; may be null."""
     action_pending: bool | None = attrs.field(default=None)
+    """Whether the activity still needs an action from you; may be null."""
     sending_status: float | None = attrs.field(default=None)
+    """Where sending stands: `1` sent, `2` scheduled, `-1` failed; may be null."""
     error_code: AiSalesAgentReplyErrorCode | None = attrs.field(default=None)
+    """Why sending failed; null when it did not."""
     is_followup: bool | None = attrs.field(default=None)
+    """Whether the entry is an automatic follow-up; may be null."""
     followup_number: float | None = attrs.field(default=None)
+    """The follow-up's place in its sequence; may be null."""
     estimated_time_saved_seconds: float | None = attrs.field(default=None)
+    """The estimated time the agent saved, in seconds; may be null."""
     information_requested: str | None = attrs.field(default=None)
+    """The text with which the agent asked for more information; null if it did not ask."""
     recovery_method: InboxManagerRecoveryMethod | None = attrs.field(default=None)
+    """How the lead was recovered (`calendly_meeting`, `lead_reply`, `manual`); set only on recoveries."""
     revenue_recovered: float | None = attrs.field(default=None)
+    """The revenue the recovery brought back, when known; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerActivityPage:
+    """One page of an AI Inbox Manager's activity feed, newest first."""
+
     items: list[InboxManagerActivity] | None = attrs.field(default=None)
-    """The items of this page."""
+    """The activities of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page; absent on the last page."""
     has_more: bool | None = attrs.field(default=None)
+    """Whether more activities follow this page."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerIntegrations:
+    """The app integrations of an AI Inbox Manager; null for an integration disconnects it."""
+
     slack: InboxManagerSlackIntegration | None | Unset = attrs.field(default=UNSET)
+    """The Slack notification settings; null disconnects Slack."""
     calendly: CalendlyIntegration | None | Unset = attrs.field(default=UNSET)
+    """The Calendly scheduling settings; null disconnects Calendly."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerPayload:
+    """The configuration of an AI Inbox Manager (reply agent), as the generic AI agent routes carry it."""
+
     configuration_type: InboxManagerConfigurationType | None = attrs.field(default=None)
+    """The agent's configuration type code, `1` or `2`; the API does not document what each means."""
     tags: list[InboxManagerTagName | str] | None = attrs.field(default=None)
+    """The tags whose sending accounts the agent works for: tag IDs (UUIDs), or `default`."""
     handle_followup: bool | None = attrs.field(default=None)
+    """Whether the agent also sends follow-up emails."""
     respond_to_automatic_emails: bool | None = attrs.field(default=None)
+    """Whether the agent answers automatic emails (such as auto-replies)."""
     handle_objections: bool | None = attrs.field(default=None)
+    """Whether the agent handles objections, declines and negative replies."""
     integrations: dict[str, Any] | None = attrs.field(default=None)
+    """The agent's app integrations (Slack, Calendly), keyed by integration."""
     no_show: InboxManagerNoShow | None = attrs.field(default=None)
+    """The no-show recovery settings: follow-ups to leads who missed a meeting."""
     trigger_on_labels_enabled: bool | None = attrs.field(default=None)
+    """Whether the agent acts only on leads with the interest labels in `trigger_on_labels`."""
     trigger_on_labels: list[float] | None = attrs.field(default=None)
+    """The lead interest status values (`1` interested, `-1` not interested, ...) that trigger or exclude the agent, following `trigger_on_labels_mode`."""
     trigger_on_labels_mode: InboxManagerTriggerOnLabelsMode | None = attrs.field(default=None)
+    """Whether `trigger_on_labels` lists the labels to act on (`include`, the default) or to leave alone (`exclude`)."""
     monthly_credit_budget: float | None = attrs.field(default=None)
+    """The most AI credits the agent may spend in a month (1 or more); null for no limit."""
     followup_business_days_only: bool | None = attrs.field(default=None)
+    """Whether follow-ups go out only Monday to Friday."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementAnalytics:
+    """One email of an inbox placement test, as sent or as received: who sent and received it, where it landed, and how it passed SPF, DKIM and DMARC."""
+
     id: str
-    """Identifier of the item."""
+    """The analytics record's ID."""
     timestamp_created: str
-    """When the item was created."""
+    """When the record was created (ISO 8601)."""
     timestamp_created_date: str
+    """The day the record was created."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the record belongs to."""
     test_id: str
+    """The ID of the inbox placement test the email belongs to."""
     is_spam: bool | None = attrs.field(default=None)
+    """Whether the email landed in spam; null when not determined. Only on received records (`record_type` `2`)."""
     has_category: bool | None = attrs.field(default=None)
+    """Whether the email was filed in a category tab, such as promotions or social; null when not determined. Only on received records."""
     sender_email: str | None = attrs.field(default=None)
+    """The sender's email address; may be null."""
     sender_esp: InboxPlacementAnalyticsSenderEsp | None = attrs.field(default=None)
+    """The sender's email provider: `1` Google, `2` Microsoft, `8` AirMail, `12` Web.de, `13` Libero.it. Only on received records."""
     recipient_email: str | None = attrs.field(default=None)
+    """The recipient's email address; may be null."""
     recipient_esp: InboxPlacementAnalyticsSenderEsp | None = attrs.field(default=None)
+    """The recipient's email provider, in the codes of `sender_esp`; may be null."""
     recipient_geo: InboxPlacementAnalyticsRecipientGeo | None = attrs.field(default=None)
+    """The recipient's region: `1` United States, `2` Italy, `3` Germany, `4` France; may be null."""
     recipient_type: InboxPlacementAnalyticsRecipientType | None = attrs.field(default=None)
+    """The recipient type: `1` professional, `2` personal; may be null."""
     spf_pass: bool | None = attrs.field(default=None)
+    """Whether the email passed SPF. Only on received records."""
     dkim_pass: bool | None = attrs.field(default=None)
+    """Whether the email passed DKIM. Only on received records."""
     dmarc_pass: bool | None = attrs.field(default=None)
+    """Whether the email passed DMARC. Only on received records."""
     smtp_ip_blacklist_report: dict[str, Any] | None = attrs.field(default=None)
+    """The blacklist report of the sending SMTP server's IP address. Only on received records."""
     authentication_failure_results: InboxPlacementAnalyticsAuthenticationFailureResults | None = (
         attrs.field(default=None)
     )
+    """Details of the email's SPF, DKIM and DMARC failures. Only on received records."""
     record_type: InboxPlacementAnalyticsRecordType | None = attrs.field(default=None)
+    """Whether the record is of the email as sent (`1`) or as received (`2`); may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementAnalyticsDeliverabilityInsightsItem:
+    """An inbox placement test's placement percentages for one pair of sender and recipient email provider, with those of an earlier range when requested."""
+
     test_id: str | None = attrs.field(default=None)
+    """The inbox placement test's ID."""
     from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
+    """Start of the time range (ISO 8601); may be null."""
     to: str | None = attrs.field(default=None)
+    """End of the time range (ISO 8601); may be null."""
     previous_from: str | None = attrs.field(default=None)
+    """Start of the earlier range (ISO 8601); may be null."""
     previous_to: str | None = attrs.field(default=None)
+    """End of the earlier range (ISO 8601); may be null."""
     sender_esp: InboxPlacementAnalyticsSenderEsp | None = attrs.field(default=None)
+    """The sender's email provider: `1` Google, `2` Microsoft, `8` AirMail, `12` Web.de, `13` Libero.it."""
     recipient_esp: InboxPlacementAnalyticsSenderEsp | None = attrs.field(default=None)
+    """The recipient's email provider, in the codes of `sender_esp`."""
     spam_percentage: float | None = attrs.field(default=None)
+    """The percentage of emails that landed in spam (0 to 100); may be null."""
     inbox_percentage: float | None = attrs.field(default=None)
+    """The percentage of emails that landed in the inbox (0 to 100); may be null."""
     category_percentage: float | None = attrs.field(default=None)
+    """The percentage of emails filed in a category tab (0 to 100); may be null."""
     prev_spam_percentage: float | None = attrs.field(default=None)
+    """The spam percentage of the earlier range; may be null."""
     prev_inbox_percentage: float | None = attrs.field(default=None)
+    """The inbox percentage of the earlier range; may be null."""
     prev_category_percentage: float | None = attrs.field(default=None)
+    """The category percentage of the earlier range; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementAnalyticsPage:
+    """One page of inbox placement analytics records."""
+
     items: list[InboxPlacementAnalytics]
-    """The items of this page."""
+    """The records of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementTestAutomationWhen:
+    """The condition that triggers an inbox placement automation."""
+
     condition: InboxPlacementTestAutomationWhenCondition
+    """What triggers it: placement going below or above `condition_value`, or being added to or removed from blacklists (required)."""
     condition_value: float | None = attrs.field(default=None)
+    """The threshold (such as `80`) for `placement_goes_below` and `placement_goes_above`; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementTestSchedule:
+    """When an automated inbox placement test runs: on which weekdays, at what time, in which time zone."""
+
     days: dict[str, bool] | None = attrs.field(default=None)
+    """The weekdays the test runs on: keys `0` (Sunday) to `6`, each `true` to run that day."""
     timing: InboxPlacementTestScheduleTiming | None = attrs.field(default=None)
+    """The time of day the test starts."""
     timezone: CampaignScheduleTimezone | None = attrs.field(default=None)
+    """The schedule's time zone, as an IANA name such as `America/Chicago`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadFinderAgentActivity:
+    """One event in an AI Lead Finder Agent's activity, such as a top-up, an exhausted search, or a pause, with its details."""
+
     id: str
-    """Identifier of the item."""
+    """The event's ID."""
     agent_id: str
+    """The ID of the AI Lead Finder Agent."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the event happened (ISO 8601)."""
     event_type: LeadFinderAgentEventType
+    """What happened: a top-up started, completed or failed, a search ran out of leads, the fallback audience took over, the agent paused or resumed, or its campaign no longer exists."""
     payload: LeadFinderAgentActivityPayload
+    """Details that depend on `event_type`; an empty object for events without details."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadFinderAgentActivityPage:
+    """One page of an AI Lead Finder Agent's activity events."""
+
     items: list[LeadFinderAgentActivity]
-    """The items of this page."""
+    """The events of this page, newest first."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page: pass it as `starting_after`; absent on the last page."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadFinderAgentPayload:
+    """The type-specific payload of a Lead Finder Agent: the campaign it keeps supplied with leads and the searches it uses."""
+
     campaign_id: str
-    """Campaign ID."""
+    """The ID of the campaign the agent keeps supplied with leads."""
     campaign_name: str | None = attrs.field(default=None)
+    """That campaign's name, copied for display."""
     search_filters: dict[str, Any] | None = attrs.field(default=None)
+    """The main audience search filters."""
     min_active_leads: float | None = attrs.field(default=None)
+    """The number of active leads below which the agent adds more to the campaign."""
     on_exhaustion: LeadFinderOnExhaustion | None = attrs.field(default=None)
+    """What the agent does when its search finds no new leads: `pause`, `fallback` (switch to `fallback_search_filters`) or `broaden` (widen the filters)."""
     fallback_search_filters: dict[str, Any] | None = attrs.field(default=None)
+    """The audience searched once the main search runs dry; may be null."""
     ai_enrichment: dict[str, Any] | None = attrs.field(default=None)
+    """The AI enrichment columns filled on every top-up, keyed by output column name, in the form they are stored; may be null."""
     ai_enrichment_workflow: str | None = attrs.field(default=None)
+    """The workflow template the enrichment steps came from: a built-in key or `custom:<id>`; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadFinderSearchFiltersTitle:
+    """Job titles to include and exclude, each list with its match mode."""
+
     include: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Job titles to include."""
     exclude: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Job titles to exclude."""
     include_mode: LeadFinderSearchFiltersTitleMode | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "includeMode"}
     )
+    """How the `include` titles match: `EXACT` or `CONTAINS`. Written by the product UI."""
     exclude_mode: LeadFinderSearchFiltersTitleMode | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "excludeMode"}
     )
+    """How the `exclude` titles match: `EXACT` or `CONTAINS`. Written by the product UI."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadStatusSummary:
+    """A lead's progress through its campaign's sequence."""
+
     last_step: LeadStatusSummaryLastStep | None = attrs.field(
         default=None, metadata={"wire": "lastStep"}
     )
+    """The last step executed for the lead: its source, its ID and when it ran."""
     domain_complete: bool | None = attrs.field(default=None)
+    """Whether the lead's domain is marked complete (an undocumented flag)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class MoveAccountsResponse:
+    """The outcome of moving email accounts between workspaces."""
+
     status: MoveAccountsResponseStatus | None = attrs.field(default=None)
+    """`success` when the accounts were moved."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchAccountRequest:
+    """The settings of an email account to change; fields left out keep their values."""
+
     first_name: str | None | Unset = attrs.field(default=UNSET)
-    """First name."""
+    """The sender's first name."""
     last_name: str | None | Unset = attrs.field(default=UNSET)
-    """Last name."""
+    """The sender's last name."""
     warmup: AccountWarmup | None | Unset = attrs.field(default=UNSET)
+    """The account's warmup settings."""
     daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    """The most campaign emails the account sends per day."""
     tracking_domain_name: str | None | Unset = attrs.field(default=UNSET)
+    """The account's custom tracking domain."""
     tracking_domain_status: str | None | Unset = attrs.field(default=UNSET)
+    """The status of that tracking domain, such as `active`."""
     enable_slow_ramp: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full."""
     inbox_placement_test_limit: float | None | Unset = attrs.field(default=UNSET)
+    """The account's limit for inbox placement tests (0 or more)."""
     sending_gap: float | None | Unset = attrs.field(default=UNSET)
+    """The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns."""
     signature: str | None | Unset = attrs.field(default=UNSET)
+    """The signature of the account's emails."""
     reply_to: str | None | Unset = attrs.field(default=UNSET)
+    """A custom reply-to address for the account's emails."""
     skip_cname_check: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, the CNAME record of the tracking domain is not checked."""
     remove_tracking_domain: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, removes the account's custom tracking domain."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchCampaignSubsequenceRequest:
+    """Changes to a subsequence: only the fields given change, and at least one is required."""
+
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The subsequence's name."""
     conditions: CampaignSubsequenceConditions | None | Unset = attrs.field(default=UNSET)
+    """What starts the subsequence for a lead: lead statuses, lead activities, or a reply's text."""
     subsequence_schedule: CreateCampaignRequestCampaignSchedule | None | Unset = attrs.field(
         default=UNSET
     )
+    """When the subsequence sends."""
     sequences: list[CampaignSubsequenceSequence] | None | Unset = attrs.field(default=UNSET)
+    """The email sequence. Only the first item is used: give exactly one, holding every step."""
     auto_variant_select: CampaignAutoVariantSelect | None | Unset = attrs.field(default=UNSET)
+    """Picks each step's winning variant automatically, by open, click or reply rate; null turns it off."""
     daily_limit_mode: CampaignSubsequenceDailyLimitMode | None | Unset = attrs.field(default=UNSET)
+    """Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`)."""
     daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    """The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`."""
     ignore_account_daily_limit: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, the subsequence keeps sending after its accounts reach their daily limits."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchInboxManagerAgentRequestPayload:
+    """The configuration fields to change on an AI Inbox Manager."""
+
     configuration_type: InboxManagerConfigurationType | None | Unset = attrs.field(default=UNSET)
+    """The agent's configuration type code, `1` or `2`; the API does not document what each means."""
     tags: list[InboxManagerTagName | str] | None | Unset = attrs.field(default=UNSET)
+    """The tags whose sending accounts the agent works for: tag IDs (UUIDs), or `default`."""
     handle_followup: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent also sends follow-up emails."""
     respond_to_automatic_emails: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent answers automatic emails (such as auto-replies)."""
     handle_objections: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent handles objections, declines and negative replies."""
     integrations: InboxManagerIntegrations | None | Unset = attrs.field(default=UNSET)
+    """The agent's Slack and Calendly settings; null for an integration disconnects it."""
     no_show: InboxManagerNoShow | None | Unset = attrs.field(default=UNSET)
+    """The no-show recovery settings: follow-ups to leads who missed a meeting."""
     trigger_on_labels_enabled: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent acts only on leads with the interest labels in `trigger_on_labels`."""
     trigger_on_labels: list[float] | None | Unset = attrs.field(default=UNSET)
+    """The lead interest status values (`1` interested, `-1` not interested, ...) that trigger or exclude the agent, following `trigger_on_labels_mode`."""
     trigger_on_labels_mode: InboxManagerTriggerOnLabelsMode | None | Unset = attrs.field(
         default=UNSET
     )
+    """Whether `trigger_on_labels` lists the labels to act on (`include`, the default) or to leave alone (`exclude`)."""
     monthly_credit_budget: float | None | Unset = attrs.field(default=UNSET)
+    """The most AI credits the agent may spend in a month (1 or more); null removes the limit."""
     followup_business_days_only: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether follow-ups go out only Monday to Friday."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchInboxManagerGuidanceRequest:
+    """The fields to change on an AI Inbox Manager guidance; send at least one. The category cannot change to or from Basics."""
+
     label: str | None | Unset = attrs.field(default=UNSET)
+    """The guidance's new label (not empty)."""
     category: AiAgentGuidanceCategory | None | Unset = attrs.field(default=UNSET)
+    """The guidance's category: `1` Communication, `2` Context, `3` Handover, `4` Other; `0` (Basics) only on a guidance that is already Basics."""
     instruction: str | None | Unset = attrs.field(default=UNSET)
+    """The new instruction; must be empty on a Basics guidance."""
     status: AiAgentGuidanceStatus | None | Unset = attrs.field(default=UNSET)
+    """`1` active or `0` inactive; ignored on a Basics guidance, which is always active."""
     basic_guidance_options: BasicGuidanceOptions | None | Unset = attrs.field(default=UNSET)
+    """The new tone and length; only on a Basics guidance."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchWebhookRequest:
+    """Changes to a webhook; at least one field."""
+
     campaign: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """Only the events of this campaign (its ID); null for every campaign in the workspace."""
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The webhook's name; may be null."""
     target_hook_url: str | None | Unset = attrs.field(default=UNSET)
+    """The URL the events are POSTed to, `http` or `https`."""
     event_type: WebhookEventType | None | Unset = attrs.field(default=UNSET)
+    """The event to send, or `all_events` for every event including custom labels; null for the events of the custom label chosen by `custom_interest_value`."""
     custom_interest_value: float | None | Unset = attrs.field(default=UNSET)
+    """For a custom lead label's events: the label's `interest_status` value; may be null."""
     headers: dict[str, Any] | None | Unset = attrs.field(default=UNSET)
+    """HTTP headers sent with every delivery, as name and value pairs; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchWorkspaceMemberRequest:
+    """Changes to a workspace member: role or nickname; at least one."""
+
     nickname: str | None | Unset = attrs.field(default=UNSET)
+    """The member's private nickname, seen only by the workspace owner (at most 80 characters); may be null."""
     role: WorkspaceMemberRole | None | Unset = attrs.field(default=UNSET)
+    """The member's new access level: `admin`, `editor` or `view`. `owner` cannot be given through the API, and `client` is reserved for the white-label agency view."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PauseDeliverabilityAffectedAccountsResponse:
+    """The result of pausing the email accounts a recommendation names: the feed item, and counts of the affected and paused accounts."""
+
     item: DeliverabilityFeedItem
+    """The feed item as it is after the call."""
     affected_account_count: float
+    """How many email accounts the recommendation affects."""
     affected_domain_count: float
+    """How many domains the recommendation affects."""
     paused_account_count: float
+    """How many accounts were paused."""
     paused_provider_counts: PausedProviderCounts
+    """How many accounts were paused, by email provider."""
     paused_managed_account_count: float
+    """How many of the paused accounts are managed accounts."""
     paused_self_managed_account_count: float
+    """How many of the paused accounts are self-managed."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PauseDeliverabilityCampaignSendingResponse:
+    """The result of pausing campaign sending on the accounts a recommendation names: the feed item, the account counts, and when sending resumes."""
+
     item: DeliverabilityFeedItem
+    """The feed item as it is after the call."""
     affected_account_count: float
+    """How many email accounts the recommendation affects."""
     paused_account_count: float
+    """How many accounts had their campaign sending paused."""
     already_paused_account_count: float
+    """How many accounts already had campaign sending paused."""
     managed_account_count: float
+    """How many of the affected accounts are managed accounts (the pause applies to self-managed ones)."""
     ready_made_account_count: float
+    """How many of the affected accounts are ready-made accounts."""
     pause_sending_campaigns_until: datetime
+    """When campaign sending resumes on the paused accounts (ISO 8601)."""
     duration_days: float
+    """How many days the pause lasts (14)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PlanDetailsAddonsCredits:
+    """The Instantly Credits add-on: its products, credits per unit, prices, and whether the workspace can buy it."""
+
     product_id: PlanDetailsAddonsCreditsProductId | None = attrs.field(default=None)
+    """The add-on's monthly product ID."""
     annual_product_id: PlanDetailsAddonsCreditsAnnualProductId | None = attrs.field(default=None)
+    """The add-on's annual product ID."""
     unit_credits: float | None = attrs.field(default=None)
+    """How many credits one monthly unit adds."""
     annual_unit_credits: float | None = attrs.field(default=None)
+    """How many credits one annual unit adds."""
     existing_quantity: float | None = attrs.field(default=None)
+    """How many units the workspace has now."""
     max_quantity: float | None = attrs.field(default=None)
+    """The most units that can be added in one update."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
+    """How often the workspace's add-on subscription is billed; `null` when it has none."""
     can_purchase: bool | None = attrs.field(default=None)
+    """Whether the workspace can buy the add-on."""
     purchase_blocked_reason: str | None = attrs.field(default=None)
+    """Why the workspace cannot buy the add-on; `null` when it can."""
     monthly_price_in_dollars: float | None = attrs.field(default=None)
+    """The monthly price of one unit, in dollars."""
     annual_price_in_dollars: float | None = attrs.field(default=None)
+    """The annual price of one unit, in dollars."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PlanDetailsAddonsOutreach:
+    """The Outreach add-on: its product, contacts per unit, pricing tiers, and whether the workspace can buy it."""
+
     product_id: PlanDetailsAddonsOutreachProductId | None = attrs.field(default=None)
+    """The add-on's product ID."""
     unit_lead_limit: float | None = attrs.field(default=None)
+    """How many contacts one unit adds to the limit."""
     existing_quantity: float | None = attrs.field(default=None)
+    """How many units the workspace has now."""
     max_quantity: float | None = attrs.field(default=None)
+    """The most units that can be added in one update."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
+    """How often the workspace's add-on subscription is billed; `null` when it has none."""
     can_purchase: bool | None = attrs.field(default=None)
+    """Whether the workspace can buy the add-on."""
     purchase_blocked_reason: str | None = attrs.field(default=None)
+    """Why the workspace cannot buy the add-on; `null` when it can."""
     annual_discount_percent: float | None = attrs.field(default=None)
+    """The discount for annual billing, in percent."""
     monthly_pricing_tiers: list[PlanDetailsAddonsOutreachMonthlyPricingTier] | None = attrs.field(
         default=None
     )
+    """The monthly prices, by quantity tier."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PlanDetailsSubscriptionsBundle:
+    """A bundle plan: its bundled Outreach contact limit, usage and billing."""
+
     plan_name: str | None = attrs.field(default=None)
+    """The bundle's name; `null` when the workspace has none."""
     total_lead_limit: float | None = attrs.field(default=None)
+    """The bundled Outreach contact limit in total."""
     current_lead_count: float | None = attrs.field(default=None)
+    """How many contacts count toward the bundled limit now."""
     base_lead_limit: float | None = attrs.field(default=None)
+    """The bundle's base Outreach contact limit."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
+    """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
     current_period_end: float | None = attrs.field(default=None)
+    """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
     cancel_at_time: float | None = attrs.field(default=None)
+    """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
+    """The bundle's price, in dollars; `null` when there is none."""
     product_id: PlanDetailsSubscriptionsBundleProductId | None = attrs.field(default=None)
+    """The bundle's product ID; `null` when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PlanDetailsSubscriptionsCredits:
+    """The Instantly Credits plan: the credits it includes, the balance, and billing."""
+
     plan_name: str | None = attrs.field(default=None)
+    """The Instantly Credits plan's name."""
     total_credits: float | None = attrs.field(default=None)
+    """How many credits the current plan includes."""
     available_credits: float | None = attrs.field(default=None)
+    """The workspace's credit balance now."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
+    """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
     current_period_end: float | None = attrs.field(default=None)
+    """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
     cancel_at_time: float | None = attrs.field(default=None)
+    """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
+    """The plan's price, in dollars; `null` when there is none."""
     product_id: PlanDetailsSubscriptionsCreditsProductId | None = attrs.field(default=None)
+    """The plan's product ID; `null` when there is none."""
     price_option_id: str | None = attrs.field(default=None)
+    """The ID of the price option chosen; `null` when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PlanDetailsSubscriptionsCrm:
+    """A product plan of the workspace (CRM, Website Visitors or Inbox Placement): its name, billing, and credits or limit where it has them."""
+
     plan_name: str | None = attrs.field(default=None)
+    """The plan's name; `null` when the workspace has none."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
+    """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
     current_period_end: float | None = attrs.field(default=None)
+    """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
     cancel_at_time: float | None = attrs.field(default=None)
+    """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
+    """The plan's price, in dollars; `null` when there is none."""
     product_id: str | None = attrs.field(default=None)
+    """The plan's product ID; `null` when there is none."""
     available_credits: float | None = attrs.field(default=None)
+    """The credits available on the plan; `null` when it has none."""
     plan_limit: float | None = attrs.field(default=None)
+    """The plan's limit; `null` when it has none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PlanDetailsSubscriptionsOutreach:
+    """The Outreach plan: its lead limit with add-ons, current usage, and billing."""
+
     plan_name: str | None = attrs.field(default=None)
+    """The plan's name."""
     addons_qty: float | None = attrs.field(default=None)
+    """How many add-on units the plan has in all."""
     total_lead_limit: float | None = attrs.field(default=None)
+    """The lead limit, add-ons included."""
     current_lead_count: float | None = attrs.field(default=None)
+    """How many leads count toward the limit now."""
     base_lead_limit: float | None = attrs.field(default=None)
+    """The plan's lead limit without add-ons."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
+    """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
     current_period_end: float | None = attrs.field(default=None)
+    """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
     cancel_at_time: float | None = attrs.field(default=None)
+    """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
+    """The subscription's price, in dollars; `null` when there is none."""
     product_id: PlanDetailsSubscriptionsOutreachProductId | None = attrs.field(default=None)
+    """The Outreach plan's product ID; `null` when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PreWarmedUpDomainsListRequest:
+    """Optional filters for the pre-warmed domains to list; with none, every available domain is listed."""
+
     extensions: list[PreWarmedUpDomainsListRequestExtension] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only domains with these extensions: `com`, `org`, `co` (all by default)."""
     search: str | None | Unset = attrs.field(default=UNSET)
-    """Free-text search."""
+    """Only domains matching this text, part or all of a domain name."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PreWarmedUpDomainsListResponse:
+    """The pre-warmed domains available to order now; empty when there are none at the moment."""
+
     domains: list[str] | None = attrs.field(default=None)
+    """The available pre-warmed domains."""
     domains_with_type: list[PreWarmedUpDomainsListResponseDomainsWithTypeItem] | None = attrs.field(
         default=None
     )
+    """The available pre-warmed domains, each with its mailbox provider."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PreviewLeadsFromSupersearchResponse:
+    """Leads that match a SuperSearch query, and how many match in all."""
+
     number_of_leads: float | None = attrs.field(default=None)
+    """How many leads match in all: `0` when none, at most 1,000,000 (larger counts come back as 1,000,000)."""
     number_of_redacted_results: float | None = attrs.field(default=None)
+    """How many results are hidden (for trial workspaces)."""
     leads: list[PreviewLeadsFromSupersearchResponseLead] | None = attrs.field(default=None)
+    """The matching leads returned."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class ReplyToEmailRequest:
+    """A reply: the email it answers, the account that sends it, its subject and body."""
+
     eaccount: str
-    """Sending email account."""
+    """Address of the workspace's connected email account that sends it."""
     reply_to_uuid: str
+    """ID of the email to answer (its `id` from the email operations)."""
     subject: str
+    """The reply's subject line."""
     body: ReplyToEmailRequestBody
+    """The reply's content: `html`, `text` or both."""
     additional_recipients: list[str] | None | Unset = attrs.field(default=UNSET)
+    """More addresses to send the reply to, besides the sender of the email answered."""
     cc_address_email_list: str | None | Unset = attrs.field(default=UNSET)
+    """CC addresses, comma-separated."""
     bcc_address_email_list: str | None | Unset = attrs.field(default=UNSET)
+    """BCC addresses, comma-separated."""
     reminder_ts: datetime | None | Unset = attrs.field(default=UNSET)
+    """Attaches a reminder to the email, due at this ISO 8601 date-time; it shows in the Unibox."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
+    """ID of the user to assign the lead to."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class RunEnrichmentRequest:
+    """Which enrichments of a lead list or campaign to run, and on which leads."""
+
     resource_id: str
+    """The ID of the lead list or campaign whose enrichments run."""
     lead_ids: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The IDs of the leads to enrich (1 to 10,000); without it, every lead not yet enriched."""
     limit: int | None | Unset = attrs.field(default=UNSET)
+    """The most leads to enrich, counting from the first lead."""
     column_name: str | None | Unset = attrs.field(default=UNSET)
+    """The AI enrichment column to run; `overwrite`, `starting_row` and `count` need it."""
     overwrite: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, runs over cells that already have a value; by default only empty cells. Needs `column_name`."""
     starting_row: int | None | Unset = attrs.field(default=UNSET)
+    """The position of the first lead to process, counting from 1 (the default). Needs `column_name`."""
     count: int | None | Unset = attrs.field(default=UNSET)
-    """How many."""
+    """How many leads to process from `starting_row`; by default all the rest. Needs `column_name`."""
     filters: list[RunEnrichmentRequestFilter] | None | Unset = attrs.field(default=UNSET)
+    """Conditions on lead columns: only leads that match all of them are enriched."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentActivityPage:
+    """One page of an AI Sales Agent's activities."""
+
     items: list[AiSalesAgentActivity]
-    """The items of this page."""
+    """The activities of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page (an activity ID); absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentAnalytics:
+    """An AI Sales Agent's daily series and totals, merged over all its campaigns."""
+
     total_email_activity_per_day: list[SalesAgentAnalyticsPoint] | None = attrs.field(default=None)
+    """Total email activity per day, as points of date (`x`) and count (`y`)."""
     replies_per_day: list[SalesAgentAnalyticsPoint] | None = attrs.field(default=None)
+    """Replies per day, as points of date (`x`) and count (`y`)."""
     leads_found_per_day: list[SalesAgentAnalyticsPoint] | None = attrs.field(default=None)
+    """Leads found per day, as points of date (`x`) and count (`y`)."""
     opportunities_per_day: list[SalesAgentAnalyticsPoint] | None = attrs.field(default=None)
+    """Opportunities per day, as points of date (`x`) and count (`y`)."""
     totals: SalesAgentAnalyticsTotals | None = attrs.field(default=None)
+    """The sums over the whole range."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentOpportunitySummary:
+    """An AI Sales Agent's opportunities: totals with a breakdown by stage, and one entry per campaign."""
+
     summary: SalesAgentOpportunityTotals | None = attrs.field(default=None)
+    """The totals over all the agent's campaigns."""
     campaigns: list[SalesAgentCampaignOpportunities] | None = attrs.field(default=None)
+    """One entry per campaign."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesFlowQueryValuesLeadStatus:
+    """A comparison with a lead status."""
+
     status: float | None = attrs.field(default=None)
-    """Status code."""
+    """The lead status value to compare with."""
     condition: SalesFlowQueryValuesLeadStatusCondition | None = attrs.field(default=None)
+    """Whether the lead's status must be (`is`) or must not be (`is-not`) that value."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesFlowQueryValuesOccurrenceCount:
+    """A comparison with a number of occurrences."""
+
     condition: SalesFlowQueryValuesOccurrenceCountCondition | None = attrs.field(default=None)
+    """How the number of occurrences compares with `count`: `more`, `less` or `equal`."""
     count: float | None = attrs.field(default=None)
-    """How many."""
+    """The number of occurrences to compare with."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendTestEmailRequest:
+    """A test email: the account that sends it, its recipients, subject and HTML body."""
+
     eaccount: str
-    """Sending email account."""
+    """Address of the workspace's connected email account that sends it."""
     to_address_email_list: str
+    """The recipients of the test, comma-separated."""
     subject: str
+    """The test email's subject line."""
     body: SendTestEmailRequestBody
+    """The test email's content, as HTML."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendTestEmailResultFailure:
+    """The answer when a test email could not be sent: an error about the sending account."""
+
     error: SendTestEmailResultFailureError
+    """Why it failed: the account's authentication failed (`ACC_AUTH_ERROR`), the account was not found (`ACC_NOT_FOUND`), or another account error (`ACC_UNKNOWN_ERROR`)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendTestEmailResultSuccess:
+    """The answer when a test email was sent."""
+
     status: SendTestEmailResultSuccessStatus
+    """Always `success`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnosticsAccountsSummary:
+    """How available a campaign's sending accounts are."""
+
     total_connected: float | None = attrs.field(default=None)
+    """Sending accounts connected."""
     available: float | None = attrs.field(default=None)
+    """Accounts able to send now."""
     unavailable: SendingStatusDiagnosticsAccountsSummaryUnavailable | None = attrs.field(
         default=None
     )
+    """The unavailable accounts, counted by reason."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SignalKeywordsFacetResponse:
+    """The most frequent keywords of a signal field."""
+
     keywords: list[SignalKeywordsFacetResponseKeyword] | None = attrs.field(default=None)
+    """The keywords, most frequent first."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SpamAssassinReport:
+    """SpamAssassin's verdict on a test email: whether it is spam, its score, and the rules evaluated."""
+
     is_spam: bool | None = attrs.field(default=None)
+    """Whether SpamAssassin classes the email as spam."""
     report: list[SpamAssassinReportItem] | None = attrs.field(default=None)
+    """The rules SpamAssassin evaluated, each with its score."""
     spam_score: int | None = attrs.field(default=None)
+    """The email's overall SpamAssassin score."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SubscriptionDetailsSubscription:
+    """One subscription of the workspace: its product, quantity, price and billing period."""
+
     workspace_id: str | None = attrs.field(default=None)
-    """Workspace ID."""
+    """The workspace's ID."""
     interval: SubscriptionDetailsSubscriptionInterval | None = attrs.field(default=None)
+    """How often it is billed: `month` or `year`."""
     quantity: float | None = attrs.field(default=None)
+    """How many units are subscribed."""
     product_id: PlanDetailsSubscriptionsOutreachProductId | None = attrs.field(default=None)
+    """The product subscribed to: a plan, a credits plan, an add-on or a bundle."""
     product_type: SubscriptionDetailsSubscriptionProductType | None = attrs.field(default=None)
+    """The product line: `prt_outreach` or `prt_leadfinder`."""
     plan_type: SubscriptionDetailsSubscriptionPlanType | None = attrs.field(default=None)
+    """Whether it is the primary plan (`plt_primary`) or an add-on (`plt_addon`)."""
     current_period_end: float | None = attrs.field(default=None)
+    """When the current billing period ends, as a Unix timestamp."""
     cancel_at_time: float | None = attrs.field(default=None)
+    """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
+    """The subscription's price, in dollars."""
     price_id: str | None = attrs.field(default=None)
+    """The Stripe price ID of the subscription."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SuperSearchEnrichment:
+    """An enrichment attached to a lead list or campaign (work email, LinkedIn profile, AI columns and others), with its settings and progress."""
+
     id: str
-    """Identifier of the item."""
+    """The enrichment's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace that created the enrichment."""
     resource_id: str
+    """The ID of the lead list or campaign the enrichment works on."""
     resource_type: SuperSearchEnrichmentResourceType
+    """What `resource_id` names: `1` a campaign, `2` a lead list."""
     limit: float | None = attrs.field(default=None)
+    """The most leads to enrich; `null` when not set."""
     enrichment_payload: dict[str, Any] | None = attrs.field(default=None)
+    """The enrichment's configuration, such as which types it runs; a free-form object."""
     auto_update: bool | None = attrs.field(default=None)
+    """Whether leads added to the resource later are enriched with the same settings."""
     skip_rows_without_email: bool | None = attrs.field(default=None)
+    """Whether the LinkedIn profile enrichment skips leads without an email."""
     in_progress: bool | None = attrs.field(default=None)
+    """Whether the enrichment is running."""
     type: SuperSearchEnrichmentType | None = attrs.field(default=None)
+    """The enrichment type."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersEmployeeCountItemBetween:
+    """A company size range with custom bounds, both inclusive; at least one of `min` and `max` is set."""
+
     op: SupersearchFiltersEmployeeCountItemBetweenOp
+    """Always `between`."""
     min: float | None | Unset = attrs.field(default=UNSET)
+    """The smallest employee count, inclusive; `null` for no lower bound."""
     max: float | None | Unset = attrs.field(default=UNSET)
+    """The largest employee count, inclusive; `null` for no upper bound."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersEmployeeCountItemGte:
+    """A company size of at least `min` employees."""
+
     op: SupersearchFiltersEmployeeCountItemGteOp
+    """Always `gte`."""
     min: float
+    """The smallest employee count, inclusive."""
     max: float | None | Unset = attrs.field(default=UNSET)
+    """Deprecated: accepted for compatibility, and dropped."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersEmployeeCountItemLte:
+    """A company size of at most `max` employees."""
+
     op: SupersearchFiltersEmployeeCountItemLteOp
+    """Always `lte`."""
     max: float
+    """The largest employee count, inclusive."""
     min: float | None | Unset = attrs.field(default=UNSET)
+    """Deprecated: accepted for compatibility, and dropped."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersEmployeeCountItemPresetBetween:
+    """A preset company size range given by its bounds, both inclusive; at least one of `min` and `max` is set."""
+
     op: SupersearchFiltersEmployeeCountItemPresetBetweenOp
+    """Always `preset_between`."""
     min: float | None | Unset = attrs.field(default=UNSET)
+    """The smallest employee count, inclusive; `null` for no lower bound."""
     max: float | None | Unset = attrs.field(default=UNSET)
+    """The largest employee count, inclusive; `null` for no upper bound."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersIndustry:
+    """Industries of the leads' companies to include and exclude."""
+
     exclude: list[SupersearchFiltersIndustryExcludeItem] | None | Unset = attrs.field(default=UNSET)
+    """Industries to exclude."""
     include: list[SupersearchFiltersIndustryExcludeItem] | None | Unset = attrs.field(default=UNSET)
+    """Industries to include."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersKeywordFilter:
+    """Keywords to include and exclude."""
+
     exclude: str | None | Unset = attrs.field(default=UNSET)
+    """Keywords to exclude."""
     include: str | None | Unset = attrs.field(default=UNSET)
+    """Keywords to include."""
     include_mode: SupersearchFiltersKeywordFilterIncludeMode | None | Unset = attrs.field(
         default=UNSET
     )
+    """Whether any (`ANY`) or all (`ALL`) of the included keywords must match."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersSubIndustry:
+    """Sub-industries of the leads' companies to include and exclude."""
+
     exclude: list[SupersearchFiltersSubIndustryExcludeItem] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Sub-industries to exclude."""
     include: list[SupersearchFiltersSubIndustryExcludeItem] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Sub-industries to include."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class TestAccountVitalsResponse:
+    """The DNS check results of email accounts' domains."""
+
     status: str | None = attrs.field(default=None)
-    """Status code."""
+    """Says the check ran (such as `success`)."""
     success_list: list[TestAccountVitalsResponseSuccessListItem] | None = attrs.field(default=None)
+    """The domains that passed every check."""
     failure_list: list[TestAccountVitalsResponseSuccessListItem] | None = attrs.field(default=None)
+    """The domains that failed at least one check."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class ToggleTagResourceRequestFilterOptionB:
+    """A combined selection of resources: by account status filter, tags and search text."""
+
     tag_id: str | ToggleTagResourceRequestFilterOptionBTagIdName | None | Unset = attrs.field(
         default=UNSET
     )
+    """Only resources with this tag (its ID), or `no-tag` for those without any tag."""
     tag_ids: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Only resources that have any of these tags."""
     tag_ids_all: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Only resources that have all of these tags."""
     filter: ToggleTagResourceRequestFilterName | None | Unset = attrs.field(default=UNSET)
+    """A preset account status filter; null for none."""
     search: str | None | Unset = attrs.field(default=UNSET)
-    """Free-text search."""
+    """Only resources matching this text."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class Webhook:
+    """A webhook: a subscription that POSTs the events of one type, or of all, to a URL, for the whole workspace or one campaign."""
+
     id: str
-    """Identifier of the item."""
+    """The webhook's ID."""
     organization: str
-    """Workspace ID."""
+    """The ID of the workspace that owns the webhook."""
     target_hook_url: str
+    """The URL the events are POSTed to."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the webhook was created (ISO 8601)."""
     campaign: str | None = attrs.field(default=None)
-    """Campaign ID."""
+    """The campaign whose events the webhook receives (its ID); null for every campaign in the workspace."""
     name: str | None = attrs.field(default=None)
-    """Name."""
+    """The webhook's name; may be null."""
     event_type: WebhookEventType | None = attrs.field(default=None)
+    """The event the webhook receives, or `all_events`; null for a custom label's events (see `custom_interest_value`)."""
     custom_interest_value: float | None = attrs.field(default=None)
+    """For a custom lead label's events: the label's `interest_status` value; may be null."""
     headers: dict[str, Any] | None = attrs.field(default=None)
+    """HTTP headers sent with every delivery, as name and value pairs; may be null."""
     status: float | None = attrs.field(default=None)
-    """Status code."""
+    """`1` active, `-1` disabled after repeated delivery failures (turn it back on with `client.webhooks.resume(id)`); may be null."""
     timestamp_error: datetime | None = attrs.field(default=None)
+    """When the webhook was disabled after delivery failures (ISO 8601); null while it is active."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class WebhookEventTypes:
+    """The event types a webhook can subscribe to, the workspace's custom labels included."""
+
     event_types: list[WebhookEventTypesWebhookEventType] | None = attrs.field(default=None)
+    """The event types."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class WebhookPage:
+    """One page of webhooks."""
+
     items: list[Webhook]
-    """The items of this page."""
+    """The webhooks of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class WhitelabelDomainInfo:
+    """The current workspace's white-label agency domain and its verification state."""
+
     verified: bool | None = attrs.field(default=None)
+    """Whether the domain is verified."""
     name: str | None = attrs.field(default=None)
-    """Name."""
+    """The domain name."""
     verification: list[WhitelabelDomainInfoVerificationItem] | None = attrs.field(default=None)
+    """The DNS records the domain's verification needs."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class Workspace:
+    """A workspace: its name, owner, plans and settings."""
+
     id: str
-    """Identifier of the item."""
+    """The workspace's ID."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the workspace was created (ISO 8601)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the workspace was last changed (ISO 8601)."""
     owner: str
+    """The user ID of the workspace's owner."""
     name: str
-    """Name."""
+    """The workspace's name."""
     scheduled_for_removal_at: datetime | None = attrs.field(default=None)
+    """When the workspace is due to be removed (ISO 8601); null unless its removal is scheduled."""
     plan_id: str | None = attrs.field(default=None)
+    """The ID of the workspace's plan; may be null."""
     plan_id_bundle: str | None = attrs.field(default=None)
+    """The ID of the workspace's bundle plan; may be null."""
     add_unsub_to_block: bool | None = attrs.field(default=None)
+    """Whether leads who unsubscribe are added to the block list; may be null."""
     default_opportunity_value: float | None = attrs.field(default=None)
+    """The value an opportunity gets by default; may be null."""
     plan_id_leadfinder: str | None = attrs.field(default=None)
+    """The ID of the workspace's Lead Finder plan; may be null."""
     plan_id_verification: WorkspacePlanIdVerification | None = attrs.field(default=None)
+    """The workspace's email verification plan."""
     org_logo_url: str | None = attrs.field(default=None)
+    """The URL of the workspace's logo; may be null."""
     org_client_domain: str | None = attrs.field(default=None)
+    """The domain of the workspace's white-label agency view; may be null."""
     plan_id_crm: str | None = attrs.field(default=None)
+    """The ID of the workspace's CRM plan; may be null."""
     plan_id_website_visitor: str | None = attrs.field(default=None)
+    """The ID of the workspace's website visitor tracking plan; may be null."""
     plan_id_inbox_placement: str | None = attrs.field(default=None)
+    """The ID of the workspace's inbox placement plan; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class WorkspaceGroupMember:
+    """A sub workspace's membership in an admin workspace's group, with the invitation's status."""
+
     id: str
-    """Identifier of the item."""
+    """The workspace group member's ID."""
     admin_workspace_id: str
+    """The admin workspace's ID."""
     sub_workspace_id: str
+    """The sub workspace's ID."""
     status: WorkspaceGroupMemberStatus
+    """Where the invitation stands: `pending`, `accepted` or `rejected`."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the membership was created (ISO 8601)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the membership last changed (ISO 8601)."""
     sub_workspace_name: str | None = attrs.field(default=None)
+    """The sub workspace's name; may be null."""
     admin_workspace_name: str | None = attrs.field(default=None)
+    """The admin workspace's name; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class WorkspaceGroupMemberPage:
+    """One page of workspace group members."""
+
     items: list[WorkspaceGroupMember]
-    """The items of this page."""
+    """The members of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class WorkspaceMember:
+    """A user of a workspace: their email, name, role and permissions, and whether they accepted the invitation."""
+
     id: str
-    """Identifier of the item."""
+    """The workspace member's ID."""
     email: str
-    """Email address."""
+    """The member's email address."""
     user_id: str
+    """The member's user ID."""
     role: WorkspaceMemberRole
+    """The member's access level: `owner`, `admin`, `editor`, `view` or `client`."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the member was added (ISO 8601)."""
     workspace_id: str
-    """Workspace ID."""
+    """The ID of the workspace the member belongs to."""
     accepted: bool
+    """Whether the member accepted the invitation to the workspace."""
     user_email: str | None = attrs.field(default=None)
+    """An email address of the member's user; the API does not say how it differs from `email`. May be null."""
     nickname: str | None = attrs.field(default=None)
+    """A private nickname that only the workspace owner sees (at most 80 characters); may be null."""
     name: WorkspaceMemberName | None = attrs.field(default=None)
+    """The member's first and last name."""
     issuer_id: str | None = attrs.field(default=None)
+    """The user ID of whoever added the member; may be null."""
     permissions: list[WorkspaceMemberPermission] | None = attrs.field(default=None)
+    """The app sections and actions the member may use, such as `campaigns.view`; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class WorkspaceMemberPage:
+    """One page of workspace members."""
+
     items: list[WorkspaceMember]
-    """The items of this page."""
+    """The members of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class Account:
+    """A sending email account (mailbox) of the workspace, with its settings, status and warmup."""
+
     email: str
-    """Email address."""
+    """The account's email address, which identifies it in the API."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the account was added (ISO 8601 date-time)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the account was last changed (ISO 8601 date-time)."""
     first_name: str
-    """First name."""
+    """The sender's first name."""
     last_name: str
-    """Last name."""
+    """The sender's last name."""
     organization: str
-    """Workspace ID."""
+    """The ID of the workspace that owns the account."""
     warmup_status: AccountWarmupStatus
+    """The state of the account's warmup: active, paused, banned, spam folder unknown, or permanently suspended."""
     provider_code: AccountProviderCode
+    """The account's provider: custom IMAP/SMTP, Google, Microsoft, AWS, AirMail or Airmail Instant."""
     setup_pending: bool
+    """Whether the account's setup is still pending."""
     is_managed_account: bool
+    """Whether this is a managed account."""
     warmup: AccountWarmup | None = attrs.field(default=None)
+    """The account's warmup settings."""
     added_by: str | None = attrs.field(default=None)
+    """The ID of the user who added the account."""
     daily_limit: float | None = attrs.field(default=None)
+    """The most campaign emails the account sends per day."""
     daily_limit_max: float | None = attrs.field(default=None)
+    """For AirMail accounts: the highest daily sending limit allowed."""
     warmup_limit_max: float | None = attrs.field(default=None)
+    """For AirMail accounts: the highest daily warmup limit allowed."""
     modified_by: str | None = attrs.field(default=None)
+    """The ID of the user who last changed the account."""
     tracking_domain_name: str | None = attrs.field(default=None)
+    """The account's custom tracking domain."""
     tracking_domain_status: str | None = attrs.field(default=None)
+    """The status of that tracking domain, such as `active`."""
     status: AccountStatus | None = attrs.field(default=None)
+    """The account's state: active, paused, paused for maintenance (resumed automatically), or a connection, soft bounce or sending error."""
     enable_slow_ramp: bool | None = attrs.field(default=None)
+    """Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full."""
     inbox_placement_test_limit: float | None = attrs.field(default=None)
+    """The account's limit for inbox placement tests (0 or more)."""
     status_message: AccountStatusMessage | None = attrs.field(default=None)
+    """Details of the error behind an error status, as the mail server reported it."""
     timestamp_warmup_start: datetime | None = attrs.field(default=None)
+    """When warmup was started (ISO 8601 date-time)."""
     stat_warmup_score: float | None = attrs.field(default=None)
+    """The account's warmup score."""
     sending_gap: float | None = attrs.field(default=None)
+    """The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns."""
     signature: str | None = attrs.field(default=None)
+    """The signature of the account's emails."""
     reply_to: str | None = attrs.field(default=None)
+    """A custom reply-to address for the account's emails."""
     autofix_failed: bool | None = attrs.field(default=None)
+    """Whether automatic reconnection failed: null while it is in progress, true when it failed, false when it succeeded."""
     tags: list[AccountTag] | None = attrs.field(default=None)
+    """The account's custom tags; filled only when listing with `include_tags`."""
     warmup_pool_id: str | None = attrs.field(default=None)
+    """The ID of the warmup pool the account is in."""
     timestamp_last_used: datetime | None = attrs.field(default=None)
+    """When the account was last used (ISO 8601 date-time)."""
     forwarding_mode: ForwardingMode | None = attrs.field(default=None)
+    """How the web forwarding of the account's domain works (`redirect` or `stealth`); null when none is set."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AccountPage:
+    """One page of email accounts, with the cursor of the next."""
+
     items: list[Account]
-    """The items of this page."""
+    """The accounts of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page, to pass as `starting_after`; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiAgentGuidance:
+    """A guidance of an AI Inbox Manager: an instruction in one category that steers how the agent writes, or, for the Basics category, its tone and length."""
+
     id: str
-    """Identifier of the item."""
+    """The guidance's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the guidance belongs to."""
     agent_id: str
+    """The ID of the AI agent the guidance belongs to."""
     label: str
+    """The guidance's label."""
     instruction: str
+    """The instruction the agent follows; an empty string for a Basics guidance."""
     status: AiAgentGuidanceStatus
+    """Whether the guidance is in force: `1` active, `0` inactive. Basics guidances are always active."""
     category: AiAgentGuidanceCategory
+    """The guidance's category: `0` Basics (tone and length), `1` Communication, `2` Context, `3` Handover, `4` Other."""
     timestamp_created: str
-    """When the item was created."""
+    """When the guidance was created (ISO 8601)."""
     timestamp_updated: str
-    """When the item was last changed."""
+    """When the guidance was last changed (ISO 8601)."""
     basic_guidance_options: BasicGuidanceOptions | None = attrs.field(default=None)
+    """The tone and length of the agent's replies; set only on a Basics guidance."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiAgentGuidancePage:
+    """One page of an AI Inbox Manager's guidances."""
+
     items: list[AiAgentGuidance]
-    """The items of this page."""
+    """The guidances of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page; absent on the last page."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiDeliverabilityAgent:
+    """An AI Deliverability Agent: the agent that watches the workspace's email deliverability, with its status and Slack integration settings."""
+
     id: str
-    """Identifier of the item."""
+    """The agent's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the agent belongs to."""
     name: str
-    """Name."""
+    """The agent's name."""
     timestamp_created: str
-    """When the item was created."""
+    """When the agent was created (ISO 8601)."""
     timestamp_updated: str
-    """When the item was last changed."""
+    """When the agent was last changed (ISO 8601)."""
     status: AiAgentStatus
+    """Whether the agent is active (`1`), inactive (`0`), or its trial has expired (`-1`)."""
     payload: DeliverabilityAgentPayload | None = attrs.field(default=None)
+    """The agent's configuration: its integrations, such as Slack notifications."""
     type: AiAgentType | None = attrs.field(default=None)
+    """The kind of AI agent; `3` for a Deliverability Agent."""
     is_auto_created: bool | None = attrs.field(default=None)
+    """Whether the agent was created automatically."""
     created_by: str | None = attrs.field(default=None)
+    """The ID of the user who created the agent, or `null`."""
     description: str | None = attrs.field(default=None)
+    """The agent's description; `null` when it has none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiInboxManager:
+    """An AI Inbox Manager: a reply agent that answers and follows up on replies, with its configuration."""
+
     id: str
-    """Identifier of the item."""
+    """The AI Inbox Manager's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the agent belongs to."""
     name: str
-    """Name."""
+    """The agent's name."""
     payload: AiInboxManagerPayload
+    """The agent's configuration: tags, follow-ups, objection handling, integrations, no-show recovery, label triggers and credit budget."""
     timestamp_created: str
-    """When the item was created."""
+    """When the agent was created (ISO 8601)."""
     timestamp_updated: str
-    """When the item was last changed."""
+    """When the agent was last changed (ISO 8601)."""
     status: AiAgentStatus
+    """The agent's status: `1` active, `0` inactive, `-1` trial expired."""
     type: AiAgentType | None = attrs.field(default=None)
+    """The agent's type code, `1` (Inbox Manager) for this agent; may be null."""
     is_auto_created: bool | None = attrs.field(default=None)
+    """Whether the agent was created automatically rather than by a user; may be null."""
     created_by: str | None = attrs.field(default=None)
+    """The ID of the user who created the agent; null when unknown."""
     description: str | None = attrs.field(default=None)
+    """The agent's description; may be null."""
     metadata: AiInboxManagerMetadata | None = attrs.field(default=None)
+    """The agent's tags and integrations with their labels and validity; present only when the request set `with_metadata` to true."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiLeadFinderAgent:
+    """An AI Lead Finder Agent: an agent that keeps one campaign supplied with new leads from a SuperSearch audience, with its configuration and status."""
+
     id: str
-    """Identifier of the item."""
+    """The agent's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the agent belongs to."""
     name: str
-    """Name."""
+    """The agent's name."""
     timestamp_created: str
-    """When the item was created."""
+    """When the agent was created (ISO 8601)."""
     timestamp_updated: str
-    """When the item was last changed."""
+    """When the agent was last changed (ISO 8601)."""
     status: AiAgentStatus
+    """Whether the agent is active (`1`), inactive (`0`), or its trial has expired (`-1`)."""
     payload: AiLeadFinderAgentPayload | None = attrs.field(default=None)
+    """The agent's configuration: its campaign, audience filters, threshold, exhaustion behavior and AI enrichment columns."""
     type: AiLeadFinderAgentType | None = attrs.field(default=None)
+    """The kind of AI agent: always `6`, a Lead Finder Agent."""
     is_auto_created: bool | None = attrs.field(default=None)
+    """Whether the agent was created automatically."""
     created_by: str | None = attrs.field(default=None)
+    """The ID of the user who created the agent, or `null`."""
     description: str | None = attrs.field(default=None)
+    """The agent's description; `null` when it has none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiLeadFinderAgentPage:
+    """One page of AI Lead Finder Agents."""
+
     items: list[AiLeadFinderAgent]
-    """The items of this page."""
+    """The agents of this page, newest first."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page: pass it as `starting_after`; absent on the last page."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSalesAgentConfig:
+    """The configuration of an AI Sales Agent as it is read back: memory, type-specific details, and enrichment, outreach and autonomy settings."""
+
     memory: dict[str, Any] | None = attrs.field(default=None)
+    """The business context the agent works from: company, description, ideal customer profiles, offers and guidance rules."""
     position_details: str | None = attrs.field(default=None)
+    """For a recruiting agent: the role, its responsibilities and requirements."""
     investment_details: str | None = attrs.field(default=None)
+    """For an investment agent: the investment thesis and the companies it targets."""
     research_details: str | None = attrs.field(default=None)
+    """For a user research agent: the research goals and the participants it looks for."""
     partnership_details: str | None = attrs.field(default=None)
+    """For a partnership agent: the partnership goals and the partners it looks for."""
     enrichment_settings: AiSalesAgentConfigEnrichmentSettings | None = attrs.field(default=None)
+    """How many leads the agent enriches per run."""
     outreach_settings: AiSalesAgentConfigOutreachSettings | None = attrs.field(default=None)
+    """How the agent's campaigns send: schedule, sending accounts, daily limit, tracking and opt-out settings."""
     autonomy_settings: AiSalesAgentConfigAutonomySettings | None = attrs.field(default=None)
+    """How much the agent does without approval: autopilot, replies to prospects, manual lead mode."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSdrCampaignSchedule:
+    """The sending schedule of an AI Sales Agent's campaigns, in the AI SDR payload."""
+
     schedules: list[AiSdrSchedule] | None = attrs.field(default=None)
+    """The sending windows: days, hours and time zone."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSdrMemory:
+    """The business context an AI Sales Agent works from, in the AI SDR payload."""
+
     company: str | None = attrs.field(default=None)
+    """The company's name."""
     business_description: str | None = attrs.field(default=None)
+    """What the business does and sells."""
     active_icps_indexes: list[float] | None = attrs.field(default=None)
+    """The positions (from 0) of the entries in `icps` that are in use."""
     icps: list[Icp] | None = attrs.field(default=None)
+    """The ideal customer profiles the agent targets."""
     custom_fields: list[str] | None = attrs.field(default=None)
+    """The agent's guidance rules as raw text entries."""
     business_offers: list[str] | None = attrs.field(default=None)
+    """The offers the agent can pitch."""
     active_business_offers_indexes: list[float] | None = attrs.field(default=None)
+    """The positions (from 0) of the entries in `business_offers` that are in use."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSdrOutreachSettings:
+    """Email outreach settings of an AI Sales Agent, in the AI SDR payload."""
+
     campaign_schedule: AiSdrCampaignSchedule | None = attrs.field(default=None)
+    """When the agent's campaigns send."""
     email_list: list[str] | None = attrs.field(default=None)
+    """The email addresses of the sending accounts the agent's campaigns use."""
     email_tag_list: list[str] | None = attrs.field(default=None)
+    """The IDs of the account tags whose accounts the campaigns send from."""
     daily_limit: float | None = attrs.field(default=None)
+    """The most emails each campaign sends per day."""
     stop_on_reply: bool | None = attrs.field(default=None)
+    """Whether a lead stops getting emails once it replies."""
     open_tracking: bool | None = attrs.field(default=None)
+    """Whether email opens are tracked."""
     first_email_text_only: bool | None = attrs.field(default=None)
+    """Whether the first email goes out as plain text."""
     prioritize_new_leads: bool | None = attrs.field(default=None)
+    """Whether new leads go before follow-ups."""
     match_lead_esp: bool | None = attrs.field(default=None)
+    """Whether emails go from an account on the same email provider as the lead."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkAddLeadsRequest:
+    """A bulk add: the target campaign or lead list, 1 to 1,000 leads, and the checks to run on them."""
+
     leads: list[BulkAddLeadsRequestLead]
-    """The leads to add (1 to 1,000 per request)."""
+    """The leads to add, 1 to 1,000."""
     campaign_id: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """The ID of the campaign to add the leads to; give this or `list_id`, not both. Each lead then needs an `email`."""
     list_id: str | None | Unset = attrs.field(default=UNSET)
-    """Lead list ID."""
+    """The ID of the lead list to add the leads to; give this or `campaign_id`, not both. Each lead then needs an `email`, `first_name` or `last_name`."""
     blocklist_id: str | None | Unset = attrs.field(default=UNSET)
-    """Block list to check the leads against."""
+    """The ID of the block list to check the leads against; the workspace's default block list when omitted."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the workspace user to assign every added lead to; by default the campaign's owner (with `campaign_id`) or the user making the request."""
     verify_leads_on_import: bool | None | Unset = attrs.field(default=UNSET)
-    """Run email verification on the imported leads."""
+    """When true, a background job verifies the email addresses of the added leads."""
     skip_if_in_workspace: bool | None | Unset = attrs.field(default=UNSET)
-    """Skip a lead whose email already exists anywhere in the workspace."""
+    """When true, skips every lead already in any campaign or list of the workspace; it overrides the other `skip_if_in_*` flags."""
     skip_if_in_campaign: bool | None | Unset = attrs.field(default=UNSET)
-    """Skip a lead already present in any campaign."""
+    """When true, skips every lead already in any campaign of the workspace."""
     skip_if_in_list: bool | None | Unset = attrs.field(default=UNSET)
-    """Skip a lead already present in any list."""
+    """When true, skips every lead already in any lead list of the workspace."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkAssignLeadsRequestQueryValues:
+    """The parameters of a lead activity condition."""
+
     occurrence_days: float | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "occurrence-days"}
     )
+    """The window the activity is looked for in, in days."""
     occurrence_count: BulkAssignLeadsRequestQueryValuesOccurrenceCount | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "occurrence-count"}
     )
+    """How many times the activity must have happened: more than, less than or exactly a count."""
     lead_status: BulkAssignLeadsRequestQueryValuesLeadStatus | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "lead-status"}
     )
+    """The lead status to compare with, and how."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignSequence:
+    """An email sequence: the steps sent to each lead, in order."""
+
     steps: list[CampaignSequenceStep]
+    """The steps, in sending order."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignSubsequence:
+    """A subsequence: a follow-up sequence of a campaign, which a lead enters when its trigger conditions are met."""
+
     id: str
-    """Identifier of the item."""
+    """The subsequence's ID."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the subsequence was created (ISO 8601 date-time)."""
     parent_campaign: str
+    """ID of the campaign the subsequence belongs to."""
     workspace: str
+    """ID of the workspace that owns the subsequence."""
     status: CampaignSubsequenceStatus
+    """The subsequence's state: draft, active, paused, completed, running subsequences, or held by an account or bounce problem."""
     timestamp_leads_updated: datetime
+    """When its leads last changed (ISO 8601 date-time)."""
     name: str
-    """Name."""
+    """The subsequence's name."""
     conditions: CampaignSubsequenceConditions
+    """What starts the subsequence for a lead: lead statuses, lead activities, or a reply's text."""
     subsequence_schedule: CampaignScheduleSettings | None = attrs.field(default=None)
+    """When the subsequence sends; created without one, it takes the parent campaign's schedule."""
     sequences: list[CampaignSubsequenceSequence] | None = attrs.field(default=None)
+    """The email sequence. Only the first item is used: give exactly one, holding every step."""
     auto_variant_select: CampaignAutoVariantSelect | None = attrs.field(default=None)
+    """Picks each step's winning variant automatically, by open, click or reply rate; null turns it off."""
     daily_limit_mode: CampaignSubsequenceDailyLimitMode | None = attrs.field(default=None)
+    """Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`)."""
     daily_limit: float | None = attrs.field(default=None)
+    """The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`."""
     ignore_account_daily_limit: bool | None = attrs.field(default=None)
+    """When `true`, the subsequence keeps sending after its accounts reach their daily limits."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignSubsequencePage:
+    """One page of subsequences."""
+
     items: list[CampaignSubsequence]
-    """The items of this page."""
+    """The subsequences of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CancelDFYEmailAccountsResponse:
+    """The DFY email accounts a cancel request cancelled."""
+
     items: list[CancelDFYEmailAccountsResponseItem]
-    """The items of this page."""
+    """The cancelled accounts."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CheckDomainsAvailabilityResponse:
+    """The availability of each domain checked."""
+
     results: list[CheckDomainsAvailabilityResponseResult] | None = attrs.field(default=None)
+    """One result per domain checked."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CompleteDeliverabilityFeedItemResponse:
+    """The result of completing a Deliverability Agent feed item."""
+
     item: DeliverabilityFeedItem
+    """The feed item as it is after the call."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateAIAgentRequest:
+    """The body that creates an AI agent: a reply agent (with `payload`) or an AI Sales Agent (with `type` and `input`, `memory_from_workspace`, or `is_duplicate`)."""
+
     name: str
-    """Name."""
+    """The new agent's name."""
     payload: InboxManagerPayload | None | Unset = attrs.field(default=UNSET)
+    """For a reply agent (AI Inbox Manager): its configuration."""
     type: Any | None | Unset = attrs.field(default=UNSET)
+    """Either `1` for a reply agent, or, for an AI Sales Agent, how its business details are gathered: `website` or `pitch_deck`."""
     input: str | None | Unset = attrs.field(default=UNSET)
+    """For an AI Sales Agent: the website URL to scrape or the pitch deck text to read; required unless `memory_from_workspace` is true."""
     status: AiAgentStatusFilter | None | Unset = attrs.field(default=UNSET)
+    """The agent's status on creation: `1` active, `0` inactive, `-1` trial expired."""
     memory_from_workspace: bool | None | Unset = attrs.field(default=UNSET)
+    """For an AI Sales Agent: when true, skips the scrape and copies the memory of an existing AI Sales Agent in the workspace."""
     description: str | None | Unset = attrs.field(default=UNSET)
+    """For an AI Sales Agent: its description."""
     config: dict[str, Any] | None | Unset = attrs.field(default=UNSET)
+    """For an AI Sales Agent: its configuration (memory, enrichment, outreach and autonomy settings)."""
     master_lead_list_id: str | None | Unset = attrs.field(default=UNSET)
+    """For an AI Sales Agent: the ID of the lead list that holds its leads."""
     initial_scrape_ready: bool | None | Unset = attrs.field(default=UNSET)
+    """For an AI Sales Agent: whether the first extraction of business details has finished."""
     is_duplicate: bool | None | Unset = attrs.field(default=UNSET)
+    """For an AI Sales Agent: when true, copies the agent named by `source_ai_sdr_id`, which must then be sent too."""
     source_ai_sdr_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the AI Sales Agent in this workspace to copy; required when `is_duplicate` is true."""
     agent_type: AiSalesAgentType | None | Unset = attrs.field(default=UNSET)
+    """For an AI Sales Agent: its outbound type code; `2` (Sales) when omitted."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateCampaignRequest:
+    """A new campaign: its name and schedule, optionally its sequence and sending settings."""
+
     name: str
-    """Name."""
+    """The campaign's name."""
     campaign_schedule: CreateCampaignRequestCampaignSchedule
+    """When the campaign sends: its dates and its sending windows."""
     pl_value: float | None | Unset = attrs.field(default=UNSET)
+    """The value given to each positive lead."""
     is_evergreen: bool | None | Unset = attrs.field(default=UNSET)
+    """`true` for an evergreen campaign."""
     sequences: list[CampaignSequence] | None | Unset = attrs.field(default=UNSET)
+    """The email sequence. Only the first item is used: give exactly one, holding every step."""
     email_gap: float | None | Unset = attrs.field(default=UNSET)
+    """Minutes to wait between two emails."""
     random_wait_max: float | None | Unset = attrs.field(default=UNSET)
+    """The longest random wait, in minutes."""
     text_only: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, every email goes out as plain text."""
     first_email_text_only: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, the first email goes out as plain text."""
     email_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Email addresses of the workspace's accounts that send the campaign."""
     daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    """The most emails the campaign sends per day."""
     stop_on_reply: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, a lead's sequence stops once the lead replies."""
     email_tag_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    """IDs of account tags: accounts carrying them send the campaign."""
     link_tracking: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, clicks on the emails' links are tracked."""
     open_tracking: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, email opens are tracked."""
     stop_on_auto_reply: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, an automatic reply (out-of-office and the like) also stops the lead's sequence."""
     daily_max_leads: int | None | Unset = attrs.field(default=UNSET)
+    """The most new leads contacted per day (0 or more)."""
     prioritize_new_leads: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, new leads take priority."""
     auto_variant_select: CampaignAutoVariantSelect | None | Unset = attrs.field(default=UNSET)
+    """Picks each step's winning variant automatically, by reply, click or open rate."""
     match_lead_esp: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, leads are matched with sending accounts by email service provider (ESP)."""
     stop_for_company: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, a reply from one lead stops the campaign for every lead of the same company domain."""
     insert_unsubscribe_header: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, the emails carry an unsubscribe header."""
     allow_risky_contacts: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, the campaign also sends to leads whose email is rated risky."""
     disable_bounce_protect: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, turns off bounce protection, which otherwise pauses the campaign on a high bounce rate."""
     limit_emails_per_company_override: CampaignLimitEmailsPerCompanyOverride | None | Unset = (
         attrs.field(default=UNSET)
     )
+    """This campaign's own limit on emails per company, in place of the workspace's setting."""
     cc_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Addresses copied (CC) on the campaign's emails."""
     bcc_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Addresses blind-copied (BCC) on the campaign's emails."""
     owned_by: str | None | Unset = attrs.field(default=UNSET)
+    """ID of the user who owns the campaign."""
     ai_sdr_id: str | None | Unset = attrs.field(default=UNSET)
+    """ID of the AI Sales Agent the campaign comes from."""
     provider_routing_rules: list[CampaignProviderRoutingRule] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Rules on which email providers' accounts may send to which recipients' providers."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateDFYEmailAccountOrderRequest:
+    """A DFY order: its type, the domains with the mailboxes to create on each, and whether it is only a simulation."""
+
     items: list[CreateDFYEmailAccountOrderRequestItem]
-    """The items of this page."""
+    """The domains to order, each with its mailboxes (required)."""
     order_type: CreateDFYEmailAccountOrderRequestOrderType
+    """What to order: `dfy` new domains, `pre_warmed_up` pre-warmed domains, `extra_accounts` more mailboxes on domains already ordered (required)."""
     simulation: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, validates the order and returns its price without placing it or charging the card (default `false`)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateInboxManagerAgentRequestPayload:
+    """The configuration of a new AI Inbox Manager."""
+
     configuration_type: InboxManagerConfigurationType
+    """The agent's configuration type code, `1` or `2`; the API does not document what each means."""
     tags: list[InboxManagerTagName | str] | None | Unset = attrs.field(default=UNSET)
+    """The tags whose sending accounts the agent works for: tag IDs (UUIDs), or `default`."""
     handle_followup: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent also sends follow-up emails."""
     respond_to_automatic_emails: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent answers automatic emails (such as auto-replies)."""
     handle_objections: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent handles objections, declines and negative replies."""
     integrations: InboxManagerIntegrations | None | Unset = attrs.field(default=UNSET)
+    """The agent's Slack and Calendly settings; null for an integration leaves it disconnected."""
     no_show: InboxManagerNoShow | None | Unset = attrs.field(default=UNSET)
+    """The no-show recovery settings: follow-ups to leads who missed a meeting."""
     trigger_on_labels_enabled: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent acts only on leads with the interest labels in `trigger_on_labels`."""
     trigger_on_labels: list[float] | None | Unset = attrs.field(default=UNSET)
+    """The lead interest status values (`1` interested, `-1` not interested, ...) that trigger or exclude the agent, following `trigger_on_labels_mode`."""
     trigger_on_labels_mode: InboxManagerTriggerOnLabelsMode | None | Unset = attrs.field(
         default=UNSET
     )
+    """Whether `trigger_on_labels` lists the labels to act on (`include`, the default) or to leave alone (`exclude`)."""
     monthly_credit_budget: float | None | Unset = attrs.field(default=UNSET)
+    """The most AI credits the agent may spend in a month (1 or more); null for no limit."""
     followup_business_days_only: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether follow-ups go out only Monday to Friday."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateSalesAgentRequestConfigMemory:
+    """The business context of an AI Sales Agent, as sent; on update, keys left out keep their stored values."""
+
     company: str | None | Unset = attrs.field(default=UNSET)
+    """The company's name."""
     business_description: str | None | Unset = attrs.field(default=UNSET)
+    """What the business does and sells."""
     icps: list[Icp] | None | Unset = attrs.field(default=UNSET)
+    """The ideal customer profiles the agent targets."""
     active_icps_indexes: list[int] | None | Unset = attrs.field(default=UNSET)
+    """The positions (from 0) of the entries in `icps` that are in use."""
     business_offers: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The offers the agent can pitch."""
     active_business_offers_indexes: list[int] | None | Unset = attrs.field(default=UNSET)
+    """The positions (from 0) of the entries in `business_offers` that are in use."""
     custom_fields: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The agent's guidance rules as raw text, at most 10; the guidance rule operations (`create_guidance_rule`, ...) are the better way to change them."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplateCreator:
+    """The creator of a prompt template."""
+
     id: str | None = attrs.field(default=None)
-    """Identifier of the item."""
+    """The creator's user ID."""
     payload: CustomPromptTemplateCreatorPayload | None = attrs.field(default=None)
+    """The creator's details."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityActiveActivity:
+    """The activity a Deliverability Agent is running now, with its step messages."""
+
     id: str
-    """Identifier of the item."""
+    """The activity's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace."""
     agent_id: str
+    """The ID of the Deliverability Agent the activity belongs to."""
     activity_code: str
+    """A code naming what the activity does."""
     status: DeliverabilityActivityStatus
+    """Where the activity stands: `queued`, `in_progress`, `completed`, `failed`, `skipped` or `cancelled`."""
     priority: float
+    """The activity's priority, a number."""
     payload: dict[str, Any]
+    """Details of the activity, a free-form object."""
     idempotency_key: str
+    """A key that identifies the activity, so that the same one is not queued twice."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the activity was created (ISO 8601)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the activity was last changed (ISO 8601)."""
     sub_messages: list[DeliverabilitySubMessage]
+    """The activity's step messages, in order."""
     cycle_id: str | None = attrs.field(default=None)
+    """The ID of the run (cycle) the activity belongs to; `null` when it belongs to none."""
     subject_type: str | None = attrs.field(default=None)
+    """The kind of object the activity is about; `null` when none."""
     subject_id: str | None = attrs.field(default=None)
+    """The ID of the object the activity is about; `null` when none."""
     subject_name: str | None = attrs.field(default=None)
+    """The name of the object the activity is about; `null` when none."""
     result_payload: dict[str, Any] | None = attrs.field(default=None)
+    """The activity's result details, a free-form object; `null` when there are none."""
     error_code: str | None = attrs.field(default=None)
+    """A code for why the activity failed; `null` unless it failed."""
     error_message: str | None = attrs.field(default=None)
+    """A readable message saying why the activity failed; `null` unless it failed."""
     queued_at: datetime | None = attrs.field(default=None)
+    """When the activity was queued (ISO 8601); `null` when it was not."""
     started_at: datetime | None = attrs.field(default=None)
+    """When the activity started (ISO 8601); `null` until it does."""
     completed_at: datetime | None = attrs.field(default=None)
+    """When the activity finished (ISO 8601); `null` until it does."""
     expires_at: datetime | None = attrs.field(default=None)
+    """When the activity expires (ISO 8601); `null` when it does not."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityActivityFeed:
+    """One page of a Deliverability Agent's activity feed."""
+
     items: list[DeliverabilityFeedItem]
-    """The items of this page."""
+    """The feed items of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page: pass it as `starting_after`; `null` or absent on the last page."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityCurrentActivity:
+    """What a Deliverability Agent is doing: the activity it is running, its queue, and a summary of what it has completed."""
+
     active: DeliverabilityActiveActivity | None
+    """The activity running now; `null` when none is."""
     queued: list[DeliverabilityActivity]
+    """The activities waiting to run."""
     completed_summary: DeliverabilityCompletedSummary
+    """A summary of the completed activities."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class Email:
+    """An email in the Unibox: a campaign email, a lead's reply, an email sent by hand, or any other the workspace's accounts hold."""
+
     id: str
-    """Identifier of the item."""
+    """The email's ID."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the API stored the email (ISO 8601 date-time); `timestamp_email` is when it was sent."""
     timestamp_email: datetime
+    """When the email was sent, as its mail server reports it (ISO 8601 date-time); a sender or server can make it wrong."""
     message_id: str
+    """The email's unique ID from the mail server (its Message-ID)."""
     subject: str
+    """The subject line."""
     to_address_email_list: str
+    """The recipients' addresses, comma-separated."""
     body: EmailBody
+    """The email's body, as HTML and as plain text."""
     organization_id: str
-    """Workspace ID."""
+    """ID of the workspace the email belongs to."""
     eaccount: str
-    """Sending email account."""
+    """The workspace's email account used for the email."""
     from_address_email: str | None = attrs.field(default=None)
+    """The sender's address, filled in from `eaccount`."""
     cc_address_email_list: str | None = attrs.field(default=None)
+    """The CC addresses, comma-separated."""
     bcc_address_email_list: str | None = attrs.field(default=None)
+    """The BCC addresses, comma-separated."""
     reply_to: str | None = attrs.field(default=None)
+    """The Reply-To address."""
     campaign_id: str | None = attrs.field(default=None)
-    """Campaign ID."""
+    """ID of the campaign the email belongs to; null for an email sent by hand."""
     subsequence_id: str | None = attrs.field(default=None)
+    """ID of the subsequence the email belongs to; null for an email sent by hand."""
     list_id: str | None = attrs.field(default=None)
-    """Lead list ID."""
+    """ID of the lead list of the email's lead, if the lead is in one."""
     lead: str | None = attrs.field(default=None)
+    """The lead's email address."""
     lead_id: str | None = attrs.field(default=None)
+    """The lead's ID, if there is a lead."""
     ue_type: EmailUeType | None = attrs.field(default=None)
+    """Where the email is in its life cycle: `1` sent by a campaign, `2` received, `3` sent, `4` scheduled."""
     step: str | None = attrs.field(default=None)
+    """The campaign step the email belongs to."""
     is_unread: float | None = attrs.field(default=None)
+    """`1` when the email is unread, `0` when read."""
     is_auto_reply: float | None = attrs.field(default=None)
+    """`1` when the email is an automatic reply, `0` when not."""
     reminder_ts: datetime | None = attrs.field(default=None)
+    """When the reminder on the email is due (ISO 8601 date-time); null when there is none."""
     ai_interest_value: float | None = attrs.field(default=None)
+    """The interest value AI gave the email (e.g. `0.75`)."""
     ai_assisted: float | None = attrs.field(default=None)
+    """`1` when AI assistance was used for the email."""
     is_focused: float | None = attrs.field(default=None)
+    """`1` when the email is in the Unibox's primary (focused) tab."""
     i_status: float | None = attrs.field(default=None)
+    """The email's interest status (a number)."""
     thread_id: str | None = attrs.field(default=None)
+    """ID of the email's thread; every email of one conversation shares it."""
     content_preview: str | None = attrs.field(default=None)
+    """A short preview of the content, usually its first lines."""
     attachment_json: EmailAttachmentJson | None = attrs.field(default=None)
+    """The email's attachments; null when there are none."""
     from_address_json: list[Any] | None = attrs.field(default=None)
+    """Details of the sender addresses."""
     to_address_json: list[Any] | None = attrs.field(default=None)
+    """Details of the recipient addresses."""
     cc_address_json: list[Any] | None = attrs.field(default=None)
+    """Details of the CC addresses."""
     ai_agent_id: str | None = attrs.field(default=None)
+    """ID of the AI agent that sent the email, if one did."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class EmailPage:
+    """One page of emails."""
+
     items: list[Email]
-    """The items of this page."""
+    """The emails of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementBlacklistAndSpamAssassinReport:
+    """A report of an inbox placement test: the blacklist standing of the sending domain and its IP address, and SpamAssassin's verdict on the email."""
+
     id: str
-    """Identifier of the item."""
+    """The report's ID."""
     timestamp_created: str
-    """When the item was created."""
+    """When the report was created (ISO 8601)."""
     timestamp_created_date: str
+    """The day the report was created."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the report belongs to."""
     test_id: str
+    """The ID of the inbox placement test the report belongs to."""
     domain: str
+    """The domain the report is about."""
     domain_ip: str
+    """The domain's IP address."""
     spam_assassin_score: float
+    """The email's SpamAssassin score, which rises with the likelihood of spam."""
     domain_blacklist_count: float | None = attrs.field(default=None)
+    """On how many blacklists the domain is listed; may be null."""
     domain_ip_blacklist_count: float | None = attrs.field(default=None)
+    """On how many blacklists the domain's IP address is listed; may be null."""
     spam_assassin_report: SpamAssassinReport | None = attrs.field(default=None)
+    """The detailed SpamAssassin analysis; left out with `skip_spam_assassin_report`."""
     blacklist_report: BlacklistReport | None = attrs.field(default=None)
+    """The detailed blacklist check; left out with `skip_blacklist_report`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementBlacklistAndSpamAssassinReportPage:
+    """One page of inbox placement blacklist and SpamAssassin reports."""
+
     items: list[InboxPlacementBlacklistAndSpamAssassinReport]
-    """The items of this page."""
+    """The reports of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementTestAutomation:
+    """A rule of an inbox placement test: when a result meets `when`, take the actions of `then`."""
+
     when: InboxPlacementTestAutomationWhen
+    """The condition that triggers the rule."""
     then: InboxPlacementTestAutomationThen
+    """The actions to take when the condition is met."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class Lead:
+    """A lead: a contact in a campaign or a lead list, with its custom variables, status, interest status and engagement counters."""
+
     id: str
-    """Identifier of the item."""
+    """The lead's ID (UUID)."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the lead was created (ISO 8601 date-time)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the lead was last changed (ISO 8601 date-time)."""
     organization: str
-    """Workspace ID."""
+    """The ID of the workspace the lead belongs to."""
     status: LeadStatus
+    """The lead's state in its campaign: active, paused, completed, bounced, unsubscribed or skipped."""
     email_open_count: float
+    """How many times the lead has opened the campaign's emails."""
     email_reply_count: float
+    """How many times the lead has replied to the campaign's emails."""
     email_click_count: float
+    """How many times the lead has clicked a link in the campaign's emails."""
     company_domain: str
+    """The domain of the lead's company (such as `example.com`)."""
     status_summary: LeadStatusSummary
+    """The lead's progress through the campaign's sequence: the last step executed, and `domain_complete`."""
     campaign: str | None = attrs.field(default=None)
-    """Campaign ID."""
+    """The ID of the campaign the lead is in; null when it is in none."""
     email: str | None = attrs.field(default=None)
-    """Email address."""
+    """The lead's email address; may be null for a lead in a list."""
     personalization: str | None = attrs.field(default=None)
-    """Personalized opening line used in emails."""
+    """Free personalization text for the lead (an opening line, for example), for use in the campaign's emails."""
     website: str | None = attrs.field(default=None)
-    """Website URL."""
+    """The lead's website URL."""
     last_name: str | None = attrs.field(default=None)
-    """Last name."""
+    """The lead's last name."""
     first_name: str | None = attrs.field(default=None)
-    """First name."""
+    """The lead's first name."""
     company_name: str | None = attrs.field(default=None)
-    """Company name."""
+    """The name of the lead's company."""
     job_title: str | None = attrs.field(default=None)
-    """Job title."""
+    """The lead's job title."""
     phone: str | None = attrs.field(default=None)
-    """Phone number."""
+    """The lead's phone number."""
     payload: dict[str, Any] | None = attrs.field(default=None)
+    """The lead's custom variables: a map of name to a string, number, boolean or null (never an object or array). They are written as `custom_variables` when the lead is created, added or updated, and read back here."""
     status_summary_subseq: LeadStatusSummarySubseq | None = attrs.field(default=None)
+    """The lead's progress through its subsequence: the last subsequence step executed and when."""
     last_step_from: str | None = attrs.field(default=None)
+    """The source of the last step executed for the lead, such as `campaign`."""
     last_step_id: str | None = attrs.field(default=None)
+    """The ID of the last step executed for the lead."""
     last_step_timestamp_executed: datetime | None = attrs.field(default=None)
+    """When that last step was executed (ISO 8601 date-time)."""
     email_opened_step: float | None = attrs.field(default=None)
+    """The step of the last email the lead opened."""
     email_opened_variant: float | None = attrs.field(default=None)
+    """The variant of that step the lead opened."""
     email_replied_step: float | None = attrs.field(default=None)
+    """The step of the last email the lead replied to."""
     email_replied_variant: float | None = attrs.field(default=None)
+    """The variant of that step the lead replied to."""
     email_clicked_step: float | None = attrs.field(default=None)
+    """The step of the last email in which the lead clicked a link."""
     email_clicked_variant: float | None = attrs.field(default=None)
+    """The variant of that step in which the lead clicked."""
     lt_interest_status: LeadInterestStatus | None = attrs.field(default=None)
+    """The lead's interest status (interested, meeting booked, won, not interested, out of office, ...); it can also hold a custom lead label's `interest_status`, a value beyond the listed ones."""
     subsequence_id: str | None = attrs.field(default=None)
+    """The ID of the subsequence the lead is in; null when in none."""
     verification_status: LeadVerificationStatus | None = attrs.field(default=None)
+    """The result of verifying the lead's email address: verified, pending, invalid, risky, catch-all or job change."""
     pl_value_lead: str | None = attrs.field(default=None)
+    """The lead's potential value, as free text (such as `High`)."""
     timestamp_added_subsequence: datetime | None = attrs.field(default=None)
+    """When the lead was added to its subsequence (ISO 8601 date-time)."""
     timestamp_last_contact: datetime | None = attrs.field(default=None)
+    """When the lead was last contacted (ISO 8601 date-time)."""
     timestamp_last_open: datetime | None = attrs.field(default=None)
+    """When the lead last opened an email (ISO 8601 date-time)."""
     timestamp_last_reply: datetime | None = attrs.field(default=None)
+    """When the lead last replied (ISO 8601 date-time)."""
     timestamp_last_interest_change: datetime | None = attrs.field(default=None)
+    """When the lead's interest status last changed (ISO 8601 date-time)."""
     timestamp_last_click: datetime | None = attrs.field(default=None)
+    """When the lead last clicked a link (ISO 8601 date-time)."""
     enrichment_status: LeadEnrichmentStatus | None = attrs.field(default=None)
+    """The state of the lead's data enrichment: enriched, pending, no data available, or error."""
     list_id: str | None = attrs.field(default=None)
-    """Lead list ID."""
+    """The ID of the lead list the lead is in; null when it is in none."""
     last_contacted_from: str | None = attrs.field(default=None)
+    """The channel the lead was last contacted through, such as `email`."""
     uploaded_by_user: str | None = attrs.field(default=None)
+    """The ID of the user who uploaded the lead."""
     upload_method: LeadUploadMethod | None = attrs.field(default=None)
+    """How the lead was added: manually, through the API, or as a website visitor."""
     assigned_to: str | None = attrs.field(default=None)
+    """The ID of the workspace user who owns the lead; null when unassigned."""
     is_website_visitor: bool | None = attrs.field(default=None)
+    """Whether the lead is a website visitor."""
     timestamp_last_touch: datetime | None = attrs.field(default=None)
+    """When the lead was last touched (ISO 8601 date-time)."""
     esp_code: EspCode | None = attrs.field(default=None)
+    """The email service provider hosting the lead's mailbox (Google, Microsoft, Zoho, Yahoo, ...); `0` while detection is queued, `1000` when none was found."""
     esg_code: EsgCode | None = attrs.field(default=None)
+    """The email security gateway in front of the lead's mailbox (Barracuda, Mimecast, Proofpoint, Cisco); `0` while detection is queued."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadFinderSearchFilters:
+    """The audience of an AI Lead Finder Agent, in SuperSearch filters, checked strictly: unknown keys are rejected, enum values must match exactly, and an alias (`fundingType`, `locationMode`, `lookAlike`, `jobListingFilter`) cannot be sent with its canonical key."""
+
     company_list_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of a company list that bounds the audience; only a completed list of this workspace is accepted."""
     locations: (
         list[
             SupersearchFiltersLocationsArrayItemOptionA
@@ -6757,8 +9458,11 @@ class LeadFinderSearchFilters:
         | None
         | Unset
     ) = attrs.field(default=UNSET)
+    """Where the leads are: a list of locations to include, or (the newer form) an object with `include` and `exclude` lists. Each location is a Google Maps place ID, or a city, state and country."""
     department: list[SupersearchFiltersDepartmentItem] | None | Unset = attrs.field(default=UNSET)
+    """The departments the leads work in."""
     level: list[SupersearchFiltersLevelItem] | None | Unset = attrs.field(default=UNSET)
+    """The seniority levels of the leads."""
     employee_count: (
         list[
             SupersearchFiltersEmployeeCountItemName
@@ -6770,172 +9474,273 @@ class LeadFinderSearchFilters:
         | None
         | Unset
     ) = attrs.field(default=UNSET, metadata={"wire": "employeeCount"})
+    """The company sizes to match: preset ranges such as `25 - 100`, or objects with an `op` (`gte`, `lte`, `between` or `preset_between`) and `min` or `max` bounds."""
     revenue: list[SupersearchFiltersRevenueItem] | None | Unset = attrs.field(default=UNSET)
+    """The revenue ranges of the leads' companies."""
     news: list[SupersearchFiltersNew] | None | Unset = attrs.field(default=UNSET)
+    """Kinds of company news to match, such as `hires` or `receives_financing`."""
     job_listing: list[str] | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "jobListing"}
     )
+    """Job titles the leads' companies are hiring for."""
     job_listing_filter: list[str] | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "jobListingFilter"}
     )
+    """Deprecated: the old key of `jobListing`; use `jobListing`, which it cannot be sent with here."""
     title: LeadFinderSearchFiltersTitle | None | Unset = attrs.field(default=UNSET)
+    """Job titles to include and exclude, and how each list matches (`EXACT` or `CONTAINS`)."""
     name: list[str] | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """Names of the people to find."""
     company_name: SupersearchFiltersTitle | None | Unset = attrs.field(default=UNSET)
+    """Company names to include and exclude."""
     look_alike: str | None | Unset = attrs.field(default=UNSET)
+    """A company domain: finds companies similar to it."""
     look_alike_1: str | None | Unset = attrs.field(default=UNSET, metadata={"wire": "lookAlike"})
+    """The product UI's alias of `look_alike`; send one or the other."""
     look_alike_mode: LeadFinderSearchFiltersLookAlikeMode | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "lookAlikeMode"}
     )
+    """How the look-alike domain is read: `targeted` or `broad`. Written by the product UI."""
     technologies: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Technologies the leads' companies use."""
     funding_type: list[LeadFinderSearchFiltersFundingTypeItem] | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "fundingType"}
     )
+    """The product UI's alias of `funding_type`; send one or the other."""
     location_mode: SupersearchFiltersLocationMode | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "locationMode"}
     )
+    """The product UI's alias of `location_mode`; send one or the other."""
     keyword_filter: SupersearchFiltersKeywordFilter | None | Unset = attrs.field(default=UNSET)
+    """Keywords to include and exclude, and whether any or all of the included ones must match."""
     industry: SupersearchFiltersIndustry | None | Unset = attrs.field(default=UNSET)
+    """Industries of the leads' companies to include and exclude."""
     sub_industry: SupersearchFiltersSubIndustry | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "subIndustry"}
     )
+    """Sub-industries of the leads' companies to include and exclude."""
     domains: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Company domains to search within, such as `google.com`."""
     website_visitors: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, only companies that visited your website (needs a connected Website Visitors pixel); with `domains`, only companies in both."""
     funding_type_1: list[SupersearchFiltersFundingTypeItem] | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "funding_type"}
     )
+    """Funding stages of the leads' companies, such as `seed` or `series_a`."""
     signals: list[str | SupersearchFiltersSignalOptionB] | None | Unset = attrs.field(default=UNSET)
+    """Signal categories such as job changes, traffic surges or LinkedIn activity: finds leads with a recent signal of any of them. Each is a category name (30-day window) or an object with its own window and keywords."""
     skip_owned_leads: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, leaves out leads that already belong to the workspace."""
     show_one_lead_per_company: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, keeps at most one lead per company."""
     location_mode_1: SupersearchFiltersLocationMode | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "location_mode"}
     )
+    """Whether `locations` match the contact's location (`contact`, the default) or the company's headquarters (`company`)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class LeadPage:
+    """One page of leads, with the cursor of the next."""
+
     items: list[Lead]
-    """The items of this page."""
+    """The leads of this page."""
     next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent when there is none."""
+    """Cursor of the next page, to pass as `starting_after`; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchCampaignRequest:
+    """Changes to a campaign: only the fields given change, and at least one is required."""
+
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The campaign's name."""
     pl_value: float | None | Unset = attrs.field(default=UNSET)
+    """The value given to each positive lead."""
     is_evergreen: bool | None | Unset = attrs.field(default=UNSET)
+    """`true` for an evergreen campaign."""
     campaign_schedule: CreateCampaignRequestCampaignSchedule | None | Unset = attrs.field(
         default=UNSET
     )
+    """When the campaign sends: its dates and its sending windows."""
     sequences: list[CampaignSequence] | None | Unset = attrs.field(default=UNSET)
+    """The email sequence. Only the first item is used: give exactly one, holding every step."""
     email_gap: float | None | Unset = attrs.field(default=UNSET)
+    """Minutes to wait between two emails."""
     random_wait_max: float | None | Unset = attrs.field(default=UNSET)
+    """The longest random wait, in minutes."""
     text_only: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, every email goes out as plain text."""
     first_email_text_only: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, the first email goes out as plain text."""
     email_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Email addresses of the workspace's accounts that send the campaign."""
     daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    """The most emails the campaign sends per day."""
     stop_on_reply: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, a lead's sequence stops once the lead replies."""
     email_tag_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    """IDs of account tags: accounts carrying them send the campaign."""
     link_tracking: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, clicks on the emails' links are tracked."""
     open_tracking: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, email opens are tracked."""
     stop_on_auto_reply: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, an automatic reply (out-of-office and the like) also stops the lead's sequence."""
     daily_max_leads: int | None | Unset = attrs.field(default=UNSET)
+    """The most new leads contacted per day (0 or more)."""
     prioritize_new_leads: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, new leads take priority."""
     auto_variant_select: CampaignAutoVariantSelect | None | Unset = attrs.field(default=UNSET)
+    """Picks each step's winning variant automatically, by reply, click or open rate."""
     match_lead_esp: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, leads are matched with sending accounts by email service provider (ESP)."""
     stop_for_company: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, a reply from one lead stops the campaign for every lead of the same company domain."""
     insert_unsubscribe_header: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, the emails carry an unsubscribe header."""
     allow_risky_contacts: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, the campaign also sends to leads whose email is rated risky."""
     disable_bounce_protect: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, turns off bounce protection, which otherwise pauses the campaign on a high bounce rate."""
     limit_emails_per_company_override: CampaignLimitEmailsPerCompanyOverride | None | Unset = (
         attrs.field(default=UNSET)
     )
+    """This campaign's own limit on emails per company, in place of the workspace's setting."""
     cc_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Addresses copied (CC) on the campaign's emails."""
     bcc_list: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Addresses blind-copied (BCC) on the campaign's emails."""
     owned_by: str | None | Unset = attrs.field(default=UNSET)
+    """ID of the user who owns the campaign."""
     provider_routing_rules: list[CampaignProviderRoutingRule] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Rules on which email providers' accounts may send to which recipients' providers."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchInboxManagerAgentRequest:
+    """The fields to change on an AI Inbox Manager; send at least one."""
+
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The agent's new name (not empty)."""
     status: PatchInboxManagerAgentRequestStatus | None | Unset = attrs.field(default=UNSET)
+    """`0` pauses the agent, `1` activates it."""
     payload: PatchInboxManagerAgentRequestPayload | None | Unset = attrs.field(default=UNSET)
+    """The configuration fields to change."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchInboxPlacementTestRequest:
+    """Changes to an inbox placement test: its name, schedule, automations or status; at least one."""
+
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The test's new name."""
     schedule: InboxPlacementTestSchedule | None | Unset = attrs.field(default=UNSET)
+    """The test's new schedule: weekdays, time of day and time zone."""
     automations: list[InboxPlacementTestAutomation] | None | Unset = attrs.field(default=UNSET)
+    """The test's automations; may be null."""
     status: InboxPlacementTestStatus | None | Unset = attrs.field(default=UNSET)
-    """Status code."""
+    """The test's new status: `1` active, `2` paused, `3` completed; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PlanDetailsAddons:
+    """The add-ons on offer: more Outreach contacts, and more Instantly Credits."""
+
     outreach: PlanDetailsAddonsOutreach | None = attrs.field(default=None)
+    """The Outreach add-on, which raises the contact limit."""
     credits: PlanDetailsAddonsCredits | None = attrs.field(default=None)
+    """The Instantly Credits add-on."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PlanDetailsSubscriptions:
+    """The workspace's current plan for each product."""
+
     outreach: PlanDetailsSubscriptionsOutreach | None = attrs.field(default=None)
+    """The Outreach plan: its lead limit, usage and billing."""
     credits: PlanDetailsSubscriptionsCredits | None = attrs.field(default=None)
+    """The Instantly Credits plan: its credits and billing."""
     bundle: PlanDetailsSubscriptionsBundle | None = attrs.field(default=None)
+    """The bundle plan: its bundled contact limit, usage and billing."""
     crm: PlanDetailsSubscriptionsCrm | None = attrs.field(default=None)
+    """The CRM plan."""
     website_visitors: PlanDetailsSubscriptionsCrm | None = attrs.field(default=None)
+    """The Website Visitors plan."""
     inbox_placement: PlanDetailsSubscriptionsCrm | None = attrs.field(default=None)
+    """The Inbox Placement plan."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesFlowQueryValues:
+    """The parameters of a lead activity condition."""
+
     occurrence_days: float | None = attrs.field(default=None, metadata={"wire": "occurrence-days"})
+    """The window the activity is looked for in, in days."""
     occurrence_count: SalesFlowQueryValuesOccurrenceCount | None = attrs.field(
         default=None, metadata={"wire": "occurrence-count"}
     )
+    """How many times the activity must have happened: more than, less than or exactly a count."""
     lead_status: SalesFlowQueryValuesLeadStatus | None = attrs.field(
         default=None, metadata={"wire": "lead-status"}
     )
+    """The lead status to compare with, and how."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusDiagnostics:
+    """Raw data on a campaign's or subsequence's sending: accounts, limits, schedule, leads and routing. Only `campaign_id`, `last_updated`, `status` and `issue_tracking` are always there."""
+
     campaign_id: str | None = attrs.field(default=None)
-    """Campaign ID."""
+    """The campaign's ID."""
     subsequence_id: str | None = attrs.field(default=None)
+    """The subsequence's ID; only in a subsequence's sending status."""
     last_updated: str | None = attrs.field(default=None)
+    """When this data was last refreshed (ISO 8601 date-time)."""
     status: SendingStatusDiagnosticsStatus | None = attrs.field(default=None)
-    """Status code."""
+    """Why sending stops or slows down, as a code; `healthy` when nothing does."""
     issue_tracking: SendingStatusDiagnosticsIssueTracking | None = attrs.field(default=None)
+    """How long the current issue has lasted."""
     accounts_summary: SendingStatusDiagnosticsAccountsSummary | None = attrs.field(default=None)
+    """How many sending accounts are connected and available, and why the others are not. May be missing when the campaign is out of schedule."""
     campaign_daily_limit: SendingStatusDiagnosticsCampaignDailyLimit | None = attrs.field(
         default=None
     )
+    """The campaign's daily sending limit and today's count. May be missing when the campaign is out of schedule."""
     new_lead_limit: SendingStatusDiagnosticsNewLeadLimit | None = attrs.field(default=None)
+    """The daily limit on new leads and today's count. May be missing when the campaign is out of schedule."""
     schedule_status: SendingStatusDiagnosticsScheduleStatus | None = attrs.field(default=None)
+    """Whether the campaign is within its sending hours."""
     send_one_by_one: SendingStatusDiagnosticsSendOneByOne | None = attrs.field(default=None)
+    """The send one-by-one settings. May be missing when the campaign is out of schedule."""
     follow_ups_waiting: SendingStatusDiagnosticsFollowUpsWaiting | None = attrs.field(default=None)
+    """Follow-up emails waiting to be sent. May be missing when the campaign is out of schedule."""
     esp_routing_status: SendingStatusDiagnosticsEspRoutingStatus | None = attrs.field(default=None)
+    """The state of routing by email provider (ESP). May be missing when the campaign is out of schedule."""
     domain_limiter: SendingStatusDiagnosticsDomainLimiter | None = attrs.field(default=None)
+    """The state of the per-domain sending limit. May be missing when the campaign is out of schedule."""
     leads_status: SendingStatusDiagnosticsLeadsStatus | None = attrs.field(default=None)
+    """Whether leads are ready for an email, and why some were skipped. May be missing when the campaign is out of schedule."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SubscriptionDetails:
+    """The workspace's subscriptions, and whether all of them are ending."""
+
     subscriptions: list[SubscriptionDetailsSubscription] | None = attrs.field(default=None)
+    """The workspace's subscriptions: primary plans and add-ons."""
     all_subs_cancelled: bool | None = attrs.field(default=None)
+    """Whether every subscription is canceled or set to cancel at the end of its billing period."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFilters:
+    """SuperSearch filters: who the leads are (job title, seniority, department, location, name), what their companies are (industry, size, revenue, funding, technologies, news, look-alikes), and recent signals."""
+
     company_list_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of a company list that bounds the audience; only a completed list of this workspace is accepted."""
     locations: (
         list[
             SupersearchFiltersLocationsArrayItemOptionA
@@ -6945,8 +9750,11 @@ class SupersearchFilters:
         | None
         | Unset
     ) = attrs.field(default=UNSET)
+    """Where the leads are: a list of locations to include, or (the newer form) an object with `include` and `exclude` lists. Each location is a Google Maps place ID, or a city, state and country."""
     department: list[SupersearchFiltersDepartmentItem] | None | Unset = attrs.field(default=UNSET)
+    """The departments the leads work in."""
     level: list[SupersearchFiltersLevelItem] | None | Unset = attrs.field(default=UNSET)
+    """The seniority levels of the leads."""
     employee_count: (
         list[
             SupersearchFiltersEmployeeCountItemName
@@ -6958,399 +9766,635 @@ class SupersearchFilters:
         | None
         | Unset
     ) = attrs.field(default=UNSET, metadata={"wire": "employeeCount"})
+    """The company sizes to match: preset ranges such as `25 - 100`, or objects with an `op` (`gte`, `lte`, `between` or `preset_between`) and `min` or `max` bounds."""
     revenue: list[SupersearchFiltersRevenueItem] | None | Unset = attrs.field(default=UNSET)
+    """The revenue ranges of the leads' companies."""
     news: list[SupersearchFiltersNew] | None | Unset = attrs.field(default=UNSET)
+    """Kinds of company news to match, such as `hires` or `receives_financing`."""
     job_listing: list[str] | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "jobListing"}
     )
+    """Job titles the leads' companies are hiring for."""
     job_listing_filter: list[str] | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "jobListingFilter"}
     )
+    """Deprecated: the old key of `jobListing`; when both are sent, `jobListing` wins."""
     title: SupersearchFiltersTitle | None | Unset = attrs.field(default=UNSET)
+    """Job titles to include and exclude."""
     name: list[str] | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """Names of the people to find."""
     company_name: SupersearchFiltersTitle | None | Unset = attrs.field(default=UNSET)
+    """Company names to include and exclude."""
     look_alike: str | None | Unset = attrs.field(default=UNSET)
+    """A company domain: finds companies similar to it."""
     look_alike_1: str | None | Unset = attrs.field(default=UNSET, metadata={"wire": "lookAlike"})
+    """The product UI's alias of `look_alike`; both keys are accepted."""
     look_alike_mode: str | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "lookAlikeMode"}
     )
+    """How the look-alike domain is read: `targeted` or `broad`. Written by the product UI."""
     technologies: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Technologies the leads' companies use."""
     funding_type: list[str] | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "fundingType"}
     )
+    """The product UI's alias of `funding_type`; both keys are accepted, with the same values."""
     location_mode: str | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "locationMode"}
     )
+    """The product UI's alias of `location_mode` (`contact` or `company`); both keys are accepted."""
     keyword_filter: SupersearchFiltersKeywordFilter | None | Unset = attrs.field(default=UNSET)
+    """Keywords to include and exclude, and whether any or all of the included ones must match."""
     industry: SupersearchFiltersIndustry | None | Unset = attrs.field(default=UNSET)
+    """Industries of the leads' companies to include and exclude."""
     sub_industry: SupersearchFiltersSubIndustry | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "subIndustry"}
     )
+    """Sub-industries of the leads' companies to include and exclude."""
     domains: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Company domains to search within, such as `google.com`."""
     website_visitors: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, only companies that visited your website (needs a connected Website Visitors pixel); with `domains`, only companies in both."""
     funding_type_1: list[SupersearchFiltersFundingTypeItem] | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "funding_type"}
     )
+    """Funding stages of the leads' companies, such as `seed` or `series_a`."""
     signals: list[str | SupersearchFiltersSignalOptionB] | None | Unset = attrs.field(default=UNSET)
+    """Signal categories such as job changes, traffic surges or LinkedIn activity: finds leads with a recent signal of any of them. Each is a category name (30-day window) or an object with its own window and keywords."""
     skip_owned_leads: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, leaves out leads that already belong to the workspace."""
     show_one_lead_per_company: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, keeps at most one lead per company."""
     location_mode_1: SupersearchFiltersLocationMode | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "location_mode"}
     )
+    """Whether `locations` match the contact's location (`contact`, the default) or the company's headquarters (`company`)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class ToggleTagResourceRequest:
+    """Which custom tags to assign or unassign, on which email accounts or campaigns."""
+
     tag_ids: list[str]
+    """The IDs of the tags to assign or unassign; at least one."""
     resource_type: CustomTagMappingResourceType
+    """Whether the resources are email accounts or campaigns."""
     assign: bool
+    """True to assign the tags, false to remove them."""
     resource_ids: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The IDs of the accounts or campaigns; required unless `selected_all` is true."""
     excluded_resource_ids: list[str] | None | Unset = attrs.field(default=UNSET)
+    """With `selected_all`: the IDs of resources to leave out."""
     selected_all: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, acts on every resource of `resource_type`, narrowed by `excluded_resource_ids`, `filter` and `search`."""
     filter: (
         ToggleTagResourceRequestFilterName | ToggleTagResourceRequestFilterOptionB | None | Unset
     ) = attrs.field(default=UNSET)
+    """With `selected_all`: which resources to take, either a preset account filter name, or an object combining an account status filter, a tag, any of several tags, all of several tags, and search text."""
     search: str | None | Unset = attrs.field(default=UNSET)
-    """Free-text search."""
+    """With `selected_all`: only resources matching this text; `filter.search` is used when this is omitted."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class UpdateLeadFinderAgentRequest:
+    """Changes to an AI Lead Finder Agent; only the fields sent change."""
+
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The agent's new name (1 to 255 characters)."""
     campaign_id: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """The ID of another campaign to move the agent to. A campaign can have only one active agent."""
     search_filters: LeadFinderSearchFilters | None | Unset = attrs.field(default=UNSET)
+    """The new audience: the SuperSearch filters new leads must match. Unknown keys are rejected, and enum values must match exactly, spacing included."""
     min_active_leads: float | None | Unset = attrs.field(default=UNSET)
+    """The new threshold (10 to 10,000): when the campaign's active leads fall below it, the agent adds new leads."""
     on_exhaustion: LeadFinderOnExhaustion | None | Unset = attrs.field(default=UNSET)
+    """What the agent does when its search has no new leads left: `pause` until its filters change, switch to `fallback_search_filters` (`fallback`), or `broaden` its filters automatically. `fallback` needs fallback filters, sent here or already stored."""
     fallback_search_filters: LeadFinderSearchFilters | None | Unset = attrs.field(default=UNSET)
+    """The broader audience used once the primary search is exhausted; `null` for none."""
     show_one_lead_per_company: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, each top-up adds at most one lead per company."""
     ai_enrichment: dict[str, LeadFinderAiEnrichment] | None | Unset = attrs.field(default=UNSET)
+    """AI enrichment columns to fill on every top-up, keyed by output column name; `null` for none."""
     ai_enrichment_workflow: str | None | Unset = attrs.field(default=UNSET)
+    """The workflow template the enrichment chain was loaded from: a built-in key or `custom:<id>`. For display only."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSalesAgent:
+    """An AI Sales Agent: an agent that runs outbound campaigns for a business, with its configuration and scheduling state."""
+
     id: str
-    """Identifier of the item."""
+    """The AI Sales Agent's ID."""
     workspace_id: str
-    """Workspace ID."""
+    """The ID of the workspace the agent belongs to."""
     name: str
-    """Name."""
+    """The agent's name."""
     status: AiAgentStatus
+    """The agent's status: `1` active, `0` inactive, `-1` trial expired."""
     initial_scrape_ready: bool
+    """Whether the first extraction of business details has finished."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the agent was created (ISO 8601)."""
     timestamp_updated: datetime
-    """When the item was last changed."""
+    """When the agent was last changed (ISO 8601)."""
     description: str | None = attrs.field(default=None)
+    """The agent's description; may be null."""
     type: AiSalesAgentInputType | None = attrs.field(default=None)
+    """How the business details were gathered: `website` (a scraped URL) or `pitch_deck` (pitch deck text)."""
     input: str | None = attrs.field(default=None)
+    """What the business details were gathered from: the website URL or the pitch deck text; may be null."""
     config: AiSalesAgentConfig | None = attrs.field(default=None)
+    """The agent's configuration: memory (business context), enrichment, outreach and autonomy settings."""
     created_by: str | None = attrs.field(default=None)
+    """The ID of the user who created the agent; null when unknown."""
     master_lead_list_id: str | None = attrs.field(default=None)
+    """The ID of the lead list that holds the agent's leads; may be null."""
     agent_type: AiSalesAgentType | None = attrs.field(default=None)
+    """The outbound agent type: `2` Sales, `4` Affiliate, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership."""
     self_improvement: bool | None = attrs.field(default=None)
+    """Whether the agent learns from its past campaign results to improve its outreach; may be null."""
     timestamp_last_action: datetime | None = attrs.field(default=None)
+    """When the agent last took an action (ISO 8601); null if never."""
     timestamp_last_decision: datetime | None = attrs.field(default=None)
+    """When the agent last made a decision (ISO 8601); null if never."""
     next_decision_time: datetime | None = attrs.field(default=None)
+    """When the agent is scheduled to decide next (ISO 8601); may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSdrConfig:
+    """The configuration of an AI Sales Agent in the AI SDR payload: memory, enrichment, outreach and autonomy settings."""
+
     memory: AiSdrMemory | None = attrs.field(default=None)
+    """The business context the agent works from: company, description, ideal customer profiles and offers."""
     enrichment_settings: AiSdrEnrichmentSettings | None = attrs.field(default=None)
+    """How many leads the agent enriches per run."""
     outreach_settings: AiSdrOutreachSettings | None = attrs.field(default=None)
+    """How the agent's campaigns send: schedule, sending accounts, daily limit and tracking."""
     autonomy_settings: AiSdrAutonomySettings | None = attrs.field(default=None)
+    """How much the agent does without approval."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiSdrPayload:
+    """The type-specific payload of an AI Sales (SDR) agent, as the generic AI agent routes carry it."""
+
     ai_sdr_config: AiSdrConfig
+    """The agent's configuration: memory, enrichment, outreach and autonomy settings."""
     type: AiSdrInputType | None = attrs.field(default=None)
+    """Where the business details come from: `website` or `pitch_deck`."""
     input: str | None = attrs.field(default=None)
+    """What the business details come from: a website URL or the pitch deck content."""
     master_lead_list_id: str | None = attrs.field(default=None)
+    """The ID of the lead list that holds the agent's leads."""
     initial_scrape_ready: bool | None = attrs.field(default=None)
+    """Whether the first extraction of business details has finished."""
     timestamp_last_action: datetime | None = attrs.field(default=None)
+    """When the agent last took an action (ISO 8601)."""
     timestamp_last_decision: datetime | None = attrs.field(default=None)
+    """When the agent last made a decision (ISO 8601)."""
     next_decision_time: datetime | None = attrs.field(default=None)
+    """When the agent is scheduled to decide next (ISO 8601)."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkAssignLeadsRequestQuery:
+    """One condition on lead activity, as in a smart view."""
+
     action_type: BulkAssignLeadsRequestQueryActionType = attrs.field(
         metadata={"wire": "actionType"}
     )
+    """The activity to test: a reply, an email open, the last contact, a link click, the lead's status, or a change of it."""
     values: BulkAssignLeadsRequestQueryValues
+    """The condition's parameters: a window in days, a count, or a lead status."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class Campaign:
+    """A campaign: an email sequence sent to its leads from the workspace's accounts, with its schedule, sending limits and tracking settings."""
+
     id: str
-    """Identifier of the item."""
+    """The campaign's ID."""
     name: str
-    """Name."""
+    """The campaign's name."""
     status: CampaignStatus
+    """The campaign's state: draft, active, paused, completed, running subsequences, or held by an account or bounce problem."""
     campaign_schedule: CampaignScheduleSettings
+    """When the campaign sends: its dates and its sending windows."""
     timestamp_created: str
-    """When the item was created."""
+    """When the campaign was created (ISO 8601 date-time)."""
     timestamp_updated: str
-    """When the item was last changed."""
+    """When the campaign was last changed (ISO 8601 date-time)."""
     pl_value: float | None = attrs.field(default=None)
+    """The value given to each positive lead."""
     is_evergreen: bool | None = attrs.field(default=None)
+    """`true` for an evergreen campaign."""
     sequences: list[CampaignSequence] | None = attrs.field(default=None)
+    """The email sequence. Only the first item is used: give exactly one, holding every step."""
     email_gap: float | None = attrs.field(default=None)
+    """Minutes to wait between two emails."""
     random_wait_max: float | None = attrs.field(default=None)
+    """The longest random wait, in minutes."""
     text_only: bool | None = attrs.field(default=None)
+    """When `true`, every email goes out as plain text."""
     first_email_text_only: bool | None = attrs.field(default=None)
+    """When `true`, the first email goes out as plain text."""
     email_list: list[str] | None = attrs.field(default=None)
+    """Email addresses of the workspace's accounts that send the campaign."""
     daily_limit: float | None = attrs.field(default=None)
+    """The most emails the campaign sends per day."""
     stop_on_reply: bool | None = attrs.field(default=None)
+    """When `true`, a lead's sequence stops once the lead replies."""
     email_tag_list: list[str] | None = attrs.field(default=None)
+    """IDs of account tags: accounts carrying them send the campaign."""
     link_tracking: bool | None = attrs.field(default=None)
+    """When `true`, clicks on the emails' links are tracked."""
     open_tracking: bool | None = attrs.field(default=None)
+    """When `true`, email opens are tracked."""
     stop_on_auto_reply: bool | None = attrs.field(default=None)
+    """When `true`, an automatic reply (out-of-office and the like) also stops the lead's sequence."""
     daily_max_leads: int | None = attrs.field(default=None)
+    """The most new leads contacted per day (0 or more)."""
     prioritize_new_leads: bool | None = attrs.field(default=None)
+    """When `true`, new leads take priority."""
     auto_variant_select: CampaignAutoVariantSelect | None = attrs.field(default=None)
+    """Picks each step's winning variant automatically, by reply, click or open rate."""
     match_lead_esp: bool | None = attrs.field(default=None)
+    """When `true`, leads are matched with sending accounts by email service provider (ESP)."""
     not_sending_status: CampaignNotSendingStatus | None = attrs.field(default=None)
+    """Why the campaign is not sending now, if it is not: out of schedule, waiting for leads, a daily limit reached, or an error."""
     stop_for_company: bool | None = attrs.field(default=None)
+    """When `true`, a reply from one lead stops the campaign for every lead of the same company domain."""
     core_variables: dict[str, Any] | None = attrs.field(default=None)
+    """The campaign's core variables; set by the API."""
     custom_variables: dict[str, Any] | None = attrs.field(default=None)
-    """Custom variables: string, number, boolean or null values only."""
+    """The campaign's custom variables, by name; set by the API."""
     insert_unsubscribe_header: bool | None = attrs.field(default=None)
+    """When `true`, the emails carry an unsubscribe header."""
     allow_risky_contacts: bool | None = attrs.field(default=None)
+    """When `true`, the campaign also sends to leads whose email is rated risky."""
     disable_bounce_protect: bool | None = attrs.field(default=None)
+    """When `true`, turns off bounce protection, which otherwise pauses the campaign on a high bounce rate."""
     limit_emails_per_company_override: CampaignLimitEmailsPerCompanyOverride | None = attrs.field(
         default=None
     )
+    """This campaign's own limit on emails per company, in place of the workspace's setting."""
     cc_list: list[str] | None = attrs.field(default=None)
+    """Addresses copied (CC) on the campaign's emails."""
     bcc_list: list[str] | None = attrs.field(default=None)
+    """Addresses blind-copied (BCC) on the campaign's emails."""
     organization: str | None = attrs.field(default=None)
-    """Workspace ID."""
+    """ID of the workspace that owns the campaign."""
     owned_by: str | None = attrs.field(default=None)
+    """ID of the user who owns the campaign."""
     ai_sdr_id: str | None = attrs.field(default=None)
+    """ID of the AI Sales Agent that created the campaign, if one did."""
     provider_routing_rules: list[CampaignProviderRoutingRule] | None = attrs.field(default=None)
+    """Rules on which email providers' accounts may send to which recipients' providers."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignPage:
+    """One page of campaigns."""
+
     items: list[Campaign]
-    """The items of this page."""
+    """The campaigns of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CountLeadsFromSupersearchRequest:
+    """A SuperSearch query: its filters, and whether to leave out leads the workspace owns or keep one lead per company."""
+
     search_filters: SupersearchFilters
+    """The SuperSearch filters the leads must match."""
     skip_owned_leads: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, leaves out leads that already belong to the workspace."""
     show_one_lead_per_company: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, keeps at most one lead per company."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateInboxManagerAgentRequest:
+    """The body that creates an AI Inbox Manager."""
+
     name: str
-    """Name."""
+    """The new agent's name (not empty)."""
     payload: CreateInboxManagerAgentRequestPayload
+    """The agent's configuration; `configuration_type` is required."""
     description: str | None | Unset = attrs.field(default=UNSET)
+    """The agent's description."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateInboxPlacementTestRequest:
+    """An inbox placement test to create: the email to send, who receives it, when it runs, and what to do with the results."""
+
     name: str
-    """Name."""
+    """The test's name (required)."""
     type: InboxPlacementTestType
+    """Whether the test runs once or is automated on `schedule`, as `1` or `2` (required); the API does not say which code is which."""
     sending_method: InboxPlacementTestSendingMethod
+    """Where the test is sent from: `1` from Instantly, `2` from outside Instantly, recognized by `test_code` (required)."""
     email_subject: str
+    """The subject of the test email (required)."""
     email_body: str
+    """The body of the test email (required)."""
     emails: list[str]
+    """The email addresses of the test, which the API describes as the addresses it is sent to (required)."""
     delivery_mode: InboxPlacementTestDeliveryMode | None | Unset = attrs.field(default=UNSET)
+    """How the test emails go out: `1` one by one, `2` all together; may be null."""
     description: str | None | Unset = attrs.field(default=UNSET)
+    """A description of the test; may be null."""
     schedule: InboxPlacementTestSchedule | None | Unset = attrs.field(default=UNSET)
+    """When an automated test runs: weekdays, time of day and time zone."""
     campaign_id: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """The ID of a campaign linked to the test; may be null."""
     test_code: str | None | Unset = attrs.field(default=UNSET)
+    """The code that recognizes a test sent from outside Instantly: `ptid_` then letters, digits, `-` or `_`, at most 50 characters in all; `ptid_` is added when missing. May be null."""
     tags: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The IDs of the tags to use for sending the test emails; may be null."""
     text_only: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, the test emails carry no open tracking; may be null."""
     recipients_labels: list[InboxPlacementTestRecipientsLabel] | None | Unset = attrs.field(
         default=UNSET
     )
+    """The seed inbox groups to send to, each a region, sub-region, type and provider, as `esp_options` lists them."""
     timestamp_next_run: str | None | Unset = attrs.field(default=UNSET)
+    """When the test runs next (ISO 8601); may be null."""
     automations: list[InboxPlacementTestAutomation] | None | Unset = attrs.field(default=UNSET)
+    """Actions to take when a result meets a condition (placement above or below a value, a blacklist change); may be null."""
     status: InboxPlacementTestStatus | None | Unset = attrs.field(default=UNSET)
-    """Status code."""
+    """The test's status: `1` active, `2` paused, `3` completed; may be null."""
     not_sending_status: InboxPlacementTestNotSendingStatus | None | Unset = attrs.field(
         default=UNSET
     )
+    """Why the test is not sending: `daily_limits_hit` or `other`; may be null."""
     run_immediately: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, runs the test right after it is created, as well as on its schedule."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateLeadFinderAgentRequest:
+    """A new AI Lead Finder Agent: its campaign, audience, threshold, and what it does when the audience runs out."""
+
     name: str
-    """Name."""
+    """The agent's name (1 to 255 characters)."""
     campaign_id: str
-    """Campaign ID."""
+    """The ID of the campaign the agent keeps supplied with leads. A campaign can have only one active agent."""
     search_filters: LeadFinderSearchFilters
+    """The audience: the SuperSearch filters new leads must match. Unknown keys are rejected, and enum values must match exactly, spacing included."""
     min_active_leads: float
+    """The threshold (10 to 10,000): when the campaign's active leads fall below it, the agent adds new leads."""
     on_exhaustion: LeadFinderOnExhaustion
+    """What the agent does when its search has no new leads left: `pause` until its filters change, switch to `fallback_search_filters` (`fallback`), or `broaden` its filters automatically."""
     fallback_search_filters: LeadFinderSearchFilters | None | Unset = attrs.field(default=UNSET)
+    """A broader audience the agent switches to once the primary search is exhausted; required when `on_exhaustion` is `fallback`."""
     show_one_lead_per_company: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true` (the default), each top-up adds at most one lead per company."""
     source: LeadFinderAgentSource | None | Unset = attrs.field(default=UNSET)
+    """Where in the product the agent was created from, for attribution."""
     ai_enrichment: dict[str, LeadFinderAiEnrichment] | None | Unset = attrs.field(default=UNSET)
+    """AI enrichment columns to fill on every top-up, keyed by output column name; a lead is held back until its columns are filled."""
     ai_enrichment_workflow: str | None | Unset = attrs.field(default=UNSET)
+    """The workflow template the enrichment chain was loaded from: a built-in key or `custom:<id>`. For display only."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateSalesAgentRequestConfig:
+    """The configuration sent when creating or updating an AI Sales Agent: memory, type-specific details, enrichment, outreach and autonomy settings, and Slack reports."""
+
     memory: CreateSalesAgentRequestConfigMemory | None | Unset = attrs.field(default=UNSET)
+    """The business context the agent works from; on update, keys left out keep their stored values."""
     position_details: str | None | Unset = attrs.field(default=UNSET)
+    """For a recruiting agent: the role, its responsibilities and requirements."""
     investment_details: str | None | Unset = attrs.field(default=UNSET)
+    """For an investment agent: the investment thesis and the companies it targets."""
     research_details: str | None | Unset = attrs.field(default=UNSET)
+    """For a user research agent: the research goals and the participants it looks for."""
     partnership_details: str | None | Unset = attrs.field(default=UNSET)
+    """For a partnership agent: the partnership goals and the partners it looks for."""
     enrichment_settings: AiSalesAgentConfigEnrichmentSettings | None | Unset = attrs.field(
         default=UNSET
     )
+    """How many leads the agent enriches per run."""
     outreach_settings: CreateSalesAgentRequestConfigOutreachSettings | None | Unset = attrs.field(
         default=UNSET
     )
+    """How the agent's campaigns send; changes are carried over to those campaigns."""
     autonomy_settings: AiSalesAgentConfigAutonomySettings | None | Unset = attrs.field(
         default=UNSET
     )
+    """How much the agent does without approval: autopilot, replies to prospects, manual lead mode."""
     slack_connection_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the Slack app connection that receives the agent's daily reports; null disconnects Slack."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplate:
+    """An AI prompt template of the workspace, with its prompt, variables and model."""
+
     id: str
-    """Identifier of the item."""
+    """The template's ID."""
     workspace_id: str
-    """Workspace ID."""
+    """The ID of the workspace the template belongs to."""
     created_by: str
+    """The ID of the user who created it."""
     name: str
-    """Name."""
+    """The template's name."""
     category: CustomPromptTemplateCategory
+    """The template's category: copywriting, cleaning, sales, marketing, personalization or other."""
     prompt: str
+    """The prompt text."""
     is_public: bool
+    """Whether the template is shared publicly."""
     description: str | None = attrs.field(default=None)
+    """What the template is for."""
     properties: list[CustomPromptTemplateProperty] | None = attrs.field(default=None)
+    """The variables the prompt uses."""
     model_version: CustomPromptTemplateModelVersion | None = attrs.field(default=None)
+    """The AI model the prompt runs on."""
     from_shared: bool | None = attrs.field(default=None)
+    """Whether the template was taken from a shared one."""
     like_count: float | None = attrs.field(default=None)
+    """How many likes the template has."""
     execution_count: float | None = attrs.field(default=None)
+    """How many times the template has been run."""
     liked: bool | None = attrs.field(default=None)
+    """Whether the current user likes the template."""
     template_type: CustomPromptTemplateType | None = attrs.field(default=None)
+    """Whether it is a `custom` or a `public` template."""
     created_by_instantly: bool | None = attrs.field(default=None)
+    """Whether Instantly made the template."""
     creator: CustomPromptTemplateCreator | None = attrs.field(default=None)
+    """Who created the template."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityAgentStateById:
+    """The live state of a Deliverability Agent: what it is doing, its schedule, its latest run and its feed."""
+
     current_activity: DeliverabilityCurrentActivity
+    """What the agent is doing: the running activity, those queued, and a summary of those completed."""
     schedule: DeliverabilitySchedule
+    """When the agent runs next."""
     run_summary: DeliverabilityRunSummary
+    """The latest run, and the trend of recent runs."""
     activity_feed: DeliverabilityActivityFeed
+    """One page of the agent's activity feed, as `feed_filter` selects."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class EnrichLeadsFromSupersearchRequest:
+    """A SuperSearch import: the filters, how many leads to add, the target list, and the enrichments to run on the leads."""
+
     search_filters: SupersearchFilters
+    """The SuperSearch filters the leads must match."""
     limit: float
-    """How many items one page holds (1 to 100)."""
+    """The most leads to import (1 to 1,000,000)."""
     search_name: str | None | Unset = attrs.field(default=UNSET)
+    """A name for the search."""
     work_email_enrichment: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, finds each lead's work email."""
     fully_enriched_profile: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, adds each lead's LinkedIn profile data."""
     custom_flow: list[str] | None | Unset = attrs.field(default=UNSET)
+    """The providers of a waterfall enrichment, tried in order; only providers enabled for the workspace."""
     signal_enrichment: list[str | SupersearchFiltersSignalOptionB] | None | Unset = attrs.field(
         default=UNSET
     )
+    """Signal categories whose data is attached to each lead, under the category's key in the lead's payload: category names (30-day window, no keyword filter) or objects with their own freshness window and keywords."""
     resource_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the lead list to add the leads to; without it, a new list is created."""
     auto_update: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, leads added to the list later are enriched automatically."""
     skip_rows_without_email: bool | None | Unset = attrs.field(default=UNSET)
+    """When `true`, leads without an email are skipped."""
     list_name: str | None | Unset = attrs.field(default=UNSET)
+    """The name of the new list, when `resource_id` is not given."""
     ai_enrichment: dict[str, Any] | None | Unset = attrs.field(default=UNSET)
+    """AI enrichment columns to fill, keyed by output column name; each value holds that column's settings."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetInboxPlacementTestResponse:
+    """An inbox placement test, with its linked campaign and tag labels in `metadata` when requested."""
+
     id: str | None = attrs.field(default=None)
-    """Identifier of the item."""
+    """The inbox placement test's ID."""
     organization_id: str | None = attrs.field(default=None)
-    """Workspace ID."""
+    """The ID of the workspace the test belongs to."""
     name: str | None = attrs.field(default=None)
-    """Name."""
+    """The test's name."""
     delivery_mode: InboxPlacementTestDeliveryMode | None = attrs.field(default=None)
+    """How the test emails go out: `1` one by one, `2` all together; may be null."""
     description: str | None = attrs.field(default=None)
+    """The test's description; may be null."""
     schedule: InboxPlacementTestSchedule | None = attrs.field(default=None)
+    """When an automated test runs: weekdays, time of day and time zone."""
     type: InboxPlacementTestType | None = attrs.field(default=None)
+    """Whether the test runs once or is automated on `schedule`, as `1` or `2`; the API does not say which code is which."""
     sending_method: InboxPlacementTestSendingMethod | None = attrs.field(default=None)
+    """Where the test is sent from: `1` from Instantly, `2` from outside Instantly, recognized by `test_code`."""
     campaign_id: str | None = attrs.field(default=None)
-    """Campaign ID."""
+    """The ID of the campaign linked to the test; may be null."""
     email_subject: str | None = attrs.field(default=None)
+    """The subject of the test email."""
     email_body: str | None = attrs.field(default=None)
+    """The body of the test email."""
     emails: list[str] | None = attrs.field(default=None)
+    """The email addresses of the test, which the API describes as the addresses it is sent to."""
     test_code: str | None = attrs.field(default=None)
+    """The code that recognizes a test sent from outside Instantly (`ptid_` and up to 45 letters, digits, `-` or `_`); may be null."""
     tags: list[str] | None = attrs.field(default=None)
+    """The IDs of the tags used for sending the test emails; may be null."""
     text_only: bool | None = attrs.field(default=None)
+    """Whether open tracking is off for the test emails; may be null."""
     recipients: list[str] | None = attrs.field(default=None)
+    """The test's recipient addresses, set by Instantly."""
     recipients_labels: list[InboxPlacementTestRecipientsLabel] | None = attrs.field(default=None)
+    """The seed inbox groups the test sends to, each a region, sub-region, type and provider."""
     timestamp_created: str | None = attrs.field(default=None)
-    """When the item was created."""
+    """When the test was created (ISO 8601)."""
     timestamp_next_run: str | None = attrs.field(default=None)
+    """When the test runs next (ISO 8601); may be null."""
     automations: list[InboxPlacementTestAutomation] | None = attrs.field(default=None)
+    """Actions taken when a result meets a condition; may be null."""
     status: InboxPlacementTestStatus | None = attrs.field(default=None)
-    """Status code."""
+    """The test's status: `1` active, `2` paused, `3` completed; may be null."""
     not_sending_status: InboxPlacementTestNotSendingStatus | None = attrs.field(default=None)
+    """Why the test is not sending: `daily_limits_hit` or `other`; empty or null when nothing stops it."""
     metadata: GetInboxPlacementTestResponseMetadata | None = attrs.field(default=None)
+    """The linked campaign and the tags with their labels; present only when `with_metadata` is `true`."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementTest:
+    """An inbox placement test: the email it sends, its recipients, its schedule and automations, and its status."""
+
     id: str
-    """Identifier of the item."""
+    """The inbox placement test's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the test belongs to."""
     name: str
-    """Name."""
+    """The test's name."""
     type: InboxPlacementTestType
+    """Whether the test runs once or is automated on `schedule`, as `1` or `2`; the API does not say which code is which."""
     sending_method: InboxPlacementTestSendingMethod
+    """Where the test is sent from: `1` from Instantly, `2` from outside Instantly, recognized by `test_code`."""
     email_subject: str
+    """The subject of the test email."""
     email_body: str
+    """The body of the test email."""
     emails: list[str]
+    """The email addresses of the test, which the API describes as the addresses it is sent to."""
     recipients: list[str]
+    """The test's recipient addresses, set by Instantly."""
     timestamp_created: str
-    """When the item was created."""
+    """When the test was created (ISO 8601)."""
     delivery_mode: InboxPlacementTestDeliveryMode | None = attrs.field(default=None)
+    """How the test emails go out: `1` one by one, `2` all together; may be null."""
     description: str | None = attrs.field(default=None)
+    """The test's description; may be null."""
     schedule: InboxPlacementTestSchedule | None = attrs.field(default=None)
+    """When an automated test runs: weekdays, time of day and time zone."""
     campaign_id: str | None = attrs.field(default=None)
-    """Campaign ID."""
+    """The ID of the campaign linked to the test; may be null."""
     test_code: str | None = attrs.field(default=None)
+    """The code that recognizes a test sent from outside Instantly (`ptid_` and up to 45 letters, digits, `-` or `_`); may be null."""
     tags: list[str] | None = attrs.field(default=None)
+    """The IDs of the tags used for sending the test emails; may be null."""
     text_only: bool | None = attrs.field(default=None)
+    """Whether open tracking is off for the test emails; may be null."""
     recipients_labels: list[InboxPlacementTestRecipientsLabel] | None = attrs.field(default=None)
+    """The seed inbox groups the test sends to, each a region, sub-region, type and provider."""
     timestamp_next_run: str | None = attrs.field(default=None)
+    """When the test runs next (ISO 8601); may be null."""
     automations: list[InboxPlacementTestAutomation] | None = attrs.field(default=None)
+    """Actions taken when a result meets a condition; may be null."""
     status: InboxPlacementTestStatus | None = attrs.field(default=None)
-    """Status code."""
+    """The test's status: `1` active, `2` paused, `3` completed; may be null."""
     not_sending_status: InboxPlacementTestNotSendingStatus | None = attrs.field(default=None)
+    """Why the test is not sending: `daily_limits_hit` or `other`; empty or null when nothing stops it."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class InboxPlacementTestPage:
+    """One page of inbox placement tests."""
+
     items: list[InboxPlacementTest]
-    """The items of this page."""
+    """The tests of this page."""
     next_starting_after: str | None = attrs.field(default=None)
     """Cursor of the next page; absent when there is none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchAIAgentRequest:
+    """The fields to change on an AI agent of any type; send at least one."""
+
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The agent's new name."""
     payload: (
         LeadFinderAgentPayload
         | AiSdrPayload
@@ -7359,221 +10403,344 @@ class PatchAIAgentRequest:
         | None
         | Unset
     ) = attrs.field(default=UNSET)
+    """The agent's new type-specific configuration: a Lead Finder, Sales (SDR), Inbox Manager or Deliverability payload, following the agent's type."""
     status: AiAgentStatus | None | Unset = attrs.field(default=UNSET)
+    """The agent's new status: `1` active, `0` inactive, `-1` trial expired."""
     is_auto_created: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent counts as created automatically; may be null."""
     description: str | None | Unset = attrs.field(default=UNSET)
+    """The agent's new description; may be null."""
     config: AiSalesAgentConfig | None | Unset = attrs.field(default=UNSET)
+    """For an AI Sales Agent: its new configuration (memory, enrichment, outreach and autonomy settings)."""
     self_improvement: bool | None | Unset = attrs.field(default=UNSET)
+    """For an AI Sales Agent: whether it learns from its past campaign results to improve its outreach; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PatchSalesAgentRequest:
+    """The fields to change on an AI Sales Agent; send at least one."""
+
     name: str | None | Unset = attrs.field(default=UNSET)
-    """Name."""
+    """The agent's new name."""
     description: str | None | Unset = attrs.field(default=UNSET)
+    """The agent's new description; may be null."""
     config: CreateSalesAgentRequestConfig | None | Unset = attrs.field(default=UNSET)
+    """The configuration to change; memory keys left out keep their stored values, and outreach changes reach the agent's campaigns."""
     self_improvement: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent learns from its past campaign results to improve its outreach; may be null."""
     status: AiAgentStatus | None | Unset = attrs.field(default=UNSET)
+    """`0` pauses the agent and its campaigns, `1` resumes them."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class PlanDetails:
+    """The workspace's current plans, and the add-ons it can buy."""
+
     organization_id: str | None = attrs.field(default=None)
-    """Workspace ID."""
+    """The workspace's ID."""
     organization_name: str | None = attrs.field(default=None)
+    """The workspace's name."""
     subscriptions: PlanDetailsSubscriptions | None = attrs.field(default=None)
+    """The workspace's current plan for each product."""
     addons: PlanDetailsAddons | None = attrs.field(default=None)
+    """The add-ons the workspace can buy, with their prices and limits."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesFlowQuery:
+    """One condition on lead activity, as used by smart views and lead filters."""
+
     action_type: SalesFlowQueryActionType = attrs.field(metadata={"wire": "actionType"})
+    """The activity to test: a reply, an email open, the last contact, a link click, the lead's status, or a change of it."""
     values: SalesFlowQueryValues
+    """The condition's parameters: a window in days, a count, or a lead status."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SearchByContactResponse:
+    """The campaigns that hold a given lead."""
+
     items: list[Campaign] | None = attrs.field(default=None)
-    """The items of this page."""
+    """The campaigns found."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatus:
+    """Why a campaign or subsequence is or is not sending: raw diagnostics and a readable summary, both null when there is no data."""
+
     diagnostics: SendingStatusDiagnostics | None = attrs.field(default=None)
+    """The raw sending data; some parts are missing when the campaign is out of schedule."""
     summary: SendingStatusSummary | None = attrs.field(default=None)
+    """A readable summary of the sending status."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class AiAgent:
+    """An AI agent of any type, with its type-specific `payload`."""
+
     id: str
-    """Identifier of the item."""
+    """The AI agent's ID."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the agent belongs to."""
     name: str
-    """Name."""
+    """The agent's name."""
     payload: (
         LeadFinderAgentPayload | AiSdrPayload | InboxManagerPayload | DeliverabilityAgentPayload
     )
+    """The agent's type-specific configuration: a Lead Finder, Sales (SDR), Inbox Manager or Deliverability payload, following `type`."""
     timestamp_created: str
-    """When the item was created."""
+    """When the agent was created (ISO 8601)."""
     timestamp_updated: str
-    """When the item was last changed."""
+    """When the agent was last changed (ISO 8601)."""
     status: AiAgentStatus
+    """The agent's status: `1` active, `0` inactive, `-1` trial expired."""
     type: AiAgentType | None = attrs.field(default=None)
+    """The agent's type code (`1` Inbox Manager, `2` Sales, `3` Deliverability, `6` Lead Finder, ...); may be null."""
     is_auto_created: bool | None = attrs.field(default=None)
+    """Whether the agent was created automatically rather than by a user; may be null."""
     created_by: str | None = attrs.field(default=None)
+    """The ID of the user who created the agent; null when unknown."""
     description: str | None = attrs.field(default=None)
+    """The agent's description; may be null."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class BulkAssignLeadsRequest:
+    """Which leads to assign, and the workspace users to assign them to."""
+
     organization_user_ids: list[str]
+    """The IDs of the workspace users to assign the leads to; at least one."""
     search: str | None | Unset = attrs.field(default=UNSET)
-    """Free-text search."""
+    """Only leads whose first name, last name or email matches this text."""
     filter: BulkAssignLeadsRequestFilter | None | Unset = attrs.field(default=UNSET)
+    """A preset filter on the leads' status, activity or interest."""
     campaign: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """Only leads in this campaign (its ID)."""
     list_id: str | None | Unset = attrs.field(default=UNSET)
-    """Lead list ID."""
+    """Only leads in this lead list (its ID)."""
     in_campaign: bool | None | Unset = attrs.field(default=UNSET)
+    """Filter on whether the lead is in the campaign."""
     in_list: bool | None | Unset = attrs.field(default=UNSET)
+    """Filter on whether the lead is in the list."""
     smart_view_id: str | None | Unset = attrs.field(default=UNSET)
+    """Only leads that match this smart view (its ID)."""
     ids: list[str] | None | Unset = attrs.field(default=UNSET)
-    """IDs to select."""
+    """Only these leads, by ID."""
     limit: int | None | Unset = attrs.field(default=UNSET)
+    """The most leads to assign (0 or more)."""
     queries: list[BulkAssignLeadsRequestQuery] | None | Unset = attrs.field(default=UNSET)
+    """Activity conditions the leads must meet (replied, opened, clicked, last contacted, lead status), as in a smart view."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
+    """Only leads currently assigned to this workspace user (their ID)."""
     has_clause: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether to select the leads by the filters currently applied in the web app."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class CreateSalesAgentRequest:
+    """The body that creates an AI Sales Agent: from a website or pitch deck (`type` and `input`), from the workspace's business details (`memory_from_workspace`), or as a copy (`is_duplicate` and `source_ai_sdr_id`)."""
+
     name: str
-    """Name."""
+    """The new agent's name."""
     description: str | None | Unset = attrs.field(default=UNSET)
+    """The agent's description; may be null."""
     type: AiSalesAgentInputType | None | Unset = attrs.field(default=UNSET)
+    """How the business details are gathered: `website` (scrape a URL) or `pitch_deck` (read pitch deck text); required unless `memory_from_workspace` or `is_duplicate` is true."""
     input: str | None | Unset = attrs.field(default=UNSET)
+    """The website URL or the pitch deck text to gather business details from; required unless `memory_from_workspace` or `is_duplicate` is true."""
     config: CreateSalesAgentRequestConfig | None | Unset = attrs.field(default=UNSET)
+    """The agent's configuration (memory, type-specific details, enrichment, outreach and autonomy settings); defaults apply to what is left out."""
     agent_type: CreateSalesAgentRequestAgentType | None | Unset = attrs.field(default=UNSET)
+    """The outbound agent type: `2` Sales, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership. Required unless `is_duplicate` is true, when the copy keeps the source's type."""
     self_improvement: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the agent learns from its past campaign results to improve its outreach."""
     status: AiAgentStatus | None | Unset = attrs.field(default=UNSET)
+    """The agent's status on creation: `0` inactive (the default), `1` active or `-1` trial expired."""
     memory_from_workspace: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, skips the scrape, copies the workspace's business details into the agent's memory and records an initial setup activity; `type` and `input` are then not needed."""
     master_lead_list_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the lead list to hold the agent's leads (a UUID)."""
     initial_scrape_ready: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether the first extraction of business details counts as finished."""
     is_duplicate: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, the new agent is a copy of the agent named by `source_ai_sdr_id`."""
     source_ai_sdr_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the AI Sales Agent in this workspace to copy; required when `is_duplicate` is true."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeliverabilityAgentState:
+    """The live state of the workspace's default Deliverability Agent: the agent, what it is doing, its schedule, its latest run and its feed."""
+
     agent: AiAgent | None
+    """The default agent; `null` when none is deployed."""
     current_activity: DeliverabilityCurrentActivity
+    """What the agent is doing: the running activity, those queued, and a summary of those completed."""
     schedule: DeliverabilitySchedule
+    """When the agent runs next."""
     run_summary: DeliverabilityRunSummary
+    """The latest run, and the trend of recent runs."""
     activity_feed: DeliverabilityActivityFeed
+    """One page of the agent's activity feed, as `feed_filter` selects."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class DeployDeliverabilityAgentResponse:
+    """The result of deploying the workspace's default Deliverability Agent."""
+
     agent: AiAgent
+    """The deployed agent."""
     already_deployed: bool
+    """Whether the workspace already had an active Deliverability Agent."""
     initial_cycle_enqueued: bool
+    """Whether a first run was scheduled to start right away."""
     promo_credits_granted: float | None
+    """Instantly Credits granted by a limited-time promotion; `null` when none."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class GetDeliverabilityAgentResponse:
+    """The workspace's default Deliverability Agent, if one is deployed."""
+
     agent: AiAgent | None
+    """The default agent; `null` when none has been deployed."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class ListLeadsRequest:
+    """The filters and paging of a lead listing; every filter is optional and they combine."""
+
     search: str | None | Unset = attrs.field(default=UNSET)
-    """Free-text search."""
+    """Only leads whose first name, last name or email matches this text."""
     filter: str | None | Unset = attrs.field(default=UNSET)
+    """A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`)."""
     campaign: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """Only leads in this campaign (its ID)."""
     list_id: str | None | Unset = attrs.field(default=UNSET)
-    """Lead list ID."""
+    """Only leads in this lead list (its ID)."""
     in_campaign: bool | None | Unset = attrs.field(default=UNSET)
+    """Filter on whether the lead is in a campaign."""
     in_list: bool | None | Unset = attrs.field(default=UNSET)
+    """Filter on whether the lead is in a lead list."""
     ids: list[str] | None | Unset = attrs.field(default=UNSET)
-    """IDs to select."""
+    """Only these leads, by ID."""
     queries: list[SalesFlowQuery] | None | Unset = attrs.field(default=UNSET)
+    """Activity conditions the leads must meet (replied, opened, clicked, last contacted, lead status), as in a smart view."""
     excluded_ids: list[str] | None | Unset = attrs.field(default=UNSET)
-    """IDs to leave out."""
+    """Leave out these leads, by ID."""
     contacts: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Only leads with these email addresses."""
     limit: int | None | Unset = attrs.field(default=UNSET)
-    """How many items one page holds (1 to 100)."""
+    """How many leads one page holds, 1 to 100."""
     starting_after: str | None | Unset = attrs.field(default=UNSET)
-    """Cursor: the `next_starting_after` of the previous page."""
+    """Cursor: the `next_starting_after` of the previous page (a lead's `id`, or its email when `distinct_contacts` is true)."""
     organization_user_ids: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Only leads of these workspace users (their user IDs)."""
     smart_view_id: str | None | Unset = attrs.field(default=UNSET)
+    """Only leads that match this smart view (its ID)."""
     is_website_visitor: bool | None | Unset = attrs.field(default=UNSET)
+    """Filter on whether the lead is a website visitor."""
     distinct_contacts: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, each contact (email address) appears once, and the results are ordered and paged by email."""
     enrichment_status: ListLeadsRequestEnrichmentStatus | None | Unset = attrs.field(default=UNSET)
+    """Only leads in this enrichment state."""
     esg_code: ListLeadsRequestEsgCode | None | Unset = attrs.field(default=UNSET)
+    """Only leads behind this email security gateway; `all` and `none` are accepted too."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class MoveLeadsRequest:
+    """Which leads to move or copy, where to, and how."""
+
     search: str | None | Unset = attrs.field(default=UNSET)
-    """Free-text search."""
+    """Only leads whose first name, last name or email matches this text."""
     filter: str | None | Unset = attrs.field(default=UNSET)
+    """A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`)."""
     campaign: str | None | Unset = attrs.field(default=UNSET)
-    """Campaign ID."""
+    """Only leads in this campaign, the source (its ID)."""
     list_id: str | None | Unset = attrs.field(default=UNSET)
-    """Lead list ID."""
+    """Only leads in this lead list, the source (its ID)."""
     in_campaign: bool | None | Unset = attrs.field(default=UNSET)
+    """Filter on whether the lead is in a campaign."""
     in_list: bool | None | Unset = attrs.field(default=UNSET)
+    """Filter on whether the lead is in a lead list."""
     ids: list[str] | None | Unset = attrs.field(default=UNSET)
-    """IDs to select."""
+    """Only these leads, by ID; give the source `campaign` or `list_id` too, since the IDs only filter within it."""
     queries: list[SalesFlowQuery] | None | Unset = attrs.field(default=UNSET)
+    """Activity conditions the leads must meet (replied, opened, clicked, last contacted, lead status), as in a smart view."""
     excluded_ids: list[str] | None | Unset = attrs.field(default=UNSET)
-    """IDs to leave out."""
+    """Leave out these leads, by ID."""
     contacts: list[str] | None | Unset = attrs.field(default=UNSET)
+    """Only leads with these email addresses."""
     to_campaign_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the campaign to move the leads to."""
     to_list_id: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the lead list to move the leads to."""
     ignore_resource_filter_clauses: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, the source campaign's or list's saved lead-finder conditions are ignored when selecting the leads."""
     check_duplicates_in_campaigns: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether to check for duplicate leads in campaigns."""
     skip_leads_in_verification: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, leads whose email verification is still running are left out."""
     limit: float | None | Unset = attrs.field(default=UNSET)
+    """The most leads to move."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
+    """The ID of the workspace user to assign the moved leads to."""
     esp_code: MoveLeadsRequestEspCode | None | Unset = attrs.field(default=UNSET)
+    """Only leads whose mailbox is at this email service provider."""
     esg_code: ListLeadsRequestEsgCode | None | Unset = attrs.field(default=UNSET)
+    """Only leads behind this email security gateway; `all` and `none` are accepted too."""
     copy_leads: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, the leads are copied to the destination and the originals stay."""
     check_duplicates: bool | None | Unset = attrs.field(default=UNSET)
+    """Whether to check for duplicate leads."""
     reset_interest_status: bool | None | Unset = attrs.field(default=UNSET)
+    """When true, the leads' interest status is reset; when false it is kept, and a move (not a copy) from one campaign to another also carries the leads' opportunities over."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class RunDeliverabilityAgentNowResponse:
+    """The result of asking the default Deliverability Agent to run now."""
+
     agent: AiAgent
+    """The default agent."""
     cycle_id: str
+    """The ID of the run (cycle)."""
     run_cycle_enqueued: bool
+    """Whether the run was scheduled to start right away."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class SalesFlow:
+    """A smart view: a named, saved set of lead activity conditions, optionally tied to a campaign or a lead list."""
+
     id: str
-    """Identifier of the item."""
+    """The smart view's ID."""
     timestamp_created: datetime
-    """When the item was created."""
+    """When the smart view was created (ISO 8601 date-time)."""
     organization_id: str
-    """Workspace ID."""
+    """The ID of the workspace the smart view belongs to."""
     name: str
-    """Name."""
+    """The smart view's name."""
     queries: list[SalesFlowQuery]
+    """The conditions leads must meet to be in the view."""
     created_by: str
+    """The ID of the user who created the smart view."""
     is_default: bool | None = attrs.field(default=None)
+    """Whether this is a default smart view."""
     list_id: str | None = attrs.field(default=None)
-    """Lead list ID."""
+    """The ID of the lead list the view applies to; null when none."""
     campaign_id: str | None = attrs.field(default=None)
-    """Campaign ID."""
+    """The ID of the campaign the view applies to; null when none."""
     list_name: str | None = attrs.field(default=None)
+    """The name of that lead list."""
     campaign_name: str | None = attrs.field(default=None)
+    """The name of that campaign."""
 
 
 @attrs.define(kw_only=True, slots=True)
 class UpdateDeliverabilityAgentSettingsResponse:
+    """The default Deliverability Agent after its settings changed."""
+
     agent: AiAgent
+    """The updated agent."""

@@ -23,11 +23,11 @@ class AccountCampaignMappingsResource(Resource):
     async def get_page(
         self, email: str, *, limit: int | None = None, starting_after: str | None = None
     ) -> Page[models.AccountCampaignMapping]:
-        """Get account campaign mapping: one page.
+        """List the campaigns an email account sends for: one page.
 
         Args:
-            email: Email address.
-            limit: How many items one page holds (1 to 100).
+            email: The email address of the sending account.
+            limit: How many campaigns one page holds, 1 to 100.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -40,11 +40,11 @@ class AccountCampaignMappingsResource(Resource):
     def get(
         self, email: str, *, limit: int | None = None, max_items: int | None = None
     ) -> AsyncIterator[models.AccountCampaignMapping]:
-        """Get account campaign mapping: every item of every page, fetched as you iterate.
+        """List the campaigns an email account sends for: every item of every page, fetched as you iterate.
 
         Args:
-            email: Email address.
-            limit: How many items one page holds (1 to 100).
+            email: The email address of the sending account.
+            limit: How many campaigns one page holds, 1 to 100.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -60,7 +60,11 @@ class AccountsResource(Resource):
     """`client.accounts`: the Account operations of the API."""
 
     async def bulk_pause(self, *, emails: Sequence[str]) -> models.PauseAccountsResponse:
-        """Pause accounts."""
+        """Pause email accounts.
+
+        Args:
+            emails: The accounts' email addresses, 1 to 100; repeats are ignored.
+        """
         return cast(
             "models.PauseAccountsResponse",
             await self._request("pauseAccounts", None, None, {"emails": emails}),
@@ -93,12 +97,32 @@ class AccountsResource(Resource):
         warmup_custom_ftag: str | None = None,
         skip_cname_check: bool | None = None,
     ) -> models.Account:
-        """Create account.
+        """Connect an email account.
 
         Args:
-            email: Email address.
-            first_name: First name.
-            last_name: Last name.
+            email: The account's email address.
+            first_name: The sender's first name.
+            last_name: The sender's last name.
+            warmup: The account's warmup settings.
+            daily_limit: The most campaign emails the account sends per day.
+            tracking_domain_name: The account's custom tracking domain.
+            tracking_domain_status: The status of that tracking domain, such as `active`.
+            enable_slow_ramp: Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full.
+            inbox_placement_test_limit: The account's limit for inbox placement tests (0 or more).
+            provider_code: The mailbox's provider; it must be the right one, or the account will not work.
+            sending_gap: The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns.
+            signature: The signature of the account's emails.
+            reply_to: A custom reply-to address for the account's emails.
+            imap_username: The username to log in to the IMAP server.
+            imap_password: The password of the IMAP login.
+            imap_host: The IMAP server's host name, such as `imap.gmail.com`.
+            imap_port: The IMAP server's port, such as `993`.
+            smtp_username: The username to log in to the SMTP server.
+            smtp_password: The password of the SMTP login.
+            smtp_host: The SMTP server's host name, such as `smtp.gmail.com`.
+            smtp_port: The SMTP server's port, such as `587`.
+            warmup_custom_ftag: A custom tag for the account's warmup emails.
+            skip_cname_check: When true, the CNAME record of the tracking domain is not checked.
         """
         return cast(
             "models.Account",
@@ -135,7 +159,11 @@ class AccountsResource(Resource):
         )
 
     async def ctd_status(self, *, host: str) -> models.GetCtdStatusResponse:
-        """Get ctd status."""
+        """Check a custom tracking domain.
+
+        Args:
+            host: The custom tracking domain to check, such as `track.example.com`.
+        """
         return cast(
             "models.GetCtdStatusResponse",
             await self._request("getCtdStatus", None, {"host": host}, None),
@@ -148,11 +176,12 @@ class AccountsResource(Resource):
         end_date: str | None = None,
         emails: Sequence[str] | None = None,
     ) -> builtins.list[models.DailyAccountAnalytics]:
-        """Get daily account analytics.
+        """Get daily sending analytics of email accounts.
 
         Args:
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            start_date: The first day of the range (an ISO 8601 date or date-time); by default 30 days before `end_date`. The range may span 31 days at most.
+            end_date: The last day of the range (an ISO 8601 date or date-time); today by default.
+            emails: The email accounts to report on: required, 1 to 200 distinct addresses.
         """
         return cast(
             "builtins.list[models.DailyAccountAnalytics]",
@@ -165,10 +194,10 @@ class AccountsResource(Resource):
         )
 
     async def delete(self, email: str) -> models.Account:
-        """Delete account.
+        """Delete an email account.
 
         Args:
-            email: Email address.
+            email: The email address of the account to delete.
         """
         return cast(
             "models.Account", await self._request("deleteAccount", {"email": email}, None, None)
@@ -185,10 +214,14 @@ class AccountsResource(Resource):
         | None = None,
         search: str | None = None,
     ) -> models.BackgroundJob:
-        """Disable warmup for accounts.
+        """Turn warmup off for email accounts.
 
         Args:
-            search: Free-text search.
+            emails: The accounts' email addresses, up to 100; they must belong to the workspace.
+            include_all_emails: When true, applies to every account of the workspace, narrowed by `excluded_emails`, `filter` and `search`.
+            excluded_emails: With `include_all_emails`: addresses to leave out, up to 100.
+            filter: With `include_all_emails`: a tag or a preset filter that selects the accounts.
+            search: With `include_all_emails`: only accounts matching this text.
         """
         return cast(
             "models.BackgroundJob",
@@ -217,10 +250,14 @@ class AccountsResource(Resource):
         | None = None,
         search: str | None = None,
     ) -> models.BackgroundJob:
-        """Enable warmup for accounts.
+        """Turn warmup on for email accounts.
 
         Args:
-            search: Free-text search.
+            emails: The accounts' email addresses, up to 100; they must belong to the workspace.
+            include_all_emails: When true, applies to every account of the workspace, narrowed by `excluded_emails`, `filter` and `search`.
+            excluded_emails: With `include_all_emails`: addresses to leave out, up to 100.
+            filter: With `include_all_emails`: a tag or a preset filter that selects the accounts.
+            search: With `include_all_emails`: only accounts matching this text.
         """
         return cast(
             "models.BackgroundJob",
@@ -239,10 +276,10 @@ class AccountsResource(Resource):
         )
 
     async def get(self, email: str) -> models.Account:
-        """Get account.
+        """Get an email account.
 
         Args:
-            email: Email address.
+            email: The email address of the account.
         """
         return cast(
             "models.Account", await self._request("getAccount", {"email": email}, None, None)
@@ -264,12 +301,20 @@ class AccountsResource(Resource):
         skip: int | None = None,
         starting_after: str | None = None,
     ) -> Page[models.Account]:
-        """List account: one page.
+        """List email accounts: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            status: Status code.
+            limit: How many accounts one page holds, 1 to 100.
+            search: Only accounts matching this text, such as a domain (`gmail.com`).
+            status: Only accounts in this state: active, paused, paused for maintenance, or an error state.
+            provider_code: Only accounts of this provider: custom IMAP/SMTP, Google, Microsoft, AWS, AirMail or Airmail Instant.
+            tag_ids: Comma-separated custom tag IDs: only accounts that have any of these tags.
+            tag_ids_all: Comma-separated custom tag IDs: only accounts that have all of these tags.
+            include_tags: When true, each account carries its custom tags in `tags`.
+            filter: A preset filter: paused, with errors, without custom tracking domain, pre-warmed, DFY, DFY setup pending, or by warmup state.
+            sort_by: The field to sort by: creation time, email, warmup score or status.
+            sort_order: The sort direction, `asc` or `desc`; `desc` when `sort_by` is given without it.
+            skip: How many accounts to skip, for offset paging with `sort_by` where the cursor is not available.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -308,12 +353,20 @@ class AccountsResource(Resource):
         skip: int | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.Account]:
-        """List account: every item of every page, fetched as you iterate.
+        """List email accounts: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            status: Status code.
+            limit: How many accounts one page holds, 1 to 100.
+            search: Only accounts matching this text, such as a domain (`gmail.com`).
+            status: Only accounts in this state: active, paused, paused for maintenance, or an error state.
+            provider_code: Only accounts of this provider: custom IMAP/SMTP, Google, Microsoft, AWS, AirMail or Airmail Instant.
+            tag_ids: Comma-separated custom tag IDs: only accounts that have any of these tags.
+            tag_ids_all: Comma-separated custom tag IDs: only accounts that have all of these tags.
+            include_tags: When true, each account carries its custom tags in `tags`.
+            filter: A preset filter: paused, with errors, without custom tracking domain, pre-warmed, DFY, DFY setup pending, or by warmup state.
+            sort_by: The field to sort by: creation time, email, warmup score or status.
+            sort_order: The sort direction, `asc` or `desc`; `desc` when `sort_by` is given without it.
+            skip: How many accounts to skip, for offset paging with `sort_by` where the cursor is not available.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -338,10 +391,10 @@ class AccountsResource(Resource):
         )
 
     async def mark_fixed(self, email: str) -> models.Account:
-        """Mark account fixed.
+        """Mark an email account as fixed.
 
         Args:
-            email: Email address.
+            email: The email address of the account to mark as fixed.
         """
         return cast(
             "models.Account", await self._request("markAccountFixed", {"email": email}, None, None)
@@ -354,7 +407,13 @@ class AccountsResource(Resource):
         source_workspace_id: str | UUID,
         destination_workspace_id: str | UUID,
     ) -> models.MoveAccountsResponse:
-        """Move accounts."""
+        """Move email accounts to another workspace.
+
+        Args:
+            emails: The email addresses of the accounts to move; at least one.
+            source_workspace_id: The ID of the workspace the accounts are in now.
+            destination_workspace_id: The ID of the workspace to move them to.
+        """
         return cast(
             "models.MoveAccountsResponse",
             await self._request(
@@ -370,20 +429,20 @@ class AccountsResource(Resource):
         )
 
     async def pause(self, email: str) -> models.Account:
-        """Pause account.
+        """Pause an email account.
 
         Args:
-            email: Email address.
+            email: The email address of the account to pause.
         """
         return cast(
             "models.Account", await self._request("pauseAccount", {"email": email}, None, None)
         )
 
     async def resume(self, email: str) -> models.Account:
-        """Resume account.
+        """Resume a paused email account.
 
         Args:
-            email: Email address.
+            email: The email address of the account to resume.
         """
         return cast(
             "models.Account", await self._request("resumeAccount", {"email": email}, None, None)
@@ -392,7 +451,11 @@ class AccountsResource(Resource):
     async def test_vitals(
         self, *, accounts: Sequence[str] | None = None
     ) -> models.TestAccountVitalsResponse:
-        """Test account vitals."""
+        """Test the DNS records of email accounts.
+
+        Args:
+            accounts: The accounts to test, by email address.
+        """
         return cast(
             "models.TestAccountVitalsResponse",
             await self._request("testAccountVitals", None, None, {"accounts": accounts}),
@@ -416,22 +479,26 @@ class AccountsResource(Resource):
         skip_cname_check: bool | None = None,
         remove_tracking_domain: bool | None = None,
     ) -> models.Account:
-        """Patch account.
+        """Update an email account.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            email: Email address.
-            first_name: First name.
-            last_name: Last name.
-            daily_limit: None clears it (sends null); left out, it keeps its value.
-            tracking_domain_name: None clears it (sends null); left out, it keeps its value.
-            tracking_domain_status: None clears it (sends null); left out, it keeps its value.
-            enable_slow_ramp: None clears it (sends null); left out, it keeps its value.
-            inbox_placement_test_limit: None clears it (sends null); left out, it keeps its value.
-            signature: None clears it (sends null); left out, it keeps its value.
-            reply_to: None clears it (sends null); left out, it keeps its value.
+            email: The email address of the account to update.
+            first_name: The sender's first name.
+            last_name: The sender's last name.
+            warmup: The account's warmup settings.
+            daily_limit: The most campaign emails the account sends per day. None clears it (sends null); left out, it keeps its value.
+            tracking_domain_name: The account's custom tracking domain. None clears it (sends null); left out, it keeps its value.
+            tracking_domain_status: The status of that tracking domain, such as `active`. None clears it (sends null); left out, it keeps its value.
+            enable_slow_ramp: Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full. None clears it (sends null); left out, it keeps its value.
+            inbox_placement_test_limit: The account's limit for inbox placement tests (0 or more). None clears it (sends null); left out, it keeps its value.
+            sending_gap: The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns.
+            signature: The signature of the account's emails. None clears it (sends null); left out, it keeps its value.
+            reply_to: A custom reply-to address for the account's emails. None clears it (sends null); left out, it keeps its value.
+            skip_cname_check: When true, the CNAME record of the tracking domain is not checked.
+            remove_tracking_domain: When true, removes the account's custom tracking domain.
         """
         return cast(
             "models.Account",
@@ -458,7 +525,11 @@ class AccountsResource(Resource):
         )
 
     async def warmup_analytics(self, *, emails: Sequence[str]) -> models.GetWarmupAnalyticsResponse:
-        """Get warmup analytics."""
+        """Get warmup analytics of email accounts.
+
+        Args:
+            emails: The accounts' email addresses, 1 to 100; they must belong to the workspace.
+        """
         return cast(
             "models.GetWarmupAnalyticsResponse",
             await self._request("getWarmupAnalytics", None, None, {"emails": emails}),
@@ -471,7 +542,12 @@ class AiAgentsResource(Resource):
     async def analytics(
         self, *, agent_ids: Sequence[str | UUID], agent_types: dict[str, Any] | None = None
     ) -> models.AiAgentAnalytics:
-        """Get ai agent analytics."""
+        """Get reach and outcome analytics for AI agents.
+
+        Args:
+            agent_ids: The IDs of the agents, 1 to 100.
+            agent_types: Optionally, each agent's type code keyed by its ID, which spares the server looking the types up.
+        """
         return cast(
             "models.AiAgentAnalytics",
             await self._request(
@@ -499,10 +575,22 @@ class AiAgentsResource(Resource):
         source_ai_sdr_id: str | None = None,
         agent_type: models.AiSalesAgentType | int | None = None,
     ) -> models.AiAgent | models.AiSalesAgent:
-        """Create ai agent.
+        """Create an AI agent.
 
         Args:
-            name: Name.
+            name: The new agent's name.
+            payload: For a reply agent (AI Inbox Manager): its configuration.
+            type: Either `1` for a reply agent, or, for an AI Sales Agent, how its business details are gathered: `website` or `pitch_deck`.
+            input: For an AI Sales Agent: the website URL to scrape or the pitch deck text to read; required unless `memory_from_workspace` is true.
+            status: The agent's status on creation: `1` active, `0` inactive, `-1` trial expired.
+            memory_from_workspace: For an AI Sales Agent: when true, skips the scrape and copies the memory of an existing AI Sales Agent in the workspace.
+            description: For an AI Sales Agent: its description.
+            config: For an AI Sales Agent: its configuration (memory, enrichment, outreach and autonomy settings).
+            master_lead_list_id: For an AI Sales Agent: the ID of the lead list that holds its leads.
+            initial_scrape_ready: For an AI Sales Agent: whether the first extraction of business details has finished.
+            is_duplicate: For an AI Sales Agent: when true, copies the agent named by `source_ai_sdr_id`, which must then be sent too.
+            source_ai_sdr_id: The ID of the AI Sales Agent in this workspace to copy; required when `is_duplicate` is true.
+            agent_type: For an AI Sales Agent: its outbound type code; `2` (Sales) when omitted.
         """
         return cast(
             "models.AiAgent | models.AiSalesAgent",
@@ -529,20 +617,20 @@ class AiAgentsResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.AiAgentSummary:
-        """Delete ai agent.
+        """Delete an AI agent.
 
         Args:
-            id: Identifier of the item.
+            id: The ID of the AI agent to delete (a UUID).
         """
         return cast(
             "models.AiAgentSummary", await self._request("deleteAIAgent", {"id": id}, None, None)
         )
 
     async def get(self, id: str | UUID) -> models.AiAgentSummary:
-        """Get ai agent.
+        """Get an AI agent.
 
         Args:
-            id: Identifier of the item.
+            id: The AI agent's ID (a UUID).
         """
         return cast(
             "models.AiAgentSummary", await self._request("getAIAgent", {"id": id}, None, None)
@@ -559,12 +647,15 @@ class AiAgentsResource(Resource):
         sort_order: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.AiAgentSummary]:
-        """List ai agent: one page.
+        """List AI agents: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            status: Status code.
+            limit: How many agents one page holds (1 to 100).
+            search: Search text that narrows the list of agents.
+            status: Only agents with this status: `1` active, `0` inactive, `-1` trial expired.
+            type: Only agents of this type code: `1` Inbox Manager, `2` Sales (SDR), `3` Deliverability, `4` Affiliate, `6` Lead Finder, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership.
+            sort_column: The field to sort the agents by, such as `id`.
+            sort_order: The sort direction, `asc` or `desc`.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -593,12 +684,15 @@ class AiAgentsResource(Resource):
         sort_order: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.AiAgentSummary]:
-        """List ai agent: every item of every page, fetched as you iterate.
+        """List AI agents: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            status: Status code.
+            limit: How many agents one page holds (1 to 100).
+            search: Search text that narrows the list of agents.
+            status: Only agents with this status: `1` active, `0` inactive, `-1` trial expired.
+            type: Only agents of this type code: `1` Inbox Manager, `2` Sales (SDR), `3` Deliverability, `4` Affiliate, `6` Lead Finder, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership.
+            sort_column: The field to sort the agents by, such as `id`.
+            sort_order: The sort direction, `asc` or `desc`.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -634,17 +728,20 @@ class AiAgentsResource(Resource):
         config: models.AiSalesAgentConfig | Mapping[str, Any] | None = None,
         self_improvement: bool | None | Unset = UNSET,
     ) -> models.AiAgent | models.AiSalesAgent:
-        """Patch ai agent.
+        """Update an AI agent.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            name: Name.
-            is_auto_created: None clears it (sends null); left out, it keeps its value.
-            description: None clears it (sends null); left out, it keeps its value.
-            self_improvement: None clears it (sends null); left out, it keeps its value.
+            id: The ID of the AI agent to update (a UUID).
+            name: The agent's new name.
+            payload: The agent's new type-specific configuration: a Lead Finder, Sales (SDR), Inbox Manager or Deliverability payload, following the agent's type.
+            status: The agent's new status: `1` active, `0` inactive, `-1` trial expired.
+            is_auto_created: Whether the agent counts as created automatically; may be null. None clears it (sends null); left out, it keeps its value.
+            description: The agent's new description; may be null. None clears it (sends null); left out, it keeps its value.
+            config: For an AI Sales Agent: its new configuration (memory, enrichment, outreach and autonomy settings).
+            self_improvement: For an AI Sales Agent: whether it learns from its past campaign results to improve its outreach; may be null. None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.AiAgent | models.AiSalesAgent",
@@ -671,10 +768,10 @@ class AiDeliverabilityAgentsResource(Resource):
     async def complete_feed_item(
         self, id: str | UUID
     ) -> models.CompleteDeliverabilityFeedItemResponse:
-        """Complete deliverability feed item.
+        """Mark a deliverability recommendation done.
 
         Args:
-            id: Identifier of the item.
+            id: The feed item's ID: a recommendation from the default agent's feed (`list_feed_items`).
         """
         return cast(
             "models.CompleteDeliverabilityFeedItemResponse",
@@ -688,11 +785,12 @@ class AiDeliverabilityAgentsResource(Resource):
         starting_after: str | None = None,
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
     ) -> models.DeliverabilityAgentState:
-        """Get deliverability agent state.
+        """Get the default AI Deliverability Agent's live state.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            starting_after: Cursor: the `next_starting_after` of the previous page.
+            limit: How many feed items the page of `activity_feed` holds (1 to 100).
+            starting_after: Cursor for the activity feed: the `next_starting_after` of the previous page of `activity_feed`.
+            feed_filter: Which feed items to include: `all`, those still to do (`todo`), or those done (`done`).
         """
         return cast(
             "models.DeliverabilityAgentState",
@@ -705,17 +803,17 @@ class AiDeliverabilityAgentsResource(Resource):
         )
 
     async def deploy(self) -> models.DeployDeliverabilityAgentResponse:
-        """Deploy deliverability agent."""
+        """Deploy the default AI Deliverability Agent."""
         return cast(
             "models.DeployDeliverabilityAgentResponse",
             await self._request("deployDeliverabilityAgent", None, None, None),
         )
 
     async def get(self, id: str | UUID) -> models.AiDeliverabilityAgent:
-        """Get deliverability agent by id.
+        """Get an AI Deliverability Agent.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Deliverability Agent's ID: the `agent.id` that `client.ai_deliverability_agents.get_current()` returns for the workspace's default agent.
         """
         return cast(
             "models.AiDeliverabilityAgent",
@@ -723,7 +821,7 @@ class AiDeliverabilityAgentsResource(Resource):
         )
 
     async def get_current(self) -> models.GetDeliverabilityAgentResponse:
-        """Get deliverability agent."""
+        """Get the workspace's default AI Deliverability Agent."""
         return cast(
             "models.GetDeliverabilityAgentResponse",
             await self._request("getDeliverabilityAgent", None, None, None),
@@ -737,11 +835,12 @@ class AiDeliverabilityAgentsResource(Resource):
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.DeliverabilityFeedItem]:
-        """List deliverability agent feed items: one page.
+        """List an AI Deliverability Agent's feed items: one page.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Deliverability Agent's ID: the `agent.id` that `client.ai_deliverability_agents.get_current()` returns for the workspace's default agent.
+            limit: How many feed items one page holds (1 to 100).
+            feed_filter: Which items to list by status: `all`, those still to do (`todo`), or those done (`done`).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -759,11 +858,12 @@ class AiDeliverabilityAgentsResource(Resource):
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.DeliverabilityFeedItem]:
-        """List deliverability agent feed items: every item of every page, fetched as you iterate.
+        """List an AI Deliverability Agent's feed items: every item of every page, fetched as you iterate.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Deliverability Agent's ID: the `agent.id` that `client.ai_deliverability_agents.get_current()` returns for the workspace's default agent.
+            limit: How many feed items one page holds (1 to 100).
+            feed_filter: Which items to list by status: `all`, those still to do (`todo`), or those done (`done`).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -777,10 +877,10 @@ class AiDeliverabilityAgentsResource(Resource):
     async def pause_affected_accounts(
         self, id: str | UUID
     ) -> models.PauseDeliverabilityAffectedAccountsResponse:
-        """Pause deliverability affected accounts.
+        """Pause the email accounts a deliverability recommendation names.
 
         Args:
-            id: Identifier of the item.
+            id: The feed item's ID: a recommendation from the default agent's feed (`list_feed_items`).
         """
         return cast(
             "models.PauseDeliverabilityAffectedAccountsResponse",
@@ -790,10 +890,10 @@ class AiDeliverabilityAgentsResource(Resource):
     async def pause_campaign_sending(
         self, id: str | UUID
     ) -> models.PauseDeliverabilityCampaignSendingResponse:
-        """Pause deliverability campaign sending.
+        """Pause campaign sending on the accounts a recommendation names.
 
         Args:
-            id: Identifier of the item.
+            id: The feed item's ID: a recommendation from the default agent's feed (`list_feed_items`).
         """
         return cast(
             "models.PauseDeliverabilityCampaignSendingResponse",
@@ -801,7 +901,7 @@ class AiDeliverabilityAgentsResource(Resource):
         )
 
     async def run_now(self) -> models.RunDeliverabilityAgentNowResponse:
-        """Run deliverability agent now."""
+        """Run the default AI Deliverability Agent now."""
         return cast(
             "models.RunDeliverabilityAgentNowResponse",
             await self._request("runDeliverabilityAgentNow", None, None, None),
@@ -815,12 +915,13 @@ class AiDeliverabilityAgentsResource(Resource):
         starting_after: str | None = None,
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
     ) -> models.DeliverabilityAgentStateById:
-        """Get deliverability agent state by id.
+        """Get an AI Deliverability Agent's live state.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
-            starting_after: Cursor: the `next_starting_after` of the previous page.
+            id: The AI Deliverability Agent's ID: the `agent.id` that `client.ai_deliverability_agents.get_current()` returns for the workspace's default agent.
+            limit: How many feed items the page of `activity_feed` holds (1 to 100).
+            starting_after: Cursor for the activity feed: the `next_starting_after` of the previous page of `activity_feed`.
+            feed_filter: Which feed items to include: `all`, those still to do (`todo`), or those done (`done`).
         """
         return cast(
             "models.DeliverabilityAgentStateById",
@@ -838,10 +939,11 @@ class AiDeliverabilityAgentsResource(Resource):
         *,
         slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None,
     ) -> models.AiDeliverabilityAgent:
-        """Patch deliverability agent.
+        """Update an AI Deliverability Agent.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Deliverability Agent's ID: the `agent.id` that `client.ai_deliverability_agents.get_current()` returns for the workspace's default agent.
+            slack: The Slack connection and whether notifications are on; `null` disconnects Slack.
         """
         return cast(
             "models.AiDeliverabilityAgent",
@@ -851,7 +953,11 @@ class AiDeliverabilityAgentsResource(Resource):
     async def update_settings(
         self, *, slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None
     ) -> models.UpdateDeliverabilityAgentSettingsResponse:
-        """Update deliverability agent settings."""
+        """Update the default AI Deliverability Agent's Slack settings.
+
+        Args:
+            slack: The Slack connection and whether notifications are on; `null` disconnects Slack.
+        """
         return cast(
             "models.UpdateDeliverabilityAgentSettingsResponse",
             await self._request("updateDeliverabilityAgentSettings", None, None, {"slack": slack}),
@@ -864,10 +970,12 @@ class AiInboxManagersResource(Resource):
     async def analytics_summary(
         self, id: str | UUID, *, from_: date | str | None = None, to: date | str | None = None
     ) -> models.InboxManagerAnalyticsSummary:
-        """Get inbox manager analytics summary.
+        """Get an AI Inbox Manager's analytics summary.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Inbox Manager's ID (a UUID).
+            from_: First day of the window, inclusive (YYYY-MM-DD).
+            to: Last day of the window, inclusive (YYYY-MM-DD).
         """
         return cast(
             "models.InboxManagerAnalyticsSummary",
@@ -879,10 +987,12 @@ class AiInboxManagersResource(Resource):
     async def analytics_summary_by_date(
         self, id: str | UUID, *, from_: date | str | None = None, to: date | str | None = None
     ) -> builtins.list[models.InboxManagerDailyAnalytics]:
-        """Get inbox manager analytics summary by date.
+        """Get an AI Inbox Manager's analytics by day.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Inbox Manager's ID (a UUID).
+            from_: First day of the window, inclusive (YYYY-MM-DD).
+            to: Last day of the window, inclusive (YYYY-MM-DD).
         """
         return cast(
             "builtins.list[models.InboxManagerDailyAnalytics]",
@@ -898,10 +1008,12 @@ class AiInboxManagersResource(Resource):
         payload: models.CreateInboxManagerAgentRequestPayload | Mapping[str, Any],
         description: str | None = None,
     ) -> models.AiInboxManager:
-        """Create inbox manager agent.
+        """Create an AI Inbox Manager.
 
         Args:
-            name: Name.
+            name: The new agent's name (not empty).
+            payload: The agent's configuration; `configuration_type` is required.
+            description: The agent's description.
         """
         return cast(
             "models.AiInboxManager",
@@ -923,10 +1035,15 @@ class AiInboxManagersResource(Resource):
         status: models.AiAgentGuidanceStatus | int | None = None,
         basic_guidance_options: models.BasicGuidanceOptions | Mapping[str, Any] | None = None,
     ) -> models.AiAgentGuidance:
-        """Create inbox manager guidance.
+        """Create an AI Inbox Manager guidance.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Inbox Manager's ID (a UUID).
+            label: The guidance's label (not empty).
+            category: The guidance's category: `0` Basics (tone and length), `1` Communication, `2` Context, `3` Handover, `4` Other.
+            instruction: The instruction the agent follows; required for every category but Basics, where it must be empty.
+            status: Whether the guidance is in force, `1` active or `0` inactive; required for every category but Basics, which is always active.
+            basic_guidance_options: The tone and length of the replies; required for Basics and refused for any other category.
         """
         return cast(
             "models.AiAgentGuidance",
@@ -947,10 +1064,11 @@ class AiInboxManagersResource(Resource):
     async def delete_guidance(
         self, id: str | UUID, guidance_id: str | UUID
     ) -> models.AiAgentGuidance:
-        """Delete inbox manager guidance.
+        """Delete an AI Inbox Manager guidance.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Inbox Manager's ID (a UUID).
+            guidance_id: The ID of the guidance to delete (a UUID).
         """
         return cast(
             "models.AiAgentGuidance",
@@ -962,10 +1080,11 @@ class AiInboxManagersResource(Resource):
     async def get(
         self, id: str | UUID, *, with_metadata: bool | None = None
     ) -> models.AiInboxManager:
-        """Get inbox manager agent.
+        """Get an AI Inbox Manager.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Inbox Manager's ID (a UUID).
+            with_metadata: When true, adds `metadata`: the agent's tags and integrations with their labels and whether they are still valid.
         """
         return cast(
             "models.AiInboxManager",
@@ -975,10 +1094,11 @@ class AiInboxManagersResource(Resource):
         )
 
     async def get_guidance(self, id: str | UUID, guidance_id: str | UUID) -> models.AiAgentGuidance:
-        """Get inbox manager guidance.
+        """Get an AI Inbox Manager guidance.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Inbox Manager's ID (a UUID).
+            guidance_id: The guidance's ID (a UUID).
         """
         return cast(
             "models.AiAgentGuidance",
@@ -988,10 +1108,11 @@ class AiInboxManagersResource(Resource):
         )
 
     async def get_reply(self, id: str | UUID, reply_id: str | UUID) -> models.AiSalesAgentReply:
-        """Get inbox manager reply.
+        """Get a reply an AI Inbox Manager wrote.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Inbox Manager's ID (a UUID).
+            reply_id: The reply's ID (a UUID).
         """
         return cast(
             "models.AiSalesAgentReply",
@@ -1010,11 +1131,14 @@ class AiInboxManagersResource(Resource):
         job_type: models.InboxManagerJobType | int | None = None,
         starting_after: str | None = None,
     ) -> Page[models.InboxManagerActivity]:
-        """List inbox manager activity: one page.
+        """List an AI Inbox Manager's activity feed: one page.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Inbox Manager's ID (a UUID).
+            limit: How many entries one page holds (1 to 100; 25 when omitted).
+            action_pending: When set, only entries still to do (true) or already done (false); not with `activity_type=recovery`.
+            activity_type: Only entries of this kind: `reply`, `followup` or `recovery`.
+            job_type: Only entries of this work type: `1` inbox reply, `2` inbox follow-up, `3` no-show follow-up; not with `activity_type`.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -1040,11 +1164,14 @@ class AiInboxManagersResource(Resource):
         job_type: models.InboxManagerJobType | int | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.InboxManagerActivity]:
-        """List inbox manager activity: every item of every page, fetched as you iterate.
+        """List an AI Inbox Manager's activity feed: every item of every page, fetched as you iterate.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Inbox Manager's ID (a UUID).
+            limit: How many entries one page holds (1 to 100; 25 when omitted).
+            action_pending: When set, only entries still to do (true) or already done (false); not with `activity_type=recovery`.
+            activity_type: Only entries of this kind: `reply`, `followup` or `recovery`.
+            job_type: Only entries of this work type: `1` inbox reply, `2` inbox follow-up, `3` no-show follow-up; not with `activity_type`.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -1069,12 +1196,12 @@ class AiInboxManagersResource(Resource):
         status: models.AiAgentGuidanceStatus | int | None = None,
         starting_after: str | None = None,
     ) -> Page[models.AiAgentGuidance]:
-        """List inbox manager guidances: one page.
+        """List an AI Inbox Manager's guidances: one page.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
-            status: Status code.
+            id: The AI Inbox Manager's ID (a UUID).
+            limit: How many guidances one page holds (1 to 100).
+            status: Only guidances with this status: `1` active, `0` inactive.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -1092,12 +1219,12 @@ class AiInboxManagersResource(Resource):
         status: models.AiAgentGuidanceStatus | int | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.AiAgentGuidance]:
-        """List inbox manager guidances: every item of every page, fetched as you iterate.
+        """List an AI Inbox Manager's guidances: every item of every page, fetched as you iterate.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
-            status: Status code.
+            id: The AI Inbox Manager's ID (a UUID).
+            limit: How many guidances one page holds (1 to 100).
+            status: Only guidances with this status: `1` active, `0` inactive.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -1118,11 +1245,14 @@ class AiInboxManagersResource(Resource):
         action_pending: bool | None = None,
         starting_after: str | None = None,
     ) -> Page[models.AiSalesAgentReply]:
-        """List inbox manager replies: one page.
+        """List the replies an AI Inbox Manager wrote: one page.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Inbox Manager's ID (a UUID).
+            limit: How many replies one page holds (1 to 100).
+            requires_hitl: When set, only replies that do (true) or do not (false) need human-in-the-loop review.
+            information_requested: When set, only replies in which the agent did (true) or did not (false) ask for more information.
+            action_pending: When set, only replies that still need (true) or no longer need (false) an action from you.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -1148,11 +1278,14 @@ class AiInboxManagersResource(Resource):
         action_pending: bool | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.AiSalesAgentReply]:
-        """List inbox manager replies: every item of every page, fetched as you iterate.
+        """List the replies an AI Inbox Manager wrote: every item of every page, fetched as you iterate.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Inbox Manager's ID (a UUID).
+            limit: How many replies one page holds (1 to 100).
+            requires_hitl: When set, only replies that do (true) or do not (false) need human-in-the-loop review.
+            information_requested: When set, only replies in which the agent did (true) or did not (false) ask for more information.
+            action_pending: When set, only replies that still need (true) or no longer need (false) an action from you.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -1177,11 +1310,13 @@ class AiInboxManagersResource(Resource):
         status: models.PatchInboxManagerAgentRequestStatus | int | None = None,
         payload: models.PatchInboxManagerAgentRequestPayload | Mapping[str, Any] | None = None,
     ) -> models.AiInboxManager:
-        """Patch inbox manager agent.
+        """Update an AI Inbox Manager.
 
         Args:
-            id: Identifier of the item.
-            name: Name.
+            id: The ID of the AI Inbox Manager to update (a UUID).
+            name: The agent's new name (not empty).
+            status: `0` pauses the agent, `1` activates it.
+            payload: The configuration fields to change.
         """
         return cast(
             "models.AiInboxManager",
@@ -1204,10 +1339,16 @@ class AiInboxManagersResource(Resource):
         status: models.AiAgentGuidanceStatus | int | None = None,
         basic_guidance_options: models.BasicGuidanceOptions | Mapping[str, Any] | None = None,
     ) -> models.AiAgentGuidance:
-        """Patch inbox manager guidance.
+        """Update an AI Inbox Manager guidance.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Inbox Manager's ID (a UUID).
+            guidance_id: The ID of the guidance to update (a UUID).
+            label: The guidance's new label (not empty).
+            category: The guidance's category: `1` Communication, `2` Context, `3` Handover, `4` Other; `0` (Basics) only on a guidance that is already Basics.
+            instruction: The new instruction; must be empty on a Basics guidance.
+            status: `1` active or `0` inactive; ignored on a Basics guidance, which is always active.
+            basic_guidance_options: The new tone and length; only on a Basics guidance.
         """
         return cast(
             "models.AiAgentGuidance",
@@ -1234,10 +1375,14 @@ class AiInboxManagersResource(Resource):
         feedback_text: str | None = None,
         action_pending: bool | None = None,
     ) -> models.AiSalesAgentReply:
-        """Patch inbox manager reply.
+        """Update a reply an AI Inbox Manager wrote.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Inbox Manager's ID (a UUID).
+            reply_id: The ID of the reply to update (a UUID).
+            feedback_positive: Whether your feedback on the reply is positive.
+            feedback_text: Your feedback on the reply.
+            action_pending: Whether the reply still needs an action from you; false marks it handled.
         """
         return cast(
             "models.AiSalesAgentReply",
@@ -1271,11 +1416,19 @@ class AiLeadFinderAgentsResource(Resource):
         ai_enrichment: dict[str, Any] | None = None,
         ai_enrichment_workflow: str | None = None,
     ) -> models.AiLeadFinderAgent:
-        """Create lead finder agent.
+        """Create an AI Lead Finder Agent.
 
         Args:
-            name: Name.
-            campaign_id: Campaign ID.
+            name: The agent's name (1 to 255 characters).
+            campaign_id: The ID of the campaign the agent keeps supplied with leads. A campaign can have only one active agent.
+            search_filters: The audience: the SuperSearch filters new leads must match. Unknown keys are rejected, and enum values must match exactly, spacing included.
+            min_active_leads: The threshold (10 to 10,000): when the campaign's active leads fall below it, the agent adds new leads.
+            on_exhaustion: What the agent does when its search has no new leads left: `pause` until its filters change, switch to `fallback_search_filters` (`fallback`), or `broaden` its filters automatically.
+            fallback_search_filters: A broader audience the agent switches to once the primary search is exhausted; required when `on_exhaustion` is `fallback`.
+            show_one_lead_per_company: When `true` (the default), each top-up adds at most one lead per company.
+            source: Where in the product the agent was created from, for attribution.
+            ai_enrichment: AI enrichment columns to fill on every top-up, keyed by output column name; a lead is held back until its columns are filled.
+            ai_enrichment_workflow: The workflow template the enrichment chain was loaded from: a built-in key or `custom:<id>`. For display only.
         """
         return cast(
             "models.AiLeadFinderAgent",
@@ -1299,10 +1452,10 @@ class AiLeadFinderAgentsResource(Resource):
         )
 
     async def get(self, id: str | UUID) -> models.AiLeadFinderAgent:
-        """Get lead finder agent by id.
+        """Get an AI Lead Finder Agent.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Lead Finder Agent's ID.
         """
         return cast(
             "models.AiLeadFinderAgent",
@@ -1312,10 +1465,10 @@ class AiLeadFinderAgentsResource(Resource):
     async def list_page(
         self, *, limit: int | None = None, starting_after: str | None = None
     ) -> Page[models.AiLeadFinderAgent]:
-        """List lead finder agents: one page.
+        """List AI Lead Finder Agents: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many agents one page holds (1 to 100).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -1325,10 +1478,10 @@ class AiLeadFinderAgentsResource(Resource):
     def list(
         self, *, limit: int | None = None, max_items: int | None = None
     ) -> AsyncIterator[models.AiLeadFinderAgent]:
-        """List lead finder agents: every item of every page, fetched as you iterate.
+        """List AI Lead Finder Agents: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many agents one page holds (1 to 100).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -1338,11 +1491,11 @@ class AiLeadFinderAgentsResource(Resource):
     async def list_activities_page(
         self, id: str | UUID, *, limit: int | None = None, starting_after: str | None = None
     ) -> Page[models.LeadFinderAgentActivity]:
-        """List lead finder agent activities by id: one page.
+        """List an AI Lead Finder Agent's activity: one page.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Lead Finder Agent's ID.
+            limit: How many events one page holds (1 to 100).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -1355,11 +1508,11 @@ class AiLeadFinderAgentsResource(Resource):
     def list_activities(
         self, id: str | UUID, *, limit: int | None = None, max_items: int | None = None
     ) -> AsyncIterator[models.LeadFinderAgentActivity]:
-        """List lead finder agent activities by id: every item of every page, fetched as you iterate.
+        """List an AI Lead Finder Agent's activity: every item of every page, fetched as you iterate.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Lead Finder Agent's ID.
+            limit: How many events one page holds (1 to 100).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -1371,10 +1524,10 @@ class AiLeadFinderAgentsResource(Resource):
         )
 
     async def pause(self, id: str | UUID) -> models.AiLeadFinderAgent:
-        """Pause lead finder agent by id.
+        """Pause an AI Lead Finder Agent.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Lead Finder Agent's ID.
         """
         return cast(
             "models.AiLeadFinderAgent",
@@ -1382,10 +1535,10 @@ class AiLeadFinderAgentsResource(Resource):
         )
 
     async def resume(self, id: str | UUID) -> models.AiLeadFinderAgent:
-        """Resume lead finder agent by id.
+        """Resume an AI Lead Finder Agent.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Lead Finder Agent's ID.
         """
         return cast(
             "models.AiLeadFinderAgent",
@@ -1393,10 +1546,10 @@ class AiLeadFinderAgentsResource(Resource):
         )
 
     async def stats(self, id: str | UUID) -> models.LeadFinderAgentStats:
-        """Get lead finder agent stats.
+        """Get an AI Lead Finder Agent's lifetime stats.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Lead Finder Agent's ID.
         """
         return cast(
             "models.LeadFinderAgentStats",
@@ -1420,17 +1573,22 @@ class AiLeadFinderAgentsResource(Resource):
         ai_enrichment: dict[str, Any] | None | Unset = UNSET,
         ai_enrichment_workflow: str | None = None,
     ) -> models.AiLeadFinderAgent:
-        """Update lead finder agent.
+        """Update an AI Lead Finder Agent.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            name: Name.
-            campaign_id: Campaign ID.
-            fallback_search_filters: None clears it (sends null); left out, it keeps its value.
-            ai_enrichment: None clears it (sends null); left out, it keeps its value.
+            id: The AI Lead Finder Agent's ID.
+            name: The agent's new name (1 to 255 characters).
+            campaign_id: The ID of another campaign to move the agent to. A campaign can have only one active agent.
+            search_filters: The new audience: the SuperSearch filters new leads must match. Unknown keys are rejected, and enum values must match exactly, spacing included.
+            min_active_leads: The new threshold (10 to 10,000): when the campaign's active leads fall below it, the agent adds new leads.
+            on_exhaustion: What the agent does when its search has no new leads left: `pause` until its filters change, switch to `fallback_search_filters` (`fallback`), or `broaden` its filters automatically. `fallback` needs fallback filters, sent here or already stored.
+            fallback_search_filters: The broader audience used once the primary search is exhausted; `null` for none. None clears it (sends null); left out, it keeps its value.
+            show_one_lead_per_company: When `true`, each top-up adds at most one lead per company.
+            ai_enrichment: AI enrichment columns to fill on every top-up, keyed by output column name; `null` for none. None clears it (sends null); left out, it keeps its value.
+            ai_enrichment_workflow: The workflow template the enrichment chain was loaded from: a built-in key or `custom:<id>`. For display only.
         """
         return cast(
             "models.AiLeadFinderAgent",
@@ -1466,11 +1624,14 @@ class AiSalesAgentActivitiesResource(Resource):
         exclude_live_feed_hidden: bool | None = None,
         starting_after: str | None = None,
     ) -> Page[models.AiSalesAgentActivity]:
-        """List ai sales agent activity: one page.
+        """List an AI Sales Agent's activities (older AI SDR route): one page.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Sales Agent's ID.
+            limit: How many activities one page holds (1 to 100).
+            action_status: Only activities in one of these statuses (`pending`, `approved`, `rejected`, `in_progress`, `completed`, `failed`).
+            action_type: Only activities of one of these action types (`create_campaign`, `push_lead`, `reply_received`, ...).
+            exclude_live_feed_hidden: When true, leaves out the activities the agent's live feed hides (warnings and lead recommendations already delivered), so pages match that feed. False when omitted.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -1496,11 +1657,14 @@ class AiSalesAgentActivitiesResource(Resource):
         exclude_live_feed_hidden: bool | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.AiSalesAgentActivity]:
-        """List ai sales agent activity: every item of every page, fetched as you iterate.
+        """List an AI Sales Agent's activities (older AI SDR route): every item of every page, fetched as you iterate.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Sales Agent's ID.
+            limit: How many activities one page holds (1 to 100).
+            action_status: Only activities in one of these statuses (`pending`, `approved`, `rejected`, `in_progress`, `completed`, `failed`).
+            action_type: Only activities of one of these action types (`create_campaign`, `push_lead`, `reply_received`, ...).
+            exclude_live_feed_hidden: When true, leaves out the activities the agent's live feed hides (warnings and lead recommendations already delivered), so pages match that feed. False when omitted.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -1528,12 +1692,12 @@ class AiSalesAgentsResource(Resource):
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
     ) -> models.SalesAgentAnalytics:
-        """Get sales agent analytics.
+        """Get daily analytics of an AI Sales Agent.
 
         Args:
-            id: Identifier of the item.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            id: The AI Sales Agent's ID (a UUID).
+            start_date: Start of the range, an ISO 8601 date-time; without it the range has no lower bound.
+            end_date: End of the range, an ISO 8601 date-time; without it the range runs to now.
         """
         return cast(
             "models.SalesAgentAnalytics",
@@ -1548,10 +1712,11 @@ class AiSalesAgentsResource(Resource):
     async def approve_activities(
         self, id: str | UUID, *, activity_ids: Sequence[str | UUID]
     ) -> models.ApproveSalesAgentActivitiesResponse:
-        """Approve sales agent activities.
+        """Approve several pending activities of an AI Sales Agent.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
+            activity_ids: The IDs of the activities to approve, 1 to 100.
         """
         return cast(
             "models.ApproveSalesAgentActivitiesResponse",
@@ -1563,10 +1728,11 @@ class AiSalesAgentsResource(Resource):
     async def approve_activity(
         self, id: str | UUID, activity_id: str | UUID
     ) -> models.AiSalesAgentActivity:
-        """Approve sales agent activity.
+        """Approve an AI Sales Agent's pending activity.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
+            activity_id: The ID of the pending activity to approve (a UUID).
         """
         return cast(
             "models.AiSalesAgentActivity",
@@ -1592,10 +1758,22 @@ class AiSalesAgentsResource(Resource):
         is_duplicate: bool | None = None,
         source_ai_sdr_id: str | UUID | None = None,
     ) -> models.AiSalesAgent:
-        """Create sales agent.
+        """Create an AI Sales Agent.
 
         Args:
-            name: Name.
+            name: The new agent's name.
+            description: The agent's description; may be null.
+            type: How the business details are gathered: `website` (scrape a URL) or `pitch_deck` (read pitch deck text); required unless `memory_from_workspace` or `is_duplicate` is true.
+            input: The website URL or the pitch deck text to gather business details from; required unless `memory_from_workspace` or `is_duplicate` is true.
+            config: The agent's configuration (memory, type-specific details, enrichment, outreach and autonomy settings); defaults apply to what is left out.
+            agent_type: The outbound agent type: `2` Sales, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership. Required unless `is_duplicate` is true, when the copy keeps the source's type.
+            self_improvement: Whether the agent learns from its past campaign results to improve its outreach.
+            status: The agent's status on creation: `0` inactive (the default), `1` active or `-1` trial expired.
+            memory_from_workspace: When true, skips the scrape, copies the workspace's business details into the agent's memory and records an initial setup activity; `type` and `input` are then not needed.
+            master_lead_list_id: The ID of the lead list to hold the agent's leads (a UUID).
+            initial_scrape_ready: Whether the first extraction of business details counts as finished.
+            is_duplicate: When true, the new agent is a copy of the agent named by `source_ai_sdr_id`.
+            source_ai_sdr_id: The ID of the AI Sales Agent in this workspace to copy; required when `is_duplicate` is true.
         """
         return cast(
             "models.AiSalesAgent",
@@ -1624,10 +1802,12 @@ class AiSalesAgentsResource(Resource):
     async def create_guidance_rule(
         self, id: str | UUID, *, content: str, title: str | None = None
     ) -> models.GuidanceRule:
-        """Create sales agent guidance rule.
+        """Add a guidance rule to an AI Sales Agent.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
+            title: A short title for the rule: one line, at most 119 characters. Without it the rule gets a title from its position.
+            content: The rule the agent must follow when it writes outreach (not empty).
         """
         return cast(
             "models.GuidanceRule",
@@ -1642,10 +1822,11 @@ class AiSalesAgentsResource(Resource):
     async def delete_guidance_rule(
         self, id: str | UUID, rule_id: str
     ) -> models.DeletedGuidanceRule:
-        """Delete sales agent guidance rule.
+        """Delete an AI Sales Agent's guidance rule.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
+            rule_id: The rule's positional ID from the rule list, such as `rule-0`; IDs shift after a deletion.
         """
         return cast(
             "models.DeletedGuidanceRule",
@@ -1655,10 +1836,10 @@ class AiSalesAgentsResource(Resource):
         )
 
     async def get(self, id: str | UUID) -> models.AiSalesAgent:
-        """Get sales agent.
+        """Get an AI Sales Agent.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
         """
         return cast(
             "models.AiSalesAgent", await self._request("getSalesAgent", {"id": id}, None, None)
@@ -1671,12 +1852,12 @@ class AiSalesAgentsResource(Resource):
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
     ) -> models.SalesAgentLeadActivitySummary:
-        """Get sales agent lead activity summary.
+        """Get the lead activity summary of an AI Sales Agent.
 
         Args:
-            id: Identifier of the item.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            id: The AI Sales Agent's ID (a UUID).
+            start_date: Start of the range, an ISO 8601 date-time; without it the range has no lower bound.
+            end_date: End of the range, an ISO 8601 date-time; without it the range runs to now.
         """
         return cast(
             "models.SalesAgentLeadActivitySummary",
@@ -1698,11 +1879,14 @@ class AiSalesAgentsResource(Resource):
         exclude_live_feed_hidden: bool | None = None,
         starting_after: str | None = None,
     ) -> Page[models.AiSalesAgentActivity]:
-        """List sales agent activities: one page.
+        """List an AI Sales Agent's activities: one page.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Sales Agent's ID (a UUID).
+            limit: How many activities one page holds (1 to 100).
+            action_status: Only activities in one of these statuses (`pending`, `approved`, `rejected`, `in_progress`, `completed`, `failed`).
+            action_type: Only activities of one of these action types (`create_campaign`, `push_lead`, `reply_received`, ...).
+            exclude_live_feed_hidden: When true, leaves out the activities the agent's live feed hides (warnings and lead recommendations already delivered), so pages match that feed. False when omitted.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -1728,11 +1912,14 @@ class AiSalesAgentsResource(Resource):
         exclude_live_feed_hidden: bool | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.AiSalesAgentActivity]:
-        """List sales agent activities: every item of every page, fetched as you iterate.
+        """List an AI Sales Agent's activities: every item of every page, fetched as you iterate.
 
         Args:
-            id: Identifier of the item.
-            limit: How many items one page holds (1 to 100).
+            id: The AI Sales Agent's ID (a UUID).
+            limit: How many activities one page holds (1 to 100).
+            action_status: Only activities in one of these statuses (`pending`, `approved`, `rejected`, `in_progress`, `completed`, `failed`).
+            action_type: Only activities of one of these action types (`create_campaign`, `push_lead`, `reply_received`, ...).
+            exclude_live_feed_hidden: When true, leaves out the activities the agent's live feed hides (warnings and lead recommendations already delivered), so pages match that feed. False when omitted.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -1750,10 +1937,10 @@ class AiSalesAgentsResource(Resource):
         )
 
     async def list_guidance_rules(self, id: str | UUID) -> models.GuidanceRuleList:
-        """List sales agent guidance rules.
+        """List an AI Sales Agent's guidance rules.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
         """
         return cast(
             "models.GuidanceRuleList",
@@ -1770,13 +1957,14 @@ class AiSalesAgentsResource(Resource):
         limit: int | None = None,
         starting_after: str | None = None,
     ) -> Page[models.SalesAgentLeadActivity]:
-        """List sales agent lead activity: one page.
+        """List per-lead activity of an AI Sales Agent: one page.
 
         Args:
-            id: Identifier of the item.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
-            limit: How many items one page holds (1 to 100).
+            id: The AI Sales Agent's ID (a UUID).
+            start_date: Start of the range, an ISO 8601 date-time; without it the range has no lower bound.
+            end_date: End of the range, an ISO 8601 date-time; without it the range runs to now.
+            filter: Narrows the leads: `replied` keeps leads that replied at least once, `has_opportunity` keeps leads with a positive opportunity.
+            limit: How many leads one page holds (1 to 100; 100 when omitted).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -1802,13 +1990,14 @@ class AiSalesAgentsResource(Resource):
         limit: int | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.SalesAgentLeadActivity]:
-        """List sales agent lead activity: every item of every page, fetched as you iterate.
+        """List per-lead activity of an AI Sales Agent: every item of every page, fetched as you iterate.
 
         Args:
-            id: Identifier of the item.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
-            limit: How many items one page holds (1 to 100).
+            id: The AI Sales Agent's ID (a UUID).
+            start_date: Start of the range, an ISO 8601 date-time; without it the range has no lower bound.
+            end_date: End of the range, an ISO 8601 date-time; without it the range runs to now.
+            filter: Narrows the leads: `replied` keeps leads that replied at least once, `has_opportunity` keeps leads with a positive opportunity.
+            limit: How many leads one page holds (1 to 100; 100 when omitted).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -1832,12 +2021,12 @@ class AiSalesAgentsResource(Resource):
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
     ) -> models.SalesAgentOpportunitySummary:
-        """Get sales agent opportunity summary.
+        """Get the opportunity summary of an AI Sales Agent.
 
         Args:
-            id: Identifier of the item.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            id: The AI Sales Agent's ID (a UUID).
+            start_date: Start of the range, an ISO 8601 date-time; without it the range has no lower bound.
+            end_date: End of the range, an ISO 8601 date-time; without it the range runs to now.
         """
         return cast(
             "models.SalesAgentOpportunitySummary",
@@ -1852,10 +2041,12 @@ class AiSalesAgentsResource(Resource):
     async def reject_activities(
         self, id: str | UUID, *, activity_ids: Sequence[str | UUID], rejection_reason: str
     ) -> models.RejectSalesAgentActivitiesResponse:
-        """Reject sales agent activities.
+        """Reject several pending activities of an AI Sales Agent.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
+            activity_ids: The IDs of the activities to reject, 1 to 100.
+            rejection_reason: Why the activities are rejected.
         """
         return cast(
             "models.RejectSalesAgentActivitiesResponse",
@@ -1870,10 +2061,12 @@ class AiSalesAgentsResource(Resource):
     async def reject_activity(
         self, id: str | UUID, activity_id: str | UUID, *, rejection_reason: str
     ) -> models.AiSalesAgentActivity:
-        """Reject sales agent activity.
+        """Reject an AI Sales Agent's pending activity.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
+            activity_id: The ID of the pending activity to reject (a UUID).
+            rejection_reason: Why the activity is rejected.
         """
         return cast(
             "models.AiSalesAgentActivity",
@@ -1892,12 +2085,12 @@ class AiSalesAgentsResource(Resource):
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
     ) -> models.SalesAgentAnalytics:
-        """Get ai sdr analytics.
+        """Get daily analytics of an AI Sales Agent (older AI SDR route).
 
         Args:
-            id: Identifier of the item.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            id: The AI Sales Agent's ID (a UUID).
+            start_date: Start of the range, an ISO 8601 date-time.
+            end_date: End of the range, an ISO 8601 date-time.
         """
         return cast(
             "models.SalesAgentAnalytics",
@@ -1912,10 +2105,11 @@ class AiSalesAgentsResource(Resource):
     async def sdr_approve_activity(
         self, id: str | UUID, activity_id: str | UUID
     ) -> models.AiSalesAgentActivity:
-        """Approve ai sdr activity.
+        """Approve an AI Sales Agent's pending activity (older AI SDR route).
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
+            activity_id: The ID of the pending activity to approve (a UUID).
         """
         return cast(
             "models.AiSalesAgentActivity",
@@ -1932,10 +2126,13 @@ class AiSalesAgentsResource(Resource):
         master_list_id: str,
         source: models.CreateImportedLeadsActivityRequestSource | str | None = None,
     ) -> models.AiSalesAgentActivity:
-        """Create imported leads activity.
+        """Record a CSV lead import as an AI Sales Agent activity (older AI SDR route).
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
+            lead_ids: The IDs of the imported leads, at least one.
+            master_list_id: The ID of the lead list the leads were imported into.
+            source: Where the leads came from: `csv_import`.
         """
         return cast(
             "models.AiSalesAgentActivity",
@@ -1957,13 +2154,15 @@ class AiSalesAgentsResource(Resource):
         skip: int | None = None,
         filter: models.AiSdrLeadActivityFilter | str | None = None,
     ) -> models.AiSdrLeadActivityPage:
-        """Get ai sdr lead activity.
+        """Get per-lead activity of an AI Sales Agent (older AI SDR route).
 
         Args:
-            id: Identifier of the item.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
-            limit: How many items one page holds (1 to 100).
+            id: The AI Sales Agent's ID (a UUID).
+            start_date: Start of the range, an ISO 8601 date-time.
+            end_date: End of the range, an ISO 8601 date-time.
+            limit: How many leads one page holds (1 to 100; 100 when omitted).
+            skip: How many leads to skip before this page starts (0 or more; 0 when omitted).
+            filter: Narrows the leads: `replied` keeps leads that replied, `has_opportunity` keeps leads with a positive opportunity.
         """
         return cast(
             "models.AiSdrLeadActivityPage",
@@ -1988,12 +2187,12 @@ class AiSalesAgentsResource(Resource):
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
     ) -> models.SalesAgentLeadActivitySummary:
-        """Get ai sdr lead activity summary.
+        """Get the lead activity summary of an AI Sales Agent (older AI SDR route).
 
         Args:
-            id: Identifier of the item.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            id: The AI Sales Agent's ID (a UUID).
+            start_date: Start of the range, an ISO 8601 date-time.
+            end_date: End of the range, an ISO 8601 date-time.
         """
         return cast(
             "models.SalesAgentLeadActivitySummary",
@@ -2012,12 +2211,12 @@ class AiSalesAgentsResource(Resource):
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
     ) -> models.SalesAgentOpportunitySummary:
-        """Get ai sdr opportunity summary.
+        """Get the opportunity summary of an AI Sales Agent (older AI SDR route).
 
         Args:
-            id: Identifier of the item.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            id: The AI Sales Agent's ID (a UUID).
+            start_date: Start of the range, an ISO 8601 date-time.
+            end_date: End of the range, an ISO 8601 date-time.
         """
         return cast(
             "models.SalesAgentOpportunitySummary",
@@ -2032,10 +2231,12 @@ class AiSalesAgentsResource(Resource):
     async def sdr_reject_activity(
         self, id: str | UUID, activity_id: str | UUID, *, rejection_reason: str
     ) -> models.AiSalesAgentActivity:
-        """Reject ai sdr activity.
+        """Reject an AI Sales Agent's pending activity (older AI SDR route).
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
+            activity_id: The ID of the pending activity to reject (a UUID).
+            rejection_reason: Why the activity is rejected.
         """
         return cast(
             "models.AiSalesAgentActivity",
@@ -2057,16 +2258,18 @@ class AiSalesAgentsResource(Resource):
         self_improvement: bool | None | Unset = UNSET,
         status: models.AiAgentStatus | int | None = None,
     ) -> models.AiSalesAgent:
-        """Patch sales agent.
+        """Update an AI Sales Agent.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            name: Name.
-            description: None clears it (sends null); left out, it keeps its value.
-            self_improvement: None clears it (sends null); left out, it keeps its value.
+            id: The ID of the AI Sales Agent to update (a UUID).
+            name: The agent's new name.
+            description: The agent's new description; may be null. None clears it (sends null); left out, it keeps its value.
+            config: The configuration to change; memory keys left out keep their stored values, and outreach changes reach the agent's campaigns.
+            self_improvement: Whether the agent learns from its past campaign results to improve its outreach; may be null. None clears it (sends null); left out, it keeps its value.
+            status: `0` pauses the agent and its campaigns, `1` resumes them.
         """
         return cast(
             "models.AiSalesAgent",
@@ -2087,10 +2290,13 @@ class AiSalesAgentsResource(Resource):
     async def update_guidance_rule(
         self, id: str | UUID, rule_id: str, *, title: str | None = None, content: str | None = None
     ) -> models.GuidanceRule:
-        """Patch sales agent guidance rule.
+        """Update an AI Sales Agent's guidance rule.
 
         Args:
-            id: Identifier of the item.
+            id: The AI Sales Agent's ID (a UUID).
+            rule_id: The rule's positional ID from the rule list, such as `rule-0`; IDs shift after a deletion.
+            title: The rule's new title: one line, at most 119 characters.
+            content: The rule's new text (not empty).
         """
         return cast(
             "models.GuidanceRule",
@@ -2109,10 +2315,11 @@ class ApiKeysResource(Resource):
     async def create(
         self, *, name: str, scopes: Sequence[models.ApiKeyScope | str]
     ) -> models.ApiKey:
-        """Create api key.
+        """Create an API key.
 
         Args:
-            name: Name.
+            name: A name for the key, to recognize it by.
+            scopes: The scopes the key grants, such as `leads:read`, `leads:all` or `all:all`.
         """
         return cast(
             "models.ApiKey",
@@ -2120,20 +2327,20 @@ class ApiKeysResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.ApiKey:
-        """Delete api key.
+        """Delete an API key.
 
         Args:
-            id: Identifier of the item.
+            id: The ID of the API key to delete.
         """
         return cast("models.ApiKey", await self._request("deleteAPIKey", {"id": id}, None, None))
 
     async def list_page(
         self, *, limit: int | None = None, starting_after: str | None = None
     ) -> Page[models.ApiKey]:
-        """List api key: one page.
+        """List API keys: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many API keys one page holds, 1 to 100.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -2143,10 +2350,10 @@ class ApiKeysResource(Resource):
     def list(
         self, *, limit: int | None = None, max_items: int | None = None
     ) -> AsyncIterator[models.ApiKey]:
-        """List api key: every item of every page, fetched as you iterate.
+        """List API keys: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many API keys one page holds, 1 to 100.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -2167,13 +2374,14 @@ class AuditLogsResource(Resource):
         end_date: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.AuditLog]:
-        """List audit log: one page.
+        """List audit log entries: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            limit: How many entries one page holds, 1 to 1,000.
+            activity_type: Only entries of this activity type (an `AuditLogActivityType` value, such as `1` for a login).
+            search: Only entries matching this text, such as `login`.
+            start_date: Only entries from this moment on (ISO 8601 date-time).
+            end_date: Only entries up to this moment (ISO 8601 date-time).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -2200,13 +2408,14 @@ class AuditLogsResource(Resource):
         end_date: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.AuditLog]:
-        """List audit log: every item of every page, fetched as you iterate.
+        """List audit log entries: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            limit: How many entries one page holds, 1 to 1,000.
+            activity_type: Only entries of this activity type (an `AuditLogActivityType` value, such as `1` for a login).
+            search: Only entries matching this text, such as `login`.
+            start_date: Only entries from this moment on (ISO 8601 date-time).
+            end_date: Only entries up to this moment (ISO 8601 date-time).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -2229,10 +2438,11 @@ class BackgroundJobsResource(Resource):
     """`client.background_jobs`: the BackgroundJob operations of the API."""
 
     async def get(self, id: str, *, data_fields: str | None = None) -> models.BackgroundJob:
-        """Get background job.
+        """Get a background job.
 
         Args:
-            id: Identifier of the item.
+            id: The background job's ID.
+            data_fields: Which fields of the job's `data` object to return, comma-separated (e.g. `success_count,failed_count` or `moved_lead_emails,moved_leads`). For `move-leads` jobs, `moved_lead_emails` holds at most 10,000 addresses.
         """
         return cast(
             "models.BackgroundJob",
@@ -2254,13 +2464,19 @@ class BackgroundJobsResource(Resource):
         sort_order: models.ListBackgroundJobSortOrder | str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.BackgroundJob]:
-        """List background job: one page.
+        """List background jobs: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            ids: IDs to select.
-            excluded_ids: IDs to leave out.
-            status: Status code.
+            limit: How many jobs one page holds (1 to 100).
+            ids: Only these jobs: their IDs, comma-separated.
+            included_ids: Job IDs to include in the result, comma-separated.
+            excluded_ids: Job IDs to leave out, comma-separated.
+            type: Only jobs of this type, such as `move-leads` or `import-leads`.
+            entity_type: Only jobs about this kind of entity: `list`, `campaign`, `workspace`, `broadcast`, `subscriber-group-sync` or `subscriber-group`.
+            entity_id: Only jobs about these entities (a lead list's or a campaign's ID, for instance): their IDs, comma-separated.
+            status: Only jobs in these statuses, comma-separated: `pending`, `in-progress`, `success`, `failed`, `draining`, `paused`, `cancelled`.
+            sort_column: The timestamp that orders the jobs: `created_at` or `updated_at`.
+            sort_order: Sort direction: `asc` or `desc`.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -2297,13 +2513,19 @@ class BackgroundJobsResource(Resource):
         sort_order: models.ListBackgroundJobSortOrder | str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.BackgroundJob]:
-        """List background job: every item of every page, fetched as you iterate.
+        """List background jobs: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            ids: IDs to select.
-            excluded_ids: IDs to leave out.
-            status: Status code.
+            limit: How many jobs one page holds (1 to 100).
+            ids: Only these jobs: their IDs, comma-separated.
+            included_ids: Job IDs to include in the result, comma-separated.
+            excluded_ids: Job IDs to leave out, comma-separated.
+            type: Only jobs of this type, such as `move-leads` or `import-leads`.
+            entity_type: Only jobs about this kind of entity: `list`, `campaign`, `workspace`, `broadcast`, `subscriber-group-sync` or `subscriber-group`.
+            entity_id: Only jobs about these entities (a lead list's or a campaign's ID, for instance): their IDs, comma-separated.
+            status: Only jobs in these statuses, comma-separated: `pending`, `in-progress`, `success`, `failed`, `draining`, `paused`, `cancelled`.
+            sort_column: The timestamp that orders the jobs: `created_at` or `updated_at`.
+            sort_order: Sort direction: `asc` or `desc`.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -2333,17 +2555,21 @@ class BlockListEntriesResource(Resource):
     async def bulk_create(
         self, *, bl_values: Sequence[str]
     ) -> models.CreateblukBlockListEntryResponse:
-        """Createbluk block list entry."""
+        """Block many emails or domains.
+
+        Args:
+            bl_values: The emails and domains to block, 1 to 1,000.
+        """
         return cast(
             "models.CreateblukBlockListEntryResponse",
             await self._request("createblukBlockListEntry", None, None, {"bl_values": bl_values}),
         )
 
     async def bulk_delete(self, *, ids: Sequence[str]) -> builtins.list[models.BlockListEntry]:
-        """Deletebulk block list entry.
+        """Delete block list entries by ID.
 
         Args:
-            ids: IDs to select.
+            ids: IDs of the entries to delete, 1 to 1,000.
         """
         return cast(
             "builtins.list[models.BlockListEntry]",
@@ -2351,17 +2577,21 @@ class BlockListEntriesResource(Resource):
         )
 
     async def create(self, *, bl_value: str) -> models.BlockListEntry:
-        """Create block list entry."""
+        """Block an email or a domain.
+
+        Args:
+            bl_value: The email address or domain to block, e.g. `example.com`.
+        """
         return cast(
             "models.BlockListEntry",
             await self._request("createBlockListEntry", None, None, {"bl_value": bl_value}),
         )
 
     async def delete(self, id: str | UUID) -> models.BlockListEntry:
-        """Delete block list entry.
+        """Delete a block list entry.
 
         Args:
-            id: Identifier of the item.
+            id: The block list entry's ID.
         """
         return cast(
             "models.BlockListEntry",
@@ -2371,10 +2601,11 @@ class BlockListEntriesResource(Resource):
     async def delete_all(
         self, *, domains_only: bool | None = None, search: str | None = None
     ) -> builtins.list[models.BlockListEntry]:
-        """Deleteall block list entry.
+        """Delete all block list entries.
 
         Args:
-            search: Free-text search.
+            domains_only: When `true`, deletes only the entries that block a whole domain.
+            search: Deletes only the entries whose value matches this text.
         """
         return cast(
             "builtins.list[models.BlockListEntry]",
@@ -2387,10 +2618,11 @@ class BlockListEntriesResource(Resource):
         )
 
     async def download(self, *, domains_only: bool | None = None, search: str | None = None) -> str:
-        """Download block list entry.
+        """Download the block list as CSV.
 
         Args:
-            search: Free-text search.
+            domains_only: When `true`, only the entries that block a whole domain.
+            search: Only the entries whose value matches this text.
         """
         return cast(
             "str",
@@ -2403,10 +2635,10 @@ class BlockListEntriesResource(Resource):
         )
 
     async def get(self, id: str | UUID) -> models.BlockListEntry:
-        """Get block list entry.
+        """Get a block list entry.
 
         Args:
-            id: Identifier of the item.
+            id: The block list entry's ID.
         """
         return cast(
             "models.BlockListEntry",
@@ -2421,11 +2653,12 @@ class BlockListEntriesResource(Resource):
         search: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.BlockListEntry]:
-        """List block list entry: one page.
+        """List block list entries: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many entries one page holds (1 to 100).
+            domains_only: When `true`, only the entries that block a whole domain.
+            search: Text to match against the blocked email or domain.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -2448,11 +2681,12 @@ class BlockListEntriesResource(Resource):
         search: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.BlockListEntry]:
-        """List block list entry: every item of every page, fetched as you iterate.
+        """List block list entries: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many entries one page holds (1 to 100).
+            domains_only: When `true`, only the entries that block a whole domain.
+            search: Text to match against the blocked email or domain.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -2469,10 +2703,11 @@ class BlockListEntriesResource(Resource):
         )
 
     async def update(self, id: str | UUID, *, bl_value: str | None = None) -> models.BlockListEntry:
-        """Patch block list entry.
+        """Update a block list entry.
 
         Args:
-            id: Identifier of the item.
+            id: The block list entry's ID.
+            bl_value: The email address or domain the entry blocks instead.
         """
         return cast(
             "models.BlockListEntry",
@@ -2486,10 +2721,10 @@ class CampaignSubsequencesResource(Resource):
     async def analytics(
         self, *, campaign_id: str | UUID
     ) -> builtins.list[models.SubsequenceAnalytics]:
-        """Get subsequence analytics.
+        """Get analytics per subsequence.
 
         Args:
-            campaign_id: Campaign ID.
+            campaign_id: The parent campaign's ID.
         """
         return cast(
             "builtins.list[models.SubsequenceAnalytics]",
@@ -2513,10 +2748,18 @@ class CampaignSubsequencesResource(Resource):
         daily_limit: float | None = None,
         ignore_account_daily_limit: bool | None = None,
     ) -> models.CampaignSubsequence:
-        """Create campaign subsequence.
+        """Create a subsequence.
 
         Args:
-            name: Name.
+            parent_campaign: ID of the campaign the subsequence belongs to.
+            name: The subsequence's name.
+            conditions: What starts the subsequence for a lead: lead statuses, lead activities, or a reply's text.
+            subsequence_schedule: When the subsequence sends; left out, it takes the parent campaign's schedule.
+            sequences: The email sequence. Only the first item is used: give exactly one, holding every step.
+            auto_variant_select: Picks each step's winning variant automatically, by open, click or reply rate; null turns it off.
+            daily_limit_mode: Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`).
+            daily_limit: The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`.
+            ignore_account_daily_limit: When `true`, the subsequence keeps sending after its accounts reach their daily limits.
         """
         return cast(
             "models.CampaignSubsequence",
@@ -2539,10 +2782,10 @@ class CampaignSubsequencesResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.CampaignSubsequence:
-        """Delete campaign subsequence.
+        """Delete a subsequence.
 
         Args:
-            id: Identifier of the item.
+            id: The subsequence's ID.
         """
         return cast(
             "models.CampaignSubsequence",
@@ -2552,11 +2795,12 @@ class CampaignSubsequencesResource(Resource):
     async def duplicate(
         self, id: str | UUID, *, parent_campaign: str | UUID, name: str | None = None
     ) -> models.CampaignSubsequence:
-        """Duplicate subsequence.
+        """Duplicate a subsequence.
 
         Args:
-            id: Identifier of the item.
-            name: Name.
+            id: The ID of the subsequence to copy.
+            parent_campaign: ID of the campaign that receives the copy.
+            name: Name of the copy; by default the source subsequence's name.
         """
         return cast(
             "models.CampaignSubsequence",
@@ -2569,10 +2813,10 @@ class CampaignSubsequencesResource(Resource):
         )
 
     async def get(self, id: str | UUID) -> models.CampaignSubsequence:
-        """Get campaign subsequence.
+        """Get a subsequence.
 
         Args:
-            id: Identifier of the item.
+            id: The subsequence's ID.
         """
         return cast(
             "models.CampaignSubsequence",
@@ -2588,11 +2832,13 @@ class CampaignSubsequencesResource(Resource):
         search: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.CampaignSubsequence]:
-        """List campaign subsequence: one page.
+        """List subsequences: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many subsequences one page holds (1 to 100).
+            parent_campaign: Only the subsequences of this campaign (its ID).
+            parent_campaign_not: Leaves out the subsequences of this campaign (its ID), listing those of the workspace's other campaigns, to reuse.
+            search: Text to match against subsequence names.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -2617,11 +2863,13 @@ class CampaignSubsequencesResource(Resource):
         search: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.CampaignSubsequence]:
-        """List campaign subsequence: every item of every page, fetched as you iterate.
+        """List subsequences: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many subsequences one page holds (1 to 100).
+            parent_campaign: Only the subsequences of this campaign (its ID).
+            parent_campaign_not: Leaves out the subsequences of this campaign (its ID), listing those of the workspace's other campaigns, to reuse.
+            search: Text to match against subsequence names.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -2639,10 +2887,10 @@ class CampaignSubsequencesResource(Resource):
         )
 
     async def pause_subsequence(self, id: str | UUID) -> models.CampaignSubsequence:
-        """Pause subsequence.
+        """Pause a subsequence.
 
         Args:
-            id: Identifier of the item.
+            id: The subsequence's ID.
         """
         return cast(
             "models.CampaignSubsequence",
@@ -2650,10 +2898,10 @@ class CampaignSubsequencesResource(Resource):
         )
 
     async def resume_subsequence(self, id: str | UUID) -> models.CampaignSubsequence:
-        """Resume subsequence.
+        """Resume a subsequence.
 
         Args:
-            id: Identifier of the item.
+            id: The subsequence's ID.
         """
         return cast(
             "models.CampaignSubsequence",
@@ -2663,10 +2911,11 @@ class CampaignSubsequencesResource(Resource):
     async def sending_status(
         self, id: str | UUID, *, with_ai_summary: bool | None = None
     ) -> models.SendingStatus:
-        """Get subsequence sending status.
+        """Explain why a subsequence is or is not sending.
 
         Args:
-            id: Identifier of the item.
+            id: The subsequence's ID.
+            with_ai_summary: When `true`, the summary also carries an explanation written by AI (`ai_summary`). Default `false`.
         """
         return cast(
             "models.SendingStatus",
@@ -2681,12 +2930,12 @@ class CampaignSubsequencesResource(Resource):
     async def steps_analytics(
         self, id: str | UUID, *, start_date: str | None = None, end_date: str | None = None
     ) -> builtins.list[models.SubsequenceStepAnalytics]:
-        """Get subsequence steps analytics.
+        """Get analytics per subsequence step.
 
         Args:
-            id: Identifier of the item.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            id: The subsequence's ID.
+            start_date: First day of the range, inclusive: a date (`YYYY-MM-DD`) or an ISO 8601 date-time, reduced to its UTC date.
+            end_date: Last day of the range, inclusive: a date (`YYYY-MM-DD`) or an ISO 8601 date-time, reduced to its UTC date.
         """
         return cast(
             "builtins.list[models.SubsequenceStepAnalytics]",
@@ -2716,16 +2965,21 @@ class CampaignSubsequencesResource(Resource):
         daily_limit: float | None | Unset = UNSET,
         ignore_account_daily_limit: bool | None = None,
     ) -> models.CampaignSubsequence:
-        """Patch campaign subsequence.
+        """Update a subsequence.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            name: Name.
-            auto_variant_select: None clears it (sends null); left out, it keeps its value.
-            daily_limit: None clears it (sends null); left out, it keeps its value.
+            id: The subsequence's ID.
+            name: The subsequence's name.
+            conditions: What starts the subsequence for a lead: lead statuses, lead activities, or a reply's text.
+            subsequence_schedule: When the subsequence sends.
+            sequences: The email sequence. Only the first item is used: give exactly one, holding every step.
+            auto_variant_select: Picks each step's winning variant automatically, by open, click or reply rate; null turns it off. None clears it (sends null); left out, it keeps its value.
+            daily_limit_mode: Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`).
+            daily_limit: The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`. None clears it (sends null); left out, it keeps its value.
+            ignore_account_daily_limit: When `true`, the subsequence keeps sending after its accounts reach their daily limits.
         """
         return cast(
             "models.CampaignSubsequence",
@@ -2751,20 +3005,21 @@ class CampaignsResource(Resource):
     """`client.campaigns`: the Campaign operations of the API."""
 
     async def activate(self, id: str | UUID) -> models.Campaign:
-        """Activate campaign.
+        """Start or resume a campaign.
 
         Args:
-            id: Identifier of the item.
+            id: The campaign's ID.
         """
         return cast(
             "models.Campaign", await self._request("activateCampaign", {"id": id}, None, None)
         )
 
     async def add_variables(self, id: str | UUID, *, variables: Sequence[str]) -> models.Campaign:
-        """Add variables.
+        """Add variables to a campaign.
 
         Args:
-            id: Identifier of the item.
+            id: The campaign's ID.
+            variables: Names of the custom or core variables to add, e.g. `firstName`.
         """
         return cast(
             "models.Campaign",
@@ -2780,13 +3035,14 @@ class CampaignsResource(Resource):
         end_date: str | None = None,
         exclude_total_leads_count: bool | None = None,
     ) -> builtins.list[models.CampaignAnalytics]:
-        """Get campaign analytics.
+        """Get analytics per campaign.
 
         Args:
-            id: Identifier of the item.
-            ids: IDs to select.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            id: The campaign's ID; leave it and `ids` out for every campaign.
+            ids: IDs of the campaigns to include; repeat the parameter once per ID.
+            start_date: Start of the range: a date (`YYYY-MM-DD`, read as UTC midnight) or an ISO 8601 date-time.
+            end_date: End of the range: a date (`YYYY-MM-DD`, read as UTC midnight) or an ISO 8601 date-time.
+            exclude_total_leads_count: When `true`, leaves the total lead count out, which makes the response much faster. Default `false`.
         """
         return cast(
             "builtins.list[models.CampaignAnalytics]",
@@ -2814,13 +3070,15 @@ class CampaignsResource(Resource):
         campaign_status: models.CampaignStatus | int | None = None,
         expand_crm_events: bool | None = None,
     ) -> models.CampaignAnalyticsOverview:
-        """Get campaign analytics overview.
+        """Get the campaigns' analytics overview.
 
         Args:
-            id: Identifier of the item.
-            ids: IDs to select.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            id: The campaign's ID; leave it and `ids` out for every campaign.
+            ids: IDs of the campaigns to include; repeat the parameter once per ID.
+            start_date: Start of the range: a date (`YYYY-MM-DD`, read as UTC midnight) or an ISO 8601 date-time.
+            end_date: End of the range: a date (`YYYY-MM-DD`, read as UTC midnight) or an ISO 8601 date-time.
+            campaign_status: Only the campaigns in this status count (e.g. `1` active, `2` paused).
+            expand_crm_events: When `true`, every interest status change of a lead counts, not only the first: a lead going from interested to meeting booked to closed counts in all three totals. Affects `total_opportunities`, `total_interested`, `total_meeting_booked`, `total_meeting_completed` and `total_closed`. Default `false`.
         """
         return cast(
             "models.CampaignAnalyticsOverview",
@@ -2840,7 +3098,7 @@ class CampaignsResource(Resource):
         )
 
     async def count_launched(self) -> models.CountResult:
-        """Count launched."""
+        """Count launched campaigns."""
         return cast("models.CountResult", await self._request("countLaunched", None, None, None))
 
     async def create(
@@ -2880,10 +3138,39 @@ class CampaignsResource(Resource):
         provider_routing_rules: Sequence[models.CampaignProviderRoutingRule | Mapping[str, Any]]
         | None = None,
     ) -> models.Campaign:
-        """Create campaign.
+        """Create a campaign.
 
         Args:
-            name: Name.
+            name: The campaign's name.
+            pl_value: The value given to each positive lead.
+            is_evergreen: `true` for an evergreen campaign.
+            campaign_schedule: When the campaign sends: its dates and its sending windows.
+            sequences: The email sequence. Only the first item is used: give exactly one, holding every step.
+            email_gap: Minutes to wait between two emails.
+            random_wait_max: The longest random wait, in minutes.
+            text_only: When `true`, every email goes out as plain text.
+            first_email_text_only: When `true`, the first email goes out as plain text.
+            email_list: Email addresses of the workspace's accounts that send the campaign.
+            daily_limit: The most emails the campaign sends per day.
+            stop_on_reply: When `true`, a lead's sequence stops once the lead replies.
+            email_tag_list: IDs of account tags: accounts carrying them send the campaign.
+            link_tracking: When `true`, clicks on the emails' links are tracked.
+            open_tracking: When `true`, email opens are tracked.
+            stop_on_auto_reply: When `true`, an automatic reply (out-of-office and the like) also stops the lead's sequence.
+            daily_max_leads: The most new leads contacted per day (0 or more).
+            prioritize_new_leads: When `true`, new leads take priority.
+            auto_variant_select: Picks each step's winning variant automatically, by reply, click or open rate.
+            match_lead_esp: When `true`, leads are matched with sending accounts by email service provider (ESP).
+            stop_for_company: When `true`, a reply from one lead stops the campaign for every lead of the same company domain.
+            insert_unsubscribe_header: When `true`, the emails carry an unsubscribe header.
+            allow_risky_contacts: When `true`, the campaign also sends to leads whose email is rated risky.
+            disable_bounce_protect: When `true`, turns off bounce protection, which otherwise pauses the campaign on a high bounce rate.
+            limit_emails_per_company_override: This campaign's own limit on emails per company, in place of the workspace's setting.
+            cc_list: Addresses copied (CC) on the campaign's emails.
+            bcc_list: Addresses blind-copied (BCC) on the campaign's emails.
+            owned_by: ID of the user who owns the campaign.
+            ai_sdr_id: ID of the AI Sales Agent the campaign comes from.
+            provider_routing_rules: Rules on which email providers' accounts may send to which recipients' providers.
         """
         return cast(
             "models.Campaign",
@@ -2927,10 +3214,10 @@ class CampaignsResource(Resource):
         )
 
     async def create_from_export(self, id: str | UUID) -> models.Campaign:
-        """Create from export.
+        """Create a campaign from a shared one.
 
         Args:
-            id: Identifier of the item.
+            id: The shared campaign's ID.
         """
         return cast(
             "models.Campaign", await self._request("createFromExport", {"id": id}, None, None)
@@ -2947,9 +3234,10 @@ class CampaignsResource(Resource):
         """Get daily campaign analytics.
 
         Args:
-            campaign_id: Campaign ID.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            campaign_id: The campaign's ID; leave it out for every campaign.
+            start_date: Start of the range: a date (`YYYY-MM-DD`, read as UTC midnight) or an ISO 8601 date-time.
+            end_date: End of the range: a date (`YYYY-MM-DD`, read as UTC midnight) or an ISO 8601 date-time.
+            campaign_status: Only the campaigns in this status count (e.g. `1` active, `2` paused).
         """
         return cast(
             "builtins.list[models.DailyCampaignAnalytics]",
@@ -2967,41 +3255,41 @@ class CampaignsResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.Campaign:
-        """Delete campaign.
+        """Delete a campaign.
 
         Args:
-            id: Identifier of the item.
+            id: The campaign's ID.
         """
         return cast(
             "models.Campaign", await self._request("deleteCampaign", {"id": id}, None, None)
         )
 
     async def duplicate(self, id: str | UUID, *, name: str | None = None) -> models.Campaign:
-        """Duplicate.
+        """Duplicate a campaign.
 
         Args:
-            id: Identifier of the item.
-            name: Name.
+            id: The ID of the campaign to copy.
+            name: Name of the copy; by default the original's name followed by "(copy)".
         """
         return cast(
             "models.Campaign", await self._request("duplicate", {"id": id}, None, {"name": name})
         )
 
     async def export(self, id: str | UUID) -> models.Campaign:
-        """Export campaign.
+        """Export a campaign as JSON.
 
         Args:
-            id: Identifier of the item.
+            id: The campaign's ID.
         """
         return cast(
             "models.Campaign", await self._request("exportCampaign", {"id": id}, None, None)
         )
 
     async def get(self, id: str | UUID) -> models.Campaign:
-        """Get campaign.
+        """Get a campaign.
 
         Args:
-            id: Identifier of the item.
+            id: The campaign's ID.
         """
         return cast("models.Campaign", await self._request("getCampaign", {"id": id}, None, None))
 
@@ -3016,12 +3304,15 @@ class CampaignsResource(Resource):
         exclude_status: models.CampaignStatus | int | None = None,
         starting_after: str | None = None,
     ) -> Page[models.Campaign]:
-        """List campaign: one page.
+        """List campaigns: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            status: Status code.
+            limit: How many campaigns one page holds (1 to 100).
+            search: Text to match against campaign names.
+            tag_ids: Only campaigns that carry at least one of these tags: tag IDs, comma-separated.
+            ai_sales_agent_id: Only the campaigns created by this AI Sales Agent (its ID).
+            status: Only campaigns in this status (e.g. `1` active, `2` paused).
+            exclude_status: Leaves out the campaigns in this status (e.g. `1` to list every campaign that is not active).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -3050,12 +3341,15 @@ class CampaignsResource(Resource):
         exclude_status: models.CampaignStatus | int | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.Campaign]:
-        """List campaign: every item of every page, fetched as you iterate.
+        """List campaigns: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            status: Status code.
+            limit: How many campaigns one page holds (1 to 100).
+            search: Text to match against campaign names.
+            tag_ids: Only campaigns that carry at least one of these tags: tag IDs, comma-separated.
+            ai_sales_agent_id: Only the campaigns created by this AI Sales Agent (its ID).
+            status: Only campaigns in this status (e.g. `1` active, `2` paused).
+            exclude_status: Leaves out the campaigns in this status (e.g. `1` to list every campaign that is not active).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -3075,10 +3369,10 @@ class CampaignsResource(Resource):
         )
 
     async def pause(self, id: str | UUID) -> models.Campaign:
-        """Pause campaign.
+        """Pause a campaign.
 
         Args:
-            id: Identifier of the item.
+            id: The campaign's ID.
         """
         return cast("models.Campaign", await self._request("pauseCampaign", {"id": id}, None, None))
 
@@ -3089,10 +3383,12 @@ class CampaignsResource(Resource):
         sort_column: str | None = None,
         sort_order: str | None = None,
     ) -> models.SearchByContactResponse:
-        """Search by contact.
+        """Find the campaigns of a lead.
 
         Args:
-            search: Free-text search.
+            search: The lead's email address.
+            sort_column: The campaign field to sort by; `timestamp_created` by default.
+            sort_order: Sort direction: `asc` (the default) or `desc`.
         """
         return cast(
             "models.SearchByContactResponse",
@@ -3107,10 +3403,11 @@ class CampaignsResource(Resource):
     async def sending_status(
         self, id: str | UUID, *, with_ai_summary: bool | None = None
     ) -> models.SendingStatus:
-        """Get campaign sending status.
+        """Explain why a campaign is or is not sending.
 
         Args:
-            id: Identifier of the item.
+            id: The campaign's ID.
+            with_ai_summary: When `true`, the summary also carries an explanation written by AI (`ai_summary`). Default `false`.
         """
         return cast(
             "models.SendingStatus",
@@ -3120,10 +3417,10 @@ class CampaignsResource(Resource):
         )
 
     async def share(self, id: str | UUID) -> None:
-        """Share campaign.
+        """Share a campaign.
 
         Args:
-            id: Identifier of the item.
+            id: The campaign's ID.
         """
         return await self._request("shareCampaign", {"id": id}, None, None)  # type: ignore[no-any-return]
 
@@ -3135,12 +3432,13 @@ class CampaignsResource(Resource):
         end_date: str | None = None,
         include_opportunities_count: bool | None = None,
     ) -> builtins.list[models.CampaignStepAnalytics]:
-        """Get campaign steps analytics.
+        """Get analytics per sequence step.
 
         Args:
-            campaign_id: Campaign ID.
-            start_date: Start of the date range (YYYY-MM-DD).
-            end_date: End of the date range (YYYY-MM-DD).
+            campaign_id: The campaign's ID; leave it out for every campaign.
+            start_date: Start of the range: a date (`YYYY-MM-DD`, read as UTC midnight) or an ISO 8601 date-time.
+            end_date: End of the range: a date (`YYYY-MM-DD`, read as UTC midnight) or an ISO 8601 date-time.
+            include_opportunities_count: When `true`, each row also carries `opportunities`, `unique_opportunities`, `meetings_booked` and `won`. Default `false`.
         """
         return cast(
             "builtins.list[models.CampaignStepAnalytics]",
@@ -3200,34 +3498,42 @@ class CampaignsResource(Resource):
         provider_routing_rules: Sequence[models.CampaignProviderRoutingRule | Mapping[str, Any]]
         | None = None,
     ) -> models.Campaign:
-        """Patch campaign.
+        """Update a campaign.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            name: Name.
-            pl_value: None clears it (sends null); left out, it keeps its value.
-            is_evergreen: None clears it (sends null); left out, it keeps its value.
-            email_gap: None clears it (sends null); left out, it keeps its value.
-            random_wait_max: None clears it (sends null); left out, it keeps its value.
-            text_only: None clears it (sends null); left out, it keeps its value.
-            first_email_text_only: None clears it (sends null); left out, it keeps its value.
-            daily_limit: None clears it (sends null); left out, it keeps its value.
-            stop_on_reply: None clears it (sends null); left out, it keeps its value.
-            link_tracking: None clears it (sends null); left out, it keeps its value.
-            stop_on_auto_reply: None clears it (sends null); left out, it keeps its value.
-            daily_max_leads: None clears it (sends null); left out, it keeps its value.
-            prioritize_new_leads: None clears it (sends null); left out, it keeps its value.
-            auto_variant_select: None clears it (sends null); left out, it keeps its value.
-            match_lead_esp: None clears it (sends null); left out, it keeps its value.
-            stop_for_company: None clears it (sends null); left out, it keeps its value.
-            insert_unsubscribe_header: None clears it (sends null); left out, it keeps its value.
-            allow_risky_contacts: None clears it (sends null); left out, it keeps its value.
-            disable_bounce_protect: None clears it (sends null); left out, it keeps its value.
-            limit_emails_per_company_override: None clears it (sends null); left out, it keeps its value.
-            owned_by: None clears it (sends null); left out, it keeps its value.
+            id: The campaign's ID.
+            name: The campaign's name.
+            pl_value: The value given to each positive lead. None clears it (sends null); left out, it keeps its value.
+            is_evergreen: `true` for an evergreen campaign. None clears it (sends null); left out, it keeps its value.
+            campaign_schedule: When the campaign sends: its dates and its sending windows.
+            sequences: The email sequence. Only the first item is used: give exactly one, holding every step.
+            email_gap: Minutes to wait between two emails. None clears it (sends null); left out, it keeps its value.
+            random_wait_max: The longest random wait, in minutes. None clears it (sends null); left out, it keeps its value.
+            text_only: When `true`, every email goes out as plain text. None clears it (sends null); left out, it keeps its value.
+            first_email_text_only: When `true`, the first email goes out as plain text. None clears it (sends null); left out, it keeps its value.
+            email_list: Email addresses of the workspace's accounts that send the campaign.
+            daily_limit: The most emails the campaign sends per day. None clears it (sends null); left out, it keeps its value.
+            stop_on_reply: When `true`, a lead's sequence stops once the lead replies. None clears it (sends null); left out, it keeps its value.
+            email_tag_list: IDs of account tags: accounts carrying them send the campaign.
+            link_tracking: When `true`, clicks on the emails' links are tracked. None clears it (sends null); left out, it keeps its value.
+            open_tracking: When `true`, email opens are tracked.
+            stop_on_auto_reply: When `true`, an automatic reply (out-of-office and the like) also stops the lead's sequence. None clears it (sends null); left out, it keeps its value.
+            daily_max_leads: The most new leads contacted per day (0 or more). None clears it (sends null); left out, it keeps its value.
+            prioritize_new_leads: When `true`, new leads take priority. None clears it (sends null); left out, it keeps its value.
+            auto_variant_select: Picks each step's winning variant automatically, by reply, click or open rate. None clears it (sends null); left out, it keeps its value.
+            match_lead_esp: When `true`, leads are matched with sending accounts by email service provider (ESP). None clears it (sends null); left out, it keeps its value.
+            stop_for_company: When `true`, a reply from one lead stops the campaign for every lead of the same company domain. None clears it (sends null); left out, it keeps its value.
+            insert_unsubscribe_header: When `true`, the emails carry an unsubscribe header. None clears it (sends null); left out, it keeps its value.
+            allow_risky_contacts: When `true`, the campaign also sends to leads whose email is rated risky. None clears it (sends null); left out, it keeps its value.
+            disable_bounce_protect: When `true`, turns off bounce protection, which otherwise pauses the campaign on a high bounce rate. None clears it (sends null); left out, it keeps its value.
+            limit_emails_per_company_override: This campaign's own limit on emails per company, in place of the workspace's setting. None clears it (sends null); left out, it keeps its value.
+            cc_list: Addresses copied (CC) on the campaign's emails.
+            bcc_list: Addresses blind-copied (BCC) on the campaign's emails.
+            owned_by: ID of the user who owns the campaign. None clears it (sends null); left out, it keeps its value.
+            provider_routing_rules: Rules on which email providers' accounts may send to which recipients' providers.
         """
         return cast(
             "models.Campaign",
@@ -3274,10 +3580,10 @@ class CrmActionsResource(Resource):
     """`client.crm_actions`: the CRMActions operations of the API."""
 
     async def delete_phone_number(self, id: str | UUID) -> models.DeletePhoneNumber:
-        """Delete phone number.
+        """Delete a phone number.
 
         Args:
-            id: Identifier of the item.
+            id: The ID of the phone number record to delete.
         """
         return cast(
             "models.DeletePhoneNumber",
@@ -3302,10 +3608,11 @@ class CustomTagMappingsResource(Resource):
         resource_ids: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.CustomTagMapping]:
-        """List custom tag mapping: one page.
+        """List custom tag assignments: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many assignments one page holds, 1 to 100.
+            resource_ids: Comma-separated IDs of email accounts or campaigns: only their tag assignments.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -3322,10 +3629,11 @@ class CustomTagMappingsResource(Resource):
         resource_ids: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.CustomTagMapping]:
-        """List custom tag mapping: every item of every page, fetched as you iterate.
+        """List custom tag assignments: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many assignments one page holds, 1 to 100.
+            resource_ids: Comma-separated IDs of email accounts or campaigns: only their tag assignments.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -3341,7 +3649,12 @@ class CustomTagsResource(Resource):
     """`client.custom_tags`: the CustomTag operations of the API."""
 
     async def create(self, *, label: str, description: str | None = None) -> models.CustomTag:
-        """Create custom tag."""
+        """Create a custom tag.
+
+        Args:
+            label: The tag's label, unique in the workspace once surrounding spaces are trimmed.
+            description: What the tag is for.
+        """
         return cast(
             "models.CustomTag",
             await self._request(
@@ -3350,20 +3663,20 @@ class CustomTagsResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.CustomTag:
-        """Delete custom tag.
+        """Delete a custom tag.
 
         Args:
-            id: Identifier of the item.
+            id: The ID of the custom tag to delete.
         """
         return cast(
             "models.CustomTag", await self._request("deleteCustomTag", {"id": id}, None, None)
         )
 
     async def get(self, id: str | UUID) -> models.CustomTag:
-        """Get custom tag.
+        """Get a custom tag.
 
         Args:
-            id: Identifier of the item.
+            id: The custom tag's ID.
         """
         return cast("models.CustomTag", await self._request("getCustomTag", {"id": id}, None, None))
 
@@ -3376,11 +3689,13 @@ class CustomTagsResource(Resource):
         tag_ids: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.CustomTag]:
-        """List custom tag: one page.
+        """List custom tags: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many tags one page holds, 1 to 100.
+            search: Only tags matching this text, such as `Important`.
+            resource_ids: Comma-separated IDs of email accounts or campaigns: only the tags assigned to them.
+            tag_ids: Comma-separated tag IDs: only these tags.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -3405,11 +3720,13 @@ class CustomTagsResource(Resource):
         tag_ids: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.CustomTag]:
-        """List custom tag: every item of every page, fetched as you iterate.
+        """List custom tags: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many tags one page holds, 1 to 100.
+            search: Only tags matching this text, such as `Important`.
+            resource_ids: Comma-separated IDs of email accounts or campaigns: only the tags assigned to them.
+            tag_ids: Comma-separated tag IDs: only these tags.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -3442,10 +3759,17 @@ class CustomTagsResource(Resource):
         | Mapping[str, Any] = None,
         search: str | None = None,
     ) -> models.SuccessResult:
-        """Toggle tag resource.
+        """Assign or unassign custom tags.
 
         Args:
-            search: Free-text search.
+            tag_ids: The IDs of the tags to assign or unassign; at least one.
+            resource_type: Whether the resources are email accounts or campaigns.
+            resource_ids: The IDs of the accounts or campaigns; required unless `selected_all` is true.
+            excluded_resource_ids: With `selected_all`: the IDs of resources to leave out.
+            assign: True to assign the tags, false to remove them.
+            selected_all: When true, acts on every resource of `resource_type`, narrowed by `excluded_resource_ids`, `filter` and `search`.
+            filter: With `selected_all`: which resources to take, either a preset account filter name, or an object combining an account status filter, a tag, any of several tags, all of several tags, and search text.
+            search: With `selected_all`: only resources matching this text; `filter.search` is used when this is omitted.
         """
         return cast(
             "models.SuccessResult",
@@ -3469,14 +3793,15 @@ class CustomTagsResource(Resource):
     async def update(
         self, id: str | UUID, *, label: str | None = None, description: str | None | Unset = UNSET
     ) -> models.CustomTag:
-        """Patch custom tag.
+        """Update a custom tag.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            description: None clears it (sends null); left out, it keeps its value.
+            id: The ID of the custom tag to update.
+            label: The tag's new label, unique in the workspace once surrounding spaces are trimmed.
+            description: The tag's new description. None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.CustomTag",
@@ -3492,7 +3817,11 @@ class DfyEmailAccountOrdersResource(Resource):
     async def cancel_accounts(
         self, *, accounts: Sequence[str]
     ) -> models.CancelDFYEmailAccountsResponse:
-        """Cancel dfy email accounts."""
+        """Cancel DFY email accounts.
+
+        Args:
+            accounts: The email addresses of the DFY accounts to cancel (at least one).
+        """
         return cast(
             "models.CancelDFYEmailAccountsResponse",
             await self._request("cancelDFYEmailAccounts", None, None, {"accounts": accounts}),
@@ -3501,7 +3830,11 @@ class DfyEmailAccountOrdersResource(Resource):
     async def check_domains(
         self, *, domains: Sequence[str]
     ) -> models.CheckDomainsAvailabilityResponse:
-        """Check domains availability."""
+        """Check whether domains can be ordered.
+
+        Args:
+            domains: The domains to check, at most 50; only `.com` and `.org` are supported.
+        """
         return cast(
             "models.CheckDomainsAvailabilityResponse",
             await self._request("checkDomainsAvailability", None, None, {"domains": domains}),
@@ -3514,10 +3847,12 @@ class DfyEmailAccountOrdersResource(Resource):
         order_type: models.CreateDFYEmailAccountOrderRequestOrderType | str,
         simulation: bool | None = None,
     ) -> models.CreateDFYEmailAccountOrderResponse:
-        """Create dfy email account order.
+        """Order DFY email accounts.
 
         Args:
-            items: The items of this page.
+            items: The domains to order, each with its mailboxes (required).
+            order_type: What to order: `dfy` new domains, `pre_warmed_up` pre-warmed domains, `extra_accounts` more mailboxes on domains already ordered (required).
+            simulation: When `true`, validates the order and returns its price without placing it or charging the card (default `false`).
         """
         return cast(
             "models.CreateDFYEmailAccountOrderResponse",
@@ -3532,10 +3867,10 @@ class DfyEmailAccountOrdersResource(Resource):
     async def list_page(
         self, *, limit: int | None = None, starting_after: str | None = None
     ) -> Page[models.DfyEmailAccountOrder]:
-        """List dfy email account order: one page.
+        """List DFY email account orders: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many orders one page holds (1 to 100).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -3548,10 +3883,10 @@ class DfyEmailAccountOrdersResource(Resource):
     def list(
         self, *, limit: int | None = None, max_items: int | None = None
     ) -> AsyncIterator[models.DfyEmailAccountOrder]:
-        """List dfy email account order: every item of every page, fetched as you iterate.
+        """List DFY email account orders: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many orders one page holds (1 to 100).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -3569,10 +3904,11 @@ class DfyEmailAccountOrdersResource(Resource):
         with_passwords: bool | None = None,
         starting_after: str | None = None,
     ) -> Page[models.DFYEmailAccountOrdersAccountsItemPageItem]:
-        """List dfy email account orders accounts: one page.
+        """List ordered DFY email accounts: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many accounts one page holds (1 to 100).
+            with_passwords: When `true`, each account includes its mailbox `password` (empty while the account is not ready yet).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -3589,10 +3925,11 @@ class DfyEmailAccountOrdersResource(Resource):
         with_passwords: bool | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.DFYEmailAccountOrdersAccountsItemPageItem]:
-        """List dfy email account orders accounts: every item of every page, fetched as you iterate.
+        """List ordered DFY email accounts: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many accounts one page holds (1 to 100).
+            with_passwords: When `true`, each account includes its mailbox `password` (empty while the account is not ready yet).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -3609,10 +3946,11 @@ class DfyEmailAccountOrdersResource(Resource):
         extensions: Sequence[models.PreWarmedUpDomainsListRequestExtension | str] | None = None,
         search: str | None = None,
     ) -> models.PreWarmedUpDomainsListResponse:
-        """Pre warmed up domains list.
+        """List pre-warmed domains available to order.
 
         Args:
-            search: Free-text search.
+            extensions: Only domains with these extensions: `com`, `org`, `co` (all by default).
+            search: Only domains matching this text, part or all of a domain name.
         """
         return cast(
             "models.PreWarmedUpDomainsListResponse",
@@ -3627,7 +3965,12 @@ class DfyEmailAccountOrdersResource(Resource):
         domain: str,
         tlds: Sequence[models.GenerateSimilarDomainsRequestTld | str] | None = None,
     ) -> models.GenerateSimilarDomainsResponse:
-        """Generate similar domains."""
+        """Suggest available domains similar to one.
+
+        Args:
+            domain: The domain the suggestions are based on (required).
+            tlds: The extensions to suggest: `com`, `org` or both (the default).
+        """
         return cast(
             "models.GenerateSimilarDomainsResponse",
             await self._request(
@@ -3640,14 +3983,22 @@ class DomainForwardingResource(Resource):
     """`client.domain_forwarding`: the DomainForwarding operations of the API."""
 
     async def delete(self, domain: str) -> models.DomainForwarding:
-        """Delete domain forwarding."""
+        """Remove a domain's web forwarding.
+
+        Args:
+            domain: The domain, one ordered through Instantly (such as `example.com`).
+        """
         return cast(
             "models.DomainForwarding",
             await self._request("deleteDomainForwarding", {"domain": domain}, None, None),
         )
 
     async def get(self, domain: str) -> models.DomainForwarding:
-        """Get domain forwarding."""
+        """Get a domain's web forwarding.
+
+        Args:
+            domain: The domain, one ordered through Instantly (such as `example.com`).
+        """
         return cast(
             "models.DomainForwarding",
             await self._request("getDomainForwarding", {"domain": domain}, None, None),
@@ -3660,7 +4011,13 @@ class DomainForwardingResource(Resource):
         forwarding_domain: str,
         forwarding_mode: models.ForwardingModeSetting | str | None = None,
     ) -> models.DomainForwarding:
-        """Update domain forwarding."""
+        """Set a domain's web forwarding.
+
+        Args:
+            domain: The domain, one ordered through Instantly (such as `example.com`).
+            forwarding_domain: The domain to forward visitors to: a valid domain other than the forwarded one.
+            forwarding_mode: How visitors are forwarded: `redirect` (the default) or `stealth`.
+        """
         return cast(
             "models.DomainForwarding",
             await self._request(
@@ -3678,10 +4035,11 @@ class EmailVerificationResource(Resource):
     async def create(
         self, *, email: str, webhook_url: str | None = None
     ) -> models.EmailVerification:
-        """Create email verification.
+        """Verify an email address.
 
         Args:
-            email: Email address.
+            email: The email address to verify.
+            webhook_url: A URL that receives the result when the verification takes longer than 10 seconds.
         """
         return cast(
             "models.EmailVerification",
@@ -3691,10 +4049,10 @@ class EmailVerificationResource(Resource):
         )
 
     async def get(self, email: str) -> models.EmailVerification:
-        """Check verification status.
+        """Get an email verification result.
 
         Args:
-            email: Email address.
+            email: The email address whose verification to check.
         """
         return cast(
             "models.EmailVerification",
@@ -3706,10 +4064,10 @@ class EmailsResource(Resource):
     """`client.emails`: the Email operations of the API."""
 
     async def delete(self, id: str | UUID) -> models.Email:
-        """Delete email.
+        """Delete an email.
 
         Args:
-            id: Identifier of the item.
+            id: The email's ID.
         """
         return cast("models.Email", await self._request("deleteEmail", {"id": id}, None, None))
 
@@ -3728,10 +4086,20 @@ class EmailsResource(Resource):
         include_original_body: bool | None = None,
         assigned_to: str | UUID | None = None,
     ) -> models.Email:
-        """Forward email.
+        """Forward an email.
 
         Args:
-            eaccount: Sending email account.
+            eaccount: Address of the workspace's connected email account that sends it.
+            reply_to_uuid: ID of the email to forward.
+            to_address_email_list: The recipients, comma-separated.
+            subject: The forward's subject line.
+            body: What to send: `html`, `text` or both; with `include_original_body`, a note above the original message.
+            cc_address_email_list: CC addresses, comma-separated.
+            bcc_address_email_list: BCC addresses, comma-separated.
+            reply_to: The address recipients should reply to.
+            forwarded_attachments: The original email's attachment metadata, JSON-encoded, to forward with it.
+            include_original_body: When `true`, the original email's headers and content follow `body`. Default `false`.
+            assigned_to: ID of the user to assign the lead to.
         """
         return cast(
             "models.Email",
@@ -3756,10 +4124,10 @@ class EmailsResource(Resource):
         )
 
     async def get(self, id: str | UUID) -> models.Email:
-        """Get email.
+        """Get an email.
 
         Args:
-            id: Identifier of the item.
+            id: The email's ID.
         """
         return cast("models.Email", await self._request("getEmail", {"id": id}, None, None))
 
@@ -3788,14 +4156,29 @@ class EmailsResource(Resource):
         latest_of_thread: bool | None = None,
         starting_after: str | None = None,
     ) -> Page[models.Email]:
-        """List email: one page.
+        """List emails: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            campaign_id: Campaign ID.
-            list_id: Lead list ID.
-            eaccount: Sending email account.
+            limit: How many emails one page holds (1 to 100).
+            search: A lead's email address, or `thread:` followed by a thread ID (e.g. `thread:123e4567-e89b-12d3-a456-426614174000`) for the emails of that thread.
+            campaign_id: Only the emails of this campaign (its ID).
+            list_id: Only the emails of this lead list (its ID).
+            i_status: Only the emails with this interest status (a number).
+            eaccount: Only the emails of these sending accounts: email addresses, comma-separated.
+            is_unread: When `true`, only unread emails.
+            has_reminder: When `true`, only the emails with a reminder set.
+            mode: Which Unibox tab: `emode_focused` (the primary tab), `emode_others` or `emode_all`.
+            preview_only: When `true`, returns only a preview of each email.
+            sort_order: Order by creation time: `desc` (the default) or `asc`.
+            scheduled_only: When `true`, only scheduled emails.
+            assigned_to: Only the emails assigned to this user (the user's ID).
+            lead: Only the emails with this lead (the lead's email address).
+            company_domain: Only the emails with leads of this company domain (e.g. `example.com`).
+            marked_as_done: When `true`, only the emails marked as done.
+            email_type: Only emails of this kind: `received`, `sent` or `manual` (sent by hand).
+            min_timestamp_created: Only the emails created after this ISO 8601 date-time.
+            max_timestamp_created: Only the emails created before this ISO 8601 date-time.
+            latest_of_thread: When `true`, only the latest email of each thread.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -3852,14 +4235,29 @@ class EmailsResource(Resource):
         latest_of_thread: bool | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.Email]:
-        """List email: every item of every page, fetched as you iterate.
+        """List emails: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            campaign_id: Campaign ID.
-            list_id: Lead list ID.
-            eaccount: Sending email account.
+            limit: How many emails one page holds (1 to 100).
+            search: A lead's email address, or `thread:` followed by a thread ID (e.g. `thread:123e4567-e89b-12d3-a456-426614174000`) for the emails of that thread.
+            campaign_id: Only the emails of this campaign (its ID).
+            list_id: Only the emails of this lead list (its ID).
+            i_status: Only the emails with this interest status (a number).
+            eaccount: Only the emails of these sending accounts: email addresses, comma-separated.
+            is_unread: When `true`, only unread emails.
+            has_reminder: When `true`, only the emails with a reminder set.
+            mode: Which Unibox tab: `emode_focused` (the primary tab), `emode_others` or `emode_all`.
+            preview_only: When `true`, returns only a preview of each email.
+            sort_order: Order by creation time: `desc` (the default) or `asc`.
+            scheduled_only: When `true`, only scheduled emails.
+            assigned_to: Only the emails assigned to this user (the user's ID).
+            lead: Only the emails with this lead (the lead's email address).
+            company_domain: Only the emails with leads of this company domain (e.g. `example.com`).
+            marked_as_done: When `true`, only the emails marked as done.
+            email_type: Only emails of this kind: `received`, `sent` or `manual` (sent by hand).
+            min_timestamp_created: Only the emails created after this ISO 8601 date-time.
+            max_timestamp_created: Only the emails created before this ISO 8601 date-time.
+            latest_of_thread: When `true`, only the latest email of each thread.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -3893,7 +4291,11 @@ class EmailsResource(Resource):
         )
 
     async def mark_thread_read(self, thread_id: str | UUID) -> models.SuccessResult:
-        """Mark thread as read."""
+        """Mark a thread as read.
+
+        Args:
+            thread_id: The thread's ID (the `thread_id` of its emails).
+        """
         return cast(
             "models.SuccessResult",
             await self._request("markThreadAsRead", {"thread_id": thread_id}, None, None),
@@ -3912,10 +4314,18 @@ class EmailsResource(Resource):
         reminder_ts: datetime | str | None = None,
         assigned_to: str | UUID | None = None,
     ) -> models.Email:
-        """Reply to email.
+        """Reply to an email.
 
         Args:
-            eaccount: Sending email account.
+            eaccount: Address of the workspace's connected email account that sends it.
+            reply_to_uuid: ID of the email to answer (its `id` from the email operations).
+            subject: The reply's subject line.
+            body: The reply's content: `html`, `text` or both.
+            additional_recipients: More addresses to send the reply to, besides the sender of the email answered.
+            cc_address_email_list: CC addresses, comma-separated.
+            bcc_address_email_list: BCC addresses, comma-separated.
+            reminder_ts: Attaches a reminder to the email, due at this ISO 8601 date-time; it shows in the Unibox.
+            assigned_to: ID of the user to assign the lead to.
         """
         return cast(
             "models.Email",
@@ -3945,10 +4355,13 @@ class EmailsResource(Resource):
         subject: str,
         body: models.SendTestEmailRequestBody | Mapping[str, Any],
     ) -> models.SendTestEmailResultSuccess | models.SendTestEmailResultFailure:
-        """Send test email.
+        """Send a test email.
 
         Args:
-            eaccount: Sending email account.
+            eaccount: Address of the workspace's connected email account that sends it.
+            to_address_email_list: The recipients of the test, comma-separated.
+            subject: The test email's subject line.
+            body: The test email's content, as HTML.
         """
         return cast(
             "models.SendTestEmailResultSuccess | models.SendTestEmailResultFailure",
@@ -3978,15 +4391,15 @@ class EmailsResource(Resource):
         is_unread: float | None | Unset = UNSET,
         reminder_ts: datetime | str | None | Unset = UNSET,
     ) -> models.Email:
-        """Patch email.
+        """Update an email.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            is_unread: None clears it (sends null); left out, it keeps its value.
-            reminder_ts: None clears it (sends null); left out, it keeps its value.
+            id: The email's ID.
+            is_unread: `1` marks the email unread, `0` read. None clears it (sends null); left out, it keeps its value.
+            reminder_ts: When to be reminded of the email (ISO 8601 date-time); null clears the reminder. None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.Email",
@@ -4012,7 +4425,19 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | None = None,
         recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsDeliverabilityInsightsItem]:
-        """Get inbox placement analytics deliverability insights."""
+        """Get deliverability insights for an inbox placement test.
+
+        Args:
+            test_id: The inbox placement test's ID (required).
+            date_from: Start of the time range (ISO 8601).
+            date_to: End of the time range (ISO 8601).
+            previous_date_from: Start of the earlier range to compare with (ISO 8601).
+            previous_date_to: End of the earlier range to compare with (ISO 8601).
+            show_previous: When `true`, each entry also holds the earlier range's percentages (`prev_*`).
+            recipient_geo: Only recipients in these regions: `1` United States, `2` Italy, `3` Germany, `4` France.
+            recipient_type: Only these recipient types: `1` professional, `2` personal.
+            recipient_esp: Only recipients at these email providers: `1` Google, `2` Microsoft, `8` AirMail, `12` Web.de, `13` Libero.it.
+        """
         return cast(
             "builtins.list[models.InboxPlacementAnalyticsDeliverabilityInsightsItem]",
             await self._request(
@@ -4034,10 +4459,10 @@ class InboxPlacementAnalyticsResource(Resource):
         )
 
     async def get(self, id: str | UUID) -> models.InboxPlacementAnalytics:
-        """Get inbox placement analytics.
+        """Get an inbox placement analytics record.
 
         Args:
-            id: Identifier of the item.
+            id: The inbox placement analytics record's ID.
         """
         return cast(
             "models.InboxPlacementAnalytics",
@@ -4057,10 +4482,17 @@ class InboxPlacementAnalyticsResource(Resource):
         sender_email: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.InboxPlacementAnalytics]:
-        """List inbox placement analytics: one page.
+        """List inbox placement analytics records: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many records one page holds (1 to 100).
+            test_id: Only the records of this inbox placement test (its ID).
+            date_from: Start of the time range to return records from (ISO 8601).
+            date_to: End of the time range to return records from (ISO 8601).
+            recipient_geo: Only recipients in these regions: codes, comma-separated (`1` United States, `2` Italy, `3` Germany, `4` France).
+            recipient_type: Only these recipient types: codes, comma-separated (`1` professional, `2` personal).
+            recipient_esp: Only recipients at these email providers: codes, comma-separated (`1` Google, `2` Microsoft, `8` AirMail, `12` Web.de, `13` Libero.it).
+            sender_email: Only the emails sent from this address.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -4093,10 +4525,17 @@ class InboxPlacementAnalyticsResource(Resource):
         sender_email: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementAnalytics]:
-        """List inbox placement analytics: every item of every page, fetched as you iterate.
+        """List inbox placement analytics records: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many records one page holds (1 to 100).
+            test_id: Only the records of this inbox placement test (its ID).
+            date_from: Start of the time range to return records from (ISO 8601).
+            date_to: End of the time range to return records from (ISO 8601).
+            recipient_geo: Only recipients in these regions: codes, comma-separated (`1` United States, `2` Italy, `3` Germany, `4` France).
+            recipient_type: Only these recipient types: codes, comma-separated (`1` professional, `2` personal).
+            recipient_esp: Only recipients at these email providers: codes, comma-separated (`1` Google, `2` Microsoft, `8` AirMail, `12` Web.de, `13` Libero.it).
+            sender_email: Only the emails sent from this address.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -4128,7 +4567,17 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
         sender_email: str | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByDateItem]:
-        """Get inbox placement analytics stats by date."""
+        """Get an inbox placement test's results by date.
+
+        Args:
+            test_id: The inbox placement test's ID (required).
+            date_from: Start of the time range (ISO 8601).
+            date_to: End of the time range (ISO 8601).
+            recipient_geo: Only recipients in these regions: `1` United States, `2` Italy, `3` Germany, `4` France.
+            recipient_type: Only these recipient types: `1` professional, `2` personal.
+            recipient_esp: Only recipients at these email providers: `1` Google, `2` Microsoft, `8` AirMail, `12` Web.de, `13` Libero.it.
+            sender_email: Only the emails sent from this address.
+        """
         return cast(
             "builtins.list[models.InboxPlacementAnalyticsStatsByDateItem]",
             await self._request(
@@ -4158,7 +4607,17 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
         sender_email: str | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByTestIdItem]:
-        """Get inbox placement analytics stats by test id."""
+        """Get placement totals per inbox placement test.
+
+        Args:
+            test_ids: The IDs of the inbox placement tests to total (at least one).
+            date_from: Start of the time range (ISO 8601).
+            date_to: End of the time range (ISO 8601).
+            recipient_geo: Only recipients in these regions: `1` United States, `2` Italy, `3` Germany, `4` France.
+            recipient_type: Only these recipient types: `1` professional, `2` personal.
+            recipient_esp: Only recipients at these email providers: `1` Google, `2` Microsoft, `8` AirMail, `12` Web.de, `13` Libero.it.
+            sender_email: Only the emails sent from this address.
+        """
         return cast(
             "builtins.list[models.InboxPlacementAnalyticsStatsByTestIdItem]",
             await self._request(
@@ -4182,10 +4641,10 @@ class InboxPlacementReportsResource(Resource):
     """`client.inbox_placement_reports`: the InboxPlacementBlacklistAndSpamAssassinReport operations of the API."""
 
     async def get(self, id: str | UUID) -> models.InboxPlacementBlacklistAndSpamAssassinReport:
-        """Get inbox placement blacklist and spam assassin report.
+        """Get a blacklist and SpamAssassin report.
 
         Args:
-            id: Identifier of the item.
+            id: The report's ID.
         """
         return cast(
             "models.InboxPlacementBlacklistAndSpamAssassinReport",
@@ -4205,10 +4664,15 @@ class InboxPlacementReportsResource(Resource):
         skip_blacklist_report: bool | None = None,
         starting_after: str | None = None,
     ) -> Page[models.InboxPlacementBlacklistAndSpamAssassinReport]:
-        """List inbox placement blacklist and spam assassin report: one page.
+        """List blacklist and SpamAssassin reports: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many reports one page holds (1 to 100).
+            test_id: Only the reports of this inbox placement test (its ID).
+            date_from: Start of the time range to return reports from (ISO 8601).
+            date_to: End of the time range to return reports from (ISO 8601).
+            skip_spam_assassin_report: When `true`, leaves the detailed `spam_assassin_report` out of each report.
+            skip_blacklist_report: When `true`, leaves the detailed `blacklist_report` out of each report.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -4237,10 +4701,15 @@ class InboxPlacementReportsResource(Resource):
         skip_blacklist_report: bool | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementBlacklistAndSpamAssassinReport]:
-        """List inbox placement blacklist and spam assassin report: every item of every page, fetched as you iterate.
+        """List blacklist and SpamAssassin reports: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many reports one page holds (1 to 100).
+            test_id: Only the reports of this inbox placement test (its ID).
+            date_from: Start of the time range to return reports from (ISO 8601).
+            date_to: End of the time range to return reports from (ISO 8601).
+            skip_spam_assassin_report: When `true`, leaves the detailed `spam_assassin_report` out of each report.
+            skip_blacklist_report: When `true`, leaves the detailed `blacklist_report` out of each report.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -4288,12 +4757,28 @@ class InboxPlacementTestsResource(Resource):
         not_sending_status: models.InboxPlacementTestNotSendingStatus | str | None = None,
         run_immediately: bool | None = None,
     ) -> models.InboxPlacementTest:
-        """Create inbox placement test.
+        """Create an inbox placement test.
 
         Args:
-            name: Name.
-            campaign_id: Campaign ID.
-            status: Status code.
+            name: The test's name (required).
+            delivery_mode: How the test emails go out: `1` one by one, `2` all together; may be null.
+            description: A description of the test; may be null.
+            schedule: When an automated test runs: weekdays, time of day and time zone.
+            type: Whether the test runs once or is automated on `schedule`, as `1` or `2` (required); the API does not say which code is which.
+            sending_method: Where the test is sent from: `1` from Instantly, `2` from outside Instantly, recognized by `test_code` (required).
+            campaign_id: The ID of a campaign linked to the test; may be null.
+            email_subject: The subject of the test email (required).
+            email_body: The body of the test email (required).
+            emails: The email addresses of the test, which the API describes as the addresses it is sent to (required).
+            test_code: The code that recognizes a test sent from outside Instantly: `ptid_` then letters, digits, `-` or `_`, at most 50 characters in all; `ptid_` is added when missing. May be null.
+            tags: The IDs of the tags to use for sending the test emails; may be null.
+            text_only: When `true`, the test emails carry no open tracking; may be null.
+            recipients_labels: The seed inbox groups to send to, each a region, sub-region, type and provider, as `esp_options` lists them.
+            timestamp_next_run: When the test runs next (ISO 8601); may be null.
+            automations: Actions to take when a result meets a condition (placement above or below a value, a blacklist change); may be null.
+            status: The test's status: `1` active, `2` paused, `3` completed; may be null.
+            not_sending_status: Why the test is not sending: `daily_limits_hit` or `other`; may be null.
+            run_immediately: When `true`, runs the test right after it is created, as well as on its schedule.
         """
         return cast(
             "models.InboxPlacementTest",
@@ -4326,10 +4811,10 @@ class InboxPlacementTestsResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.InboxPlacementTest:
-        """Delete inbox placement test.
+        """Delete an inbox placement test.
 
         Args:
-            id: Identifier of the item.
+            id: The inbox placement test's ID.
         """
         return cast(
             "models.InboxPlacementTest",
@@ -4337,7 +4822,7 @@ class InboxPlacementTestsResource(Resource):
         )
 
     async def esp_options(self) -> builtins.list[models.InboxPlacementTestESPOptionsItem]:
-        """Get inbox placement test esp options."""
+        """List the seed inbox options for inbox placement tests."""
         return cast(
             "builtins.list[models.InboxPlacementTestESPOptionsItem]",
             await self._request("getInboxPlacementTestESPOptions", None, None, None),
@@ -4346,10 +4831,11 @@ class InboxPlacementTestsResource(Resource):
     async def get(
         self, id: str | UUID, *, with_metadata: bool | None = None
     ) -> models.GetInboxPlacementTestResponse:
-        """Get inbox placement test.
+        """Get an inbox placement test.
 
         Args:
-            id: Identifier of the item.
+            id: The inbox placement test's ID.
+            with_metadata: When `true`, the answer includes `metadata`: the linked campaign's ID and name, and the test's tags with their labels.
         """
         return cast(
             "models.GetInboxPlacementTestResponse",
@@ -4367,12 +4853,13 @@ class InboxPlacementTestsResource(Resource):
         sort_order: models.ListAccountSortOrder | str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.InboxPlacementTest]:
-        """List inbox placement test: one page.
+        """List inbox placement tests: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            status: Status code.
+            limit: How many tests one page holds (1 to 100).
+            search: Text to search the tests for.
+            status: Only tests in this status: `1` active, `2` paused, `3` completed.
+            sort_order: `asc` or `desc`: the order of the results by ID, which follows creation time (the IDs are UUIDv7).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -4397,12 +4884,13 @@ class InboxPlacementTestsResource(Resource):
         sort_order: models.ListAccountSortOrder | str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementTest]:
-        """List inbox placement test: every item of every page, fetched as you iterate.
+        """List inbox placement tests: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
-            status: Status code.
+            limit: How many tests one page holds (1 to 100).
+            search: Text to search the tests for.
+            status: Only tests in this status: `1` active, `2` paused, `3` completed.
+            sort_order: `asc` or `desc`: the order of the results by ID, which follows creation time (the IDs are UUIDv7).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -4430,16 +4918,17 @@ class InboxPlacementTestsResource(Resource):
         | Unset = UNSET,
         status: models.InboxPlacementTestStatus | int | None | Unset = UNSET,
     ) -> models.InboxPlacementTest:
-        """Patch inbox placement test.
+        """Update an inbox placement test.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            name: Name.
-            automations: None clears it (sends null); left out, it keeps its value.
-            status: Status code. None clears it (sends null); left out, it keeps its value.
+            id: The inbox placement test's ID.
+            name: The test's new name.
+            schedule: The test's new schedule: weekdays, time of day and time zone.
+            automations: The test's automations; may be null. None clears it (sends null); left out, it keeps its value.
+            status: The test's new status: `1` active, `2` paused, `3` completed; may be null. None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.InboxPlacementTest",
@@ -4463,7 +4952,14 @@ class LeadLabelsResource(Resource):
         description: str | None = None,
         use_with_ai: bool | None = None,
     ) -> models.LeadLabel:
-        """Create lead label."""
+        """Create a lead label.
+
+        Args:
+            label: The label's display name.
+            interest_status_label: The label's sentiment: `positive`, `neutral` or `negative`.
+            description: A longer description of what the label is for.
+            use_with_ai: When `true`, AI reply labeling may apply this label.
+        """
         return cast(
             "models.LeadLabel",
             await self._request(
@@ -4482,10 +4978,11 @@ class LeadLabelsResource(Resource):
     async def delete(
         self, id: str | UUID, *, reassigned_status: float | None = None
     ) -> models.LeadLabel:
-        """Delete lead label.
+        """Delete a lead label.
 
         Args:
-            id: Identifier of the item.
+            id: The lead label's ID.
+            reassigned_status: The interest status that the leads and emails of the deleted label take instead.
         """
         return cast(
             "models.LeadLabel",
@@ -4495,10 +4992,10 @@ class LeadLabelsResource(Resource):
         )
 
     async def get(self, id: str | UUID) -> models.LeadLabel:
-        """Get lead label.
+        """Get a lead label.
 
         Args:
-            id: Identifier of the item.
+            id: The lead label's ID.
         """
         return cast("models.LeadLabel", await self._request("getLeadLabel", {"id": id}, None, None))
 
@@ -4510,11 +5007,12 @@ class LeadLabelsResource(Resource):
         interest_status: models.ListLeadLabelInterestStatus | str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.LeadLabel]:
-        """List lead label: one page.
+        """List lead labels: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many labels one page holds (1 to 100).
+            search: Text to match against label names.
+            interest_status: Only the labels of this sentiment: `positive`, `neutral` or `negative`.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -4537,11 +5035,12 @@ class LeadLabelsResource(Resource):
         interest_status: models.ListLeadLabelInterestStatus | str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.LeadLabel]:
-        """List lead label: every item of every page, fetched as you iterate.
+        """List lead labels: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many labels one page holds (1 to 100).
+            search: Text to match against label names.
+            interest_status: Only the labels of this sentiment: `positive`, `neutral` or `negative`.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -4560,7 +5059,11 @@ class LeadLabelsResource(Resource):
     async def test_ai_reply_label(
         self, *, reply_text: str
     ) -> models.TestAiReplyLabelLeadLabelsResponse:
-        """Test ai reply label lead labels."""
+        """Test how AI would label a reply.
+
+        Args:
+            reply_text: The reply to classify.
+        """
         return cast(
             "models.TestAiReplyLabelLeadLabelsResponse",
             await self._request(
@@ -4577,15 +5080,17 @@ class LeadLabelsResource(Resource):
         description: str | None | Unset = UNSET,
         use_with_ai: bool | None | Unset = UNSET,
     ) -> models.LeadLabel:
-        """Patch lead label.
+        """Update a lead label.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            description: None clears it (sends null); left out, it keeps its value.
-            use_with_ai: None clears it (sends null); left out, it keeps its value.
+            id: The lead label's ID.
+            label: The label's display name.
+            interest_status_label: The label's sentiment: `positive`, `neutral` or `negative`.
+            description: A longer description of what the label is for. None clears it (sends null); left out, it keeps its value.
+            use_with_ai: When `true`, AI reply labeling may apply this label. None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.LeadLabel",
@@ -4613,10 +5118,12 @@ class LeadListsResource(Resource):
         has_enrichment_task: bool | None = None,
         owned_by: str | UUID | None = None,
     ) -> models.LeadList:
-        """Create lead list.
+        """Create a lead list.
 
         Args:
-            name: Name.
+            has_enrichment_task: When `true`, every lead added to the list is enriched.
+            owned_by: ID of the user who owns the list; by default the user who created it.
+            name: The list's name.
         """
         return cast(
             "models.LeadList",
@@ -4629,20 +5136,20 @@ class LeadListsResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.LeadList:
-        """Delete lead list.
+        """Delete a lead list.
 
         Args:
-            id: Identifier of the item.
+            id: The lead list's ID.
         """
         return cast(
             "models.LeadList", await self._request("deleteLeadList", {"id": id}, None, None)
         )
 
     async def get(self, id: str | UUID) -> models.LeadList:
-        """Get lead list.
+        """Get a lead list.
 
         Args:
-            id: Identifier of the item.
+            id: The lead list's ID.
         """
         return cast("models.LeadList", await self._request("getLeadList", {"id": id}, None, None))
 
@@ -4654,11 +5161,12 @@ class LeadListsResource(Resource):
         search: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.LeadList]:
-        """List lead list: one page.
+        """List lead lists: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many lists one page holds (1 to 100).
+            has_enrichment_task: Only the lists that enrich every added lead (`true`), or only those that do not (`false`).
+            search: Text to match against list names.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -4681,11 +5189,12 @@ class LeadListsResource(Resource):
         search: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.LeadList]:
-        """List lead list: every item of every page, fetched as you iterate.
+        """List lead lists: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many lists one page holds (1 to 100).
+            has_enrichment_task: Only the lists that enrich every added lead (`true`), or only those that do not (`false`).
+            search: Text to match against list names.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -4709,16 +5218,16 @@ class LeadListsResource(Resource):
         owned_by: str | UUID | None | Unset = UNSET,
         name: str | None = None,
     ) -> models.LeadList:
-        """Patch lead list.
+        """Update a lead list.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            has_enrichment_task: None clears it (sends null); left out, it keeps its value.
-            owned_by: None clears it (sends null); left out, it keeps its value.
-            name: Name.
+            id: The lead list's ID.
+            has_enrichment_task: When `true`, every lead added to the list is enriched. None clears it (sends null); left out, it keeps its value.
+            owned_by: ID of the user who owns the list; by default the user who created it. None clears it (sends null); left out, it keeps its value.
+            name: The list's name.
         """
         return cast(
             "models.LeadList",
@@ -4731,10 +5240,10 @@ class LeadListsResource(Resource):
         )
 
     async def verification_stats(self, id: str | UUID) -> models.GetVerificationStatsResponse:
-        """Get verification stats.
+        """Get a lead list's verification statistics.
 
         Args:
-            id: Identifier of the item.
+            id: The lead list's ID.
         """
         return cast(
             "models.GetVerificationStatsResponse",
@@ -4758,17 +5267,18 @@ class LeadsResource(Resource):
         skip_if_in_campaign: bool | None = None,
         skip_if_in_list: bool | None = None,
     ) -> models.BulkAddLeadsResult:
-        """Bulk add leads.
+        """Add up to 1,000 leads to a campaign or list.
 
         Args:
-            campaign_id: Campaign ID.
-            list_id: Lead list ID.
-            leads: The leads to add (1 to 1,000 per request).
-            blocklist_id: Block list to check the leads against.
-            verify_leads_on_import: Run email verification on the imported leads.
-            skip_if_in_workspace: Skip a lead whose email already exists anywhere in the workspace.
-            skip_if_in_campaign: Skip a lead already present in any campaign.
-            skip_if_in_list: Skip a lead already present in any list.
+            campaign_id: The ID of the campaign to add the leads to; give this or `list_id`, not both. Each lead then needs an `email`.
+            list_id: The ID of the lead list to add the leads to; give this or `campaign_id`, not both. Each lead then needs an `email`, `first_name` or `last_name`.
+            leads: The leads to add, 1 to 1,000.
+            blocklist_id: The ID of the block list to check the leads against; the workspace's default block list when omitted.
+            assigned_to: The ID of the workspace user to assign every added lead to; by default the campaign's owner (with `campaign_id`) or the user making the request.
+            verify_leads_on_import: When true, a background job verifies the email addresses of the added leads.
+            skip_if_in_workspace: When true, skips every lead already in any campaign or list of the workspace; it overrides the other `skip_if_in_*` flags.
+            skip_if_in_campaign: When true, skips every lead already in any campaign of the workspace.
+            skip_if_in_list: When true, skips every lead already in any lead list of the workspace.
         """
         return cast(
             "models.BulkAddLeadsResult",
@@ -4807,13 +5317,22 @@ class LeadsResource(Resource):
         assigned_to: str | UUID | None = None,
         has_clause: bool | None = None,
     ) -> models.BulkAssignLeadsResult:
-        """Bulk assign leads.
+        """Assign leads to users in bulk.
 
         Args:
-            search: Free-text search.
-            campaign: Campaign ID.
-            list_id: Lead list ID.
-            ids: IDs to select.
+            search: Only leads whose first name, last name or email matches this text.
+            filter: A preset filter on the leads' status, activity or interest.
+            campaign: Only leads in this campaign (its ID).
+            list_id: Only leads in this lead list (its ID).
+            in_campaign: Filter on whether the lead is in the campaign.
+            in_list: Filter on whether the lead is in the list.
+            organization_user_ids: The IDs of the workspace users to assign the leads to; at least one.
+            smart_view_id: Only leads that match this smart view (its ID).
+            ids: Only these leads, by ID.
+            limit: The most leads to assign (0 or more).
+            queries: Activity conditions the leads must meet (replied, opened, clicked, last contacted, lead status), as in a smart view.
+            assigned_to: Only leads currently assigned to this workspace user (their ID).
+            has_clause: Whether to select the leads by the filters currently applied in the web app.
         """
         return cast(
             "models.BulkAssignLeadsResult",
@@ -4848,13 +5367,14 @@ class LeadsResource(Resource):
         ids: Sequence[str | UUID] | None = None,
         limit: int | None = None,
     ) -> models.BulkDeleteLeadsResult:
-        """Bulk delete leads.
+        """Delete leads in bulk.
 
         Args:
-            campaign_id: Campaign ID.
-            list_id: Lead list ID.
-            ids: IDs to select.
-            limit: How many items one page holds (1 to 100).
+            campaign_id: The ID of the campaign to delete leads from; required unless `list_id` is given.
+            list_id: The ID of the lead list to delete leads from; required unless `campaign_id` is given.
+            status: Only delete leads in this state (active, paused, completed, bounced, unsubscribed, skipped).
+            ids: Only delete these leads, by ID, within the campaign or list.
+            limit: The most leads to delete, 1 to 10,000; every matching lead when omitted.
         """
         return cast(
             "models.BulkDeleteLeadsResult",
@@ -4896,25 +5416,29 @@ class LeadsResource(Resource):
         verify_leads_on_import: bool | None = None,
         custom_variables: dict[str, Any] | None = None,
     ) -> models.Lead:
-        """Create lead.
+        """Create a lead.
 
         Args:
-            campaign: Campaign ID.
-            email: Email address.
-            personalization: Personalized opening line used in emails.
-            website: Website URL.
-            last_name: Last name.
-            first_name: First name.
-            company_name: Company name.
-            job_title: Job title.
-            phone: Phone number.
-            list_id: Lead list ID.
-            skip_if_in_workspace: Skip a lead whose email already exists anywhere in the workspace.
-            skip_if_in_campaign: Skip a lead already present in any campaign.
-            skip_if_in_list: Skip a lead already present in any list.
-            blocklist_id: Block list to check the leads against.
-            verify_leads_on_import: Run email verification on the imported leads.
-            custom_variables: Custom variables: string, number, boolean or null values only.
+            campaign: The ID of the campaign to create the lead in; the lead then needs an `email`.
+            email: The lead's email address; required when the lead goes into a campaign.
+            personalization: Free personalization text for the lead (an opening line, for example), for use in the campaign's emails.
+            website: The lead's website URL.
+            last_name: The lead's last name.
+            first_name: The lead's first name.
+            company_name: The name of the lead's company.
+            job_title: The lead's job title.
+            phone: The lead's phone number.
+            lt_interest_status: The lead's interest status to start with; a custom lead label's `interest_status` also works.
+            pl_value_lead: The lead's potential value, as free text (such as `High`).
+            list_id: The ID of the lead list to create the lead in; the lead then needs at least one of `email`, `first_name` or `last_name`.
+            assigned_to: The ID of the workspace user who will own the lead.
+            skip_if_in_workspace: When true, the lead is not created if it already exists anywhere in the workspace.
+            skip_if_in_campaign: When true, the lead is not created if it is already in the campaign.
+            skip_if_in_list: When true, the lead is not created if it is already in the list.
+            blocklist_id: The ID of the block list to check the lead against.
+            verify_leads_for_lead_finder: Whether to verify the lead when it comes from Lead Finder.
+            verify_leads_on_import: When true, the lead's email address is verified once it is created.
+            custom_variables: The lead's custom variables: a map of name to a string, number, boolean or null (no objects or arrays). They are stored on the lead and read back as `Lead.payload`; the campaign takes on the same variable names for its other leads.
         """
         return cast(
             "models.Lead",
@@ -4948,18 +5472,18 @@ class LeadsResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.Lead:
-        """Delete lead.
+        """Delete a lead.
 
         Args:
-            id: Identifier of the item.
+            id: The ID of the lead to delete (UUID).
         """
         return cast("models.Lead", await self._request("deleteLead", {"id": id}, None, None))
 
     async def get(self, id: str | UUID) -> models.Lead:
-        """Get lead.
+        """Get a lead.
 
         Args:
-            id: Identifier of the item.
+            id: The lead's ID (UUID).
         """
         return cast("models.Lead", await self._request("getLead", {"id": id}, None, None))
 
@@ -4988,12 +5512,23 @@ class LeadsResource(Resource):
         """List leads: one page.
 
         Args:
-            search: Free-text search.
-            campaign: Campaign ID.
-            list_id: Lead list ID.
-            ids: IDs to select.
-            excluded_ids: IDs to leave out.
-            limit: How many items one page holds (1 to 100).
+            search: Only leads whose first name, last name or email matches this text.
+            filter: A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`).
+            campaign: Only leads in this campaign (its ID).
+            list_id: Only leads in this lead list (its ID).
+            in_campaign: Filter on whether the lead is in a campaign.
+            in_list: Filter on whether the lead is in a lead list.
+            ids: Only these leads, by ID.
+            queries: Activity conditions the leads must meet (replied, opened, clicked, last contacted, lead status), as in a smart view.
+            excluded_ids: Leave out these leads, by ID.
+            contacts: Only leads with these email addresses.
+            limit: How many leads one page holds, 1 to 100.
+            organization_user_ids: Only leads of these workspace users (their user IDs).
+            smart_view_id: Only leads that match this smart view (its ID).
+            is_website_visitor: Filter on whether the lead is a website visitor.
+            distinct_contacts: When true, each contact (email address) appears once, and the results are ordered and paged by email.
+            enrichment_status: Only leads in this enrichment state.
+            esg_code: Only leads behind this email security gateway; `all` and `none` are accepted too.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -5047,12 +5582,23 @@ class LeadsResource(Resource):
         """List leads: every item of every page, fetched as you iterate.
 
         Args:
-            search: Free-text search.
-            campaign: Campaign ID.
-            list_id: Lead list ID.
-            ids: IDs to select.
-            excluded_ids: IDs to leave out.
-            limit: How many items one page holds (1 to 100).
+            search: Only leads whose first name, last name or email matches this text.
+            filter: A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`).
+            campaign: Only leads in this campaign (its ID).
+            list_id: Only leads in this lead list (its ID).
+            in_campaign: Filter on whether the lead is in a campaign.
+            in_list: Filter on whether the lead is in a lead list.
+            ids: Only these leads, by ID.
+            queries: Activity conditions the leads must meet (replied, opened, clicked, last contacted, lead status), as in a smart view.
+            excluded_ids: Leave out these leads, by ID.
+            contacts: Only leads with these email addresses.
+            limit: How many leads one page holds, 1 to 100.
+            organization_user_ids: Only leads of these workspace users (their user IDs).
+            smart_view_id: Only leads that match this smart view (its ID).
+            is_website_visitor: Filter on whether the lead is a website visitor.
+            distinct_contacts: When true, each contact (email address) appears once, and the results are ordered and paged by email.
+            enrichment_status: Only leads in this enrichment state.
+            esg_code: Only leads behind this email security gateway; `all` and `none` are accepted too.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -5083,7 +5629,12 @@ class LeadsResource(Resource):
         )
 
     async def merge(self, *, lead_id: str | UUID, destination_lead_id: str | UUID) -> models.Lead:
-        """Merge leads."""
+        """Merge two leads.
+
+        Args:
+            lead_id: The ID of the lead to merge into the other one.
+            destination_lead_id: The ID of the lead it is merged into.
+        """
         return cast(
             "models.Lead",
             await self._request(
@@ -5120,14 +5671,31 @@ class LeadsResource(Resource):
         check_duplicates: bool | None = None,
         reset_interest_status: bool | None = None,
     ) -> models.BackgroundJob:
-        """Move leads.
+        """Move or copy leads to a campaign or list.
 
         Args:
-            search: Free-text search.
-            campaign: Campaign ID.
-            list_id: Lead list ID.
-            ids: IDs to select.
-            excluded_ids: IDs to leave out.
+            search: Only leads whose first name, last name or email matches this text.
+            filter: A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`).
+            campaign: Only leads in this campaign, the source (its ID).
+            list_id: Only leads in this lead list, the source (its ID).
+            in_campaign: Filter on whether the lead is in a campaign.
+            in_list: Filter on whether the lead is in a lead list.
+            ids: Only these leads, by ID; give the source `campaign` or `list_id` too, since the IDs only filter within it.
+            queries: Activity conditions the leads must meet (replied, opened, clicked, last contacted, lead status), as in a smart view.
+            excluded_ids: Leave out these leads, by ID.
+            contacts: Only leads with these email addresses.
+            to_campaign_id: The ID of the campaign to move the leads to.
+            to_list_id: The ID of the lead list to move the leads to.
+            ignore_resource_filter_clauses: When true, the source campaign's or list's saved lead-finder conditions are ignored when selecting the leads.
+            check_duplicates_in_campaigns: Whether to check for duplicate leads in campaigns.
+            skip_leads_in_verification: When true, leads whose email verification is still running are left out.
+            limit: The most leads to move.
+            assigned_to: The ID of the workspace user to assign the moved leads to.
+            esp_code: Only leads whose mailbox is at this email service provider.
+            esg_code: Only leads behind this email security gateway; `all` and `none` are accepted too.
+            copy_leads: When true, the leads are copied to the destination and the originals stay.
+            check_duplicates: Whether to check for duplicate leads.
+            reset_interest_status: When true, the leads' interest status is reset; when false it is kept, and a move (not a copy) from one campaign to another also carries the leads' opportunities over.
         """
         return cast(
             "models.BackgroundJob",
@@ -5165,10 +5733,11 @@ class LeadsResource(Resource):
     async def move_to_subsequence(
         self, *, subsequence_id: str | UUID, id: str | UUID
     ) -> models.Lead:
-        """Move lead to subsequence.
+        """Move a lead to a subsequence.
 
         Args:
-            id: Identifier of the item.
+            subsequence_id: The ID of the subsequence to move the lead to.
+            id: The ID of the lead to move.
         """
         return cast(
             "models.Lead",
@@ -5178,10 +5747,10 @@ class LeadsResource(Resource):
         )
 
     async def remove_from_subsequence(self, *, id: str | UUID) -> models.Lead:
-        """Remove lead from subsequence.
+        """Remove a lead from its subsequence.
 
         Args:
-            id: Identifier of the item.
+            id: The ID of the lead to remove from its subsequence.
         """
         return cast(
             "models.Lead", await self._request("removeLeadFromSubsequence", None, None, {"id": id})
@@ -5203,23 +5772,24 @@ class LeadsResource(Resource):
         assigned_to: str | UUID | None | Unset = UNSET,
         custom_variables: dict[str, Any] | None = None,
     ) -> models.Lead:
-        """Patch lead.
+        """Update a lead.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            personalization: Personalized opening line used in emails. None clears it (sends null); left out, it keeps its value.
-            website: Website URL. None clears it (sends null); left out, it keeps its value.
-            last_name: Last name. None clears it (sends null); left out, it keeps its value.
-            first_name: First name. None clears it (sends null); left out, it keeps its value.
-            company_name: Company name. None clears it (sends null); left out, it keeps its value.
-            job_title: Job title. None clears it (sends null); left out, it keeps its value.
-            phone: Phone number. None clears it (sends null); left out, it keeps its value.
-            pl_value_lead: None clears it (sends null); left out, it keeps its value.
-            assigned_to: None clears it (sends null); left out, it keeps its value.
-            custom_variables: Custom variables: string, number, boolean or null values only.
+            id: The ID of the lead to update (UUID).
+            personalization: New personalization text for the lead; null clears it. None clears it (sends null); left out, it keeps its value.
+            website: The lead's new website URL; null clears it. None clears it (sends null); left out, it keeps its value.
+            last_name: The lead's new last name; null clears it. None clears it (sends null); left out, it keeps its value.
+            first_name: The lead's new first name; null clears it. None clears it (sends null); left out, it keeps its value.
+            company_name: The new name of the lead's company; null clears it. None clears it (sends null); left out, it keeps its value.
+            job_title: The lead's new job title; null clears it. None clears it (sends null); left out, it keeps its value.
+            phone: The lead's new phone number; null clears it. None clears it (sends null); left out, it keeps its value.
+            lt_interest_status: The lead's new interest status; a custom lead label's `interest_status` also works.
+            pl_value_lead: The lead's new potential value, as free text; null clears it. None clears it (sends null); left out, it keeps its value.
+            assigned_to: The ID of the workspace user to assign the lead to; null leaves it unassigned. None clears it (sends null); left out, it keeps its value.
+            custom_variables: Replaces all of the lead's custom variables: send every variable to keep, not only the changed ones. A map of name to a string, number, boolean or null, read back as `Lead.payload`.
         """
         return cast(
             "models.Lead",
@@ -5253,12 +5823,15 @@ class LeadsResource(Resource):
         disable_auto_interest: bool | None = None,
         list_id: str | UUID | None = None,
     ) -> models.AcceptedResult:
-        """Update lead interest status.
+        """Set a lead's interest status.
 
         Args:
-            interest_value: Interest status to set; null resets it.
-            campaign_id: Campaign ID.
-            list_id: Lead list ID.
+            lead_email: The email address of the lead.
+            interest_value: The interest status to set: a `LeadInterestStatus` value or a custom lead label's `interest_status`; null resets the lead to the plain "Lead" status.
+            campaign_id: The ID of the campaign whose lead to update.
+            ai_interest_value: The AI interest value to set for the lead.
+            disable_auto_interest: Whether to turn off automatic interest detection for the lead.
+            list_id: The ID of the lead list whose lead to update.
         """
         return cast(
             "models.AcceptedResult",
@@ -5282,17 +5855,21 @@ class OauthResource(Resource):
     """`client.oauth`: the OAuth operations of the API."""
 
     async def init_google(self) -> models.OAuthSession:
-        """Init google o auth."""
+        """Start connecting a Google mailbox."""
         return cast("models.OAuthSession", await self._request("initGoogleOAuth", None, None, None))
 
     async def init_microsoft(self) -> models.OAuthSession:
-        """Init microsoft o auth."""
+        """Start connecting a Microsoft mailbox."""
         return cast(
             "models.OAuthSession", await self._request("initMicrosoftOAuth", None, None, None)
         )
 
     async def session_status(self, session_id: str) -> models.GetOAuthSessionStatusResponse:
-        """Get o auth session status."""
+        """Get the outcome of an OAuth session.
+
+        Args:
+            session_id: The `session_id` returned when the session was started.
+        """
         return cast(
             "models.GetOAuthSessionStatusResponse",
             await self._request("getOAuthSessionStatus", {"sessionId": session_id}, None, None),
@@ -5309,7 +5886,13 @@ class SupersearchEnrichmentResource(Resource):
         skip_owned_leads: bool | None = None,
         show_one_lead_per_company: bool | None = None,
     ) -> models.CountLeadsFromSupersearchResponse:
-        """Count leads from supersearch."""
+        """Count the leads a SuperSearch query matches.
+
+        Args:
+            search_filters: The SuperSearch filters the leads must match.
+            skip_owned_leads: When `true`, leaves out leads that already belong to the workspace.
+            show_one_lead_per_company: When `true`, keeps at most one lead per company.
+        """
         return cast(
             "models.CountLeadsFromSupersearchResponse",
             await self._request(
@@ -5334,10 +5917,15 @@ class SupersearchEnrichmentResource(Resource):
         custom_flow: Sequence[str] | None = None,
         integration_actions: dict[str, Any] | None = None,
     ) -> models.CreateSuperSearchEnrichmentResponse:
-        """Create super search enrichment.
+        """Add an enrichment to a lead list or campaign.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            resource_id: The ID of the lead list or campaign to enrich.
+            type: The built-in enrichment to add. Leave it out when sending `integration_actions`.
+            limit: The most leads to enrich (1 to 50,000).
+            filters: Filters on the leads to enrich; the reference does not document their shape.
+            custom_flow: The custom flow to apply: an ordered list of enrichment providers.
+            integration_actions: Provider actions to run instead of a built-in `type` (one or the other): keyed by provider ID (such as `findymail` or `apify`), then by that provider's action ID (such as `findymail_find_email`), each with a `mapping` of the action's inputs.
         """
         return cast(
             "models.CreateSuperSearchEnrichmentResponse",
@@ -5374,10 +5962,23 @@ class SupersearchEnrichmentResource(Resource):
         status: models.CreateAIEnrichmentRequestStatus | int | None = None,
         filters: Sequence[dict[str, Any]] | None = None,
     ) -> models.CreateAIEnrichmentResponse:
-        """Create ai enrichment.
+        """Create an AI enrichment.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            resource_id: The ID of the lead list or campaign to enrich.
+            output_column: The name of the lead column the AI results are written to.
+            resource_type: What `resource_id` names: `1` a campaign, `2` a lead list.
+            input_columns: The lead columns the model reads as input data for each lead.
+            model_version: The AI model that writes the results; models differ in capabilities, cost and token limits.
+            use_instantly_account: When `true`, model calls go through Instantly's account; when `false`, through the API keys the workspace set in its settings.
+            overwrite: When `true`, replaces values already in the output column; when `false`, fills only empty cells.
+            auto_update: When `true`, leads added to the list or campaign later are enriched with the same settings.
+            skip_leads_without_email: When `true`, leads without an email address are skipped.
+            limit: The most leads to enrich (1 to 1,000,000).
+            prompt: The prompt the model follows, with `{{variable}}` placeholders for the lead's input data. Used only when `template_id` is not given.
+            template_id: The ID of a saved AI prompt template to use instead of `prompt`.
+            status: A job status (`1` pending, `2` processing, `3` completed, `4` failed); the reference lists it among the request's fields without saying what sending it does.
+            filters: Filters on the leads to enrich; the reference does not document their shape.
         """
         return cast(
             "models.CreateAIEnrichmentResponse",
@@ -5423,10 +6024,21 @@ class SupersearchEnrichmentResource(Resource):
         list_name: str | None = None,
         ai_enrichment: dict[str, Any] | None = None,
     ) -> models.EnrichLeadsFromSupersearchResponse:
-        """Enrich leads from supersearch.
+        """Import and enrich leads from SuperSearch.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            search_filters: The SuperSearch filters the leads must match.
+            search_name: A name for the search.
+            work_email_enrichment: When `true`, finds each lead's work email.
+            fully_enriched_profile: When `true`, adds each lead's LinkedIn profile data.
+            custom_flow: The providers of a waterfall enrichment, tried in order; only providers enabled for the workspace.
+            signal_enrichment: Signal categories whose data is attached to each lead, under the category's key in the lead's payload: category names (30-day window, no keyword filter) or objects with their own freshness window and keywords.
+            resource_id: The ID of the lead list to add the leads to; without it, a new list is created.
+            auto_update: When `true`, leads added to the list later are enriched automatically.
+            skip_rows_without_email: When `true`, leads without an email are skipped.
+            list_name: The name of the new list, when `resource_id` is not given.
+            limit: The most leads to import (1 to 1,000,000).
+            ai_enrichment: AI enrichment columns to fill, keyed by output column name; each value holds that column's settings.
         """
         return cast(
             "models.EnrichLeadsFromSupersearchResponse",
@@ -5452,7 +6064,11 @@ class SupersearchEnrichmentResource(Resource):
         )
 
     async def get(self, resource_id: str | UUID) -> models.GetEnrichmentForResourceResponse:
-        """Get enrichment for resource."""
+        """Get a resource's enrichment.
+
+        Args:
+            resource_id: The ID of the lead list or campaign.
+        """
         return cast(
             "models.GetEnrichmentForResourceResponse",
             await self._request(
@@ -5463,7 +6079,11 @@ class SupersearchEnrichmentResource(Resource):
     async def get_ai_in_progress(
         self, resource_id: str | UUID
     ) -> builtins.list[models.AiEnrichmentForResourceItem]:
-        """Get ai enrichment for resource."""
+        """Get a resource's AI enrichments.
+
+        Args:
+            resource_id: The ID of the lead list or campaign.
+        """
         return cast(
             "builtins.list[models.AiEnrichmentForResourceItem]",
             await self._request(
@@ -5474,10 +6094,12 @@ class SupersearchEnrichmentResource(Resource):
     async def history(
         self, resource_id: str | UUID, *, offset: float | None = None, limit: float | None = None
     ) -> builtins.list[dict[str, Any]]:
-        """Get enrichment history.
+        """Get a resource's enrichment history.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            resource_id: The ID of the lead list or campaign.
+            offset: How many history records to skip before the first one returned.
+            limit: How many history records to return.
         """
         return cast(
             "builtins.list[dict[str, Any]]",
@@ -5496,7 +6118,13 @@ class SupersearchEnrichmentResource(Resource):
         skip_owned_leads: bool | None = None,
         show_one_lead_per_company: bool | None = None,
     ) -> models.PreviewLeadsFromSupersearchResponse:
-        """Preview leads from supersearch."""
+        """Preview the leads a SuperSearch query matches.
+
+        Args:
+            search_filters: The SuperSearch filters the leads must match.
+            skip_owned_leads: When `true`, leaves out leads that already belong to the workspace.
+            show_one_lead_per_company: When `true`, keeps at most one lead per company.
+        """
         return cast(
             "models.PreviewLeadsFromSupersearchResponse",
             await self._request(
@@ -5523,10 +6151,17 @@ class SupersearchEnrichmentResource(Resource):
         count: int | None = None,
         filters: Sequence[models.RunEnrichmentRequestFilter | Mapping[str, Any]] | None = None,
     ) -> models.RunEnrichmentResponse:
-        """Run enrichment.
+        """Run a resource's enrichments.
 
         Args:
-            count: How many.
+            resource_id: The ID of the lead list or campaign whose enrichments run.
+            lead_ids: The IDs of the leads to enrich (1 to 10,000); without it, every lead not yet enriched.
+            limit: The most leads to enrich, counting from the first lead.
+            column_name: The AI enrichment column to run; `overwrite`, `starting_row` and `count` need it.
+            overwrite: When `true`, runs over cells that already have a value; by default only empty cells. Needs `column_name`.
+            starting_row: The position of the first lead to process, counting from 1 (the default). Needs `column_name`.
+            count: How many leads to process from `starting_row`; by default all the rest. Needs `column_name`.
+            filters: Conditions on lead columns: only leads that match all of them are enriched.
         """
         return cast(
             "models.RunEnrichmentResponse",
@@ -5550,10 +6185,13 @@ class SupersearchEnrichmentResource(Resource):
     async def signal_keywords_facet(
         self, *, category: str, field: str, prefix: str | None = None, limit: float | None = None
     ) -> models.SignalKeywordsFacetResponse:
-        """Signal keywords facet.
+        """List the top keywords of a signal field.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            category: The signal category, such as `linkedin_post_contact`.
+            field: The keyword field of the category's signal records to count tokens in.
+            prefix: Only tokens starting with this text, case-insensitive.
+            limit: The most keywords to return (1 to 100).
         """
         return cast(
             "models.SignalKeywordsFacetResponse",
@@ -5573,7 +6211,14 @@ class SupersearchEnrichmentResource(Resource):
         skip_rows_without_email: bool | None = None,
         is_evergreen: bool | None = None,
     ) -> models.SuperSearchEnrichment:
-        """Update enrichment settings for resource."""
+        """Update a resource's enrichment settings.
+
+        Args:
+            resource_id: The ID of the lead list or campaign whose enrichment changes.
+            auto_update: When `true`, leads added to the resource later are enriched automatically.
+            skip_rows_without_email: Whether the LinkedIn profile enrichment skips leads without an email.
+            is_evergreen: Whether the enrichment is evergreen.
+        """
         return cast(
             "models.SuperSearchEnrichment",
             await self._request(
@@ -5593,10 +6238,10 @@ class WebhookEventsResource(Resource):
     """`client.webhook_events`: the WebhookEvent operations of the API."""
 
     async def get(self, id: str | UUID) -> models.WebhookEvent:
-        """Get webhook event.
+        """Get a webhook delivery.
 
         Args:
-            id: Identifier of the item.
+            id: The webhook event's ID.
         """
         return cast(
             "models.WebhookEvent", await self._request("getWebhookEvent", {"id": id}, None, None)
@@ -5612,12 +6257,14 @@ class WebhookEventsResource(Resource):
         search: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.WebhookEvent]:
-        """List webhook event: one page.
+        """List webhook deliveries: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            success: Whether it worked.
-            search: Free-text search.
+            limit: How many events one page holds (1 to 100).
+            success: `true` for the successful deliveries only, `false` for the failed ones only.
+            from_: First day of the window, inclusive (`YYYY-MM-DD`).
+            to: Last day of the window, inclusive (`YYYY-MM-DD`).
+            search: An exact webhook URL or lead email address; only the events that match it.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -5644,12 +6291,14 @@ class WebhookEventsResource(Resource):
         search: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.WebhookEvent]:
-        """List webhook event: every item of every page, fetched as you iterate.
+        """List webhook deliveries: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            success: Whether it worked.
-            search: Free-text search.
+            limit: How many events one page holds (1 to 100).
+            success: `true` for the successful deliveries only, `false` for the failed ones only.
+            from_: First day of the window, inclusive (`YYYY-MM-DD`).
+            to: Last day of the window, inclusive (`YYYY-MM-DD`).
+            search: An exact webhook URL or lead email address; only the events that match it.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -5670,7 +6319,12 @@ class WebhookEventsResource(Resource):
     async def summary(
         self, *, from_: date | str | None = None, to: date | str | None = None
     ) -> models.GetWebhookEventsSummaryResponse:
-        """Get webhook events summary."""
+        """Summarize webhook deliveries.
+
+        Args:
+            from_: First day of the window, inclusive (`YYYY-MM-DD`).
+            to: Last day of the window, inclusive (`YYYY-MM-DD`).
+        """
         return cast(
             "models.GetWebhookEventsSummaryResponse",
             await self._request("getWebhookEventsSummary", None, {"from": from_, "to": to}, None),
@@ -5679,7 +6333,12 @@ class WebhookEventsResource(Resource):
     async def summary_by_date(
         self, *, from_: date | str | None = None, to: date | str | None = None
     ) -> models.GetWebhookEventsSummaryByDateResponse:
-        """Get webhook events summary by date."""
+        """Summarize webhook deliveries per day.
+
+        Args:
+            from_: First day of the window, inclusive (`YYYY-MM-DD`).
+            to: Last day of the window, inclusive (`YYYY-MM-DD`).
+        """
         return cast(
             "models.GetWebhookEventsSummaryByDateResponse",
             await self._request(
@@ -5701,11 +6360,15 @@ class WebhooksResource(Resource):
         custom_interest_value: float | None = None,
         headers: dict[str, Any] | None = None,
     ) -> models.Webhook:
-        """Create webhook.
+        """Create a webhook.
 
         Args:
-            campaign: Campaign ID.
-            name: Name.
+            campaign: Only the events of this campaign (its ID); null for every campaign in the workspace.
+            name: A name for the webhook; may be null.
+            target_hook_url: The URL the events are POSTed to, `http` or `https` (required).
+            event_type: The event to send, or `all_events` for every event including custom labels; null for the events of the custom label chosen by `custom_interest_value`.
+            custom_interest_value: For a custom lead label's events: the label's `interest_status` value; may be null.
+            headers: HTTP headers sent with every delivery, as name and value pairs, such as a shared secret the receiver checks; may be null.
         """
         return cast(
             "models.Webhook",
@@ -5725,10 +6388,10 @@ class WebhooksResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.Webhook:
-        """Delete webhook.
+        """Delete a webhook.
 
         Args:
-            id: Identifier of the item.
+            id: The webhook's ID.
         """
         return cast("models.Webhook", await self._request("deleteWebhook", {"id": id}, None, None))
 
@@ -5740,10 +6403,10 @@ class WebhooksResource(Resource):
         )
 
     async def get(self, id: str | UUID) -> models.Webhook:
-        """Get webhook.
+        """Get a webhook.
 
         Args:
-            id: Identifier of the item.
+            id: The webhook's ID.
         """
         return cast("models.Webhook", await self._request("getWebhook", {"id": id}, None, None))
 
@@ -5755,11 +6418,12 @@ class WebhooksResource(Resource):
         event_type: models.ListWebhookEventType | str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.Webhook]:
-        """List webhook: one page.
+        """List webhooks: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            campaign: Campaign ID.
+            limit: How many webhooks one page holds (1 to 100).
+            campaign: Only the webhooks limited to this campaign (its ID).
+            event_type: Only the webhooks subscribed to this event type, such as `reply_received` or `all_events`.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -5782,11 +6446,12 @@ class WebhooksResource(Resource):
         event_type: models.ListWebhookEventType | str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.Webhook]:
-        """List webhook: every item of every page, fetched as you iterate.
+        """List webhooks: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            campaign: Campaign ID.
+            limit: How many webhooks one page holds (1 to 100).
+            campaign: Only the webhooks limited to this campaign (its ID).
+            event_type: Only the webhooks subscribed to this event type, such as `reply_received` or `all_events`.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -5803,18 +6468,18 @@ class WebhooksResource(Resource):
         )
 
     async def resume(self, id: str | UUID) -> models.Webhook:
-        """Resume webhook.
+        """Resume a disabled webhook.
 
         Args:
-            id: Identifier of the item.
+            id: The webhook's ID.
         """
         return cast("models.Webhook", await self._request("resumeWebhook", {"id": id}, None, None))
 
     async def test(self, id: str | UUID) -> models.TestWebhookResponse:
-        """Test webhook.
+        """Send a test event to a webhook.
 
         Args:
-            id: Identifier of the item.
+            id: The webhook's ID.
         """
         return cast(
             "models.TestWebhookResponse", await self._request("testWebhook", {"id": id}, None, None)
@@ -5831,18 +6496,19 @@ class WebhooksResource(Resource):
         custom_interest_value: float | None | Unset = UNSET,
         headers: dict[str, Any] | None | Unset = UNSET,
     ) -> models.Webhook:
-        """Patch webhook.
+        """Update a webhook.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            campaign: Campaign ID. None clears it (sends null); left out, it keeps its value.
-            name: Name. None clears it (sends null); left out, it keeps its value.
-            event_type: None clears it (sends null); left out, it keeps its value.
-            custom_interest_value: None clears it (sends null); left out, it keeps its value.
-            headers: None clears it (sends null); left out, it keeps its value.
+            id: The webhook's ID.
+            campaign: Only the events of this campaign (its ID); null for every campaign in the workspace. None clears it (sends null); left out, it keeps its value.
+            name: The webhook's name; may be null. None clears it (sends null); left out, it keeps its value.
+            target_hook_url: The URL the events are POSTed to, `http` or `https`.
+            event_type: The event to send, or `all_events` for every event including custom labels; null for the events of the custom label chosen by `custom_interest_value`. None clears it (sends null); left out, it keeps its value.
+            custom_interest_value: For a custom lead label's events: the label's `interest_status` value; may be null. None clears it (sends null); left out, it keeps its value.
+            headers: HTTP headers sent with every delivery, as name and value pairs; may be null. None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.Webhook",
@@ -5866,13 +6532,13 @@ class WorkspaceBillingResource(Resource):
     """`client.workspace_billing`: the WorkspaceBilling operations of the API."""
 
     async def plan_details(self) -> models.PlanDetails:
-        """Get workspace plan details."""
+        """Get the workspace's plan details."""
         return cast(
             "models.PlanDetails", await self._request("getWorkspacePlanDetails", None, None, None)
         )
 
     async def subscription_details(self) -> models.SubscriptionDetails:
-        """Get workspace subscription details."""
+        """Get the workspace's subscriptions."""
         return cast(
             "models.SubscriptionDetails",
             await self._request("getWorkspaceSubscriptionDetails", None, None, None),
@@ -5883,7 +6549,11 @@ class WorkspaceGroupMembersResource(Resource):
     """`client.workspace_group_members`: the WorkspaceGroupMember operations of the API."""
 
     async def create(self, *, sub_workspace_id: str | UUID) -> models.WorkspaceGroupMember:
-        """Create workspace group member."""
+        """Invite a sub workspace into the group.
+
+        Args:
+            sub_workspace_id: The ID of the workspace to invite as a sub workspace.
+        """
         return cast(
             "models.WorkspaceGroupMember",
             await self._request(
@@ -5892,10 +6562,10 @@ class WorkspaceGroupMembersResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.WorkspaceGroupMember:
-        """Delete workspace group member.
+        """Remove a workspace group member.
 
         Args:
-            id: Identifier of the item.
+            id: The workspace group member's ID.
         """
         return cast(
             "models.WorkspaceGroupMember",
@@ -5903,10 +6573,10 @@ class WorkspaceGroupMembersResource(Resource):
         )
 
     async def get(self, id: str | UUID) -> models.WorkspaceGroupMember:
-        """Get workspace group member.
+        """Get a workspace group member.
 
         Args:
-            id: Identifier of the item.
+            id: The workspace group member's ID.
         """
         return cast(
             "models.WorkspaceGroupMember",
@@ -5914,7 +6584,7 @@ class WorkspaceGroupMembersResource(Resource):
         )
 
     async def get_admin(self) -> models.GetAdminWorkspaceGroupMemberResponse:
-        """Get admin workspace group member."""
+        """Get the current workspace's admin workspace."""
         return cast(
             "models.GetAdminWorkspaceGroupMemberResponse",
             await self._request("getAdminWorkspaceGroupMember", None, None, None),
@@ -5923,10 +6593,10 @@ class WorkspaceGroupMembersResource(Resource):
     async def list_page(
         self, *, limit: int | None = None, starting_after: str | None = None
     ) -> Page[models.WorkspaceGroupMember]:
-        """List workspace group member: one page.
+        """List workspace group members: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many members one page holds (1 to 100).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -5939,10 +6609,10 @@ class WorkspaceGroupMembersResource(Resource):
     def list(
         self, *, limit: int | None = None, max_items: int | None = None
     ) -> AsyncIterator[models.WorkspaceGroupMember]:
-        """List workspace group member: every item of every page, fetched as you iterate.
+        """List workspace group members: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
+            limit: How many members one page holds (1 to 100).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -5966,10 +6636,14 @@ class WorkspaceMembersResource(Resource):
         nickname: str | None = None,
         permissions: Sequence[models.WorkspaceMemberPermission | str] | None = None,
     ) -> models.WorkspaceMember:
-        """Create workspace member.
+        """Invite a member to the workspace.
 
         Args:
-            email: Email address.
+            email: The email address of the user to add (required).
+            user_email: An email address of the user; the API does not say how it differs from `email`. May be null.
+            nickname: A private nickname for the member that only the workspace owner sees (at most 80 characters); may be null.
+            role: The member's access level (required): `admin`, `editor` or `view`. `owner` cannot be given through the API, and `client` is reserved for the white-label agency view.
+            permissions: The app sections and actions the member may use, such as `campaigns.view` or `unibox.all`; may be null.
         """
         return cast(
             "models.WorkspaceMember",
@@ -5988,10 +6662,10 @@ class WorkspaceMembersResource(Resource):
         )
 
     async def delete(self, id: str | UUID) -> models.WorkspaceMember:
-        """Delete workspace member.
+        """Remove a workspace member.
 
         Args:
-            id: Identifier of the item.
+            id: The workspace member's ID.
         """
         return cast(
             "models.WorkspaceMember",
@@ -5999,10 +6673,10 @@ class WorkspaceMembersResource(Resource):
         )
 
     async def get(self, id: str | UUID) -> models.WorkspaceMember:
-        """Get workspace member.
+        """Get a workspace member.
 
         Args:
-            id: Identifier of the item.
+            id: The workspace member's ID.
         """
         return cast(
             "models.WorkspaceMember",
@@ -6017,11 +6691,12 @@ class WorkspaceMembersResource(Resource):
         search: str | None = None,
         starting_after: str | None = None,
     ) -> Page[models.WorkspaceMember]:
-        """List workspace member: one page.
+        """List workspace members: one page.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many members one page holds (1 to 100).
+            accepted: `true` for the members who accepted their invitation, `false` for those who have not yet.
+            search: Text to match against the members' names and emails.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
@@ -6044,11 +6719,12 @@ class WorkspaceMembersResource(Resource):
         search: str | None = None,
         max_items: int | None = None,
     ) -> AsyncIterator[models.WorkspaceMember]:
-        """List workspace member: every item of every page, fetched as you iterate.
+        """List workspace members: every item of every page, fetched as you iterate.
 
         Args:
-            limit: How many items one page holds (1 to 100).
-            search: Free-text search.
+            limit: How many members one page holds (1 to 100).
+            accepted: `true` for the members who accepted their invitation, `false` for those who have not yet.
+            search: Text to match against the members' names and emails.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
@@ -6066,14 +6742,15 @@ class WorkspaceMembersResource(Resource):
         nickname: str | None | Unset = UNSET,
         role: models.WorkspaceMemberRole | str | None = None,
     ) -> models.WorkspaceMember:
-        """Patch workspace member.
+        """Update a workspace member.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            id: Identifier of the item.
-            nickname: None clears it (sends null); left out, it keeps its value.
+            id: The workspace member's ID.
+            nickname: The member's private nickname, seen only by the workspace owner (at most 80 characters); may be null. None clears it (sends null); left out, it keeps its value.
+            role: The member's new access level: `admin`, `editor` or `view`. `owner` cannot be given through the API, and `client` is reserved for the white-label agency view.
         """
         return cast(
             "models.WorkspaceMember",
@@ -6087,24 +6764,29 @@ class WorkspacesResource(Resource):
     """`client.workspaces`: the Workspace operations of the API."""
 
     async def add_whitelabel_domain(self, *, domain: str) -> models.Workspace:
-        """Add workspace agency domain."""
+        """Set the workspace's agency domain.
+
+        Args:
+            domain: The domain of the workspace's white-label (agency) view, such as `agency.example.com`.
+        """
         return cast(
             "models.Workspace",
             await self._request("addWorkspaceAgencyDomain", None, None, {"domain": domain}),
         )
 
     async def cancel_removal(self) -> models.Workspace:
-        """Cancel current workspace removal."""
+        """Cancel the current workspace's scheduled removal."""
         return cast(
             "models.Workspace",
             await self._request("cancelCurrentWorkspaceRemoval", None, None, None),
         )
 
     async def change_owner(self, *, email: str, sec: str) -> models.Workspace:
-        """Change workspace owner.
+        """Transfer the workspace's ownership.
 
         Args:
-            email: Email address.
+            email: The email address of the user to make the workspace's owner.
+            sec: A security token that authorizes the transfer; the API does not document where it comes from.
         """
         return cast(
             "models.Workspace",
@@ -6112,24 +6794,24 @@ class WorkspacesResource(Resource):
         )
 
     async def delete_whitelabel_domain(self) -> models.Workspace:
-        """Delete workspace domain."""
+        """Remove the workspace's agency domain."""
         return cast(
             "models.Workspace", await self._request("deleteWorkspaceDomain", None, None, None)
         )
 
     async def get(self) -> models.Workspace:
-        """Get workspace."""
+        """Get the current workspace."""
         return cast("models.Workspace", await self._request("getWorkspace", None, None, None))
 
     async def get_whitelabel_domain(self) -> models.WhitelabelDomainInfo:
-        """Get workspace domain info."""
+        """Get the workspace's agency domain."""
         return cast(
             "models.WhitelabelDomainInfo",
             await self._request("getWorkspaceDomainInfo", None, None, None),
         )
 
     async def schedule_removal(self) -> models.Workspace:
-        """Schedule current workspace removal."""
+        """Schedule the current workspace for removal."""
         return cast(
             "models.Workspace",
             await self._request("scheduleCurrentWorkspaceRemoval", None, None, None),
@@ -6138,14 +6820,14 @@ class WorkspacesResource(Resource):
     async def update(
         self, *, name: str | None = None, org_logo_url: str | None | Unset = UNSET
     ) -> models.Workspace:
-        """Patch workspace.
+        """Update the current workspace.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
         Args:
-            name: Name.
-            org_logo_url: None clears it (sends null); left out, it keeps its value.
+            name: The workspace's new name.
+            org_logo_url: The URL of the workspace's logo; may be null. None clears it (sends null); left out, it keeps its value.
         """
         return cast(
             "models.Workspace",
