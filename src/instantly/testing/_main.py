@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PER_SECOND,PER_MINUTE",
         help="workspace rate limit, e.g. 100,6000 (the default); none turns limits off",
     )
+    ap.add_argument(
+        "--rate-limit-leeway",
+        action="store_true",
+        help="forgive arrival jitter (0.5 s on a new connection, 0.1 s of queueing) instead of "
+        "counting arrivals strictly as the API does",
+    )
     ap.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
     ap.add_argument("--seed", type=int, default=0, help="seed of ids and injected faults")
     ap.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 5xx")
@@ -87,6 +93,7 @@ async def _serve(args: argparse.Namespace) -> None:
     async with MockInstantly(
         args.api_key,
         rate_limit=args.rate_limit,
+        rate_limit_leeway=args.rate_limit_leeway,
         latency=args.latency,
         faults=faults,
         seed=args.seed,
