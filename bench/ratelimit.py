@@ -18,6 +18,7 @@ import asyncio
 import importlib
 import json
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,7 @@ LIMIT = (100, 6000)
 SLOW_SERVER = (20, 1200)
 LATENCY = 0.05
 WORKERS = 4
-# Worker processes import the SDK and connect before this many seconds after they are started.
-_START_DELAY = 4.0
+_BARRIER_TIMEOUT = 120.0  # a worker that is not ready by then fails the scenario
 
 
 def worst_window(arrivals: list[float], period: float = 1.0) -> int:
@@ -72,7 +72,6 @@ def _scenario(
         with _strict_mock(server_limit, arrivals_path, f"{name}-mock") as mock:
             lead_id = _seed_one(mock.url)
             time.sleep(1.1)  # the seeding request leaves the server's 1-second window
-            start_at = time.monotonic() + (_START_DELAY if workers > 1 else 1.5)
             shares = [count // workers + (i < count % workers) for i in range(workers)]
             params = [
                 {
@@ -80,14 +79,21 @@ def _scenario(
                     "lead_id": lead_id,
                     "count": share,
                     "limiter": client_limiter,
-                    "start_at": start_at,
+                    "barrier": tmp,
+                    "index": i,
                 }
-                for share in shares
+                for i, share in enumerate(shares)
             ]
+            # Workers import the SDK at their own pace (seconds on a loaded machine): the clock
+            # starts once every one of them is ready.
+            go = threading.Thread(target=_release, args=(Path(tmp), workers), daemon=True)
+            go.start()
             if workers == 1:
                 results = [run_child("bench.ratelimit:calls", params[0], name=name, mock=mock)]
             else:
                 results = run_children("bench.ratelimit:calls", params, name=name)
+            go.join()
+            start_at = float((Path(tmp) / "go").read_text())
         arrivals = [t for t in json.loads(arrivals_path.read_text()) if t >= start_at - 0.01]
     late = [r["late_start_s"] for r in results if r["late_start_s"] > 0.05]
     elapsed = max(r["end"] for r in results) - start_at
@@ -116,6 +122,26 @@ def _scenario(
     if late:
         figures["late_start_s"] = late  # a worker that began late makes the run look slower
     return figures
+
+
+def _release(barrier: Path, workers: int) -> None:
+    """Once every worker has written its ready file, write `go`: the monotonic start time."""
+    deadline = time.monotonic() + _BARRIER_TIMEOUT
+    while time.monotonic() < deadline:
+        if len(list(barrier.glob("ready-*"))) >= workers:
+            break
+        time.sleep(0.005)
+    (barrier / "go.tmp").write_text(repr(time.monotonic() + 0.2))
+    (barrier / "go.tmp").rename(barrier / "go")
+
+
+def _wait_for_go(barrier: Path, index: int) -> float:
+    """Say this worker is ready; block until `go` appears; return the start time it names."""
+    (barrier / f"ready-{index}").touch()
+    go = barrier / "go"
+    while not go.exists():
+        time.sleep(0.002)
+    return float(go.read_text())
 
 
 def _seed_one(url: str) -> str:
@@ -231,8 +257,9 @@ async def calls(params: dict[str, Any]) -> dict[str, Any]:
         api_key=API_KEY, base_url=params["url"], rate_limit=limiter, max_retries=20
     ) as client:
         lead_id = params["lead_id"]
-        await asyncio.sleep(max(0.0, params["start_at"] - time.monotonic()))
-        late = time.monotonic() - params["start_at"]
+        start_at = _wait_for_go(Path(params["barrier"]), params["index"])
+        await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+        late = time.monotonic() - start_at
         outcomes = await asyncio.gather(
             *(client.leads.get(lead_id) for _ in range(params["count"])), return_exceptions=True
         )

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from ._client import DEFAULT_BASE_URL, AsyncInstantly
     from ._convert import StructureError
     from ._pagination import Page
-    from ._ratelimit import RateLimiter
+    from ._ratelimit import Limiter, Permit, RateLimiter
+    from ._ratelimit_redis import RedisRateLimiter
     from ._types import UNSET, Unset
     from ._version import __version__
     from .errors import (
@@ -54,7 +55,10 @@ _LAZY: dict[str, str] = {
     "AsyncInstantly": "._client",
     "StructureError": "._convert",
     "Page": "._pagination",
+    "Limiter": "._ratelimit",
+    "Permit": "._ratelimit",
     "RateLimiter": "._ratelimit",
+    "RedisRateLimiter": "._ratelimit_redis",  # imports redis: only when asked for
     "UNSET": "._types",
     "Unset": "._types",
     **dict.fromkeys(
@@ -110,13 +114,16 @@ __all__ = [
     "ConflictError",
     "FailedChunk",
     "InstantlyError",
+    "Limiter",
     "NotFoundError",
     "Outcome",
     "Page",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "Permit",
     "RateLimitError",
     "RateLimiter",
+    "RedisRateLimiter",
     "Rejection",
     "ServerError",
     "StructureError",

@@ -51,22 +51,21 @@ class RedisServer:
         """Start the server and wait until it accepts connections."""
         if self._process is not None:
             raise RuntimeError("redis-server is already running")
+        options = {
+            "bind": "127.0.0.1",
+            "port": str(self.port),
+            "dir": str(self._directory),
+            "save": "",  # no snapshots: nothing outlives the process
+            "appendonly": "no",
+            "daemonize": "no",
+        }
+        command = [self._binary]
+        for name, value in options.items():
+            command += [f"--{name}", value]
         log = (self._directory / "redis.log").open("ab")
         with log:
             self._process = subprocess.Popen(
-                [
-                    self._binary,
-                    "--bind", "127.0.0.1",
-                    "--port", str(self.port),
-                    "--dir", str(self._directory),
-                    "--save", "",
-                    "--appendonly", "no",
-                    "--protected-mode", "yes",
-                    "--daemonize", "no",
-                ],  # fmt: skip
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline:
