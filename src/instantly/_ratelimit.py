@@ -84,7 +84,6 @@ LONG_WAIT: Final = 1.0
 """A request held longer than this (seconds) is logged at INFO."""
 
 _NEVER = -math.inf
-_SERVER_WINDOW = 1.0  # the server's per-second window, for counting what it let through
 
 
 class Permit:
@@ -134,7 +133,8 @@ class _Window:
 
     __slots__ = ("limit", "period", "starts")
 
-    def __init__(self, limit: int, period: float) -> None:
+    def __init__(self, limit: int, period: float, history: int = 1) -> None:
+        """A log of `history` times `limit` starts (more than the limit: see `count`)."""
         if limit < 1 or not period > 0:
             raise ValueError(
                 f"a rate limit needs at least 1 request per a positive period, got "
@@ -143,7 +143,7 @@ class _Window:
         self.limit = limit
         self.period = period
         # maxlen drops the oldest start by itself: only the `limit`-th latest matters.
-        self.starts: deque[float] = deque(maxlen=limit)
+        self.starts: deque[float] = deque(maxlen=limit * history)
 
     def free_at(self, margin: float, limit: int | None = None) -> float:
         """The earliest time one more start keeps the window (of period + margin) in bounds.
@@ -166,7 +166,8 @@ class _Window:
         starts.extend(ordered)
 
     def count(self, since: float, until: float) -> int:
-        """How many starts lie in [since, until)."""
+        """How many starts lie in [since, until) (within a microsecond), as far as kept."""
+        since -= 1e-6
         n = 0
         for start in reversed(self.starts):
             if start < since:
@@ -343,10 +344,12 @@ class RateLimiter:
             it climb back after a quiet spell.
         """
         self._lock = threading.Lock()
-        self._second = _Window(per_second, 1.0) if per_second is not None else None
+        # A 429 arrives a round trip after its request started: the starts of the second
+        # before it must still be there to be counted (`_learn`), behind the later ones.
+        self._second = _Window(per_second, 1.0, history=3) if per_second is not None else None
         self._minute = _Window(per_minute, 60.0) if per_minute is not None else None
         self._smooth: _Window | None = None
-        if per_second is not None and per_second >= SMOOTHING:
+        if per_second is not None:
             self._smooth = _Window(math.ceil(per_second / SMOOTHING), 1.0 / SMOOTHING)
         self._adaptive = adaptive and per_second is not None
         self._configured = float(per_second) if per_second is not None else math.inf
@@ -568,7 +571,8 @@ class RateLimiter:
             if started < self._cut_at:
                 return  # sent before the last cut: it says nothing about the new rate
             before = self._rate(now)
-            let_through = second.count(started - _SERVER_WINDOW, started)
+            # Our starts in the window we keep: what the server had let through (at most).
+            let_through = second.count(started - 1.0 - MARGIN, started)
             rate = _cut(before, let_through)
             self._rate_after_cut = rate
             self._cut_at = now

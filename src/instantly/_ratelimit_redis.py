@@ -150,9 +150,7 @@ if ps > 0 then
   local name = 'second'
   if limit < ps then name = 'learned' end
   later(free_at(KEYS[1], limit, 1 + margin), name)
-  if ps >= smoothing then
-    later(free_at(KEYS[1], math.ceil(limit / smoothing), (1 + margin) / smoothing), name)
-  end
+  later(free_at(KEYS[1], math.ceil(limit / smoothing), (1 + margin) / smoothing), name)
 end
 if pm > 0 then later(free_at(KEYS[1], pm, 60 + margin), 'minute') end
 if endpoint ~= '' then
@@ -182,7 +180,7 @@ _ON_429 = (
     + """
 -- KEYS: 1 starts, 2 state. ARGV: 1 endpoint key ('' for the workspace), 2 retry after,
 -- 3 when the refused request started ('' if not known), 4 per_second (0: none), 5 hold,
--- 6 recovery, 7 cut, 8 adaptive ('1'/'0'), 9 state ttl.
+-- 6 recovery, 7 cut, 8 adaptive ('1'/'0'), 9 state ttl, 10 margin.
 local now = now_s()
 local until_ = now + tonumber(ARGV[2])
 local ttl = tonumber(ARGV[9])
@@ -202,7 +200,7 @@ local ps, started = tonumber(ARGV[4]), tonumber(ARGV[3])
 local cut_at = tonumber(st[2])
 if ps > 0 and ARGV[8] == '1' and started and (not cut_at or started >= cut_at) then
   local before = rate_at(ps, tonumber(st[1]), cut_at, now, tonumber(ARGV[5]), tonumber(ARGV[6]))
-  local let = redis.call('ZCOUNT', KEYS[1], fmt(started - 1), '(' .. fmt(started))
+  local let = redis.call('ZCOUNT', KEYS[1], fmt(started - 1 - tonumber(ARGV[10])), '(' .. fmt(started))
   local lower = math.min(tonumber(ARGV[7]) * before, before - 1)
   local rate = lower
   if let > 0 then rate = math.min(let, lower) end
@@ -699,6 +697,7 @@ class RedisRateLimiter:
                     f"{CUT:.6f}",
                     "1" if self._adaptive else "0",
                     _STATE_TTL,
+                    f"{MARGIN:.6f}",
                 ],
             )
         except _DOWN as exc:
