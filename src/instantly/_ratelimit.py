@@ -73,7 +73,11 @@ logger = logging.getLogger("instantly.ratelimit")
 MARGIN: Final = 0.04
 """Seconds added to every window's length: the spread of arrival delays the gate absorbs."""
 SMOOTHING: Final = 10
-"""The per-second limit also holds, pro rata, in each 1/SMOOTHING of its window."""
+"""At most 1/SMOOTHING of the per-second limit starts in any PACE seconds."""
+PACE: Final = 0.9 * (1.0 + MARGIN) / SMOOTHING
+"""The span of a burst: 10% short of a tenth of the window, so that in a steady stream the
+window, not its tenths, sets the pace (tenths that bind would add the lateness of each start,
+a millisecond or two, ten times a second instead of once)."""
 HOLD: Final = 10.0
 """Seconds after a cut before the learned rate starts to climb back."""
 RECOVERY: Final = 0.02
@@ -84,6 +88,7 @@ LONG_WAIT: Final = 1.0
 """A request held longer than this (seconds) is logged at INFO."""
 
 _NEVER = -math.inf
+_WHY_PAUSED = "the pause after a 429"
 
 
 class Permit:
@@ -260,22 +265,29 @@ def _resolve(fut: asyncio.Future[None]) -> None:
 class _Endpoint:
     """An endpoint's own limits, its 429 pause and the queue of its callers."""
 
-    __slots__ = ("key", "paused_until", "queue", "windows")
+    __slots__ = ("key", "paused_until", "queue", "why_paused", "windows")
 
     def __init__(self, key: str, limits: Sequence[tuple[int, float]], lock: threading.Lock) -> None:
         self.key = key
-        self.windows = tuple(_Window(limit, period) for limit, period in limits)
+        self.windows = tuple(
+            (_Window(limit, period), f"{key}'s own limit of {limit} per {period:g} s")
+            for limit, period in limits
+        )
         self.queue = _Queue(lock)
         self.paused_until = _NEVER
+        self.why_paused = f"the pause of {key} after a 429"
 
     def ready_at(self) -> tuple[float, str]:
-        ready, why = self.paused_until, f"the pause of {self.key} after a 429"
-        for window in self.windows:
+        ready, why = self.paused_until, self.why_paused
+        for window, window_why in self.windows:
             free = window.free_at(MARGIN)
             if free > ready:
-                ready = free
-                why = f"{self.key}'s own limit of {window.limit} per {window.period:g} s"
+                ready, why = free, window_why
         return ready, why
+
+    def log(self, start: float) -> None:
+        for window, _ in self.windows:
+            window.log(start)
 
 
 class _Held:
@@ -350,7 +362,7 @@ class RateLimiter:
         self._minute = _Window(per_minute, 60.0) if per_minute is not None else None
         self._smooth: _Window | None = None
         if per_second is not None:
-            self._smooth = _Window(math.ceil(per_second / SMOOTHING), 1.0 / SMOOTHING)
+            self._smooth = _Window(math.ceil(per_second / SMOOTHING), PACE)
         self._adaptive = adaptive and per_second is not None
         self._configured = float(per_second) if per_second is not None else math.inf
         self._rate_after_cut = self._configured
@@ -359,6 +371,9 @@ class RateLimiter:
         self._queue = _Queue(self._lock)
         self._endpoints: dict[str, _Endpoint] = {}
         self._why = "the workspace limit"  # what the gate last held a request for, for the log
+        self._why_second = f"the workspace limit of {per_second} per second"
+        self._why_minute = f"the workspace limit of {per_minute} per minute"
+        self._why_learned = self._why_second
         self.acquired = 0
         """Requests let through so far."""
         self.delayed = 0
@@ -464,29 +479,29 @@ class RateLimiter:
         return endpoint is None or (not endpoint.queue.busy() and endpoint.ready_at()[0] <= now)
 
     def _ready_at(self, now: float) -> tuple[float, str]:
-        ready, why = self._paused_until, "the pause after a 429"
+        # On every request: float comparisons only, and reasons made beforehand.
+        ready, why = self._paused_until, _WHY_PAUSED
         second = self._second
         if second is not None:
-            rate = self._rate(now)
-            limit = min(max(1, math.floor(rate)), second.limit)
+            limit = second.limit
+            if self._cut_at != _NEVER:
+                limit = min(max(1, math.floor(self._rate(now))), limit)
             free = second.free_at(MARGIN, limit)
             smooth = self._smooth
             if smooth is not None:
                 # Pacing is the same limit, spread over the second: it is named as that limit.
                 portion = min(math.ceil(limit / SMOOTHING), smooth.limit)
-                free = max(free, smooth.free_at(MARGIN / SMOOTHING, portion))
+                burst = smooth.free_at(0.0, portion)
+                if burst > free:
+                    free = burst
             if free > ready:
                 ready = free
-                why = (
-                    f"the workspace limit of {second.limit} per second"
-                    if limit >= second.limit
-                    else f"the rate learned from 429s ({rate:.1f} per second)"
-                )
+                why = self._why_second if limit >= second.limit else self._why_learned
         minute = self._minute
         if minute is not None:
             free = minute.free_at(MARGIN)
             if free > ready:
-                ready, why = free, f"the workspace limit of {minute.limit} per minute"
+                ready, why = free, self._why_minute
         return ready, why
 
     def _try(
@@ -524,8 +539,7 @@ class RateLimiter:
             if window is not None:
                 window.log(now)
         if endpoint is not None:
-            for window in endpoint.windows:
-                window.log(now)
+            endpoint.log(now)
         self.acquired += 1
 
     def _rate(self, now: float) -> float:
@@ -577,6 +591,7 @@ class RateLimiter:
             self._rate_after_cut = rate
             self._cut_at = now
             self.cuts += 1
+            self._why_learned = f"the rate learned from 429s ({rate:.1f} per second at the cut)"
         logger.warning(
             "rate limit: the server answered 429 at %d requests in the last second; "
             "lowering the rate from %.1f to %.1f per second (configured: %d)",

@@ -49,6 +49,7 @@ from ._ratelimit import (
     CUT,
     HOLD,
     MARGIN,
+    PACE,
     RECOVERY,
     SMOOTHING,
     Permit,
@@ -104,7 +105,8 @@ _ACQUIRE = (
 -- KEYS: 1 starts (zset, score = start time), 2 state (hash), 3 the endpoint's starts, 4 peers.
 -- ARGV: 1 per_second (0: none), 2 per_minute (0: none), 3 margin, 4 smoothing, 5 hold,
 -- 6 recovery, 7 this start's member, 8 peer id, 9 endpoint key ('' for none), 10 endpoint
--- limits 'n:p,n:p', 11 starts ttl, 12... earlier starts to log first (a rejoining process).
+-- limits 'n:p,n:p', 11 starts ttl, 12 pace (the span of a burst), 13... earlier starts to log
+-- first (a rejoining process).
 local now = now_s()
 local ps, pm = tonumber(ARGV[1]), tonumber(ARGV[2])
 local margin, smoothing = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -115,10 +117,11 @@ redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', fmt(now - 60))
 redis.call('EXPIRE', KEYS[4], 120)
 local peers = redis.call('ZCARD', KEYS[4])
 
-for i = 12, #ARGV do
+for i = 13, #ARGV do
   redis.call('ZADD', KEYS[1], ARGV[i], ARGV[7] .. '#' .. i)
 end
-local horizon = 1
+-- Kept: the minute's starts, or (for a 429 that comes back late) the last two seconds'.
+local horizon = 2
 if pm > 0 then horizon = 60 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. fmt(now - horizon - margin))
 
@@ -150,7 +153,7 @@ if ps > 0 then
   local name = 'second'
   if limit < ps then name = 'learned' end
   later(free_at(KEYS[1], limit, 1 + margin), name)
-  later(free_at(KEYS[1], math.ceil(limit / smoothing), (1 + margin) / smoothing), name)
+  later(free_at(KEYS[1], math.ceil(limit / smoothing), tonumber(ARGV[12])), name)
 end
 if pm > 0 then later(free_at(KEYS[1], pm, 60 + margin), 'minute') end
 if endpoint ~= '' then
@@ -560,11 +563,11 @@ class RedisRateLimiter:
             key or "",
             ",".join(f"{n}:{p:.6f}" for n, p in limits) if limits else "",
             _STARTS_TTL,
+            f"{PACE:.6f}",
         ]
-        if self._backfill:
+        if self._backfill:  # cleared once Redis has answered (`_heard`)
             horizon = now - 1.0 - MARGIN
             args += [f"{t + self._offset:.6f}" for t in self._recent if t > horizon]
-            self._backfill = False
         return args
 
     def _heard(
@@ -577,6 +580,7 @@ class RedisRateLimiter:
         epoch: bytes | str,
     ) -> None:
         """An answer from Redis: the clocks' offset, the peers, the rate, and whether it is back."""
+        self._backfill = False
         self._offset = redis_now - (sent + received) / 2
         self._peers = max(1, peers)
         if self.per_second is not None:
