@@ -1,58 +1,65 @@
 """Client-side rate limiting: a fair gate that every request of a workspace passes before it starts.
 
-The API counts requests when they arrive, in sliding windows (100 per second, 6,000 per minute,
-and some operations' own, such as `GET /emails` at 20 per minute). The gate's job is that no
-window *at the server* holds more than its limit, while the limit stays busy.
+The API counts requests when they *arrive*, in sliding windows (100 per second and 6,000 per
+minute per workspace; some operations also their own, e.g. `GET /emails` 20 per minute). The
+gate's job: no window at the server holds more than its limit, while the limit stays busy.
 
-Windows. Each limit of N requests per P seconds is a sliding-window log: the start times of the
-last N requests. One more may start at `now` only if the N-th latest start is at least P + MARGIN
-old. A token bucket (or GCRA with a burst of N) was rejected: it starts full, lets N go at once
-and refills while they run, so up to 2N-1 start inside one second.
+Windows. Each limit of N requests per P seconds is a sliding-window log of start times. One
+more request may start at `now` only if fewer than N started in the last P + MARGIN seconds. A
+token bucket (or GCRA with a burst of N) was rejected: it starts full, lets N go at once and
+refills while they run, so up to 2N-1 start inside one second.
 
-Margin. The server sees a request some time after the gate lets it go (event loop, connection,
-network), and that delay varies. A log of P seconds at the client then fails at the server: N
-requests let go at t=0 may arrive at 0.015, the next N at 1.000 arrive at 1.010, and the
-server's window (0.013, 1.013] holds 2N (measured: 200 in one second from a gate at 100/s). If
-every delay lies within a spread of `margin` seconds, a log of P + margin at the client keeps
-every window of P at the server within N. MARGIN = 0.04 s costs 1 - 1/1.04 = 3.8% of the rate.
+Margin. The server sees a request some time after the gate lets it go (the event loop, a new
+connection, the network, the server's own queue), and that delay varies. A log of exactly P
+fails at the server: N requests let go at t=0 arrive at 0.015, the next N, let go at 1.000,
+arrive at 1.010 on warm connections, and the server's window (0.013, 1.013] holds 2N. If the
+delays of any two requests differ by at most `m`, a log of P + m at the client keeps every
+window of P at the server within N. MARGIN = 0.04 s: arrival delays measured on a loaded
+2-core machine (a strict server in its own process, 600 requests) spread over 25 ms (99th
+percentile) to 33 ms (the most); with 0.03 s a strict server answered 429 to some in a run
+of 1,000, and every 429 pauses the workspace for its Retry-After. It costs 1 - 1/1.04 = 3.8%
+of the rate.
 
 Smoothing. The spread itself grows with bursts: N requests let go at once leave the loop one
-after the other, each behind the others' work (and a strict server reads them one after the
-other too), so the last of a burst of 100 is tens of milliseconds behind the first, more than
-any margin worth paying for. So the per-second limit is also applied to each tenth of its
-window: at 100/s, at most 10 requests start in any 104 ms (ceil(N / SMOOTHING) per
-(P + margin) / SMOOTHING). A burst is 10 requests, not 100, and the rate is unchanged: the
-sub-windows allow exactly what the whole window does.
+after the other, each behind the others' work, open N connections at once, and a server reads
+them one after the other too; the last of a burst of 100 is tens of milliseconds behind the
+first, more than a margin worth paying for. So at most ceil(N / SMOOTHING) requests start in
+any PACE seconds (at 100/s, 10 in any 94 ms; below 10/s, one at a time). PACE is 90% of a tenth
+of the window, so in a steady stream the window, not its tenths, sets the pace: tenths that
+bind would add each start's lateness (a millisecond or two) ten times a second instead of once.
 
-Measured with `python -m bench --only ratelimit` (a strict server in its own process recording
-arrivals, 1,000 `leads.get` gathered at once, 50 ms latency; 2 loaded cores): the busiest second
-at the server went from 200 requests (the old log of P, no smoothing; 17% of requests answered
-429) to 100, at 0.96 of the limit; the README of `bench/` has the figures of each run.
+Measured by `python -m bench --only ratelimit` (see bench/README.md), 1,000 `leads.get`
+gathered at once against a strict server at 100/s: the busiest second at the server went from
+200 requests (the log of exactly P, no smoothing; 17% of requests answered 429; 0.80 of the
+limit) to 100, with no 429, at 0.95-0.97 of the limit.
 
-Learning a lower limit. A 429 means the server's limit (or the share of it that other clients
-leave) is lower than ours. The first 429 of a request started after the last cut lowers the
-per-second rate to 95% of what the server let through in the second before that request (our
-own starts then, which it had counted), or of the current rate if that is lower: against a
-server at 20/s a client at 100/s drops to 19/s on its first 429. Later 429s of requests
-started before the cut say nothing new and change nothing. After HOLD seconds without a cut the
-rate creeps back up by RECOVERY of the configured rate per second, so a limit that was shared
-for a while comes back; overshooting costs one 429 and a cut. `rate` is the current rate.
+Learning a lower limit. A 429 means the server's limit, or the share of it that others leave
+us, is lower than ours. A 429 of a request started after the last cut lowers the per-second
+rate to what the server let through before that request (our own starts in the window before
+it, which the server had counted), and always by at least 5%: against a server at 20/s a client
+at 100/s drops to 20/s at its first 429; a 429 from jitter at the right rate costs 5%. 429s of
+requests started before the cut were sent at the old rate: they change nothing. After HOLD
+seconds without a cut the rate climbs back by RECOVERY of the configured rate per second, so a
+limit that was shared for a while comes back; overshooting costs a 429 and a cut. `rate` is the
+rate now. The per-minute window is not learned: a minute's 429 comes with a Retry-After that
+the pause honours.
 
-Scopes of a 429. A 429 on an operation with its own stricter limit (`x-rate-limit` in the spec,
-passed as `endpoint_limits`) pauses that operation only, for `Retry-After`; any other 429
+Scopes of a 429. A 429 of an operation with its own stricter limit (`x-rate-limit` in the spec,
+passed as `endpoint_limits`) pauses that operation only, for its Retry-After; any other 429
 pauses the whole workspace, because its limit is everyone's.
 
 Fairness and loops. Requests that cannot start at once wait in one FIFO queue, where only the
 head is awake: it sleeps until the windows open, starts, and wakes the next. A caller that finds
 the queue empty and the windows open passes without awaiting anything. A request limited per
 endpoint first queues for its endpoint (so a held-back endpoint never blocks the others), then
-for the shared gate. The gate stores no timer and no future of any loop beyond the waiters'
-own, so one limiter serves successive event loops (`asyncio.run` twice) and threads: a waiter
-that is cancelled, or whose loop is gone, hands the head on to the next. Time is the running
-loop's clock (`loop.time()`, the monotonic clock for asyncio's own loops; tests fast-forward it).
+for the shared gate. The gate keeps no timer and no future beyond the waiters' own, so one
+limiter serves successive event loops (`asyncio.run` twice) and loops in several threads (its
+state is behind a lock): a waiter that is cancelled in any state, or whose loop has closed,
+hands its turn on to the next and takes no start. Time is the running loop's clock
+(`loop.time()`, the monotonic clock for asyncio's own loops; tests fast-forward it).
 
 A request held more than a second logs one INFO line on the `instantly.ratelimit` logger: what
-it waits for and how long.
+held it and how long (before a long sleep, or once it passes after a long queue).
 """
 
 from __future__ import annotations
