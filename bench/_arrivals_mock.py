@@ -8,45 +8,24 @@ benchmarks measure the server's view of a run, not the client's.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import json
-import signal
 import sys
 from pathlib import Path
 
-from instantly.testing._main import _parser
+from instantly.testing._main import _parser, _serve
 from instantly.testing._server import MockInstantly
-
-
-async def _serve(args: argparse.Namespace) -> list[float]:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    async with MockInstantly(
-        args.api_key,
-        rate_limit=args.rate_limit,
-        rate_limit_leeway=args.rate_limit_leeway,
-        latency=args.latency,
-        seed=args.seed,
-        host=args.host,
-        port=args.port,
-        record_arrivals=True,
-    ) as mock:
-        print(f"listening on {mock.url}", flush=True)
-        await stop.wait()
-        return mock.arrivals
 
 
 def main(argv: list[str]) -> int:
     parser = _parser()
     parser.add_argument("--arrivals-out", required=True, help="where to write the arrival times")
     args = parser.parse_args(argv)
-    arrivals = asyncio.run(_serve(args))
-    Path(args.arrivals_out).write_text(json.dumps(arrivals))
+
+    def write(mock: MockInstantly) -> None:
+        Path(args.arrivals_out).write_text(json.dumps(mock.arrivals))
+
+    asyncio.run(_serve(args, on_stop=write, record_arrivals=True))
     return 0
 
 

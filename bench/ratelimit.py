@@ -23,29 +23,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from instantly.testing._arrivals import busiest
+
 from ._clients import API_KEY
 from ._proc import BenchError, mock_server, run_child, run_children
 
-__all__ = ["calls", "run", "worst_window"]
+__all__ = ["calls", "run"]
 
 LIMIT = (100, 6000)
 SLOW_SERVER = (20, 1200)
 LATENCY = 0.05
 WORKERS = 4
 _BARRIER_TIMEOUT = 120.0  # a worker that is not ready by then fails the scenario
-
-
-def worst_window(arrivals: list[float], period: float = 1.0) -> int:
-    """The most arrivals inside any half-open window [t, t + period)."""
-    times = sorted(arrivals)
-    most = 0
-    j = 0
-    for i, first in enumerate(times):
-        j = max(j, i)
-        while j < len(times) and times[j] < first + period:
-            j += 1
-        most = max(most, j - i)
-    return most
 
 
 def _strict_mock(rate_limit: tuple[int, int], arrivals: Path, name: str) -> Any:
@@ -101,7 +90,7 @@ def _scenario(
     limited = sum(r["rate_limited"] for r in results)
     completed = sum(r["succeeded"] for r in results)
     per_second = server_limit[0]
-    worst = worst_window(arrivals)
+    worst = busiest(arrivals)
     figures: dict[str, Any] = {
         "calls": count,
         "workers": workers,

@@ -15,7 +15,7 @@ from aioresponses import aioresponses
 
 from instantly import Limiter, Permit
 from instantly._ratelimit import HOLD, MARGIN, PACE, RECOVERY, RateLimiter
-from instantly.testing._arrivals import ArrivalLimits
+from instantly.testing._arrivals import ArrivalLimits, busiest
 
 pytestmark = pytest.mark.looptime
 
@@ -29,21 +29,6 @@ def now() -> float:
 
 def micros(t: float) -> int:
     return round(t * US)
-
-
-def max_in_any_window(starts: list[float], period: float) -> int:
-    """The most starts inside any half-open window [t, t + period)."""
-    ticks = sorted(micros(t) for t in starts)
-    span = micros(period)
-    most = 0
-    j = 0
-    for i, first in enumerate(ticks):
-        # Windows that start at a start are the worst ones; count the starts before first+span.
-        j = max(j, i)
-        while j < len(ticks) and ticks[j] < first + span:
-            j += 1
-        most = max(most, j - i)
-    return most
 
 
 async def acquire_all(limiter: RateLimiter, count: int) -> list[float]:
@@ -65,7 +50,7 @@ async def test_no_window_of_a_second_and_the_margin_holds_more_than_the_limit() 
     t0 = now()
     starts = await acquire_all(limiter, 350)
     assert len(starts) == 350
-    assert max_in_any_window(starts, SECOND) == 100
+    assert busiest(starts, SECOND) == 100
     # The rate is the limit over the longer window: 300 starts take three of them.
     offsets = sorted(micros(t - t0) for t in starts)
     assert offsets[299] < micros(3 * SECOND) <= offsets[300]
@@ -79,8 +64,8 @@ async def test_the_limit_is_spread_over_the_second_in_bursts_of_a_tenth_of_it() 
     offsets = sorted(micros(t - t0) for t in starts)
     assert offsets[:10] == [0] * 10  # a burst of ten passes at once...
     assert offsets[10:20] == [micros(PACE)] * 10  # ...the next ten a burst's span later
-    assert max_in_any_window(starts, PACE) == 10
-    assert max_in_any_window(starts, 0.5) <= 10 * math.ceil(0.5 / PACE)  # no second's worth
+    assert busiest(starts, PACE) == 10
+    assert busiest(starts, 0.5) <= 10 * math.ceil(0.5 / PACE)  # no second's worth
 
 
 async def test_window_holds_for_staggered_arrivals() -> None:
@@ -100,8 +85,8 @@ async def test_window_holds_for_staggered_arrivals() -> None:
     ]
     await asyncio.gather(*(one(d) for d in delays))
     assert len(starts) == 400
-    assert max_in_any_window(starts, SECOND) <= 50
-    assert max_in_any_window(starts, PACE) <= 5
+    assert busiest(starts, SECOND) <= 50
+    assert busiest(starts, PACE) <= 5
 
 
 async def test_fifo_under_a_thousand_waiters() -> None:
@@ -208,7 +193,7 @@ async def test_endpoint_limits_are_kept_per_key() -> None:
     )
     emails = sorted(starts["listEmail"])
     assert emails[19] < 1.0 and micros(emails[20]) >= micros(emails[0] + 60 + MARGIN)
-    assert max_in_any_window(emails, 60 + MARGIN) == 20
+    assert busiest(emails, 60 + MARGIN) == 20
     tests = sorted(starts["testEmail"])
     assert tests[9] < 1.0 and micros(tests[10]) >= micros(tests[0] + 60 + MARGIN)
     assert max(starts["other"]) < 1.0  # never held back by the endpoints' minute
@@ -297,8 +282,8 @@ async def test_a_429_lowers_the_rate_to_what_the_server_let_through() -> None:
     t0 = now()
     starts = await acquire_all(limiter, 60)
     assert min(starts) >= t0 + 1.0
-    assert max_in_any_window(starts, SECOND) <= 20
-    assert max_in_any_window(starts, PACE) <= 2
+    assert busiest(starts, SECOND) <= 20
+    assert busiest(starts, PACE) <= 2
 
 
 async def test_a_429_at_the_configured_rate_cuts_a_little() -> None:
@@ -498,7 +483,7 @@ def test_threads_with_loops_of_their_own_share_one_limiter() -> None:
         thread.join(timeout=30)
     assert not any(thread.is_alive() for thread in threads)
     assert len(starts) == 30 and limiter.acquired == 30
-    assert max_in_any_window(starts, 1.0) <= 20
+    assert busiest(starts, 1.0) <= 20
 
 
 # --- what the caller sees ------------------------------------------------------------------

@@ -25,6 +25,7 @@ import pytest
 from instantly import AsyncInstantly, Permit, RedisRateLimiter
 from instantly._ratelimit import MARGIN
 from instantly.testing import MockInstantly
+from instantly.testing._arrivals import busiest
 from instantly.testing._redis import INSTALL_HINT, RedisServer, redis_server
 
 KEY = "test"
@@ -54,14 +55,8 @@ def release(barrier: Path, workers: int) -> float:
 
 
 def busiest_second(arrivals: list[float], since: float = -1.0, until: float = 1e18) -> int:
-    times = sorted(t for t in arrivals if since <= t < until)
-    most = j = 0
-    for i, first in enumerate(times):
-        j = max(j, i)
-        while j < len(times) and times[j] < first + 1.0:
-            j += 1
-        most = max(most, j - i)
-    return most
+    """The most arrivals in one second, counting those in [since, until)."""
+    return busiest(t for t in arrivals if since <= t < until)
 
 
 async def seeded(mock: MockInstantly) -> str:

@@ -18,19 +18,14 @@ import pytest
 from instantly import AsyncInstantly, RateLimiter
 from instantly.errors import RateLimitError
 from instantly.testing import MockInstantly
+from instantly.testing._arrivals import busiest
 
 KEY = "test"
 
 
-def busiest_second(arrivals: list[float], since: float = -1.0) -> int:
-    times = sorted(t for t in arrivals if t >= since)
-    most = j = 0
-    for i, first in enumerate(times):
-        j = max(j, i)
-        while j < len(times) and times[j] < first + 1.0:
-            j += 1
-        most = max(most, j - i)
-    return most
+def busiest_second(arrivals: list[float], since: float = -1.0, until: float = 1e18) -> int:
+    """The most arrivals in one second, counting those in [since, until)."""
+    return busiest(t for t in arrivals if since <= t < until)
 
 
 async def concurrent_gets(client: AsyncInstantly, lead_id: str, count: int) -> float:

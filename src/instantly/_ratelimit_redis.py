@@ -227,13 +227,6 @@ class _SharedPermit(Permit):
         """Whether Redis let it through (else the local gate, while Redis was down)."""
 
 
-async def _close_at_end(client: aioredis.Redis) -> None:
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await client.aclose()
-
-
 class _Attempt:
     """What one acquire has done so far."""
 
@@ -246,12 +239,12 @@ class _Attempt:
 class _Connection:
     """The redis client of one event loop, and the scripts registered on it."""
 
-    __slots__ = ("acquire", "client", "closer", "on_429", "owned")
+    __slots__ = ("acquire", "client", "closer", "on_429")
 
-    def __init__(self, client: aioredis.Redis, owned: bool) -> None:
+    def __init__(self, client: aioredis.Redis) -> None:
         self.client = client
-        self.owned = owned
-        self.closer: asyncio.Task[None] | None = None  # a strong reference: tasks are weak
+        # For a client the limiter opened: the task that closes it (a strong reference).
+        self.closer: asyncio.Task[None] | None = None
         self.acquire = client.register_script(_ACQUIRE)
         self.on_429 = client.register_script(_ON_429)
 
@@ -387,7 +380,7 @@ class RedisRateLimiter:
         connection = self._connections.get(loop)
         if connection is None:
             if self._given is not None:
-                connection = _Connection(self._given, owned=False)
+                connection = _Connection(self._given)
             else:
                 assert self._url is not None
                 client = aioredis.Redis.from_url(
@@ -396,14 +389,23 @@ class RedisRateLimiter:
                     socket_connect_timeout=self._timeout,
                     retry=Retry(NoBackoff(), 0),  # we fall back instead of retrying
                 )
-                connection = _Connection(client, owned=True)
+                connection = _Connection(client)
                 # Closed when the loop's tasks are cancelled at its end (asyncio.run does
                 # that), before the loop closes: its sockets belong to that loop.
                 connection.closer = loop.create_task(
-                    _close_at_end(client), name="instantly-redis-closer"
+                    self._close_at_end(loop, connection), name="instantly-redis-closer"
                 )
             self._connections[loop] = connection
         return connection
+
+    async def _close_at_end(self, loop: asyncio.AbstractEventLoop, connection: _Connection) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            # Forgotten first: the task refers to its loop, which would keep the entry alive.
+            if self._connections.get(loop) is connection:
+                del self._connections[loop]
+            await connection.client.aclose()
 
     async def aclose(self) -> None:
         """Close the connection this limiter opened for the running loop (if any)."""
@@ -671,6 +673,13 @@ class RedisRateLimiter:
 
     # -- 429s ----------------------------------------------------------------------------------
 
+    async def _pause_locally(
+        self, loop: asyncio.AbstractEventLoop, permit: Permit, shared: bool, retry_after: float
+    ) -> None:
+        if shared:  # started on Redis's clock: the local gate learns from its own starts
+            permit = Permit(permit.key, loop.time(), 0.0)
+        await self._local_gate(loop.time()).on_rate_limited(permit, retry_after)
+
     async def on_rate_limited(self, permit: Permit, retry_after: float) -> str:
         """Pause what the 429 concerns for every process, and learn from it.
 
@@ -680,10 +689,9 @@ class RedisRateLimiter:
         """
         loop = asyncio.get_running_loop()
         scope = f"{permit.key} requests" if permit.key is not None else "all requests"
-        local = self._local
         shared = isinstance(permit, _SharedPermit) and permit.shared
-        if local is not None and (self._down or not shared):
-            await local.on_rate_limited(permit, retry_after)
+        if self._down or not shared:
+            await self._pause_locally(loop, permit, shared, retry_after)
         if self._down and loop.time() < self._retry_at:
             return scope + " (this process; Redis is down)"
         try:
@@ -706,7 +714,7 @@ class RedisRateLimiter:
             )
         except _DOWN as exc:
             self._went_down(loop, exc)
-            await self._local_gate(loop.time()).on_rate_limited(permit, retry_after)
+            await self._pause_locally(loop, permit, shared, retry_after)
             return scope + " (this process; Redis is down)"
         if reply and reply[0] == b"cut":
             _, before, rate, let_through = reply

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-__all__ = ["NEW_CONNECTION_LEEWAY", "QUEUE_JITTER", "ArrivalLimits", "PeakCounter"]
+__all__ = ["NEW_CONNECTION_LEEWAY", "QUEUE_JITTER", "ArrivalLimits", "PeakCounter", "busiest"]
 
 # The first request on a new connection arrives only once the connection is open, which under a
 # burst of new connections takes up to hundreds of milliseconds, while later requests on warm
@@ -138,3 +138,19 @@ class PeakCounter:
         if len(recent) > self.peak:
             self.peak = len(recent)
             self.peak_at = recent[0]
+
+
+def busiest(times: Iterable[float], period: float = 1.0) -> int:
+    """The most of `times` inside any half-open window [t, t + period) (e.g. `mock.arrivals`).
+
+    Compared in whole microseconds, so that float noise never moves a time across an edge.
+    """
+    ticks = sorted(round(t * 1_000_000) for t in times)
+    span = round(period * 1_000_000)
+    most = j = 0
+    for i, first in enumerate(ticks):
+        j = max(j, i)
+        while j < len(ticks) and ticks[j] < first + span:
+            j += 1
+        most = max(most, j - i)
+    return most

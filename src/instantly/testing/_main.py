@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from ._faults import Faults
 from ._server import MockInstantly
@@ -77,7 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(
+    args: argparse.Namespace,
+    *,
+    on_stop: Callable[[MockInstantly], None] | None = None,
+    **options: Any,
+) -> None:
+    """Serve until SIGINT/SIGTERM; `options` go to MockInstantly, `on_stop` sees it at the end."""
     faults = None
     if args.error_rate or args.drop_rate or args.after_commit_rate:
         faults = Faults(
@@ -101,9 +109,12 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         validate_responses=args.validate_responses,
         job_seconds=args.job_seconds,
+        **options,
     ) as mock:
         print(f"listening on {mock.url}", flush=True)
         await stop.wait()
+        if on_stop is not None:
+            on_stop(mock)
 
 
 def main(argv: list[str] | None = None) -> int:
