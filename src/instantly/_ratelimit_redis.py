@@ -1,6 +1,6 @@
 """`RedisRateLimiter`: one workspace limit shared by every process and machine, held in Redis.
 
-The same gate as `RateLimiter` (windows with a margin, smoothing within the second, per-endpoint
+The same gate as `RateLimiter` (windows with a margin, pacing within the second, per-endpoint
 limits, the 429 pause, the rate learned from 429s; see `_ratelimit`), with its state in Redis so
 that any number of processes stay within the workspace's limit together:
 
@@ -46,12 +46,12 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from ._ratelimit import (
+    BURST,
     CUT,
     HOLD,
     MARGIN,
-    PACE,
+    PACING,
     RECOVERY,
-    SMOOTHING,
     Permit,
     RateLimiter,
     _Held,
@@ -103,13 +103,13 @@ _ACQUIRE = (
     _LUA_COMMON
     + """
 -- KEYS: 1 starts (zset, score = start time), 2 state (hash), 3 the endpoint's starts, 4 peers.
--- ARGV: 1 per_second (0: none), 2 per_minute (0: none), 3 margin, 4 smoothing, 5 hold,
+-- ARGV: 1 per_second (0: none), 2 per_minute (0: none), 3 margin, 4 pacing, 5 hold,
 -- 6 recovery, 7 this start's member, 8 peer id, 9 endpoint key ('' for none), 10 endpoint
--- limits 'n:p,n:p', 11 starts ttl, 12 pace (the span of a burst), 13... earlier starts to log
--- first (a rejoining process).
+-- limits 'n:p,n:p', 11 starts ttl, 12 burst, 13... earlier starts to log first (a rejoining
+-- process).
 local now = now_s()
 local ps, pm = tonumber(ARGV[1]), tonumber(ARGV[2])
-local margin, smoothing = tonumber(ARGV[3]), tonumber(ARGV[4])
+local margin, pacing, burst = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[12])
 local endpoint = ARGV[9]
 
 redis.call('ZADD', KEYS[4], fmt(now), ARGV[8])
@@ -133,7 +133,9 @@ local function free_at(key, limit, period)
   return tonumber(kth[2]) + period
 end
 
-local st = redis.call('HMGET', KEYS[2], 'rate', 'cut_at', 'pause', 'epoch', 'pause:' .. endpoint)
+local st = redis.call('HMGET', KEYS[2], 'rate', 'cut_at', 'pause', 'epoch', 'pause:' .. endpoint,
+  'paced_until')
+local spacing = nil
 local epoch = st[4]
 if not epoch then
   epoch = fmt(now)
@@ -153,7 +155,8 @@ if ps > 0 then
   local name = 'second'
   if limit < ps then name = 'learned' end
   later(free_at(KEYS[1], limit, 1 + margin), name)
-  later(free_at(KEYS[1], math.ceil(limit / smoothing), tonumber(ARGV[12])), name)
+  spacing = pacing * (1 + margin) / limit
+  if st[6] then later(tonumber(st[6]) - (burst - 1) * spacing, name) end
 end
 if pm > 0 then later(free_at(KEYS[1], pm, 60 + margin), 'minute') end
 if endpoint ~= '' then
@@ -170,6 +173,11 @@ if ready > now then
 end
 redis.call('ZADD', KEYS[1], fmt(now), ARGV[7])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[11]))
+if spacing then
+  -- The pacing schedule (GCRA) moves one spacing per start, not from when it happened.
+  local due = math.max(tonumber(st[6]) or now, now) + spacing
+  redis.call('HSET', KEYS[2], 'paced_until', fmt(due))
+end
 if endpoint ~= '' then
   redis.call('ZADD', KEYS[3], fmt(now), ARGV[7])
   redis.call('EXPIRE', KEYS[3], tonumber(ARGV[11]))
@@ -557,7 +565,7 @@ class RedisRateLimiter:
             self.per_second or 0,
             self.per_minute or 0,
             f"{MARGIN:.6f}",
-            SMOOTHING,
+            f"{PACING:.6f}",
             f"{HOLD:.6f}",
             f"{RECOVERY:.6f}",
             f"{self._peer}:{next(self._members)}",
@@ -565,7 +573,7 @@ class RedisRateLimiter:
             key or "",
             ",".join(f"{n}:{p:.6f}" for n, p in limits) if limits else "",
             _STARTS_TTL,
-            f"{PACE:.6f}",
+            BURST,
         ]
         if self._backfill:  # cleared once Redis has answered (`_heard`)
             horizon = now - 1.0 - MARGIN
