@@ -4,7 +4,8 @@ Every scenario runs a strict mock (counting arrivals as the API does, no leeway)
 process, which records when every request arrived; the figures are the server's view:
 
 - one_process: one client at the default limits (100/s, 6,000/min) against a server at the
-  same limits: `gather` of many `leads.get`, all at once. The busiest 1-second window at the
+  same limits: `gather` of many `lead_lists.list_page()` (a cheap GET that needs no seeding),
+  all at once. The busiest 1-second window at the
   server (429s included), the throughput, the share answered 429.
 - adaptive: a client configured for 100/s against a server that allows 20/s: how many 429s
   it takes to learn the lower rate, and the run time against the ideal (calls / 20 s).
@@ -59,13 +60,10 @@ def _scenario(
     with tempfile.TemporaryDirectory(prefix="bench-rate-") as tmp:
         arrivals_path = Path(tmp) / "arrivals.json"
         with _strict_mock(server_limit, arrivals_path, f"{name}-mock") as mock:
-            lead_id = _seed_one(mock.url)
-            time.sleep(1.1)  # the seeding request leaves the server's 1-second window
             shares = [count // workers + (i < count % workers) for i in range(workers)]
             params = [
                 {
                     "url": mock.url,
-                    "lead_id": lead_id,
                     "count": share,
                     "limiter": client_limiter,
                     "barrier": tmp,
@@ -133,22 +131,12 @@ def _wait_for_go(barrier: Path, index: int) -> float:
     return float(go.read_text())
 
 
-def _seed_one(url: str) -> str:
-    async def seed() -> str:
-        from instantly import AsyncInstantly
-
-        async with AsyncInstantly(api_key=API_KEY, base_url=url, rate_limit=None) as client:
-            return (await client.leads.create(email="rate@example.com")).id
-
-    return asyncio.run(seed())
-
-
 def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     """The three scenarios; quick mode makes each a few seconds long."""
     notes: list[str] = []
-    single = 300 if quick else 1000
+    single = 200 if quick else 1000
     slow = 100 if quick else 400
-    shared = 300 if quick else 1000
+    shared = 200 if quick else 1000
     if quick:
         notes.append(
             f"ratelimit: quick mode makes {single} calls alone, {slow} against the 20/s server, "
@@ -238,19 +226,19 @@ def _limiter(spec: dict[str, Any]) -> Any:
 
 
 async def calls(params: dict[str, Any]) -> dict[str, Any]:
-    """Client side: `count` concurrent `leads.get`, from `start_at` (the monotonic clock)."""
+    """Client side: `count` concurrent list calls, from the barrier's start (monotonic clock)."""
     from instantly import AsyncInstantly
 
     limiter = _limiter(params["limiter"])
     async with AsyncInstantly(
         api_key=API_KEY, base_url=params["url"], rate_limit=limiter, max_retries=20
     ) as client:
-        lead_id = params["lead_id"]
         start_at = _wait_for_go(Path(params["barrier"]), params["index"])
         await asyncio.sleep(max(0.0, start_at - time.monotonic()))
         late = time.monotonic() - start_at
         outcomes = await asyncio.gather(
-            *(client.leads.get(lead_id) for _ in range(params["count"])), return_exceptions=True
+            *(client.lead_lists.list_page(limit=1) for _ in range(params["count"])),
+            return_exceptions=True,
         )
         end = time.monotonic()
         stats = client.stats
