@@ -281,3 +281,33 @@ async def test_the_client_accepts_a_redis_limiter(redis: RedisServer) -> None:
     assert "workspace='tests'" in repr(shared) and "20/s" in repr(shared)
     with pytest.raises(ValueError, match="workspace"):
         RedisRateLimiter(redis.url, workspace="")
+
+
+async def test_a_waiter_cancelled_while_redis_decides_takes_its_start_back(
+    redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis as redis_py
+
+    gate = limiter(redis, per_second=2)
+    loop = asyncio.get_running_loop()
+    real_call = gate._call
+
+    async def answered_but_cancelled(*args: Any, **kwargs: Any) -> Any:
+        await real_call(*args, **kwargs)  # Redis has logged the start...
+        raise asyncio.CancelledError  # ...and the waiter is cancelled before it hears so
+
+    try:
+        monkeypatch.setattr(gate, "_call", answered_but_cancelled)
+        with pytest.raises(asyncio.CancelledError):
+            await gate.acquire()
+        monkeypatch.setattr(gate, "_call", real_call)
+        await asyncio.sleep(0.2)
+        with redis_py.Redis.from_url(redis.url) as client:
+            assert client.zcard("instantly:ratelimit:{tests}:starts") == 0
+        t0 = loop.time()
+        await gate.acquire()
+        await gate.acquire()  # both starts of the second are still free
+        assert loop.time() - t0 < 0.5
+        assert gate.fallbacks == 0
+    finally:
+        await gate.aclose()

@@ -354,7 +354,7 @@ class RedisRateLimiter:
         self._retry_at = -math.inf
         self._grace_until = -math.inf
         self._backfill = False  # push our local starts into the shared log on the next call
-        self._closing: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self.fallbacks = 0
         """Times Redis was found down and the process went on alone."""
 
@@ -512,19 +512,21 @@ class RedisRateLimiter:
                 why += " (this process's share, while the others rejoin)"
             else:
                 attempt.kept_share = attempt.kept_share or now < self._grace_until
+                keys = [
+                    self._starts_key,
+                    self._state_key,
+                    self._endpoint_prefix + (key or ""),
+                    self._peers_key,
+                ]
+                args = self._acquire_args(key, limits, now)
                 try:
-                    reply, sent, received = await self._call(
-                        loop,
-                        "acquire",
-                        keys=[
-                            self._starts_key,
-                            self._state_key,
-                            self._endpoint_prefix + (key or ""),
-                            self._peers_key,
-                        ],
-                        args=self._acquire_args(key, limits, now),
-                    )
+                    reply, sent, received = await self._call(loop, "acquire", keys=keys, args=args)
+                except asyncio.CancelledError:
+                    self._take_back(loop, keys[0], keys[2], args[6])
+                    raise
                 except _DOWN as exc:
+                    if isinstance(exc, TimeoutError):
+                        self._take_back(loop, keys[0], keys[2], args[6])
                     self._went_down(loop, exc)
                     continue
                 admitted, redis_now, rate, peers, epoch, seconds, reason = reply
@@ -540,6 +542,25 @@ class RedisRateLimiter:
             if own and limits:
                 return wait
             await asyncio.sleep(wait)
+
+    def _take_back(
+        self, loop: asyncio.AbstractEventLoop, starts: str, endpoint: str, member: object
+    ) -> None:
+        """A call given up while in flight may have logged its start: remove it (best effort)."""
+
+        connection = self._connections.get(loop)
+        if connection is None:
+            return
+
+        async def remove(client: aioredis.Redis) -> None:
+            with contextlib.suppress(*_DOWN):
+                async with asyncio.timeout(self._timeout):
+                    await client.zrem(starts, str(member))
+                    await client.zrem(endpoint, str(member))
+
+        task = loop.create_task(remove(connection.client))
+        self._background.add(task)  # a strong reference until it is done
+        task.add_done_callback(self._background.discard)
 
     def _started(
         self,
@@ -629,8 +650,8 @@ class RedisRateLimiter:
         connection = self._connections.pop(loop, None)
         if connection is not None and connection.closer is not None:
             connection.closer.cancel()  # it closes the client
-            self._closing.add(connection.closer)  # kept alive until it has
-            connection.closer.add_done_callback(self._closing.discard)
+            self._background.add(connection.closer)  # kept alive until it has
+            connection.closer.add_done_callback(self._background.discard)
         logger.warning(
             "rate limit: Redis at %s is unreachable (%s: %s); this process goes on alone at "
             "%.3g of the workspace limit (%s) until it is back",
