@@ -137,7 +137,7 @@ local st = redis.call('HMGET', KEYS[2], 'rate', 'cut_at', 'pause', 'epoch', 'pau
   'paced_until')
 local spacing = nil
 local epoch = st[4]
-if not epoch then
+if not epoch then  -- a new (or emptied) Redis: processes that knew another epoch rejoin
   epoch = fmt(now)
   redis.call('HSET', KEYS[2], 'epoch', epoch)
   redis.call('EXPIRE', KEYS[2], tonumber(ARGV[11]) * 30)
@@ -178,6 +178,7 @@ if spacing then
   local due = math.max(tonumber(st[6]) or now, now) + spacing
   redis.call('HSET', KEYS[2], 'paced_until', fmt(due))
 end
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[11]) * 30)  -- kept while in use
 if endpoint ~= '' then
   redis.call('ZADD', KEYS[3], fmt(now), ARGV[7])
   redis.call('EXPIRE', KEYS[3], tonumber(ARGV[11]))
