@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import bulk_import, calibrate, decode, overhead, paging, small_writes
+from . import bulk_import, calibrate, decode, overhead, paging, ratelimit, small_writes
 from ._proc import BenchError, enable_profiling
 from ._report import machine, print_table, write_results
 
@@ -37,6 +37,7 @@ SCENARIOS: dict[str, Scenario] = {
     "bulk_import": bulk_import.run,
     "paging_memory": paging.run,
     "small_writes": small_writes.run,
+    "ratelimit": ratelimit.run,
 }
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "enable_profiling",
     "mock_server",
     "run_child",
+    "run_children",
     "server_process",
 ]
 
@@ -186,6 +187,35 @@ def _stop(process: subprocess.Popen[str], how: signal.Signals) -> None:
         process.stdout.close()
 
 
+def _command(
+    target: str,
+    params: Mapping[str, Any],
+    name: str,
+    python: str | None,
+    env: Mapping[str, str] | None,
+) -> tuple[list[str], dict[str, str]]:
+    command = [python or sys.executable, "-m", "bench._child", target, json.dumps(params)]
+    full_env = {**os.environ, **(env or {}), **_profile_env(name)}
+    # The child imports `bench` from the repository, whichever interpreter runs it.
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), full_env.get("PYTHONPATH", "")) if p
+    )
+    return command, full_env
+
+
+def _result(name: str, returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
+    result: dict[str, Any] | None = None
+    for line in stdout.splitlines():
+        if line.startswith(RESULT_MARKER):
+            result = json.loads(line[len(RESULT_MARKER) :])
+    if returncode != 0 or result is None:
+        # The whole traceback to the console; its last line (the exception) to the notes.
+        print(stderr[-4000:], file=sys.stderr)
+        last = stderr.strip().splitlines()[-1:] or ["no output"]
+        raise BenchError(f"{name}: the client process failed (status {returncode}): {last[0]}")
+    return result
+
+
 def run_child(
     target: str,
     params: Mapping[str, Any],
@@ -205,12 +235,7 @@ def run_child(
         and as `mock_busy` (CPU seconds per second of the measured part, 1.0 = a whole core).
     """
     mock_cpu_before = mock.cpu_s() if mock is not None else None
-    command = [python or sys.executable, "-m", "bench._child", target, json.dumps(params)]
-    full_env = {**os.environ, **(env or {}), **_profile_env(name)}
-    # The child imports `bench` from the repository, whichever interpreter runs it.
-    full_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO), full_env.get("PYTHONPATH", "")) if p
-    )
+    command, full_env = _command(target, params, name, python, env)
     try:
         completed = subprocess.run(
             command,
@@ -223,17 +248,7 @@ def run_child(
         )
     except subprocess.TimeoutExpired as exc:
         raise BenchError(f"{name}: the client process ran over {timeout:g} s") from exc
-    result: dict[str, Any] | None = None
-    for line in completed.stdout.splitlines():
-        if line.startswith(RESULT_MARKER):
-            result = json.loads(line[len(RESULT_MARKER) :])
-    if completed.returncode != 0 or result is None:
-        # The whole traceback to the console; its last line (the exception) to the notes.
-        print(completed.stderr[-4000:], file=sys.stderr)
-        last = completed.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise BenchError(
-            f"{name}: the client process failed (status {completed.returncode}): {last[0]}"
-        )
+    result = _result(name, completed.returncode, completed.stdout, completed.stderr)
     mock_cpu_after = mock.cpu_s() if mock is not None else None
     if mock_cpu_before is not None and mock_cpu_after is not None:
         # Includes the client's set-up requests too (a list, a warm-up): a slight overcount.
@@ -241,3 +256,42 @@ def run_child(
         if result.get("elapsed_s"):
             result["mock_busy"] = round(result["mock_cpu_s"] / result["elapsed_s"], 2)
     return result
+
+
+def run_children(
+    target: str, params: list[Mapping[str, Any]], *, name: str, timeout: float = 300.0
+) -> list[dict[str, Any]]:
+    """Run `target` in one process per params, all at the same time; their dicts, in order.
+
+    For work several processes share (workers of one workspace): unlike run_child, the
+    processes share the machine, so their figures are about the group, not about one of them.
+    """
+    processes = []
+    for i, one in enumerate(params):
+        command, full_env = _command(target, one, f"{name}-{i}", None, None)
+        processes.append(
+            subprocess.Popen(
+                command,
+                cwd=REPO,
+                env=full_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+            )
+        )
+    deadline = time.monotonic() + timeout
+    outputs: list[tuple[int, str, str]] = []
+    try:
+        for process in processes:
+            try:
+                stdout, stderr = process.communicate(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired as exc:
+                raise BenchError(f"{name}: a worker process ran over {timeout:g} s") from exc
+            outputs.append((process.returncode, stdout, stderr))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    return [_result(f"{name}-{i}", *output) for i, output in enumerate(outputs)]

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from ._client import DEFAULT_BASE_URL, AsyncInstantly
     from ._convert import Mismatch, StructureError, mismatches, raw_value
     from ._pagination import Page
-    from ._ratelimit import RateLimiter
+    from ._ratelimit import Limiter, Permit, RateLimiter
+    from ._ratelimit_redis import RedisRateLimiter
     from ._types import UNSET, Unset
     from ._version import __version__
     from .errors import (
@@ -67,7 +68,10 @@ _LAZY: dict[str, str] = {
     "mismatches": "._convert",
     "raw_value": "._convert",
     "Page": "._pagination",
+    "Limiter": "._ratelimit",
+    "Permit": "._ratelimit",
     "RateLimiter": "._ratelimit",
+    "RedisRateLimiter": "._ratelimit_redis",  # imports redis: only when asked for
     "UNSET": "._types",
     "Unset": "._types",
     **dict.fromkeys(
@@ -137,6 +141,7 @@ __all__ = [
     "ConflictError",
     "FailedChunk",
     "InstantlyError",
+    "Limiter",
     "Mismatch",
     "NotFoundError",
     "Outcome",
@@ -145,9 +150,11 @@ __all__ = [
     "PaginationError",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "Permit",
     "RateLimitError",
     "RateLimiter",
     "RedirectError",
+    "RedisRateLimiter",
     "Rejection",
     "ResponseTooDeepError",
     "ResponseTooLargeError",

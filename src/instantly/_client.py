@@ -13,7 +13,7 @@ import aiohttp
 
 from ._bulk import DEFAULT_CONCURRENCY, BulkRun
 from ._generated.resources import Namespaces
-from ._ratelimit import RateLimiter
+from ._ratelimit import Limiter, RateLimiter
 from ._transport import (
     DEFAULT_MAX_RESPONSE_SIZE,
     Secret,
@@ -125,7 +125,7 @@ class AsyncInstantly(Namespaces):
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = 30.0,
         max_retries: int = 5,
-        rate_limit: tuple[int | None, int | None] | RateLimiter | None = (100, 6000),
+        rate_limit: tuple[int | None, int | None] | Limiter | None = (100, 6000),
         session: aiohttp.ClientSession | None = None,
         allow_insecure: bool = False,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
@@ -137,8 +137,9 @@ class AsyncInstantly(Namespaces):
         timeout: seconds one attempt may take before it fails with APITimeoutError.
         max_retries: how many times a retryable failure is repeated (429 always; 5xx and
             connection errors only for operations that are safe to repeat).
-        rate_limit: (per second, per minute) for the workspace, a RateLimiter shared with other
-            clients of the same workspace, or None to send without a client-side limit.
+        rate_limit: (per second, per minute) for the workspace; a RateLimiter shared with the
+            other clients of the workspace in this process, or a RedisRateLimiter shared with
+            its other processes; or None to send without a client-side limit.
         session: an aiohttp.ClientSession to use (the client never closes it); None makes one.
         allow_insecure: allow a plain-http base_url that is not loopback.
         max_response_size: most bytes an answer may have, decompressed (default 64 MiB); a
@@ -151,11 +152,17 @@ class AsyncInstantly(Namespaces):
         if isinstance(key, str):
             raise ValueError(key)
         self.base_url = _check_base_url(base_url, allow_insecure)
-        if isinstance(rate_limit, RateLimiter) or rate_limit is None:
-            self.limiter = rate_limit
-        else:
+        self.limiter: Limiter | None
+        if isinstance(rate_limit, tuple):
             per_second, per_minute = rate_limit
             self.limiter = RateLimiter(per_second=per_second, per_minute=per_minute)
+        elif rate_limit is None or isinstance(rate_limit, Limiter):
+            self.limiter = rate_limit
+        else:
+            raise TypeError(
+                "rate_limit must be (per_second, per_minute), a RateLimiter, a RedisRateLimiter "
+                f"or None, got {type(rate_limit).__name__}"
+            )
         self._transport = Transport(
             api_key=key,
             base_url=self.base_url,

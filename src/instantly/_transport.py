@@ -25,7 +25,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _json
-from ._ratelimit import RateLimiter
+from ._ratelimit import Limiter, Permit
 from ._types import Unset
 from .errors import (
     APIConnectionError,
@@ -95,6 +95,10 @@ class TransportStats:
     """429 answers received."""
     errors: int = 0
     """Exceptions raised to callers."""
+    gate_waits: int = 0
+    """Attempts the rate gate held back before they could start."""
+    gate_wait_s: float = 0.0
+    """Seconds those attempts spent held at the rate gate, in total."""
 
 
 class Secret:
@@ -421,7 +425,7 @@ class Transport:
         base_url: str,
         timeout: float = 30.0,
         max_retries: int = 5,
-        limiter: RateLimiter | None,
+        limiter: Limiter | None,
         session: aiohttp.ClientSession | None = None,
         user_agent: str,
         connector_limit: int = 100,
@@ -547,9 +551,13 @@ class Transport:
         debug = logger.isEnabledFor(logging.DEBUG)
         attempt = 0
         hops = 0  # redirects followed in this attempt
+        permit: Permit | None = None
         while True:
             if limiter is not None:
-                await limiter.acquire(rate_key, endpoint_limits)
+                permit = await limiter.acquire(rate_key, endpoint_limits)
+                if permit.waited:
+                    stats.gate_waits += 1
+                    stats.gate_wait_s += permit.waited
             if not hops:
                 attempt += 1
                 target, target_params = url, params
@@ -660,23 +668,34 @@ class Transport:
                 or (retry_after is not None and retry_after > RETRY_AFTER_CAP)
             ):
                 stats.errors += 1
+                if (
+                    status == 429
+                    and limiter is not None
+                    and permit is not None
+                    and (retry_after is None or retry_after <= RETRY_AFTER_CAP)
+                ):
+                    # This call is out of retries, but the others still have to hear of the
+                    # limit: they pause and the gate learns, as after any other 429.
+                    wait = retry_after if retry_after is not None else _backoff(attempt)
+                    await limiter.on_rate_limited(permit, wait)
                 raise self._status_error(
                     status, body, answer.headers, method, path, attempt, retry_after
                 )
-            if status == 429 and limiter is not None:
+            if status == 429 and limiter is not None and permit is not None:
                 wait = retry_after if retry_after is not None else _backoff(attempt)
                 stats.retries += 1
+                # The limiter pauses whom the limit concerns (the workspace, or this endpoint),
+                # this task included: its next acquire() waits for the pause to end.
+                paused = await limiter.on_rate_limited(permit, wait)
                 logger.warning(
-                    "%s %s: HTTP 429; pausing all requests for %.2f s (retry %d of %d)",
+                    "%s %s: HTTP 429; pausing %s for %.2f s (retry %d of %d)",
                     method,
                     path,
+                    paused,
                     wait,
                     attempt,
                     self._max_retries,
                 )
-                # The limit is the workspace's, so every task backs off, this one included:
-                # its next acquire() waits for the pause to end.
-                limiter.pause(wait)
                 continue
             await self._back_off(method, path, attempt, f"HTTP {status}", retry_after)
 

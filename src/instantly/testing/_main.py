@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from ._faults import Faults
 from ._server import MockInstantly
@@ -55,6 +57,12 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         metavar="PER_SECOND,PER_MINUTE",
         help="workspace rate limit, e.g. 100,6000 (the default); none turns limits off",
     )
+    ap.add_argument(
+        "--rate-limit-leeway",
+        action="store_true",
+        help="forgive arrival jitter (0.5 s on a new connection, 0.1 s of queueing) instead of "
+        "counting arrivals strictly as the API does",
+    )
     ap.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
     ap.add_argument("--seed", type=int, default=0, help="seed of ids and injected faults")
     ap.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 5xx")
@@ -74,7 +82,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return ap
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(
+    args: argparse.Namespace,
+    *,
+    on_stop: Callable[[MockInstantly], None] | None = None,
+    **options: Any,
+) -> None:
+    """Serve until SIGINT/SIGTERM; `options` go to MockInstantly, `on_stop` sees it at the end."""
     faults = None
     if args.error_rate or args.drop_rate or args.after_commit_rate:
         faults = Faults(
@@ -90,6 +104,7 @@ async def _serve(args: argparse.Namespace) -> None:
     async with MockInstantly(
         args.api_key,
         rate_limit=args.rate_limit,
+        rate_limit_leeway=args.rate_limit_leeway,
         latency=args.latency,
         faults=faults,
         seed=args.seed,
@@ -97,9 +112,12 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         validate_responses=args.validate_responses,
         job_seconds=args.job_seconds,
+        **options,
     ) as mock:
         print(f"listening on {mock.url}", flush=True)
         await stop.wait()
+        if on_stop is not None:
+            on_stop(mock)
 
 
 def main(argv: list[str] | None = None, *, prog: str = PROG) -> int:

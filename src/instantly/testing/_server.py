@@ -23,8 +23,8 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from .._ratelimit import RateLimiter
 from . import _emails, _leads, _resources, _webhooks
+from ._arrivals import ArrivalLimits, PeakCounter
 from ._call import HANDLERS, Call
 from ._faults import Fault, FaultDice, Faults
 from ._spec import (
@@ -48,16 +48,6 @@ logger = logging.getLogger("instantly.testing")
 _ = (_emails, _leads, _resources)  # imported for their handlers
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _MAX_BODY = 64 * 1024 * 1024
-# A client's limiter counts a request when it starts; the server, when the request reaches it.
-# Two gaps make a client that keeps the limit at its end look early here, so the server allows
-# for them (and still holds a client that sends faster to about the limit):
-# - the first request on a new connection arrives only once the connection is open, which under
-#   a burst of new connections takes up to hundreds of milliseconds, while the next requests, on
-#   warm connections, arrive at once: it is counted from this long (seconds) before it arrived;
-NEW_CONNECTION_LEEWAY = 0.5
-# - requests queue for the server's event loop, so one arriving behind others looks later than
-#   it was: a request this close (seconds) to its turn is admitted.
-QUEUE_JITTER = 0.1
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -100,13 +90,16 @@ class MockInstantly:
         webhook_retries: int = 3,
         webhook_retry_delay: float = 1.0,
         webhook_timeout: float = 10.0,
+        rate_limit_leeway: bool = False,
+        record_arrivals: bool = False,
     ) -> None:
         """Configure the mock; it listens once started (`async with` or `await start()`).
 
         api_key: the only key accepted (`Authorization: Bearer <api_key>`); others get a 401.
         rate_limit: the workspace limit as (per second, per minute), either may be None; the
             stricter per-endpoint limits of the spec (x-rate-limit) apply on top. None turns
-            every limit off.
+            every limit off. Requests are counted when they arrive, strictly, as the API does:
+            no sliding window ever admits more than its limit.
         latency: seconds added before each answer (requests overlap; they are not queued).
         faults: server errors, drops and slow answers to inject; None for none. Settable later.
         seed: makes ids and injected faults repeatable.
@@ -119,6 +112,10 @@ class MockInstantly:
             webhook is disabled (status -1), as the API does.
         webhook_retry_delay: seconds before the first retry; doubled before each next one.
         webhook_timeout: seconds a webhook's receiver has to answer one delivery.
+        rate_limit_leeway: forgive arrival jitter instead (a new connection's first request
+            counts from 0.5 s earlier, 0.1 s of queueing is let through), for clients that keep
+            a limit at their end without pacing for the server's.
+        record_arrivals: keep the loop time of every request's arrival in `arrivals`.
         """
         if not api_key:
             raise ValueError("api_key must not be empty")
@@ -143,10 +140,14 @@ class MockInstantly:
             timeout=webhook_timeout,
         )
         self._dice = FaultDice(seed)
-        self._limiter: RateLimiter | None = None
+        self._limits: ArrivalLimits | None = None
         if rate_limit is not None:
             per_second, per_minute = rate_limit
-            self._limiter = RateLimiter(per_second=per_second, per_minute=per_minute)
+            self._limits = ArrivalLimits(per_second, per_minute, leeway=rate_limit_leeway)
+        self._peak = PeakCounter(1.0)
+        self.arrivals: list[float] = []
+        """Loop times at which requests arrived, in order (kept when record_arrivals=True)."""
+        self._record_arrivals = record_arrivals
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -157,6 +158,11 @@ class MockInstantly:
 
     def __repr__(self) -> str:
         return f"MockInstantly(url={self.url!r}, api_key='***', rate_limit={self.rate_limit!r})"
+
+    @property
+    def peak_per_second(self) -> int:
+        """The most requests that arrived within any 1-second window so far (429s included)."""
+        return self._peak.peak
 
     @property
     def api_key(self) -> str:
@@ -241,6 +247,10 @@ class MockInstantly:
     async def _answer(self, request: web.Request) -> web.StreamResponse:
         state = self.state
         state.requests += 1
+        arrived = asyncio.get_running_loop().time()
+        self._peak.add(arrived)
+        if self._record_arrivals:
+            self.arrivals.append(arrived)
         if self.latency:
             await asyncio.sleep(self.latency)
         segments = [unquote(s) for s in request.raw_path.partition("?")[0].strip("/").split("/")]
@@ -257,19 +267,15 @@ class MockInstantly:
             reason = "a valid API key is required" if header else "no API key was sent"
             return _error(401, f"Unauthorized: {reason} (Authorization: Bearer <key>)")
 
-        limiter = self._limiter
-        if limiter is not None:
-            transport = request.transport
+        limits = self._limits
+        if limits is not None:
             fresh = False
-            if transport is not None and transport not in self._connections:
-                self._connections.add(transport)
-                fresh = True
-            wait = limiter.try_acquire(
-                operation_id if route.rate_limits else None,
-                route.rate_limits,
-                since=NEW_CONNECTION_LEEWAY if fresh else 0.0,
-                slack=QUEUE_JITTER,
-            )
+            if limits.leeway:
+                transport = request.transport
+                if transport is not None and transport not in self._connections:
+                    self._connections.add(transport)
+                    fresh = True
+            wait = limits.admit(arrived, operation_id, route.rate_limits, new_connection=fresh)
             if wait is not None:
                 state.rate_limited += 1
                 seconds = max(1, math.ceil(wait))

@@ -7,8 +7,8 @@ itself is imported when a test first asks for the fixture.
         async with instantly_mock.client() as client:
             ...
 
-The fixture's mock keeps the API's real rate limit (100 requests/s, 6,000/min), so tests see
-what production would do; mark a test `@pytest.mark.instantly_mock(rate_limit=None, ...)` to
+The fixture's mock keeps the API's real rate limit (100 requests/s, 6,000/min), counted
+strictly by arrival as the API counts it, so tests see what production would do; mark a test `@pytest.mark.instantly_mock(rate_limit=None, ...)` to
 pass other MockInstantly arguments.
 """
 
