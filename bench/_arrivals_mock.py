@@ -18,7 +18,7 @@ from instantly.testing._server import MockInstantly
 
 
 def main(argv: list[str]) -> int:
-    parser = _parser()
+    parser = _parser("python -m bench._arrivals_mock")
     parser.add_argument("--arrivals-out", required=True, help="where to write the arrival times")
     args = parser.parse_args(argv)
 

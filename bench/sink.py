@@ -29,8 +29,7 @@ from datetime import UTC, datetime
 import orjson
 from aiohttp import web
 
-from instantly._ratelimit import RateLimiter
-from instantly.testing._server import NEW_CONNECTION_LEEWAY, QUEUE_JITTER
+from instantly.testing._arrivals import ArrivalLimits
 
 __all__ = ["main"]
 
@@ -48,7 +47,8 @@ class Sink:
         self.latency = latency
         self.fault_rate = fault_rate
         self.rng = random.Random(seed)
-        self.limiter = RateLimiter(*rate_limit) if rate_limit else None
+        # Counted by arrival with no leeway, as the API (and the mock, by default) counts.
+        self.limiter = ArrivalLimits(*rate_limit) if rate_limit else None
         self.connections: set[object] = set()
         self.counter = 0
         self.prefix = f"{seed:08x}-0000-4000-8000-"
@@ -66,9 +66,8 @@ class Sink:
             fresh = request.transport not in self.connections
             if fresh:
                 self.connections.add(request.transport)
-            wait = self.limiter.try_acquire(
-                None, (), since=NEW_CONNECTION_LEEWAY if fresh else 0.0, slack=QUEUE_JITTER
-            )
+            now = asyncio.get_running_loop().time()
+            wait = self.limiter.admit(now, new_connection=fresh)
             if wait is not None:
                 seconds = max(1, math.ceil(wait))
                 return _error(429, "Too many requests", {"Retry-After": str(seconds)})
