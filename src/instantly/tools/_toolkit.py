@@ -13,6 +13,7 @@ import difflib
 import json
 import logging
 import types
+from collections import ChainMap
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
@@ -80,7 +81,9 @@ class Toolkit:
                 f"got {tools!r} (for one tool, pass [{tools!r}])"
             )
         else:
-            known = {**DEFAULT_TOOLS, **ALL_TOOLS}
+            # A view, not a merged dict: each table makes an entry (building its models) only
+            # when it is looked up.
+            known = ChainMap(DEFAULT_TOOLS, ALL_TOOLS)
             chosen = {}
             for name in tools:
                 if name not in known:
