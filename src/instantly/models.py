@@ -12,12 +12,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._generated import models as _generated
-from ._generated.models import __all__ as _model_names
-from ._types import UNSET, Unset
+from ._types import UNSET as UNSET
+from ._types import Unset as Unset
 
 if TYPE_CHECKING:
+    # Type checkers see every class here as defined, and (no `__all__` for them: mypy reads
+    # only a literal one) `from instantly.models import *` exports them all.
     from ._generated.models import *  # noqa: F403
 else:
+    __all__ = ["UNSET", "Unset", *_generated.__all__]
+    _names = frozenset(_generated.__all__)
 
     def __getattr__(name: str) -> Any:
         if name not in _names:
@@ -28,8 +32,3 @@ else:
 
     def __dir__() -> list[str]:
         return sorted({*globals(), *__all__})
-
-
-__all__ = ["UNSET", "Unset"]
-__all__ += _model_names
-_names = frozenset(_model_names)
