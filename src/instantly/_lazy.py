@@ -1,17 +1,20 @@
 """Names built on first use: the generated models, and tables whose entries name them.
 
-Building the ~600 model classes takes most of the SDK's import time, and a program uses a few of
-them. So codegen writes each class (each group of classes that refer to each other in a cycle)
-into a module of its own under `_generated/_models/`, an ordinary module that imports the
-modules of the classes it names, and `_generated/models.py` is a facade that imports a part on
-first use of one of its names (PEP 562). Type checkers and IDEs read the facade's
-`if TYPE_CHECKING:` imports, so they see every class as it is defined.
+Building the ~600 model classes took most of the SDK's import time, and a program uses a few of
+them. So codegen writes the classes into ordinary modules under `_generated/_models/` (a class
+with those only it names, and the classes of a reference cycle together), each importing the
+modules of the other classes it names, and `_generated/models.py` is a facade that imports a
+part on first use of one of its names (PEP 562). Type checkers and IDEs read the facade's
+`if TYPE_CHECKING:` imports, so they see every class as it is defined; the facade's
+`__getattr__` is hidden from them, so a misspelt name stays an error.
 
 The facade adopts each class it loads, and every class that one names, all the way down: it sets
 their `__module__` to the facade's and puts them in its namespace. So a class is where it was
 before the split (`instantly._generated.models.Lead`: its repr, pickles, the documentation), and
 `typing.get_type_hints` / `attrs.resolve_types`, which evaluate the string annotations in the
-namespace `__module__` names, find every class an annotation mentions.
+namespace `__module__` names, find every class an annotation mentions. (One thing does not
+follow: `inspect.getsource(Lead)` looks for the class in the facade's file and fails; the
+class's code objects, hence tracebacks, name the part's file.)
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ import difflib
 import json
 import logging
 import types
-from collections import ChainMap
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
@@ -81,14 +80,15 @@ class Toolkit:
                 f"got {tools!r} (for one tool, pass [{tools!r}])"
             )
         else:
-            # A view, not a merged dict: each table makes an entry (building its models) only
-            # when it is looked up.
-            known = ChainMap(DEFAULT_TOOLS, ALL_TOOLS)
             chosen = {}
             for name in tools:
-                if name not in known:
+                # Looked up in each table, not in a merged copy: a table makes an entry (and
+                # builds the models it names) only when it is looked up.
+                table = DEFAULT_TOOLS if name in DEFAULT_TOOLS else ALL_TOOLS
+                if name not in table:
+                    known = [*DEFAULT_TOOLS, *ALL_TOOLS]
                     raise ValueError(f"unknown tool {name!r}{_did_you_mean(name, known)}")
-                chosen[name] = known[name]
+                chosen[name] = table[name]
             if read_only:
                 writes = [n for n, t in chosen.items() if not t.read_only]
                 if writes:
