@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import bulk_import, calibrate, decode, overhead, paging, ratelimit, small_writes
+from . import bulk_import, calibrate, decode, overhead, paging, ratelimit, small_writes, startup
 from ._proc import BenchError, enable_profiling
 from ._report import machine, print_table, write_results
 
@@ -29,8 +29,9 @@ FULL_RESULTS = HERE / "results.json"
 QUICK_RESULTS = HERE / "results-quick.json"
 
 Scenario = Callable[[bool], tuple[dict[str, Any], list[str]]]
-# In this order: the pure-CPU one first, the long rate-limited ones last.
+# In this order: the pure-CPU ones first, the long rate-limited ones last.
 SCENARIOS: dict[str, Scenario] = {
+    "startup": startup.run,
     "decode": decode.run,
     "mock_limit": calibrate.run,
     "overhead": overhead.run,

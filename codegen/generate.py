@@ -3,8 +3,11 @@
 Writes three modules and the spec itself, deterministically (no timestamps, stable order):
 - `models.py`: attrs classes and enums, by datamodel-code-generator with our templates
   (`codegen/templates/`). Request models (reachable only from request bodies) default their
-  optional fields to `UNSET`, so that "not given" and "null" stay different on the wire.
-- `operations.py`: the operation table, one `Operation` per operationId.
+  optional fields to `UNSET`, so that "not given" and "null" stay different on the wire. The
+  classes are written to `_models/`, a few to a module, and `models.py` is the facade that
+  builds them on first use (see `write_model_parts`).
+- `operations.py`: the operation table, one `Operation` per operationId, each made on its first
+  lookup.
 - `resources.py`: one class per namespace, one typed method per operation.
 - `webhooks.py`: the webhook event models and the event type -> model table, from `webhooks`.
 - `spec.json`: the spec as JSON, shipped in the package so that the mock server
@@ -249,9 +252,262 @@ def generate_models(spec_path: Path, spec: dict[str, Any], out: Path) -> None:
         + text.lstrip()
     )
     text = text.replace("\n\n\n\n", "\n\n\n")
-    (out / "models.py").write_text(text)
+    write_model_parts(text, out)
+
+
+# --- models built on first use -------------------------------------------------------------
+# datamodel-code-generator writes one module; building its ~600 classes would be most of the
+# SDK's import time. `write_model_parts` splits it into ordinary modules under `_models/`, one
+# per class with the classes only it names (`model_parts`), each importing the modules of the
+# other classes it names, and `models.py`, a facade that imports a part on first use of one of
+# its names (see `instantly._lazy`). Type checkers read the facade's TYPE_CHECKING imports.
+
+PARTS_PACKAGE = "_models"
+
+
+def model_sccs(deps: dict[str, set[str]], order: list[str]) -> list[list[str]]:
+    """The classes grouped by strongly connected component of `deps` (Tarjan, iterative): the
+    groups come dependencies first, each in `order`."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+    position = {cls: i for i, cls in enumerate(order)}
+    for root in order:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(deps[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(deps[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                group: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                groups.append(sorted(group, key=position.__getitem__))
+    return groups
+
+
+def _names_in(node: Any) -> tuple[set[str], set[str]]:
+    """(every name a class's source mentions, those its annotations mention), the names inside
+    string annotations included."""
+    import ast
+
+    names: set[str] = set()
+    annotated: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            names.add(sub.id)
+        elif isinstance(sub, ast.AnnAssign):
+            for part in ast.walk(sub.annotation):
+                if isinstance(part, ast.Name):
+                    annotated.add(part.id)
+                elif isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    quoted = ast.walk(ast.parse(part.value, mode="eval"))
+                    annotated |= {n.id for n in quoted if isinstance(n, ast.Name)}
+    return names | annotated, annotated
+
+
+def model_parts(deps: dict[str, set[str]], order: list[str]) -> dict[str, list[str]]:
+    """The classes by module: {the class that names the module: its classes, in `order`}.
+
+    Classes in a reference cycle share a module (each imports the other's at run time). A
+    group that one other group alone names goes into that one's module, as far up as that goes:
+    it is built with it anyway, and a module fewer to import is worth more than the class or
+    two built for nothing when it is used on its own (about 0.2 ms a module, half the cost of
+    building everything). That keeps the modules' imports free of cycles: merging a group into
+    its only referrer cannot close one.
+    """
+    groups = model_sccs(deps, order)
+    position = {cls: i for i, cls in enumerate(order)}
+    group_of = {cls: i for i, group in enumerate(groups) for cls in group}
+    referrers: dict[int, set[int]] = {i: set() for i in range(len(groups))}
+    for cls, named in deps.items():
+        for dep in named:
+            if group_of[dep] != group_of[cls]:
+                referrers[group_of[dep]].add(group_of[cls])
+
+    def head(i: int) -> int:
+        while len(referrers[i]) == 1:
+            (i,) = referrers[i]
+        return i
+
+    parts: dict[str, list[str]] = {}
+    for i, group in enumerate(groups):
+        parts.setdefault(groups[head(i)][0], []).extend(group)
+    return {
+        name: sorted(members, key=position.__getitem__) for name, members in sorted(parts.items())
+    }
+
+
+def part_module_names(parts: dict[str, list[str]]) -> dict[str, str]:
+    """The module of each class: its part's name in snake_case (never a keyword, never twice)."""
+    taken: set[str] = set()
+    modules: dict[str, str] = {}
+    for name, members in parts.items():
+        base = py_name(name)
+        module, n = base, 1
+        while module in taken:
+            n += 1
+            module = f"{base}_{n}"
+        taken.add(module)
+        for cls in members:
+            modules[cls] = module
+    return modules
+
+
+def part_docstring(classes: list[str]) -> str:
+    import textwrap
+
+    text = f"Part of `instantly._generated.models` (import from there): {', '.join(classes)}."
+    return '"""' + "\n".join(textwrap.wrap(text, 96)) + '\n"""\n\n'
+
+
+def split_models(text: str) -> tuple[str, dict[str, str]]:
+    """(the facade's source, {part module name: its source}) from the one generated module."""
+    import ast
+
+    tree = ast.parse(text)
+    lines = text.split("\n")
+    imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    other = [
+        n
+        for n in tree.body
+        if n not in imports
+        and n not in classes
+        and not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+    ]
+    if other:
+        raise SystemExit(f"codegen: unexpected statement in the models: {ast.unparse(other[0])}")
+    order = [c.name for c in classes]
+    known = set(order)
+    found = {c.name: _names_in(c) for c in classes}
+    mentioned = {name: every for name, (every, _) in found.items()}
+    in_annotations = set().union(*(annotated for _, annotated in found.values()))
+    deps = {name: (mentioned[name] & known) - {name} for name in order}
+    by_part = model_parts(deps, order)
+    groups = list(by_part.values())
+    module_of = part_module_names(by_part)
+
+    def source_of(node: ast.ClassDef) -> str:
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        assert node.end_lineno is not None
+        return "\n".join(lines[first - 1 : node.end_lineno]) + "\n"
+
+    def header_lines(used: set[str]) -> list[str]:
+        # The imports of the generated module that `used` needs, grouped as they were there.
+        out: list[str] = []
+        previous, gap = None, False
+        for node in imports:
+            gap = gap or (previous is not None and node.lineno > previous + 1)
+            previous = node.end_lineno or node.lineno
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                gap = False
+                continue
+            kept = [a for a in node.names if (a.asname or a.name).split(".")[0] in used]
+            if not kept:
+                continue
+            if gap and out:
+                out.append("")
+            gap = False
+            names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in kept)
+            if isinstance(node, ast.ImportFrom):
+                out.append(f"from {node.module} import {names}")
+            else:
+                out.append(f"import {names}")
+        return out
+
+    by_name = {c.name: c for c in classes}
+    parts: dict[str, str] = {}
+    for group in groups:
+        module = module_of[group[0]]
+        used = set().union(*(mentioned[c] for c in group))
+        needed: dict[str, list[str]] = {}
+        for dep in sorted(set().union(*(deps[c] for c in group)) - set(group)):
+            needed.setdefault(module_of[dep], []).append(dep)
+        body = [
+            HEADER,
+            part_docstring(group),
+            "from __future__ import annotations\n\n",
+            *(line + "\n" for line in header_lines(used)),
+            "\n" if needed else "",
+            *(f"from .{m} import {', '.join(n)}\n" for m, n in sorted(needed.items())),
+            "\n\n",
+            "\n\n".join(source_of(by_name[c]) for c in group),
+        ]
+        parts[module] = "".join(body)
+    names = sorted(order)
+    facade = [
+        HEADER,
+        '"""Models of the Instantly V2 API: attrs classes and enums.\n\n'
+        "Each class is built on first use (`instantly._lazy`): it is defined in a module under\n"
+        f"`{PARTS_PACKAGE}/`, and adopted here (its `__module__` is this module's).\n"
+        '"""\n\n',
+        "from __future__ import annotations\n\n",
+        "import typing\n\n",
+        "# What the classes' annotations name besides each other: `typing.get_type_hints`\n",
+        "# evaluates them in this namespace.\n",
+        *(line + "\n" for line in header_lines(in_annotations)),
+        "\n",
+        "if typing.TYPE_CHECKING:\n",
+        *(f"    from .{PARTS_PACKAGE}.{module_of[n]} import {n} as {n}\n" for n in names),
+        "else:\n",
+        "    from instantly._lazy import lazy_models\n\n",
+        "    __getattr__, __dir__ = lazy_models(\n",
+        "        globals(),\n",
+        "        {\n",
+        *(f"            {n!r}: {module_of[n]!r},\n" for n in names),
+        "        },\n",
+        f"        __package__ + {'.' + PARTS_PACKAGE!r},\n",
+        "    )\n\n",
+        "__all__ = [\n",
+        *(f"    {n!r},\n" for n in names),
+        "]\n",
+    ]
+    return "".join(facade), parts
+
+
+def write_model_parts(text: str, out: Path) -> None:
+    """Write the facade `models.py` and the parts package, replacing any parts from before."""
+    import shutil
+
+    facade, parts = split_models(text)
+    package = out / PARTS_PACKAGE
+    if package.exists():
+        shutil.rmtree(package)
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        HEADER + '"""The model classes, a few to a module; import them from the facade, '
+        '`instantly._generated.models`."""\n'
+    )
+    for module, source in parts.items():
+        (package / f"{module}.py").write_text(source)
+    (out / "models.py").write_text(facade)
     subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "-q", str(out / "models.py")], check=True
+        [sys.executable, "-m", "ruff", "format", "-q", str(out / "models.py"), str(package)],
+        check=True,
     )
 
 
@@ -427,18 +683,24 @@ def generate_operations(spec: dict[str, Any], out: Path) -> int:
     schemas = spec["components"]["schemas"]
     lines = [
         HEADER.rstrip(),
-        '"""The operation table: every operation of the spec, keyed by operationId."""',
+        '"""The operation table: every operation of the spec, keyed by operationId.',
+        "",
+        "An operation names its model classes, which are built on first use: each entry is made",
+        "on its first lookup (`instantly._lazy.LazyTable`), so importing the table builds none.",
+        '"""',
         "",
         "from __future__ import annotations",
         "",
         "import uuid",
+        "from collections.abc import Mapping",
         "from datetime import date, datetime",
         "from typing import Any",
         "",
+        "from .._lazy import LazyTable",
         "from .._operation import BodyRule, Operation, Param",
         "from . import models",
         "",
-        "OPERATIONS: dict[str, Operation] = {",
+        "OPERATIONS: Mapping[str, Operation] = LazyTable({",
     ]
     count = 0
     entries = []
@@ -495,10 +757,10 @@ def generate_operations(spec: dict[str, Any], out: Path) -> int:
             fields.append(f"rate_limits={limits!r}")
         if op.get("x-scopes"):
             fields.append(f"scopes={tuple(op['x-scopes'])!r}")
-        lines.append(f"    {op_id!r}: Operation(")
+        lines.append(f"    {op_id!r}: lambda: Operation(")
         lines.extend(f"        {f}," for f in fields)
         lines.append("    ),")
-    lines.append("}")
+    lines.append("})")
     lines.append("")
     open_enums = sorted(n for n, sc in schemas.items() if sc.get("x-open-enum"))
     lines.append(
@@ -1336,7 +1598,8 @@ def tool_source(tool: dict[str, Any]) -> list[str]:
         if tool[flag]:
             fields.append(f"{flag}=True")
     fields.append(f"shape={tool['shape']}")
-    lines = [f"    {tool['name']!r}: ToolSpec("]
+    # A lambda: an entry names model classes, built on first use (see generate_operations).
+    lines = [f"    {tool['name']!r}: lambda: ToolSpec("]
     lines.extend(f"        {f}," for f in fields)
     lines.append("    ),")
     return lines
@@ -1365,29 +1628,35 @@ def generate_tools(spec: dict[str, Any], out: Path, table: Path) -> int:
         seen.add(tool["name"])
     lines = [
         HEADER.rstrip(),
-        '"""Agent tools: the 13 defaults (codegen/tools.yaml) and one tool per operation."""',
+        '"""Agent tools: the 13 defaults (codegen/tools.yaml) and one tool per operation.',
+        "",
+        "Each entry is made on its first lookup (`instantly._lazy.LazyTable`): a tool names model",
+        "classes, which are built on first use.",
+        '"""',
         "",
         "from __future__ import annotations",
         "",
+        "from collections.abc import Mapping",
         "from typing import Any",
         "",
+        "from .._lazy import LazyTable",
         "from .._operation import Param",
         "from ..tools._spec import Arg, Field, Shape, ToolSpec",
         "from . import models",
         "",
-        "DEFAULT_TOOLS: dict[str, ToolSpec] = {",
+        "DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable({",
     ]
     for tool in defaults:
         lines.extend(tool_source(tool))
     lines += [
-        "}",
+        "})",
         "",
         "# One tool per operation, named namespace_method.",
-        "ALL_TOOLS: dict[str, ToolSpec] = {",
+        "ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable({",
     ]
     for tool in every:
         lines.extend(tool_source(tool))
-    lines += ["}", "", "_ = (Any, models)  # argument types may name them", ""]
+    lines += ["})", "", "_ = (Any, models)  # argument types may name them", ""]
     (out / "tools.py").write_text("\n".join(lines))
     subprocess.run(
         [sys.executable, "-m", "ruff", "format", "-q", str(out / "tools.py")], check=True

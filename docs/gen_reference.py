@@ -174,7 +174,10 @@ def index_page(namespaces: dict[str, type]) -> str:
 def model_pages() -> dict[str, list[type]]:
     """The generated models by initial letter: one page each, so that no page is megabytes."""
     by_letter: dict[str, list[type]] = {}
-    for name, obj in sorted(vars(generated_models).items()):
+    # Every name of `__all__`: the classes are built on first use, so the module's namespace
+    # holds only those some code has used.
+    for name in sorted(generated_models.__all__):
+        obj = getattr(generated_models, name)
         if inspect.isclass(obj) and obj.__module__ == generated_models.__name__:
             by_letter.setdefault(name[0].upper(), []).append(obj)
     return by_letter

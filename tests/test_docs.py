@@ -8,6 +8,7 @@ folder: every namespace of the client gets a page rendering the class users get,
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import runpy
 from pathlib import Path
@@ -83,3 +84,20 @@ def test_every_reference_names_an_object_that_exists(generated: dict[str, str]) 
     } <= names
     for name in sorted(names):
         resolve(name)  # raises, naming the part that is missing
+
+
+def test_the_model_pages_list_every_model(generated: dict[str, str]) -> None:
+    # The classes are built on first use: the pages come from `__all__`, not from the names the
+    # module has built so far.
+    from instantly._generated import models
+
+    index = generated["reference/models.md"]
+    listed = set(re.findall(r"^\| \[`(\w+)`\]", index, re.MULTILINE))
+    assert listed == set(models.__all__)
+    on_pages = {
+        name
+        for path, page in generated.items()
+        if path.startswith("reference/models/")
+        for name in json.loads(re.search(r"members: (\[.*\])", page).group(1))  # type: ignore[union-attr]
+    }
+    assert on_pages == set(models.__all__)

@@ -992,7 +992,9 @@ class _ModelPlan:
                     fill = f"    {v} = {_bind(ns, '_factory', plan.default.factory)}()"
                 else:
                     fill = f"    {v} = {_bind(ns, '_default', plan.default)}"
-                read += [f"if {v} is {absent}:", fill, "else:", *("    " + x for x in check)]
+                read += [f"if {v} is {absent}:", fill]
+                if check:  # nothing to check for a field that takes any value
+                    read += ["else:", *("    " + x for x in check)]
             if guarded:
                 field = _bind(ns, "_field", plan)
                 read = [

@@ -80,12 +80,15 @@ class Toolkit:
                 f"got {tools!r} (for one tool, pass [{tools!r}])"
             )
         else:
-            known = {**DEFAULT_TOOLS, **ALL_TOOLS}
             chosen = {}
             for name in tools:
-                if name not in known:
+                # Looked up in each table, not in a merged copy: a table makes an entry (and
+                # builds the models it names) only when it is looked up.
+                table = DEFAULT_TOOLS if name in DEFAULT_TOOLS else ALL_TOOLS
+                if name not in table:
+                    known = [*DEFAULT_TOOLS, *ALL_TOOLS]
                     raise ValueError(f"unknown tool {name!r}{_did_you_mean(name, known)}")
-                chosen[name] = known[name]
+                chosen[name] = table[name]
             if read_only:
                 writes = [n for n, t in chosen.items() if not t.read_only]
                 if writes:
