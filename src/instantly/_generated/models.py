@@ -92,7 +92,7 @@ class AccountStatusMessage:
     """The mail server's response."""
     e_message: str | None = attrs.field(default=None)
     """The error message."""
-    response_code: float | None = attrs.field(default=None, metadata={"wire": "responseCode"})
+    response_code: int | None = attrs.field(default=None, metadata={"wire": "responseCode"})
     """The mail server's numeric response code."""
 
 
@@ -215,9 +215,9 @@ class AiAgentAnalyticsItem:
 
     agent_id: str
     """The AI agent's ID."""
-    reach: float
+    reach: int
     """The agent's reach: total actions for a reply agent, emails sent for a Sales (SDR) agent."""
-    outcome: float
+    outcome: int
     """The agent's outcome: distinct conversations for a reply agent, replies for a Sales (SDR) agent."""
 
 
@@ -247,23 +247,11 @@ class AiAgentGuidanceStatus(IntEnum):
 
 
 class AiAgentStatus(IntEnum):
-    """The status of an AI agent: active, inactive, or its trial expired."""
+    """The status of an AI agent (also as a filter, or the status a new agent starts with): active, inactive, or its trial expired."""
 
     TRIAL_EXPIRED = -1
     INACTIVE = 0
     ACTIVE = 1
-
-    @classmethod
-    def _missing_(cls, value: object) -> Any:
-        return unknown_member(cls, value)
-
-
-class AiAgentStatusFilter(IntEnum):
-    """An AI agent status code, as a filter or an initial status: `1` active, `0` inactive, `-1` trial expired."""
-
-    MINUS_1 = -1
-    V_0 = 0
-    V_1 = 1
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -282,7 +270,7 @@ class AiAgentSummaryConfigurationMode(StrEnum):
 
 
 class AiAgentType(IntEnum):
-    """The type of an AI agent: Inbox Manager, Sales (SDR), Deliverability, Affiliate, Lead Finder, Recruiting, Investment, User Research, or Partnership."""
+    """The type of an AI agent: Inbox Manager, Sales (SDR), Deliverability, Affiliate, Lead Finder, Recruiting, Investment, User Research, or Partnership (also as a filter)."""
 
     INBOX_MANAGER_AGENT = 1
     SALES_DEVELOPMENT_REPRESENTATIVE_AGENT = 2
@@ -293,24 +281,6 @@ class AiAgentType(IntEnum):
     INVESTMENT_AGENT = 8
     USER_RESEARCH_AGENT = 9
     PARTNERSHIP_AGENT = 10
-
-    @classmethod
-    def _missing_(cls, value: object) -> Any:
-        return unknown_member(cls, value)
-
-
-class AiAgentTypeFilter(IntEnum):
-    """An AI agent type code: `1` Inbox Manager, `2` Sales (SDR), `3` Deliverability, `4` Affiliate, `6` Lead Finder, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership."""
-
-    V_1 = 1
-    V_2 = 2
-    V_3 = 3
-    V_4 = 4
-    V_6 = 6
-    V_7 = 7
-    V_8 = 8
-    V_9 = 9
-    V_10 = 10
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -425,7 +395,7 @@ class AiSalesAgentConfigAutonomySettings:
 class AiSalesAgentConfigEnrichmentSettings:
     """Lead enrichment settings of an AI Sales Agent."""
 
-    enrichment_limit_per_run: float | None = attrs.field(default=None)
+    enrichment_limit_per_run: int | None = attrs.field(default=None)
     """The most leads the agent enriches in one run (30 when not set)."""
 
 
@@ -448,47 +418,15 @@ class AiSalesAgentInputType(StrEnum):
         return unknown_member(cls, value)
 
 
-class AiSalesAgentReplyErrorCode(StrEnum):
-    """Why an AI agent's reply could not be sent: no or inactive sending account, send failure, rate limit, blocked lead, credit or budget exhausted, and the like."""
-
-    NO_SENDING_ACCOUNT = "NO_SENDING_ACCOUNT"
-    ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
-    ACCOUNT_FETCH_FAILED = "ACCOUNT_FETCH_FAILED"
-    SEND_FAILED = "SEND_FAILED"
-    HITL_NOT_SUPPORTED = "HITL_NOT_SUPPORTED"
-    RATE_LIMITED = "RATE_LIMITED"
-    AGENT_NOT_FOUND = "AGENT_NOT_FOUND"
-    LEAD_BLOCKED = "LEAD_BLOCKED"
-    FREE_TRIAL_LIMIT_REACHED = "FREE_TRIAL_LIMIT_REACHED"
-    OUT_OF_CREDITS = "OUT_OF_CREDITS"
-    MONTHLY_BUDGET_EXCEEDED = "MONTHLY_BUDGET_EXCEEDED"
-
-    @classmethod
-    def _missing_(cls, value: object) -> Any:
-        return unknown_member(cls, value)
-
-
-class AiSalesAgentReplySendingStatus(IntEnum):
-    """Where the sending of an AI agent's reply stands: sent, scheduled, or failed."""
-
-    FAILED = -1
-    SENT = 1
-    SCHEDULED = 2
-
-    @classmethod
-    def _missing_(cls, value: object) -> Any:
-        return unknown_member(cls, value)
-
-
 class AiSalesAgentType(IntEnum):
     """The outbound agent type code of an AI Sales Agent: `2` Sales (the default), `4` Affiliate, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership."""
 
-    V_2 = 2
-    V_4 = 4
-    V_7 = 7
-    V_8 = 8
-    V_9 = 9
-    V_10 = 10
+    SALES_AGENT = 2
+    AFFILIATE_AGENT = 4
+    RECRUITING_AGENT = 7
+    INVESTMENT_AGENT = 8
+    USER_RESEARCH_AGENT = 9
+    PARTNERSHIP_AGENT = 10
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -509,7 +447,7 @@ class AiSdrAutonomySettings:
 class AiSdrEnrichmentSettings:
     """Lead enrichment settings of an AI Sales Agent, in the AI SDR payload."""
 
-    enrichment_limit_per_run: float | None = attrs.field(default=None)
+    enrichment_limit_per_run: int | None = attrs.field(default=None)
     """The most leads the agent enriches in one run."""
 
 
@@ -744,7 +682,7 @@ class ApproveSalesAgentActivitiesRequest:
 class ApproveSalesAgentActivitiesResponse:
     """The outcome of approving several AI Sales Agent activities."""
 
-    approved: float
+    approved: int
     """How many activities were approved."""
 
 
@@ -1074,8 +1012,6 @@ class CampaignAnalytics:
     """The campaign's status: `0` draft, `1` active, `2` paused, `3` completed, `4` running subsequences, `-99` account suspended, `-1` accounts unhealthy, `-2` bounce protect."""
     campaign_is_evergreen: bool
     """`true` for an evergreen campaign."""
-    leads_count: int
-    """Leads in the campaign."""
     contacted_count: int
     """Leads whose sequence has started."""
     emails_sent_count: int
@@ -1098,6 +1034,8 @@ class CampaignAnalytics:
     """Unique opportunities created."""
     total_opportunity_value: float
     """Total value of the opportunities created."""
+    leads_count: int | None = attrs.field(default=None)
+    """Leads in the campaign; absent when `exclude_total_leads_count` is set."""
     open_count_unique: int | None = attrs.field(default=None)
     """Unique opens: the first open of each lead."""
     open_count_unique_by_step: int | None = attrs.field(default=None)
@@ -1571,7 +1509,7 @@ class CheckDomainsAvailabilityResponseResultUnavailableReason(StrEnum):
 class CountLeadsFromSupersearchResponse:
     """How many leads a SuperSearch query matches."""
 
-    number_of_leads: float | None = attrs.field(default=None)
+    number_of_leads: int | None = attrs.field(default=None)
     """How many leads match: `0` when none, at most 1,000,000 (larger counts come back as 1,000,000)."""
 
 
@@ -1579,7 +1517,7 @@ class CountLeadsFromSupersearchResponse:
 class CountResult:
     """The number of launched campaigns."""
 
-    count: float
+    count: int
     """How many campaigns have been launched."""
 
 
@@ -1656,7 +1594,7 @@ class CreateAIEnrichmentResponse:
     """Whether leads added to the resource later are enriched automatically."""
     input_columns: list[str] | None = attrs.field(default=None)
     """The lead columns the model reads as input."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most leads the enrichment processes."""
     template_id: str | None = attrs.field(default=None)
     """The ID of the prompt template used; `null` when none."""
@@ -1893,9 +1831,9 @@ class CreateblukBlockListEntryResponse:
 
     items: list[BlockListEntry]
     """The block list entries created."""
-    valid_count: float
+    valid_count: int
     """How many values were valid."""
-    invalid_count: float
+    invalid_count: int
     """How many values were invalid."""
 
 
@@ -2202,9 +2140,9 @@ class DeliverabilityCheckOutcome(StrEnum):
 class DeliverabilityCompletedSummary:
     """A summary of the activities a Deliverability Agent has completed."""
 
-    count: float
+    count: int
     """How many activities the agent has completed, among those still kept (see `retention_days`)."""
-    retention_days: float
+    retention_days: int
     """How many days completed activities are kept."""
     last_completed_at: datetime | None
     """When the last activity was completed (ISO 8601); `null` when none has been."""
@@ -2283,15 +2221,15 @@ class DeliverabilityRunTrendItem:
     """When the run finished (ISO 8601)."""
     score: float | None
     """The run's score; `null` when it has none."""
-    total_checks: float
+    total_checks: int
     """How many checks the run has."""
-    healthy_count: float
+    healthy_count: int
     """How many checks found things healthy."""
-    needs_attention_count: float
+    needs_attention_count: int
     """How many checks found something that needs attention."""
-    info_count: float
+    info_count: int
     """How many checks ended with information only."""
-    failed_count: float
+    failed_count: int
     """How many checks failed."""
 
 
@@ -2373,7 +2311,7 @@ class EmailAttachmentJsonFile:
 
     filename: str
     """The file's name."""
-    size: float | None = attrs.field(default=None)
+    size: int | None = attrs.field(default=None)
     """The file's size in bytes."""
     type: str | None = attrs.field(default=None)
     """The file's MIME type, e.g. `application/pdf`."""
@@ -2540,7 +2478,7 @@ class GetAiAgentAnalyticsRequest:
 
     agent_ids: list[str]
     """The IDs of the agents, 1 to 100."""
-    agent_types: dict[str, AiAgentTypeFilter] | None | Unset = attrs.field(default=UNSET)
+    agent_types: dict[str, AiAgentType] | None | Unset = attrs.field(default=UNSET)
     """Optionally, each agent's type code keyed by its ID, which spares the server looking the types up."""
 
 
@@ -2582,7 +2520,7 @@ class GetEnrichmentForResourceResponseEnrichmentPayload:
     """The AI enrichment columns, keyed by output column name."""
     custom_flow: list[str] | None = attrs.field(default=None)
     """The custom flow's providers, in order."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most leads to enrich."""
     autofill: bool | None = attrs.field(default=None)
     """Whether missing lead information is filled in automatically."""
@@ -2625,19 +2563,19 @@ class GetOAuthSessionStatusResponseStatus(StrEnum):
 class GetVerificationStatsResponseStats:
     """A lead list's lead counts per email verification status."""
 
-    verified: float | None = attrs.field(default=None)
+    verified: int | None = attrs.field(default=None)
     """Leads whose email is verified."""
-    invalid: float | None = attrs.field(default=None)
+    invalid: int | None = attrs.field(default=None)
     """Leads whose email is invalid."""
-    risky: float | None = attrs.field(default=None)
+    risky: int | None = attrs.field(default=None)
     """Leads whose email is risky."""
-    catch_all: float | None = attrs.field(default=None)
+    catch_all: int | None = attrs.field(default=None)
     """Leads whose email is on a catch-all domain."""
-    job_change: float | None = attrs.field(default=None)
+    job_change: int | None = attrs.field(default=None)
     """Leads flagged for a job change."""
-    verification_job_pending_leadfinder: float | None = attrs.field(default=None)
+    verification_job_pending_leadfinder: int | None = attrs.field(default=None)
     """Leads with a Lead Finder verification job still pending."""
-    verification_job_pending_user: float | None = attrs.field(default=None)
+    verification_job_pending_user: int | None = attrs.field(default=None)
     """Leads with a user's verification job still pending."""
 
 
@@ -2653,13 +2591,13 @@ class GetWarmupAnalyticsRequest:
 class GetWarmupAnalyticsResponseAggregateDataValue:
     """One email account's warmup totals and health score."""
 
-    sent: float | None = attrs.field(default=None)
+    sent: int | None = attrs.field(default=None)
     """Warmup emails sent."""
-    received: float | None = attrs.field(default=None)
+    received: int | None = attrs.field(default=None)
     """Warmup emails received."""
-    landed_inbox: float | None = attrs.field(default=None)
+    landed_inbox: int | None = attrs.field(default=None)
     """Warmup emails that landed in the inbox."""
-    landed_spam: float | None = attrs.field(default=None)
+    landed_spam: int | None = attrs.field(default=None)
     """Warmup emails that landed in spam."""
     health_score_label: str | None = attrs.field(default=None)
     """The health score in words, such as `Good`."""
@@ -2673,11 +2611,11 @@ class GetWebhookEventsSummaryByDateResponseItem:
 
     date: date_aliased
     """The day (`YYYY-MM-DD`)."""
-    total_events: float
+    total_events: int
     """How many webhook events were sent or attempted that day."""
-    successful_events: float
+    successful_events: int
     """How many of them were delivered successfully."""
-    failed_events: float
+    failed_events: int
     """How many of them failed."""
     success_rate: float
     """The day's success rate."""
@@ -2687,11 +2625,11 @@ class GetWebhookEventsSummaryByDateResponseItem:
 class GetWebhookEventsSummaryResponse:
     """Webhook delivery totals over a date window."""
 
-    total_events: float
+    total_events: int
     """How many webhook events were sent or attempted."""
-    successful_events: float
+    successful_events: int
     """How many of them were delivered successfully."""
-    failed_events: float
+    failed_events: int
     """How many of them failed."""
     success_rate: float
     """The percentage of events delivered successfully (0 to 100)."""
@@ -2759,17 +2697,17 @@ class InboxManagerActivityType(StrEnum):
 class InboxManagerAnalyticsSummary:
     """An AI Inbox Manager's activity and outcome counters over a date window."""
 
-    total_actions: float | None = attrs.field(default=None)
+    total_actions: int | None = attrs.field(default=None)
     """How many actions the agent took."""
-    replies_count: float | None = attrs.field(default=None)
+    replies_count: int | None = attrs.field(default=None)
     """How many replies it wrote."""
-    follow_ups_count: float | None = attrs.field(default=None)
+    follow_ups_count: int | None = attrs.field(default=None)
     """How many follow-ups it wrote."""
-    human_intervention: float | None = attrs.field(default=None)
+    human_intervention: int | None = attrs.field(default=None)
     """How many actions needed human review."""
-    info_requested: float | None = attrs.field(default=None)
+    info_requested: int | None = attrs.field(default=None)
     """How many actions asked for more information."""
-    unique_conversations: float | None = attrs.field(default=None)
+    unique_conversations: int | None = attrs.field(default=None)
     """How many distinct email threads the agent acted on."""
     time_saved: float | None = attrs.field(default=None)
     """The estimated time saved, in seconds."""
@@ -2779,9 +2717,9 @@ class InboxManagerAnalyticsSummary:
     """The share of threads the agent took part in, as a percentage (0 to 100)."""
     resolution_rate: float | None = attrs.field(default=None)
     """The share of its actions resolved without human help, as a percentage (0 to 100)."""
-    no_show_follow_ups_generated: float | None = attrs.field(default=None)
+    no_show_follow_ups_generated: int | None = attrs.field(default=None)
     """How many no-show follow-ups it wrote; may be null."""
-    no_show_total_leads_recovered: float | None = attrs.field(default=None)
+    no_show_total_leads_recovered: int | None = attrs.field(default=None)
     """How many leads the no-show follow-ups recovered; may be null."""
     no_show_total_revenue_recovered: float | None = attrs.field(default=None)
     """The revenue the no-show follow-ups recovered; may be null."""
@@ -2808,21 +2746,21 @@ class InboxManagerDailyAnalytics:
 
     date: date_aliased | None = attrs.field(default=None)
     """The day the counters are for (YYYY-MM-DD)."""
-    total_actions: float | None = attrs.field(default=None)
+    total_actions: int | None = attrs.field(default=None)
     """How many actions the agent took that day."""
-    replies_count: float | None = attrs.field(default=None)
+    replies_count: int | None = attrs.field(default=None)
     """How many replies it wrote."""
-    follow_ups_count: float | None = attrs.field(default=None)
+    follow_ups_count: int | None = attrs.field(default=None)
     """How many follow-ups it wrote."""
-    human_intervention: float | None = attrs.field(default=None)
+    human_intervention: int | None = attrs.field(default=None)
     """How many actions needed human review."""
-    info_requested: float | None = attrs.field(default=None)
+    info_requested: int | None = attrs.field(default=None)
     """How many actions asked for more information."""
-    unique_conversations: float | None = attrs.field(default=None)
+    unique_conversations: int | None = attrs.field(default=None)
     """How many distinct email threads the agent acted on."""
-    no_show_follow_ups_generated: float | None = attrs.field(default=None)
+    no_show_follow_ups_generated: int | None = attrs.field(default=None)
     """How many no-show follow-ups it wrote; may be null."""
-    no_show_total_leads_recovered: float | None = attrs.field(default=None)
+    no_show_total_leads_recovered: int | None = attrs.field(default=None)
     """How many leads the no-show follow-ups recovered; may be null."""
 
 
@@ -2853,9 +2791,9 @@ class InboxManagerIntegrationStatus:
 class InboxManagerJobType(IntEnum):
     """The work type of an AI Inbox Manager activity: `1` inbox reply, `2` inbox follow-up, `3` no-show follow-up."""
 
-    V_1 = 1
-    V_2 = 2
-    V_3 = 3
+    INBOX_REPLY = 1
+    INBOX_FOLLOW_UP = 2
+    NO_SHOW_FOLLOW_UP = 3
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -2868,7 +2806,7 @@ class InboxManagerNoShow:
 
     enabled: bool | None = attrs.field(default=None)
     """Whether no-show recovery is on."""
-    max_followups: float | None = attrs.field(default=None)
+    max_followups: int | None = attrs.field(default=None)
     """The most no-show follow-ups sent to a lead (1 to 10)."""
     fallback_sending_accounts: InboxManagerFallbackSendingAccounts | None = attrs.field(
         default=None
@@ -2882,6 +2820,38 @@ class InboxManagerRecoveryMethod(StrEnum):
     CALENDLY_MEETING = "calendly_meeting"
     LEAD_REPLY = "lead_reply"
     MANUAL = "manual"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class InboxManagerReplyErrorCode(StrEnum):
+    """Why an AI Inbox Manager's reply could not be sent: no or inactive sending account, send failure, rate limit, blocked lead, credit or budget exhausted, and the like."""
+
+    NO_SENDING_ACCOUNT = "NO_SENDING_ACCOUNT"
+    ACCOUNT_INACTIVE = "ACCOUNT_INACTIVE"
+    ACCOUNT_FETCH_FAILED = "ACCOUNT_FETCH_FAILED"
+    SEND_FAILED = "SEND_FAILED"
+    HITL_NOT_SUPPORTED = "HITL_NOT_SUPPORTED"
+    RATE_LIMITED = "RATE_LIMITED"
+    AGENT_NOT_FOUND = "AGENT_NOT_FOUND"
+    LEAD_BLOCKED = "LEAD_BLOCKED"
+    FREE_TRIAL_LIMIT_REACHED = "FREE_TRIAL_LIMIT_REACHED"
+    OUT_OF_CREDITS = "OUT_OF_CREDITS"
+    MONTHLY_BUDGET_EXCEEDED = "MONTHLY_BUDGET_EXCEEDED"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
+class InboxManagerReplySendingStatus(IntEnum):
+    """Where the sending of an AI Inbox Manager's reply stands: sent, scheduled, or failed."""
+
+    FAILED = -1
+    SENT = 1
+    SCHEDULED = 2
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -2902,6 +2872,16 @@ class InboxManagerSlackIntegration:
     """Deprecated; kept only so values stored earlier come back unchanged."""
     channel_name: str | None | Unset = attrs.field(default=UNSET)
     """Deprecated; kept only so values stored earlier come back unchanged."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerTag:
+    """A tag on an AI Inbox Manager: its ID and label."""
+
+    id: str
+    """The tag's ID."""
+    label: str
+    """The tag's label."""
 
 
 class InboxManagerTagName(StrEnum):
@@ -2992,15 +2972,15 @@ class InboxPlacementAnalyticsStatsByDateItem:
 
     timestamp_created_date: str
     """The date the counts are for."""
-    sent_count: float
+    sent_count: int
     """How many test emails were sent."""
-    received_count: float
+    received_count: int
     """How many test emails were received."""
-    spam_count: float
+    spam_count: int
     """How many landed in spam."""
-    inbox_count: float
+    inbox_count: int
     """How many landed in the inbox."""
-    category_count: float
+    category_count: int
     """How many were filed in a category tab, such as promotions."""
 
 
@@ -3010,17 +2990,17 @@ class InboxPlacementAnalyticsStatsByTestIdItem:
 
     test_id: str
     """The inbox placement test's ID."""
-    count: float
+    count: int
     """How many emails the totals cover."""
-    spam_count: float
+    spam_count: int
     """How many landed in spam."""
     spam_percent: float
     """The percentage that landed in spam."""
-    inbox_count: float
+    inbox_count: int
     """How many landed in the inbox."""
     inbox_percent: float
     """The percentage that landed in the inbox."""
-    category_count: float
+    category_count: int
     """How many were filed in a category tab."""
     category_percent: float
     """The percentage filed in a category tab."""
@@ -3032,7 +3012,7 @@ class InboxPlacementTestAutomationThen:
 
     webhook_url: str | None = attrs.field(default=None)
     """A URL to notify."""
-    pause_sending_campaigns_for: float | None = attrs.field(default=None)
+    pause_sending_campaigns_for: int | None = attrs.field(default=None)
     """For how many days to pause sending campaigns."""
     pause: bool | None = attrs.field(default=None)
     """When `true`, the automation pauses sending; the API does not detail what is paused."""
@@ -3085,8 +3065,9 @@ class InboxPlacementTestESPOptionsItem:
 
 
 class InboxPlacementTestNotSendingStatus(StrEnum):
-    """Why an inbox placement test is not sending: the daily limits were hit, or another reason."""
+    """Why an inbox placement test is not sending: the daily limits were hit, or another reason; `""` when nothing stops it."""
 
+    EMPTY = ""
     DAILY_LIMITS_HIT = "daily_limits_hit"
     OTHER = "other"
 
@@ -3184,13 +3165,49 @@ class LeadEnrichmentStatus(IntEnum):
         return unknown_member(cls, value)
 
 
+class LeadFilter(StrEnum):
+    """A preset filter on leads by status, activity or interest (contacted, replied, interested, bounced, ...); a value not listed is sent as it is."""
+
+    FILTER_VAL_CONTACTED = "FILTER_VAL_CONTACTED"
+    FILTER_VAL_NOT_CONTACTED = "FILTER_VAL_NOT_CONTACTED"
+    FILTER_VAL_COMPLETED = "FILTER_VAL_COMPLETED"
+    FILTER_VAL_UNSUBSCRIBED = "FILTER_VAL_UNSUBSCRIBED"
+    FILTER_VAL_ACTIVE = "FILTER_VAL_ACTIVE"
+    FILTER_LEAD_INTERESTED = "FILTER_LEAD_INTERESTED"
+    FILTER_LEAD_NOT_INTERESTED = "FILTER_LEAD_NOT_INTERESTED"
+    FILTER_LEAD_MEETING_BOOKED = "FILTER_LEAD_MEETING_BOOKED"
+    FILTER_LEAD_MEETING_COMPLETED = "FILTER_LEAD_MEETING_COMPLETED"
+    FILTER_LEAD_CLOSED = "FILTER_LEAD_CLOSED"
+    FILTER_LEAD_OUT_OF_OFFICE = "FILTER_LEAD_OUT_OF_OFFICE"
+    FILTER_LEAD_WRONG_PERSON = "FILTER_LEAD_WRONG_PERSON"
+    FILTER_LEAD_LOST = "FILTER_LEAD_LOST"
+    FILTER_LEAD_NO_SHOW = "FILTER_LEAD_NO_SHOW"
+    FILTER_LEAD_CUSTOM_LABEL_POSITIVE = "FILTER_LEAD_CUSTOM_LABEL_POSITIVE"
+    FILTER_LEAD_CUSTOM_LABEL_NEGATIVE = "FILTER_LEAD_CUSTOM_LABEL_NEGATIVE"
+    FILTER_VAL_BOUNCED = "FILTER_VAL_BOUNCED"
+    FILTER_VAL_SKIPPED = "FILTER_VAL_SKIPPED"
+    FILTER_VAL_RISKY = "FILTER_VAL_RISKY"
+    FILTER_VAL_INVALID = "FILTER_VAL_INVALID"
+    FILTER_VAL_VALID = "FILTER_VAL_VALID"
+    FILTER_VAL_IN_SUBSEQUENCE = "FILTER_VAL_IN_SUBSEQUENCE"
+    FILTER_VAL_OPENED_NO_REPLY = "FILTER_VAL_OPENED_NO_REPLY"
+    FILTER_VAL_COMPLETED_NO_REPLY = "FILTER_VAL_COMPLETED_NO_REPLY"
+    FILTER_VAL_NO_OPENS = "FILTER_VAL_NO_OPENS"
+    FILTER_VAL_REPLIED = "FILTER_VAL_REPLIED"
+    FILTER_VAL_LINK_CLICKED = "FILTER_VAL_LINK_CLICKED"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return unknown_member(cls, value)
+
+
 @attrs.define(kw_only=True, slots=True)
 class LeadFinderAgentActivityPayload:
     """Details of an AI Lead Finder Agent event; which fields it has depends on the event's `event_type`."""
 
-    leads_added: float | None = attrs.field(default=None)
+    leads_added: int | None = attrs.field(default=None)
     """How many leads the top-up added (`top_up_completed`)."""
-    campaign_active_leads_after: float | None = attrs.field(default=None)
+    campaign_active_leads_after: int | None = attrs.field(default=None)
     """How many active leads the campaign had after the top-up (`top_up_completed`)."""
     reason: str | None = attrs.field(default=None)
     """Why the top-up failed, in words (`top_up_failed`)."""
@@ -3679,6 +3696,8 @@ class ListWebhookEventType(StrEnum):
     LEAD_CLOSED = "lead_closed"
     LEAD_OUT_OF_OFFICE = "lead_out_of_office"
     LEAD_WRONG_PERSON = "lead_wrong_person"
+    LEAD_NO_SHOW = "lead_no_show"
+    SUPERSEARCH_ENRICHMENT_COMPLETED = "supersearch_enrichment_completed"
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -3781,7 +3800,7 @@ class PatchCustomTagRequest:
 class PatchEmailRequest:
     """Changes to an email's read state or reminder; at least one field is required."""
 
-    is_unread: float | None | Unset = attrs.field(default=UNSET)
+    is_unread: int | None | Unset = attrs.field(default=UNSET)
     """`1` marks the email unread, `0` read."""
     reminder_ts: datetime | None | Unset = attrs.field(default=UNSET)
     """When to be reminded of the email (ISO 8601 date-time); null clears the reminder."""
@@ -3878,15 +3897,15 @@ class PauseAccountsResponse:
 class PausedProviderCounts:
     """How many email accounts were paused, by provider."""
 
-    custom_imap_smtp: float
+    custom_imap_smtp: int
     """Accounts on a custom IMAP/SMTP server."""
-    google: float
+    google: int
     """Google accounts."""
-    microsoft: float
+    microsoft: int
     """Microsoft accounts."""
-    airmail: float
+    airmail: int
     """Airmail accounts."""
-    other: float
+    other: int
     """Accounts of other providers."""
 
 
@@ -3940,9 +3959,9 @@ class PlanDetailsAddonsCreditsProductId(StrEnum):
 class PlanDetailsAddonsOutreachMonthlyPricingTier:
     """One monthly pricing tier of the Outreach add-on: a quantity range and its price."""
 
-    from_quantity: float | None = attrs.field(default=None)
+    from_quantity: int | None = attrs.field(default=None)
     """The first quantity of the tier."""
-    to_quantity: float | None = attrs.field(default=None)
+    to_quantity: int | None = attrs.field(default=None)
     """The last quantity of the tier; `null` when the tier has no upper end."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The tier's monthly price, in dollars."""
@@ -4112,7 +4131,7 @@ class RejectSalesAgentActivitiesRequest:
 class RejectSalesAgentActivitiesResponse:
     """The outcome of rejecting several AI Sales Agent activities."""
 
-    rejected: float
+    rejected: int
     """How many activities were rejected."""
 
 
@@ -4126,7 +4145,7 @@ class RemoveLeadFromSubsequenceRequest:
 
 @attrs.define(kw_only=True, slots=True)
 class ReplyToEmailRequestBody:
-    """The content of a reply or a forward: HTML, plain text, or both."""
+    """The content of a reply or a forward: HTML, plain text, or both (at least one of them)."""
 
     html: str | None | Unset = attrs.field(default=UNSET)
     """The HTML body; use `<br/>` for line breaks."""
@@ -4172,17 +4191,17 @@ class SalesAgentAnalyticsPoint:
 class SalesAgentAnalyticsTotals:
     """An AI Sales Agent's totals over the requested range."""
 
-    total_sent: float | None = attrs.field(default=None)
+    total_sent: int | None = attrs.field(default=None)
     """How many emails were sent."""
-    replies: float | None = attrs.field(default=None)
+    replies: int | None = attrs.field(default=None)
     """How many replies came in."""
-    opportunities: float | None = attrs.field(default=None)
+    opportunities: int | None = attrs.field(default=None)
     """How many opportunities there were."""
     opportunities_amount: float | None = attrs.field(default=None)
     """The total value of those opportunities."""
-    total_email_activity: float | None = attrs.field(default=None)
+    total_email_activity: int | None = attrs.field(default=None)
     """The total email activity."""
-    leads_found: float | None = attrs.field(default=None)
+    leads_found: int | None = attrs.field(default=None)
     """How many leads the agent found."""
 
 
@@ -4192,7 +4211,7 @@ class SalesAgentCampaignOpportunities:
 
     campaign_id: str | None = attrs.field(default=None)
     """The campaign's ID."""
-    total_opportunities: float | None = attrs.field(default=None)
+    total_opportunities: int | None = attrs.field(default=None)
     """How many opportunities the campaign has."""
     total_opportunity_value: float | None = attrs.field(default=None)
     """Their total value."""
@@ -4265,13 +4284,13 @@ class SalesAgentLeadActivitySummary:
 class SalesAgentOpportunityBreakdown:
     """An AI Sales Agent's opportunities by stage."""
 
-    interested: float | None = attrs.field(default=None)
+    interested: int | None = attrs.field(default=None)
     """How many opportunities are at the interested stage."""
-    meeting_booked: float | None = attrs.field(default=None)
+    meeting_booked: int | None = attrs.field(default=None)
     """How many have a meeting booked."""
-    meeting_completed: float | None = attrs.field(default=None)
+    meeting_completed: int | None = attrs.field(default=None)
     """How many had their meeting."""
-    closed: float | None = attrs.field(default=None)
+    closed: int | None = attrs.field(default=None)
     """How many are closed."""
 
 
@@ -4279,7 +4298,7 @@ class SalesAgentOpportunityBreakdown:
 class SalesAgentOpportunityTotals:
     """The number and value of an AI Sales Agent's opportunities, with a breakdown by stage."""
 
-    total_opportunities: float | None = attrs.field(default=None)
+    total_opportunities: int | None = attrs.field(default=None)
     """How many opportunities there are."""
     total_value: float | None = attrs.field(default=None)
     """Their total value."""
@@ -4359,13 +4378,13 @@ class SendTestEmailResultSuccessStatus(StrEnum):
 class SendingStatusDiagnosticsAccountsSummaryUnavailable:
     """Unavailable sending accounts, counted by reason."""
 
-    daily_limit_hit: float | None = attrs.field(default=None)
+    daily_limit_hit: int | None = attrs.field(default=None)
     """Accounts that reached their daily sending limit."""
-    slow_ramp_limit_hit: float | None = attrs.field(default=None)
+    slow_ramp_limit_hit: int | None = attrs.field(default=None)
     """Accounts that reached their slow-ramp limit, a dynamic limit of the warmup feature."""
-    disconnected: float | None = attrs.field(default=None)
+    disconnected: int | None = attrs.field(default=None)
     """Accounts that are disconnected."""
-    global_gap_not_met: float | None = attrs.field(default=None)
+    global_gap_not_met: int | None = attrs.field(default=None)
     """Accounts waiting out the global gap between sends."""
 
 
@@ -4373,9 +4392,9 @@ class SendingStatusDiagnosticsAccountsSummaryUnavailable:
 class SendingStatusDiagnosticsCampaignDailyLimit:
     """A campaign's daily sending limit and where it stands today."""
 
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The daily sending limit."""
-    sent: float | None = attrs.field(default=None)
+    sent: int | None = attrs.field(default=None)
     """Emails sent today."""
     limit_hit: bool | None = attrs.field(default=None)
     """`true` when today's limit is reached."""
@@ -4387,7 +4406,7 @@ class SendingStatusDiagnosticsDomainLimiter:
 
     active: bool | None = attrs.field(default=None)
     """`true` when the per-domain limit is on."""
-    domains_at_limit: float | None = attrs.field(default=None)
+    domains_at_limit: int | None = attrs.field(default=None)
     """Domains that reached their limit."""
 
 
@@ -4407,9 +4426,9 @@ class SendingStatusDiagnosticsEspRoutingStatus:
 class SendingStatusDiagnosticsFollowUpsWaiting:
     """Follow-up emails waiting to be sent."""
 
-    count: float | None = attrs.field(default=None)
+    count: int | None = attrs.field(default=None)
     """Follow-ups waiting."""
-    earliest_wait_time_seconds: float | None = attrs.field(default=None)
+    earliest_wait_time_seconds: int | None = attrs.field(default=None)
     """Seconds until the earliest follow-up can be sent."""
 
 
@@ -4421,7 +4440,7 @@ class SendingStatusDiagnosticsIssueTracking:
     """The status code of the current issue."""
     issue_first_seen_at: str | None = attrs.field(default=None)
     """When the issue was first seen (ISO 8601 date-time)."""
-    consecutive_loops_with_issue: float | None = attrs.field(default=None)
+    consecutive_loops_with_issue: int | None = attrs.field(default=None)
     """How many processing rounds in a row have had the issue."""
     last_healthy_send_at: str | None = attrs.field(default=None)
     """When an email was last sent successfully (ISO 8601 date-time)."""
@@ -4433,9 +4452,9 @@ class SendingStatusDiagnosticsLeadsStatus:
 
     no_leads_ready: bool | None = attrs.field(default=None)
     """`true` when no lead is ready for an email."""
-    account_unavailable_skips: float | None = attrs.field(default=None)
+    account_unavailable_skips: int | None = attrs.field(default=None)
     """Leads skipped because no account was available."""
-    delay_not_met_skips: float | None = attrs.field(default=None)
+    delay_not_met_skips: int | None = attrs.field(default=None)
     """Leads skipped because their delay has not passed yet."""
 
 
@@ -4445,9 +4464,9 @@ class SendingStatusDiagnosticsNewLeadLimit:
 
     enabled: bool | None = attrs.field(default=None)
     """`true` when the new-lead limit is on."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """New leads allowed per day."""
-    contacted: float | None = attrs.field(default=None)
+    contacted: int | None = attrs.field(default=None)
     """New leads contacted today."""
     limit_hit: bool | None = attrs.field(default=None)
     """`true` when today's limit is reached."""
@@ -4524,7 +4543,7 @@ class SignalKeywordsFacetRequest:
     """The keyword field of the category's signal records to count tokens in."""
     prefix: str | None | Unset = attrs.field(default=UNSET)
     """Only tokens starting with this text, case-insensitive."""
-    limit: float | None | Unset = attrs.field(default=UNSET)
+    limit: int | None | Unset = attrs.field(default=UNSET)
     """The most keywords to return (1 to 100)."""
 
 
@@ -4534,7 +4553,7 @@ class SignalKeywordsFacetResponseKeyword:
 
     keyword: str | None = attrs.field(default=None)
     """The keyword token, in lowercase."""
-    count: float | None = attrs.field(default=None)
+    count: int | None = attrs.field(default=None)
     """How many signal records of the last 90 days contain it."""
 
 
@@ -4605,11 +4624,11 @@ class SubsequenceAnalytics:
 
     subsequence_id: str
     """The subsequence's ID."""
-    emails_sent: float
+    emails_sent: int
     """Emails sent."""
-    unique_opens: float
+    unique_opens: int
     """Unique opens."""
-    unique_replies: float
+    unique_replies: int
     """Unique replies."""
 
 
@@ -4970,7 +4989,7 @@ class SupersearchFiltersSignalOptionB:
 
     key: str
     """The signal category, such as `job_change` or `traffic_surge`."""
-    period_days: float | None | Unset = attrs.field(default=UNSET)
+    period_days: int | None | Unset = attrs.field(default=UNSET)
     """The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30."""
     keywords: list[str] | dict[str, list[str]] | None | Unset = attrs.field(default=UNSET)
     """Keywords the signal records must contain: a list of tokens matched against every keyword field of the category (any one matches), or an object mapping keyword fields to token lists, where each field listed needs at least one match."""
@@ -5196,7 +5215,7 @@ class TestWebhookResponse:
     """A message about the result."""
     response_time_ms: float | None = attrs.field(default=None)
     """How long the endpoint took to answer, in milliseconds."""
-    status_code: float | None = attrs.field(default=None)
+    status_code: int | None = attrs.field(default=None)
     """The HTTP status code the endpoint answered with."""
     error: str | None = attrs.field(default=None)
     """What went wrong when the test failed, such as a timeout."""
@@ -5234,7 +5253,7 @@ class ToggleTagResourceRequestFilterOptionBTagIdName(StrEnum):
 class UnreadCountResult:
     """The number of unread emails."""
 
-    count: float | None = attrs.field(default=None)
+    count: int | None = attrs.field(default=None)
     """Unread emails."""
 
 
@@ -5332,13 +5351,13 @@ class VerificationStatus(StrEnum):
 class WarmupDailyStats:
     """One email account's warmup figures for one day."""
 
-    sent: float | None = attrs.field(default=None)
+    sent: int | None = attrs.field(default=None)
     """Warmup emails sent."""
-    landed_inbox: float | None = attrs.field(default=None)
+    landed_inbox: int | None = attrs.field(default=None)
     """Warmup emails that landed in the inbox."""
-    landed_spam: float | None = attrs.field(default=None)
+    landed_spam: int | None = attrs.field(default=None)
     """Warmup emails that landed in spam."""
-    received: float | None = attrs.field(default=None)
+    received: int | None = attrs.field(default=None)
     """Warmup emails received."""
 
 
@@ -5356,7 +5375,7 @@ class WebhookEvent:
     """The ID of the workspace that owns the event."""
     success: bool
     """Whether the delivery succeeded."""
-    retry_count: float
+    retry_count: int
     """How many retries were made."""
     will_retry: bool
     """Whether the delivery will be retried."""
@@ -5364,7 +5383,7 @@ class WebhookEvent:
     """The URL the event was sent to."""
     payload: dict[str, Any] | None = attrs.field(default=None)
     """The JSON body sent, or that failed to send."""
-    status_code: float | None = attrs.field(default=None)
+    status_code: int | None = attrs.field(default=None)
     """The HTTP status code the endpoint answered with; null when there was no answer."""
     error_message: str | None = attrs.field(default=None)
     """Why the delivery failed; null when it did not."""
@@ -5529,7 +5548,7 @@ class WorkspaceMemberRole(StrEnum):
 class WorkspacePlanIdVerification:
     """The workspace's email verification plan."""
 
-    quantity: float | None = attrs.field(default=None)
+    quantity: int | None = attrs.field(default=None)
     """The quantity the plan includes."""
     product_id: str | None = attrs.field(default=None)
     """The plan's product ID."""
@@ -5719,7 +5738,7 @@ class AccountCampaignMappingPage:
 class AccountWarmup:
     """An email account's warmup settings."""
 
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most warmup emails the account sends per day."""
     advanced: AccountWarmupAdvanced | None = attrs.field(default=None)
     """Advanced warmup settings."""
@@ -5773,9 +5792,7 @@ class AiAgentSummaryPage:
 class AiInboxManagerMetadata:
     """Details about an AI Inbox Manager's tags and integrations, returned on request with `with_metadata`."""
 
-    tags: dict[str, GetInboxPlacementTestResponseMetadataTagsValue] | None = attrs.field(
-        default=None
-    )
+    tags: dict[str, InboxManagerTag] | None = attrs.field(default=None)
     """The agent's tags, keyed by tag ID, each with its label."""
     integrations: dict[str, InboxManagerIntegrationStatus] | None = attrs.field(default=None)
     """The agent's integrations, keyed by integration, each with its label and whether it is still valid."""
@@ -5821,7 +5838,7 @@ class AiLeadFinderAgentPayload:
     """The campaign's name, copied onto the agent."""
     search_filters: dict[str, Any] | None = attrs.field(default=None)
     """The primary audience: the SuperSearch filters new leads are drawn from."""
-    min_active_leads: float | None = attrs.field(default=None)
+    min_active_leads: int | None = attrs.field(default=None)
     """The threshold: when the campaign's active leads fall below it, the agent adds new leads."""
     on_exhaustion: LeadFinderOnExhaustion | None = attrs.field(default=None)
     """What the agent does when its search has no new leads left: `pause`, switch to the fallback audience (`fallback`), or `broaden` its filters."""
@@ -5904,70 +5921,6 @@ class AiSalesAgentConfigOutreachSettings:
 
 
 @attrs.define(kw_only=True, slots=True)
-class AiSalesAgentReply:
-    """A reply or follow-up written by an AI Inbox Manager, with its sending state, review flags, feedback and cost figures."""
-
-    id: str
-    """The reply's ID."""
-    organization_id: str | None = attrs.field(default=None)
-    """The ID of the workspace the reply belongs to; may be null."""
-    timestamp_created: str | None = attrs.field(default=None)
-    """When the reply was created (ISO 8601); may be null."""
-    timestamp_updated: str | None = attrs.field(default=None)
-    """When the reply was last changed (ISO 8601); may be null."""
-    agent_id: str | None = attrs.field(default=None)
-    """The ID of the AI agent that wrote the reply; may be null."""
-    thread_id: str | None = attrs.field(default=None)
-    """The ID of the email thread the reply belongs to; may be null."""
-    lead: str | None = attrs.field(default=None)
-    """The email address of the lead the reply is for."""
-    feedback_positive: bool | None = attrs.field(default=None)
-    """Whether the feedback left on the reply was positive; null when there is none."""
-    feedback_text: str | None = attrs.field(default=None)
-    """The feedback a user left on the reply; null when there is none."""
-    html: str | None = attrs.field(default=None)
-    """The reply's body as HTML; may be null."""
-    requires_hitl: bool | None = attrs.field(default=None)
-    """Whether the reply needs human-in-the-loop review before it goes out; may be null."""
-    requires_hitl_reason: str | None = attrs.field(default=None)
-    """Why the reply needs human review; may be null."""
-    generation_lag_seconds: float | None = attrs.field(default=None)
-    """How long the agent took to write the reply, in seconds; may be null."""
-    is_automatic_email: bool | None = attrs.field(default=None)
-    """Whether the reply was sent as an email automatically; may be null."""
-    in_reply_to: str | None = attrs.field(default=None)
-    """The ID of the message this reply answers; may be null."""
-    usage_metadata: dict[str, Any] | None = attrs.field(default=None)
-    """The language model's usage, cost and prompt data for this reply; may be null."""
-    calendly_tool_used: bool | None = attrs.field(default=None)
-    """Whether the agent used the Calendly scheduling tool in the reply; may be null."""
-    confidence_score: float | None = attrs.field(default=None)
-    """The agent's confidence in the reply, from 0 to 100; may be null."""
-    information_requested: str | None = attrs.field(default=None)
-    """The text with which the agent asked for more information; null if it did not ask."""
-    estimated_time_saved_seconds: float | None = attrs.field(default=None)
-    """The estimated time the reply saved, in seconds; may be null."""
-    action_pending: bool | None = attrs.field(default=None)
-    """Whether the reply still needs an action from you; may be null."""
-    sending_status: AiSalesAgentReplySendingStatus | None = attrs.field(default=None)
-    """Where sending stands: `1` sent, `2` scheduled, `-1` failed."""
-    is_followup: bool | None = attrs.field(default=None)
-    """Whether the message is an automatic follow-up to an earlier reply; may be null."""
-    error_code: AiSalesAgentReplyErrorCode | None = attrs.field(default=None)
-    """Why sending failed (`NO_SENDING_ACCOUNT`, `RATE_LIMITED`, `OUT_OF_CREDITS`, ...); null when it did not."""
-
-
-@attrs.define(kw_only=True, slots=True)
-class AiSalesAgentReplyPage:
-    """One page of the replies an AI Inbox Manager wrote."""
-
-    items: list[AiSalesAgentReply]
-    """The replies of this page, newest first."""
-    next_starting_after: str | None = attrs.field(default=None)
-    """Cursor of the next page; absent on the last page."""
-
-
-@attrs.define(kw_only=True, slots=True)
 class AiSdrLeadActivityPage:
     """One offset page of per-lead activity of an AI Sales Agent, from the older AI SDR route."""
 
@@ -6047,7 +6000,7 @@ class AuditLog:
     """The ID of the user who did it."""
     api_key_id: str | None = attrs.field(default=None)
     """The ID of the API key used, when known."""
-    affected_count: float | None = attrs.field(default=None)
+    affected_count: int | None = attrs.field(default=None)
     """How many items the activity affected."""
     campaign_id: str | None = attrs.field(default=None)
     """The ID of the campaign concerned, if any."""
@@ -6221,7 +6174,7 @@ class BulkAssignLeadsRequestQueryValuesOccurrenceCount:
         attrs.field(default=UNSET)
     )
     """How the number of occurrences compares with `count`: `more`, `less` or `equal`."""
-    count: float | None | Unset = attrs.field(default=UNSET)
+    count: int | None | Unset = attrs.field(default=UNSET)
     """The number of occurrences to compare with."""
 
 
@@ -6255,7 +6208,7 @@ class CampaignLimitEmailsPerCompanyOverride:
 
     mode: CampaignLimitEmailsPerCompanyOverrideMode
     """`custom` to give this campaign its own limit, or `disabled`."""
-    daily_limit: float | None = attrs.field(default=None)
+    daily_limit: int | None = attrs.field(default=None)
     """The most emails per company per day; 1 or more."""
     scope: CampaignLimitEmailsPerCompanyOverrideScope | None = attrs.field(default=None)
     """What the limit counts: this campaign's emails (`per_campaign`) or the whole workspace's (`across_workspace`)."""
@@ -6265,13 +6218,11 @@ class CampaignLimitEmailsPerCompanyOverride:
 class CampaignProviderRoutingRule:
     """A routing rule: whether accounts of some email providers may send to recipients of some providers."""
 
-    action: CampaignProviderRoutingRuleAction | None = attrs.field(default=None)
+    action: CampaignProviderRoutingRuleAction
     """`send` allows the matched emails, `do_not_send` holds them back."""
-    recipient_esp: list[CampaignProviderRoutingRuleRecipientEspItem] | None = attrs.field(
-        default=None
-    )
+    recipient_esp: list[CampaignProviderRoutingRuleRecipientEspItem]
     """The recipients' email providers the rule matches: `google`, `outlook`, `other` or `all`."""
-    sender_esp: list[CampaignProviderRoutingRuleRecipientEspItem] | None = attrs.field(default=None)
+    sender_esp: list[CampaignProviderRoutingRuleRecipientEspItem]
     """The sending accounts' email providers the rule matches: `google`, `outlook`, `other` or `all`."""
 
 
@@ -6403,7 +6354,7 @@ class CreateAIEnrichmentRequest:
     """When `true`, leads added to the list or campaign later are enriched with the same settings."""
     skip_leads_without_email: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, leads without an email address are skipped."""
-    limit: float | None | Unset = attrs.field(default=UNSET)
+    limit: int | None | Unset = attrs.field(default=UNSET)
     """The most leads to enrich (1 to 1,000,000)."""
     prompt: str | None | Unset = attrs.field(default=UNSET)
     """The prompt the model follows, with `{{variable}}` placeholders for the lead's input data. Used only when `template_id` is not given."""
@@ -6433,7 +6384,7 @@ class CreateAccountRequest:
     """The password of the IMAP login."""
     imap_host: str
     """The IMAP server's host name, such as `imap.gmail.com`."""
-    imap_port: float
+    imap_port: int
     """The IMAP server's port, such as `993`."""
     smtp_username: str
     """The username to log in to the SMTP server."""
@@ -6441,11 +6392,11 @@ class CreateAccountRequest:
     """The password of the SMTP login."""
     smtp_host: str
     """The SMTP server's host name, such as `smtp.gmail.com`."""
-    smtp_port: float
+    smtp_port: int
     """The SMTP server's port, such as `587`."""
     warmup: AccountWarmup | None | Unset = attrs.field(default=UNSET)
     """The account's warmup settings."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The most campaign emails the account sends per day."""
     tracking_domain_name: str | None | Unset = attrs.field(default=UNSET)
     """The account's custom tracking domain."""
@@ -6453,9 +6404,9 @@ class CreateAccountRequest:
     """The status of that tracking domain, such as `active`."""
     enable_slow_ramp: bool | None | Unset = attrs.field(default=UNSET)
     """Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full."""
-    inbox_placement_test_limit: float | None | Unset = attrs.field(default=UNSET)
+    inbox_placement_test_limit: int | None | Unset = attrs.field(default=UNSET)
     """The account's limit for inbox placement tests (0 or more)."""
-    sending_gap: float | None | Unset = attrs.field(default=UNSET)
+    sending_gap: int | None | Unset = attrs.field(default=UNSET)
     """The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns."""
     signature: str | None | Unset = attrs.field(default=UNSET)
     """The signature of the account's emails."""
@@ -6499,7 +6450,7 @@ class CreateCampaignSubsequenceRequest:
     """Picks each step's winning variant automatically, by open, click or reply rate; null turns it off."""
     daily_limit_mode: CampaignSubsequenceDailyLimitMode | None | Unset = attrs.field(default=UNSET)
     """Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`)."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`."""
     ignore_account_daily_limit: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, the subsequence keeps sending after its accounts reach their daily limits."""
@@ -6553,9 +6504,9 @@ class CreateDFYEmailAccountOrderResponse:
     """The requested mailboxes that are not valid, each with the reason."""
     free_domains: list[str]
     """The domains that cost nothing, as during a promotion."""
-    number_of_domains_ordered: float
+    number_of_domains_ordered: int
     """How many domains the order covers."""
-    number_of_accounts_ordered: float
+    number_of_accounts_ordered: int
     """How many mailboxes the order covers."""
     price_per_account_per_month: float | None
     """The monthly price of one mailbox; null when the order mixes mailbox providers (see `price_per_account_per_month_by_account_type`). Microsoft/Outlook mailboxes are billed per domain instead (`price_per_domain_per_month`)."""
@@ -6705,7 +6656,7 @@ class CreateSalesAgentRequestConfigOutreachSettings:
     """The email addresses of the sending accounts the agent's campaigns use."""
     email_tag_list: list[str] | None | Unset = attrs.field(default=UNSET)
     """The IDs of the account tags whose accounts the campaigns send from."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The most emails each campaign sends per day."""
     stop_on_reply: bool | None | Unset = attrs.field(default=UNSET)
     """Whether a lead stops getting emails once it replies."""
@@ -6731,7 +6682,7 @@ class CreateSuperSearchEnrichmentRequest:
     """The ID of the lead list or campaign to enrich."""
     type: SuperSearchEnrichmentType | None | Unset = attrs.field(default=UNSET)
     """The built-in enrichment to add. Leave it out when sending `integration_actions`."""
-    limit: float | None | Unset = attrs.field(default=UNSET)
+    limit: int | None | Unset = attrs.field(default=UNSET)
     """The most leads to enrich (1 to 50,000)."""
     filters: list[dict[str, Any]] | None | Unset = attrs.field(default=UNSET)
     """Filters on the leads to enrich; the reference does not document their shape."""
@@ -6753,7 +6704,7 @@ class CreateSuperSearchEnrichmentResponse:
     """The ID of the workspace that created the enrichment."""
     resource_id: str
     """The ID of the lead list or campaign the enrichment works on."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most leads the enrichment processes."""
     enrichment_payload: CreateSuperSearchEnrichmentResponseEnrichmentPayload | None = attrs.field(
         default=None
@@ -6995,17 +6946,17 @@ class DeliverabilityRun:
     """When the run started (ISO 8601); `null` until it does."""
     completed_at: datetime | None
     """When the run finished (ISO 8601); `null` until it does."""
-    total_checks: float
+    total_checks: int
     """How many checks the run has."""
-    completed_checks: float
+    completed_checks: int
     """How many of the run's checks have finished."""
-    healthy_count: float
+    healthy_count: int
     """How many checks found things healthy."""
-    needs_attention_count: float
+    needs_attention_count: int
     """How many checks found something that needs attention."""
-    info_count: float
+    info_count: int
     """How many checks ended with information only."""
-    failed_count: float
+    failed_count: int
     """How many checks failed."""
     checks: list[DeliverabilityCheck]
     """The run's checks, with their outcomes."""
@@ -7117,7 +7068,7 @@ class EmailVerification:
     """Whether the address's domain accepts mail for any address (catch-all): true, false, or `pending`."""
     credits: float | None = attrs.field(default=None)
     """The verification credits left after this verification."""
-    credits_used: float | None = attrs.field(default=None)
+    credits_used: int | None = attrs.field(default=None)
     """The verification credits this verification used."""
 
 
@@ -7149,11 +7100,11 @@ class EnrichLeadsFromSupersearchResponse:
     """The ID of the workspace that created the enrichment."""
     resource_id: str
     """The ID of the lead list the leads go to."""
-    resource_type: InboxPlacementTestType | None = attrs.field(default=None)
+    resource_type: SuperSearchEnrichmentResourceType | None = attrs.field(default=None)
     """What `resource_id` names: `1` a campaign, `2` a lead list (the default)."""
     search_filters: dict[str, Any] | None = attrs.field(default=None)
     """The SuperSearch filters used."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most leads to import."""
     list_name: str | None = attrs.field(default=None)
     """The name of the list created."""
@@ -7341,7 +7292,7 @@ class GetVerificationStatsResponse:
 
     stats: GetVerificationStatsResponseStats
     """Lead counts per verification status."""
-    total_leads: float
+    total_leads: int
     """Leads in the list."""
 
 
@@ -7421,11 +7372,11 @@ class InboxManagerActivity:
     """Whether the activity still needs an action from you; may be null."""
     sending_status: float | None = attrs.field(default=None)
     """Where sending stands: `1` sent, `2` scheduled, `-1` failed; may be null."""
-    error_code: AiSalesAgentReplyErrorCode | None = attrs.field(default=None)
+    error_code: InboxManagerReplyErrorCode | None = attrs.field(default=None)
     """Why sending failed; null when it did not."""
     is_followup: bool | None = attrs.field(default=None)
     """Whether the entry is an automatic follow-up; may be null."""
-    followup_number: float | None = attrs.field(default=None)
+    followup_number: int | None = attrs.field(default=None)
     """The follow-up's place in its sequence; may be null."""
     estimated_time_saved_seconds: float | None = attrs.field(default=None)
     """The estimated time the agent saved, in seconds; may be null."""
@@ -7487,6 +7438,70 @@ class InboxManagerPayload:
     """The most AI credits the agent may spend in a month (1 or more); null for no limit."""
     followup_business_days_only: bool | None = attrs.field(default=None)
     """Whether follow-ups go out only Monday to Friday."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerReply:
+    """A reply or follow-up written by an AI Inbox Manager, with its sending state, review flags, feedback and cost figures."""
+
+    id: str
+    """The reply's ID."""
+    organization_id: str | None = attrs.field(default=None)
+    """The ID of the workspace the reply belongs to; may be null."""
+    timestamp_created: str | None = attrs.field(default=None)
+    """When the reply was created (ISO 8601); may be null."""
+    timestamp_updated: str | None = attrs.field(default=None)
+    """When the reply was last changed (ISO 8601); may be null."""
+    agent_id: str | None = attrs.field(default=None)
+    """The ID of the AI agent that wrote the reply; may be null."""
+    thread_id: str | None = attrs.field(default=None)
+    """The ID of the email thread the reply belongs to; may be null."""
+    lead: str | None = attrs.field(default=None)
+    """The email address of the lead the reply is for."""
+    feedback_positive: bool | None = attrs.field(default=None)
+    """Whether the feedback left on the reply was positive; null when there is none."""
+    feedback_text: str | None = attrs.field(default=None)
+    """The feedback a user left on the reply; null when there is none."""
+    html: str | None = attrs.field(default=None)
+    """The reply's body as HTML; may be null."""
+    requires_hitl: bool | None = attrs.field(default=None)
+    """Whether the reply needs human-in-the-loop review before it goes out; may be null."""
+    requires_hitl_reason: str | None = attrs.field(default=None)
+    """Why the reply needs human review; may be null."""
+    generation_lag_seconds: float | None = attrs.field(default=None)
+    """How long the agent took to write the reply, in seconds; may be null."""
+    is_automatic_email: bool | None = attrs.field(default=None)
+    """Whether the reply was sent as an email automatically; may be null."""
+    in_reply_to: str | None = attrs.field(default=None)
+    """The ID of the message this reply answers; may be null."""
+    usage_metadata: dict[str, Any] | None = attrs.field(default=None)
+    """The language model's usage, cost and prompt data for this reply; may be null."""
+    calendly_tool_used: bool | None = attrs.field(default=None)
+    """Whether the agent used the Calendly scheduling tool in the reply; may be null."""
+    confidence_score: float | None = attrs.field(default=None)
+    """The agent's confidence in the reply, from 0 to 100; may be null."""
+    information_requested: str | None = attrs.field(default=None)
+    """The text with which the agent asked for more information; null if it did not ask."""
+    estimated_time_saved_seconds: float | None = attrs.field(default=None)
+    """The estimated time the reply saved, in seconds; may be null."""
+    action_pending: bool | None = attrs.field(default=None)
+    """Whether the reply still needs an action from you; may be null."""
+    sending_status: InboxManagerReplySendingStatus | None = attrs.field(default=None)
+    """Where sending stands: `1` sent, `2` scheduled, `-1` failed."""
+    is_followup: bool | None = attrs.field(default=None)
+    """Whether the message is an automatic follow-up to an earlier reply; may be null."""
+    error_code: InboxManagerReplyErrorCode | None = attrs.field(default=None)
+    """Why sending failed (`NO_SENDING_ACCOUNT`, `RATE_LIMITED`, `OUT_OF_CREDITS`, ...); null when it did not."""
+
+
+@attrs.define(kw_only=True, slots=True)
+class InboxManagerReplyPage:
+    """One page of the replies an AI Inbox Manager wrote."""
+
+    items: list[InboxManagerReply]
+    """The replies of this page, newest first."""
+    next_starting_after: str | None = attrs.field(default=None)
+    """Cursor of the next page; absent on the last page."""
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -7637,7 +7652,7 @@ class LeadFinderAgentPayload:
     """That campaign's name, copied for display."""
     search_filters: dict[str, Any] | None = attrs.field(default=None)
     """The main audience search filters."""
-    min_active_leads: float | None = attrs.field(default=None)
+    min_active_leads: int | None = attrs.field(default=None)
     """The number of active leads below which the agent adds more to the campaign."""
     on_exhaustion: LeadFinderOnExhaustion | None = attrs.field(default=None)
     """What the agent does when its search finds no new leads: `pause`, `fallback` (switch to `fallback_search_filters`) or `broaden` (widen the filters)."""
@@ -7697,7 +7712,7 @@ class PatchAccountRequest:
     """The sender's last name."""
     warmup: AccountWarmup | None | Unset = attrs.field(default=UNSET)
     """The account's warmup settings."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The most campaign emails the account sends per day."""
     tracking_domain_name: str | None | Unset = attrs.field(default=UNSET)
     """The account's custom tracking domain."""
@@ -7705,9 +7720,9 @@ class PatchAccountRequest:
     """The status of that tracking domain, such as `active`."""
     enable_slow_ramp: bool | None | Unset = attrs.field(default=UNSET)
     """Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full."""
-    inbox_placement_test_limit: float | None | Unset = attrs.field(default=UNSET)
+    inbox_placement_test_limit: int | None | Unset = attrs.field(default=UNSET)
     """The account's limit for inbox placement tests (0 or more)."""
-    sending_gap: float | None | Unset = attrs.field(default=UNSET)
+    sending_gap: int | None | Unset = attrs.field(default=UNSET)
     """The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns."""
     signature: str | None | Unset = attrs.field(default=UNSET)
     """The signature of the account's emails."""
@@ -7737,7 +7752,7 @@ class PatchCampaignSubsequenceRequest:
     """Picks each step's winning variant automatically, by open, click or reply rate; null turns it off."""
     daily_limit_mode: CampaignSubsequenceDailyLimitMode | None | Unset = attrs.field(default=UNSET)
     """Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`)."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`."""
     ignore_account_daily_limit: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, the subsequence keeps sending after its accounts reach their daily limits."""
@@ -7825,17 +7840,17 @@ class PauseDeliverabilityAffectedAccountsResponse:
 
     item: DeliverabilityFeedItem
     """The feed item as it is after the call."""
-    affected_account_count: float
+    affected_account_count: int
     """How many email accounts the recommendation affects."""
-    affected_domain_count: float
+    affected_domain_count: int
     """How many domains the recommendation affects."""
-    paused_account_count: float
+    paused_account_count: int
     """How many accounts were paused."""
     paused_provider_counts: PausedProviderCounts
     """How many accounts were paused, by email provider."""
-    paused_managed_account_count: float
+    paused_managed_account_count: int
     """How many of the paused accounts are managed accounts."""
-    paused_self_managed_account_count: float
+    paused_self_managed_account_count: int
     """How many of the paused accounts are self-managed."""
 
 
@@ -7845,19 +7860,19 @@ class PauseDeliverabilityCampaignSendingResponse:
 
     item: DeliverabilityFeedItem
     """The feed item as it is after the call."""
-    affected_account_count: float
+    affected_account_count: int
     """How many email accounts the recommendation affects."""
-    paused_account_count: float
+    paused_account_count: int
     """How many accounts had their campaign sending paused."""
-    already_paused_account_count: float
+    already_paused_account_count: int
     """How many accounts already had campaign sending paused."""
-    managed_account_count: float
+    managed_account_count: int
     """How many of the affected accounts are managed accounts (the pause applies to self-managed ones)."""
-    ready_made_account_count: float
+    ready_made_account_count: int
     """How many of the affected accounts are ready-made accounts."""
     pause_sending_campaigns_until: datetime
     """When campaign sending resumes on the paused accounts (ISO 8601)."""
-    duration_days: float
+    duration_days: int
     """How many days the pause lasts (14)."""
 
 
@@ -7873,9 +7888,9 @@ class PlanDetailsAddonsCredits:
     """How many credits one monthly unit adds."""
     annual_unit_credits: float | None = attrs.field(default=None)
     """How many credits one annual unit adds."""
-    existing_quantity: float | None = attrs.field(default=None)
+    existing_quantity: int | None = attrs.field(default=None)
     """How many units the workspace has now."""
-    max_quantity: float | None = attrs.field(default=None)
+    max_quantity: int | None = attrs.field(default=None)
     """The most units that can be added in one update."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often the workspace's add-on subscription is billed; `null` when it has none."""
@@ -7895,11 +7910,11 @@ class PlanDetailsAddonsOutreach:
 
     product_id: PlanDetailsAddonsOutreachProductId | None = attrs.field(default=None)
     """The add-on's product ID."""
-    unit_lead_limit: float | None = attrs.field(default=None)
+    unit_lead_limit: int | None = attrs.field(default=None)
     """How many contacts one unit adds to the limit."""
-    existing_quantity: float | None = attrs.field(default=None)
+    existing_quantity: int | None = attrs.field(default=None)
     """How many units the workspace has now."""
-    max_quantity: float | None = attrs.field(default=None)
+    max_quantity: int | None = attrs.field(default=None)
     """The most units that can be added in one update."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often the workspace's add-on subscription is billed; `null` when it has none."""
@@ -7921,17 +7936,17 @@ class PlanDetailsSubscriptionsBundle:
 
     plan_name: str | None = attrs.field(default=None)
     """The bundle's name; `null` when the workspace has none."""
-    total_lead_limit: float | None = attrs.field(default=None)
+    total_lead_limit: int | None = attrs.field(default=None)
     """The bundled Outreach contact limit in total."""
-    current_lead_count: float | None = attrs.field(default=None)
+    current_lead_count: int | None = attrs.field(default=None)
     """How many contacts count toward the bundled limit now."""
-    base_lead_limit: float | None = attrs.field(default=None)
+    base_lead_limit: int | None = attrs.field(default=None)
     """The bundle's base Outreach contact limit."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
-    current_period_end: float | None = attrs.field(default=None)
+    current_period_end: int | None = attrs.field(default=None)
     """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
-    cancel_at_time: float | None = attrs.field(default=None)
+    cancel_at_time: int | None = attrs.field(default=None)
     """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The bundle's price, in dollars; `null` when there is none."""
@@ -7951,9 +7966,9 @@ class PlanDetailsSubscriptionsCredits:
     """The workspace's credit balance now."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
-    current_period_end: float | None = attrs.field(default=None)
+    current_period_end: int | None = attrs.field(default=None)
     """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
-    cancel_at_time: float | None = attrs.field(default=None)
+    cancel_at_time: int | None = attrs.field(default=None)
     """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The plan's price, in dollars; `null` when there is none."""
@@ -7971,9 +7986,9 @@ class PlanDetailsSubscriptionsCrm:
     """The plan's name; `null` when the workspace has none."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
-    current_period_end: float | None = attrs.field(default=None)
+    current_period_end: int | None = attrs.field(default=None)
     """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
-    cancel_at_time: float | None = attrs.field(default=None)
+    cancel_at_time: int | None = attrs.field(default=None)
     """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The plan's price, in dollars; `null` when there is none."""
@@ -7981,7 +7996,7 @@ class PlanDetailsSubscriptionsCrm:
     """The plan's product ID; `null` when there is none."""
     available_credits: float | None = attrs.field(default=None)
     """The credits available on the plan; `null` when it has none."""
-    plan_limit: float | None = attrs.field(default=None)
+    plan_limit: int | None = attrs.field(default=None)
     """The plan's limit; `null` when it has none."""
 
 
@@ -7991,19 +8006,19 @@ class PlanDetailsSubscriptionsOutreach:
 
     plan_name: str | None = attrs.field(default=None)
     """The plan's name."""
-    addons_qty: float | None = attrs.field(default=None)
+    addons_qty: int | None = attrs.field(default=None)
     """How many add-on units the plan has in all."""
-    total_lead_limit: float | None = attrs.field(default=None)
+    total_lead_limit: int | None = attrs.field(default=None)
     """The lead limit, add-ons included."""
-    current_lead_count: float | None = attrs.field(default=None)
+    current_lead_count: int | None = attrs.field(default=None)
     """How many leads count toward the limit now."""
-    base_lead_limit: float | None = attrs.field(default=None)
+    base_lead_limit: int | None = attrs.field(default=None)
     """The plan's lead limit without add-ons."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
-    current_period_end: float | None = attrs.field(default=None)
+    current_period_end: int | None = attrs.field(default=None)
     """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
-    cancel_at_time: float | None = attrs.field(default=None)
+    cancel_at_time: int | None = attrs.field(default=None)
     """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The subscription's price, in dollars; `null` when there is none."""
@@ -8039,9 +8054,9 @@ class PreWarmedUpDomainsListResponse:
 class PreviewLeadsFromSupersearchResponse:
     """Leads that match a SuperSearch query, and how many match in all."""
 
-    number_of_leads: float | None = attrs.field(default=None)
+    number_of_leads: int | None = attrs.field(default=None)
     """How many leads match in all: `0` when none, at most 1,000,000 (larger counts come back as 1,000,000)."""
-    number_of_redacted_results: float | None = attrs.field(default=None)
+    number_of_redacted_results: int | None = attrs.field(default=None)
     """How many results are hidden (for trial workspaces)."""
     leads: list[PreviewLeadsFromSupersearchResponseLead] | None = attrs.field(default=None)
     """The matching leads returned."""
@@ -8145,7 +8160,7 @@ class SalesFlowQueryValuesOccurrenceCount:
 
     condition: SalesFlowQueryValuesOccurrenceCountCondition | None = attrs.field(default=None)
     """How the number of occurrences compares with `count`: `more`, `less` or `equal`."""
-    count: float | None = attrs.field(default=None)
+    count: int | None = attrs.field(default=None)
     """The number of occurrences to compare with."""
 
 
@@ -8183,9 +8198,9 @@ class SendTestEmailResultSuccess:
 class SendingStatusDiagnosticsAccountsSummary:
     """How available a campaign's sending accounts are."""
 
-    total_connected: float | None = attrs.field(default=None)
+    total_connected: int | None = attrs.field(default=None)
     """Sending accounts connected."""
-    available: float | None = attrs.field(default=None)
+    available: int | None = attrs.field(default=None)
     """Accounts able to send now."""
     unavailable: SendingStatusDiagnosticsAccountsSummaryUnavailable | None = attrs.field(
         default=None
@@ -8221,7 +8236,7 @@ class SubscriptionDetailsSubscription:
     """The workspace's ID."""
     interval: SubscriptionDetailsSubscriptionInterval | None = attrs.field(default=None)
     """How often it is billed: `month` or `year`."""
-    quantity: float | None = attrs.field(default=None)
+    quantity: int | None = attrs.field(default=None)
     """How many units are subscribed."""
     product_id: PlanDetailsSubscriptionsOutreachProductId | None = attrs.field(default=None)
     """The product subscribed to: a plan, a credits plan, an add-on or a bundle."""
@@ -8229,9 +8244,9 @@ class SubscriptionDetailsSubscription:
     """The product line: `prt_outreach` or `prt_leadfinder`."""
     plan_type: SubscriptionDetailsSubscriptionPlanType | None = attrs.field(default=None)
     """Whether it is the primary plan (`plt_primary`) or an add-on (`plt_addon`)."""
-    current_period_end: float | None = attrs.field(default=None)
+    current_period_end: int | None = attrs.field(default=None)
     """When the current billing period ends, as a Unix timestamp."""
-    cancel_at_time: float | None = attrs.field(default=None)
+    cancel_at_time: int | None = attrs.field(default=None)
     """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The subscription's price, in dollars."""
@@ -8251,7 +8266,7 @@ class SuperSearchEnrichment:
     """The ID of the lead list or campaign the enrichment works on."""
     resource_type: SuperSearchEnrichmentResourceType
     """What `resource_id` names: `1` a campaign, `2` a lead list."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most leads to enrich; `null` when not set."""
     enrichment_payload: dict[str, Any] | None = attrs.field(default=None)
     """The enrichment's configuration, such as which types it runs; a free-form object."""
@@ -8579,11 +8594,11 @@ class Account:
     """The account's warmup settings."""
     added_by: str | None = attrs.field(default=None)
     """The ID of the user who added the account."""
-    daily_limit: float | None = attrs.field(default=None)
+    daily_limit: int | None = attrs.field(default=None)
     """The most campaign emails the account sends per day."""
-    daily_limit_max: float | None = attrs.field(default=None)
+    daily_limit_max: int | None = attrs.field(default=None)
     """For AirMail accounts: the highest daily sending limit allowed."""
-    warmup_limit_max: float | None = attrs.field(default=None)
+    warmup_limit_max: int | None = attrs.field(default=None)
     """For AirMail accounts: the highest daily warmup limit allowed."""
     modified_by: str | None = attrs.field(default=None)
     """The ID of the user who last changed the account."""
@@ -8595,7 +8610,7 @@ class Account:
     """The account's state: active, paused, paused for maintenance (resumed automatically), or a connection, soft bounce or sending error."""
     enable_slow_ramp: bool | None = attrs.field(default=None)
     """Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full."""
-    inbox_placement_test_limit: float | None = attrs.field(default=None)
+    inbox_placement_test_limit: int | None = attrs.field(default=None)
     """The account's limit for inbox placement tests (0 or more)."""
     status_message: AccountStatusMessage | None = attrs.field(default=None)
     """Details of the error behind an error status, as the mail server reported it."""
@@ -8603,7 +8618,7 @@ class Account:
     """When warmup was started (ISO 8601 date-time)."""
     stat_warmup_score: float | None = attrs.field(default=None)
     """The account's warmup score."""
-    sending_gap: float | None = attrs.field(default=None)
+    sending_gap: int | None = attrs.field(default=None)
     """The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns."""
     signature: str | None = attrs.field(default=None)
     """The signature of the account's emails."""
@@ -8823,7 +8838,7 @@ class AiSdrOutreachSettings:
     """The email addresses of the sending accounts the agent's campaigns use."""
     email_tag_list: list[str] | None = attrs.field(default=None)
     """The IDs of the account tags whose accounts the campaigns send from."""
-    daily_limit: float | None = attrs.field(default=None)
+    daily_limit: int | None = attrs.field(default=None)
     """The most emails each campaign sends per day."""
     stop_on_reply: bool | None = attrs.field(default=None)
     """Whether a lead stops getting emails once it replies."""
@@ -8865,7 +8880,7 @@ class BulkAddLeadsRequest:
 class BulkAssignLeadsRequestQueryValues:
     """The parameters of a lead activity condition."""
 
-    occurrence_days: float | None | Unset = attrs.field(
+    occurrence_days: int | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "occurrence-days"}
     )
     """The window the activity is looked for in, in days."""
@@ -8915,7 +8930,7 @@ class CampaignSubsequence:
     """Picks each step's winning variant automatically, by open, click or reply rate; null turns it off."""
     daily_limit_mode: CampaignSubsequenceDailyLimitMode | None = attrs.field(default=None)
     """Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`)."""
-    daily_limit: float | None = attrs.field(default=None)
+    daily_limit: int | None = attrs.field(default=None)
     """The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`."""
     ignore_account_daily_limit: bool | None = attrs.field(default=None)
     """When `true`, the subsequence keeps sending after its accounts reach their daily limits."""
@@ -8967,7 +8982,7 @@ class CreateAIAgentRequest:
     """Either `1` for a reply agent, or, for an AI Sales Agent, how its business details are gathered: `website` or `pitch_deck`."""
     input: str | None | Unset = attrs.field(default=UNSET)
     """For an AI Sales Agent: the website URL to scrape or the pitch deck text to read; required unless `memory_from_workspace` is true."""
-    status: AiAgentStatusFilter | None | Unset = attrs.field(default=UNSET)
+    status: AiAgentStatus | None | Unset = attrs.field(default=UNSET)
     """The agent's status on creation: `1` active, `0` inactive, `-1` trial expired."""
     memory_from_workspace: bool | None | Unset = attrs.field(default=UNSET)
     """For an AI Sales Agent: when true, skips the scrape and copies the memory of an existing AI Sales Agent in the workspace."""
@@ -9001,9 +9016,9 @@ class CreateCampaignRequest:
     """`true` for an evergreen campaign."""
     sequences: list[CampaignSequence] | None | Unset = attrs.field(default=UNSET)
     """The email sequence. Only the first item is used: give exactly one, holding every step."""
-    email_gap: float | None | Unset = attrs.field(default=UNSET)
+    email_gap: int | None | Unset = attrs.field(default=UNSET)
     """Minutes to wait between two emails."""
-    random_wait_max: float | None | Unset = attrs.field(default=UNSET)
+    random_wait_max: int | None | Unset = attrs.field(default=UNSET)
     """The longest random wait, in minutes."""
     text_only: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, every email goes out as plain text."""
@@ -9011,7 +9026,7 @@ class CreateCampaignRequest:
     """When `true`, the first email goes out as plain text."""
     email_list: list[str] | None | Unset = attrs.field(default=UNSET)
     """Email addresses of the workspace's accounts that send the campaign."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The most emails the campaign sends per day."""
     stop_on_reply: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, a lead's sequence stops once the lead replies."""
@@ -9247,17 +9262,17 @@ class Email:
     """Where the email is in its life cycle: `1` sent by a campaign, `2` received, `3` sent, `4` scheduled."""
     step: str | None = attrs.field(default=None)
     """The campaign step the email belongs to."""
-    is_unread: float | None = attrs.field(default=None)
+    is_unread: int | None = attrs.field(default=None)
     """`1` when the email is unread, `0` when read."""
-    is_auto_reply: float | None = attrs.field(default=None)
+    is_auto_reply: int | None = attrs.field(default=None)
     """`1` when the email is an automatic reply, `0` when not."""
     reminder_ts: datetime | None = attrs.field(default=None)
     """When the reminder on the email is due (ISO 8601 date-time); null when there is none."""
     ai_interest_value: float | None = attrs.field(default=None)
     """The interest value AI gave the email (e.g. `0.75`)."""
-    ai_assisted: float | None = attrs.field(default=None)
+    ai_assisted: int | None = attrs.field(default=None)
     """`1` when AI assistance was used for the email."""
-    is_focused: float | None = attrs.field(default=None)
+    is_focused: int | None = attrs.field(default=None)
     """`1` when the email is in the Unibox's primary (focused) tab."""
     i_status: float | None = attrs.field(default=None)
     """The email's interest status (a number)."""
@@ -9307,9 +9322,9 @@ class InboxPlacementBlacklistAndSpamAssassinReport:
     """The domain's IP address."""
     spam_assassin_score: float
     """The email's SpamAssassin score, which rises with the likelihood of spam."""
-    domain_blacklist_count: float | None = attrs.field(default=None)
+    domain_blacklist_count: int | None = attrs.field(default=None)
     """On how many blacklists the domain is listed; may be null."""
-    domain_ip_blacklist_count: float | None = attrs.field(default=None)
+    domain_ip_blacklist_count: int | None = attrs.field(default=None)
     """On how many blacklists the domain's IP address is listed; may be null."""
     spam_assassin_report: SpamAssassinReport | None = attrs.field(default=None)
     """The detailed SpamAssassin analysis; left out with `skip_spam_assassin_report`."""
@@ -9351,11 +9366,11 @@ class Lead:
     """The ID of the workspace the lead belongs to."""
     status: LeadStatus
     """The lead's state in its campaign: active, paused, completed, bounced, unsubscribed or skipped."""
-    email_open_count: float
+    email_open_count: int
     """How many times the lead has opened the campaign's emails."""
-    email_reply_count: float
+    email_reply_count: int
     """How many times the lead has replied to the campaign's emails."""
-    email_click_count: float
+    email_click_count: int
     """How many times the lead has clicked a link in the campaign's emails."""
     company_domain: str
     """The domain of the lead's company (such as `example.com`)."""
@@ -9389,17 +9404,17 @@ class Lead:
     """The ID of the last step executed for the lead."""
     last_step_timestamp_executed: datetime | None = attrs.field(default=None)
     """When that last step was executed (ISO 8601 date-time)."""
-    email_opened_step: float | None = attrs.field(default=None)
+    email_opened_step: int | None = attrs.field(default=None)
     """The step of the last email the lead opened."""
-    email_opened_variant: float | None = attrs.field(default=None)
+    email_opened_variant: int | None = attrs.field(default=None)
     """The variant of that step the lead opened."""
-    email_replied_step: float | None = attrs.field(default=None)
+    email_replied_step: int | None = attrs.field(default=None)
     """The step of the last email the lead replied to."""
-    email_replied_variant: float | None = attrs.field(default=None)
+    email_replied_variant: int | None = attrs.field(default=None)
     """The variant of that step the lead replied to."""
-    email_clicked_step: float | None = attrs.field(default=None)
+    email_clicked_step: int | None = attrs.field(default=None)
     """The step of the last email in which the lead clicked a link."""
-    email_clicked_variant: float | None = attrs.field(default=None)
+    email_clicked_variant: int | None = attrs.field(default=None)
     """The variant of that step in which the lead clicked."""
     lt_interest_status: LeadInterestStatus | None = attrs.field(default=None)
     """The lead's interest status (interested, meeting booked, won, not interested, out of office, ...); it can also hold a custom lead label's `interest_status`, a value beyond the listed ones."""
@@ -9565,9 +9580,9 @@ class PatchCampaignRequest:
     """When the campaign sends: its dates and its sending windows."""
     sequences: list[CampaignSequence] | None | Unset = attrs.field(default=UNSET)
     """The email sequence. Only the first item is used: give exactly one, holding every step."""
-    email_gap: float | None | Unset = attrs.field(default=UNSET)
+    email_gap: int | None | Unset = attrs.field(default=UNSET)
     """Minutes to wait between two emails."""
-    random_wait_max: float | None | Unset = attrs.field(default=UNSET)
+    random_wait_max: int | None | Unset = attrs.field(default=UNSET)
     """The longest random wait, in minutes."""
     text_only: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, every email goes out as plain text."""
@@ -9575,7 +9590,7 @@ class PatchCampaignRequest:
     """When `true`, the first email goes out as plain text."""
     email_list: list[str] | None | Unset = attrs.field(default=UNSET)
     """Email addresses of the workspace's accounts that send the campaign."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The most emails the campaign sends per day."""
     stop_on_reply: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, a lead's sequence stops once the lead replies."""
@@ -9677,7 +9692,7 @@ class PlanDetailsSubscriptions:
 class SalesFlowQueryValues:
     """The parameters of a lead activity condition."""
 
-    occurrence_days: float | None = attrs.field(default=None, metadata={"wire": "occurrence-days"})
+    occurrence_days: int | None = attrs.field(default=None, metadata={"wire": "occurrence-days"})
     """The window the activity is looked for in, in days."""
     occurrence_count: SalesFlowQueryValuesOccurrenceCount | None = attrs.field(
         default=None, metadata={"wire": "occurrence-count"}
@@ -9865,7 +9880,7 @@ class UpdateLeadFinderAgentRequest:
     """The ID of another campaign to move the agent to. A campaign can have only one active agent."""
     search_filters: LeadFinderSearchFilters | None | Unset = attrs.field(default=UNSET)
     """The new audience: the SuperSearch filters new leads must match. Unknown keys are rejected, and enum values must match exactly, spacing included."""
-    min_active_leads: float | None | Unset = attrs.field(default=UNSET)
+    min_active_leads: int | None | Unset = attrs.field(default=UNSET)
     """The new threshold (10 to 10,000): when the campaign's active leads fall below it, the agent adds new leads."""
     on_exhaustion: LeadFinderOnExhaustion | None | Unset = attrs.field(default=UNSET)
     """What the agent does when its search has no new leads left: `pause` until its filters change, switch to `fallback_search_filters` (`fallback`), or `broaden` its filters automatically. `fallback` needs fallback filters, sent here or already stored."""
@@ -9991,9 +10006,9 @@ class Campaign:
     """`true` for an evergreen campaign."""
     sequences: list[CampaignSequence] | None = attrs.field(default=None)
     """The email sequence. Only the first item is used: give exactly one, holding every step."""
-    email_gap: float | None = attrs.field(default=None)
+    email_gap: int | None = attrs.field(default=None)
     """Minutes to wait between two emails."""
-    random_wait_max: float | None = attrs.field(default=None)
+    random_wait_max: int | None = attrs.field(default=None)
     """The longest random wait, in minutes."""
     text_only: bool | None = attrs.field(default=None)
     """When `true`, every email goes out as plain text."""
@@ -10001,7 +10016,7 @@ class Campaign:
     """When `true`, the first email goes out as plain text."""
     email_list: list[str] | None = attrs.field(default=None)
     """Email addresses of the workspace's accounts that send the campaign."""
-    daily_limit: float | None = attrs.field(default=None)
+    daily_limit: int | None = attrs.field(default=None)
     """The most emails the campaign sends per day."""
     stop_on_reply: bool | None = attrs.field(default=None)
     """When `true`, a lead's sequence stops once the lead replies."""
@@ -10145,7 +10160,7 @@ class CreateLeadFinderAgentRequest:
     """The ID of the campaign the agent keeps supplied with leads. A campaign can have only one active agent."""
     search_filters: LeadFinderSearchFilters
     """The audience: the SuperSearch filters new leads must match. Unknown keys are rejected, and enum values must match exactly, spacing included."""
-    min_active_leads: float
+    min_active_leads: int
     """The threshold (10 to 10,000): when the campaign's active leads fall below it, the agent adds new leads."""
     on_exhaustion: LeadFinderOnExhaustion
     """What the agent does when its search has no new leads left: `pause` until its filters change, switch to `fallback_search_filters` (`fallback`), or `broaden` its filters automatically."""
@@ -10217,9 +10232,9 @@ class CustomPromptTemplate:
     """The AI model the prompt runs on."""
     from_shared: bool | None = attrs.field(default=None)
     """Whether the template was taken from a shared one."""
-    like_count: float | None = attrs.field(default=None)
+    like_count: int | None = attrs.field(default=None)
     """How many likes the template has."""
-    execution_count: float | None = attrs.field(default=None)
+    execution_count: int | None = attrs.field(default=None)
     """How many times the template has been run."""
     liked: bool | None = attrs.field(default=None)
     """Whether the current user likes the template."""
@@ -10251,7 +10266,7 @@ class EnrichLeadsFromSupersearchRequest:
 
     search_filters: SupersearchFilters
     """The SuperSearch filters the leads must match."""
-    limit: float
+    limit: int
     """The most leads to import (1 to 1,000,000)."""
     search_name: str | None | Unset = attrs.field(default=UNSET)
     """A name for the search."""
@@ -10612,8 +10627,8 @@ class ListLeadsRequest:
 
     search: str | None | Unset = attrs.field(default=UNSET)
     """Only leads whose first name, last name or email matches this text."""
-    filter: str | None | Unset = attrs.field(default=UNSET)
-    """A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`)."""
+    filter: LeadFilter | None | Unset = attrs.field(default=UNSET)
+    """A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED`."""
     campaign: str | None | Unset = attrs.field(default=UNSET)
     """Only leads in this campaign (its ID)."""
     list_id: str | None | Unset = attrs.field(default=UNSET)
@@ -10654,8 +10669,8 @@ class MoveLeadsRequest:
 
     search: str | None | Unset = attrs.field(default=UNSET)
     """Only leads whose first name, last name or email matches this text."""
-    filter: str | None | Unset = attrs.field(default=UNSET)
-    """A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`)."""
+    filter: LeadFilter | None | Unset = attrs.field(default=UNSET)
+    """A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED`."""
     campaign: str | None | Unset = attrs.field(default=UNSET)
     """Only leads in this campaign, the source (its ID)."""
     list_id: str | None | Unset = attrs.field(default=UNSET)
@@ -10682,7 +10697,7 @@ class MoveLeadsRequest:
     """Whether to check for duplicate leads in campaigns."""
     skip_leads_in_verification: bool | None | Unset = attrs.field(default=UNSET)
     """When true, leads whose email verification is still running are left out."""
-    limit: float | None | Unset = attrs.field(default=UNSET)
+    limit: int | None | Unset = attrs.field(default=UNSET)
     """The most leads to move."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
     """The ID of the workspace user to assign the moved leads to."""
