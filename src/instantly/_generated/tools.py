@@ -2724,7 +2724,7 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         name="dfy_email_account_orders_check_domains",
         operation_id="checkDomainsAvailability",
         title="Check whether domains can be ordered",
-        description="Check whether domains can be ordered (`POST /api/v2/dfy-email-account-orders/domains/check`). Checks up to 50 domains (only `.com` and `.org` are supported) and returns, for each, whether it is available and, when it is restricted, the keyword it matched. Meant only for checking before an order; limited to 30 requests per minute and 900 per hour. Returns the API's answer in `data`. Changes nothing. The API allows 30 calls per 60 seconds. The API allows 900 calls per 3600 seconds.",
+        description="Check whether domains can be ordered (`POST /api/v2/dfy-email-account-orders/domains/check`). Checks up to 50 domains (only `.com` and `.org` are supported) and returns, for each, whether it is available and, when it is restricted, the keyword it matched. Meant only for checking before an order; limited to 30 requests per minute and 900 per hour. Returns the API's answer in `data`. Changes nothing. The API allows 30 calls per minute. The API allows 900 calls per hour.",
         input_schema={
             "type": "object",
             "properties": {
@@ -9812,7 +9812,7 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         name="domain_forwarding_delete",
         operation_id="deleteDomainForwarding",
         title="Remove a domain's web forwarding",
-        description="Remove a domain's web forwarding (`DELETE /api/v2/domains/{domain}/forwarding`). Removes the web forwarding of a domain ordered through Instantly and returns the domain's forwarding configuration. Removing it from a domain that has none succeeds without change. Rate limit: 10 requests per minute and 60 per hour. Returns the API's answer in `data`. Destructive: what it deletes is gone for good; confirm with the user before calling. The API allows 10 calls per 60 seconds. The API allows 60 calls per 3600 seconds.",
+        description="Remove a domain's web forwarding (`DELETE /api/v2/domains/{domain}/forwarding`). Removes the web forwarding of a domain ordered through Instantly and returns the domain's forwarding configuration. Removing it from a domain that has none succeeds without change. Rate limit: 10 requests per minute and 60 per hour. Returns the API's answer in `data`. Destructive: what it deletes is gone for good; confirm with the user before calling. The API allows 10 calls per minute. The API allows 60 calls per hour.",
         input_schema={
             "type": "object",
             "properties": {
@@ -14332,7 +14332,7 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         name="oauth_init_google",
         operation_id="initGoogleOAuth",
         title="Start connecting a Google mailbox",
-        description="Start connecting a Google mailbox (`POST /api/v2/oauth/google/init`). Opens an OAuth session and returns its `session_id` and the Google authorization URL (`auth_url`) to send the user to; then poll `client.oauth.session_status(session_id)` until the session ends. The session expires after 10 minutes. Rate limit: 75 requests per minute per workspace and 150 per minute per IP address; a 503 means Google's OAuth service is unavailable for the moment. Returns the API's answer in `data`. The API allows 75 calls per 60 seconds.",
+        description="Start connecting a Google mailbox (`POST /api/v2/oauth/google/init`). Opens an OAuth session and returns its `session_id` and the Google authorization URL (`auth_url`) to send the user to; then poll `client.oauth.session_status(session_id)` until the session ends. The session expires after 10 minutes. Rate limit: 75 requests per minute per workspace and 150 per minute per IP address; a 503 means Google's OAuth service is unavailable for the moment. Returns the API's answer in `data`. The API allows 75 calls per minute.",
         input_schema={"type": "object", "properties": {}, "additionalProperties": False},
         output_schema={
             "type": "object",
@@ -14350,7 +14350,7 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         name="oauth_init_microsoft",
         operation_id="initMicrosoftOAuth",
         title="Start connecting a Microsoft mailbox",
-        description="Start connecting a Microsoft mailbox (`POST /api/v2/oauth/microsoft/init`). Opens an OAuth session and returns its `session_id` and the Microsoft authorization URL (`auth_url`) to send the user to; then poll `client.oauth.session_status(session_id)` until the session ends. The session expires after 10 minutes. Rate limit: 75 requests per minute per workspace and 150 per minute per IP address; a 503 means Microsoft's OAuth service is unavailable for the moment. Returns the API's answer in `data`. The API allows 75 calls per 60 seconds.",
+        description="Start connecting a Microsoft mailbox (`POST /api/v2/oauth/microsoft/init`). Opens an OAuth session and returns its `session_id` and the Microsoft authorization URL (`auth_url`) to send the user to; then poll `client.oauth.session_status(session_id)` until the session ends. The session expires after 10 minutes. Rate limit: 75 requests per minute per workspace and 150 per minute per IP address; a 503 means Microsoft's OAuth service is unavailable for the moment. Returns the API's answer in `data`. The API allows 75 calls per minute.",
         input_schema={"type": "object", "properties": {}, "additionalProperties": False},
         output_schema={
             "type": "object",
@@ -15255,7 +15255,7 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         name="emails_list",
         operation_id="listEmail",
         title="List emails",
-        description="List emails (`GET /api/v2/emails`). Lists the workspace's Unibox emails, newest first by default, filtered by campaign, list, lead, account, status, type or date. One page per call; pass `next_starting_after` as `starting_after` for the next. Rate limit: 20 requests per minute, stricter than the rest of the API. Returns one page: `items`, their `count` and `next_starting_after`; to see more, call again with `starting_after` set to that value (null means this was the last page). Changes nothing. The API allows 20 calls per 60 seconds.",
+        description="List emails (`GET /api/v2/emails`). Lists the workspace's Unibox emails, newest first by default, filtered by campaign, list, lead, account, status, type or date. One page per call; pass `next_starting_after` as `starting_after` for the next. Rate limit: 20 requests per minute, stricter than the rest of the API. Returns one page: `items`, their `count` and `next_starting_after`; to see more, call again with `starting_after` set to that value (null means this was the last page). Changes nothing. The API allows 20 calls per minute.",
         input_schema={
             "type": "object",
             "properties": {
@@ -22012,7 +22012,7 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         name="emails_send_test",
         operation_id="sendTestEmail",
         title="Send a test email",
-        description="Send a test email (`POST /api/v2/emails/test`). Sends a preview email from one of the workspace's accounts to the given recipients, without adding it to the Unibox. Returns `status: success`, or an `error` code when the sending account fails. Rate limit: 10 requests per minute per workspace. Returns the API's answer in `data`. The API allows 10 calls per 60 seconds.",
+        description="Send a test email (`POST /api/v2/emails/test`). Sends a preview email from one of the workspace's accounts to the given recipients, without adding it to the Unibox. Returns `status: success`, or an `error` code when the sending account fails. Rate limit: 10 requests per minute per workspace. Returns the API's answer in `data`. The API allows 10 calls per minute.",
         input_schema={
             "type": "object",
             "properties": {
@@ -22167,7 +22167,7 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         name="lead_labels_test_ai_reply_label",
         operation_id="testAiReplyLabelLeadLabels",
         title="Test how AI would label a reply",
-        description="Test how AI would label a reply (`POST /api/v2/lead-labels/ai-reply-label`). Classifies a reply text the way AI auto-labeling would, and returns the predicted label with the AI-enabled custom labels it weighed; use it to tune labels and their descriptions. Live replies are labeled apart from it. Rate limit: 500 requests per 30 days per workspace, for this operation only. Returns the API's answer in `data`. Changes nothing. The API allows 500 calls per 2592000 seconds.",
+        description="Test how AI would label a reply (`POST /api/v2/lead-labels/ai-reply-label`). Classifies a reply text the way AI auto-labeling would, and returns the predicted label with the AI-enabled custom labels it weighed; use it to tune labels and their descriptions. Live replies are labeled apart from it. Rate limit: 500 requests per 30 days per workspace, for this operation only. Returns the API's answer in `data`. Changes nothing. The API allows 500 calls per 30 days.",
         input_schema={
             "type": "object",
             "properties": {
@@ -22423,7 +22423,7 @@ ALL_TOOLS: dict[str, ToolSpec] = {
         name="domain_forwarding_update",
         operation_id="updateDomainForwarding",
         title="Set a domain's web forwarding",
-        description="Set a domain's web forwarding (`PUT /api/v2/domains/{domain}/forwarding`). Forwards the visitors of a domain ordered through Instantly to `forwarding_domain`, a valid domain other than the domain itself, and returns the new configuration. Fails with 409 Conflict while the domain order is still being set up, and with 422 when that configuration is not supported for the domain. Rate limit: 10 requests per minute and 60 per hour. Returns the API's answer in `data`. The API allows 10 calls per 60 seconds. The API allows 60 calls per 3600 seconds.",
+        description="Set a domain's web forwarding (`PUT /api/v2/domains/{domain}/forwarding`). Forwards the visitors of a domain ordered through Instantly to `forwarding_domain`, a valid domain other than the domain itself, and returns the new configuration. Fails with 409 Conflict while the domain order is still being set up, and with 422 when that configuration is not supported for the domain. Rate limit: 10 requests per minute and 60 per hour. Returns the API's answer in `data`. The API allows 10 calls per minute. The API allows 60 calls per hour.",
         input_schema={
             "type": "object",
             "properties": {
