@@ -1186,7 +1186,8 @@ class Shaper:
         if isinstance(known, str):
             model, field = known.split(".")
             source = self.ref["components"]["schemas"][model]["properties"][field]
-            return self._meanings(source, model + pascal(field), values)
+            borrowed = self._meanings(source, model + pascal(field), values)
+            return {str(v): borrowed[str(v)] for v in values if str(v) in borrowed}
         if known is not None:
             return {str(k): v for k, v in known.items()}
         descs = s.get("x-enumDescriptions")
