@@ -1308,8 +1308,17 @@ def tool_description(
         groups = " or ".join(" and ".join(g) for g in any_of)
         parts.append(f"Give at least one of: {groups}.")
     for limit in op.get("x-rate-limit", []):
-        parts.append(f"The API allows {limit['requests']} calls per {limit['seconds']} seconds.")
+        parts.append(f"The API allows {limit['requests']} calls per {window(limit['seconds'])}.")
     return " ".join(parts)
+
+
+def window(seconds: float) -> str:
+    """A rate limit's window in words: `minute`, `hour`, `30 days`, `90 seconds`."""
+    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % length == 0:
+            n = int(seconds // length)
+            return unit if n == 1 else f"{n} {unit}s"
+    return f"{seconds:g} seconds"
 
 
 GENERIC_OUTPUT_PAGE = {

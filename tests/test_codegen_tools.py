@@ -41,6 +41,20 @@ def test_read_only_is_gets_and_the_posts_that_only_read(spec: dict[str, Any]) ->
     assert not generate.tool_read_only("get", {"x-read-only": False})
 
 
+def test_a_tool_states_its_rate_limit_in_words(spec: dict[str, Any]) -> None:
+    label = op(spec, "/api/v2/lead-labels/ai-reply-label", "post")
+    text = generate.tool_description(
+        "testAiReplyLabelLeadLabels", "/x", "post", label, [], True, False
+    )
+    assert "The API allows 500 calls per 30 days." in text
+    assert [generate.window(s) for s in (60, 3600, 7200, 90)] == [
+        "minute",
+        "hour",
+        "2 hours",
+        "90 seconds",
+    ]
+
+
 def test_destructive_is_every_delete(spec: dict[str, Any]) -> None:
     assert generate.tool_destructive("delete", op(spec, "/api/v2/leads", "delete"))
     assert not generate.tool_destructive("post", op(spec, "/api/v2/leads", "post"))

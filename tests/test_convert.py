@@ -173,7 +173,7 @@ def test_missing_required_field_reads_as_none() -> None:
     (mismatch,) = mismatches(lead)
     assert mismatch.path == "Lead.email_open_count"
     assert mismatch.field == "email_open_count"
-    assert mismatch.expected == "a number"
+    assert mismatch.expected == "an integer"
     assert mismatch.got == "nothing (the field is missing)"
     assert mismatch.raw is UNSET
     assert raw_value(lead, "email_open_count") is UNSET
@@ -243,17 +243,17 @@ WRONG_TYPES: list[tuple[str, Any, Any, list[Any], Any, list[Any], Any, str, str]
     #  what the field holds, mismatch path, "expected X, got Y")
     (
         "garbage where a number",
-        models.Lead,
-        _lead,
-        ["email_open_count"],
+        models.Campaign,
+        _campaign,
+        ["pl_value"],
         "x",
-        ["email_open_count"],
+        ["pl_value"],
         None,
-        "Lead.email_open_count",
+        "Campaign.pl_value",
         "expected a number, got a string",
     ),
     (
-        "numeric string where a number",
+        "numeric string where an integer",
         models.Lead,
         _lead,
         ["email_open_count"],
@@ -261,17 +261,17 @@ WRONG_TYPES: list[tuple[str, Any, Any, list[Any], Any, list[Any], Any, str, str]
         ["email_open_count"],
         12,
         "Lead.email_open_count",
-        "expected a number, got a string",
+        "expected an integer, got a string",
     ),
     (
         "decimal string where a number",
-        models.Lead,
-        _lead,
-        ["email_opened_step"],
+        models.Campaign,
+        _campaign,
+        ["pl_value"],
         " 2.5 ",
-        ["email_opened_step"],
+        ["pl_value"],
         2.5,
-        "Lead.email_opened_step",
+        "Campaign.pl_value",
         "expected a number, got a string",
     ),
     (
@@ -309,13 +309,13 @@ WRONG_TYPES: list[tuple[str, Any, Any, list[Any], Any, list[Any], Any, str, str]
     ),
     (
         "boolean where a number",
-        models.Lead,
-        _lead,
-        ["email_reply_count"],
+        models.Campaign,
+        _campaign,
+        ["pl_value"],
         True,
-        ["email_reply_count"],
+        ["pl_value"],
         None,
-        "Lead.email_reply_count",
+        "Campaign.pl_value",
         "expected a number, got a boolean",
     ),
     (
@@ -725,7 +725,7 @@ def test_each_mismatch_is_logged_once_per_model_and_field(fresh_log: Any) -> Non
         "LeadPage.items[0].timestamp_last_open: expected a date-time, got ''"
     )
     assert lines[1].startswith(
-        "LeadPage.items[1].email_open_count: expected a number, got a string"
+        "LeadPage.items[1].email_open_count: expected an integer, got a string"
     )
     assert all(r.levelno == logging.DEBUG for r in fresh_log.records)
     assert not any(secret in line or "12" in line.split(":", 1)[1] for line in lines)

@@ -211,5 +211,8 @@ async def test_emails(mock: MockInstantly, client: AsyncInstantly) -> None:
     assert (await client.emails.unread_count()).count == 0
     with pytest.raises(NotFoundError):
         await client.emails.reply(
-            reply_to_uuid=mock.state.new_id(), eaccount="s@example.com", subject="x", body={}
+            reply_to_uuid=mock.state.new_id(),
+            eaccount="s@example.com",
+            subject="x",
+            body={"text": "x"},
         )

@@ -311,3 +311,22 @@ async def test_a_waiter_cancelled_while_redis_decides_takes_its_start_back(
         assert gate.fallbacks == 0
     finally:
         await gate.aclose()
+
+
+async def test_an_endpoint_log_outlives_its_longest_window(redis: RedisServer) -> None:
+    """An hour's or 30 days' starts are kept that long, not just the idle lifetime of the
+    workspace's logs: a process that comes back after minutes still sees them."""
+    import redis as redis_py
+
+    gate = limiter(redis, per_second=100)
+    month = ((500, 30 * 86400.0),)
+    try:
+        await gate.acquire("testAiReplyLabelLeadLabels", month)
+        await gate.acquire("updateDomainForwarding", ((10, 60.0), (60, 3600.0)))
+        with redis_py.Redis.from_url(redis.url) as client:
+            prefix = "instantly:ratelimit:{tests}:endpoint:"
+            assert client.ttl(prefix + "testAiReplyLabelLeadLabels") >= 30 * 86400
+            assert client.ttl(prefix + "updateDomainForwarding") >= 3600
+            assert client.zcard(prefix + "testAiReplyLabelLeadLabels") == 1
+    finally:
+        await gate.aclose()

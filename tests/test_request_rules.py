@@ -250,3 +250,116 @@ async def test_inbox_managers_and_sales_agents_are_kept(client: AsyncInstantly) 
     )
     assert (await client.ai_sales_agents.get(sales.id)).input == "https://example.com"
     assert (await client.ai_sales_agents.update(sales.id, name="SDR 2")).name == "SDR 2"
+
+
+# --- facts the description writers found (openapi/tools/shape_reference.py) ----------------------
+
+
+async def test_a_reply_or_forward_body_needs_html_or_text_before_sending(
+    mock: MockInstantly, client: AsyncInstantly
+) -> None:
+    before = mock.state.requests
+    uuid = "3f1c5a2e-8b4d-4e6f-9a7b-1c2d3e4f5a6b"
+    with pytest.raises(ValueError, match=r"emails\.reply\(\): body needs html or text"):
+        await client.emails.reply(
+            reply_to_uuid=uuid, eaccount="me@example.com", subject="Re", body={}
+        )
+    with pytest.raises(ValueError, match=r"emails\.forward\(\): body needs html or text"):
+        await client.emails.forward(
+            reply_to_uuid=uuid,
+            eaccount="me@example.com",
+            to_address_email_list="you@example.com",
+            subject="Fwd",
+            body=models.ReplyToEmailRequestBody(),
+        )
+    assert mock.state.requests == before
+
+
+async def test_the_mock_holds_creating_a_lead_to_its_target_rule(mock: MockInstantly) -> None:
+    """In a campaign a lead needs an email; in a list, an email or a name (a null is none)."""
+    import aiohttp
+
+    campaign = mock.state.add_campaign("C")["id"]
+    lead_list = mock.state.add_lead_list("L")["id"]
+    cases = [
+        ({"campaign": campaign, "first_name": "Ada"}, 400),
+        ({"campaign": campaign, "email": None}, 400),
+        ({"campaign": campaign, "email": "ada@example.com"}, 200),
+        ({"list_id": lead_list}, 400),
+        ({"list_id": lead_list, "email": None, "last_name": None}, 400),
+        ({"list_id": lead_list, "last_name": "Lovelace"}, 200),
+        ({"list_id": lead_list, "email": "bob@example.com"}, 200),
+    ]
+    async with aiohttp.ClientSession(mock.url, headers={"Authorization": "Bearer k"}) as session:
+        for body, status in cases:
+            async with session.post("/api/v2/leads", json=body) as r:
+                assert r.status == status, (body, await r.text())
+
+
+async def test_webhooks_filter_on_every_event_type_a_webhook_can_have(
+    mock: MockInstantly, client: AsyncInstantly
+) -> None:
+    hook = await client.webhooks.create(
+        target_hook_url="https://example.com/h", event_type="lead_no_show"
+    )
+    found = [w.id async for w in client.webhooks.list(event_type="lead_no_show")]
+    assert found == [hook.id]
+    assert models.ListWebhookEventType.SUPERSEARCH_ENRICHMENT_COMPLETED.value == (
+        "supersearch_enrichment_completed"
+    )
+
+
+def test_answers_decode_as_the_api_sends_them() -> None:
+    from instantly._convert import mismatches, structure
+
+    analytics = structure(
+        [
+            {
+                "campaign_name": "C",
+                "campaign_id": "3f1c5a2e-8b4d-4e6f-9a7b-1c2d3e4f5a6b",
+                "campaign_status": 1,
+                "campaign_is_evergreen": False,
+                "contacted_count": 3,
+                "open_count": 2,
+                "reply_count": 1,
+                "link_click_count": 0,
+                "bounced_count": 0,
+                "unsubscribed_count": 0,
+                "completed_count": 0,
+                "emails_sent_count": 4,
+                "new_leads_contacted_count": 3,
+                "total_opportunities": 0,
+                "total_opportunity_value": 0,
+            }
+        ],
+        list[models.CampaignAnalytics],
+    )[0]
+    assert (
+        analytics.leads_count is None and mismatches(analytics) == []
+    )  # exclude_total_leads_count
+    enriched = structure(
+        {"id": "a", "organization_id": "b", "resource_id": "c", "resource_type": 1},
+        models.EnrichLeadsFromSupersearchResponse,
+    )
+    assert enriched.resource_type is models.SuperSearchEnrichmentResourceType.CAMPAIGN
+    test = structure({"not_sending_status": ""}, models.GetInboxPlacementTestResponse)
+    assert test.not_sending_status is models.InboxPlacementTestNotSendingStatus.EMPTY
+    assert mismatches(test) == []
+
+
+@pytest.mark.looptime
+async def test_a_thirty_day_endpoint_window_holds_the_next_call_for_thirty_days() -> None:
+    import asyncio
+
+    from instantly._ratelimit import MARGIN, RateLimiter
+
+    limits = OPERATIONS["testAiReplyLabelLeadLabels"].rate_limits
+    assert limits == ((500, 30 * 86400.0),)
+    limiter = RateLimiter(per_second=None, per_minute=None)  # the endpoint's window alone
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    for _ in range(500):
+        await limiter.acquire("testAiReplyLabelLeadLabels", limits)
+    assert loop.time() == t0
+    await limiter.acquire("testAiReplyLabelLeadLabels", limits)
+    assert loop.time() - t0 == pytest.approx(30 * 86400 + MARGIN)

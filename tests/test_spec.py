@@ -298,3 +298,75 @@ def test_a_new_answer_sharing_a_request_shape_keeps_the_request_model_request_on
 
     assert models.SupersearchFiltersTitle().include is UNSET
     assert models.IcpJobTitle().include is None
+
+
+def test_operations_that_change_nothing_say_so(spec: dict[str, Any]) -> None:
+    ops = operations(spec)
+    for (method, path), op in ops.items():
+        if method == "GET":
+            assert op["x-read-only"] is True, path
+        elif method in ("PATCH", "PUT", "DELETE"):
+            assert "x-read-only" not in op, (method, path)
+    for key in (
+        ("POST", "/api/v2/leads/list"),
+        ("POST", "/api/v2/ai-agents/analytics"),
+        ("POST", "/api/v2/campaigns/{id}/export"),
+    ):
+        assert ops[key]["x-read-only"] is True and ops[key]["x-retry-safe"] is True, key
+    for key in (("POST", "/api/v2/leads"), ("POST", "/api/v2/campaigns/{id}/activate")):
+        assert "x-read-only" not in ops[key], key
+    label = ops[("POST", "/api/v2/lead-labels/ai-reply-label")]
+    assert label["x-rate-limit"] == [{"requests": 500, "seconds": 30 * 86400}]
+
+
+def test_an_enum_keeps_the_meanings_of_its_own_place(spec: dict[str, Any]) -> None:
+    """Same values, other meanings (or meanings known at one place only): not one enum."""
+    schemas = spec["components"]["schemas"]
+
+    def enum_of(model: str, field: str) -> dict[str, Any]:
+        prop = schemas[model]["properties"][field]
+        ref = prop.get("$ref") or next(o["$ref"] for o in prop["oneOf"] if "$ref" in o)
+        return dict(schemas[ref.rsplit("/", 1)[-1]])
+
+    resource = enum_of("EnrichLeadsFromSupersearchResponse", "resource_type")
+    assert resource["x-enum-meanings"] == {"1": "Campaign", "2": "List"}
+    assert resource == enum_of("SuperSearchEnrichment", "resource_type")
+    assert "x-enum-meanings" not in enum_of("InboxPlacementTest", "type")
+    # Meanings the vendor gives at another place of the same codes, or in prose only.
+    assert enum_of("CreateAIAgentRequest", "status") == enum_of("AiAgent", "status")
+    assert enum_of("InboxManagerActivity", "job_type")["x-enum-varnames"] == [
+        "INBOX_REPLY",
+        "INBOX_FOLLOW_UP",
+        "NO_SHOW_FOLLOW_UP",
+    ]
+    assert enum_of("AiSalesAgent", "agent_type")["x-enum-varnames"][:2] == [
+        "SALES_AGENT",
+        "AFFILIATE_AGENT",
+    ]
+    # Long meanings are kept (they were cut at 80 characters).
+    assert "pending" in schemas["WorkspaceGroupMemberStatus"]["x-enum-meanings"]
+    assert "99" in schemas["CampaignNotSendingStatus"]["x-enum-meanings"]
+    # Published member names stay what they were; the meanings document them.
+    status = schemas["ListInboxPlacementTestStatus"]
+    assert status["x-enum-varnames"] == ["V_1", "V_2", "V_3"]
+    assert status["x-enum-meanings"] == {"1": "Active", "2": "Paused", "3": "Completed"}
+
+
+def test_whole_numbers_are_integers(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    lead = schemas["Lead"]["properties"]
+    for field in (
+        "email_open_count",
+        "email_reply_count",
+        "email_opened_step",
+        "email_clicked_variant",
+    ):
+        assert "integer" in lead[field]["type"] and "number" not in lead[field]["type"], field
+    assert schemas["Email"]["properties"]["is_unread"]["type"] == ["null", "integer"]
+    assert schemas["MoveLeadsRequest"]["properties"]["limit"]["type"] == "integer"
+    assert schemas["SalesAgentAnalyticsTotals"]["properties"]["replies"]["type"] == "integer"
+    # Money, rates and scores stay numbers.
+    assert "number" in schemas["Campaign"]["properties"]["pl_value"]["type"]
+    assert "number" in schemas["Account"]["properties"]["stat_warmup_score"]["type"]
+    routing = schemas["CampaignProviderRoutingRule"]
+    assert routing["required"] == ["action", "recipient_esp", "sender_esp"]

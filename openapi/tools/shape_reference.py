@@ -17,9 +17,10 @@ What it adds, for the code generated from the spec:
 - named components for every request body, response body, nested object and enum, with
   structurally identical schemas merged into one name (no `Foo1`, `Foo2`);
 - `x-enum-varnames` derived from the value's documented meaning (`2: Meeting Booked` ->
-  `MEETING_BOOKED`) or from the value itself;
-- per operation: `x-sdk-method` (its name in the namespace), `x-retry-safe`, `x-pagination`,
-  `x-rate-limit`, `x-scopes`; per tag: `x-sdk-namespace`;
+  `MEETING_BOOKED`) or from the value itself, and `x-enum-meanings` (the vendor's, or stated in a
+  description, or `ENUM_MEANINGS`);
+- per operation: `x-sdk-method` (its name in the namespace), `x-retry-safe`, `x-read-only`,
+  `x-pagination`, `x-rate-limit`, `x-scopes`; per tag: `x-sdk-namespace`;
 - per schema: `x-required-any-of` (an `anyOf` of `required` lists), `x-conditions` (the vendor's
   `if`/`then`/`else` and `not` rules, verbatim), `x-open-enum`, `x-page-of`.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import fnmatch
 import hashlib
 import json
 import re
@@ -55,7 +57,9 @@ MODEL_RENAMES = {
     "AIDeliverabilityAgent": "AiDeliverabilityAgent",
     "AILeadFinderAgent": "AiLeadFinderAgent",
     "AISalesAgent": "AiSalesAgent",
-    "AISalesAgentReply": "AiSalesAgentReply",
+    # The vendor's "AI sales agent reply" is a reply of the AI Inbox Manager (only its
+    # operations use it), and is named so here.
+    "AISalesAgentReply": "InboxManagerReply",
     "AISalesAgentActivity": "AiSalesAgentActivity",
 }
 
@@ -92,6 +96,10 @@ BODY_NAMES = {
     "listPhoneNumbers": (None, "PhoneNumber"),
     "deletePhoneNumber": (None, "PhoneNumber"),
 }
+
+# A body named above keeps its name, even when another answer has its shape (a count of
+# deleted leads is not a count of unread emails).
+BODY_NAME_SET = {n for pair in BODY_NAMES.values() for n in pair if n}
 
 # Nested objects whose mechanical name is a sentence.
 CONTEXT_RENAMES = {
@@ -180,8 +188,6 @@ FINAL_NAMES = {
     "ListSalesAgentActivitiesAiSalesAgentActivityPage": "SalesAgentActivityPage",
     "ListAISalesAgentActivityActionStatusItem": "ActivityActionStatusFilter",
     "ListAISalesAgentActivityActionTypeItem": "ActivityActionTypeFilter",
-    "ListAIAgentStatus": "AiAgentStatusFilter",
-    "ListAIAgentType": "AiAgentTypeFilter",
     # Inbox manager.
     "GetInboxManagerAnalyticsSummaryResponse": "InboxManagerAnalyticsSummary",
     "InboxManagerAnalyticsSummaryByDateItem": "InboxManagerDailyAnalytics",
@@ -283,6 +289,12 @@ OWN_NAMES = {
     "PatchAIAgentRequestPayloadOptionConfigurationType": "InboxManagerConfigurationType",
     "CreateInboxManagerAgentRequestPayloadConfigurationType": "InboxManagerConfigurationType",
     "PatchInboxManagerAgentRequestPayloadConfigurationType": "InboxManagerConfigurationType",
+    # An inbox manager's tags ({id, label}) are shaped like an inbox placement test's, whose
+    # mechanical name (`GetInboxPlacementTestResponseMetadataTagsValue`) says nothing here.
+    "AiInboxManagerMetadataTagsValue": "InboxManagerTag",
+    # The webhook list's event type filter takes every event type a webhook can have (see
+    # `_fix_reference`), like `WebhookEventType`, and keeps the name the SDK published for it.
+    "ListWebhookEventType": "ListWebhookEventType",
 }
 
 # The same, for every context that ends so. An ICP's job titles (in answers and in requests,
@@ -306,11 +318,37 @@ ENUM_NAMES = {
     ("Account", "status"): "AccountStatus",
     ("Account", "forwarding_mode"): "ForwardingMode",
     ("ListLeadsRequest", "filter"): "LeadFilter",
+    ("MoveLeadsRequest", "filter"): "LeadFilter",
     ("LeadLabel", "interest_status_label"): "InterestStatusLabel",
 }
 
 # Enums whose server values go beyond the documented set (custom interest statuses, say).
-OPEN_ENUMS = {"LeadInterestStatus", "EspCode"}
+OPEN_ENUMS = {"LeadInterestStatus", "EspCode", "LeadFilter"}
+
+# Meanings of enum values that the vendor gives elsewhere than at the place: the place's
+# mechanical name -> {value: meaning}, or "VendorModel.field" for the meanings the vendor gives
+# there. (Meanings the vendor states only in a place's own description, `1 = Campaign, 2 =
+# List`, are read from it: `prose_meanings`.) What the values mean is part of an enum: two
+# places with the same values share one enum only when their meanings agree, so a place whose
+# meanings nobody states would otherwise take the name and the missing meanings of any other
+# place with the same values (the SuperSearch resource type took the inbox placement test's).
+ENUM_MEANINGS: dict[str, dict[int | str, str] | str] = {
+    "ListAIAgentStatus": "AIAgent.status",
+    "CreateAIAgentRequestStatus": "AIAgent.status",
+    "ListAIAgentType": "AIAgent.type",
+    "GetAiAgentAnalyticsRequestAgentTypesValue": "AIAgent.type",
+    "CreateAIAgentRequestAgentType": "AISalesAgent.agent_type",
+    "ListInboxManagerActivityJobType": {
+        1: "inbox reply",
+        2: "inbox follow-up",
+        3: "no-show follow-up",
+    },
+    "ListInboxPlacementTestStatus": "InboxPlacementTest.status",
+}
+
+# Enums the SDK published with member names made of their values (`V_1`) before their meanings
+# were known: the names stay, so that code using them keeps working; the meanings document them.
+VALUE_NAMED = {"ListInboxPlacementTestStatus"}
 
 # What the 2026-08-21 snapshot added (tags, and the models only they use). Shaped after the rest,
 # so that a shape they share with an older operation keeps the name the SDK published for it.
@@ -349,6 +387,8 @@ ENDPOINT_LIMITS = {
     # Per workspace; the document's other figure (150/min) is per IP address.
     "initGoogleOAuth": [{"requests": 75, "seconds": 60}],
     "initMicrosoftOAuth": [{"requests": 75, "seconds": 60}],
+    # Per workspace; live reply labelling does not count against it.
+    "testAiReplyLabelLeadLabels": [{"requests": 500, "seconds": 30 * 86400}],
 }
 
 # POST operations that only read, so repeating them after a 5xx is harmless.
@@ -366,6 +406,8 @@ READ_ONLY_POSTS = {
     "countLeadsFromSupersearch",
     "previewLeadsFromSupersearch",
     "testAiReplyLabelLeadLabels",
+    "getAiAgentAnalytics",
+    "exportCampaign",
 }
 # POSTs that set a state (idempotent: the second call finds it already set).
 IDEMPOTENT_POSTS = {
@@ -605,9 +647,220 @@ ERROR_RESPONSES = {
 }
 
 
+# `number` fields that hold whole numbers by their meaning (fnmatch patterns on the field's or
+# parameter's name): counts, steps and variants, the 0/1 flags of an email, limits on how many,
+# ports, status codes, Unix timestamps and durations in whole units. They are `integer` where
+# the vendor's example, if it gives one, is whole too. (Prices, rates, percentages, scores,
+# values, credits and estimates stay `number`.)
+WHOLE_NUMBERS = (
+    "count",
+    "*_count",
+    "number_of_*",
+    "email_*_step",
+    "email_*_variant",
+    "followup_number",
+    "is_unread",
+    "is_auto_reply",
+    "ai_assisted",
+    "is_focused",
+    "limit",
+    "*_limit",
+    "*_limit_max",
+    "*_limit_per_run",
+    "*_limit_hit",
+    "domains_at_limit",
+    "*_port",
+    "responseCode",
+    "status_code",
+    "cancel_at_time",
+    "current_period_end",
+    "earliest_wait_time_seconds",
+    "*_days",
+    "pause_sending_campaigns_for",
+    "email_gap",
+    "random_wait_max",
+    "sending_gap",
+    "size",
+    "*_skips",
+    "global_gap_not_met",
+    "consecutive_loops_with_issue",
+    "total_connected",
+    "available",
+    "contacted",
+    "disconnected",
+    "sent",
+    "received",
+    "landed_inbox",
+    "landed_spam",
+    "emails_sent",
+    "unique_opens",
+    "unique_replies",
+    "replies",
+    "opportunities",
+    "leads_found",
+    "leads_added",
+    "campaign_active_leads_after",
+    "approved",
+    "rejected",
+    "verified",
+    "invalid",
+    "risky",
+    "catch_all",
+    "job_change",
+    "verification_job_pending_*",
+    "total_leads",
+    "*_events",
+    "total_actions",
+    "total_sent",
+    "total_email_activity",
+    "*_checks",
+    "total_opportunities",
+    "unique_conversations",
+    "human_intervention",
+    "info_requested",
+    "no_show_follow_ups_generated",
+    "no_show_total_leads_recovered",
+    "interested",
+    "meeting_booked",
+    "meeting_completed",
+    "closed",
+    "quantity",
+    "*_quantity",
+    "addons_qty",
+    "credits_used",
+    "reach",
+    "outcome",
+    "max_followups",
+    "min_active_leads",
+    "google",
+    "microsoft",
+    "airmail",
+    "other",
+    "custom_imap_smtp",
+    "occurrence-days",
+)
+
+
+def _whole_numbers(node: Any) -> None:
+    """`number` -> `integer` for the fields and parameters `WHOLE_NUMBERS` names, in place."""
+
+    def fix(name: str, schema: Any) -> None:
+        if not isinstance(schema, dict) or "enum" in schema:
+            return
+        types = schema.get("type")
+        example = schema.get("example", schema.get("default"))
+        whole = example is None or (
+            isinstance(example, int | float)
+            and not isinstance(example, bool)
+            and float(example).is_integer()
+        )
+        if not whole or not any(fnmatch.fnmatchcase(name, p) for p in WHOLE_NUMBERS):
+            return
+        if types == "number":
+            schema["type"] = "integer"
+        elif isinstance(types, list) and "number" in types:
+            schema["type"] = ["integer" if t == "number" else t for t in types]
+
+    if isinstance(node, dict):
+        for name, sub in (node.get("properties") or {}).items():
+            fix(name, sub)
+        if "in" in node and isinstance(node.get("name"), str):
+            fix(node["name"], node.get("schema"))
+        for value in node.values():
+            _whole_numbers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _whole_numbers(value)
+
+
+def _operation(ref: dict[str, Any], op_id: str) -> dict[str, Any]:
+    for item in ref["paths"].values():
+        for method in HTTP_METHODS:
+            if item.get(method, {}).get("operationId") == op_id:
+                op: dict[str, Any] = item[method]
+                return op
+    raise KeyError(op_id)
+
+
+def _json_body(node: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = node["content"]["application/json"]["schema"]
+    return schema
+
+
+def _fix_required_on_arrays(node: Any) -> None:
+    """A `required` list on an array that names its items' fields belongs to the items."""
+    if isinstance(node, dict):
+        items = node.get("items")
+        if (
+            "required" in node
+            and isinstance(items, dict)
+            and "required" not in items
+            and set(node["required"]) <= set(items.get("properties") or {})
+        ):
+            items["required"] = node.pop("required")
+        for value in node.values():
+            _fix_required_on_arrays(value)
+    elif isinstance(node, list):
+        for value in node:
+            _fix_required_on_arrays(value)
+
+
 # Facts judged wrong in the reference, fixed here; each is listed in openapi/README.md.
 def _fix_reference(ref: dict[str, Any]) -> None:
     schemas = ref["components"]["schemas"]
+    # Counts, steps, flags, ... that the vendor types `number` are whole numbers.
+    _whole_numbers(ref)
+    # `provider_routing_rules` carries its items' required fields (action, recipient_esp,
+    # sender_esp) on the array, where they require nothing.
+    _fix_required_on_arrays(ref)
+    # A reply's body is HTML, text or both (the vendor says so in prose): at least one of them.
+    # A forward's body is the same object, under the same rule (the vendor's `anyOf` of the
+    # forward: a body with `html` or `text`, or `include_original_body` without a body).
+    for op_id in ("replyToEmail", "forwardEmail"):
+        body = _json_body(_operation(ref, op_id)["requestBody"])["properties"]["body"]
+        body["anyOf"] = [{"required": ["html"]}, {"required": ["text"]}]
+    # `exclude_total_leads_count=true` leaves `leads_count` out of campaign analytics.
+    analytics = _json_body(_operation(ref, "getCampaignAnalytics")["responses"]["200"])["items"]
+    analytics["required"] = [r for r in analytics["required"] if r != "leads_count"]
+    # Creating a lead (in prose): in a campaign, `email` is required; in a list, one of
+    # `email`, `first_name`, `last_name`. As rules on the fields that are set (not null).
+    create = _json_body(_operation(ref, "createLead")["requestBody"])
+
+    def given(*names: str) -> dict[str, Any]:
+        return {
+            "required": list(names),
+            "properties": {n: {"not": {"type": "null"}} for n in names},
+        }
+
+    create["allOf"] = [
+        {"if": given("campaign"), "then": given("email")},
+        {
+            "if": given("list_id"),
+            "then": {"anyOf": [given("email"), given("first_name"), given("last_name")]},
+        },
+    ]
+    # The leads filter of list and move is a string whose values the vendor lists only as
+    # meanings; bulk-assign has them as an enum. Named, and open: the vendor does not close it.
+    for op_id in ("listLeads", "moveLeads"):
+        lead_filter = _json_body(_operation(ref, op_id)["requestBody"])["properties"]["filter"]
+        lead_filter["enum"] = list(lead_filter["x-enumDescriptions"])
+    # The webhook list's event type filter lacks the event types added later (`lead_no_show`,
+    # `supersearch_enrichment_completed`) that a webhook can be subscribed to.
+    for prm in _operation(ref, "listWebhook")["parameters"]:
+        if prm["name"] == "event_type":
+            subscribed = schemas["Webhook"]["properties"]["event_type"]["enum"]
+            prm["schema"]["enum"] = [v for v in subscribed if v is not None]
+    # An inbox placement test's `not_sending_status` is "" when nothing is wrong (the vendor
+    # says so), a value its enum lacks.
+    tests = [
+        schemas["InboxPlacementTest"],
+        _json_body(_operation(ref, "createInboxPlacementTest")["requestBody"]),
+        _json_body(_operation(ref, "getInboxPlacementTest")["responses"]["200"]),
+    ]
+    for test in tests:
+        status = test["properties"]["not_sending_status"]
+        status["enum"] = ["", *[v for v in status["enum"] if v != ""]]
+        status["x-enumDescriptions"] = {"": "No issue", **status["x-enumDescriptions"]}
     # Lead.payload is a free-form map of custom variables; the sample keys are not a schema.
     payload = schemas["Lead"]["properties"]["payload"]
     payload.pop("properties", None)
@@ -784,8 +1037,10 @@ class Shaper:
     # Hoist a schema into a named component; identical content reuses the existing name.
     def register(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
         h = canonical(schema)
-        own = OWN_NAMES.get(name) or next(
-            (v for k, v in OWN_SUFFIXES.items() if name.endswith(k)), None
+        own = (
+            OWN_NAMES.get(name)
+            or next((v for k, v in OWN_SUFFIXES.items() if name.endswith(k)), None)
+            or (name if name in BODY_NAME_SET else None)
         )
         if own is not None:
             # Shaped like another schema but meaning something else: a name of its own, which
@@ -924,6 +1179,22 @@ class Shaper:
             out.setdefault("additionalProperties", True)
         return out
 
+    def _meanings(self, s: dict[str, Any], ctx: str, values: list[Any]) -> dict[str, str]:
+        """What the values of the enum at `ctx` mean: `ENUM_MEANINGS`, else the vendor's own
+        (`x-enumDescriptions`), else what the place's description states for every value."""
+        known = ENUM_MEANINGS.get(ctx)
+        if isinstance(known, str):
+            model, field = known.split(".")
+            source = self.ref["components"]["schemas"][model]["properties"][field]
+            borrowed = self._meanings(source, model + pascal(field), values)
+            return {str(v): borrowed[str(v)] for v in values if str(v) in borrowed}
+        if known is not None:
+            return {str(k): v for k, v in known.items()}
+        descs = s.get("x-enumDescriptions")
+        if isinstance(descs, dict) and descs:
+            return {str(k): str(v) for k, v in descs.items()}
+        return prose_meanings(s.get("description") or "", values)
+
     def _child_ctx(self, ctx: str, key: str) -> str:
         name = join_name(ctx, key)
         return CONTEXT_RENAMES.get(name, name)
@@ -957,20 +1228,19 @@ class Shaper:
         enum_schema: dict[str, Any] = {"type": "integer" if is_int else "string", "enum": values}
         if not is_int:
             enum_schema["enum"] = [str(v) for v in values]
-        descs = s.get("x-enumDescriptions") if isinstance(s.get("x-enumDescriptions"), dict) else {}
+        descs = self._meanings(s, ctx, values)
         names, used = [], set()
         for v in values:
             d = descs.get(str(v))
-            n = const_name(d) if (is_int and d and len(d) <= 40) else value_name(v)
+            worded = is_int and d and len(d) <= 40 and ctx not in VALUE_NAMED
+            n = const_name(d) if worded else value_name(v)
             if n in used:
                 n = f"{n}_{value_name(v)}"
             used.add(n)
             names.append(n)
         enum_schema["x-enum-varnames"] = names
         if descs:
-            enum_schema["x-enum-meanings"] = {
-                str(k): v for k, v in descs.items() if len(str(v)) <= 80
-            }
+            enum_schema["x-enum-meanings"] = descs
         name = ENUM_NAMES.get((owner, field or "")) or ctx
         name = self.unique(name, owner, enum_schema)
         ref = self.register(name, enum_schema)
@@ -981,6 +1251,20 @@ class Shaper:
         if nullable:
             return {"oneOf": [ref, {"type": "null"}], **extra}
         return {**ref, **extra} if extra else ref
+
+
+_STATED = re.compile(r"(?<![\w.-])(-?\d+)\s*=\s*([^,;.()]+?)\s*(?=[,;.()]|$)")
+
+
+def prose_meanings(text: str, values: list[Any]) -> dict[str, str]:
+    """Meanings a description states for every value of a whole-number enum (`1 = Campaign,
+    2 = List`); empty unless each value is stated."""
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return {}
+    stated = {m.group(1): m.group(2).strip() for m in _STATED.finditer(text)}
+    if not all(str(v) in stated for v in values):
+        return {}
+    return {str(v): stated[str(v)] for v in values}
 
 
 def _is_condition(schema: Any) -> bool:
@@ -1289,6 +1573,8 @@ def op_extensions(
     else:
         safe = False
     ext["x-retry-safe"] = safe
+    if method == "get" or op_id in READ_ONLY_POSTS:
+        ext["x-read-only"] = True
     names = {p["name"] for p in new_op.get("parameters", []) if p["in"] == "query"}
     success = next((r for c, r in sorted(new_op["responses"].items()) if c.startswith("2")), {})
     answer = success.get("content", {}).get("application/json", {}).get("schema", {})
@@ -1302,7 +1588,7 @@ def op_extensions(
         ext["x-pagination"] = "body"
     if op_id in ENDPOINT_LIMITS:
         ext["x-rate-limit"] = ENDPOINT_LIMITS[op_id]
-    elif re.search(r"\d+ requests? per (minute|hour)", op.get("description", "")):
+    elif re.search(r"\d+ requests? per (\d+ )?(second|minute|hour|day)", op.get("description", "")):
         raise ValueError(f"{op_id}: its description states a rate limit; add it to ENDPOINT_LIMITS")
     m = re.search(r"scopes?:\s*(.*)$", op.get("description", ""), re.S)
     if m:

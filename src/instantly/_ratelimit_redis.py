@@ -159,9 +159,9 @@ if ps > 0 then
   if st[6] then later(tonumber(st[6]) - (burst - 1) * spacing, name) end
 end
 if pm > 0 then later(free_at(KEYS[1], pm, 60 + margin), 'minute') end
+local longest = 0
 if endpoint ~= '' then
   later(tonumber(st[5]), 'endpoint pause')
-  local longest = 0
   for n, p in string.gmatch(ARGV[10], '(%d+):([%d.]+)') do
     longest = math.max(longest, tonumber(p))
     later(free_at(KEYS[3], tonumber(n), tonumber(p) + margin), 'endpoint ' .. n .. ' ' .. p)
@@ -181,7 +181,8 @@ end
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[11]) * 30)  -- kept while in use
 if endpoint ~= '' then
   redis.call('ZADD', KEYS[3], fmt(now), ARGV[7])
-  redis.call('EXPIRE', KEYS[3], tonumber(ARGV[11]))
+  -- An endpoint's log outlives its longest window (an hour, 30 days), not just the idle ttl.
+  redis.call('EXPIRE', KEYS[3], math.max(tonumber(ARGV[11]), math.ceil(longest + margin)))
 end
 return {1, fmt(now), fmt(rate), peers, epoch, '0', ''}
 """

@@ -59,14 +59,12 @@ if typing.TYPE_CHECKING:
     from ._models.ai_agent_guidance_page import AiAgentGuidancePage as AiAgentGuidancePage
     from ._models.ai_agent_guidance_status import AiAgentGuidanceStatus as AiAgentGuidanceStatus
     from ._models.ai_agent_status import AiAgentStatus as AiAgentStatus
-    from ._models.create_ai_agent_request import AiAgentStatusFilter as AiAgentStatusFilter
     from ._models.ai_agent_summary_page import AiAgentSummary as AiAgentSummary
     from ._models.ai_agent_summary_page import (
         AiAgentSummaryConfigurationMode as AiAgentSummaryConfigurationMode,
     )
     from ._models.ai_agent_summary_page import AiAgentSummaryPage as AiAgentSummaryPage
     from ._models.ai_agent_type import AiAgentType as AiAgentType
-    from ._models.get_ai_agent_analytics_request import AiAgentTypeFilter as AiAgentTypeFilter
     from ._models.ai_deliverability_agent import AiDeliverabilityAgent as AiDeliverabilityAgent
     from ._models.ai_enrichment_for_resource_item import (
         AiEnrichmentForResourceItem as AiEnrichmentForResourceItem,
@@ -108,14 +106,6 @@ if typing.TYPE_CHECKING:
         AiSalesAgentConfigOutreachSettingsOptOutSettings as AiSalesAgentConfigOutreachSettingsOptOutSettings,
     )
     from ._models.ai_sales_agent_input_type import AiSalesAgentInputType as AiSalesAgentInputType
-    from ._models.ai_sales_agent_reply_page import AiSalesAgentReply as AiSalesAgentReply
-    from ._models.ai_sales_agent_reply_error_code import (
-        AiSalesAgentReplyErrorCode as AiSalesAgentReplyErrorCode,
-    )
-    from ._models.ai_sales_agent_reply_page import AiSalesAgentReplyPage as AiSalesAgentReplyPage
-    from ._models.ai_sales_agent_reply_page import (
-        AiSalesAgentReplySendingStatus as AiSalesAgentReplySendingStatus,
-    )
     from ._models.ai_sales_agent_type import AiSalesAgentType as AiSalesAgentType
     from ._models.ai_sdr_payload import AiSdrAutonomySettings as AiSdrAutonomySettings
     from ._models.ai_sdr_payload import AiSdrCampaignSchedule as AiSdrCampaignSchedule
@@ -634,7 +624,7 @@ if typing.TYPE_CHECKING:
     from ._models.get_inbox_placement_test_response import (
         GetInboxPlacementTestResponseMetadataCampaign as GetInboxPlacementTestResponseMetadataCampaign,
     )
-    from ._models.get_inbox_placement_test_response_metadata_tags_value import (
+    from ._models.get_inbox_placement_test_response import (
         GetInboxPlacementTestResponseMetadataTagsValue as GetInboxPlacementTestResponseMetadataTagsValue,
     )
     from ._models.get_o_auth_session_status_response import (
@@ -704,9 +694,18 @@ if typing.TYPE_CHECKING:
     from ._models.inbox_manager_activity_page import (
         InboxManagerRecoveryMethod as InboxManagerRecoveryMethod,
     )
+    from ._models.inbox_manager_reply_page import InboxManagerReply as InboxManagerReply
+    from ._models.inbox_manager_reply_error_code import (
+        InboxManagerReplyErrorCode as InboxManagerReplyErrorCode,
+    )
+    from ._models.inbox_manager_reply_page import InboxManagerReplyPage as InboxManagerReplyPage
+    from ._models.inbox_manager_reply_page import (
+        InboxManagerReplySendingStatus as InboxManagerReplySendingStatus,
+    )
     from ._models.inbox_manager_integrations import (
         InboxManagerSlackIntegration as InboxManagerSlackIntegration,
     )
+    from ._models.ai_inbox_manager import InboxManagerTag as InboxManagerTag
     from ._models.inbox_manager_tag_name import InboxManagerTagName as InboxManagerTagName
     from ._models.inbox_manager_trigger_on_labels_mode import (
         InboxManagerTriggerOnLabelsMode as InboxManagerTriggerOnLabelsMode,
@@ -793,6 +792,7 @@ if typing.TYPE_CHECKING:
     from ._models.lead_page import Lead as Lead
     from ._models.lead_closed_event import LeadClosedEvent as LeadClosedEvent
     from ._models.lead_page import LeadEnrichmentStatus as LeadEnrichmentStatus
+    from ._models.lead_filter import LeadFilter as LeadFilter
     from ._models.lead_finder_agent_activity_page import (
         LeadFinderAgentActivity as LeadFinderAgentActivity,
     )
@@ -1361,12 +1361,10 @@ else:
             "AiAgentGuidancePage": "ai_agent_guidance_page",
             "AiAgentGuidanceStatus": "ai_agent_guidance_status",
             "AiAgentStatus": "ai_agent_status",
-            "AiAgentStatusFilter": "create_ai_agent_request",
             "AiAgentSummary": "ai_agent_summary_page",
             "AiAgentSummaryConfigurationMode": "ai_agent_summary_page",
             "AiAgentSummaryPage": "ai_agent_summary_page",
             "AiAgentType": "ai_agent_type",
-            "AiAgentTypeFilter": "get_ai_agent_analytics_request",
             "AiDeliverabilityAgent": "ai_deliverability_agent",
             "AiEnrichmentForResourceItem": "ai_enrichment_for_resource_item",
             "AiInboxManager": "ai_inbox_manager",
@@ -1388,10 +1386,6 @@ else:
             "AiSalesAgentConfigOutreachSettings": "ai_sales_agent_config",
             "AiSalesAgentConfigOutreachSettingsOptOutSettings": "ai_sales_agent_config_outreach_settings_opt_out_settings",
             "AiSalesAgentInputType": "ai_sales_agent_input_type",
-            "AiSalesAgentReply": "ai_sales_agent_reply_page",
-            "AiSalesAgentReplyErrorCode": "ai_sales_agent_reply_error_code",
-            "AiSalesAgentReplyPage": "ai_sales_agent_reply_page",
-            "AiSalesAgentReplySendingStatus": "ai_sales_agent_reply_page",
             "AiSalesAgentType": "ai_sales_agent_type",
             "AiSdrAutonomySettings": "ai_sdr_payload",
             "AiSdrCampaignSchedule": "ai_sdr_payload",
@@ -1632,7 +1626,7 @@ else:
             "GetInboxPlacementTestResponse": "get_inbox_placement_test_response",
             "GetInboxPlacementTestResponseMetadata": "get_inbox_placement_test_response",
             "GetInboxPlacementTestResponseMetadataCampaign": "get_inbox_placement_test_response",
-            "GetInboxPlacementTestResponseMetadataTagsValue": "get_inbox_placement_test_response_metadata_tags_value",
+            "GetInboxPlacementTestResponseMetadataTagsValue": "get_inbox_placement_test_response",
             "GetOAuthSessionStatusResponse": "get_o_auth_session_status_response",
             "GetOAuthSessionStatusResponseStatus": "get_o_auth_session_status_response",
             "GetVerificationStatsResponse": "get_verification_stats_response",
@@ -1662,7 +1656,12 @@ else:
             "InboxManagerNoShow": "inbox_manager_no_show",
             "InboxManagerPayload": "inbox_manager_payload",
             "InboxManagerRecoveryMethod": "inbox_manager_activity_page",
+            "InboxManagerReply": "inbox_manager_reply_page",
+            "InboxManagerReplyErrorCode": "inbox_manager_reply_error_code",
+            "InboxManagerReplyPage": "inbox_manager_reply_page",
+            "InboxManagerReplySendingStatus": "inbox_manager_reply_page",
             "InboxManagerSlackIntegration": "inbox_manager_integrations",
+            "InboxManagerTag": "ai_inbox_manager",
             "InboxManagerTagName": "inbox_manager_tag_name",
             "InboxManagerTriggerOnLabelsMode": "inbox_manager_trigger_on_labels_mode",
             "InboxPlacementAnalytics": "inbox_placement_analytics_page",
@@ -1697,6 +1696,7 @@ else:
             "Lead": "lead_page",
             "LeadClosedEvent": "lead_closed_event",
             "LeadEnrichmentStatus": "lead_page",
+            "LeadFilter": "lead_filter",
             "LeadFinderAgentActivity": "lead_finder_agent_activity_page",
             "LeadFinderAgentActivityPage": "lead_finder_agent_activity_page",
             "LeadFinderAgentActivityPayload": "lead_finder_agent_activity_page",
@@ -1976,12 +1976,10 @@ __all__ = [
     "AiAgentGuidancePage",
     "AiAgentGuidanceStatus",
     "AiAgentStatus",
-    "AiAgentStatusFilter",
     "AiAgentSummary",
     "AiAgentSummaryConfigurationMode",
     "AiAgentSummaryPage",
     "AiAgentType",
-    "AiAgentTypeFilter",
     "AiDeliverabilityAgent",
     "AiEnrichmentForResourceItem",
     "AiInboxManager",
@@ -2003,10 +2001,6 @@ __all__ = [
     "AiSalesAgentConfigOutreachSettings",
     "AiSalesAgentConfigOutreachSettingsOptOutSettings",
     "AiSalesAgentInputType",
-    "AiSalesAgentReply",
-    "AiSalesAgentReplyErrorCode",
-    "AiSalesAgentReplyPage",
-    "AiSalesAgentReplySendingStatus",
     "AiSalesAgentType",
     "AiSdrAutonomySettings",
     "AiSdrCampaignSchedule",
@@ -2277,7 +2271,12 @@ __all__ = [
     "InboxManagerNoShow",
     "InboxManagerPayload",
     "InboxManagerRecoveryMethod",
+    "InboxManagerReply",
+    "InboxManagerReplyErrorCode",
+    "InboxManagerReplyPage",
+    "InboxManagerReplySendingStatus",
     "InboxManagerSlackIntegration",
+    "InboxManagerTag",
     "InboxManagerTagName",
     "InboxManagerTriggerOnLabelsMode",
     "InboxPlacementAnalytics",
@@ -2312,6 +2311,7 @@ __all__ = [
     "Lead",
     "LeadClosedEvent",
     "LeadEnrichmentStatus",
+    "LeadFilter",
     "LeadFinderAgentActivity",
     "LeadFinderAgentActivityPage",
     "LeadFinderAgentActivityPayload",

@@ -80,18 +80,18 @@ class AccountsResource(Resource):
         imap_username: str,
         imap_password: str,
         imap_host: str,
-        imap_port: float,
+        imap_port: int,
         smtp_username: str,
         smtp_password: str,
         smtp_host: str,
-        smtp_port: float,
+        smtp_port: int,
         warmup: models.AccountWarmup | Mapping[str, Any] | None = None,
-        daily_limit: float | None = None,
+        daily_limit: int | None = None,
         tracking_domain_name: str | None = None,
         tracking_domain_status: str | None = None,
         enable_slow_ramp: bool | None = None,
-        inbox_placement_test_limit: float | None = None,
-        sending_gap: float | None = None,
+        inbox_placement_test_limit: int | None = None,
+        sending_gap: int | None = None,
         signature: str | None = None,
         reply_to: str | None = None,
         warmup_custom_ftag: str | None = None,
@@ -468,12 +468,12 @@ class AccountsResource(Resource):
         first_name: str | None = None,
         last_name: str | None = None,
         warmup: models.AccountWarmup | Mapping[str, Any] | None = None,
-        daily_limit: float | None | Unset = UNSET,
+        daily_limit: int | None | Unset = UNSET,
         tracking_domain_name: str | None | Unset = UNSET,
         tracking_domain_status: str | None | Unset = UNSET,
         enable_slow_ramp: bool | None | Unset = UNSET,
-        inbox_placement_test_limit: float | None | Unset = UNSET,
-        sending_gap: float | None = None,
+        inbox_placement_test_limit: int | None | Unset = UNSET,
+        sending_gap: int | None = None,
         signature: str | None | Unset = UNSET,
         reply_to: str | None | Unset = UNSET,
         skip_cname_check: bool | None = None,
@@ -565,7 +565,7 @@ class AiAgentsResource(Resource):
         payload: models.InboxManagerPayload | Mapping[str, Any] | None = None,
         type: Any | None = None,
         input: str | None = None,
-        status: models.AiAgentStatusFilter | int | None = None,
+        status: models.AiAgentStatus | int | None = None,
         memory_from_workspace: bool | None = None,
         description: str | None = None,
         config: dict[str, Any] | None = None,
@@ -641,8 +641,8 @@ class AiAgentsResource(Resource):
         *,
         limit: int | None = None,
         search: str | None = None,
-        status: models.AiAgentStatusFilter | int | None = None,
-        type: models.AiAgentTypeFilter | int | None = None,
+        status: models.AiAgentStatus | int | None = None,
+        type: models.AiAgentType | int | None = None,
         sort_column: str | None = None,
         sort_order: str | None = None,
         starting_after: str | None = None,
@@ -678,8 +678,8 @@ class AiAgentsResource(Resource):
         *,
         limit: int | None = None,
         search: str | None = None,
-        status: models.AiAgentStatusFilter | int | None = None,
-        type: models.AiAgentTypeFilter | int | None = None,
+        status: models.AiAgentStatus | int | None = None,
+        type: models.AiAgentType | int | None = None,
         sort_column: str | None = None,
         sort_order: str | None = None,
         max_items: int | None = None,
@@ -1107,7 +1107,7 @@ class AiInboxManagersResource(Resource):
             ),
         )
 
-    async def get_reply(self, id: str | UUID, reply_id: str | UUID) -> models.AiSalesAgentReply:
+    async def get_reply(self, id: str | UUID, reply_id: str | UUID) -> models.InboxManagerReply:
         """Get a reply an AI Inbox Manager wrote.
 
         Args:
@@ -1115,7 +1115,7 @@ class AiInboxManagersResource(Resource):
             reply_id: The reply's ID (a UUID).
         """
         return cast(
-            "models.AiSalesAgentReply",
+            "models.InboxManagerReply",
             await self._request(
                 "getInboxManagerReply", {"id": id, "reply_id": reply_id}, None, None
             ),
@@ -1125,7 +1125,7 @@ class AiInboxManagersResource(Resource):
         self,
         id: str | UUID,
         *,
-        limit: float | None = None,
+        limit: int | None = None,
         action_pending: bool | None = None,
         activity_type: models.InboxManagerActivityType | str | None = None,
         job_type: models.InboxManagerJobType | int | None = None,
@@ -1158,7 +1158,7 @@ class AiInboxManagersResource(Resource):
         self,
         id: str | UUID,
         *,
-        limit: float | None = None,
+        limit: int | None = None,
         action_pending: bool | None = None,
         activity_type: models.InboxManagerActivityType | str | None = None,
         job_type: models.InboxManagerJobType | int | None = None,
@@ -1244,7 +1244,7 @@ class AiInboxManagersResource(Resource):
         information_requested: bool | None = None,
         action_pending: bool | None = None,
         starting_after: str | None = None,
-    ) -> Page[models.AiSalesAgentReply]:
+    ) -> Page[models.InboxManagerReply]:
         """List the replies an AI Inbox Manager wrote: one page.
 
         Args:
@@ -1277,7 +1277,7 @@ class AiInboxManagersResource(Resource):
         information_requested: bool | None = None,
         action_pending: bool | None = None,
         max_items: int | None = None,
-    ) -> AsyncIterator[models.AiSalesAgentReply]:
+    ) -> AsyncIterator[models.InboxManagerReply]:
         """List the replies an AI Inbox Manager wrote: every item of every page, fetched as you iterate.
 
         Args:
@@ -1374,7 +1374,7 @@ class AiInboxManagersResource(Resource):
         feedback_positive: bool | None = None,
         feedback_text: str | None = None,
         action_pending: bool | None = None,
-    ) -> models.AiSalesAgentReply:
+    ) -> models.InboxManagerReply:
         """Update a reply an AI Inbox Manager wrote.
 
         Args:
@@ -1385,7 +1385,7 @@ class AiInboxManagersResource(Resource):
             action_pending: Whether the reply still needs an action from you; false marks it handled.
         """
         return cast(
-            "models.AiSalesAgentReply",
+            "models.InboxManagerReply",
             await self._request(
                 "patchInboxManagerReply",
                 {"id": id, "reply_id": reply_id},
@@ -1408,7 +1408,7 @@ class AiLeadFinderAgentsResource(Resource):
         name: str,
         campaign_id: str | UUID,
         search_filters: models.LeadFinderSearchFilters | Mapping[str, Any],
-        min_active_leads: float,
+        min_active_leads: int,
         on_exhaustion: models.LeadFinderOnExhaustion | str,
         fallback_search_filters: models.LeadFinderSearchFilters | Mapping[str, Any] | None = None,
         show_one_lead_per_company: bool | None = None,
@@ -1563,7 +1563,7 @@ class AiLeadFinderAgentsResource(Resource):
         name: str | None = None,
         campaign_id: str | UUID | None = None,
         search_filters: models.LeadFinderSearchFilters | Mapping[str, Any] | None = None,
-        min_active_leads: float | None = None,
+        min_active_leads: int | None = None,
         on_exhaustion: models.LeadFinderOnExhaustion | str | None = None,
         fallback_search_filters: models.LeadFinderSearchFilters
         | Mapping[str, Any]
@@ -2745,7 +2745,7 @@ class CampaignSubsequencesResource(Resource):
         sequences: Sequence[models.CampaignSubsequenceSequence | Mapping[str, Any]] | None = None,
         auto_variant_select: models.CampaignAutoVariantSelect | Mapping[str, Any] | None = None,
         daily_limit_mode: models.CampaignSubsequenceDailyLimitMode | str | None = None,
-        daily_limit: float | None = None,
+        daily_limit: int | None = None,
         ignore_account_daily_limit: bool | None = None,
     ) -> models.CampaignSubsequence:
         """Create a subsequence.
@@ -2962,7 +2962,7 @@ class CampaignSubsequencesResource(Resource):
         | None
         | Unset = UNSET,
         daily_limit_mode: models.CampaignSubsequenceDailyLimitMode | str | None = None,
-        daily_limit: float | None | Unset = UNSET,
+        daily_limit: int | None | Unset = UNSET,
         ignore_account_daily_limit: bool | None = None,
     ) -> models.CampaignSubsequence:
         """Update a subsequence.
@@ -3109,12 +3109,12 @@ class CampaignsResource(Resource):
         pl_value: float | None = None,
         is_evergreen: bool | None = None,
         sequences: Sequence[models.CampaignSequence | Mapping[str, Any]] | None = None,
-        email_gap: float | None = None,
-        random_wait_max: float | None = None,
+        email_gap: int | None = None,
+        random_wait_max: int | None = None,
         text_only: bool | None = None,
         first_email_text_only: bool | None = None,
         email_list: Sequence[str] | None = None,
-        daily_limit: float | None = None,
+        daily_limit: int | None = None,
         stop_on_reply: bool | None = None,
         email_tag_list: Sequence[str | UUID] | None = None,
         link_tracking: bool | None = None,
@@ -3466,12 +3466,12 @@ class CampaignsResource(Resource):
         | Mapping[str, Any]
         | None = None,
         sequences: Sequence[models.CampaignSequence | Mapping[str, Any]] | None = None,
-        email_gap: float | None | Unset = UNSET,
-        random_wait_max: float | None | Unset = UNSET,
+        email_gap: int | None | Unset = UNSET,
+        random_wait_max: int | None | Unset = UNSET,
         text_only: bool | None | Unset = UNSET,
         first_email_text_only: bool | None | Unset = UNSET,
         email_list: Sequence[str] | None = None,
-        daily_limit: float | None | Unset = UNSET,
+        daily_limit: int | None | Unset = UNSET,
         stop_on_reply: bool | None | Unset = UNSET,
         email_tag_list: Sequence[str | UUID] | None = None,
         link_tracking: bool | None | Unset = UNSET,
@@ -4388,7 +4388,7 @@ class EmailsResource(Resource):
         self,
         id: str | UUID,
         *,
-        is_unread: float | None | Unset = UNSET,
+        is_unread: int | None | Unset = UNSET,
         reminder_ts: datetime | str | None | Unset = UNSET,
     ) -> models.Email:
         """Update an email.
@@ -5491,7 +5491,7 @@ class LeadsResource(Resource):
         self,
         *,
         search: str | None = None,
-        filter: str | None = None,
+        filter: models.LeadFilter | str | None = None,
         campaign: str | UUID | None = None,
         list_id: str | UUID | None = None,
         in_campaign: bool | None = None,
@@ -5513,7 +5513,7 @@ class LeadsResource(Resource):
 
         Args:
             search: Only leads whose first name, last name or email matches this text.
-            filter: A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`).
+            filter: A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED`.
             campaign: Only leads in this campaign (its ID).
             list_id: Only leads in this lead list (its ID).
             in_campaign: Filter on whether the lead is in a campaign.
@@ -5561,7 +5561,7 @@ class LeadsResource(Resource):
         self,
         *,
         search: str | None = None,
-        filter: str | None = None,
+        filter: models.LeadFilter | str | None = None,
         campaign: str | UUID | None = None,
         list_id: str | UUID | None = None,
         in_campaign: bool | None = None,
@@ -5583,7 +5583,7 @@ class LeadsResource(Resource):
 
         Args:
             search: Only leads whose first name, last name or email matches this text.
-            filter: A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`).
+            filter: A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED`.
             campaign: Only leads in this campaign (its ID).
             list_id: Only leads in this lead list (its ID).
             in_campaign: Filter on whether the lead is in a campaign.
@@ -5649,7 +5649,7 @@ class LeadsResource(Resource):
         self,
         *,
         search: str | None = None,
-        filter: str | None = None,
+        filter: models.LeadFilter | str | None = None,
         campaign: str | UUID | None = None,
         list_id: str | UUID | None = None,
         in_campaign: bool | None = None,
@@ -5663,7 +5663,7 @@ class LeadsResource(Resource):
         ignore_resource_filter_clauses: bool | None = None,
         check_duplicates_in_campaigns: bool | None = None,
         skip_leads_in_verification: bool | None = None,
-        limit: float | None = None,
+        limit: int | None = None,
         assigned_to: str | UUID | None = None,
         esp_code: models.MoveLeadsRequestEspCode | int | None = None,
         esg_code: models.ListLeadsRequestEsgCode | str | None = None,
@@ -5675,7 +5675,7 @@ class LeadsResource(Resource):
 
         Args:
             search: Only leads whose first name, last name or email matches this text.
-            filter: A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`).
+            filter: A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED`.
             campaign: Only leads in this campaign, the source (its ID).
             list_id: Only leads in this lead list, the source (its ID).
             in_campaign: Filter on whether the lead is in a campaign.
@@ -5912,7 +5912,7 @@ class SupersearchEnrichmentResource(Resource):
         *,
         resource_id: str | UUID,
         type: models.SuperSearchEnrichmentType | str | None = None,
-        limit: float | None = None,
+        limit: int | None = None,
         filters: Sequence[dict[str, Any]] | None = None,
         custom_flow: Sequence[str] | None = None,
         integration_actions: dict[str, Any] | None = None,
@@ -5956,7 +5956,7 @@ class SupersearchEnrichmentResource(Resource):
         overwrite: bool | None = None,
         auto_update: bool | None = None,
         skip_leads_without_email: bool | None = None,
-        limit: float | None = None,
+        limit: int | None = None,
         prompt: str | None = None,
         template_id: str | None = None,
         status: models.CreateAIEnrichmentRequestStatus | int | None = None,
@@ -6009,7 +6009,7 @@ class SupersearchEnrichmentResource(Resource):
         self,
         *,
         search_filters: models.SupersearchFilters | Mapping[str, Any],
-        limit: float,
+        limit: int,
         search_name: str | None = None,
         work_email_enrichment: bool | None = None,
         fully_enriched_profile: bool | None = None,
@@ -6092,7 +6092,7 @@ class SupersearchEnrichmentResource(Resource):
         )
 
     async def history(
-        self, resource_id: str | UUID, *, offset: float | None = None, limit: float | None = None
+        self, resource_id: str | UUID, *, offset: float | None = None, limit: int | None = None
     ) -> builtins.list[dict[str, Any]]:
         """Get a resource's enrichment history.
 
@@ -6183,7 +6183,7 @@ class SupersearchEnrichmentResource(Resource):
         )
 
     async def signal_keywords_facet(
-        self, *, category: str, field: str, prefix: str | None = None, limit: float | None = None
+        self, *, category: str, field: str, prefix: str | None = None, limit: int | None = None
     ) -> models.SignalKeywordsFacetResponse:
         """List the top keywords of a signal field.
 

@@ -31,7 +31,7 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     },
                     "filter": {
                         "type": "string",
-                        "description": "A predefined lead filter, such as FILTER_VAL_CONTACTED, FILTER_VAL_NOT_CONTACTED, FILTER_VAL_COMPLETED or FILTER_VAL_ACTIVE.",
+                        "description": "A predefined lead filter, such as FILTER_VAL_CONTACTED, FILTER_VAL_NOT_CONTACTED, FILTER_VAL_COMPLETED or FILTER_VAL_ACTIVE. Known values: FILTER_VAL_CONTACTED = Filter for contacted leads, FILTER_VAL_NOT_CONTACTED = Filter for not contacted leads, FILTER_VAL_COMPLETED = Filter for completed leads, FILTER_VAL_UNSUBSCRIBED = Filter for unsubscribed leads, FILTER_VAL_ACTIVE = Filter for active leads, FILTER_LEAD_INTERESTED = Filter for interested leads, FILTER_LEAD_NOT_INTERESTED = Filter for not interested leads, FILTER_LEAD_MEETING_BOOKED = Filter for leads with meeting booked, FILTER_LEAD_MEETING_COMPLETED = Filter for leads with meeting completed, FILTER_LEAD_CLOSED = Filter for closed leads, FILTER_LEAD_OUT_OF_OFFICE = Filter for leads out of office, FILTER_LEAD_WRONG_PERSON = Filter for wrong person leads, FILTER_LEAD_LOST = Filter for lost leads, FILTER_LEAD_NO_SHOW = Filter for no show leads, FILTER_LEAD_CUSTOM_LABEL_POSITIVE = Filter for leads with positive custom label, FILTER_LEAD_CUSTOM_LABEL_NEGATIVE = Filter for leads with negative custom label, FILTER_VAL_BOUNCED = Filter for bounced leads, FILTER_VAL_SKIPPED = Filter for skipped leads, FILTER_VAL_RISKY = Filter for risky leads, FILTER_VAL_INVALID = Filter for invalid leads, FILTER_VAL_VALID = Filter for valid leads, FILTER_VAL_IN_SUBSEQUENCE = Filter for leads in subsequence, FILTER_VAL_OPENED_NO_REPLY = Filter for leads with opened emails but no reply, FILTER_VAL_COMPLETED_NO_REPLY = Filter for leads with completed sequence but no reply, FILTER_VAL_NO_OPENS = Filter for leads with no opened emails, FILTER_VAL_REPLIED = Filter for leads that replied, FILTER_VAL_LINK_CLICKED = Filter for leads that clicked a link; other (custom) values are accepted too.",
                     },
                     "campaign": {
                         "type": "string",
@@ -134,9 +134,9 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                 "company_name": {"type": ["string", "null"]},
                                 "job_title": {"type": ["string", "null"]},
                                 "phone": {"type": ["string", "null"]},
-                                "email_open_count": {"type": ["number", "null"]},
-                                "email_reply_count": {"type": ["number", "null"]},
-                                "email_click_count": {"type": ["number", "null"]},
+                                "email_open_count": {"type": ["integer", "null"]},
+                                "email_reply_count": {"type": ["integer", "null"]},
+                                "email_click_count": {"type": ["integer", "null"]},
                                 "company_domain": {"type": ["string", "null"]},
                                 "payload": {"type": ["object", "null"]},
                                 "lt_interest_status": {"type": ["integer", "null"]},
@@ -158,7 +158,7 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             },
             args=(
                 Arg(Param("search", "search", str), "body"),
-                Arg(Param("filter", "filter", str), "body"),
+                Arg(Param("filter", "filter", models.LeadFilter), "body"),
                 Arg(Param("campaign", "campaign", str), "body"),
                 Arg(Param("list_id", "list_id", str), "body"),
                 Arg(Param("in_campaign", "in_campaign", bool), "body"),
@@ -202,9 +202,9 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Field("company_name", ("null", "string")),
                     Field("job_title", ("null", "string")),
                     Field("phone", ("null", "string")),
-                    Field("email_open_count", ("number",)),
-                    Field("email_reply_count", ("number",)),
-                    Field("email_click_count", ("number",)),
+                    Field("email_open_count", ("integer",)),
+                    Field("email_reply_count", ("integer",)),
+                    Field("email_click_count", ("integer",)),
                     Field("company_domain", ("string",)),
                     Field("payload", ("null", "object")),
                     Field("lt_interest_status", ("integer",)),
@@ -249,9 +249,9 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                             "company_name": {"type": ["string", "null"]},
                             "job_title": {"type": ["string", "null"]},
                             "phone": {"type": ["string", "null"]},
-                            "email_open_count": {"type": ["number", "null"]},
-                            "email_reply_count": {"type": ["number", "null"]},
-                            "email_click_count": {"type": ["number", "null"]},
+                            "email_open_count": {"type": ["integer", "null"]},
+                            "email_reply_count": {"type": ["integer", "null"]},
+                            "email_click_count": {"type": ["integer", "null"]},
                             "company_domain": {"type": ["string", "null"]},
                             "payload": {"type": ["object", "null"]},
                             "lt_interest_status": {"type": ["integer", "null"]},
@@ -289,9 +289,9 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Field("company_name", ("null", "string")),
                     Field("job_title", ("null", "string")),
                     Field("phone", ("null", "string")),
-                    Field("email_open_count", ("number",)),
-                    Field("email_reply_count", ("number",)),
-                    Field("email_click_count", ("number",)),
+                    Field("email_open_count", ("integer",)),
+                    Field("email_reply_count", ("integer",)),
+                    Field("email_click_count", ("integer",)),
                     Field("company_domain", ("string",)),
                     Field("payload", ("null", "object")),
                     Field("lt_interest_status", ("integer",)),
@@ -424,9 +424,9 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                             "company_name": {"type": ["string", "null"]},
                             "job_title": {"type": ["string", "null"]},
                             "phone": {"type": ["string", "null"]},
-                            "email_open_count": {"type": ["number", "null"]},
-                            "email_reply_count": {"type": ["number", "null"]},
-                            "email_click_count": {"type": ["number", "null"]},
+                            "email_open_count": {"type": ["integer", "null"]},
+                            "email_reply_count": {"type": ["integer", "null"]},
+                            "email_click_count": {"type": ["integer", "null"]},
                             "company_domain": {"type": ["string", "null"]},
                             "payload": {"type": ["object", "null"]},
                             "lt_interest_status": {"type": ["integer", "null"]},
@@ -489,9 +489,9 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Field("company_name", ("null", "string")),
                     Field("job_title", ("null", "string")),
                     Field("phone", ("null", "string")),
-                    Field("email_open_count", ("number",)),
-                    Field("email_reply_count", ("number",)),
-                    Field("email_click_count", ("number",)),
+                    Field("email_open_count", ("integer",)),
+                    Field("email_reply_count", ("integer",)),
+                    Field("email_click_count", ("integer",)),
                     Field("company_domain", ("string",)),
                     Field("payload", ("null", "object")),
                     Field("lt_interest_status", ("integer",)),
@@ -685,8 +685,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                 "is_evergreen": {"type": ["boolean", "null"]},
                                 "timestamp_created": {"type": ["string", "null"]},
                                 "timestamp_updated": {"type": ["string", "null"]},
-                                "email_gap": {"type": ["number", "null"]},
-                                "daily_limit": {"type": ["number", "null"]},
+                                "email_gap": {"type": ["integer", "null"]},
+                                "daily_limit": {"type": ["integer", "null"]},
                                 "daily_max_leads": {"type": ["integer", "null"]},
                                 "open_tracking": {"type": ["boolean", "null"]},
                                 "stop_on_reply": {"type": ["boolean", "null"]},
@@ -729,8 +729,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Field("is_evergreen", ("null", "boolean")),
                     Field("timestamp_created", ("string",)),
                     Field("timestamp_updated", ("string",)),
-                    Field("email_gap", ("null", "number")),
-                    Field("daily_limit", ("null", "number")),
+                    Field("email_gap", ("null", "integer")),
+                    Field("daily_limit", ("null", "integer")),
                     Field("daily_max_leads", ("null", "integer")),
                     Field("open_tracking", ("boolean",)),
                     Field("stop_on_reply", ("null", "boolean")),
@@ -1065,8 +1065,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                             "is_evergreen": {"type": ["boolean", "null"]},
                             "timestamp_created": {"type": ["string", "null"]},
                             "timestamp_updated": {"type": ["string", "null"]},
-                            "email_gap": {"type": ["number", "null"]},
-                            "daily_limit": {"type": ["number", "null"]},
+                            "email_gap": {"type": ["integer", "null"]},
+                            "daily_limit": {"type": ["integer", "null"]},
                             "daily_max_leads": {"type": ["integer", "null"]},
                             "open_tracking": {"type": ["boolean", "null"]},
                             "stop_on_reply": {"type": ["boolean", "null"]},
@@ -1115,8 +1115,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Field("is_evergreen", ("null", "boolean")),
                     Field("timestamp_created", ("string",)),
                     Field("timestamp_updated", ("string",)),
-                    Field("email_gap", ("null", "number")),
-                    Field("daily_limit", ("null", "number")),
+                    Field("email_gap", ("null", "integer")),
+                    Field("daily_limit", ("null", "integer")),
                     Field("daily_max_leads", ("null", "integer")),
                     Field("open_tracking", ("boolean",)),
                     Field("stop_on_reply", ("null", "boolean")),
@@ -1461,8 +1461,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                             "is_evergreen": {"type": ["boolean", "null"]},
                             "timestamp_created": {"type": ["string", "null"]},
                             "timestamp_updated": {"type": ["string", "null"]},
-                            "email_gap": {"type": ["number", "null"]},
-                            "daily_limit": {"type": ["number", "null"]},
+                            "email_gap": {"type": ["integer", "null"]},
+                            "daily_limit": {"type": ["integer", "null"]},
                             "daily_max_leads": {"type": ["integer", "null"]},
                             "open_tracking": {"type": ["boolean", "null"]},
                             "stop_on_reply": {"type": ["boolean", "null"]},
@@ -1512,8 +1512,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Field("is_evergreen", ("null", "boolean")),
                     Field("timestamp_created", ("string",)),
                     Field("timestamp_updated", ("string",)),
-                    Field("email_gap", ("null", "number")),
-                    Field("daily_limit", ("null", "number")),
+                    Field("email_gap", ("null", "integer")),
+                    Field("daily_limit", ("null", "integer")),
                     Field("daily_max_leads", ("null", "integer")),
                     Field("open_tracking", ("boolean",)),
                     Field("stop_on_reply", ("null", "boolean")),
@@ -1562,8 +1562,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                             "is_evergreen": {"type": ["boolean", "null"]},
                             "timestamp_created": {"type": ["string", "null"]},
                             "timestamp_updated": {"type": ["string", "null"]},
-                            "email_gap": {"type": ["number", "null"]},
-                            "daily_limit": {"type": ["number", "null"]},
+                            "email_gap": {"type": ["integer", "null"]},
+                            "daily_limit": {"type": ["integer", "null"]},
                             "daily_max_leads": {"type": ["integer", "null"]},
                             "open_tracking": {"type": ["boolean", "null"]},
                             "stop_on_reply": {"type": ["boolean", "null"]},
@@ -1592,8 +1592,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Field("is_evergreen", ("null", "boolean")),
                     Field("timestamp_created", ("string",)),
                     Field("timestamp_updated", ("string",)),
-                    Field("email_gap", ("null", "number")),
-                    Field("daily_limit", ("null", "number")),
+                    Field("email_gap", ("null", "integer")),
+                    Field("daily_limit", ("null", "integer")),
                     Field("daily_max_leads", ("null", "integer")),
                     Field("open_tracking", ("boolean",)),
                     Field("stop_on_reply", ("null", "boolean")),
@@ -1697,8 +1697,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                 "lead_id": {"type": ["string", "null"]},
                                 "eaccount": {"type": ["string", "null"]},
                                 "ue_type": {"type": ["integer", "null"]},
-                                "is_unread": {"type": ["number", "null"]},
-                                "is_auto_reply": {"type": ["number", "null"]},
+                                "is_unread": {"type": ["integer", "null"]},
+                                "is_auto_reply": {"type": ["integer", "null"]},
                                 "i_status": {"type": ["number", "null"]},
                                 "thread_id": {"type": ["string", "null"]},
                                 "content_preview": {"type": ["string", "null"]},
@@ -1761,8 +1761,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Field("lead_id", ("null", "string")),
                     Field("eaccount", ("string",)),
                     Field("ue_type", ("integer", "null")),
-                    Field("is_unread", ("null", "number")),
-                    Field("is_auto_reply", ("null", "number")),
+                    Field("is_unread", ("null", "integer")),
+                    Field("is_auto_reply", ("null", "integer")),
                     Field("i_status", ("null", "number")),
                     Field("thread_id", ("null", "string")),
                     Field("content_preview", ("null", "string")),
@@ -1841,8 +1841,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                             "lead_id": {"type": ["string", "null"]},
                             "eaccount": {"type": ["string", "null"]},
                             "ue_type": {"type": ["integer", "null"]},
-                            "is_unread": {"type": ["number", "null"]},
-                            "is_auto_reply": {"type": ["number", "null"]},
+                            "is_unread": {"type": ["integer", "null"]},
+                            "is_auto_reply": {"type": ["integer", "null"]},
                             "i_status": {"type": ["number", "null"]},
                             "thread_id": {"type": ["string", "null"]},
                             "content_preview": {"type": ["string", "null"]},
@@ -1896,8 +1896,8 @@ DEFAULT_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Field("lead_id", ("null", "string")),
                     Field("eaccount", ("string",)),
                     Field("ue_type", ("integer", "null")),
-                    Field("is_unread", ("null", "number")),
-                    Field("is_auto_reply", ("null", "number")),
+                    Field("is_unread", ("null", "integer")),
+                    Field("is_auto_reply", ("null", "integer")),
                     Field("i_status", ("null", "number")),
                     Field("thread_id", ("null", "string")),
                     Field("content_preview", ("null", "string")),
@@ -2529,7 +2529,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                     "type": "object",
                                     "properties": {
                                         "occurrence-days": {
-                                            "type": "number",
+                                            "type": "integer",
                                             "description": "The window the activity is looked for in, in days.",
                                         },
                                         "occurrence-count": {
@@ -2541,7 +2541,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                     "description": "How the number of occurrences compares with `count`: `more`, `less` or `equal`. Values: more = More than the count, less = Less than the count, equal = Equal to the count.",
                                                 },
                                                 "count": {
-                                                    "type": "number",
+                                                    "type": "integer",
                                                     "description": "The number of occurrences to compare with.",
                                                 },
                                             },
@@ -2770,7 +2770,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="dfy_email_account_orders_check_domains",
             operation_id="checkDomainsAvailability",
             title="Check whether domains can be ordered",
-            description="Check whether domains can be ordered (`POST /api/v2/dfy-email-account-orders/domains/check`). Checks up to 50 domains (only `.com` and `.org` are supported) and returns, for each, whether it is available and, when it is restricted, the keyword it matched. Meant only for checking before an order; limited to 30 requests per minute and 900 per hour. Returns the API's answer in `data`. The API allows 30 calls per 60 seconds. The API allows 900 calls per 3600 seconds.",
+            description="Check whether domains can be ordered (`POST /api/v2/dfy-email-account-orders/domains/check`). Checks up to 50 domains (only `.com` and `.org` are supported) and returns, for each, whether it is available and, when it is restricted, the keyword it matched. Meant only for checking before an order; limited to 30 requests per minute and 900 per hour. Returns the API's answer in `data`. Changes nothing. The API allows 30 calls per minute. The API allows 900 calls per hour.",
             input_schema={
                 "type": "object",
                 "properties": {
@@ -2796,6 +2796,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             args=(
                 Arg(Param("domains", "domains", list[str], required=True, max_items=50), "body"),
             ),
+            read_only=True,
             idempotent=True,
             shape=Shape("data", key="data"),
         ),
@@ -3767,7 +3768,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                     "description": "The signal category, such as `job_change` or `traffic_surge`.",
                                                 },
                                                 "period_days": {
-                                                    "type": "number",
+                                                    "type": "integer",
                                                     "description": "The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30.",
                                                 },
                                                 "keywords": {
@@ -3921,7 +3922,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                         "description": "Whether no-show recovery is on.",
                                     },
                                     "max_followups": {
-                                        "type": "number",
+                                        "type": "integer",
                                         "minimum": 1,
                                         "maximum": 10,
                                         "description": "The most no-show follow-ups sent to a lead (1 to 10).",
@@ -3981,7 +3982,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "status": {
                         "type": "integer",
                         "enum": [-1, 0, 1],
-                        "description": "The agent's status on creation: `1` active, `0` inactive, `-1` trial expired.",
+                        "description": "The agent's status on creation: `1` active, `0` inactive, `-1` trial expired. Values: -1 = Trial Expired, 0 = Inactive, 1 = Active.",
                     },
                     "memory_from_workspace": {
                         "type": "boolean",
@@ -4015,7 +4016,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "agent_type": {
                         "type": "integer",
                         "enum": [2, 4, 7, 8, 9, 10],
-                        "description": "For an AI Sales Agent: its outbound type code; `2` (Sales) when omitted.",
+                        "description": "For an AI Sales Agent: its outbound type code; `2` (Sales) when omitted. Values: 2 = Sales Agent, 4 = Affiliate Agent, 7 = Recruiting Agent, 8 = Investment Agent, 9 = User Research Agent, 10 = Partnership Agent.",
                     },
                 },
                 "required": ["name"],
@@ -4035,7 +4036,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 Arg(Param("payload", "payload", models.InboxManagerPayload), "body"),
                 Arg(Param("type", "type", Any), "body"),
                 Arg(Param("input", "input", str), "body"),
-                Arg(Param("status", "status", models.AiAgentStatusFilter), "body"),
+                Arg(Param("status", "status", models.AiAgentStatus), "body"),
                 Arg(Param("memory_from_workspace", "memory_from_workspace", bool), "body"),
                 Arg(Param("description", "description", str), "body"),
                 Arg(Param("config", "config", dict[str, Any]), "body"),
@@ -4103,7 +4104,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                             "instantly-ai-lightspeed-agent-for-web-research",
                             "instantly-ai-lightspeed-agent-for-email-generation",
                         ],
-                        "description": "The AI model that writes the results; models differ in capabilities, cost and token limits. Values: 3.5 = GPT-3.5 Turbo - OpenAI's standard model with good performance and low cost, 4.0 = GPT-4 - OpenAI's advanced model with improved reasoning, gpt-4o = GPT-4o - OpenAI's optimized model with improved performance, r1 = R1 - Deepseek's advanced chat model, grok-4.3 = Grok 4.3 - xAI's previous-generation reasoning model, grok-4.6 = Grok 4.6 - xAI's latest reasoning model, gemini-3.5-flash = Gemini 3.5 Flash - Google's high-speed flash model., sonar = Sonar - Perplexity's lightweight, affordable, fast, and simple to use model., sonar-pro = Sonar Pro  - Perplexity's most advanced model., instantly-ai-lightspeed-agent-for-web-research = Instantly AI - LightSpeed Agent for Web Research, instantly-ai-lightspeed-agent-for-email-generation = Instantly AI - LightSpeed Agent for Email Generation.",
+                        "description": "The AI model that writes the results; models differ in capabilities, cost and token limits. Values: 3.5 = GPT-3.5 Turbo - OpenAI's standard model with good performance and low cost, 4.0 = GPT-4 - OpenAI's advanced model with improved reasoning, gpt-4o = GPT-4o - OpenAI's optimized model with improved performance, o3 = o3 is a well-rounded and powerful model across domains. It sets a new standard for math, science, coding, and visual reasoning tasks., gpt-4.1 = GPT-4.1 is a flagship large language model optimized for advanced instruction following, real-world software engineering, and long-context reasoning., gpt-4.1-mini = GPT-4.1 Mini is a mid-sized model delivering performance competitive with GPT-4o at substantially lower latency and cost., gpt-5-mini = GPT-5 Mini is a compact version of GPT-5, designed to handle lighter-weight reasoning tasks., gpt-5-nano = GPT-5-Nano is the smallest and fastest variant in the GPT-5 system, optimized for developer tools, rapid interactions, and ultra-low latency environments., gpt-5 = GPT-5 is OpenAI’s most advanced model, offering major improvements in reasoning, code quality, and user experience., gpt-5.4 = GPT-5.4 Mini is a compact non-reasoning model, optimized for fast, high-quality responses at low latency., gpt-5.6-luna = GPT-5.6 Luna is the fast, cost-efficient tier of OpenAI's GPT-5.6 series, suited for high-volume classification and lightweight reasoning., gpt-5.6-terra = GPT-5.6 Terra is the balanced tier of OpenAI's GPT-5.6 series, offering stronger reasoning than Luna for everyday tasks., claude-4.5-sonnet = Claude Sonnet 4.5 is Anthropic's most advanced Sonnet model to date, optimized for real-world agents and coding workflows., claude-4.6-sonnet = Claude Sonnet 4.6 is Anthropic's previous-generation Sonnet model, optimized for real-world agents and coding workflows., claude-5-sonnet = Claude Sonnet 5 is Anthropic's most capable Sonnet-class model, with frontier performance across agents and professional work., r1 = R1 - Deepseek's advanced chat model, grok-4.3 = Grok 4.3 - xAI's previous-generation reasoning model, grok-4.6 = Grok 4.6 - xAI's latest reasoning model, gemini-3.0-flash = Gemini 3.0 Flash - Is a high speed, high value thinking model designed for agentic workflows, multi turn chat, and coding assistance, gemini-3.5-flash = Gemini 3.5 Flash - Google's high-speed flash model., gemini-3.7-flash = Gemini 3.7 Flash - Google's latest fast multimodal model for agentic workflows and multi-step reasoning., sonar = Sonar - Perplexity's lightweight, affordable, fast, and simple to use model., sonar-pro = Sonar Pro  - Perplexity's most advanced model., instantly-ai-lightspeed-agent-for-web-research = Instantly AI - LightSpeed Agent for Web Research, instantly-ai-lightspeed-agent-for-email-generation = Instantly AI - LightSpeed Agent for Email Generation.",
                     },
                     "use_instantly_account": {
                         "type": "boolean",
@@ -4122,7 +4123,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "When `true`, leads without an email address are skipped.",
                     },
                     "limit": {
-                        "type": "number",
+                        "type": "integer",
                         "minimum": 1,
                         "maximum": 1000000,
                         "description": "The most leads to enrich (1 to 1,000,000).",
@@ -4184,7 +4185,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 Arg(Param("overwrite", "overwrite", bool), "body"),
                 Arg(Param("auto_update", "auto_update", bool), "body"),
                 Arg(Param("skip_leads_without_email", "skip_leads_without_email", bool), "body"),
-                Arg(Param("limit", "limit", float, minimum=1, maximum=1000000), "body"),
+                Arg(Param("limit", "limit", int, minimum=1, maximum=1000000), "body"),
                 Arg(Param("prompt", "prompt", str), "body"),
                 Arg(Param("template_id", "template_id", str), "body"),
                 Arg(Param("status", "status", models.CreateAIEnrichmentRequestStatus), "body"),
@@ -4430,7 +4431,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "type": "object",
                         "properties": {
                             "limit": {
-                                "type": "number",
+                                "type": "integer",
                                 "description": "The most warmup emails the account sends per day.",
                             },
                             "advanced": {
@@ -4480,7 +4481,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The account's warmup settings.",
                     },
                     "daily_limit": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "The most campaign emails the account sends per day.",
                     },
                     "tracking_domain_name": {
@@ -4496,7 +4497,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full.",
                     },
                     "inbox_placement_test_limit": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "minimum": 0,
                         "description": "The account's limit for inbox placement tests (0 or more).",
                     },
@@ -4506,7 +4507,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The mailbox's provider; it must be the right one, or the account will not work. Values: 1 = Custom IMAP/SMTP, 2 = Google, 3 = Microsoft, 4 = AWS, 8 = AirMail, 11 = Airmail Instant.",
                     },
                     "sending_gap": {
-                        "type": "number",
+                        "type": "integer",
                         "minimum": 0,
                         "maximum": 1440,
                         "description": "The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns.",
@@ -4532,7 +4533,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The IMAP server's host name, such as `imap.gmail.com`.",
                     },
                     "imap_port": {
-                        "type": "number",
+                        "type": "integer",
                         "description": "The IMAP server's port, such as `993`.",
                     },
                     "smtp_username": {
@@ -4548,7 +4549,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The SMTP server's host name, such as `smtp.gmail.com`.",
                     },
                     "smtp_port": {
-                        "type": "number",
+                        "type": "integer",
                         "description": "The SMTP server's port, such as `587`.",
                     },
                     "warmup_custom_ftag": {
@@ -4590,7 +4591,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 Arg(Param("first_name", "first_name", str, required=True), "body"),
                 Arg(Param("last_name", "last_name", str, required=True), "body"),
                 Arg(Param("warmup", "warmup", models.AccountWarmup), "body"),
-                Arg(Param("daily_limit", "daily_limit", float | None), "body"),
+                Arg(Param("daily_limit", "daily_limit", int | None), "body"),
                 Arg(Param("tracking_domain_name", "tracking_domain_name", str | None), "body"),
                 Arg(Param("tracking_domain_status", "tracking_domain_status", str | None), "body"),
                 Arg(Param("enable_slow_ramp", "enable_slow_ramp", bool | None), "body"),
@@ -4598,7 +4599,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Param(
                         "inbox_placement_test_limit",
                         "inbox_placement_test_limit",
-                        float | None,
+                        int | None,
                         minimum=0,
                     ),
                     "body",
@@ -4609,17 +4610,17 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     ),
                     "body",
                 ),
-                Arg(Param("sending_gap", "sending_gap", float, minimum=0, maximum=1440), "body"),
+                Arg(Param("sending_gap", "sending_gap", int, minimum=0, maximum=1440), "body"),
                 Arg(Param("signature", "signature", str | None), "body"),
                 Arg(Param("reply_to", "reply_to", str), "body"),
                 Arg(Param("imap_username", "imap_username", str, required=True), "body"),
                 Arg(Param("imap_password", "imap_password", str, required=True), "body"),
                 Arg(Param("imap_host", "imap_host", str, required=True), "body"),
-                Arg(Param("imap_port", "imap_port", float, required=True), "body"),
+                Arg(Param("imap_port", "imap_port", int, required=True), "body"),
                 Arg(Param("smtp_username", "smtp_username", str, required=True), "body"),
                 Arg(Param("smtp_password", "smtp_password", str, required=True), "body"),
                 Arg(Param("smtp_host", "smtp_host", str, required=True), "body"),
-                Arg(Param("smtp_port", "smtp_port", float, required=True), "body"),
+                Arg(Param("smtp_port", "smtp_port", int, required=True), "body"),
                 Arg(Param("warmup_custom_ftag", "warmup_custom_ftag", str), "body"),
                 Arg(Param("skip_cname_check", "skip_cname_check", bool), "body"),
             ),
@@ -4931,11 +4932,11 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The email sequence. Only the first item is used: give exactly one, holding every step.",
                     },
                     "email_gap": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "Minutes to wait between two emails.",
                     },
                     "random_wait_max": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "The longest random wait, in minutes.",
                     },
                     "text_only": {
@@ -4952,7 +4953,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "Email addresses of the workspace's accounts that send the campaign.",
                     },
                     "daily_limit": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "The most emails the campaign sends per day.",
                     },
                     "stop_on_reply": {
@@ -5026,7 +5027,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                 "description": "`custom` to give this campaign its own limit, or `disabled`.",
                             },
                             "daily_limit": {
-                                "type": "number",
+                                "type": "integer",
                                 "minimum": 1,
                                 "description": "The most emails per company per day; 1 or more.",
                             },
@@ -5088,6 +5089,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                     "description": "The sending accounts' email providers the rule matches: `google`, `outlook`, `other` or `all`.",
                                 },
                             },
+                            "required": ["action", "recipient_esp", "sender_esp"],
                             "description": "A routing rule: whether accounts of some email providers may send to recipients of some providers.",
                         },
                         "description": "Rules on which email providers' accounts may send to which recipients' providers.",
@@ -5119,12 +5121,12 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "body",
                 ),
                 Arg(Param("sequences", "sequences", list[models.CampaignSequence]), "body"),
-                Arg(Param("email_gap", "email_gap", float | None), "body"),
-                Arg(Param("random_wait_max", "random_wait_max", float | None), "body"),
+                Arg(Param("email_gap", "email_gap", int | None), "body"),
+                Arg(Param("random_wait_max", "random_wait_max", int | None), "body"),
                 Arg(Param("text_only", "text_only", bool | None), "body"),
                 Arg(Param("first_email_text_only", "first_email_text_only", bool | None), "body"),
                 Arg(Param("email_list", "email_list", list[str]), "body"),
-                Arg(Param("daily_limit", "daily_limit", float | None), "body"),
+                Arg(Param("daily_limit", "daily_limit", int | None), "body"),
                 Arg(Param("stop_on_reply", "stop_on_reply", bool | None), "body"),
                 Arg(Param("email_tag_list", "email_tag_list", list[str]), "body"),
                 Arg(Param("link_tracking", "link_tracking", bool | None), "body"),
@@ -5198,7 +5200,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                 "items": {
                                     "type": "integer",
                                     "enum": [4, 91, 2],
-                                    "description": "A lead activity that can trigger a subsequence. Values: 4 = Email Link Clicked - Triggered when a lead clicks a link in an email, 2 = Email Opened - Triggered when a lead opens an email.",
+                                    "description": "A lead activity that can trigger a subsequence. Values: 4 = Email Link Clicked - Triggered when a lead clicks a link in an email, 91 = Campaign Completed Without Reply - Triggered when a campaign completes for a lead without receiving a reply, 2 = Email Opened - Triggered when a lead opens an email.",
                                 },
                                 "description": "Lead activities that trigger it: `2` email opened, `4` link clicked, `91` campaign completed without a reply.",
                             },
@@ -5489,7 +5491,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`).",
                     },
                     "daily_limit": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`.",
                     },
                     "ignore_account_daily_limit": {
@@ -5549,7 +5551,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     ),
                     "body",
                 ),
-                Arg(Param("daily_limit", "daily_limit", float | None), "body"),
+                Arg(Param("daily_limit", "daily_limit", int | None), "body"),
                 Arg(
                     Param("ignore_account_daily_limit", "ignore_account_daily_limit", bool), "body"
                 ),
@@ -5657,7 +5659,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "order_type": {
                         "type": "string",
                         "enum": ["dfy", "pre_warmed_up", "extra_accounts"],
-                        "description": "What to order: `dfy` new domains, `pre_warmed_up` pre-warmed domains, `extra_accounts` more mailboxes on domains already ordered (required). Values: dfy = Regular DFY accounts - it will place an order to buy new DFY accounts.",
+                        "description": "What to order: `dfy` new domains, `pre_warmed_up` pre-warmed domains, `extra_accounts` more mailboxes on domains already ordered (required). Values: dfy = Regular DFY accounts - it will place an order to buy new DFY accounts, pre_warmed_up = Pre-warmed up accounts - it will place an order to buy new pre-warmed up accounts, extra_accounts = Extra accounts - it will place an order to add extra accounts to already ordered domains.",
                     },
                     "simulation": {
                         "type": "boolean",
@@ -5971,7 +5973,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                         "description": "Whether no-show recovery is on.",
                                     },
                                     "max_followups": {
-                                        "type": "number",
+                                        "type": "integer",
                                         "minimum": 1,
                                         "maximum": 10,
                                         "description": "The most no-show follow-ups sent to a lead (1 to 10).",
@@ -6394,7 +6396,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                             "description": "A URL to notify.",
                                         },
                                         "pause_sending_campaigns_for": {
-                                            "type": "number",
+                                            "type": "integer",
                                             "description": "For how many days to pause sending campaigns.",
                                         },
                                         "pause": {
@@ -6435,8 +6437,8 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     },
                     "not_sending_status": {
                         "type": ["string", "null"],
-                        "enum": ["daily_limits_hit", "other", None],
-                        "description": "Why the test is not sending: `daily_limits_hit` or `other`; may be null. Why an inbox placement test is not sending: the daily limits were hit, or another reason. Values: daily_limits_hit = Daily limits hit, other = Other reason.",
+                        "enum": ["", "daily_limits_hit", "other", None],
+                        "description": 'Why the test is not sending: `daily_limits_hit` or `other`; may be null. Why an inbox placement test is not sending: the daily limits were hit, or another reason; `""` when nothing stops it. Values:  = No issue, daily_limits_hit = Daily limits hit, other = Other reason.',
                     },
                     "run_immediately": {
                         "type": "boolean",
@@ -7596,7 +7598,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                     "description": "The signal category, such as `job_change` or `traffic_surge`.",
                                                 },
                                                 "period_days": {
-                                                    "type": "number",
+                                                    "type": "integer",
                                                     "description": "The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30.",
                                                 },
                                                 "keywords": {
@@ -7640,7 +7642,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The audience: the SuperSearch filters new leads must match. Unknown keys are rejected, and enum values must match exactly, spacing included.",
                     },
                     "min_active_leads": {
-                        "type": "number",
+                        "type": "integer",
                         "minimum": 10,
                         "maximum": 10000,
                         "description": "The threshold (10 to 10,000): when the campaign's active leads fall below it, the agent adds new leads.",
@@ -8570,7 +8572,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                     "description": "The signal category, such as `job_change` or `traffic_surge`.",
                                                 },
                                                 "period_days": {
-                                                    "type": "number",
+                                                    "type": "integer",
                                                     "description": "The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30.",
                                                 },
                                                 "keywords": {
@@ -8723,7 +8725,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Param(
                         "min_active_leads",
                         "min_active_leads",
-                        float,
+                        int,
                         required=True,
                         minimum=10,
                         maximum=10000,
@@ -9000,7 +9002,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                 "type": "object",
                                 "properties": {
                                     "enrichment_limit_per_run": {
-                                        "type": "number",
+                                        "type": "integer",
                                         "default": 30,
                                         "description": "The most leads the agent enriches in one run (30 when not set).",
                                     }
@@ -9218,7 +9220,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                         "description": "The IDs of the account tags whose accounts the campaigns send from.",
                                     },
                                     "daily_limit": {
-                                        "type": "number",
+                                        "type": "integer",
                                         "description": "The most emails each campaign sends per day.",
                                     },
                                     "stop_on_reply": {
@@ -9424,7 +9426,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The built-in enrichment to add. Leave it out when sending `integration_actions`. Values: work_email_enrichment = Work Email Enrichment, fully_enriched_profile = LinkedIn Enrichment, email_verification = Email Verification, joblisting = Job Listing Enrichment, technologies = Technologies Enrichment, news = News Enrichment, funding = Funding Enrichment, ai_enrichment = AI Enrichment, custom_flow = Custom Flow Enrichment.",
                     },
                     "limit": {
-                        "type": "number",
+                        "type": "integer",
                         "minimum": 1,
                         "maximum": 50000,
                         "description": "The most leads to enrich (1 to 50,000).",
@@ -9474,7 +9476,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             args=(
                 Arg(Param("resource_id", "resource_id", str, required=True), "body"),
                 Arg(Param("type", "type", models.SuperSearchEnrichmentType), "body"),
-                Arg(Param("limit", "limit", float, minimum=1, maximum=50000), "body"),
+                Arg(Param("limit", "limit", int, minimum=1, maximum=50000), "body"),
                 Arg(Param("filters", "filters", list[dict[str, Any]]), "body"),
                 Arg(Param("custom_flow", "custom_flow", list[str]), "body"),
                 Arg(Param("integration_actions", "integration_actions", dict[str, Any]), "body"),
@@ -9617,7 +9619,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "role": {
                         "type": "string",
                         "enum": ["owner", "admin", "editor", "view", "client"],
-                        "description": "The member's access level (required): `admin`, `editor` or `view`. `owner` cannot be given through the API, and `client` is reserved for the white-label agency view. Values: owner = Owner - Full access and workspace management, admin = Admin - Full access except workspace deletion, editor = Editor - Can edit but not manage workspace settings, view = View - Read-only access.",
+                        "description": "The member's access level (required): `admin`, `editor` or `view`. `owner` cannot be given through the API, and `client` is reserved for the white-label agency view. Values: owner = Owner - Full access and workspace management, admin = Admin - Full access except workspace deletion, editor = Editor - Can edit but not manage workspace settings, view = View - Read-only access, client = This is a special role for users in the whitelabel (agency) view. It is not available in the API..",
                     },
                     "permissions": {
                         "type": ["array", "null"],
@@ -9946,7 +9948,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="domain_forwarding_delete",
             operation_id="deleteDomainForwarding",
             title="Remove a domain's web forwarding",
-            description="Remove a domain's web forwarding (`DELETE /api/v2/domains/{domain}/forwarding`). Removes the web forwarding of a domain ordered through Instantly and returns the domain's forwarding configuration. Removing it from a domain that has none succeeds without change. Rate limit: 10 requests per minute and 60 per hour. Returns the API's answer in `data`. Destructive: what it deletes is gone for good; confirm with the user before calling. The API allows 10 calls per 60 seconds. The API allows 60 calls per 3600 seconds.",
+            description="Remove a domain's web forwarding (`DELETE /api/v2/domains/{domain}/forwarding`). Removes the web forwarding of a domain ordered through Instantly and returns the domain's forwarding configuration. Removing it from a domain that has none succeeds without change. Rate limit: 10 requests per minute and 60 per hour. Returns the API's answer in `data`. Destructive: what it deletes is gone for good; confirm with the user before calling. The API allows 10 calls per minute. The API allows 60 calls per hour.",
             input_schema={
                 "type": "object",
                 "properties": {
@@ -11607,7 +11609,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                     "description": "The signal category, such as `job_change` or `traffic_surge`.",
                                                 },
                                                 "period_days": {
-                                                    "type": "number",
+                                                    "type": "integer",
                                                     "description": "The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30.",
                                                 },
                                                 "keywords": {
@@ -11677,7 +11679,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                             "description": "The signal category, such as `job_change` or `traffic_surge`.",
                                         },
                                         "period_days": {
-                                            "type": "number",
+                                            "type": "integer",
                                             "description": "The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30.",
                                         },
                                         "keywords": {
@@ -11719,7 +11721,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The name of the new list, when `resource_id` is not given.",
                     },
                     "limit": {
-                        "type": "number",
+                        "type": "integer",
                         "minimum": 1,
                         "maximum": 1000000,
                         "description": "The most leads to import (1 to 1,000,000).",
@@ -11766,8 +11768,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 Arg(Param("skip_rows_without_email", "skip_rows_without_email", bool), "body"),
                 Arg(Param("list_name", "list_name", str), "body"),
                 Arg(
-                    Param("limit", "limit", float, required=True, minimum=1, maximum=1000000),
-                    "body",
+                    Param("limit", "limit", int, required=True, minimum=1, maximum=1000000), "body"
                 ),
                 Arg(Param("ai_enrichment", "ai_enrichment", dict[str, Any]), "body"),
             ),
@@ -11777,7 +11778,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="campaigns_export",
             operation_id="exportCampaign",
             title="Export a campaign as JSON",
-            description="Export a campaign as JSON (`POST /api/v2/campaigns/{id}/export`). Returns the campaign's definition as a JSON object. Returns the API's answer in `data`.",
+            description="Export a campaign as JSON (`POST /api/v2/campaigns/{id}/export`). Returns the campaign's definition as a JSON object. Returns the API's answer in `data`. Changes nothing.",
             input_schema={
                 "type": "object",
                 "properties": {
@@ -11796,6 +11797,8 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 "required": ["success", "error"],
             },
             args=(Arg(Param("id", "id", str, required=True), "path"),),
+            read_only=True,
+            idempotent=True,
             shape=Shape("data", key="data"),
         ),
         "emails_forward": lambda: ToolSpec(
@@ -11896,7 +11899,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="dfy_email_account_orders_similar_domains",
             operation_id="generateSimilarDomains",
             title="Suggest available domains similar to one",
-            description="Suggest available domains similar to one (`POST /api/v2/dfy-email-account-orders/domains/similar`). Returns domains similar to `domain` that are available to order, at most 67 per extension in `tlds` (`com` and `org` by default). A domain containing a restricted keyword, such as a well-known trademark, is refused with a 400 `restricted_domain` error. Returns the API's answer in `data`.",
+            description="Suggest available domains similar to one (`POST /api/v2/dfy-email-account-orders/domains/similar`). Returns domains similar to `domain` that are available to order, at most 67 per extension in `tlds` (`com` and `org` by default). A domain containing a restricted keyword, such as a well-known trademark, is refused with a 400 `restricted_domain` error. Returns the API's answer in `data`. Changes nothing.",
             input_schema={
                 "type": "object",
                 "properties": {
@@ -11931,6 +11934,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 Arg(Param("domain", "domain", str, required=True), "body"),
                 Arg(Param("tlds", "tlds", list[models.GenerateSimilarDomainsRequestTld]), "body"),
             ),
+            read_only=True,
             idempotent=True,
             shape=Shape("data", key="data"),
         ),
@@ -12062,7 +12066,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="ai_agents_analytics",
             operation_id="getAiAgentAnalytics",
             title="Get reach and outcome analytics for AI agents",
-            description="Get reach and outcome analytics for AI agents (`POST /api/v2/ai-agents/analytics`). Returns one reach and one outcome figure per agent, for 1 to 100 agent IDs at once. For reply agents (Inbox Managers) reach is the total of actions taken and outcome the number of distinct conversations; for Sales (SDR) agents reach is the number of emails sent and outcome the number of replies. Reads only, though sent as a POST. Returns the API's answer in `data`.",
+            description="Get reach and outcome analytics for AI agents (`POST /api/v2/ai-agents/analytics`). Returns one reach and one outcome figure per agent, for 1 to 100 agent IDs at once. For reply agents (Inbox Managers) reach is the total of actions taken and outcome the number of distinct conversations; for Sales (SDR) agents reach is the number of emails sent and outcome the number of replies. Reads only, though sent as a POST. Returns the API's answer in `data`. Changes nothing.",
             input_schema={
                 "type": "object",
                 "properties": {
@@ -12078,7 +12082,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "additionalProperties": {
                             "type": "integer",
                             "enum": [1, 2, 3, 4, 6, 7, 8, 9, 10],
-                            "description": "An AI agent type code: `1` Inbox Manager, `2` Sales (SDR), `3` Deliverability, `4` Affiliate, `6` Lead Finder, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership.",
+                            "description": "The type of an AI agent: Inbox Manager, Sales (SDR), Deliverability, Affiliate, Lead Finder, Recruiting, Investment, User Research, or Partnership (also as a filter). Values: 1 = Inbox Manager Agent, 2 = Sales Development Representative Agent, 3 = Deliverability Agent, 4 = Affiliate Agent, 6 = Lead Finder Agent, 7 = Recruiting Agent, 8 = Investment Agent, 9 = User Research Agent, 10 = Partnership Agent.",
                         },
                         "description": "Optionally, each agent's type code keyed by its ID, which spares the server looking the types up.",
                     },
@@ -12109,6 +12113,8 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 ),
                 Arg(Param("agent_types", "agent_types", dict[str, Any]), "body"),
             ),
+            read_only=True,
+            idempotent=True,
             shape=Shape("data", key="data"),
         ),
         "supersearch_enrichment_get_ai_in_progress": lambda: ToolSpec(
@@ -13071,7 +13077,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "How many history records to skip before the first one returned.",
                     },
                     "limit": {
-                        "type": "number",
+                        "type": "integer",
                         "description": "How many history records to return.",
                     },
                 },
@@ -13090,7 +13096,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             args=(
                 Arg(Param("resource_id", "resource_id", str, required=True), "path"),
                 Arg(Param("offset", "offset", float), "query"),
-                Arg(Param("limit", "limit", float), "query"),
+                Arg(Param("limit", "limit", int), "query"),
             ),
             read_only=True,
             idempotent=True,
@@ -14531,7 +14537,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="oauth_init_google",
             operation_id="initGoogleOAuth",
             title="Start connecting a Google mailbox",
-            description="Start connecting a Google mailbox (`POST /api/v2/oauth/google/init`). Opens an OAuth session and returns its `session_id` and the Google authorization URL (`auth_url`) to send the user to; then poll `client.oauth.session_status(session_id)` until the session ends. The session expires after 10 minutes. Rate limit: 75 requests per minute per workspace and 150 per minute per IP address; a 503 means Google's OAuth service is unavailable for the moment. Returns the API's answer in `data`. The API allows 75 calls per 60 seconds.",
+            description="Start connecting a Google mailbox (`POST /api/v2/oauth/google/init`). Opens an OAuth session and returns its `session_id` and the Google authorization URL (`auth_url`) to send the user to; then poll `client.oauth.session_status(session_id)` until the session ends. The session expires after 10 minutes. Rate limit: 75 requests per minute per workspace and 150 per minute per IP address; a 503 means Google's OAuth service is unavailable for the moment. Returns the API's answer in `data`. The API allows 75 calls per minute.",
             input_schema={"type": "object", "properties": {}, "additionalProperties": False},
             output_schema={
                 "type": "object",
@@ -14549,7 +14555,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="oauth_init_microsoft",
             operation_id="initMicrosoftOAuth",
             title="Start connecting a Microsoft mailbox",
-            description="Start connecting a Microsoft mailbox (`POST /api/v2/oauth/microsoft/init`). Opens an OAuth session and returns its `session_id` and the Microsoft authorization URL (`auth_url`) to send the user to; then poll `client.oauth.session_status(session_id)` until the session ends. The session expires after 10 minutes. Rate limit: 75 requests per minute per workspace and 150 per minute per IP address; a 503 means Microsoft's OAuth service is unavailable for the moment. Returns the API's answer in `data`. The API allows 75 calls per 60 seconds.",
+            description="Start connecting a Microsoft mailbox (`POST /api/v2/oauth/microsoft/init`). Opens an OAuth session and returns its `session_id` and the Microsoft authorization URL (`auth_url`) to send the user to; then poll `client.oauth.session_status(session_id)` until the session ends. The session expires after 10 minutes. Rate limit: 75 requests per minute per workspace and 150 per minute per IP address; a 503 means Microsoft's OAuth service is unavailable for the moment. Returns the API's answer in `data`. The API allows 75 calls per minute.",
             input_schema={"type": "object", "properties": {}, "additionalProperties": False},
             output_schema={
                 "type": "object",
@@ -14588,12 +14594,12 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "status": {
                         "type": "integer",
                         "enum": [-1, 0, 1],
-                        "description": "Only agents with this status: `1` active, `0` inactive, `-1` trial expired.",
+                        "description": "Only agents with this status: `1` active, `0` inactive, `-1` trial expired. Values: -1 = Trial Expired, 0 = Inactive, 1 = Active.",
                     },
                     "type": {
                         "type": "integer",
                         "enum": [1, 2, 3, 4, 6, 7, 8, 9, 10],
-                        "description": "Only agents of this type code: `1` Inbox Manager, `2` Sales (SDR), `3` Deliverability, `4` Affiliate, `6` Lead Finder, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership.",
+                        "description": "Only agents of this type code: `1` Inbox Manager, `2` Sales (SDR), `3` Deliverability, `4` Affiliate, `6` Lead Finder, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership. Values: 1 = Inbox Manager Agent, 2 = Sales Development Representative Agent, 3 = Deliverability Agent, 4 = Affiliate Agent, 6 = Lead Finder Agent, 7 = Recruiting Agent, 8 = Investment Agent, 9 = User Research Agent, 10 = Partnership Agent.",
                     },
                     "sort_column": {
                         "type": "string",
@@ -14621,8 +14627,8 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 Arg(Param("limit", "limit", int, minimum=1, maximum=100), "query"),
                 Arg(Param("starting_after", "starting_after", str), "query"),
                 Arg(Param("search", "search", str), "query"),
-                Arg(Param("status", "status", models.AiAgentStatusFilter), "query"),
-                Arg(Param("type", "type", models.AiAgentTypeFilter), "query"),
+                Arg(Param("status", "status", models.AiAgentStatus), "query"),
+                Arg(Param("type", "type", models.AiAgentType), "query"),
                 Arg(Param("sort_column", "sort_column", str), "query"),
                 Arg(Param("sort_order", "sort_order", str), "query"),
             ),
@@ -15461,7 +15467,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="emails_list",
             operation_id="listEmail",
             title="List emails",
-            description="List emails (`GET /api/v2/emails`). Lists the workspace's Unibox emails, newest first by default, filtered by campaign, list, lead, account, status, type or date. One page per call; pass `next_starting_after` as `starting_after` for the next. Rate limit: 20 requests per minute, stricter than the rest of the API. Returns one page: `items`, their `count` and `next_starting_after`; to see more, call again with `starting_after` set to that value (null means this was the last page). Changes nothing. The API allows 20 calls per 60 seconds.",
+            description="List emails (`GET /api/v2/emails`). Lists the workspace's Unibox emails, newest first by default, filtered by campaign, list, lead, account, status, type or date. One page per call; pass `next_starting_after` as `starting_after` for the next. Rate limit: 20 requests per minute, stricter than the rest of the API. Returns one page: `items`, their `count` and `next_starting_after`; to see more, call again with `starting_after` set to that value (null means this was the last page). Changes nothing. The API allows 20 calls per minute.",
             input_schema={
                 "type": "object",
                 "properties": {
@@ -15616,7 +15622,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "Cursor: the `next_starting_after` of the previous page.",
                     },
                     "limit": {
-                        "type": "number",
+                        "type": "integer",
                         "minimum": 1,
                         "maximum": 100,
                         "default": 25,
@@ -15634,7 +15640,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "job_type": {
                         "type": "integer",
                         "enum": [1, 2, 3],
-                        "description": "Only entries of this work type: `1` inbox reply, `2` inbox follow-up, `3` no-show follow-up; not with `activity_type`.",
+                        "description": "Only entries of this work type: `1` inbox reply, `2` inbox follow-up, `3` no-show follow-up; not with `activity_type`. Values: 1 = inbox reply, 2 = inbox follow-up, 3 = no-show follow-up.",
                     },
                 },
                 "required": ["id"],
@@ -15654,7 +15660,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             args=(
                 Arg(Param("id", "id", str, required=True), "path"),
                 Arg(Param("starting_after", "starting_after", str), "query"),
-                Arg(Param("limit", "limit", float, minimum=1, maximum=100), "query"),
+                Arg(Param("limit", "limit", int, minimum=1, maximum=100), "query"),
                 Arg(Param("action_pending", "action_pending", bool), "query"),
                 Arg(
                     Param("activity_type", "activity_type", models.InboxManagerActivityType),
@@ -15947,7 +15953,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "status": {
                         "type": "integer",
                         "enum": [1, 2, 3],
-                        "description": "Only tests in this status: `1` active, `2` paused, `3` completed.",
+                        "description": "Only tests in this status: `1` active, `2` paused, `3` completed. Values: 1 = Active, 2 = Paused, 3 = Completed.",
                     },
                     "sort_order": {
                         "type": "string",
@@ -16184,7 +16190,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     },
                     "filter": {
                         "type": "string",
-                        "description": "A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`).",
+                        "description": "A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED`. Known values: FILTER_VAL_CONTACTED = Filter for contacted leads, FILTER_VAL_NOT_CONTACTED = Filter for not contacted leads, FILTER_VAL_COMPLETED = Filter for completed leads, FILTER_VAL_UNSUBSCRIBED = Filter for unsubscribed leads, FILTER_VAL_ACTIVE = Filter for active leads, FILTER_LEAD_INTERESTED = Filter for interested leads, FILTER_LEAD_NOT_INTERESTED = Filter for not interested leads, FILTER_LEAD_MEETING_BOOKED = Filter for leads with meeting booked, FILTER_LEAD_MEETING_COMPLETED = Filter for leads with meeting completed, FILTER_LEAD_CLOSED = Filter for closed leads, FILTER_LEAD_OUT_OF_OFFICE = Filter for leads out of office, FILTER_LEAD_WRONG_PERSON = Filter for wrong person leads, FILTER_LEAD_LOST = Filter for lost leads, FILTER_LEAD_NO_SHOW = Filter for no show leads, FILTER_LEAD_CUSTOM_LABEL_POSITIVE = Filter for leads with positive custom label, FILTER_LEAD_CUSTOM_LABEL_NEGATIVE = Filter for leads with negative custom label, FILTER_VAL_BOUNCED = Filter for bounced leads, FILTER_VAL_SKIPPED = Filter for skipped leads, FILTER_VAL_RISKY = Filter for risky leads, FILTER_VAL_INVALID = Filter for invalid leads, FILTER_VAL_VALID = Filter for valid leads, FILTER_VAL_IN_SUBSEQUENCE = Filter for leads in subsequence, FILTER_VAL_OPENED_NO_REPLY = Filter for leads with opened emails but no reply, FILTER_VAL_COMPLETED_NO_REPLY = Filter for leads with completed sequence but no reply, FILTER_VAL_NO_OPENS = Filter for leads with no opened emails, FILTER_VAL_REPLIED = Filter for leads that replied, FILTER_VAL_LINK_CLICKED = Filter for leads that clicked a link; other (custom) values are accepted too.",
                     },
                     "campaign": {
                         "type": "string",
@@ -16230,7 +16236,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                     "type": "object",
                                     "properties": {
                                         "occurrence-days": {
-                                            "type": "number",
+                                            "type": "integer",
                                             "description": "The window the activity is looked for in, in days.",
                                         },
                                         "occurrence-count": {
@@ -16242,7 +16248,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                     "description": "How the number of occurrences compares with `count`: `more`, `less` or `equal`.",
                                                 },
                                                 "count": {
-                                                    "type": "number",
+                                                    "type": "integer",
                                                     "description": "The number of occurrences to compare with.",
                                                 },
                                             },
@@ -16336,7 +16342,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             },
             args=(
                 Arg(Param("search", "search", str), "body"),
-                Arg(Param("filter", "filter", str), "body"),
+                Arg(Param("filter", "filter", models.LeadFilter), "body"),
                 Arg(Param("campaign", "campaign", str), "body"),
                 Arg(Param("list_id", "list_id", str), "body"),
                 Arg(Param("in_campaign", "in_campaign", bool), "body"),
@@ -16626,6 +16632,8 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                             "lead_closed",
                             "lead_out_of_office",
                             "lead_wrong_person",
+                            "lead_no_show",
+                            "supersearch_enrichment_completed",
                         ],
                         "description": "Only the webhooks subscribed to this event type, such as `reply_received` or `all_events`.",
                     },
@@ -17025,7 +17033,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     },
                     "filter": {
                         "type": "string",
-                        "description": "A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`).",
+                        "description": "A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED`. Known values: FILTER_VAL_CONTACTED = Filter for contacted leads, FILTER_VAL_NOT_CONTACTED = Filter for not contacted leads, FILTER_VAL_COMPLETED = Filter for completed leads, FILTER_VAL_UNSUBSCRIBED = Filter for unsubscribed leads, FILTER_VAL_ACTIVE = Filter for active leads, FILTER_LEAD_INTERESTED = Filter for interested leads, FILTER_LEAD_NOT_INTERESTED = Filter for not interested leads, FILTER_LEAD_MEETING_BOOKED = Filter for leads with meeting booked, FILTER_LEAD_MEETING_COMPLETED = Filter for leads with meeting completed, FILTER_LEAD_CLOSED = Filter for closed leads, FILTER_LEAD_OUT_OF_OFFICE = Filter for leads out of office, FILTER_LEAD_WRONG_PERSON = Filter for wrong person leads, FILTER_LEAD_LOST = Filter for lost leads, FILTER_LEAD_NO_SHOW = Filter for no show leads, FILTER_LEAD_CUSTOM_LABEL_POSITIVE = Filter for leads with positive custom label, FILTER_LEAD_CUSTOM_LABEL_NEGATIVE = Filter for leads with negative custom label, FILTER_VAL_BOUNCED = Filter for bounced leads, FILTER_VAL_SKIPPED = Filter for skipped leads, FILTER_VAL_RISKY = Filter for risky leads, FILTER_VAL_INVALID = Filter for invalid leads, FILTER_VAL_VALID = Filter for valid leads, FILTER_VAL_IN_SUBSEQUENCE = Filter for leads in subsequence, FILTER_VAL_OPENED_NO_REPLY = Filter for leads with opened emails but no reply, FILTER_VAL_COMPLETED_NO_REPLY = Filter for leads with completed sequence but no reply, FILTER_VAL_NO_OPENS = Filter for leads with no opened emails, FILTER_VAL_REPLIED = Filter for leads that replied, FILTER_VAL_LINK_CLICKED = Filter for leads that clicked a link; other (custom) values are accepted too.",
                     },
                     "campaign": {
                         "type": "string",
@@ -17071,7 +17079,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                     "type": "object",
                                     "properties": {
                                         "occurrence-days": {
-                                            "type": "number",
+                                            "type": "integer",
                                             "description": "The window the activity is looked for in, in days.",
                                         },
                                         "occurrence-count": {
@@ -17083,7 +17091,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                     "description": "How the number of occurrences compares with `count`: `more`, `less` or `equal`.",
                                                 },
                                                 "count": {
-                                                    "type": "number",
+                                                    "type": "integer",
                                                     "description": "The number of occurrences to compare with.",
                                                 },
                                             },
@@ -17145,7 +17153,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "type": "boolean",
                         "description": "When true, leads whose email verification is still running are left out.",
                     },
-                    "limit": {"type": "number", "description": "The most leads to move."},
+                    "limit": {"type": "integer", "description": "The most leads to move."},
                     "assigned_to": {
                         "type": "string",
                         "format": "uuid",
@@ -17187,7 +17195,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             },
             args=(
                 Arg(Param("search", "search", str), "body"),
-                Arg(Param("filter", "filter", str), "body"),
+                Arg(Param("filter", "filter", models.LeadFilter), "body"),
                 Arg(Param("campaign", "campaign", str), "body"),
                 Arg(Param("list_id", "list_id", str), "body"),
                 Arg(Param("in_campaign", "in_campaign", bool), "body"),
@@ -17209,7 +17217,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 Arg(
                     Param("skip_leads_in_verification", "skip_leads_in_verification", bool), "body"
                 ),
-                Arg(Param("limit", "limit", float), "body"),
+                Arg(Param("limit", "limit", int), "body"),
                 Arg(Param("assigned_to", "assigned_to", str), "body"),
                 Arg(Param("esp_code", "esp_code", models.MoveLeadsRequestEspCode), "body"),
                 Arg(Param("esg_code", "esg_code", models.ListLeadsRequestEsgCode), "body"),
@@ -17255,7 +17263,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                         "description": "The main audience search filters.",
                                     },
                                     "min_active_leads": {
-                                        "type": "number",
+                                        "type": "integer",
                                         "description": "The number of active leads below which the agent adds more to the campaign.",
                                     },
                                     "on_exhaustion": {
@@ -17412,7 +17420,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                 "type": "object",
                                                 "properties": {
                                                     "enrichment_limit_per_run": {
-                                                        "type": "number",
+                                                        "type": "integer",
                                                         "description": "The most leads the agent enriches in one run.",
                                                     }
                                                 },
@@ -17480,7 +17488,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                         "description": "The IDs of the account tags whose accounts the campaigns send from.",
                                                     },
                                                     "daily_limit": {
-                                                        "type": "number",
+                                                        "type": "integer",
                                                         "description": "The most emails each campaign sends per day.",
                                                     },
                                                     "stop_on_reply": {
@@ -17607,7 +17615,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                 "description": "Whether no-show recovery is on.",
                                             },
                                             "max_followups": {
-                                                "type": "number",
+                                                "type": "integer",
                                                 "minimum": 1,
                                                 "maximum": 10,
                                                 "description": "The most no-show follow-ups sent to a lead (1 to 10).",
@@ -17745,7 +17753,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                 "type": "object",
                                 "properties": {
                                     "enrichment_limit_per_run": {
-                                        "type": "number",
+                                        "type": "integer",
                                         "default": 30,
                                         "description": "The most leads the agent enriches in one run (30 when not set).",
                                     }
@@ -17848,7 +17856,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "type": "object",
                         "properties": {
                             "limit": {
-                                "type": "number",
+                                "type": "integer",
                                 "description": "The most warmup emails the account sends per day.",
                             },
                             "advanced": {
@@ -17898,7 +17906,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The account's warmup settings.",
                     },
                     "daily_limit": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "The most campaign emails the account sends per day.",
                     },
                     "tracking_domain_name": {
@@ -17914,12 +17922,12 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full.",
                     },
                     "inbox_placement_test_limit": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "minimum": 0,
                         "description": "The account's limit for inbox placement tests (0 or more).",
                     },
                     "sending_gap": {
-                        "type": "number",
+                        "type": "integer",
                         "minimum": 0,
                         "maximum": 1440,
                         "description": "The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns.",
@@ -17959,7 +17967,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 Arg(Param("first_name", "first_name", str), "body"),
                 Arg(Param("last_name", "last_name", str), "body"),
                 Arg(Param("warmup", "warmup", models.AccountWarmup), "body"),
-                Arg(Param("daily_limit", "daily_limit", float | None), "body"),
+                Arg(Param("daily_limit", "daily_limit", int | None), "body"),
                 Arg(Param("tracking_domain_name", "tracking_domain_name", str | None), "body"),
                 Arg(Param("tracking_domain_status", "tracking_domain_status", str | None), "body"),
                 Arg(Param("enable_slow_ramp", "enable_slow_ramp", bool | None), "body"),
@@ -17967,12 +17975,12 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     Param(
                         "inbox_placement_test_limit",
                         "inbox_placement_test_limit",
-                        float | None,
+                        int | None,
                         minimum=0,
                     ),
                     "body",
                 ),
-                Arg(Param("sending_gap", "sending_gap", float, minimum=0, maximum=1440), "body"),
+                Arg(Param("sending_gap", "sending_gap", int, minimum=0, maximum=1440), "body"),
                 Arg(Param("signature", "signature", str | None), "body"),
                 Arg(Param("reply_to", "reply_to", str | None), "body"),
                 Arg(Param("skip_cname_check", "skip_cname_check", bool), "body"),
@@ -18297,11 +18305,11 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The email sequence. Only the first item is used: give exactly one, holding every step.",
                     },
                     "email_gap": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "Minutes to wait between two emails.",
                     },
                     "random_wait_max": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "The longest random wait, in minutes.",
                     },
                     "text_only": {
@@ -18318,7 +18326,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "Email addresses of the workspace's accounts that send the campaign.",
                     },
                     "daily_limit": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "The most emails the campaign sends per day.",
                     },
                     "stop_on_reply": {
@@ -18392,7 +18400,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                 "description": "`custom` to give this campaign its own limit, or `disabled`.",
                             },
                             "daily_limit": {
-                                "type": "number",
+                                "type": "integer",
                                 "minimum": 1,
                                 "description": "The most emails per company per day; 1 or more.",
                             },
@@ -18449,6 +18457,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                     "description": "The sending accounts' email providers the rule matches: `google`, `outlook`, `other` or `all`.",
                                 },
                             },
+                            "required": ["action", "recipient_esp", "sender_esp"],
                             "description": "A routing rule: whether accounts of some email providers may send to recipients of some providers.",
                         },
                         "description": "Rules on which email providers' accounts may send to which recipients' providers.",
@@ -18480,12 +18489,12 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "body",
                 ),
                 Arg(Param("sequences", "sequences", list[models.CampaignSequence]), "body"),
-                Arg(Param("email_gap", "email_gap", float | None), "body"),
-                Arg(Param("random_wait_max", "random_wait_max", float | None), "body"),
+                Arg(Param("email_gap", "email_gap", int | None), "body"),
+                Arg(Param("random_wait_max", "random_wait_max", int | None), "body"),
                 Arg(Param("text_only", "text_only", bool | None), "body"),
                 Arg(Param("first_email_text_only", "first_email_text_only", bool | None), "body"),
                 Arg(Param("email_list", "email_list", list[str]), "body"),
-                Arg(Param("daily_limit", "daily_limit", float | None), "body"),
+                Arg(Param("daily_limit", "daily_limit", int | None), "body"),
                 Arg(Param("stop_on_reply", "stop_on_reply", bool | None), "body"),
                 Arg(Param("email_tag_list", "email_tag_list", list[str]), "body"),
                 Arg(Param("link_tracking", "link_tracking", bool | None), "body"),
@@ -18559,7 +18568,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                 "items": {
                                     "type": "integer",
                                     "enum": [4, 91, 2],
-                                    "description": "A lead activity that can trigger a subsequence. Values: 4 = Email Link Clicked - Triggered when a lead clicks a link in an email, 2 = Email Opened - Triggered when a lead opens an email.",
+                                    "description": "A lead activity that can trigger a subsequence. Values: 4 = Email Link Clicked - Triggered when a lead clicks a link in an email, 91 = Campaign Completed Without Reply - Triggered when a campaign completes for a lead without receiving a reply, 2 = Email Opened - Triggered when a lead opens an email.",
                                 },
                                 "description": "Lead activities that trigger it: `2` email opened, `4` link clicked, `91` campaign completed without a reply.",
                             },
@@ -18850,7 +18859,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`).",
                     },
                     "daily_limit": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`.",
                     },
                     "ignore_account_daily_limit": {
@@ -18904,7 +18913,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     ),
                     "body",
                 ),
-                Arg(Param("daily_limit", "daily_limit", float | None), "body"),
+                Arg(Param("daily_limit", "daily_limit", int | None), "body"),
                 Arg(
                     Param("ignore_account_daily_limit", "ignore_account_daily_limit", bool), "body"
                 ),
@@ -19020,7 +19029,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 "properties": {
                     "id": {"type": "string", "format": "uuid", "description": "The email's ID."},
                     "is_unread": {
-                        "type": ["number", "null"],
+                        "type": ["integer", "null"],
                         "description": "`1` marks the email unread, `0` read.",
                     },
                     "reminder_ts": {
@@ -19043,7 +19052,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             },
             args=(
                 Arg(Param("id", "id", str, required=True), "path"),
-                Arg(Param("is_unread", "is_unread", float | None), "body"),
+                Arg(Param("is_unread", "is_unread", int | None), "body"),
                 Arg(Param("reminder_ts", "reminder_ts", str | None), "body"),
             ),
             idempotent=True,
@@ -19217,7 +19226,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                         "description": "Whether no-show recovery is on.",
                                     },
                                     "max_followups": {
-                                        "type": "number",
+                                        "type": "integer",
                                         "minimum": 1,
                                         "maximum": 10,
                                         "description": "The most no-show follow-ups sent to a lead (1 to 10).",
@@ -19614,7 +19623,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                             "description": "A URL to notify.",
                                         },
                                         "pause_sending_campaigns_for": {
-                                            "type": "number",
+                                            "type": "integer",
                                             "description": "For how many days to pause sending campaigns.",
                                         },
                                         "pause": {
@@ -20029,7 +20038,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                 "type": "object",
                                 "properties": {
                                     "enrichment_limit_per_run": {
-                                        "type": "number",
+                                        "type": "integer",
                                         "default": 30,
                                         "description": "The most leads the agent enriches in one run (30 when not set).",
                                     }
@@ -20247,7 +20256,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                         "description": "The IDs of the account tags whose accounts the campaigns send from.",
                                     },
                                     "daily_limit": {
-                                        "type": "number",
+                                        "type": "integer",
                                         "description": "The most emails each campaign sends per day.",
                                     },
                                     "stop_on_reply": {
@@ -20531,7 +20540,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "role": {
                         "type": "string",
                         "enum": ["owner", "admin", "editor", "view", "client"],
-                        "description": "The member's new access level: `admin`, `editor` or `view`. `owner` cannot be given through the API, and `client` is reserved for the white-label agency view. Values: owner = Owner - Full access and workspace management, admin = Admin - Full access except workspace deletion, editor = Editor - Can edit but not manage workspace settings, view = View - Read-only access.",
+                        "description": "The member's new access level: `admin`, `editor` or `view`. `owner` cannot be given through the API, and `client` is reserved for the white-label agency view. Values: owner = Owner - Full access and workspace management, admin = Admin - Full access except workspace deletion, editor = Editor - Can edit but not manage workspace settings, view = View - Read-only access, client = This is a special role for users in the whitelabel (agency) view. It is not available in the API..",
                     },
                 },
                 "required": ["id"],
@@ -21700,7 +21709,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                     "description": "The signal category, such as `job_change` or `traffic_surge`.",
                                                 },
                                                 "period_days": {
-                                                    "type": "number",
+                                                    "type": "integer",
                                                     "description": "The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30.",
                                                 },
                                                 "keywords": {
@@ -22314,7 +22323,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="emails_send_test",
             operation_id="sendTestEmail",
             title="Send a test email",
-            description="Send a test email (`POST /api/v2/emails/test`). Sends a preview email from one of the workspace's accounts to the given recipients, without adding it to the Unibox. Returns `status: success`, or an `error` code when the sending account fails. Rate limit: 10 requests per minute per workspace. Returns the API's answer in `data`. The API allows 10 calls per 60 seconds.",
+            description="Send a test email (`POST /api/v2/emails/test`). Sends a preview email from one of the workspace's accounts to the given recipients, without adding it to the Unibox. Returns `status: success`, or an `error` code when the sending account fails. Rate limit: 10 requests per minute per workspace. Returns the API's answer in `data`. The API allows 10 calls per minute.",
             input_schema={
                 "type": "object",
                 "properties": {
@@ -22408,7 +22417,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "Only tokens starting with this text, case-insensitive.",
                     },
                     "limit": {
-                        "type": "number",
+                        "type": "integer",
                         "minimum": 1,
                         "maximum": 100,
                         "description": "The most keywords to return (1 to 100).",
@@ -22430,7 +22439,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                 Arg(Param("category", "category", str, required=True), "body"),
                 Arg(Param("field", "field", str, required=True), "body"),
                 Arg(Param("prefix", "prefix", str), "body"),
-                Arg(Param("limit", "limit", float, minimum=1, maximum=100), "body"),
+                Arg(Param("limit", "limit", int, minimum=1, maximum=100), "body"),
             ),
             read_only=True,
             idempotent=True,
@@ -22470,7 +22479,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="lead_labels_test_ai_reply_label",
             operation_id="testAiReplyLabelLeadLabels",
             title="Test how AI would label a reply",
-            description="Test how AI would label a reply (`POST /api/v2/lead-labels/ai-reply-label`). Classifies a reply text the way AI auto-labeling would, and returns the predicted label with the AI-enabled custom labels it weighed; use it to tune labels and their descriptions. Live replies are labeled apart from it. Rate limit: 500 requests per 30 days per workspace, for this operation only. Returns the API's answer in `data`. Changes nothing.",
+            description="Test how AI would label a reply (`POST /api/v2/lead-labels/ai-reply-label`). Classifies a reply text the way AI auto-labeling would, and returns the predicted label with the AI-enabled custom labels it weighed; use it to tune labels and their descriptions. Live replies are labeled apart from it. Rate limit: 500 requests per 30 days per workspace, for this operation only. Returns the API's answer in `data`. Changes nothing. The API allows 500 calls per 30 days.",
             input_schema={
                 "type": "object",
                 "properties": {
@@ -22728,7 +22737,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
             name="domain_forwarding_update",
             operation_id="updateDomainForwarding",
             title="Set a domain's web forwarding",
-            description="Set a domain's web forwarding (`PUT /api/v2/domains/{domain}/forwarding`). Forwards the visitors of a domain ordered through Instantly to `forwarding_domain`, a valid domain other than the domain itself, and returns the new configuration. Fails with 409 Conflict while the domain order is still being set up, and with 422 when that configuration is not supported for the domain. Rate limit: 10 requests per minute and 60 per hour. Returns the API's answer in `data`. The API allows 10 calls per 60 seconds. The API allows 60 calls per 3600 seconds.",
+            description="Set a domain's web forwarding (`PUT /api/v2/domains/{domain}/forwarding`). Forwards the visitors of a domain ordered through Instantly to `forwarding_domain`, a valid domain other than the domain itself, and returns the new configuration. Fails with 409 Conflict while the domain order is still being set up, and with 422 when that configuration is not supported for the domain. Rate limit: 10 requests per minute and 60 per hour. Returns the API's answer in `data`. The API allows 10 calls per minute. The API allows 60 calls per hour.",
             input_schema={
                 "type": "object",
                 "properties": {
@@ -23764,7 +23773,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                     "description": "The signal category, such as `job_change` or `traffic_surge`.",
                                                 },
                                                 "period_days": {
-                                                    "type": "number",
+                                                    "type": "integer",
                                                     "description": "The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30.",
                                                 },
                                                 "keywords": {
@@ -23808,7 +23817,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                         "description": "The new audience: the SuperSearch filters new leads must match. Unknown keys are rejected, and enum values must match exactly, spacing included.",
                     },
                     "min_active_leads": {
-                        "type": "number",
+                        "type": "integer",
                         "minimum": 10,
                         "maximum": 10000,
                         "description": "The new threshold (10 to 10,000): when the campaign's active leads fall below it, the agent adds new leads.",
@@ -24738,7 +24747,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                                                     "description": "The signal category, such as `job_change` or `traffic_surge`.",
                                                 },
                                                 "period_days": {
-                                                    "type": "number",
+                                                    "type": "integer",
                                                     "description": "The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30.",
                                                 },
                                                 "keywords": {
@@ -24867,7 +24876,7 @@ ALL_TOOLS: Mapping[str, ToolSpec] = LazyTable(
                     "body",
                 ),
                 Arg(
-                    Param("min_active_leads", "min_active_leads", float, minimum=10, maximum=10000),
+                    Param("min_active_leads", "min_active_leads", int, minimum=10, maximum=10000),
                     "body",
                 ),
                 Arg(Param("on_exhaustion", "on_exhaustion", models.LeadFinderOnExhaustion), "body"),

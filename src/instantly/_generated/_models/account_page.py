@@ -43,7 +43,7 @@ class AccountStatusMessage:
     """The mail server's response."""
     e_message: str | None = attrs.field(default=None)
     """The error message."""
-    response_code: float | None = attrs.field(default=None, metadata={"wire": "responseCode"})
+    response_code: int | None = attrs.field(default=None, metadata={"wire": "responseCode"})
     """The mail server's numeric response code."""
 
 
@@ -112,11 +112,11 @@ class Account:
     """The account's warmup settings."""
     added_by: str | None = attrs.field(default=None)
     """The ID of the user who added the account."""
-    daily_limit: float | None = attrs.field(default=None)
+    daily_limit: int | None = attrs.field(default=None)
     """The most campaign emails the account sends per day."""
-    daily_limit_max: float | None = attrs.field(default=None)
+    daily_limit_max: int | None = attrs.field(default=None)
     """For AirMail accounts: the highest daily sending limit allowed."""
-    warmup_limit_max: float | None = attrs.field(default=None)
+    warmup_limit_max: int | None = attrs.field(default=None)
     """For AirMail accounts: the highest daily warmup limit allowed."""
     modified_by: str | None = attrs.field(default=None)
     """The ID of the user who last changed the account."""
@@ -128,7 +128,7 @@ class Account:
     """The account's state: active, paused, paused for maintenance (resumed automatically), or a connection, soft bounce or sending error."""
     enable_slow_ramp: bool | None = attrs.field(default=None)
     """Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full."""
-    inbox_placement_test_limit: float | None = attrs.field(default=None)
+    inbox_placement_test_limit: int | None = attrs.field(default=None)
     """The account's limit for inbox placement tests (0 or more)."""
     status_message: AccountStatusMessage | None = attrs.field(default=None)
     """Details of the error behind an error status, as the mail server reported it."""
@@ -136,7 +136,7 @@ class Account:
     """When warmup was started (ISO 8601 date-time)."""
     stat_warmup_score: float | None = attrs.field(default=None)
     """The account's warmup score."""
-    sending_gap: float | None = attrs.field(default=None)
+    sending_gap: int | None = attrs.field(default=None)
     """The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns."""
     signature: str | None = attrs.field(default=None)
     """The signature of the account's emails."""

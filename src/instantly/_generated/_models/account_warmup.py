@@ -49,7 +49,7 @@ class AccountWarmupIncrement(StrEnum):
 class AccountWarmup:
     """An email account's warmup settings."""
 
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most warmup emails the account sends per day."""
     advanced: AccountWarmupAdvanced | None = attrs.field(default=None)
     """Advanced warmup settings."""

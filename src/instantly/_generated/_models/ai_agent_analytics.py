@@ -14,9 +14,9 @@ class AiAgentAnalyticsItem:
 
     agent_id: str
     """The AI agent's ID."""
-    reach: float
+    reach: int
     """The agent's reach: total actions for a reply agent, emails sent for a Sales (SDR) agent."""
-    outcome: float
+    outcome: int
     """The agent's outcome: distinct conversations for a reply agent, replies for a Sales (SDR) agent."""
 
 

@@ -10,7 +10,7 @@ from instantly._types import unknown_member
 
 
 class AiAgentStatus(IntEnum):
-    """The status of an AI agent: active, inactive, or its trial expired."""
+    """The status of an AI agent (also as a filter, or the status a new agent starts with): active, inactive, or its trial expired."""
 
     TRIAL_EXPIRED = -1
     INACTIVE = 0

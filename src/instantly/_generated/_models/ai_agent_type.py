@@ -10,7 +10,7 @@ from instantly._types import unknown_member
 
 
 class AiAgentType(IntEnum):
-    """The type of an AI agent: Inbox Manager, Sales (SDR), Deliverability, Affiliate, Lead Finder, Recruiting, Investment, User Research, or Partnership."""
+    """The type of an AI agent: Inbox Manager, Sales (SDR), Deliverability, Affiliate, Lead Finder, Recruiting, Investment, User Research, or Partnership (also as a filter)."""
 
     INBOX_MANAGER_AGENT = 1
     SALES_DEVELOPMENT_REPRESENTATIVE_AGENT = 2

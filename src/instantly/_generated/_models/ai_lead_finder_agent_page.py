@@ -35,7 +35,7 @@ class AiLeadFinderAgentPayload:
     """The campaign's name, copied onto the agent."""
     search_filters: dict[str, Any] | None = attrs.field(default=None)
     """The primary audience: the SuperSearch filters new leads are drawn from."""
-    min_active_leads: float | None = attrs.field(default=None)
+    min_active_leads: int | None = attrs.field(default=None)
     """The threshold: when the campaign's active leads fall below it, the agent adds new leads."""
     on_exhaustion: LeadFinderOnExhaustion | None = attrs.field(default=None)
     """What the agent does when its search has no new leads left: `pause`, switch to the fallback audience (`fallback`), or `broaden` its filters."""

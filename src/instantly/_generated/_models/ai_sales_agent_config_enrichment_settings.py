@@ -10,5 +10,5 @@ import attrs
 class AiSalesAgentConfigEnrichmentSettings:
     """Lead enrichment settings of an AI Sales Agent."""
 
-    enrichment_limit_per_run: float | None = attrs.field(default=None)
+    enrichment_limit_per_run: int | None = attrs.field(default=None)
     """The most leads the agent enriches in one run (30 when not set)."""

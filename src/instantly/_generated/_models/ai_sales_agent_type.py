@@ -12,12 +12,12 @@ from instantly._types import unknown_member
 class AiSalesAgentType(IntEnum):
     """The outbound agent type code of an AI Sales Agent: `2` Sales (the default), `4` Affiliate, `7` Recruiting, `8` Investment, `9` User Research, `10` Partnership."""
 
-    V_2 = 2
-    V_4 = 4
-    V_7 = 7
-    V_8 = 8
-    V_9 = 9
-    V_10 = 10
+    SALES_AGENT = 2
+    AFFILIATE_AGENT = 4
+    RECRUITING_AGENT = 7
+    INVESTMENT_AGENT = 8
+    USER_RESEARCH_AGENT = 9
+    PARTNERSHIP_AGENT = 10
 
     @classmethod
     def _missing_(cls, value: object) -> Any:

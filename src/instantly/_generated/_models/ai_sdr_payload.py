@@ -30,7 +30,7 @@ class AiSdrAutonomySettings:
 class AiSdrEnrichmentSettings:
     """Lead enrichment settings of an AI Sales Agent, in the AI SDR payload."""
 
-    enrichment_limit_per_run: float | None = attrs.field(default=None)
+    enrichment_limit_per_run: int | None = attrs.field(default=None)
     """The most leads the agent enriches in one run."""
 
 
@@ -107,7 +107,7 @@ class AiSdrOutreachSettings:
     """The email addresses of the sending accounts the agent's campaigns use."""
     email_tag_list: list[str] | None = attrs.field(default=None)
     """The IDs of the account tags whose accounts the campaigns send from."""
-    daily_limit: float | None = attrs.field(default=None)
+    daily_limit: int | None = attrs.field(default=None)
     """The most emails each campaign sends per day."""
     stop_on_reply: bool | None = attrs.field(default=None)
     """Whether a lead stops getting emails once it replies."""

@@ -10,5 +10,5 @@ import attrs
 class ApproveSalesAgentActivitiesResponse:
     """The outcome of approving several AI Sales Agent activities."""
 
-    approved: float
+    approved: int
     """How many activities were approved."""

@@ -78,7 +78,7 @@ class AuditLog:
     """The ID of the user who did it."""
     api_key_id: str | None = attrs.field(default=None)
     """The ID of the API key used, when known."""
-    affected_count: float | None = attrs.field(default=None)
+    affected_count: int | None = attrs.field(default=None)
     """How many items the activity affected."""
     campaign_id: str | None = attrs.field(default=None)
     """The ID of the campaign concerned, if any."""

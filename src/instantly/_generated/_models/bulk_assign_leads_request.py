@@ -109,7 +109,7 @@ class BulkAssignLeadsRequestQueryValuesOccurrenceCount:
         attrs.field(default=UNSET)
     )
     """How the number of occurrences compares with `count`: `more`, `less` or `equal`."""
-    count: float | None | Unset = attrs.field(default=UNSET)
+    count: int | None | Unset = attrs.field(default=UNSET)
     """The number of occurrences to compare with."""
 
 
@@ -117,7 +117,7 @@ class BulkAssignLeadsRequestQueryValuesOccurrenceCount:
 class BulkAssignLeadsRequestQueryValues:
     """The parameters of a lead activity condition."""
 
-    occurrence_days: float | None | Unset = attrs.field(
+    occurrence_days: int | None | Unset = attrs.field(
         default=UNSET, metadata={"wire": "occurrence-days"}
     )
     """The window the activity is looked for in, in days."""

@@ -53,9 +53,9 @@ class Campaign:
     """`true` for an evergreen campaign."""
     sequences: list[CampaignSequence] | None = attrs.field(default=None)
     """The email sequence. Only the first item is used: give exactly one, holding every step."""
-    email_gap: float | None = attrs.field(default=None)
+    email_gap: int | None = attrs.field(default=None)
     """Minutes to wait between two emails."""
-    random_wait_max: float | None = attrs.field(default=None)
+    random_wait_max: int | None = attrs.field(default=None)
     """The longest random wait, in minutes."""
     text_only: bool | None = attrs.field(default=None)
     """When `true`, every email goes out as plain text."""
@@ -63,7 +63,7 @@ class Campaign:
     """When `true`, the first email goes out as plain text."""
     email_list: list[str] | None = attrs.field(default=None)
     """Email addresses of the workspace's accounts that send the campaign."""
-    daily_limit: float | None = attrs.field(default=None)
+    daily_limit: int | None = attrs.field(default=None)
     """The most emails the campaign sends per day."""
     stop_on_reply: bool | None = attrs.field(default=None)
     """When `true`, a lead's sequence stops once the lead replies."""

@@ -18,8 +18,6 @@ class CampaignAnalytics:
     """The campaign's status: `0` draft, `1` active, `2` paused, `3` completed, `4` running subsequences, `-99` account suspended, `-1` accounts unhealthy, `-2` bounce protect."""
     campaign_is_evergreen: bool
     """`true` for an evergreen campaign."""
-    leads_count: int
-    """Leads in the campaign."""
     contacted_count: int
     """Leads whose sequence has started."""
     emails_sent_count: int
@@ -42,6 +40,8 @@ class CampaignAnalytics:
     """Unique opportunities created."""
     total_opportunity_value: float
     """Total value of the opportunities created."""
+    leads_count: int | None = attrs.field(default=None)
+    """Leads in the campaign; absent when `exclude_total_leads_count` is set."""
     open_count_unique: int | None = attrs.field(default=None)
     """Unique opens: the first open of each lead."""
     open_count_unique_by_step: int | None = attrs.field(default=None)

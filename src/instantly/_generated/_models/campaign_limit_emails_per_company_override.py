@@ -41,7 +41,7 @@ class CampaignLimitEmailsPerCompanyOverride:
 
     mode: CampaignLimitEmailsPerCompanyOverrideMode
     """`custom` to give this campaign its own limit, or `disabled`."""
-    daily_limit: float | None = attrs.field(default=None)
+    daily_limit: int | None = attrs.field(default=None)
     """The most emails per company per day; 1 or more."""
     scope: CampaignLimitEmailsPerCompanyOverrideScope | None = attrs.field(default=None)
     """What the limit counts: this campaign's emails (`per_campaign`) or the whole workspace's (`across_workspace`)."""

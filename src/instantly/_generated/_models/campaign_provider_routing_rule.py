@@ -40,11 +40,9 @@ class CampaignProviderRoutingRuleRecipientEspItem(StrEnum):
 class CampaignProviderRoutingRule:
     """A routing rule: whether accounts of some email providers may send to recipients of some providers."""
 
-    action: CampaignProviderRoutingRuleAction | None = attrs.field(default=None)
+    action: CampaignProviderRoutingRuleAction
     """`send` allows the matched emails, `do_not_send` holds them back."""
-    recipient_esp: list[CampaignProviderRoutingRuleRecipientEspItem] | None = attrs.field(
-        default=None
-    )
+    recipient_esp: list[CampaignProviderRoutingRuleRecipientEspItem]
     """The recipients' email providers the rule matches: `google`, `outlook`, `other` or `all`."""
-    sender_esp: list[CampaignProviderRoutingRuleRecipientEspItem] | None = attrs.field(default=None)
+    sender_esp: list[CampaignProviderRoutingRuleRecipientEspItem]
     """The sending accounts' email providers the rule matches: `google`, `outlook`, `other` or `all`."""

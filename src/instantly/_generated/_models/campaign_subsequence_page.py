@@ -64,7 +64,7 @@ class CampaignSubsequence:
     """Picks each step's winning variant automatically, by open, click or reply rate; null turns it off."""
     daily_limit_mode: CampaignSubsequenceDailyLimitMode | None = attrs.field(default=None)
     """Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`)."""
-    daily_limit: float | None = attrs.field(default=None)
+    daily_limit: int | None = attrs.field(default=None)
     """The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`."""
     ignore_account_daily_limit: bool | None = attrs.field(default=None)
     """When `true`, the subsequence keeps sending after its accounts reach their daily limits."""

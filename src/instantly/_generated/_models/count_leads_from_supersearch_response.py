@@ -10,5 +10,5 @@ import attrs
 class CountLeadsFromSupersearchResponse:
     """How many leads a SuperSearch query matches."""
 
-    number_of_leads: float | None = attrs.field(default=None)
+    number_of_leads: int | None = attrs.field(default=None)
     """How many leads match: `0` when none, at most 1,000,000 (larger counts come back as 1,000,000)."""

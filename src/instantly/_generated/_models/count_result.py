@@ -10,5 +10,5 @@ import attrs
 class CountResult:
     """The number of launched campaigns."""
 
-    count: float
+    count: int
     """How many campaigns have been launched."""

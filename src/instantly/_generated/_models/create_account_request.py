@@ -28,7 +28,7 @@ class CreateAccountRequest:
     """The password of the IMAP login."""
     imap_host: str
     """The IMAP server's host name, such as `imap.gmail.com`."""
-    imap_port: float
+    imap_port: int
     """The IMAP server's port, such as `993`."""
     smtp_username: str
     """The username to log in to the SMTP server."""
@@ -36,11 +36,11 @@ class CreateAccountRequest:
     """The password of the SMTP login."""
     smtp_host: str
     """The SMTP server's host name, such as `smtp.gmail.com`."""
-    smtp_port: float
+    smtp_port: int
     """The SMTP server's port, such as `587`."""
     warmup: AccountWarmup | None | Unset = attrs.field(default=UNSET)
     """The account's warmup settings."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The most campaign emails the account sends per day."""
     tracking_domain_name: str | None | Unset = attrs.field(default=UNSET)
     """The account's custom tracking domain."""
@@ -48,9 +48,9 @@ class CreateAccountRequest:
     """The status of that tracking domain, such as `active`."""
     enable_slow_ramp: bool | None | Unset = attrs.field(default=UNSET)
     """Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full."""
-    inbox_placement_test_limit: float | None | Unset = attrs.field(default=UNSET)
+    inbox_placement_test_limit: int | None | Unset = attrs.field(default=UNSET)
     """The account's limit for inbox placement tests (0 or more)."""
-    sending_gap: float | None | Unset = attrs.field(default=UNSET)
+    sending_gap: int | None | Unset = attrs.field(default=UNSET)
     """The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns."""
     signature: str | None | Unset = attrs.field(default=UNSET)
     """The signature of the account's emails."""

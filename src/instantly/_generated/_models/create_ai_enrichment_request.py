@@ -88,7 +88,7 @@ class CreateAIEnrichmentRequest:
     """When `true`, leads added to the list or campaign later are enriched with the same settings."""
     skip_leads_without_email: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, leads without an email address are skipped."""
-    limit: float | None | Unset = attrs.field(default=UNSET)
+    limit: int | None | Unset = attrs.field(default=UNSET)
     """The most leads to enrich (1 to 1,000,000)."""
     prompt: str | None | Unset = attrs.field(default=UNSET)
     """The prompt the model follows, with `{{variable}}` placeholders for the lead's input data. Used only when `template_id` is not given."""

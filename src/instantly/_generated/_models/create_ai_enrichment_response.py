@@ -28,7 +28,7 @@ class CreateAIEnrichmentResponse:
     """Whether leads added to the resource later are enriched automatically."""
     input_columns: list[str] | None = attrs.field(default=None)
     """The lead columns the model reads as input."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most leads the enrichment processes."""
     template_id: str | None = attrs.field(default=None)
     """The ID of the prompt template used; `null` when none."""

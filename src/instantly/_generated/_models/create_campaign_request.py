@@ -27,9 +27,9 @@ class CreateCampaignRequest:
     """`true` for an evergreen campaign."""
     sequences: list[CampaignSequence] | None | Unset = attrs.field(default=UNSET)
     """The email sequence. Only the first item is used: give exactly one, holding every step."""
-    email_gap: float | None | Unset = attrs.field(default=UNSET)
+    email_gap: int | None | Unset = attrs.field(default=UNSET)
     """Minutes to wait between two emails."""
-    random_wait_max: float | None | Unset = attrs.field(default=UNSET)
+    random_wait_max: int | None | Unset = attrs.field(default=UNSET)
     """The longest random wait, in minutes."""
     text_only: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, every email goes out as plain text."""
@@ -37,7 +37,7 @@ class CreateCampaignRequest:
     """When `true`, the first email goes out as plain text."""
     email_list: list[str] | None | Unset = attrs.field(default=UNSET)
     """Email addresses of the workspace's accounts that send the campaign."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The most emails the campaign sends per day."""
     stop_on_reply: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, a lead's sequence stops once the lead replies."""

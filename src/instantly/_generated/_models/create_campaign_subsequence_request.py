@@ -33,7 +33,7 @@ class CreateCampaignSubsequenceRequest:
     """Picks each step's winning variant automatically, by open, click or reply rate; null turns it off."""
     daily_limit_mode: CampaignSubsequenceDailyLimitMode | None | Unset = attrs.field(default=UNSET)
     """Which daily limit applies: the parent campaign's (`inherit`), `daily_limit` (`custom`), or none of the campaign's (`unlimited`)."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The subsequence's own daily sending limit; used only when `daily_limit_mode` is `custom`."""
     ignore_account_daily_limit: bool | None | Unset = attrs.field(default=UNSET)
     """When `true`, the subsequence keeps sending after its accounts reach their daily limits."""

@@ -124,9 +124,9 @@ class CreateDFYEmailAccountOrderResponse:
     """The requested mailboxes that are not valid, each with the reason."""
     free_domains: list[str]
     """The domains that cost nothing, as during a promotion."""
-    number_of_domains_ordered: float
+    number_of_domains_ordered: int
     """How many domains the order covers."""
-    number_of_accounts_ordered: float
+    number_of_accounts_ordered: int
     """How many mailboxes the order covers."""
     price_per_account_per_month: float | None
     """The monthly price of one mailbox; null when the order mixes mailbox providers (see `price_per_account_per_month_by_account_type`). Microsoft/Outlook mailboxes are billed per domain instead (`price_per_domain_per_month`)."""

@@ -40,7 +40,7 @@ class CreateLeadFinderAgentRequest:
     """The ID of the campaign the agent keeps supplied with leads. A campaign can have only one active agent."""
     search_filters: LeadFinderSearchFilters
     """The audience: the SuperSearch filters new leads must match. Unknown keys are rejected, and enum values must match exactly, spacing included."""
-    min_active_leads: float
+    min_active_leads: int
     """The threshold (10 to 10,000): when the campaign's active leads fall below it, the agent adds new leads."""
     on_exhaustion: LeadFinderOnExhaustion
     """What the agent does when its search has no new leads left: `pause` until its filters change, switch to `fallback_search_filters` (`fallback`), or `broaden` its filters automatically."""

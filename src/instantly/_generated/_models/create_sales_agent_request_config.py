@@ -30,7 +30,7 @@ class CreateSalesAgentRequestConfigOutreachSettings:
     """The email addresses of the sending accounts the agent's campaigns use."""
     email_tag_list: list[str] | None | Unset = attrs.field(default=UNSET)
     """The IDs of the account tags whose accounts the campaigns send from."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The most emails each campaign sends per day."""
     stop_on_reply: bool | None | Unset = attrs.field(default=UNSET)
     """Whether a lead stops getting emails once it replies."""

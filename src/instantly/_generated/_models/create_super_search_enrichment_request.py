@@ -29,7 +29,7 @@ class CreateSuperSearchEnrichmentRequest:
     """The ID of the lead list or campaign to enrich."""
     type: SuperSearchEnrichmentType | None | Unset = attrs.field(default=UNSET)
     """The built-in enrichment to add. Leave it out when sending `integration_actions`."""
-    limit: float | None | Unset = attrs.field(default=UNSET)
+    limit: int | None | Unset = attrs.field(default=UNSET)
     """The most leads to enrich (1 to 50,000)."""
     filters: list[dict[str, Any]] | None | Unset = attrs.field(default=UNSET)
     """Filters on the leads to enrich; the reference does not document their shape."""

@@ -34,7 +34,7 @@ class CreateSuperSearchEnrichmentResponse:
     """The ID of the workspace that created the enrichment."""
     resource_id: str
     """The ID of the lead list or campaign the enrichment works on."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most leads the enrichment processes."""
     enrichment_payload: CreateSuperSearchEnrichmentResponseEnrichmentPayload | None = attrs.field(
         default=None

@@ -14,7 +14,7 @@ class CreateblukBlockListEntryResponse:
 
     items: list[BlockListEntry]
     """The block list entries created."""
-    valid_count: float
+    valid_count: int
     """How many values were valid."""
-    invalid_count: float
+    invalid_count: int
     """How many values were invalid."""

@@ -138,9 +138,9 @@ class CustomPromptTemplate:
     """The AI model the prompt runs on."""
     from_shared: bool | None = attrs.field(default=None)
     """Whether the template was taken from a shared one."""
-    like_count: float | None = attrs.field(default=None)
+    like_count: int | None = attrs.field(default=None)
     """How many likes the template has."""
-    execution_count: float | None = attrs.field(default=None)
+    execution_count: int | None = attrs.field(default=None)
     """How many times the template has been run."""
     liked: bool | None = attrs.field(default=None)
     """Whether the current user likes the template."""

@@ -20,9 +20,9 @@ from .deliverability_activity_status import DeliverabilityActivityStatus
 class DeliverabilityCompletedSummary:
     """A summary of the activities a Deliverability Agent has completed."""
 
-    count: float
+    count: int
     """How many activities the agent has completed, among those still kept (see `retention_days`)."""
-    retention_days: float
+    retention_days: int
     """How many days completed activities are kept."""
     last_completed_at: datetime | None
     """When the last activity was completed (ISO 8601); `null` when none has been."""

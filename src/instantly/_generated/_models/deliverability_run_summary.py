@@ -58,15 +58,15 @@ class DeliverabilityRunTrendItem:
     """When the run finished (ISO 8601)."""
     score: float | None
     """The run's score; `null` when it has none."""
-    total_checks: float
+    total_checks: int
     """How many checks the run has."""
-    healthy_count: float
+    healthy_count: int
     """How many checks found things healthy."""
-    needs_attention_count: float
+    needs_attention_count: int
     """How many checks found something that needs attention."""
-    info_count: float
+    info_count: int
     """How many checks ended with information only."""
-    failed_count: float
+    failed_count: int
     """How many checks failed."""
 
 
@@ -98,17 +98,17 @@ class DeliverabilityRun:
     """When the run started (ISO 8601); `null` until it does."""
     completed_at: datetime | None
     """When the run finished (ISO 8601); `null` until it does."""
-    total_checks: float
+    total_checks: int
     """How many checks the run has."""
-    completed_checks: float
+    completed_checks: int
     """How many of the run's checks have finished."""
-    healthy_count: float
+    healthy_count: int
     """How many checks found things healthy."""
-    needs_attention_count: float
+    needs_attention_count: int
     """How many checks found something that needs attention."""
-    info_count: float
+    info_count: int
     """How many checks ended with information only."""
-    failed_count: float
+    failed_count: int
     """How many checks failed."""
     checks: list[DeliverabilityCheck]
     """The run's checks, with their outcomes."""

@@ -19,7 +19,7 @@ class EmailAttachmentJsonFile:
 
     filename: str
     """The file's name."""
-    size: float | None = attrs.field(default=None)
+    size: int | None = attrs.field(default=None)
     """The file's size in bytes."""
     type: str | None = attrs.field(default=None)
     """The file's MIME type, e.g. `application/pdf`."""
@@ -104,17 +104,17 @@ class Email:
     """Where the email is in its life cycle: `1` sent by a campaign, `2` received, `3` sent, `4` scheduled."""
     step: str | None = attrs.field(default=None)
     """The campaign step the email belongs to."""
-    is_unread: float | None = attrs.field(default=None)
+    is_unread: int | None = attrs.field(default=None)
     """`1` when the email is unread, `0` when read."""
-    is_auto_reply: float | None = attrs.field(default=None)
+    is_auto_reply: int | None = attrs.field(default=None)
     """`1` when the email is an automatic reply, `0` when not."""
     reminder_ts: datetime | None = attrs.field(default=None)
     """When the reminder on the email is due (ISO 8601 date-time); null when there is none."""
     ai_interest_value: float | None = attrs.field(default=None)
     """The interest value AI gave the email (e.g. `0.75`)."""
-    ai_assisted: float | None = attrs.field(default=None)
+    ai_assisted: int | None = attrs.field(default=None)
     """`1` when AI assistance was used for the email."""
-    is_focused: float | None = attrs.field(default=None)
+    is_focused: int | None = attrs.field(default=None)
     """`1` when the email is in the Unibox's primary (focused) tab."""
     i_status: float | None = attrs.field(default=None)
     """The email's interest status (a number)."""

@@ -49,5 +49,5 @@ class EmailVerification:
     """Whether the address's domain accepts mail for any address (catch-all): true, false, or `pending`."""
     credits: float | None = attrs.field(default=None)
     """The verification credits left after this verification."""
-    credits_used: float | None = attrs.field(default=None)
+    credits_used: int | None = attrs.field(default=None)
     """The verification credits this verification used."""

@@ -18,7 +18,7 @@ class EnrichLeadsFromSupersearchRequest:
 
     search_filters: SupersearchFilters
     """The SuperSearch filters the leads must match."""
-    limit: float
+    limit: int
     """The most leads to import (1 to 1,000,000)."""
     search_name: str | None | Unset = attrs.field(default=UNSET)
     """A name for the search."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from .inbox_placement_test_type import InboxPlacementTestType
+from .super_search_enrichment_resource_type import SuperSearchEnrichmentResourceType
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -20,11 +20,11 @@ class EnrichLeadsFromSupersearchResponse:
     """The ID of the workspace that created the enrichment."""
     resource_id: str
     """The ID of the lead list the leads go to."""
-    resource_type: InboxPlacementTestType | None = attrs.field(default=None)
+    resource_type: SuperSearchEnrichmentResourceType | None = attrs.field(default=None)
     """What `resource_id` names: `1` a campaign, `2` a lead list (the default)."""
     search_filters: dict[str, Any] | None = attrs.field(default=None)
     """The SuperSearch filters used."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most leads to import."""
     list_name: str | None = attrs.field(default=None)
     """The name of the list created."""

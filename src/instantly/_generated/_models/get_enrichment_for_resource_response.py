@@ -34,7 +34,7 @@ class GetEnrichmentForResourceResponseEnrichmentPayload:
     """The AI enrichment columns, keyed by output column name."""
     custom_flow: list[str] | None = attrs.field(default=None)
     """The custom flow's providers, in order."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most leads to enrich."""
     autofill: bool | None = attrs.field(default=None)
     """Whether missing lead information is filled in automatically."""

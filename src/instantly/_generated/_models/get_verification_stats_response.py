@@ -12,19 +12,19 @@ import attrs
 class GetVerificationStatsResponseStats:
     """A lead list's lead counts per email verification status."""
 
-    verified: float | None = attrs.field(default=None)
+    verified: int | None = attrs.field(default=None)
     """Leads whose email is verified."""
-    invalid: float | None = attrs.field(default=None)
+    invalid: int | None = attrs.field(default=None)
     """Leads whose email is invalid."""
-    risky: float | None = attrs.field(default=None)
+    risky: int | None = attrs.field(default=None)
     """Leads whose email is risky."""
-    catch_all: float | None = attrs.field(default=None)
+    catch_all: int | None = attrs.field(default=None)
     """Leads whose email is on a catch-all domain."""
-    job_change: float | None = attrs.field(default=None)
+    job_change: int | None = attrs.field(default=None)
     """Leads flagged for a job change."""
-    verification_job_pending_leadfinder: float | None = attrs.field(default=None)
+    verification_job_pending_leadfinder: int | None = attrs.field(default=None)
     """Leads with a Lead Finder verification job still pending."""
-    verification_job_pending_user: float | None = attrs.field(default=None)
+    verification_job_pending_user: int | None = attrs.field(default=None)
     """Leads with a user's verification job still pending."""
 
 
@@ -34,5 +34,5 @@ class GetVerificationStatsResponse:
 
     stats: GetVerificationStatsResponseStats
     """Lead counts per verification status."""
-    total_leads: float
+    total_leads: int
     """Leads in the list."""

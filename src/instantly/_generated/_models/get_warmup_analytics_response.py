@@ -12,13 +12,13 @@ import attrs
 class GetWarmupAnalyticsResponseAggregateDataValue:
     """One email account's warmup totals and health score."""
 
-    sent: float | None = attrs.field(default=None)
+    sent: int | None = attrs.field(default=None)
     """Warmup emails sent."""
-    received: float | None = attrs.field(default=None)
+    received: int | None = attrs.field(default=None)
     """Warmup emails received."""
-    landed_inbox: float | None = attrs.field(default=None)
+    landed_inbox: int | None = attrs.field(default=None)
     """Warmup emails that landed in the inbox."""
-    landed_spam: float | None = attrs.field(default=None)
+    landed_spam: int | None = attrs.field(default=None)
     """Warmup emails that landed in spam."""
     health_score_label: str | None = attrs.field(default=None)
     """The health score in words, such as `Good`."""
@@ -30,13 +30,13 @@ class GetWarmupAnalyticsResponseAggregateDataValue:
 class WarmupDailyStats:
     """One email account's warmup figures for one day."""
 
-    sent: float | None = attrs.field(default=None)
+    sent: int | None = attrs.field(default=None)
     """Warmup emails sent."""
-    landed_inbox: float | None = attrs.field(default=None)
+    landed_inbox: int | None = attrs.field(default=None)
     """Warmup emails that landed in the inbox."""
-    landed_spam: float | None = attrs.field(default=None)
+    landed_spam: int | None = attrs.field(default=None)
     """Warmup emails that landed in spam."""
-    received: float | None = attrs.field(default=None)
+    received: int | None = attrs.field(default=None)
     """Warmup emails received."""
 
 

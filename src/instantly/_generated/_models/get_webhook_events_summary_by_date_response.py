@@ -16,11 +16,11 @@ class GetWebhookEventsSummaryByDateResponseItem:
 
     date: date_aliased
     """The day (`YYYY-MM-DD`)."""
-    total_events: float
+    total_events: int
     """How many webhook events were sent or attempted that day."""
-    successful_events: float
+    successful_events: int
     """How many of them were delivered successfully."""
-    failed_events: float
+    failed_events: int
     """How many of them failed."""
     success_rate: float
     """The day's success rate."""

@@ -10,11 +10,11 @@ import attrs
 class GetWebhookEventsSummaryResponse:
     """Webhook delivery totals over a date window."""
 
-    total_events: float
+    total_events: int
     """How many webhook events were sent or attempted."""
-    successful_events: float
+    successful_events: int
     """How many of them were delivered successfully."""
-    failed_events: float
+    failed_events: int
     """How many of them failed."""
     success_rate: float
     """The percentage of events delivered successfully (0 to 100)."""

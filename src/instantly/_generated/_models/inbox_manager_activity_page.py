@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 from instantly._types import unknown_member
 
-from .ai_sales_agent_reply_error_code import AiSalesAgentReplyErrorCode
+from .inbox_manager_reply_error_code import InboxManagerReplyErrorCode
 
 
 class InboxManagerActivityType(StrEnum):
@@ -30,9 +30,9 @@ class InboxManagerActivityType(StrEnum):
 class InboxManagerJobType(IntEnum):
     """The work type of an AI Inbox Manager activity: `1` inbox reply, `2` inbox follow-up, `3` no-show follow-up."""
 
-    V_1 = 1
-    V_2 = 2
-    V_3 = 3
+    INBOX_REPLY = 1
+    INBOX_FOLLOW_UP = 2
+    NO_SHOW_FOLLOW_UP = 3
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -73,11 +73,11 @@ class InboxManagerActivity:
     """Whether the activity still needs an action from you; may be null."""
     sending_status: float | None = attrs.field(default=None)
     """Where sending stands: `1` sent, `2` scheduled, `-1` failed; may be null."""
-    error_code: AiSalesAgentReplyErrorCode | None = attrs.field(default=None)
+    error_code: InboxManagerReplyErrorCode | None = attrs.field(default=None)
     """Why sending failed; null when it did not."""
     is_followup: bool | None = attrs.field(default=None)
     """Whether the entry is an automatic follow-up; may be null."""
-    followup_number: float | None = attrs.field(default=None)
+    followup_number: int | None = attrs.field(default=None)
     """The follow-up's place in its sequence; may be null."""
     estimated_time_saved_seconds: float | None = attrs.field(default=None)
     """The estimated time the agent saved, in seconds; may be null."""

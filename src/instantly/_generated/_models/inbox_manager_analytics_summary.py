@@ -10,17 +10,17 @@ import attrs
 class InboxManagerAnalyticsSummary:
     """An AI Inbox Manager's activity and outcome counters over a date window."""
 
-    total_actions: float | None = attrs.field(default=None)
+    total_actions: int | None = attrs.field(default=None)
     """How many actions the agent took."""
-    replies_count: float | None = attrs.field(default=None)
+    replies_count: int | None = attrs.field(default=None)
     """How many replies it wrote."""
-    follow_ups_count: float | None = attrs.field(default=None)
+    follow_ups_count: int | None = attrs.field(default=None)
     """How many follow-ups it wrote."""
-    human_intervention: float | None = attrs.field(default=None)
+    human_intervention: int | None = attrs.field(default=None)
     """How many actions needed human review."""
-    info_requested: float | None = attrs.field(default=None)
+    info_requested: int | None = attrs.field(default=None)
     """How many actions asked for more information."""
-    unique_conversations: float | None = attrs.field(default=None)
+    unique_conversations: int | None = attrs.field(default=None)
     """How many distinct email threads the agent acted on."""
     time_saved: float | None = attrs.field(default=None)
     """The estimated time saved, in seconds."""
@@ -30,9 +30,9 @@ class InboxManagerAnalyticsSummary:
     """The share of threads the agent took part in, as a percentage (0 to 100)."""
     resolution_rate: float | None = attrs.field(default=None)
     """The share of its actions resolved without human help, as a percentage (0 to 100)."""
-    no_show_follow_ups_generated: float | None = attrs.field(default=None)
+    no_show_follow_ups_generated: int | None = attrs.field(default=None)
     """How many no-show follow-ups it wrote; may be null."""
-    no_show_total_leads_recovered: float | None = attrs.field(default=None)
+    no_show_total_leads_recovered: int | None = attrs.field(default=None)
     """How many leads the no-show follow-ups recovered; may be null."""
     no_show_total_revenue_recovered: float | None = attrs.field(default=None)
     """The revenue the no-show follow-ups recovered; may be null."""

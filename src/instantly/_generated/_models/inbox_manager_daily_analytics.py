@@ -14,19 +14,19 @@ class InboxManagerDailyAnalytics:
 
     date: date_aliased | None = attrs.field(default=None)
     """The day the counters are for (YYYY-MM-DD)."""
-    total_actions: float | None = attrs.field(default=None)
+    total_actions: int | None = attrs.field(default=None)
     """How many actions the agent took that day."""
-    replies_count: float | None = attrs.field(default=None)
+    replies_count: int | None = attrs.field(default=None)
     """How many replies it wrote."""
-    follow_ups_count: float | None = attrs.field(default=None)
+    follow_ups_count: int | None = attrs.field(default=None)
     """How many follow-ups it wrote."""
-    human_intervention: float | None = attrs.field(default=None)
+    human_intervention: int | None = attrs.field(default=None)
     """How many actions needed human review."""
-    info_requested: float | None = attrs.field(default=None)
+    info_requested: int | None = attrs.field(default=None)
     """How many actions asked for more information."""
-    unique_conversations: float | None = attrs.field(default=None)
+    unique_conversations: int | None = attrs.field(default=None)
     """How many distinct email threads the agent acted on."""
-    no_show_follow_ups_generated: float | None = attrs.field(default=None)
+    no_show_follow_ups_generated: int | None = attrs.field(default=None)
     """How many no-show follow-ups it wrote; may be null."""
-    no_show_total_leads_recovered: float | None = attrs.field(default=None)
+    no_show_total_leads_recovered: int | None = attrs.field(default=None)
     """How many leads the no-show follow-ups recovered; may be null."""

@@ -24,7 +24,7 @@ class InboxManagerNoShow:
 
     enabled: bool | None = attrs.field(default=None)
     """Whether no-show recovery is on."""
-    max_followups: float | None = attrs.field(default=None)
+    max_followups: int | None = attrs.field(default=None)
     """The most no-show follow-ups sent to a lead (1 to 10)."""
     fallback_sending_accounts: InboxManagerFallbackSendingAccounts | None = attrs.field(
         default=None

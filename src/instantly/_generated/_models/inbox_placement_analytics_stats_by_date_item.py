@@ -14,13 +14,13 @@ class InboxPlacementAnalyticsStatsByDateItem:
 
     timestamp_created_date: str
     """The date the counts are for."""
-    sent_count: float
+    sent_count: int
     """How many test emails were sent."""
-    received_count: float
+    received_count: int
     """How many test emails were received."""
-    spam_count: float
+    spam_count: int
     """How many landed in spam."""
-    inbox_count: float
+    inbox_count: int
     """How many landed in the inbox."""
-    category_count: float
+    category_count: int
     """How many were filed in a category tab, such as promotions."""

@@ -14,17 +14,17 @@ class InboxPlacementAnalyticsStatsByTestIdItem:
 
     test_id: str
     """The inbox placement test's ID."""
-    count: float
+    count: int
     """How many emails the totals cover."""
-    spam_count: float
+    spam_count: int
     """How many landed in spam."""
     spam_percent: float
     """The percentage that landed in spam."""
-    inbox_count: float
+    inbox_count: int
     """How many landed in the inbox."""
     inbox_percent: float
     """The percentage that landed in the inbox."""
-    category_count: float
+    category_count: int
     """How many were filed in a category tab."""
     category_percent: float
     """The percentage filed in a category tab."""

@@ -83,9 +83,9 @@ class InboxPlacementBlacklistAndSpamAssassinReport:
     """The domain's IP address."""
     spam_assassin_score: float
     """The email's SpamAssassin score, which rises with the likelihood of spam."""
-    domain_blacklist_count: float | None = attrs.field(default=None)
+    domain_blacklist_count: int | None = attrs.field(default=None)
     """On how many blacklists the domain is listed; may be null."""
-    domain_ip_blacklist_count: float | None = attrs.field(default=None)
+    domain_ip_blacklist_count: int | None = attrs.field(default=None)
     """On how many blacklists the domain's IP address is listed; may be null."""
     spam_assassin_report: SpamAssassinReport | None = attrs.field(default=None)
     """The detailed SpamAssassin analysis; left out with `skip_spam_assassin_report`."""

@@ -19,7 +19,7 @@ class InboxPlacementTestAutomationThen:
 
     webhook_url: str | None = attrs.field(default=None)
     """A URL to notify."""
-    pause_sending_campaigns_for: float | None = attrs.field(default=None)
+    pause_sending_campaigns_for: int | None = attrs.field(default=None)
     """For how many days to pause sending campaigns."""
     pause: bool | None = attrs.field(default=None)
     """When `true`, the automation pauses sending; the API does not detail what is paused."""

@@ -10,8 +10,9 @@ from instantly._types import unknown_member
 
 
 class InboxPlacementTestNotSendingStatus(StrEnum):
-    """Why an inbox placement test is not sending: the daily limits were hit, or another reason."""
+    """Why an inbox placement test is not sending: the daily limits were hit, or another reason; `""` when nothing stops it."""
 
+    EMPTY = ""
     DAILY_LIMITS_HIT = "daily_limits_hit"
     OTHER = "other"
 

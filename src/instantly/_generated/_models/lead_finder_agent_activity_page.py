@@ -17,9 +17,9 @@ from instantly._types import unknown_member
 class LeadFinderAgentActivityPayload:
     """Details of an AI Lead Finder Agent event; which fields it has depends on the event's `event_type`."""
 
-    leads_added: float | None = attrs.field(default=None)
+    leads_added: int | None = attrs.field(default=None)
     """How many leads the top-up added (`top_up_completed`)."""
-    campaign_active_leads_after: float | None = attrs.field(default=None)
+    campaign_active_leads_after: int | None = attrs.field(default=None)
     """How many active leads the campaign had after the top-up (`top_up_completed`)."""
     reason: str | None = attrs.field(default=None)
     """Why the top-up failed, in words (`top_up_failed`)."""

@@ -20,7 +20,7 @@ class LeadFinderAgentPayload:
     """That campaign's name, copied for display."""
     search_filters: dict[str, Any] | None = attrs.field(default=None)
     """The main audience search filters."""
-    min_active_leads: float | None = attrs.field(default=None)
+    min_active_leads: int | None = attrs.field(default=None)
     """The number of active leads below which the agent adds more to the campaign."""
     on_exhaustion: LeadFinderOnExhaustion | None = attrs.field(default=None)
     """What the agent does when its search finds no new leads: `pause`, `fallback` (switch to `fallback_search_filters`) or `broaden` (widen the filters)."""

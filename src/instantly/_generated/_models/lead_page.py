@@ -146,11 +146,11 @@ class Lead:
     """The ID of the workspace the lead belongs to."""
     status: LeadStatus
     """The lead's state in its campaign: active, paused, completed, bounced, unsubscribed or skipped."""
-    email_open_count: float
+    email_open_count: int
     """How many times the lead has opened the campaign's emails."""
-    email_reply_count: float
+    email_reply_count: int
     """How many times the lead has replied to the campaign's emails."""
-    email_click_count: float
+    email_click_count: int
     """How many times the lead has clicked a link in the campaign's emails."""
     company_domain: str
     """The domain of the lead's company (such as `example.com`)."""
@@ -184,17 +184,17 @@ class Lead:
     """The ID of the last step executed for the lead."""
     last_step_timestamp_executed: datetime | None = attrs.field(default=None)
     """When that last step was executed (ISO 8601 date-time)."""
-    email_opened_step: float | None = attrs.field(default=None)
+    email_opened_step: int | None = attrs.field(default=None)
     """The step of the last email the lead opened."""
-    email_opened_variant: float | None = attrs.field(default=None)
+    email_opened_variant: int | None = attrs.field(default=None)
     """The variant of that step the lead opened."""
-    email_replied_step: float | None = attrs.field(default=None)
+    email_replied_step: int | None = attrs.field(default=None)
     """The step of the last email the lead replied to."""
-    email_replied_variant: float | None = attrs.field(default=None)
+    email_replied_variant: int | None = attrs.field(default=None)
     """The variant of that step the lead replied to."""
-    email_clicked_step: float | None = attrs.field(default=None)
+    email_clicked_step: int | None = attrs.field(default=None)
     """The step of the last email in which the lead clicked a link."""
-    email_clicked_variant: float | None = attrs.field(default=None)
+    email_clicked_variant: int | None = attrs.field(default=None)
     """The variant of that step in which the lead clicked."""
     lt_interest_status: LeadInterestStatus | None = attrs.field(default=None)
     """The lead's interest status (interested, meeting booked, won, not interested, out of office, ...); it can also hold a custom lead label's `interest_status`, a value beyond the listed ones."""

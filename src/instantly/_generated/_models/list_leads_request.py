@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 from instantly._types import UNSET, Unset, unknown_member
 
+from .lead_filter import LeadFilter
 from .list_leads_request_esg_code import ListLeadsRequestEsgCode
 from .sales_flow_query import SalesFlowQuery
 
@@ -34,8 +35,8 @@ class ListLeadsRequest:
 
     search: str | None | Unset = attrs.field(default=UNSET)
     """Only leads whose first name, last name or email matches this text."""
-    filter: str | None | Unset = attrs.field(default=UNSET)
-    """A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`)."""
+    filter: LeadFilter | None | Unset = attrs.field(default=UNSET)
+    """A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED`."""
     campaign: str | None | Unset = attrs.field(default=UNSET)
     """Only leads in this campaign (its ID)."""
     list_id: str | None | Unset = attrs.field(default=UNSET)

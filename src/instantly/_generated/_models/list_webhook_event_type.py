@@ -29,6 +29,8 @@ class ListWebhookEventType(StrEnum):
     LEAD_CLOSED = "lead_closed"
     LEAD_OUT_OF_OFFICE = "lead_out_of_office"
     LEAD_WRONG_PERSON = "lead_wrong_person"
+    LEAD_NO_SHOW = "lead_no_show"
+    SUPERSEARCH_ENRICHMENT_COMPLETED = "supersearch_enrichment_completed"
 
     @classmethod
     def _missing_(cls, value: object) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 from instantly._types import UNSET, Unset, unknown_member
 
+from .lead_filter import LeadFilter
 from .list_leads_request_esg_code import ListLeadsRequestEsgCode
 from .sales_flow_query import SalesFlowQuery
 
@@ -41,8 +42,8 @@ class MoveLeadsRequest:
 
     search: str | None | Unset = attrs.field(default=UNSET)
     """Only leads whose first name, last name or email matches this text."""
-    filter: str | None | Unset = attrs.field(default=UNSET)
-    """A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED` (the values of `BulkAssignLeadsRequestFilter`)."""
+    filter: LeadFilter | None | Unset = attrs.field(default=UNSET)
+    """A preset filter on the leads' status, activity or interest, such as `FILTER_VAL_CONTACTED` or `FILTER_LEAD_INTERESTED`."""
     campaign: str | None | Unset = attrs.field(default=UNSET)
     """Only leads in this campaign, the source (its ID)."""
     list_id: str | None | Unset = attrs.field(default=UNSET)
@@ -69,7 +70,7 @@ class MoveLeadsRequest:
     """Whether to check for duplicate leads in campaigns."""
     skip_leads_in_verification: bool | None | Unset = attrs.field(default=UNSET)
     """When true, leads whose email verification is still running are left out."""
-    limit: float | None | Unset = attrs.field(default=UNSET)
+    limit: int | None | Unset = attrs.field(default=UNSET)
     """The most leads to move."""
     assigned_to: str | None | Unset = attrs.field(default=UNSET)
     """The ID of the workspace user to assign the moved leads to."""

@@ -19,7 +19,7 @@ class PatchAccountRequest:
     """The sender's last name."""
     warmup: AccountWarmup | None | Unset = attrs.field(default=UNSET)
     """The account's warmup settings."""
-    daily_limit: float | None | Unset = attrs.field(default=UNSET)
+    daily_limit: int | None | Unset = attrs.field(default=UNSET)
     """The most campaign emails the account sends per day."""
     tracking_domain_name: str | None | Unset = attrs.field(default=UNSET)
     """The account's custom tracking domain."""
@@ -27,9 +27,9 @@ class PatchAccountRequest:
     """The status of that tracking domain, such as `active`."""
     enable_slow_ramp: bool | None | Unset = attrs.field(default=UNSET)
     """Whether slow ramp-up is on: the daily sending limit grows gradually instead of starting at full."""
-    inbox_placement_test_limit: float | None | Unset = attrs.field(default=UNSET)
+    inbox_placement_test_limit: int | None | Unset = attrs.field(default=UNSET)
     """The account's limit for inbox placement tests (0 or more)."""
-    sending_gap: float | None | Unset = attrs.field(default=UNSET)
+    sending_gap: int | None | Unset = attrs.field(default=UNSET)
     """The minimum wait between two emails from this account, in minutes (0 to 1,440), across all its campaigns."""
     signature: str | None | Unset = attrs.field(default=UNSET)
     """The signature of the account's emails."""

@@ -13,7 +13,7 @@ from instantly._types import UNSET, Unset
 class PatchEmailRequest:
     """Changes to an email's read state or reminder; at least one field is required."""
 
-    is_unread: float | None | Unset = attrs.field(default=UNSET)
+    is_unread: int | None | Unset = attrs.field(default=UNSET)
     """`1` marks the email unread, `0` read."""
     reminder_ts: datetime | None | Unset = attrs.field(default=UNSET)
     """When to be reminded of the email (ISO 8601 date-time); null clears the reminder."""

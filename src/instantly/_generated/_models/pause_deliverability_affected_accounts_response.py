@@ -14,15 +14,15 @@ from .deliverability_feed_item import DeliverabilityFeedItem
 class PausedProviderCounts:
     """How many email accounts were paused, by provider."""
 
-    custom_imap_smtp: float
+    custom_imap_smtp: int
     """Accounts on a custom IMAP/SMTP server."""
-    google: float
+    google: int
     """Google accounts."""
-    microsoft: float
+    microsoft: int
     """Microsoft accounts."""
-    airmail: float
+    airmail: int
     """Airmail accounts."""
-    other: float
+    other: int
     """Accounts of other providers."""
 
 
@@ -32,15 +32,15 @@ class PauseDeliverabilityAffectedAccountsResponse:
 
     item: DeliverabilityFeedItem
     """The feed item as it is after the call."""
-    affected_account_count: float
+    affected_account_count: int
     """How many email accounts the recommendation affects."""
-    affected_domain_count: float
+    affected_domain_count: int
     """How many domains the recommendation affects."""
-    paused_account_count: float
+    paused_account_count: int
     """How many accounts were paused."""
     paused_provider_counts: PausedProviderCounts
     """How many accounts were paused, by email provider."""
-    paused_managed_account_count: float
+    paused_managed_account_count: int
     """How many of the paused accounts are managed accounts."""
-    paused_self_managed_account_count: float
+    paused_self_managed_account_count: int
     """How many of the paused accounts are self-managed."""

@@ -18,17 +18,17 @@ class PauseDeliverabilityCampaignSendingResponse:
 
     item: DeliverabilityFeedItem
     """The feed item as it is after the call."""
-    affected_account_count: float
+    affected_account_count: int
     """How many email accounts the recommendation affects."""
-    paused_account_count: float
+    paused_account_count: int
     """How many accounts had their campaign sending paused."""
-    already_paused_account_count: float
+    already_paused_account_count: int
     """How many accounts already had campaign sending paused."""
-    managed_account_count: float
+    managed_account_count: int
     """How many of the affected accounts are managed accounts (the pause applies to self-managed ones)."""
-    ready_made_account_count: float
+    ready_made_account_count: int
     """How many of the affected accounts are ready-made accounts."""
     pause_sending_campaigns_until: datetime
     """When campaign sending resumes on the paused accounts (ISO 8601)."""
-    duration_days: float
+    duration_days: int
     """How many days the pause lasts (14)."""

@@ -46,9 +46,9 @@ class PlanDetailsAddonsCreditsProductId(StrEnum):
 class PlanDetailsAddonsOutreachMonthlyPricingTier:
     """One monthly pricing tier of the Outreach add-on: a quantity range and its price."""
 
-    from_quantity: float | None = attrs.field(default=None)
+    from_quantity: int | None = attrs.field(default=None)
     """The first quantity of the tier."""
-    to_quantity: float | None = attrs.field(default=None)
+    to_quantity: int | None = attrs.field(default=None)
     """The last quantity of the tier; `null` when the tier has no upper end."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The tier's monthly price, in dollars."""
@@ -107,9 +107,9 @@ class PlanDetailsAddonsCredits:
     """How many credits one monthly unit adds."""
     annual_unit_credits: float | None = attrs.field(default=None)
     """How many credits one annual unit adds."""
-    existing_quantity: float | None = attrs.field(default=None)
+    existing_quantity: int | None = attrs.field(default=None)
     """How many units the workspace has now."""
-    max_quantity: float | None = attrs.field(default=None)
+    max_quantity: int | None = attrs.field(default=None)
     """The most units that can be added in one update."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often the workspace's add-on subscription is billed; `null` when it has none."""
@@ -129,11 +129,11 @@ class PlanDetailsAddonsOutreach:
 
     product_id: PlanDetailsAddonsOutreachProductId | None = attrs.field(default=None)
     """The add-on's product ID."""
-    unit_lead_limit: float | None = attrs.field(default=None)
+    unit_lead_limit: int | None = attrs.field(default=None)
     """How many contacts one unit adds to the limit."""
-    existing_quantity: float | None = attrs.field(default=None)
+    existing_quantity: int | None = attrs.field(default=None)
     """How many units the workspace has now."""
-    max_quantity: float | None = attrs.field(default=None)
+    max_quantity: int | None = attrs.field(default=None)
     """The most units that can be added in one update."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often the workspace's add-on subscription is billed; `null` when it has none."""
@@ -155,17 +155,17 @@ class PlanDetailsSubscriptionsBundle:
 
     plan_name: str | None = attrs.field(default=None)
     """The bundle's name; `null` when the workspace has none."""
-    total_lead_limit: float | None = attrs.field(default=None)
+    total_lead_limit: int | None = attrs.field(default=None)
     """The bundled Outreach contact limit in total."""
-    current_lead_count: float | None = attrs.field(default=None)
+    current_lead_count: int | None = attrs.field(default=None)
     """How many contacts count toward the bundled limit now."""
-    base_lead_limit: float | None = attrs.field(default=None)
+    base_lead_limit: int | None = attrs.field(default=None)
     """The bundle's base Outreach contact limit."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
-    current_period_end: float | None = attrs.field(default=None)
+    current_period_end: int | None = attrs.field(default=None)
     """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
-    cancel_at_time: float | None = attrs.field(default=None)
+    cancel_at_time: int | None = attrs.field(default=None)
     """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The bundle's price, in dollars; `null` when there is none."""
@@ -185,9 +185,9 @@ class PlanDetailsSubscriptionsCredits:
     """The workspace's credit balance now."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
-    current_period_end: float | None = attrs.field(default=None)
+    current_period_end: int | None = attrs.field(default=None)
     """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
-    cancel_at_time: float | None = attrs.field(default=None)
+    cancel_at_time: int | None = attrs.field(default=None)
     """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The plan's price, in dollars; `null` when there is none."""
@@ -205,9 +205,9 @@ class PlanDetailsSubscriptionsCrm:
     """The plan's name; `null` when the workspace has none."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
-    current_period_end: float | None = attrs.field(default=None)
+    current_period_end: int | None = attrs.field(default=None)
     """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
-    cancel_at_time: float | None = attrs.field(default=None)
+    cancel_at_time: int | None = attrs.field(default=None)
     """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The plan's price, in dollars; `null` when there is none."""
@@ -215,7 +215,7 @@ class PlanDetailsSubscriptionsCrm:
     """The plan's product ID; `null` when there is none."""
     available_credits: float | None = attrs.field(default=None)
     """The credits available on the plan; `null` when it has none."""
-    plan_limit: float | None = attrs.field(default=None)
+    plan_limit: int | None = attrs.field(default=None)
     """The plan's limit; `null` when it has none."""
 
 
@@ -225,19 +225,19 @@ class PlanDetailsSubscriptionsOutreach:
 
     plan_name: str | None = attrs.field(default=None)
     """The plan's name."""
-    addons_qty: float | None = attrs.field(default=None)
+    addons_qty: int | None = attrs.field(default=None)
     """How many add-on units the plan has in all."""
-    total_lead_limit: float | None = attrs.field(default=None)
+    total_lead_limit: int | None = attrs.field(default=None)
     """The lead limit, add-ons included."""
-    current_lead_count: float | None = attrs.field(default=None)
+    current_lead_count: int | None = attrs.field(default=None)
     """How many leads count toward the limit now."""
-    base_lead_limit: float | None = attrs.field(default=None)
+    base_lead_limit: int | None = attrs.field(default=None)
     """The plan's lead limit without add-ons."""
     interval: PlanDetailsSubscriptionsOutreachInterval | None = attrs.field(default=None)
     """How often it is billed: `day`, `week`, `month` or `year`; `null` when there is no subscription."""
-    current_period_end: float | None = attrs.field(default=None)
+    current_period_end: int | None = attrs.field(default=None)
     """When the current billing period ends, as a Unix timestamp; `null` when there is none."""
-    cancel_at_time: float | None = attrs.field(default=None)
+    cancel_at_time: int | None = attrs.field(default=None)
     """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The subscription's price, in dollars; `null` when there is none."""

@@ -38,9 +38,9 @@ class PreviewLeadsFromSupersearchResponseLead:
 class PreviewLeadsFromSupersearchResponse:
     """Leads that match a SuperSearch query, and how many match in all."""
 
-    number_of_leads: float | None = attrs.field(default=None)
+    number_of_leads: int | None = attrs.field(default=None)
     """How many leads match in all: `0` when none, at most 1,000,000 (larger counts come back as 1,000,000)."""
-    number_of_redacted_results: float | None = attrs.field(default=None)
+    number_of_redacted_results: int | None = attrs.field(default=None)
     """How many results are hidden (for trial workspaces)."""
     leads: list[PreviewLeadsFromSupersearchResponseLead] | None = attrs.field(default=None)
     """The matching leads returned."""

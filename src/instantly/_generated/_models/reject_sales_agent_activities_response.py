@@ -10,5 +10,5 @@ import attrs
 class RejectSalesAgentActivitiesResponse:
     """The outcome of rejecting several AI Sales Agent activities."""
 
-    rejected: float
+    rejected: int
     """How many activities were rejected."""

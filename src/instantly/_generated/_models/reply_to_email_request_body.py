@@ -9,7 +9,7 @@ from instantly._types import UNSET, Unset
 
 @attrs.define(kw_only=True, slots=True)
 class ReplyToEmailRequestBody:
-    """The content of a reply or a forward: HTML, plain text, or both."""
+    """The content of a reply or a forward: HTML, plain text, or both (at least one of them)."""
 
     html: str | None | Unset = attrs.field(default=UNSET)
     """The HTML body; use `<br/>` for line breaks."""

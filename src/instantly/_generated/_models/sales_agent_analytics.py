@@ -24,17 +24,17 @@ class SalesAgentAnalyticsPoint:
 class SalesAgentAnalyticsTotals:
     """An AI Sales Agent's totals over the requested range."""
 
-    total_sent: float | None = attrs.field(default=None)
+    total_sent: int | None = attrs.field(default=None)
     """How many emails were sent."""
-    replies: float | None = attrs.field(default=None)
+    replies: int | None = attrs.field(default=None)
     """How many replies came in."""
-    opportunities: float | None = attrs.field(default=None)
+    opportunities: int | None = attrs.field(default=None)
     """How many opportunities there were."""
     opportunities_amount: float | None = attrs.field(default=None)
     """The total value of those opportunities."""
-    total_email_activity: float | None = attrs.field(default=None)
+    total_email_activity: int | None = attrs.field(default=None)
     """The total email activity."""
-    leads_found: float | None = attrs.field(default=None)
+    leads_found: int | None = attrs.field(default=None)
     """How many leads the agent found."""
 
 

@@ -14,7 +14,7 @@ class SalesAgentCampaignOpportunities:
 
     campaign_id: str | None = attrs.field(default=None)
     """The campaign's ID."""
-    total_opportunities: float | None = attrs.field(default=None)
+    total_opportunities: int | None = attrs.field(default=None)
     """How many opportunities the campaign has."""
     total_opportunity_value: float | None = attrs.field(default=None)
     """Their total value."""
@@ -24,13 +24,13 @@ class SalesAgentCampaignOpportunities:
 class SalesAgentOpportunityBreakdown:
     """An AI Sales Agent's opportunities by stage."""
 
-    interested: float | None = attrs.field(default=None)
+    interested: int | None = attrs.field(default=None)
     """How many opportunities are at the interested stage."""
-    meeting_booked: float | None = attrs.field(default=None)
+    meeting_booked: int | None = attrs.field(default=None)
     """How many have a meeting booked."""
-    meeting_completed: float | None = attrs.field(default=None)
+    meeting_completed: int | None = attrs.field(default=None)
     """How many had their meeting."""
-    closed: float | None = attrs.field(default=None)
+    closed: int | None = attrs.field(default=None)
     """How many are closed."""
 
 
@@ -38,7 +38,7 @@ class SalesAgentOpportunityBreakdown:
 class SalesAgentOpportunityTotals:
     """The number and value of an AI Sales Agent's opportunities, with a breakdown by stage."""
 
-    total_opportunities: float | None = attrs.field(default=None)
+    total_opportunities: int | None = attrs.field(default=None)
     """How many opportunities there are."""
     total_value: float | None = attrs.field(default=None)
     """Their total value."""

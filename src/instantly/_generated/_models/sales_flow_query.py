@@ -68,7 +68,7 @@ class SalesFlowQueryValuesOccurrenceCount:
 
     condition: SalesFlowQueryValuesOccurrenceCountCondition | None = attrs.field(default=None)
     """How the number of occurrences compares with `count`: `more`, `less` or `equal`."""
-    count: float | None = attrs.field(default=None)
+    count: int | None = attrs.field(default=None)
     """The number of occurrences to compare with."""
 
 
@@ -76,7 +76,7 @@ class SalesFlowQueryValuesOccurrenceCount:
 class SalesFlowQueryValues:
     """The parameters of a lead activity condition."""
 
-    occurrence_days: float | None = attrs.field(default=None, metadata={"wire": "occurrence-days"})
+    occurrence_days: int | None = attrs.field(default=None, metadata={"wire": "occurrence-days"})
     """The window the activity is looked for in, in days."""
     occurrence_count: SalesFlowQueryValuesOccurrenceCount | None = attrs.field(
         default=None, metadata={"wire": "occurrence-count"}

@@ -22,13 +22,13 @@ from instantly._types import unknown_member
 class SendingStatusDiagnosticsAccountsSummaryUnavailable:
     """Unavailable sending accounts, counted by reason."""
 
-    daily_limit_hit: float | None = attrs.field(default=None)
+    daily_limit_hit: int | None = attrs.field(default=None)
     """Accounts that reached their daily sending limit."""
-    slow_ramp_limit_hit: float | None = attrs.field(default=None)
+    slow_ramp_limit_hit: int | None = attrs.field(default=None)
     """Accounts that reached their slow-ramp limit, a dynamic limit of the warmup feature."""
-    disconnected: float | None = attrs.field(default=None)
+    disconnected: int | None = attrs.field(default=None)
     """Accounts that are disconnected."""
-    global_gap_not_met: float | None = attrs.field(default=None)
+    global_gap_not_met: int | None = attrs.field(default=None)
     """Accounts waiting out the global gap between sends."""
 
 
@@ -36,9 +36,9 @@ class SendingStatusDiagnosticsAccountsSummaryUnavailable:
 class SendingStatusDiagnosticsCampaignDailyLimit:
     """A campaign's daily sending limit and where it stands today."""
 
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The daily sending limit."""
-    sent: float | None = attrs.field(default=None)
+    sent: int | None = attrs.field(default=None)
     """Emails sent today."""
     limit_hit: bool | None = attrs.field(default=None)
     """`true` when today's limit is reached."""
@@ -50,7 +50,7 @@ class SendingStatusDiagnosticsDomainLimiter:
 
     active: bool | None = attrs.field(default=None)
     """`true` when the per-domain limit is on."""
-    domains_at_limit: float | None = attrs.field(default=None)
+    domains_at_limit: int | None = attrs.field(default=None)
     """Domains that reached their limit."""
 
 
@@ -70,9 +70,9 @@ class SendingStatusDiagnosticsEspRoutingStatus:
 class SendingStatusDiagnosticsFollowUpsWaiting:
     """Follow-up emails waiting to be sent."""
 
-    count: float | None = attrs.field(default=None)
+    count: int | None = attrs.field(default=None)
     """Follow-ups waiting."""
-    earliest_wait_time_seconds: float | None = attrs.field(default=None)
+    earliest_wait_time_seconds: int | None = attrs.field(default=None)
     """Seconds until the earliest follow-up can be sent."""
 
 
@@ -84,7 +84,7 @@ class SendingStatusDiagnosticsIssueTracking:
     """The status code of the current issue."""
     issue_first_seen_at: str | None = attrs.field(default=None)
     """When the issue was first seen (ISO 8601 date-time)."""
-    consecutive_loops_with_issue: float | None = attrs.field(default=None)
+    consecutive_loops_with_issue: int | None = attrs.field(default=None)
     """How many processing rounds in a row have had the issue."""
     last_healthy_send_at: str | None = attrs.field(default=None)
     """When an email was last sent successfully (ISO 8601 date-time)."""
@@ -96,9 +96,9 @@ class SendingStatusDiagnosticsLeadsStatus:
 
     no_leads_ready: bool | None = attrs.field(default=None)
     """`true` when no lead is ready for an email."""
-    account_unavailable_skips: float | None = attrs.field(default=None)
+    account_unavailable_skips: int | None = attrs.field(default=None)
     """Leads skipped because no account was available."""
-    delay_not_met_skips: float | None = attrs.field(default=None)
+    delay_not_met_skips: int | None = attrs.field(default=None)
     """Leads skipped because their delay has not passed yet."""
 
 
@@ -108,9 +108,9 @@ class SendingStatusDiagnosticsNewLeadLimit:
 
     enabled: bool | None = attrs.field(default=None)
     """`true` when the new-lead limit is on."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """New leads allowed per day."""
-    contacted: float | None = attrs.field(default=None)
+    contacted: int | None = attrs.field(default=None)
     """New leads contacted today."""
     limit_hit: bool | None = attrs.field(default=None)
     """`true` when today's limit is reached."""
@@ -181,9 +181,9 @@ class SendingStatusSummary:
 class SendingStatusDiagnosticsAccountsSummary:
     """How available a campaign's sending accounts are."""
 
-    total_connected: float | None = attrs.field(default=None)
+    total_connected: int | None = attrs.field(default=None)
     """Sending accounts connected."""
-    available: float | None = attrs.field(default=None)
+    available: int | None = attrs.field(default=None)
     """Accounts able to send now."""
     unavailable: SendingStatusDiagnosticsAccountsSummaryUnavailable | None = attrs.field(
         default=None

@@ -17,5 +17,5 @@ class SignalKeywordsFacetRequest:
     """The keyword field of the category's signal records to count tokens in."""
     prefix: str | None | Unset = attrs.field(default=UNSET)
     """Only tokens starting with this text, case-insensitive."""
-    limit: float | None | Unset = attrs.field(default=UNSET)
+    limit: int | None | Unset = attrs.field(default=UNSET)
     """The most keywords to return (1 to 100)."""

@@ -14,7 +14,7 @@ class SignalKeywordsFacetResponseKeyword:
 
     keyword: str | None = attrs.field(default=None)
     """The keyword token, in lowercase."""
-    count: float | None = attrs.field(default=None)
+    count: int | None = attrs.field(default=None)
     """How many signal records of the last 90 days contain it."""
 
 

@@ -59,7 +59,7 @@ class SubscriptionDetailsSubscription:
     """The workspace's ID."""
     interval: SubscriptionDetailsSubscriptionInterval | None = attrs.field(default=None)
     """How often it is billed: `month` or `year`."""
-    quantity: float | None = attrs.field(default=None)
+    quantity: int | None = attrs.field(default=None)
     """How many units are subscribed."""
     product_id: PlanDetailsSubscriptionsOutreachProductId | None = attrs.field(default=None)
     """The product subscribed to: a plan, a credits plan, an add-on or a bundle."""
@@ -67,9 +67,9 @@ class SubscriptionDetailsSubscription:
     """The product line: `prt_outreach` or `prt_leadfinder`."""
     plan_type: SubscriptionDetailsSubscriptionPlanType | None = attrs.field(default=None)
     """Whether it is the primary plan (`plt_primary`) or an add-on (`plt_addon`)."""
-    current_period_end: float | None = attrs.field(default=None)
+    current_period_end: int | None = attrs.field(default=None)
     """When the current billing period ends, as a Unix timestamp."""
-    cancel_at_time: float | None = attrs.field(default=None)
+    cancel_at_time: int | None = attrs.field(default=None)
     """When the subscription will be canceled, as a Unix timestamp; `null` unless a cancellation is scheduled."""
     price_in_dollars: float | None = attrs.field(default=None)
     """The subscription's price, in dollars."""

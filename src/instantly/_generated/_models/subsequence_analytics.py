@@ -12,9 +12,9 @@ class SubsequenceAnalytics:
 
     subsequence_id: str
     """The subsequence's ID."""
-    emails_sent: float
+    emails_sent: int
     """Emails sent."""
-    unique_opens: float
+    unique_opens: int
     """Unique opens."""
-    unique_replies: float
+    unique_replies: int
     """Unique replies."""

@@ -23,7 +23,7 @@ class SuperSearchEnrichment:
     """The ID of the lead list or campaign the enrichment works on."""
     resource_type: SuperSearchEnrichmentResourceType
     """What `resource_id` names: `1` a campaign, `2` a lead list."""
-    limit: float | None = attrs.field(default=None)
+    limit: int | None = attrs.field(default=None)
     """The most leads to enrich; `null` when not set."""
     enrichment_payload: dict[str, Any] | None = attrs.field(default=None)
     """The enrichment's configuration, such as which types it runs; a free-form object."""

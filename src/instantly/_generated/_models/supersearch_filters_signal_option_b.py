@@ -13,7 +13,7 @@ class SupersearchFiltersSignalOptionB:
 
     key: str
     """The signal category, such as `job_change` or `traffic_surge`."""
-    period_days: float | None | Unset = attrs.field(default=UNSET)
+    period_days: int | None | Unset = attrs.field(default=UNSET)
     """The freshness window, in days: only a lead whose latest signal of this category falls within it counts. Defaults to 30."""
     keywords: list[str] | dict[str, list[str]] | None | Unset = attrs.field(default=UNSET)
     """Keywords the signal records must contain: a list of tokens matched against every keyword field of the category (any one matches), or an object mapping keyword fields to token lists, where each field listed needs at least one match."""

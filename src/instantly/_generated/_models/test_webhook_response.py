@@ -16,7 +16,7 @@ class TestWebhookResponse:
     """A message about the result."""
     response_time_ms: float | None = attrs.field(default=None)
     """How long the endpoint took to answer, in milliseconds."""
-    status_code: float | None = attrs.field(default=None)
+    status_code: int | None = attrs.field(default=None)
     """The HTTP status code the endpoint answered with."""
     error: str | None = attrs.field(default=None)
     """What went wrong when the test failed, such as a timeout."""

@@ -10,5 +10,5 @@ import attrs
 class UnreadCountResult:
     """The number of unread emails."""
 
-    count: float | None = attrs.field(default=None)
+    count: int | None = attrs.field(default=None)
     """Unread emails."""

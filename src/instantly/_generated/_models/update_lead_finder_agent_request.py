@@ -21,7 +21,7 @@ class UpdateLeadFinderAgentRequest:
     """The ID of another campaign to move the agent to. A campaign can have only one active agent."""
     search_filters: LeadFinderSearchFilters | None | Unset = attrs.field(default=UNSET)
     """The new audience: the SuperSearch filters new leads must match. Unknown keys are rejected, and enum values must match exactly, spacing included."""
-    min_active_leads: float | None | Unset = attrs.field(default=UNSET)
+    min_active_leads: int | None | Unset = attrs.field(default=UNSET)
     """The new threshold (10 to 10,000): when the campaign's active leads fall below it, the agent adds new leads."""
     on_exhaustion: LeadFinderOnExhaustion | None | Unset = attrs.field(default=UNSET)
     """What the agent does when its search has no new leads left: `pause` until its filters change, switch to `fallback_search_filters` (`fallback`), or `broaden` its filters automatically. `fallback` needs fallback filters, sent here or already stored."""

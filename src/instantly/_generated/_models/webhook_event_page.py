@@ -24,7 +24,7 @@ class WebhookEvent:
     """The ID of the workspace that owns the event."""
     success: bool
     """Whether the delivery succeeded."""
-    retry_count: float
+    retry_count: int
     """How many retries were made."""
     will_retry: bool
     """Whether the delivery will be retried."""
@@ -32,7 +32,7 @@ class WebhookEvent:
     """The URL the event was sent to."""
     payload: dict[str, Any] | None = attrs.field(default=None)
     """The JSON body sent, or that failed to send."""
-    status_code: float | None = attrs.field(default=None)
+    status_code: int | None = attrs.field(default=None)
     """The HTTP status code the endpoint answered with; null when there was no answer."""
     error_message: str | None = attrs.field(default=None)
     """Why the delivery failed; null when it did not."""

@@ -14,7 +14,7 @@ import attrs
 class WorkspacePlanIdVerification:
     """The workspace's email verification plan."""
 
-    quantity: float | None = attrs.field(default=None)
+    quantity: int | None = attrs.field(default=None)
     """The quantity the plan includes."""
     product_id: str | None = attrs.field(default=None)
     """The plan's product ID."""
