@@ -39,6 +39,9 @@ from instantly._generated import models as generated_models
 from instantly._generated.operations import OPERATIONS
 from instantly._generated.resources import NAMESPACES
 from instantly._generated.tools import ALL_TOOLS, DEFAULT_TOOLS
+from instantly._generated.webhooks import SUBSCRIPTIONS
+from instantly.testing import _server  # noqa: F401 - registers the mock's HANDLERS
+from instantly.testing._call import HANDLERS
 from instantly.tools import mcp_server
 
 # The pages of the reference section, in the order of its navigation; models and namespaces go
@@ -197,8 +200,11 @@ mock. `client.webhooks` ([its page](namespaces/webhooks.md)) manages the subscri
 model has the fields of [`BaseEvent`]({base}); keys no field names (the lead's custom
 variables, fields newer than this SDK) are in its `custom_variables`.
 
-| `event_type` | Model | What happened |
-| --- | --- | --- |
+The last column is the `event_type` to give `client.webhooks.create` to receive it (every
+webhook of `all_events` receives them all).
+
+| `event_type` | Model | What happened | Subscribe with |
+| --- | --- | --- | --- |
 {rows}
 
 A delivery with another `event_type` decodes to [`UnknownEvent`]({unknown}).
@@ -256,6 +262,15 @@ TESTING_PAGE = """\
 Installing the SDK registers a pytest plugin (entry point `pytest11`) with this fixture.
 
 ::: instantly.testing.pytest_plugin.instantly_mock
+
+## Operations with state
+
+The mock keeps real state for these {count} operations. Every other operation of the spec is
+routed and checked as well, and answers an example made from its response schema.
+
+| Namespace | Methods |
+| --- | --- |
+{rows}
 """
 
 
@@ -428,11 +443,14 @@ def webhooks_page() -> str:
     """The receiver's names rendered, the event models (on the models pages) in a table."""
     events = instantly.webhooks.EVENT_MODELS
     base = instantly.webhooks.BaseEvent
-    rows = [
-        f"| {'null (a custom label)' if event_type is None else f'`{event_type}`'} | "
-        f"[`{cls.__name__}`]({model_link(cls)}) | {first_line(cls)} |"
-        for event_type, cls in events.items()
-    ]
+    rows = []
+    for event_type, cls in events.items():
+        subscription = SUBSCRIPTIONS.get(event_type)
+        rows.append(
+            f"| {'null (a custom label)' if event_type is None else f'`{event_type}`'} | "
+            f"[`{cls.__name__}`]({model_link(cls)}) | {first_line(cls)} | "
+            f"{f'`{subscription}`' if subscription else '`all_events` only'} |"
+        )
     models = [
         n
         for n in instantly.webhooks.__all__
@@ -482,7 +500,19 @@ def testing_page() -> str:
     """The mock's names rendered; MockState with the seeding helpers it inherits."""
     paths = exported(instantly.testing)
     blocks = [directive(p, inherited=p.endswith(".MockState")) for p in paths]
-    return TESTING_PAGE.format(directives="\n".join(blocks))
+    by_namespace: dict[str, list[str]] = {}
+    for operation_id in HANDLERS:
+        op = OPERATIONS[operation_id]
+        by_namespace.setdefault(op.namespace, []).append(op.name)
+    rows = [
+        f"| [`client.{name}`](namespaces/{name}.md) | "
+        + ", ".join(f"`{method}`" for method in sorted(methods))
+        + " |"
+        for name, methods in sorted(by_namespace.items())
+    ]
+    return TESTING_PAGE.format(
+        directives="\n".join(blocks), count=len(HANDLERS), rows="\n".join(rows)
+    )
 
 
 def write(path: str, text: str) -> None:
