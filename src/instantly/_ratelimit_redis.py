@@ -478,7 +478,8 @@ class RedisRateLimiter:
                 workspace's, e.g. `((20, 60.0),)`.
 
         Returns:
-            The request's pass, to hand back to `on_rate_limited` if it is answered 429.
+            The request's pass (its start on Redis's clock, or on the local one while Redis
+            is down), for `on_rate_limited` if the request is answered 429.
 
         Raises:
             ValueError: `endpoint_limits` were given without a `key`.
