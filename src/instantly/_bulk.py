@@ -156,9 +156,14 @@ def _email_ok(email: str) -> bool:
 def check_lead(lead: Mapping[str, Any], for_campaign: bool) -> tuple[str, str] | None:
     """Why the API would refuse this lead, as (reason, detail), or None if it may be sent.
 
-    lead: the lead's fields by wire name.
-    for_campaign: True for an import into a campaign (an email is required), False for a list
-        (an email, a first name or a last name is required).
+    Args:
+        lead: the lead's fields by wire name.
+        for_campaign: True for an import into a campaign (an email is required), False for a
+            list (an email, a first name or a last name is required).
+
+    Returns:
+        None if the lead may be sent; else `(reason, detail)`: the reason is one of
+        `SKIP_REASONS` (`invalid_email`, `incomplete`), the detail says what is wrong.
     """
     email = lead.get("email")
     if email is None or email == "":
@@ -376,13 +381,26 @@ class BulkAddResult:
         return self.requests / self.elapsed if self.elapsed > 0 else 0.0
 
     def outcome(self, position: int) -> str:
-        """What became of the input at `position`: created, skipped, failed or not_sent."""
+        """What became of one input.
+
+        Args:
+            position: the input's position in `leads` (0-based).
+
+        Returns:
+            "created", "skipped", "failed" or "not_sent".
+
+        Raises:
+            IndexError: `position` is not below `total`.
+        """
         return _OUTCOME_NAMES[self._outcomes[position]]
 
     def failed_leads(self) -> list[dict[str, Any]]:
         """The leads to send again: those of failed requests, then those never sent.
 
         Leads of a request with `may_exist` may be in the target already: look first.
+
+        Returns:
+            The leads as they were sent (dicts of wire field names), failed ones first.
         """
         leads = [lead for chunk in self.failed for lead in chunk.leads]
         return leads + self._unsent_leads
@@ -587,31 +605,50 @@ class LeadScreen:
     """The checks `bulk_add` makes on each lead before sending, shared with the CLI's dry run.
 
     Shape (known fields, value types), custom variable values (string, number, boolean or
-    null; no NaN or infinity), `check_lead`, and repeats of an earlier email.
-
-    for_campaign: True for an import into a campaign, False for a list.
-    nan_as_null: send NaN and ±infinity (what pandas gives for blank cells) as null instead of
-        refusing the lead.
+    null; no NaN or infinity), `check_lead`, and repeats of an earlier email. A screen
+    remembers the emails it has seen: use one per import.
     """
 
     def __init__(self, for_campaign: bool, *, nan_as_null: bool = False) -> None:
+        """Start a screen that has seen no lead yet.
+
+        Args:
+            for_campaign: True for an import into a campaign, False for a list.
+            nan_as_null: send NaN and ±infinity (what pandas gives for blank cells) as null
+                instead of refusing the lead.
+        """
         self.for_campaign = for_campaign
         self.nan_as_null = nan_as_null
         self.seen = _KeySet()  # hashes of the lower-cased emails met so far
         self.fits = _predicate(BulkAddLeadsRequestLead, OPEN_ENUMS)
 
     def screen(self, item: Any) -> tuple[dict[str, Any], tuple[str, str] | None]:
-        """The lead as it would be sent, and why it may not be (reason, detail), or None."""
+        """Check one lead.
+
+        Args:
+            item: the lead: a dict of wire field names, a mapping or a BulkAddLeadsRequestLead.
+
+        Returns:
+            The lead as it would be sent (a dict), and why it may not be sent as
+            `(reason, detail)`, or None if it may.
+        """
         verdict = self.quick(item)
         return (item, None) if verdict is None else verdict
 
     def many(self, batch: list[Any]) -> list[tuple[int, dict[str, Any], tuple[str, str] | None]]:
-        """`screen` of a batch: (index, lead, why) for each lead not to be sent as it is (an
-        empty list, the usual answer, means every lead of the batch may be).
+        """`screen` of a batch, in one pass.
 
         The checks of the common case (dicts of string fields and a dict of custom variables,
         each with an address) are made over the whole batch with C-level calls; a batch that
         fails one takes `quick` lead by lead, which finds and explains the lead at fault.
+
+        Args:
+            batch: the leads, in input order.
+
+        Returns:
+            `(index, lead, why)` for each lead not to be sent as it is (`why` None: send `lead`,
+            a cleaned copy, instead of the input); an empty list, the usual answer, means
+            every lead of the batch may be sent as it is.
         """
         emails = _plain_batch(batch)
         if emails is None:
@@ -649,10 +686,15 @@ class LeadScreen:
     def quick(
         self, item: Any, shaped: bool = False
     ) -> tuple[dict[str, Any], tuple[str, str] | None] | None:
-        """`screen` for the hot path: None when `item` is a dict that may be sent as it is
-        (nearly every lead: no tuple is made); otherwise what `screen` returns.
+        """`screen` for the hot path, which makes no tuple for a lead that passes.
 
-        shaped: the lead's fields and values were checked already (by `_slow`).
+        Args:
+            item: the lead, as `screen` takes it.
+            shaped: the lead's fields and values were checked already (by `_slow`).
+
+        Returns:
+            None when `item` is a dict that may be sent as it is (nearly every lead);
+            otherwise what `screen` returns.
         """
         if not shaped:
             if type(item) is not dict:
@@ -1818,7 +1860,29 @@ async def bulk_add_leads(
     nan_as_null: bool = False,
     journal: str | PathLike[str] | None = None,
 ) -> BulkAddResult:
-    """Run one import; `body` holds the request's fields other than `leads`, already checked."""
+    """Run one import (what `client.leads.bulk_add` does once it has checked its arguments).
+
+    Args:
+        resource: the namespace whose transport sends the requests (`client.leads`).
+        leads: the leads, from any iterable or async iterable; read lazily.
+        body: the request's fields other than `leads` (the target, the flags), already checked.
+        batch_size: leads per request, 1..1000.
+        concurrency: requests in flight at once.
+        on_progress: called as `on_progress(done, total_or_None, result_so_far)` after each
+            request is settled; plain or async.
+        nan_as_null: send NaN and ±infinity as null instead of refusing the lead.
+        journal: the SQLite file that makes the import resumable; None for none.
+
+    Returns:
+        The account of every input read.
+
+    Raises:
+        ValueError: a `batch_size` or `concurrency` out of range, or a journal of another
+            import.
+        TypeError: `leads` is not an iterable of leads.
+        BulkImportError: the input or `on_progress` raised; it carries the result so far.
+        BulkCancelledError: the task was cancelled; it carries the result so far.
+    """
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValueError(f"batch_size must be 1..{MAX_BATCH}, got {batch_size}")
     if concurrency < 1:
@@ -1865,7 +1929,9 @@ class BulkResult(Generic[T, R]):
     """Every outcome of a bulk run, in input order: `succeeded` and `failed`."""
 
     succeeded: list[Outcome[T, R]] = attrs.field(factory=list)
+    """The outcomes of the items for which `fn` returned, in input order."""
     failed: list[Outcome[T, R]] = attrs.field(factory=list)
+    """The outcomes of the items for which `fn` raised (each with its `error`), in input order."""
 
     @property
     def total(self) -> int:
@@ -1892,6 +1958,18 @@ class BulkRun(Generic[T, R]):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
+        """Prepare the run; nothing is called until it is iterated or awaited.
+
+        Args:
+            fn: an async function of one item (`client.leads.delete`, or a small `async def`).
+            items: any iterable or async iterable of items; read lazily.
+            concurrency: calls in flight at once.
+
+        Raises:
+            ValueError: `concurrency` below 1.
+            TypeError: `fn` is not callable, or `items` is not an iterable (a string is not
+                taken for one).
+        """
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         if not callable(fn):

@@ -169,11 +169,24 @@ def _record_of(obj: Any) -> dict[str, _Entry] | None:
 
 
 def mismatches(obj: Any) -> list[Mismatch]:
-    """Every value in `obj` (a model, or a list or dict of them) and in the models inside it
-    that did not fit its declared type, in field order; empty when everything fit.
+    """Every value the server sent that did not fit its declared type, with its path.
 
     The field then holds what could honestly be made of the value (or None), and each
     `Mismatch` holds the value as it came (`.raw`).
+
+    ```python
+    campaign = await client.campaigns.get(campaign_id)
+    for m in instantly.mismatches(campaign):
+        print(m)        # Campaign.campaign_schedule.start_date: expected a date, got ''
+    ```
+
+    Args:
+        obj: a model an answer decoded to, or a list or dict of them; the models inside it
+            are searched too.
+
+    Returns:
+        The mismatches, in field order; empty when everything fit (nearly always). A copy of
+        a model (`attrs.evolve`, `copy.copy`, pickling) has none.
     """
     found: list[Mismatch] = []
     _collect(obj, type(obj).__name__ if attrs.has(type(obj)) else "", found)
@@ -206,11 +219,18 @@ def _collect(obj: Any, path: str, found: list[Mismatch]) -> None:
 
 
 def raw_value(obj: Any, field: str) -> Any:
-    """The value the server sent for `obj.field` (Python name) when it did not fit its type.
+    """The value the server sent for `obj.field` when it did not fit its type.
 
-    Returns `UNSET` when the server left a required field out. Raises KeyError when the value
-    fit (the attribute itself is the value as it came), AttributeError when `obj` has no such
-    field.
+    Args:
+        obj: a model an answer decoded to.
+        field: the field's Python name (`start_date`, `step_id`).
+
+    Returns:
+        The value as it came, or `UNSET` when the server left a required field out.
+
+    Raises:
+        KeyError: the value fit its type (the attribute itself is the value as it came).
+        AttributeError: `obj` has no such field.
     """
     cls = type(obj)
     if not attrs.has(cls) or field not in attrs.fields_dict(cls):
@@ -1067,9 +1087,17 @@ def _log_once(owner: Any, field: str, path: str, expected: str, got: str) -> Non
 
 
 def structure(data: Any, cl: type[T] | Any) -> T:
-    """Turn decoded JSON into `cl` (a model, `list[Model]`, a primitive...); see the module doc.
+    """Turn decoded JSON into `cl`, leniently (see the module's docstring).
 
-    Raises StructureError only when `data` is not the JSON kind `cl` needs at all.
+    Args:
+        data: the decoded JSON (dicts, lists, strings, numbers, booleans, None).
+        cl: the type to make: a model, `list[Model]`, `dict[str, Model]`, a primitive...
+
+    Returns:
+        The value as `cl`; a value that did not fit is recorded (see `mismatches`).
+
+    Raises:
+        StructureError: `data` is not the JSON kind `cl` needs at all (a list for a model).
     """
     dec = _DECODERS.get(cl)
     if dec is None:
@@ -1172,5 +1200,13 @@ converter = _build_converter()
 
 
 def unstructure(obj: Any) -> Any:
-    """Turn a model (or a list/dict of them) into JSON-ready data, sending only what was set."""
+    """Turn a model (or a list/dict of them) into JSON-ready data, sending only what was set.
+
+    Args:
+        obj: a model, or a list or dict of them (or plain data, returned as it is).
+
+    Returns:
+        Dicts by wire name, with the fields left at their default (`UNSET`, or None on a
+        response model) left out; a field set to None on a request model is null.
+    """
     return converter.unstructure(obj)

@@ -43,12 +43,18 @@ class JournalRow(NamedTuple):
     """One request as the journal holds it."""
 
     id: int
+    """The row's id, in the order requests were first sent."""
     positions: array[int]
+    """The input positions of the request's leads, in input order."""
     first_crc: int
+    """The CRC-32 of the first lead as sent: a later run checks that its input is the same."""
     sent_at: float
+    """When the request was first sent (seconds since the epoch)."""
     codes: bytes | None
-    """None: it was in flight when the run that wrote it stopped."""
+    """One outcome code per position; None: it was in flight when the run that wrote it
+    stopped."""
     ids: list[str]
+    """The IDs of the leads created, in position order."""
 
 
 class Journal:
@@ -57,9 +63,15 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str], params: Mapping[str, Any]) -> None:
         """Open (or create) the journal at `path` for the import described by `params`.
 
-        params: what makes the import the same import (its target and flags); a journal
-            written for other params raises ValueError, so that one import's record is never
-            read as another's.
+        Args:
+            path: the SQLite file; created if it does not exist.
+            params: what makes the import the same import (its target and flags); a journal
+                written for other params is refused, so that one import's record is never
+                read as another's.
+
+        Raises:
+            ValueError: the file cannot be opened, is not a journal, was written by another
+                version of the SDK, or is the record of another import.
         """
         self.path = os.fspath(path)
         try:
@@ -108,7 +120,16 @@ class Journal:
             yield JournalRow(row_id, positions, crc, sent_at, codes, ids.split("\n") if ids else [])
 
     def sent(self, positions: Sequence[int], first_crc: int, sent_at: float) -> int:
-        """Record a request about to be sent; returns its row id."""
+        """Record a request about to be sent.
+
+        Args:
+            positions: the input positions of its leads.
+            first_crc: the CRC-32 of its first lead as sent.
+            sent_at: the wall-clock time of the first send (seconds since the epoch).
+
+        Returns:
+            The row's id, for `settle`.
+        """
         cursor = self._db.execute(
             "INSERT INTO requests (positions, first_crc, sent_at) VALUES (?, ?, ?)",
             (array("q", positions).tobytes(), first_crc, sent_at),
@@ -118,7 +139,13 @@ class Journal:
         return row_id
 
     def settle(self, row_id: int, codes: bytes, ids: Sequence[str]) -> None:
-        """Record the outcome of a request's leads: a code per position, the created IDs."""
+        """Record the outcome of a request's leads.
+
+        Args:
+            row_id: what `sent` returned for the request.
+            codes: one outcome code per position (their meaning is `_bulk`'s).
+            ids: the IDs of the leads created, in position order.
+        """
         self._db.execute(
             "UPDATE requests SET codes = ?, ids = ? WHERE id = ?",
             (codes, "\n".join(ids), row_id),

@@ -102,11 +102,21 @@ _WHY_PAUSED = "the pause after a 429"
 
 
 class Permit:
-    """A request's pass through the gate: hand it back to `on_rate_limited` on a 429."""
+    """A request's pass through the gate: hand it back to `on_rate_limited` on a 429.
+
+    A limiter makes these (`acquire`); a limiter of your own makes them the same way.
+    """
 
     __slots__ = ("key", "started", "waited")
 
     def __init__(self, key: str | None, started: float, waited: float) -> None:
+        """Describe one request let through.
+
+        Args:
+            key: the endpoint whose own limits applied, or None.
+            started: when it was let through, on the limiter's clock.
+            waited: seconds it was held at the gate.
+        """
         self.key = key
         """The endpoint whose own limits applied, or None for the workspace's only."""
         self.started = started
@@ -120,25 +130,37 @@ class Permit:
 
 @runtime_checkable
 class Limiter(Protocol):
-    """What the transport needs of a rate limiter (`RateLimiter`, `RedisRateLimiter`, yours)."""
+    """What the transport needs of a rate limiter (`RateLimiter`, `RedisRateLimiter`, yours).
+
+    Any object with these two methods can be passed as `AsyncInstantly(rate_limit=...)`; the
+    transport calls `acquire` before every attempt of every request, and `on_rate_limited`
+    when an attempt is answered 429.
+    """
 
     async def acquire(
         self, key: str | None = None, endpoint_limits: Sequence[tuple[int, float]] = ()
     ) -> Permit:
         """Wait until one request may start, count it as started, and return its permit.
 
-        key: names the endpoint whose `endpoint_limits` apply (the operation id).
-        endpoint_limits: the endpoint's own (requests, seconds) limits, stricter than the
-            workspace's, e.g. ((20, 60.0),).
+        Args:
+            key: names the endpoint whose `endpoint_limits` apply (the operation id).
+            endpoint_limits: the endpoint's own (requests, seconds) limits, stricter than the
+                workspace's, e.g. `((20, 60.0),)`.
+
+        Returns:
+            The request's pass, to hand back to `on_rate_limited` if it is answered 429.
         """
         ...
 
     async def on_rate_limited(self, permit: Permit, retry_after: float) -> str:
         """Tell the limiter that the request of `permit` was answered 429.
 
-        retry_after: seconds to hold back (the answer's Retry-After, or a backoff).
+        Args:
+            permit: what `acquire` returned for the request.
+            retry_after: seconds to hold back (the answer's Retry-After, or a backoff).
 
-        Returns what was paused, for the log ("all requests", "listEmail requests").
+        Returns:
+            What was paused, for the log ("all requests", "listEmail requests").
         """
         ...
 
@@ -348,7 +370,16 @@ class RateLimiter:
     """A fair gate limiting how many requests start per second and per minute.
 
     Share one instance between all clients of a workspace in a process (the API counts requests
-    per workspace, across all its keys); across processes, use `RedisRateLimiter`.
+    per workspace, across all its keys); across processes, use `RedisRateLimiter`. It keeps
+    each window 40 ms longer than the API's and paces starts within the second, so that the
+    limit holds where the API counts, and one instance serves successive event loops and
+    loops in several threads.
+
+    ```python
+    limiter = RateLimiter(per_second=100, per_minute=6000)
+    async with AsyncInstantly(rate_limit=limiter) as a, AsyncInstantly(rate_limit=limiter) as b:
+        ...
+    ```
     """
 
     def __init__(
@@ -360,10 +391,16 @@ class RateLimiter:
     ) -> None:
         """Create a gate; the defaults are the API's published workspace limits.
 
-        per_second: most requests that may start in any 1-second window; None for no limit.
-        per_minute: most requests that may start in any 60-second window; None for no limit.
-        adaptive: lower the per-second rate when the server answers 429 (see `rate`), and let
-            it climb back after a quiet spell.
+        Args:
+            per_second: most requests that may start in any 1-second window; None for no
+                limit.
+            per_minute: most requests that may start in any 60-second window; None for no
+                limit.
+            adaptive: lower the per-second rate when the server answers 429 (see `rate`), and
+                let it climb back after a quiet spell.
+
+        Raises:
+            ValueError: a limit below 1.
         """
         self._lock = threading.Lock()
         # A 429 arrives a round trip after its request started: the starts of the second
@@ -423,9 +460,20 @@ class RateLimiter:
     ) -> Permit:
         """Wait until one request may start, count it as started, and return its permit.
 
-        key: names the endpoint whose `endpoint_limits` apply (the operation id).
-        endpoint_limits: the endpoint's own (requests, seconds) limits, stricter than the
-            workspace's, e.g. ((20, 60.0),).
+        Requests that cannot start at once queue in arrival order (per endpoint first, when
+        the endpoint has limits of its own); a cancelled waiter hands its turn on.
+
+        Args:
+            key: names the endpoint whose `endpoint_limits` apply (the operation id).
+            endpoint_limits: the endpoint's own (requests, seconds) limits, stricter than the
+                workspace's, e.g. `((20, 60.0),)`.
+
+        Returns:
+            The request's pass (`waited` says how long it was held), to hand back to
+            `on_rate_limited` if the request is answered 429.
+
+        Raises:
+            ValueError: `endpoint_limits` were given without a `key`.
         """
         loop = asyncio.get_running_loop()
         endpoint = self._endpoint(key, endpoint_limits) if endpoint_limits else None
@@ -577,9 +625,16 @@ class RateLimiter:
     async def on_rate_limited(self, permit: Permit, retry_after: float) -> str:
         """Hold back what the 429 of `permit`'s request concerns, and learn from it.
 
-        retry_after: seconds to hold back (the answer's Retry-After, or a backoff).
+        A 429 of an endpoint with limits of its own pauses that endpoint only; any other
+        pauses every request and, if `adaptive`, lowers the per-second rate to what the server
+        let through.
 
-        Returns what was paused, for the log.
+        Args:
+            permit: what `acquire` returned for the request.
+            retry_after: seconds to hold back (the answer's Retry-After, or a backoff).
+
+        Returns:
+            What was paused, for the log ("all requests", "listEmail requests").
         """
         now = asyncio.get_running_loop().time()
         if permit.key is not None:
@@ -619,14 +674,16 @@ class RateLimiter:
     def pause(self, seconds: float) -> None:
         """Let no request start for `seconds` from now (a pause never shortens an earlier one).
 
-        seconds: how long to keep the gate closed.
+        Args:
+            seconds: how long to keep the gate closed.
         """
         self.pause_until(asyncio.get_running_loop().time() + seconds)
 
     def pause_until(self, deadline: float) -> None:
         """Let no request start before `deadline` (never shortens an earlier pause).
 
-        deadline: a time on the running event loop's clock (`loop.time()`).
+        Args:
+            deadline: a time on the running event loop's clock (`loop.time()`).
         """
         with self._lock:
             if deadline > self._paused_until:

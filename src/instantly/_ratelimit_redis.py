@@ -280,6 +280,12 @@ class RedisRateLimiter:
     worker: together they start at most `per_second` requests in any second (and
     `per_minute` in any minute), a 429 seen by one pauses them all, and a lower limit learned by
     one applies to all. Needs `pip install 'instantly-sdk[redis]'`.
+
+    Every start is checked and counted by one Lua script, on Redis's clock. If Redis cannot be
+    reached, no request fails because of it: the process logs one WARNING and goes on alone at
+    its share of the limit, tries Redis again every half second, and logs INFO when it is back.
+    Given a URL, it opens one connection per event loop, closed when that loop's
+    `asyncio.run` ends (or by `aclose`); given a client, it uses that client and never closes it.
     """
 
     def __init__(
@@ -296,17 +302,24 @@ class RedisRateLimiter:
     ) -> None:
         """Share a limit through the Redis at `url_or_client`; nothing connects until first use.
 
-        url_or_client: a Redis URL ("redis://host:6379/0", "rediss://...", "unix://...") or a
-            `redis.asyncio.Redis` client to use as it is.
-        workspace: names the shared limit: every process of one Instantly workspace passes
-            the same name (and the same limits).
-        per_second: most requests that may start in any 1-second window; None for no limit.
-        per_minute: most requests that may start in any 60-second window; None for no limit.
-        adaptive: lower the shared per-second rate when the server answers 429.
-        fallback_share: share of the limits a process keeps to on its own while Redis is
-            down; None for 1 / the number of processes seen in the last minute.
-        timeout: seconds one Redis call may take before Redis counts as down.
-        key_prefix: prefix of the Redis keys ("<prefix>:{<workspace>}:...").
+        Args:
+            url_or_client: a Redis URL ("redis://host:6379/0", "rediss://...", "unix://...")
+                or a `redis.asyncio.Redis` client to use as it is.
+            workspace: names the shared limit: every process of one Instantly workspace passes
+                the same name (and the same limits).
+            per_second: most requests that may start in any 1-second window; None for no
+                limit.
+            per_minute: most requests that may start in any 60-second window; None for no
+                limit.
+            adaptive: lower the shared per-second rate when the server answers 429.
+            fallback_share: share of the limits a process keeps to on its own while Redis is
+                down; None for 1 / the number of processes seen in the last minute.
+            timeout: seconds one Redis call may take before Redis counts as down.
+            key_prefix: prefix of the Redis keys ("<prefix>:{<workspace>}:...").
+
+        Raises:
+            ValueError: an empty `workspace`, a limit below 1, a `fallback_share` outside
+                (0, 1], or a `timeout` that is not positive.
         """
         if not workspace:
             raise ValueError("workspace must name the shared limit, e.g. workspace='acme'")
@@ -326,8 +339,11 @@ class RedisRateLimiter:
             self._given = url_or_client
             self._where = "the given Redis client"
         self.workspace = workspace
+        """The name of the shared limit (part of every Redis key)."""
         self.per_second = per_second
+        """The configured limit per second (None: no limit)."""
         self.per_minute = per_minute
+        """The configured limit per minute (None: no limit)."""
         self._adaptive = adaptive
         self._fallback_share = fallback_share
         self._timeout = timeout
@@ -418,7 +434,12 @@ class RedisRateLimiter:
             await connection.client.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection this limiter opened for the running loop (if any)."""
+        """Close the connection this limiter opened for the running loop (if any).
+
+        A connection also closes by itself when its loop's `asyncio.run` ends; a client given
+        to the limiter is never closed. The limiter stays usable: the next request connects
+        again.
+        """
         connection = self._connections.pop(asyncio.get_running_loop(), None)
         if connection is not None:
             await connection.close()
@@ -449,9 +470,20 @@ class RedisRateLimiter:
     ) -> Permit:
         """Wait until one request may start in the workspace, count it, and return its permit.
 
-        key: names the endpoint whose `endpoint_limits` apply (the operation id).
-        endpoint_limits: the endpoint's own (requests, seconds) limits, stricter than the
-            workspace's, e.g. ((20, 60.0),).
+        Within a process, waiters queue in arrival order and only the head asks Redis. While
+        Redis is down, the process's local gate decides instead (at its share of the limit).
+
+        Args:
+            key: names the endpoint whose `endpoint_limits` apply (the operation id).
+            endpoint_limits: the endpoint's own (requests, seconds) limits, stricter than the
+                workspace's, e.g. `((20, 60.0),)`.
+
+        Returns:
+            The request's pass (its start on Redis's clock, or on the local one while Redis
+            is down), for `on_rate_limited` if the request is answered 429.
+
+        Raises:
+            ValueError: `endpoint_limits` were given without a `key`.
         """
         if endpoint_limits and key is None:
             raise ValueError("acquire(endpoint_limits=...) needs key=... to tell endpoints apart")
@@ -714,9 +746,13 @@ class RedisRateLimiter:
     async def on_rate_limited(self, permit: Permit, retry_after: float) -> str:
         """Pause what the 429 concerns for every process, and learn from it.
 
-        retry_after: seconds to hold back (the answer's Retry-After, or a backoff).
+        Args:
+            permit: what `acquire` returned for the request.
+            retry_after: seconds to hold back (the answer's Retry-After, or a backoff).
 
-        Returns what was paused, for the log.
+        Returns:
+            What was paused, for the log ("all requests (every process)", or "... (this
+            process; Redis is down)").
         """
         loop = asyncio.get_running_loop()
         scope = f"{permit.key} requests" if permit.key is not None else "all requests"

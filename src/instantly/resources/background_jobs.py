@@ -43,8 +43,11 @@ class BackgroundJobs(BackgroundJobsResource):
             The job, finished with status `success`.
 
         Raises:
-            BackgroundJobError: the job ended `failed` or `cancelled`.
+            BackgroundJobError: the job ended `failed` or `cancelled`; it carries the job.
             BackgroundJobTimeout: `timeout` passed first; it carries the last job seen.
+            TypeError: `job_id` is neither an ID nor a BackgroundJob (an operation that
+                answers 202 with a message only has no job to wait for).
+            ValueError: `poll_interval` is not positive.
         """
         if isinstance(job_id, models.BackgroundJob):
             job_id = job_id.id

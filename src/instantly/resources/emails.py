@@ -44,20 +44,11 @@ class Emails(EmailsResource):
     ) -> AsyncGenerator[models.Email, None]:
         """Every new email, once each, in the order the API created them; for ever.
 
-            async for email in client.emails.watch(since=last_seen):
-                await handle(email)
-                last_seen = email      # or persist (email.timestamp_created, email.id)
-
-        email_type: "received" (replies from leads; the default), "sent", "manual", or None
-            for every kind.
-        campaign_id: only the emails of this campaign.
-        since: where to start. None: the emails that arrive from now on. A datetime: every
-            email created at or after it. The last Email a previous watcher yielded (or its
-            `(timestamp_created, id)`): every email after that one, so a restarted bot neither
-            repeats nor misses one, even among emails that share its timestamp.
-        poll_interval: the least seconds between two requests of this watcher (pages of a
-            backlog included); None for DEFAULT_POLL_INTERVAL (5 s: at most 12 of the 20
-            `GET /emails` a minute the API allows, leaving 8 to the rest of the program).
+        ```python
+        async for email in client.emails.watch(since=last_seen):
+            await handle(email)
+            last_seen = email      # or persist (email.timestamp_created, email.id)
+        ```
 
         How: each poll asks for the emails created since RESUME_MARGIN seconds before the newest
         one seen, oldest first, and drops the ones already yielded, so an email that shows up a
@@ -69,8 +60,29 @@ class Emails(EmailsResource):
         other errors (a bad key, a bad argument) are raised.
 
         Polling happens only while you iterate: breaking out of the loop stops it, and
-        cancelling the task that iterates stops it at once. Raises TypeError/ValueError for a
-        bad argument before any request.
+        cancelling the task that iterates stops it at once.
+
+        Args:
+            email_type: "received" (replies from leads; the default), "sent", "manual", or
+                None for every kind.
+            campaign_id: only the emails of this campaign.
+            since: where to start. None: the emails that arrive from now on. A datetime: every
+                email created at or after it. The last Email a previous watcher yielded (or
+                its `(timestamp_created, id)`): every email after that one, so a restarted bot
+                neither repeats nor misses one, even among emails that share its timestamp.
+            poll_interval: the least seconds between two requests of this watcher (pages of a
+                backlog included); None for DEFAULT_POLL_INTERVAL (5 s: at most 12 of the 20
+                `GET /emails` a minute the API allows, leaving 8 to the rest of the program).
+
+        Returns:
+            An async iterator of the new emails, oldest first; it polls only while iterated.
+
+        Raises:
+            TypeError: an argument of the wrong type (a `since` that is not a datetime, an
+                Email or a (timestamp, id) pair); raised by the call, before any request.
+            ValueError: an `email_type` the API does not list, a `poll_interval` that is not
+                positive, or a `since` timestamp that is not ISO 8601; raised by the call,
+                before any request.
         """
         interval = DEFAULT_POLL_INTERVAL if poll_interval is None else poll_interval
         if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:

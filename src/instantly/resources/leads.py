@@ -76,12 +76,24 @@ class Leads(LeadsResource):
     async def move(self, *, all_leads: bool = False, **selection: Any) -> models.BackgroundJob:
         """Move (or copy) the leads a filter selects to a campaign or a list; a background job.
 
-        all_leads: True to move every lead of the workspace. Without it, a call with none of
-            search, filter, campaign, list_id, in_campaign, in_list, ids, queries, contacts,
-            esp_code or esg_code raises ValueError before any request (the API would take it
-            as every lead); an empty ids/contacts/queries list or search string does too.
-        selection: the fields of `LeadsResource.move` (to_campaign_id or to_list_id, the
-            filters, copy_leads, check_duplicates, ...).
+        ```python
+        job = await client.leads.move(to_campaign_id=campaign_id, ids=lead_ids)
+        job = await client.background_jobs.wait(job)
+        ```
+
+        Args:
+            all_leads: True to move every lead of the workspace (and no selector with it).
+            **selection: the fields of the generated `move` (to_campaign_id or to_list_id, the
+                selectors search, filter, campaign, list_id, in_campaign, in_list, ids,
+                queries, contacts, esp_code, esg_code, and copy_leads, check_duplicates, ...).
+
+        Returns:
+            The background job doing the move; `client.background_jobs.wait(job)` waits for it.
+
+        Raises:
+            ValueError: before any request, for a call with no selector and no
+                `all_leads=True` (the API would take it as every lead), an empty ids, contacts
+                or queries list or search string, or `all_leads=True` with a selector.
         """
         _check_selection("moveLeads", selection, all_leads)
         return await super().move(**selection)
@@ -91,11 +103,18 @@ class Leads(LeadsResource):
     ) -> models.BulkDeleteLeadsResult:
         """Delete the leads a filter selects.
 
-        all_leads: True to delete every lead of the workspace. Without it, a call with none of
-            campaign_id, list_id, status or ids raises ValueError before any request; an empty
-            ids list does too.
-        selection: the fields of `LeadsResource.bulk_delete` (campaign_id, list_id, status, ids,
-            limit).
+        Args:
+            all_leads: True to delete every lead of the workspace (and no selector with it).
+            **selection: the fields of the generated `bulk_delete` (the selectors campaign_id,
+                list_id, status and ids, and limit).
+
+        Returns:
+            How many leads the API deleted (`count`).
+
+        Raises:
+            ValueError: before any request, for a call with none of campaign_id, list_id,
+                status or ids and no `all_leads=True`, an empty ids list, or
+                `all_leads=True` with a selector.
         """
         _check_selection("bulkDeleteLeads", selection, all_leads)
         return await super().bulk_delete(**selection)
@@ -105,12 +124,19 @@ class Leads(LeadsResource):
     ) -> models.BulkAssignLeadsResult:
         """Assign the leads a filter selects to users of the organization.
 
-        all_leads: True to assign every lead of the workspace. Without it, a call with none of
-            search, filter, campaign, list_id, in_campaign, in_list, smart_view_id, ids,
-            queries, assigned_to or has_clause raises ValueError before any request; an empty
-            ids list or search string does too.
-        selection: the fields of `LeadsResource.bulk_assign` (organization_user_ids and the
-            filters).
+        Args:
+            all_leads: True to assign every lead of the workspace (and no selector with it).
+            **selection: the fields of the generated `bulk_assign` (organization_user_ids and
+                the selectors search, filter, campaign, list_id, in_campaign, in_list,
+                smart_view_id, ids, queries, assigned_to, has_clause).
+
+        Returns:
+            The API's acknowledgement: the assignment runs in the background.
+
+        Raises:
+            ValueError: before any request, for a call with no selector and no
+                `all_leads=True`, an empty ids list or search string, or `all_leads=True`
+                with a selector.
         """
         _check_selection("bulkAssignLeads", selection, all_leads)
         return await super().bulk_assign(**selection)
@@ -135,26 +161,10 @@ class Leads(LeadsResource):
     ) -> BulkAddResult:
         """Add any number of leads to a campaign or a list, in concurrent requests of up to 1,000.
 
-        leads: lead dicts (wire field names) or BulkAddLeadsRequestLead models, from any iterable
-            or async iterable; read lazily, so at most concurrency x batch_size are held at once.
-        campaign_id: the campaign to add them to (give this or list_id, not both).
-        list_id: the lead list to add them to.
-        batch_size: leads per request, 1..1000.
-        concurrency: requests in flight at once; the client's rate limit still applies.
-        skip_if_in_workspace: skip a lead whose email exists anywhere in the workspace.
-        skip_if_in_campaign: skip a lead present in any campaign (not only this one).
-        skip_if_in_list: skip a lead present in any list (not only this one).
-        verify_leads_on_import: have the API verify the emails in a background job.
-        blocklist_id: the blocklist to check against; None uses the workspace's default.
-        assigned_to: the user ID to assign the leads to.
-        nan_as_null: send NaN and ±infinity (pandas' blank cells) as null instead of refusing
-            the lead.
-        journal: a file (SQLite) recording each request's leads and outcomes as they happen.
-            Run the same call again with the same input and journal after a crash: what was
-            settled is counted as it was, what was in flight is looked up, only the rest is sent,
-            and the result covers the runs together.
-        on_progress: called as on_progress(done, total_or_None, result_so_far) after each
-            request is settled; it may be a coroutine function.
+        ```python
+        result = await client.leads.bulk_add(rows, campaign_id=campaign_id, journal="import.db")
+        print(result)    # 2500 read: 2498 created, 2 skipped (...), 0 failed; 3 requests, ...
+        ```
 
         The API's own rule holds: a lead already in this campaign (or list) is not added twice
         and counts as skipped `already_present`. No skip flag is set unless you set it.
@@ -172,13 +182,43 @@ class Leads(LeadsResource):
         only the rest are sent again, up to the client's max_retries times. A lead with no
         email cannot be looked up: it ends in `result.failed` with an OutcomeUnknownError (it
         may exist). A request that fails for good is recorded in `result.failed` and the import
-        goes on.
+        goes on. A run that sends nothing logs a WARNING saying why.
 
-        Raises ValueError before any request unless exactly one of campaign_id and list_id is
-        given (or if `journal` is the record of another import); BulkCancelledError (carrying the
-        result so far) if the task is cancelled; BulkImportError (carrying the result so far,
-        the original exception as `__cause__`) if the input or on_progress raises, after the
-        requests in flight have been settled. A run that sends nothing logs a WARNING saying why.
+        Args:
+            leads: lead dicts (wire field names) or BulkAddLeadsRequestLead models, from any
+                iterable or async iterable; read lazily, so at most concurrency x batch_size
+                are held at once.
+            campaign_id: the campaign to add them to (give this or list_id, not both).
+            list_id: the lead list to add them to.
+            batch_size: leads per request, 1..1000.
+            concurrency: requests in flight at once; the client's rate limit still applies.
+            skip_if_in_workspace: skip a lead whose email exists anywhere in the workspace.
+            skip_if_in_campaign: skip a lead present in any campaign (not only this one).
+            skip_if_in_list: skip a lead present in any list (not only this one).
+            verify_leads_on_import: have the API verify the emails in a background job.
+            blocklist_id: the blocklist to check against; None uses the workspace's default.
+            assigned_to: the user ID to assign the leads to.
+            nan_as_null: send NaN and ±infinity (pandas' blank cells) as null instead of
+                refusing the lead.
+            journal: a file (SQLite) recording each request's leads and outcomes as they
+                happen. Run the same call again with the same input and journal after a crash:
+                what was settled is counted as it was, what was in flight is looked up, only
+                the rest is sent, and the result covers the runs together.
+            on_progress: called as `on_progress(done, total_or_None, result_so_far)` after
+                each request is settled; it may be a coroutine function.
+
+        Returns:
+            The account of every input read: created (with `created_ids`), skipped by
+            reason, failed by request, or not sent.
+
+        Raises:
+            ValueError: before any request, unless exactly one of campaign_id and list_id is
+                given, for a bad batch_size, concurrency or flag, or if `journal` is the record
+                of another import.
+            TypeError: `leads` is not an iterable of leads.
+            BulkImportError: the input or on_progress raised; the requests in flight were
+                settled first, `.result` is the result so far and `__cause__` the exception.
+            BulkCancelledError: the task was cancelled; `.result` is the result so far.
         """
         if (campaign_id is None) == (list_id is None):
             raise ValueError(

@@ -72,9 +72,10 @@ class ArrivalLimits:
     ) -> None:
         """Count arrivals against these limits.
 
-        per_second: admitted requests per 1-second window; None for no such limit.
-        per_minute: admitted requests per 60-second window; None for no such limit.
-        leeway: forgive connection set-up and queueing jitter (see the module docstring).
+        Args:
+            per_second: admitted requests per 1-second window; None for no such limit.
+            per_minute: admitted requests per 60-second window; None for no such limit.
+            leeway: forgive connection set-up and queueing jitter (see the module docstring).
         """
         self._workspace = tuple(
             _Log(limit, period)
@@ -94,11 +95,15 @@ class ArrivalLimits:
     ) -> float | None:
         """Count a request arriving at `now` if every window allows it.
 
-        operation: the operation's id, naming the log of its own `limits`.
-        limits: the operation's own (requests, seconds) limits, on top of the workspace's.
-        new_connection: the request is the first on its connection (lenient mode backdates it).
+        Args:
+            now: the arrival time (seconds, on the mock's loop clock).
+            operation: the operation's id, naming the log of its own `limits`.
+            limits: the operation's own (requests, seconds) limits, on top of the workspace's.
+            new_connection: the request is the first on its connection (lenient mode
+                backdates it).
 
-        Returns None when admitted, else the seconds until it would be.
+        Returns:
+            None when admitted, else the seconds until it would be.
         """
         logs = self._workspace
         if limits and operation is not None:

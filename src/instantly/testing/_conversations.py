@@ -106,21 +106,25 @@ class Conversations:
     ) -> Record:
         """A lead's reply arrives: a received email in the lead's thread, and its event.
 
-        lead: the lead (a record from `add_lead` or `leads`), its id, or its email address.
-        text: the reply's plain text.
-        subject: its subject; None answers the thread's last subject ("Re: ...").
-        html: its HTML body; None wraps the text in a paragraph.
-        auto_reply: an automatic reply (`is_auto_reply` 1, event `auto_reply_received`).
-        campaign_id: the campaign; None takes the lead's, else the thread's.
-        eaccount: the workspace account it arrives on; None takes the thread's.
-        timestamp: when it arrived (timestamp_created and timestamp_email); None for now.
-        is_unread: whether it counts as unread.
-        fields: other Email fields to store as given.
-
         The email is what `GET /emails` then lists: `ue_type` 2 (received), the thread's
         `thread_id` (a new thread if the lead has none), `i_status` the lead's interest status,
         `reply_to` the message it answers. The event (`reply_received`, with `email_id` the new
-        email's id) is delivered to the subscribed webhooks; returns the stored email.
+        email's id) is delivered to the subscribed webhooks.
+
+        Args:
+            lead: the lead (a record from `add_lead` or `leads`), its id, or its email address.
+            text: the reply's plain text.
+            subject: its subject; None answers the thread's last subject ("Re: ...").
+            html: its HTML body; None wraps the text in a paragraph.
+            auto_reply: an automatic reply (`is_auto_reply` 1, event `auto_reply_received`).
+            campaign_id: the campaign; None takes the lead's, else the thread's.
+            eaccount: the workspace account it arrives on; None takes the thread's.
+            timestamp: when it arrived (timestamp_created and timestamp_email); None for now.
+            is_unread: whether it counts as unread.
+            **fields: other Email fields to store as given.
+
+        Returns:
+            The stored email (a dict record).
         """
         record, address = self._find_lead(lead)
         campaign = campaign_id or (record or {}).get("campaign")
@@ -197,15 +201,22 @@ class Conversations:
     ) -> Record:
         """A campaign sends a lead an email: a sent email in the lead's thread, and its event.
 
-        lead: the lead (a record, its id, or its email address).
-        subject, text: the email.
-        step, variant: the campaign step and variant that sent it, counting from 1.
-        campaign_id: the campaign; None takes the lead's.
-        eaccount: the workspace account that sends it.
-        timestamp: when it was sent; None for now.
-        fields: other Email fields to store as given.
+        Stores an email with `ue_type` 1 and raises `email_sent`; a later `receive_reply`
+        answers it (its subject, step and variant).
 
-        Stores an email with `ue_type` 1 and raises `email_sent`; returns the stored email.
+        Args:
+            lead: the lead (a record, its id, or its email address).
+            subject: the email's subject.
+            text: the email's plain text.
+            step: the campaign step that sent it, counting from 1.
+            variant: the step's variant that sent it, counting from 1.
+            campaign_id: the campaign; None takes the lead's.
+            eaccount: the workspace account that sends it.
+            timestamp: when it was sent; None for now.
+            **fields: other Email fields to store as given.
+
+        Returns:
+            The stored email (a dict record).
         """
         record, address = self._find_lead(lead)
         campaign = campaign_id or (record or {}).get("campaign")
@@ -246,8 +257,15 @@ class Conversations:
         return email
 
     def bounce(self, lead: Record | str, *, campaign_id: str | None = None) -> Record:
-        """The last email sent to a lead bounces: the lead's status becomes -1 (bounced), and
-        `email_bounced` is raised; returns the event."""
+        """The last email sent to a lead bounces: its status becomes -1, `email_bounced` is raised.
+
+        Args:
+            lead: the lead (a record, its id, or its email address).
+            campaign_id: the campaign; None takes the lead's.
+
+        Returns:
+            The event, as the body a webhook receives.
+        """
         record, address = self._find_lead(lead)
         campaign = campaign_id or (record or {}).get("campaign")
         if record is not None:
@@ -276,14 +294,16 @@ class Conversations:
     ) -> Record:
         """Make an event happen: record it in `events` and deliver it to the subscribed webhooks.
 
-        event_type: the delivery's event_type (any string, or None for a custom label).
-        lead: the lead it is about (a record, its id, or its email address), if any; its
-            custom variables (`payload`) become top-level keys of the delivery.
-        campaign_id: the campaign it belongs to; None takes the lead's.
-        fields: the other keys of the delivery (email_id, reply_text, ...); None values are
-            left out, except `unibox_url`, which the API sends as null on other events.
+        Args:
+            event_type: the delivery's event_type (any string, or None for a custom label).
+            lead: the lead it is about (a record, its id, or its email address), if any; its
+                custom variables (`payload`) become top-level keys of the delivery.
+            campaign_id: the campaign it belongs to; None takes the lead's.
+            **fields: the other keys of the delivery (email_id, reply_text, ...); None values
+                are left out, except `unibox_url`, which the API sends as null on other events.
 
-        Returns the delivery's body.
+        Returns:
+            The delivery's body.
         """
         record, address = self._find_lead(lead) if lead is not None else (None, None)
         campaign = campaign_id or (record or {}).get("campaign")
@@ -309,11 +329,19 @@ class Conversations:
         return event
 
     def emit_interest(self, lead: Record, value: float | None) -> Record | None:
-        """The event of a lead's interest status set to `value`, raised; None if it has none.
+        """Raise the event of a lead's interest status set to `value`.
 
         A listed status raises its own event (1: lead_interested, ...; `x-interest-value` in the
         spec's `webhooks`); a value the API does not list is a custom label (event_type null
-        and `custom_interest_value`); clearing the status (None) raises nothing.
+        and `custom_interest_value`); clearing the status (None) raises nothing. The mock's
+        `update_interest_status` calls this; the lead's status itself is not changed here.
+
+        Args:
+            lead: the lead's record.
+            value: the new interest status (a listed value or a custom label's), or None.
+
+        Returns:
+            The event raised, or None if there is none for this value.
         """
         if value is None:
             return None

@@ -42,7 +42,16 @@ class Faults:
 
     A 5xx or a drop happens before the request is applied, so it never half-applies a write;
     `after_commit_rate` applies the write first, then answers a 5xx or drops the connection (what
-    a client sees when a server dies between its commit and its answer).
+    a client sees when a server dies between its commit and its answer). Draws come from the
+    mock's seed: the same seed and the same requests give the same faults.
+
+    ```python
+    mock.faults = Faults(error_rate=0.2, drop_rate=0.0, only={"bulkAddLeads"}, times=3)
+    ```
+
+    Raises:
+        ValueError: a rate outside 0..1, `error_rate + drop_rate` above 1, a status that is
+            not 5xx, or a negative `slow_seconds` or `times`.
     """
 
     error_rate: float = attrs.field(default=0.05, validator=_rate("error_rate"))

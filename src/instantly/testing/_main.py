@@ -121,12 +121,19 @@ async def _serve(
 
 
 def main(argv: list[str] | None = None, *, prog: str = PROG) -> int:
-    """Run the mock until SIGINT/SIGTERM; returns the exit status.
+    """Run the mock until SIGINT/SIGTERM (`python -m instantly.testing`, `instantly mock`).
+
+    It prints `listening on URL` on stdout once it accepts requests; `--help` lists the
+    options (`--port`, `--api-key`, `--rate-limit`, `--error-rate`, ...).
 
     Args:
         argv: command-line arguments (without the program name); None reads sys.argv.
         prog: the command's name in its usage line and messages (`instantly mock` runs this
             with its own name).
+
+    Returns:
+        The exit status: 0 after SIGINT or SIGTERM, 1 if it cannot listen (e.g. the port is
+        taken), 2 for a bad argument.
     """
     args = _parser(prog).parse_args(argv)
     try:

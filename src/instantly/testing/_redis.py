@@ -38,6 +38,16 @@ class RedisServer:
     """One `redis-server` process on 127.0.0.1; `start()` again after `stop()` restarts it."""
 
     def __init__(self, directory: Path, port: int | None = None) -> None:
+        """Prepare a server; nothing runs until `start`.
+
+        Args:
+            directory: where the server works and writes its log (`redis.log`).
+            port: the port to listen on; None picks a free one.
+
+        Raises:
+            FileNotFoundError: `redis-server` is not on PATH (the message says how to
+                install it).
+        """
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError(INSTALL_HINT)

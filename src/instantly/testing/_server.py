@@ -73,6 +73,18 @@ class MockInstantly:
 
     Use as `async with MockInstantly() as mock:`; then `mock.url` is its origin,
     `mock.client()` an `AsyncInstantly` pointed at it, and `mock.state` what it holds.
+
+    ```python
+    async with MockInstantly() as mock, mock.client() as client:
+        campaign = mock.state.add_campaign(name="Spring")
+        await client.leads.create(email="ada@example.com", campaign=campaign["id"])
+        assert len(mock.state.leads) == 1
+    ```
+
+    Every request is checked as the API checks it, in its order: the route (404), the bearer
+    key (401), the rate limits (429 with Retry-After), the parameters and body against the spec
+    (400); then an injected fault, if any; then the operation, on real state or with an example
+    answer from the spec.
     """
 
     def __init__(
@@ -95,27 +107,34 @@ class MockInstantly:
     ) -> None:
         """Configure the mock; it listens once started (`async with` or `await start()`).
 
-        api_key: the only key accepted (`Authorization: Bearer <api_key>`); others get a 401.
-        rate_limit: the workspace limit as (per second, per minute), either may be None; the
-            stricter per-endpoint limits of the spec (x-rate-limit) apply on top. None turns
-            every limit off. Requests are counted when they arrive, strictly, as the API does:
-            no sliding window ever admits more than its limit.
-        latency: seconds added before each answer (requests overlap; they are not queued).
-        faults: server errors, drops and slow answers to inject; None for none. Settable later.
-        seed: makes ids and injected faults repeatable.
-        host: the address to listen on.
-        port: the port to listen on; 0 picks a free one.
-        validate_responses: check every success answer against the spec (slower; a broken
-            answer becomes a 500 naming the field).
-        job_seconds: how long a background job (leads move) takes, on the event loop's clock.
-        webhook_retries: how many times a failed webhook delivery is tried again before the
-            webhook is disabled (status -1), as the API does.
-        webhook_retry_delay: seconds before the first retry; doubled before each next one.
-        webhook_timeout: seconds a webhook's receiver has to answer one delivery.
-        rate_limit_leeway: forgive arrival jitter instead (a new connection's first request
-            counts from 0.5 s earlier, 0.1 s of queueing is let through), for clients that keep
-            a limit at their end without pacing for the server's.
-        record_arrivals: keep the loop time of every request's arrival in `arrivals`.
+        Args:
+            api_key: the only key accepted (`Authorization: Bearer <api_key>`); others get a
+                401.
+            rate_limit: the workspace limit as (per second, per minute), either may be None;
+                the stricter per-endpoint limits of the spec (x-rate-limit) apply on top. None
+                turns every limit off. Requests are counted when they arrive, strictly, as the
+                API does: no sliding window ever admits more than its limit.
+            latency: seconds added before each answer (requests overlap; they are not queued).
+            faults: server errors, drops and slow answers to inject; None for none. Settable
+                later.
+            seed: makes ids and injected faults repeatable.
+            host: the address to listen on.
+            port: the port to listen on; 0 picks a free one.
+            validate_responses: check every success answer against the spec (slower; a broken
+                answer becomes a 500 naming the field).
+            job_seconds: how long a background job (leads move) takes, on the event loop's
+                clock.
+            webhook_retries: how many times a failed webhook delivery is tried again before
+                the webhook is disabled (status -1), as the API does.
+            webhook_retry_delay: seconds before the first retry; doubled before each next one.
+            webhook_timeout: seconds a webhook's receiver has to answer one delivery.
+            rate_limit_leeway: forgive arrival jitter instead (a new connection's first
+                request counts from 0.5 s earlier, 0.1 s of queueing is let through), for
+                clients that keep a limit at their end without pacing for the server's.
+            record_arrivals: keep the loop time of every request's arrival in `arrivals`.
+
+        Raises:
+            ValueError: an empty `api_key`, or a negative `latency` or `job_seconds`.
         """
         if not api_key:
             raise ValueError("api_key must not be empty")
@@ -172,7 +191,15 @@ class MockInstantly:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> str:
-        """Start listening; returns the URL."""
+        """Start listening (`async with` calls this).
+
+        Returns:
+            The mock's origin, also in `url` (e.g. `http://127.0.0.1:8123`).
+
+        Raises:
+            RuntimeError: the mock is started already.
+            OSError: the address cannot be listened on (e.g. the port is taken).
+        """
         if self._runner is not None:
             raise RuntimeError("this mock is already started")
         app = web.Application(client_max_size=_MAX_BODY)
@@ -193,7 +220,10 @@ class MockInstantly:
         return self.url
 
     async def stop(self) -> None:
-        """Close the clients made by `client()`, then stop listening."""
+        """Close the clients made by `client()`, end webhook deliveries, stop listening.
+
+        `async with` calls this on the way out.
+        """
         clients, self._clients = self._clients, []
         for client in clients:
             await client.aclose()
@@ -205,7 +235,11 @@ class MockInstantly:
             await runner.cleanup()
 
     async def drain_webhooks(self) -> None:
-        """Wait until every webhook delivery under way, retries included, has ended."""
+        """Wait until every webhook delivery under way, retries included, has ended.
+
+        Call it after seeding an event (`state.receive_reply`, `state.emit`, ...) to know
+        that the receivers got it (or that it failed for good) before checking their work.
+        """
         await self._webhooks.drain()
 
     async def __aenter__(self) -> MockInstantly:
@@ -223,8 +257,16 @@ class MockInstantly:
     def client(self, **kwargs: Any) -> AsyncInstantly:
         """An `AsyncInstantly` for this mock (closed when the mock stops).
 
-        kwargs: passed to AsyncInstantly (rate_limit, max_retries, timeout, ...; api_key too,
-            to try a wrong one).
+        Args:
+            **kwargs: passed to AsyncInstantly (rate_limit, max_retries, timeout, ...; api_key
+                too, to try a wrong one).
+
+        Returns:
+            A client on `url` with the mock's key; use it as `async with` or leave it to
+            `stop`.
+
+        Raises:
+            RuntimeError: the mock is not started.
         """
         from .._client import AsyncInstantly
 

@@ -127,10 +127,14 @@ def _route_table() -> tuple[dict[tuple[str, str], Route], dict[tuple[str, int], 
 
 
 def match_route(method: str, segments: list[str]) -> tuple[Route, dict[str, str]] | None:
-    """The route of a request and its path parameters; None when no operation has that path.
+    """The route of a request and its path parameters.
 
-    method: the HTTP method, upper case.
-    segments: the request path split on "/", each segment already percent-decoded.
+    Args:
+        method: the HTTP method, upper case.
+        segments: the request path split on "/", each segment already percent-decoded.
+
+    Returns:
+        The route and the path parameters by name; None when no operation has that path.
     """
     static, templated = _route_table()
     route = static.get((method, "/" + "/".join(segments)))
@@ -307,8 +311,15 @@ class RequestValidator:
     def parameters(self, path: Mapping[str, str], query: Any) -> dict[str, Any]:
         """Path and query parameters by name, converted to their types and checked.
 
-        path: the path parameters, decoded.
-        query: the query string, a multidict (`getall`) of decoded values.
+        Args:
+            path: the path parameters, decoded.
+            query: the query string, a multidict (`getall`) of decoded values.
+
+        Returns:
+            Every parameter given, by name, as its schema's type.
+
+        Raises:
+            SpecViolation: a parameter the spec refuses (the mock answers 400).
         """
         values: dict[str, dict[str, Any]] = {"params": {}, "querystring": {}}
         for where, name, schema, comma in self.params:
@@ -471,7 +482,14 @@ _PATTERN_CANDIDATES: Final = (
 def example(schema: Mapping[str, Any], *, all_fields: bool = True) -> Any:
     """A value that `schema` accepts, made from the schema alone (deterministic).
 
-    all_fields: fill optional object fields too (two levels deep); False fills required ones only.
+    Args:
+        schema: a JSON Schema of the spec (`$ref`s are followed).
+        all_fields: fill optional object fields too (two levels deep); False fills required
+            ones only.
+
+    Returns:
+        The value: an enum's first member, the least number its bounds allow, a string of
+        its format and pattern, one item per list, and so on.
     """
     return _example(schema, 0, (), all_fields)
 

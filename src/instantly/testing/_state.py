@@ -49,9 +49,17 @@ def encode_cursor(position: int) -> str:
 
 
 def decode_cursor(cursor: str | None, field: str) -> int:
-    """Where the page after `cursor` starts; 0 for no cursor.
+    """Where the page after `cursor` starts.
 
-    field: how the request names the cursor, for the error message.
+    Args:
+        cursor: a cursor `encode_cursor` handed out, or None for the first page.
+        field: how the request names the cursor, for the error message.
+
+    Returns:
+        The position of the page's first record; 0 for no cursor.
+
+    Raises:
+        Problem: a 400, for a cursor the mock never handed out.
     """
     if cursor is None:
         return 0
@@ -169,9 +177,12 @@ class LeadStore(Table):
     def extend(self, records: list[Record], campaign: str | None, list_id: str | None) -> None:
         """Store new leads of one campaign and/or list, and index them.
 
-        records: the leads, each with its "id" and its "_key" (lower-cased email, or None).
-        campaign: the campaign they all belong to (their "campaign", absent for None), or None.
-        list_id: the list they all belong to (their "list_id", absent for None), or None.
+        Args:
+            records: the leads, each with its "id" and its "_key" (lower-cased email, or
+                None).
+            campaign: the campaign they all belong to (their "campaign", absent for None), or
+                None.
+            list_id: the list they all belong to (their "list_id", absent for None), or None.
         """
         ids = [r["id"] for r in records]
         self._order.extend(ids)
@@ -300,7 +311,8 @@ class MockState(Conversations):
     def __init__(self, seed: int = 0) -> None:
         """Start empty.
 
-        seed: makes ids (and so every answer) the same from run to run.
+        Args:
+            seed: makes ids (and so every answer) the same from run to run.
         """
         rng = random.Random(seed)
         # Ids are a per-mock random prefix and a counter: unique, valid UUIDs, and cheap to make
@@ -309,21 +321,37 @@ class MockState(Conversations):
         self._id_prefix = f"{a:08x}-{b:04x}-4{c:03x}-{0x8000 | d:04x}-"
         self._next_id = 0
         self.workspace_id = self.new_id()
+        """The id of the mock's one workspace (a record's `organization`)."""
         self.user_id = self.new_id()
+        """The id of the workspace's one user."""
         self.requests = 0
+        """Every request received, 401s, 429s and faults included."""
         self.in_flight = 0
+        """Requests received and not yet answered (a slow or held one may still write)."""
         self.rate_limited = 0
+        """Requests answered 429."""
         self.unauthorized = 0
+        """Requests answered 401."""
         self.bad_requests = 0
+        """Requests answered 400 (the spec's checks and the operations' own)."""
         self.faults = 0
+        """5xx answers and dropped connections injected by `Faults`."""
         self.by_operation: Counter[str] = Counter()
+        """Requests per operationId (`bulkAddLeads`, `listEmail`, ...)."""
         self.leads = LeadStore()
+        """The leads (each a dict record, as the API shows it; `len()`, iteration, `.rows`)."""
         self.lead_lists = Table()
+        """The lead lists."""
         self.lead_labels = Table()
+        """The lead labels (custom interest statuses)."""
         self.campaigns = Table()
+        """The campaigns."""
         self.emails = Table()
+        """The Unibox emails, received and sent."""
         self.background_jobs = Table()
+        """The background jobs (leads move)."""
         self.blocklist: set[str] = set()
+        """Emails and domains that `leads/add` counts as `in_blocklist`."""
         self._init_conversations()
 
     def __repr__(self) -> str:
@@ -345,10 +373,16 @@ class MockState(Conversations):
     # -- seeding helpers for tests ------------------------------------------------------------
 
     def add_campaign(self, name: str = "Campaign", **fields: Any) -> Record:
-        """Create a campaign directly (no request), e.g. to import leads into; returns it.
+        """Create a campaign directly (no request), e.g. to import leads into.
 
-        name: the campaign's name.
-        fields: other Campaign fields to store as given.
+        Args:
+            name: the campaign's name.
+            **fields: other Campaign fields to store as given (they override the defaults: a
+                draft, status 0, sending on weekdays from 09:00 to 17:00).
+
+        Returns:
+            The stored record (a dict; `record["id"]` is its id). Changing it changes the
+            mock's state.
         """
         now = self.now()
         schedule = {
@@ -381,12 +415,17 @@ class MockState(Conversations):
         list_id: str | None = None,
         **fields: Any,
     ) -> Record:
-        """Store a lead directly (no request, no checks); returns it.
+        """Store a lead directly (no request, no checks).
 
-        email: its email address.
-        campaign: the id of the campaign it belongs to, if any.
-        list_id: the id of the lead list it belongs to, if any.
-        fields: other Lead fields to store as given (first_name, payload, ...).
+        Args:
+            email: its email address (None: a list lead known by its name only).
+            campaign: the id of the campaign it belongs to, if any.
+            list_id: the id of the lead list it belongs to, if any.
+            **fields: other Lead fields to store as given (first_name, payload for the custom
+                variables, lt_interest_status, ...).
+
+        Returns:
+            The stored record (a dict; `record["id"]` is its id).
         """
         record = {**fields, "id": self.new_id(), "email": email}
         if campaign is not None:
@@ -398,10 +437,14 @@ class MockState(Conversations):
         return self.leads.add(record)
 
     def add_lead_list(self, name: str = "List", **fields: Any) -> Record:
-        """Create a lead list directly (no request); returns it.
+        """Create a lead list directly (no request).
 
-        name: the list's name.
-        fields: other LeadList fields to store as given.
+        Args:
+            name: the list's name.
+            **fields: other LeadList fields to store as given.
+
+        Returns:
+            The stored record (a dict; `record["id"]` is its id).
         """
         record = {
             "id": self.new_id(),
@@ -424,16 +467,23 @@ class MockState(Conversations):
         is_unread: bool = True,
         **fields: Any,
     ) -> Record:
-        """Put a received email in the Unibox directly (no request); returns it.
+        """Put a received email in the Unibox directly (no request, no event).
 
-        lead: the email address of the lead who sent it.
-        eaccount: the workspace's sending account it was received on.
-        subject: its subject line.
-        text: its plain-text body.
-        campaign_id: the campaign it belongs to, if any.
-        thread_id: the thread it belongs to; None starts a new thread.
-        is_unread: whether it counts as unread.
-        fields: other Email fields to store as given.
+        `receive_reply` does more: it threads the email with the lead's earlier ones and
+        raises the `reply_received` event.
+
+        Args:
+            lead: the email address of the lead who sent it.
+            eaccount: the workspace's sending account it was received on.
+            subject: its subject line.
+            text: its plain-text body.
+            campaign_id: the campaign it belongs to, if any.
+            thread_id: the thread it belongs to; None starts a new thread.
+            is_unread: whether it counts as unread.
+            **fields: other Email fields to store as given.
+
+        Returns:
+            The stored record (a dict; `record["id"]` is its id).
         """
         email_id = self.new_id()
         now = self.now()

@@ -59,9 +59,14 @@ class WebhookDelivery:
     def __init__(
         self, state: MockState, *, retries: int, retry_delay: float, timeout: float
     ) -> None:
-        """state: whose events and webhooks; retries: tries after the first before a webhook
-        is disabled; retry_delay: seconds before the first retry (doubling after each);
-        timeout: seconds a receiver has to answer one try."""
+        """Deliver nothing yet: `accept` hands it events.
+
+        Args:
+            state: whose events and webhooks.
+            retries: tries after the first before a webhook is disabled.
+            retry_delay: seconds before the first retry (doubling after each).
+            timeout: seconds a receiver has to answer one try.
+        """
         self.state = state
         self.retries = retries
         self.retry_delay = retry_delay

@@ -42,7 +42,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @_async_fixture
 async def instantly_mock(request: pytest.FixtureRequest) -> AsyncIterator[MockInstantly]:
-    """A started MockInstantly (api_key "test", rate limit 100/s and 6,000/min, seed 0)."""
+    """A started MockInstantly (api_key "test", rate limit 100/s and 6,000/min, seed 0).
+
+    Mark a test `@pytest.mark.instantly_mock(rate_limit=None, latency=0.05, ...)` to pass other
+    MockInstantly arguments. The mock (and every client made by `mock.client()`) stops when the
+    test ends.
+    """
     from ._server import MockInstantly
 
     marker = request.node.get_closest_marker("instantly_mock")

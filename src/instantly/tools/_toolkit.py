@@ -42,11 +42,14 @@ class ToolArgumentError(ValueError):
 class Toolkit:
     """The Instantly API as tools for an agent (OpenAI or Anthropic tool use, MCP).
 
-        toolkit = Toolkit(client)                          # the 13 default tools
-        tools = toolkit.definitions(format="anthropic")    # give these to the model
-        result = await toolkit.call("list_leads", {"campaign": "<uuid>", "limit": 10})
+    ```python
+    toolkit = Toolkit(client)                          # the 13 default tools
+    tools = toolkit.definitions(format="anthropic")    # give these to the model
+    result = await toolkit.call("list_leads", {"campaign": "<uuid>", "limit": 10})
+    ```
 
-    Every result is a JSON-serialisable dict with `success` (bool) and `error` (a message with
+    A toolkit is a collection of tool names: `len(toolkit)`, `"list_leads" in toolkit`,
+    `list(toolkit)`. Every result is a JSON-serialisable dict with `success` (bool) and `error` (a message with
     the HTTP status, or None) next to the data; `call` never raises for an API error, a timeout
     or a bad argument, so the model sees what went wrong and can decide what to do next.
     """
@@ -59,11 +62,17 @@ class Toolkit:
     ) -> None:
         """Choose the tools.
 
-        client: the AsyncInstantly every call goes through (its limits and retries apply).
-        tools: None for the 13 default tools; "all" for one tool per operation of the API,
-            named namespace_method (`leads_list`, `campaigns_activate`, ...); or a list of
-            names from either set.
-        read_only: keep only the tools that change nothing (reads, searches, analytics).
+        Args:
+            client: the AsyncInstantly every call goes through (its limits and retries apply).
+            tools: None for the 13 default tools; "all" for one tool per operation of the API,
+                named namespace_method (`leads_list`, `campaigns_activate`, ...); or a list of
+                names from either set.
+            read_only: keep only the tools that change nothing (reads, searches, analytics).
+
+        Raises:
+            ValueError: an unknown tool name (with the names it resembles), a string other
+                than "all" for `tools`, or `read_only=True` with a list naming a tool that
+                changes data.
         """
         from .._generated.tools import ALL_TOOLS, DEFAULT_TOOLS
 
@@ -117,20 +126,38 @@ class Toolkit:
         return list(self._tools)
 
     def spec(self, name: str) -> ToolSpec:
-        """The generated description of one tool (its schemas, flags and call table)."""
+        """The generated description of one tool (its schemas, flags and call table).
+
+        Args:
+            name: one of `names`.
+
+        Returns:
+            The tool's description, as codegen wrote it from the spec.
+
+        Raises:
+            KeyError: the toolkit has no such tool.
+        """
         return self._tools[name]
 
     def definitions(self, format: Format = "openai") -> list[dict[str, Any]]:
         """The tools as the model's API wants them.
 
-        format: "openai" for Chat Completions tools, `{"type": "function", "function": {name,
-            description, parameters}}` (no `strict`: strict mode would make every optional
-            parameter required); "anthropic" for Messages API tools, `{name, description,
-            input_schema}`; "mcp" for MCP `Tool`s, `{name, title, description, inputSchema,
-            outputSchema, annotations}` with readOnlyHint, destructiveHint, idempotentHint.
-
         Every schema is JSON Schema 2020-12, an object at the top with no anyOf/oneOf/allOf
         there. The dicts are copies: change them freely.
+
+        Args:
+            format: "openai" for Chat Completions tools, `{"type": "function", "function":
+                {name, description, parameters}}` (no `strict`: strict mode would make every
+                optional parameter required); "anthropic" for Messages API tools, `{name,
+                description, input_schema}`; "mcp" for MCP `Tool`s, `{name, title,
+                description, inputSchema, outputSchema, annotations}` with readOnlyHint,
+                destructiveHint, idempotentHint.
+
+        Returns:
+            One definition per tool, in the order of `names`.
+
+        Raises:
+            ValueError: an unknown `format`.
         """
         if format not in _FORMATS:
             raise ValueError(f"format must be one of {', '.join(_FORMATS)}; got {format!r}")
@@ -141,13 +168,20 @@ class Toolkit:
     ) -> dict[str, Any]:
         """Run one tool call and return its result; never raises for what the model asked.
 
-        name: the tool's name, as the model gave it.
-        arguments: the tool's arguments, as a dict or as the JSON text of one (what OpenAI
-            sends); None for none.
+        The call goes through the client's pipeline: its rate limit, 429 pause and safe
+        retries apply.
 
-        Returns {"success": True, "error": None, ...data} or {"success": False, "error":
-        "..."}. A bad argument is refused before any request, and the error names it; an API
-        error gives its message with the HTTP status; a timeout or dropped connection says so.
+        Args:
+            name: the tool's name, as the model gave it.
+            arguments: the tool's arguments, as a dict or as the JSON text of one (what OpenAI
+                sends); None for none.
+
+        Returns:
+            `{"success": True, "error": None, ...data}` or `{"success": False, "error":
+            "..."}`, JSON-serialisable. A bad argument is refused before any request, and the
+            error names it; an API error gives its message with the HTTP status; a timeout or
+            dropped connection says so. List tools put one page under their key (`leads`,
+            `campaigns`, ...) with `count` and `next_starting_after`.
         """
         tool = self._tools.get(name)
         if tool is None:

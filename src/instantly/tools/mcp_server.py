@@ -48,10 +48,16 @@ def create_server(
 ) -> Server[Any]:
     """An MCP server (`mcp.server.lowlevel.Server`) offering the toolkit's tools.
 
-    toolkit: the tools to offer and run.
-    name: the server's name, as MCP clients show it.
-    secrets: strings (the API key) that must never reach the client; any result holding one
-        has it replaced by "***" (the SDK's messages never hold the key: this is a backstop).
+    Args:
+        toolkit: the tools to offer and run.
+        name: the server's name, as MCP clients show it.
+        secrets: strings (the API key) that must never reach the client; any result holding
+            one has it replaced by "***" (the SDK's messages never hold the key: this is a
+            backstop).
+
+    Returns:
+        The server, not yet running: run it on the streams of a transport of your choice
+        (`serve_stdio` runs it on stdin/stdout).
     """
     tools = [mcp_types.Tool.model_validate(d) for d in toolkit.definitions(format="mcp")]
     hidden = [s for s in secrets if s]
@@ -95,6 +101,12 @@ async def serve_stdio(
     """Serve the toolkit over stdin/stdout until the client closes stdin.
 
     While it runs, stdout carries only MCP messages: anything else printed goes to stderr.
+
+    Args:
+        toolkit: the tools to offer and run.
+        name: the server's name, as MCP clients show it.
+        secrets: strings (the API key) that must never reach the client (see
+            `create_server`).
     """
     server = create_server(toolkit, name=name, secrets=secrets)
     async with stdio_server() as (read_stream, write_stream):

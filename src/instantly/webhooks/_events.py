@@ -30,8 +30,13 @@ class WebhookPayloadError(InstantlyError, ValueError):
 def event_model(event_type: Any) -> type[BaseEvent]:
     """The model a delivery with this `event_type` decodes to.
 
-    None (a lead given a custom label) is CustomLabelEvent; a type this SDK has not seen, or
-    a value that is not a string, is UnknownEvent.
+    Args:
+        event_type: the delivery's `event_type` value, as it came.
+
+    Returns:
+        The event's model (`ReplyReceivedEvent` for "reply_received", ...): CustomLabelEvent
+        for None (a lead given a custom label), UnknownEvent for a type this SDK has not seen
+        or a value that is not a string.
     """
     if event_type is None or isinstance(event_type, str):
         return EVENT_MODELS.get(event_type, UnknownEvent)
@@ -55,14 +60,26 @@ def _wire_names(cls: type[BaseEvent]) -> frozenset[str]:
 def parse_event(body: Body) -> BaseEvent:
     """Decode one webhook delivery into the model of its event type.
 
-    body: the request body as bytes or str (JSON), or an already decoded mapping.
+    It decodes as an API response does: a missing field or an odd value never raises (see
+    `instantly.mismatches`).
 
-    Returns an instance of the event's model (ReplyReceivedEvent, ...; CustomLabelEvent when
-    `event_type` is null; UnknownEvent for a type this SDK does not know). Every top-level key
-    that no field of the model names goes to `custom_variables` (the lead's custom variables,
-    and fields newer than this SDK). `timestamp` is a timezone-aware datetime.
+    ```python
+    event = parse_event(await request.read())
+    if isinstance(event, ReplyReceivedEvent):
+        print(event.lead_email, event.reply_text_snippet, event.custom_variables)
+    ```
 
-    Raises WebhookPayloadError if the body is not JSON or not a JSON object.
+    Args:
+        body: the request body as bytes or str (JSON), or an already decoded mapping.
+
+    Returns:
+        An instance of the event's model (ReplyReceivedEvent, ...; CustomLabelEvent when
+        `event_type` is null; UnknownEvent for a type this SDK does not know). Every top-level
+        key that no field of the model names goes to `custom_variables` (the lead's custom
+        variables, and fields newer than this SDK). `timestamp` is a timezone-aware datetime.
+
+    Raises:
+        WebhookPayloadError: the body is not JSON, or not a JSON object.
     """
     data: Any = body
     if isinstance(body, bytes | bytearray | memoryview | str):

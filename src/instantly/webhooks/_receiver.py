@@ -61,14 +61,17 @@ def _json_response(status: int, body: dict[str, Any]) -> web.Response:
 class WebhookReceiver:
     """Receives webhook deliveries, answers them at once, and calls `on_event` for each event.
 
-        receiver = WebhookReceiver(on_event, secret=os.environ["WEBHOOK_SECRET"])
-        web.run_app(receiver.app(path="/instantly/webhook"), port=8080)
+    ```python
+    receiver = WebhookReceiver(on_event, secret=os.environ["WEBHOOK_SECRET"])
+    web.run_app(receiver.app(path="/instantly/webhook"), port=8080)
+    ```
 
     Give the webhook the same secret as a custom header (`headers={"X-Instantly-Secret": ...}`
     when you create it with `client.webhooks.create`). Answers: 401 for a wrong or missing
     secret, 400 for a body that is not a JSON object, 413 for one over `max_body_size`, 503
     while closing or when `max_pending` events wait already (Instantly retries those), and 200
-    otherwise, before the handler runs.
+    otherwise, before the handler runs. The same delivery twice (Instantly retries) calls the
+    handler once; handlers run in the background, at most `concurrency` at a time.
     """
 
     def __init__(
@@ -85,16 +88,22 @@ class WebhookReceiver:
     ) -> None:
         """Configure the receiver; nothing runs until a delivery arrives.
 
-        on_event: called with each event (a BaseEvent subclass); a plain or a coroutine function.
-        secret: the value the secret header must carry; None accepts every delivery (only for
-            trying things out on a private network).
-        secret_header: the header Instantly is told to send the secret in.
-        concurrency: how many handler calls may run at once.
-        on_error: called as on_error(exception, event) when on_event raises; plain or async.
-        dedupe_window: how many recent deliveries are remembered to drop repeats.
-        max_pending: how many accepted events may wait for a free handler slot before new
-            deliveries are answered 503.
-        max_body_size: the largest body accepted, in bytes.
+        Args:
+            on_event: called with each event (a BaseEvent subclass); a plain or a coroutine
+                function.
+            secret: the value the secret header must carry; None accepts every delivery (only
+                for trying things out on a private network).
+            secret_header: the header Instantly is told to send the secret in.
+            concurrency: how many handler calls may run at once.
+            on_error: called as `on_error(exception, event)` when on_event raises; plain or
+                async.
+            dedupe_window: how many recent deliveries are remembered to drop repeats.
+            max_pending: how many accepted events may wait for a free handler slot before new
+                deliveries are answered 503.
+            max_body_size: the largest body accepted, in bytes.
+
+        Raises:
+            ValueError: an empty `secret` or `secret_header`, or a number below 1.
         """
         if secret is not None and not secret:
             raise ValueError("secret must not be empty; pass None to accept any delivery")
@@ -138,6 +147,16 @@ class WebhookReceiver:
 
         Shutting the application down (web.run_app on SIGINT/SIGTERM, or AppRunner.cleanup)
         closes the receiver, so the handlers in flight finish first.
+
+        Args:
+            path: the URL path the deliveries come to.
+
+        Returns:
+            A new `aiohttp.web.Application` to run (`web.run_app`) or nest in yours
+            (`app.add_subapp`).
+
+        Raises:
+            ValueError: `path` does not start with "/".
         """
         if not path.startswith("/"):
             raise ValueError(f"path must start with '/', got {path!r}")
@@ -151,8 +170,20 @@ class WebhookReceiver:
         return app
 
     async def handle(self, request: web.Request) -> web.Response:
-        """The aiohttp handler of one delivery; mount it in your own app with
-        `app.router.add_post("/instantly/webhook", receiver.handle)`."""
+        """The aiohttp handler of one delivery, to mount in an app of your own.
+
+        ```python
+        app.router.add_post("/instantly/webhook", receiver.handle)
+        app.on_shutdown.append(lambda _: receiver.aclose())
+        ```
+
+        Args:
+            request: the delivery.
+
+        Returns:
+            The answer: 200 once the event is queued (or a repeat is dropped), else 401, 400,
+            413 or 503 with a JSON `error`.
+        """
         if self._secret is not None:
             sent = request.headers.get(self.secret_header, "").encode()
             if not hmac.compare_digest(sent, self._secret):
@@ -203,8 +234,9 @@ class WebhookReceiver:
     async def aclose(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Stop accepting deliveries (they get 503) and wait for the handlers in flight.
 
-        timeout: seconds to wait for them; None waits until they finish. The handlers still
-            running then are cancelled.
+        Args:
+            timeout: seconds to wait for them; None waits until they finish. The handlers
+                still running then are cancelled.
         """
         self._closing = True
         queue, workers = self._queue, self._workers
