@@ -370,3 +370,38 @@ def test_whole_numbers_are_integers(spec: dict[str, Any]) -> None:
     assert "number" in schemas["Account"]["properties"]["stat_warmup_score"]["type"]
     routing = schemas["CampaignProviderRoutingRule"]
     assert routing["required"] == ["action", "recipient_esp", "sender_esp"]
+
+
+def _describe_tool() -> Any:
+    found = importlib.util.spec_from_file_location(
+        "describe", ROOT / "openapi" / "tools" / "describe.py"
+    )
+    assert found is not None and found.loader is not None
+    module = importlib.util.module_from_spec(found)
+    found.loader.exec_module(module)
+    return module
+
+
+def test_every_operation_parameter_and_nearly_every_property_is_described(
+    spec: dict[str, Any],
+) -> None:
+    """Descriptions become the docstrings, the tools' descriptions and the reference site."""
+    coverage = _describe_tool().coverage(spec)
+    total, missing = coverage["total"], coverage["missing"]
+    assert total["operations"] == OPERATION_COUNT
+    assert missing["operations"] == []
+    assert missing["parameters"] == []
+    described = total["properties"] - len(missing["properties"])
+    assert described >= 0.95 * total["properties"], missing["properties"][:20]
+
+
+def test_the_coverage_measure_sees_a_missing_description(spec: dict[str, Any]) -> None:
+    tool = _describe_tool()
+    damaged = json.loads(json.dumps(spec))
+    lead = damaged["components"]["schemas"]["Lead"]["properties"]["email"]
+    lead.pop("description", None)
+    first_op = next(iter(next(iter(damaged["paths"].values())).values()))
+    first_op["description"] = "TODO"
+    missing = tool.coverage(damaged)["missing"]
+    assert "Lead.email" in missing["properties"]
+    assert first_op["operationId"] in missing["operations"]
