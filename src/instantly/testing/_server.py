@@ -306,8 +306,10 @@ class MockInstantly:
         header = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(header, self._auth):
             state.unauthorized += 1
-            reason = "a valid API key is required" if header else "no API key was sent"
-            return _error(401, f"Unauthorized: {reason} (Authorization: Bearer <key>)")
+            # The status phrase is the error's own ("401 Unauthorized"): the message says only
+            # what is wrong, so a client does not print "Unauthorized" twice.
+            reason = "A valid API key is required" if header else "No API key was sent"
+            return _error(401, f"{reason} (Authorization: Bearer <key>)")
 
         limits = self._limits
         if limits is not None:
