@@ -6,7 +6,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from .._pagination import Page
@@ -14,16 +15,38 @@ from .._resource import Resource
 from .._types import UNSET, Unset
 from . import models
 
+if TYPE_CHECKING:
+    from . import raw_responses as raw
+
 _ = (builtins, date, datetime, Mapping, Sequence, UNSET, Unset, UUID)
 
 
 class AccountCampaignMappingsResource(Resource):
     """`client.account_campaign_mappings`: the AccountCampaignMapping operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.AccountCampaignMappingsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AccountCampaignMappingsResourceWithRawResponse
+
+        return AccountCampaignMappingsResourceWithRawResponse(self)
+
     async def get_page(
-        self, email: str, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        email: str,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AccountCampaignMapping]:
         """Get account campaign mapping: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
@@ -35,12 +58,29 @@ class AccountCampaignMappingsResource(Resource):
             {"email": email},
             {"limit": limit, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def get(
-        self, email: str, *, limit: int | None = None, max_items: int | None = None
+        self,
+        email: str,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AccountCampaignMapping]:
         """Get account campaign mapping: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
@@ -53,17 +93,52 @@ class AccountCampaignMappingsResource(Resource):
             {"limit": limit, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class AccountsResource(Resource):
     """`client.accounts`: the Account operations of the API."""
 
-    async def bulk_pause(self, *, emails: Sequence[str]) -> models.PauseAccountsResponse:
-        """Pause accounts."""
+    @cached_property
+    def with_raw_response(self) -> raw.AccountsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AccountsResourceWithRawResponse
+
+        return AccountsResourceWithRawResponse(self)
+
+    async def bulk_pause(
+        self,
+        *,
+        emails: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.PauseAccountsResponse:
+        """Pause accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.PauseAccountsResponse",
-            await self._request("pauseAccounts", None, None, {"emails": emails}),
+            await self._request(
+                "pauseAccounts",
+                None,
+                None,
+                {"emails": emails},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def create(
@@ -92,8 +167,16 @@ class AccountsResource(Resource):
         reply_to: str | None = None,
         warmup_custom_ftag: str | None = None,
         skip_cname_check: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Account:
         """Create account.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
@@ -131,14 +214,42 @@ class AccountsResource(Resource):
                     "warmup_custom_ftag": warmup_custom_ftag,
                     "skip_cname_check": skip_cname_check,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def ctd_status(self, *, host: str) -> models.GetCtdStatusResponse:
-        """Get ctd status."""
+    async def ctd_status(
+        self,
+        *,
+        host: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetCtdStatusResponse:
+        """Get ctd status.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GetCtdStatusResponse",
-            await self._request("getCtdStatus", None, {"host": host}, None),
+            await self._request(
+                "getCtdStatus",
+                None,
+                {"host": host},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def daily_analytics(
@@ -147,8 +258,16 @@ class AccountsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         emails: Sequence[str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.DailyAccountAnalytics]:
         """Get daily account analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             start_date: Start of the date range (YYYY-MM-DD).
@@ -161,17 +280,45 @@ class AccountsResource(Resource):
                 None,
                 {"start_date": start_date, "end_date": end_date, "emails": emails},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, email: str) -> models.Account:
+    async def delete(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Account:
         """Delete account.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
         """
         return cast(
-            "models.Account", await self._request("deleteAccount", {"email": email}, None, None)
+            "models.Account",
+            await self._request(
+                "deleteAccount",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def disable_warmup(
@@ -184,8 +331,16 @@ class AccountsResource(Resource):
         | Mapping[str, Any]
         | None = None,
         search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BackgroundJob:
         """Disable warmup for accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -203,6 +358,11 @@ class AccountsResource(Resource):
                     "filter": filter,
                     "search": search,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -216,8 +376,16 @@ class AccountsResource(Resource):
         | Mapping[str, Any]
         | None = None,
         search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BackgroundJob:
         """Enable warmup for accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -235,17 +403,45 @@ class AccountsResource(Resource):
                     "filter": filter,
                     "search": search,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, email: str) -> models.Account:
+    async def get(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Account:
         """Get account.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
         """
         return cast(
-            "models.Account", await self._request("getAccount", {"email": email}, None, None)
+            "models.Account",
+            await self._request(
+                "getAccount",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -263,8 +459,16 @@ class AccountsResource(Resource):
         sort_order: models.ListAccountSortOrder | str | None = None,
         skip: int | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.Account]:
         """List account: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -290,6 +494,11 @@ class AccountsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -307,8 +516,16 @@ class AccountsResource(Resource):
         sort_order: models.ListAccountSortOrder | str | None = None,
         skip: int | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.Account]:
         """List account: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -335,16 +552,44 @@ class AccountsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def mark_fixed(self, email: str) -> models.Account:
+    async def mark_fixed(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Account:
         """Mark account fixed.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
         """
         return cast(
-            "models.Account", await self._request("markAccountFixed", {"email": email}, None, None)
+            "models.Account",
+            await self._request(
+                "markAccountFixed",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def move(
@@ -353,8 +598,17 @@ class AccountsResource(Resource):
         emails: Sequence[str],
         source_workspace_id: str | UUID,
         destination_workspace_id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.MoveAccountsResponse:
-        """Move accounts."""
+        """Move accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.MoveAccountsResponse",
             await self._request(
@@ -366,36 +620,108 @@ class AccountsResource(Resource):
                     "source_workspace_id": source_workspace_id,
                     "destination_workspace_id": destination_workspace_id,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def pause(self, email: str) -> models.Account:
+    async def pause(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Account:
         """Pause account.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             email: Email address.
         """
         return cast(
-            "models.Account", await self._request("pauseAccount", {"email": email}, None, None)
+            "models.Account",
+            await self._request(
+                "pauseAccount",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def resume(self, email: str) -> models.Account:
+    async def resume(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Account:
         """Resume account.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
         """
         return cast(
-            "models.Account", await self._request("resumeAccount", {"email": email}, None, None)
+            "models.Account",
+            await self._request(
+                "resumeAccount",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def test_vitals(
-        self, *, accounts: Sequence[str] | None = None
+        self,
+        *,
+        accounts: Sequence[str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.TestAccountVitalsResponse:
-        """Test account vitals."""
+        """Test account vitals.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.TestAccountVitalsResponse",
-            await self._request("testAccountVitals", None, None, {"accounts": accounts}),
+            await self._request(
+                "testAccountVitals",
+                None,
+                None,
+                {"accounts": accounts},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -415,11 +741,19 @@ class AccountsResource(Resource):
         reply_to: str | None | Unset = UNSET,
         skip_cname_check: bool | None = None,
         remove_tracking_domain: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Account:
         """Patch account.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
@@ -454,24 +788,71 @@ class AccountsResource(Resource):
                     "skip_cname_check": skip_cname_check,
                     "remove_tracking_domain": remove_tracking_domain,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def warmup_analytics(self, *, emails: Sequence[str]) -> models.GetWarmupAnalyticsResponse:
-        """Get warmup analytics."""
+    async def warmup_analytics(
+        self,
+        *,
+        emails: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetWarmupAnalyticsResponse:
+        """Get warmup analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GetWarmupAnalyticsResponse",
-            await self._request("getWarmupAnalytics", None, None, {"emails": emails}),
+            await self._request(
+                "getWarmupAnalytics",
+                None,
+                None,
+                {"emails": emails},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class AiAgentsResource(Resource):
     """`client.ai_agents`: the AIAgent operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.AiAgentsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiAgentsResourceWithRawResponse
+
+        return AiAgentsResourceWithRawResponse(self)
+
     async def analytics(
-        self, *, agent_ids: Sequence[str | UUID], agent_types: dict[str, Any] | None = None
+        self,
+        *,
+        agent_ids: Sequence[str | UUID],
+        agent_types: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgentAnalytics:
-        """Get ai agent analytics."""
+        """Get ai agent analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.AiAgentAnalytics",
             await self._request(
@@ -479,6 +860,11 @@ class AiAgentsResource(Resource):
                 None,
                 None,
                 {"agent_ids": agent_ids, "agent_types": agent_types},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -498,8 +884,16 @@ class AiAgentsResource(Resource):
         is_duplicate: bool | None = None,
         source_ai_sdr_id: str | None = None,
         agent_type: models.AiSalesAgentType | int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgent | models.AiSalesAgent:
         """Create ai agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: Name.
@@ -525,27 +919,78 @@ class AiAgentsResource(Resource):
                     "source_ai_sdr_id": source_ai_sdr_id,
                     "agent_type": agent_type,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.AiAgentSummary:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiAgentSummary:
         """Delete ai agent.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.AiAgentSummary", await self._request("deleteAIAgent", {"id": id}, None, None)
+            "models.AiAgentSummary",
+            await self._request(
+                "deleteAIAgent",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.AiAgentSummary:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiAgentSummary:
         """Get ai agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.AiAgentSummary", await self._request("getAIAgent", {"id": id}, None, None)
+            "models.AiAgentSummary",
+            await self._request(
+                "getAIAgent",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -558,8 +1003,16 @@ class AiAgentsResource(Resource):
         sort_column: str | None = None,
         sort_order: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiAgentSummary]:
         """List ai agent: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -580,6 +1033,11 @@ class AiAgentsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -592,8 +1050,16 @@ class AiAgentsResource(Resource):
         sort_column: str | None = None,
         sort_order: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiAgentSummary]:
         """List ai agent: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -615,6 +1081,11 @@ class AiAgentsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def update(
@@ -633,11 +1104,19 @@ class AiAgentsResource(Resource):
         description: str | None | Unset = UNSET,
         config: models.AiSalesAgentConfig | Mapping[str, Any] | None = None,
         self_improvement: bool | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgent | models.AiSalesAgent:
         """Patch ai agent.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -661,6 +1140,11 @@ class AiAgentsResource(Resource):
                     "config": config,
                     "self_improvement": self_improvement,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -668,17 +1152,44 @@ class AiAgentsResource(Resource):
 class AiDeliverabilityAgentsResource(Resource):
     """`client.ai_deliverability_agents`: the AIDeliverabilityAgent operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.AiDeliverabilityAgentsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiDeliverabilityAgentsResourceWithRawResponse
+
+        return AiDeliverabilityAgentsResourceWithRawResponse(self)
+
     async def complete_feed_item(
-        self, id: str | UUID
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CompleteDeliverabilityFeedItemResponse:
         """Complete deliverability feed item.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.CompleteDeliverabilityFeedItemResponse",
-            await self._request("completeDeliverabilityFeedItem", {"id": id}, None, None),
+            await self._request(
+                "completeDeliverabilityFeedItem",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def current_state(
@@ -687,8 +1198,16 @@ class AiDeliverabilityAgentsResource(Resource):
         limit: int | None = None,
         starting_after: str | None = None,
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.DeliverabilityAgentState:
         """Get deliverability agent state.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -701,32 +1220,103 @@ class AiDeliverabilityAgentsResource(Resource):
                 None,
                 {"limit": limit, "starting_after": starting_after, "feed_filter": feed_filter},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def deploy(self) -> models.DeployDeliverabilityAgentResponse:
-        """Deploy deliverability agent."""
+    async def deploy(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.DeployDeliverabilityAgentResponse:
+        """Deploy deliverability agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.DeployDeliverabilityAgentResponse",
-            await self._request("deployDeliverabilityAgent", None, None, None),
+            await self._request(
+                "deployDeliverabilityAgent",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.AiDeliverabilityAgent:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiDeliverabilityAgent:
         """Get deliverability agent by id.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.AiDeliverabilityAgent",
-            await self._request("getDeliverabilityAgentById", {"id": id}, None, None),
+            await self._request(
+                "getDeliverabilityAgentById",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get_current(self) -> models.GetDeliverabilityAgentResponse:
-        """Get deliverability agent."""
+    async def get_current(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetDeliverabilityAgentResponse:
+        """Get deliverability agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GetDeliverabilityAgentResponse",
-            await self._request("getDeliverabilityAgent", None, None, None),
+            await self._request(
+                "getDeliverabilityAgent",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_feed_items_page(
@@ -736,8 +1326,16 @@ class AiDeliverabilityAgentsResource(Resource):
         limit: int | None = None,
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.DeliverabilityFeedItem]:
         """List deliverability agent feed items: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -749,6 +1347,11 @@ class AiDeliverabilityAgentsResource(Resource):
             {"id": id},
             {"limit": limit, "feed_filter": feed_filter, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_feed_items(
@@ -758,8 +1361,16 @@ class AiDeliverabilityAgentsResource(Resource):
         limit: int | None = None,
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.DeliverabilityFeedItem]:
         """List deliverability agent feed items: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -772,39 +1383,106 @@ class AiDeliverabilityAgentsResource(Resource):
             {"limit": limit, "feed_filter": feed_filter, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def pause_affected_accounts(
-        self, id: str | UUID
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.PauseDeliverabilityAffectedAccountsResponse:
         """Pause deliverability affected accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.PauseDeliverabilityAffectedAccountsResponse",
-            await self._request("pauseDeliverabilityAffectedAccounts", {"id": id}, None, None),
+            await self._request(
+                "pauseDeliverabilityAffectedAccounts",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def pause_campaign_sending(
-        self, id: str | UUID
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.PauseDeliverabilityCampaignSendingResponse:
         """Pause deliverability campaign sending.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.PauseDeliverabilityCampaignSendingResponse",
-            await self._request("pauseDeliverabilityCampaignSending", {"id": id}, None, None),
+            await self._request(
+                "pauseDeliverabilityCampaignSending",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def run_now(self) -> models.RunDeliverabilityAgentNowResponse:
-        """Run deliverability agent now."""
+    async def run_now(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.RunDeliverabilityAgentNowResponse:
+        """Run deliverability agent now.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.RunDeliverabilityAgentNowResponse",
-            await self._request("runDeliverabilityAgentNow", None, None, None),
+            await self._request(
+                "runDeliverabilityAgentNow",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def state(
@@ -814,8 +1492,16 @@ class AiDeliverabilityAgentsResource(Resource):
         limit: int | None = None,
         starting_after: str | None = None,
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.DeliverabilityAgentStateById:
         """Get deliverability agent state by id.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -829,6 +1515,11 @@ class AiDeliverabilityAgentsResource(Resource):
                 {"id": id},
                 {"limit": limit, "starting_after": starting_after, "feed_filter": feed_filter},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -837,34 +1528,92 @@ class AiDeliverabilityAgentsResource(Resource):
         id: str | UUID,
         *,
         slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiDeliverabilityAgent:
         """Patch deliverability agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.AiDeliverabilityAgent",
-            await self._request("patchDeliverabilityAgent", {"id": id}, None, {"slack": slack}),
+            await self._request(
+                "patchDeliverabilityAgent",
+                {"id": id},
+                None,
+                {"slack": slack},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update_settings(
-        self, *, slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None
+        self,
+        *,
+        slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.UpdateDeliverabilityAgentSettingsResponse:
-        """Update deliverability agent settings."""
+        """Update deliverability agent settings.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.UpdateDeliverabilityAgentSettingsResponse",
-            await self._request("updateDeliverabilityAgentSettings", None, None, {"slack": slack}),
+            await self._request(
+                "updateDeliverabilityAgentSettings",
+                None,
+                None,
+                {"slack": slack},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class AiInboxManagersResource(Resource):
     """`client.ai_inbox_managers`: the AIInboxManager operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.AiInboxManagersResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiInboxManagersResourceWithRawResponse
+
+        return AiInboxManagersResourceWithRawResponse(self)
+
     async def analytics_summary(
-        self, id: str | UUID, *, from_: date | str | None = None, to: date | str | None = None
+        self,
+        id: str | UUID,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.InboxManagerAnalyticsSummary:
         """Get inbox manager analytics summary.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -872,14 +1621,34 @@ class AiInboxManagersResource(Resource):
         return cast(
             "models.InboxManagerAnalyticsSummary",
             await self._request(
-                "getInboxManagerAnalyticsSummary", {"id": id}, {"from": from_, "to": to}, None
+                "getInboxManagerAnalyticsSummary",
+                {"id": id},
+                {"from": from_, "to": to},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def analytics_summary_by_date(
-        self, id: str | UUID, *, from_: date | str | None = None, to: date | str | None = None
+        self,
+        id: str | UUID,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.InboxManagerDailyAnalytics]:
         """Get inbox manager analytics summary by date.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -887,7 +1656,15 @@ class AiInboxManagersResource(Resource):
         return cast(
             "builtins.list[models.InboxManagerDailyAnalytics]",
             await self._request(
-                "getInboxManagerAnalyticsSummaryByDate", {"id": id}, {"from": from_, "to": to}, None
+                "getInboxManagerAnalyticsSummaryByDate",
+                {"id": id},
+                {"from": from_, "to": to},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -897,8 +1674,16 @@ class AiInboxManagersResource(Resource):
         name: str,
         payload: models.CreateInboxManagerAgentRequestPayload | Mapping[str, Any],
         description: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiInboxManager:
         """Create inbox manager agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: Name.
@@ -910,6 +1695,11 @@ class AiInboxManagersResource(Resource):
                 None,
                 None,
                 {"name": name, "payload": payload, "description": description},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -922,8 +1712,16 @@ class AiInboxManagersResource(Resource):
         instruction: str | None = None,
         status: models.AiAgentGuidanceStatus | int | None = None,
         basic_guidance_options: models.BasicGuidanceOptions | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgentGuidance:
         """Create inbox manager guidance.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -941,13 +1739,29 @@ class AiInboxManagersResource(Resource):
                     "status": status,
                     "basic_guidance_options": basic_guidance_options,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def delete_guidance(
-        self, id: str | UUID, guidance_id: str | UUID
+        self,
+        id: str | UUID,
+        guidance_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgentGuidance:
         """Delete inbox manager guidance.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -955,14 +1769,33 @@ class AiInboxManagersResource(Resource):
         return cast(
             "models.AiAgentGuidance",
             await self._request(
-                "deleteInboxManagerGuidance", {"id": id, "guidance_id": guidance_id}, None, None
+                "deleteInboxManagerGuidance",
+                {"id": id, "guidance_id": guidance_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def get(
-        self, id: str | UUID, *, with_metadata: bool | None = None
+        self,
+        id: str | UUID,
+        *,
+        with_metadata: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiInboxManager:
         """Get inbox manager agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -970,12 +1803,33 @@ class AiInboxManagersResource(Resource):
         return cast(
             "models.AiInboxManager",
             await self._request(
-                "getInboxManagerAgent", {"id": id}, {"with_metadata": with_metadata}, None
+                "getInboxManagerAgent",
+                {"id": id},
+                {"with_metadata": with_metadata},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get_guidance(self, id: str | UUID, guidance_id: str | UUID) -> models.AiAgentGuidance:
+    async def get_guidance(
+        self,
+        id: str | UUID,
+        guidance_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiAgentGuidance:
         """Get inbox manager guidance.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -983,12 +1837,33 @@ class AiInboxManagersResource(Resource):
         return cast(
             "models.AiAgentGuidance",
             await self._request(
-                "getInboxManagerGuidance", {"id": id, "guidance_id": guidance_id}, None, None
+                "getInboxManagerGuidance",
+                {"id": id, "guidance_id": guidance_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get_reply(self, id: str | UUID, reply_id: str | UUID) -> models.AiSalesAgentReply:
+    async def get_reply(
+        self,
+        id: str | UUID,
+        reply_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiSalesAgentReply:
         """Get inbox manager reply.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -996,7 +1871,15 @@ class AiInboxManagersResource(Resource):
         return cast(
             "models.AiSalesAgentReply",
             await self._request(
-                "getInboxManagerReply", {"id": id, "reply_id": reply_id}, None, None
+                "getInboxManagerReply",
+                {"id": id, "reply_id": reply_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1009,8 +1892,16 @@ class AiInboxManagersResource(Resource):
         activity_type: models.InboxManagerActivityType | str | None = None,
         job_type: models.InboxManagerJobType | int | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.InboxManagerActivity]:
         """List inbox manager activity: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1028,6 +1919,11 @@ class AiInboxManagersResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_activity(
@@ -1039,8 +1935,16 @@ class AiInboxManagersResource(Resource):
         activity_type: models.InboxManagerActivityType | str | None = None,
         job_type: models.InboxManagerJobType | int | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxManagerActivity]:
         """List inbox manager activity: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1059,6 +1963,11 @@ class AiInboxManagersResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def list_guidances_page(
@@ -1068,8 +1977,16 @@ class AiInboxManagersResource(Resource):
         limit: int | None = None,
         status: models.AiAgentGuidanceStatus | int | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiAgentGuidance]:
         """List inbox manager guidances: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1082,6 +1999,11 @@ class AiInboxManagersResource(Resource):
             {"id": id},
             {"limit": limit, "status": status, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_guidances(
@@ -1091,8 +2013,16 @@ class AiInboxManagersResource(Resource):
         limit: int | None = None,
         status: models.AiAgentGuidanceStatus | int | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiAgentGuidance]:
         """List inbox manager guidances: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1106,6 +2036,11 @@ class AiInboxManagersResource(Resource):
             {"limit": limit, "status": status, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def list_replies_page(
@@ -1117,8 +2052,16 @@ class AiInboxManagersResource(Resource):
         information_requested: bool | None = None,
         action_pending: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiSalesAgentReply]:
         """List inbox manager replies: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1136,6 +2079,11 @@ class AiInboxManagersResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_replies(
@@ -1147,8 +2095,16 @@ class AiInboxManagersResource(Resource):
         information_requested: bool | None = None,
         action_pending: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiSalesAgentReply]:
         """List inbox manager replies: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1167,6 +2123,11 @@ class AiInboxManagersResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def update(
@@ -1176,8 +2137,16 @@ class AiInboxManagersResource(Resource):
         name: str | None = None,
         status: models.PatchInboxManagerAgentRequestStatus | int | None = None,
         payload: models.PatchInboxManagerAgentRequestPayload | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiInboxManager:
         """Patch inbox manager agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1190,6 +2159,11 @@ class AiInboxManagersResource(Resource):
                 {"id": id},
                 None,
                 {"name": name, "status": status, "payload": payload},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1203,8 +2177,16 @@ class AiInboxManagersResource(Resource):
         instruction: str | None = None,
         status: models.AiAgentGuidanceStatus | int | None = None,
         basic_guidance_options: models.BasicGuidanceOptions | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgentGuidance:
         """Patch inbox manager guidance.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1222,6 +2204,11 @@ class AiInboxManagersResource(Resource):
                     "status": status,
                     "basic_guidance_options": basic_guidance_options,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1233,8 +2220,16 @@ class AiInboxManagersResource(Resource):
         feedback_positive: bool | None = None,
         feedback_text: str | None = None,
         action_pending: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentReply:
         """Patch inbox manager reply.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1250,12 +2245,24 @@ class AiInboxManagersResource(Resource):
                     "feedback_text": feedback_text,
                     "action_pending": action_pending,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
 
 class AiLeadFinderAgentsResource(Resource):
     """`client.ai_lead_finder_agents`: the AILeadFinderAgent operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.AiLeadFinderAgentsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiLeadFinderAgentsResourceWithRawResponse
+
+        return AiLeadFinderAgentsResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -1270,8 +2277,16 @@ class AiLeadFinderAgentsResource(Resource):
         source: models.LeadFinderAgentSource | str | None = None,
         ai_enrichment: dict[str, Any] | None = None,
         ai_enrichment_workflow: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiLeadFinderAgent:
         """Create lead finder agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: Name.
@@ -1295,50 +2310,128 @@ class AiLeadFinderAgentsResource(Resource):
                     "ai_enrichment": ai_enrichment,
                     "ai_enrichment_workflow": ai_enrichment_workflow,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.AiLeadFinderAgent:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiLeadFinderAgent:
         """Get lead finder agent by id.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.AiLeadFinderAgent",
-            await self._request("getLeadFinderAgentById", {"id": id}, None, None),
+            await self._request(
+                "getLeadFinderAgentById",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
-        self, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiLeadFinderAgent]:
         """List lead finder agents: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
-            "listLeadFinderAgents", None, {"limit": limit, "starting_after": starting_after}, None
+            "listLeadFinderAgents",
+            None,
+            {"limit": limit, "starting_after": starting_after},
+            None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
-        self, *, limit: int | None = None, max_items: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiLeadFinderAgent]:
         """List lead finder agents: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
-            "listLeadFinderAgents", None, {"limit": limit, "starting_after": None}, None, max_items
+            "listLeadFinderAgents",
+            None,
+            {"limit": limit, "starting_after": None},
+            None,
+            max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def list_activities_page(
-        self, id: str | UUID, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.LeadFinderAgentActivity]:
         """List lead finder agent activities by id: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1350,12 +2443,29 @@ class AiLeadFinderAgentsResource(Resource):
             {"id": id},
             {"limit": limit, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_activities(
-        self, id: str | UUID, *, limit: int | None = None, max_items: int | None = None
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.LeadFinderAgentActivity]:
         """List lead finder agent activities by id: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1368,39 +2478,110 @@ class AiLeadFinderAgentsResource(Resource):
             {"limit": limit, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def pause(self, id: str | UUID) -> models.AiLeadFinderAgent:
+    async def pause(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiLeadFinderAgent:
         """Pause lead finder agent by id.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.AiLeadFinderAgent",
-            await self._request("pauseLeadFinderAgentById", {"id": id}, None, None),
+            await self._request(
+                "pauseLeadFinderAgentById",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def resume(self, id: str | UUID) -> models.AiLeadFinderAgent:
+    async def resume(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiLeadFinderAgent:
         """Resume lead finder agent by id.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.AiLeadFinderAgent",
-            await self._request("resumeLeadFinderAgentById", {"id": id}, None, None),
+            await self._request(
+                "resumeLeadFinderAgentById",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def stats(self, id: str | UUID) -> models.LeadFinderAgentStats:
+    async def stats(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.LeadFinderAgentStats:
         """Get lead finder agent stats.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.LeadFinderAgentStats",
-            await self._request("getLeadFinderAgentStats", {"id": id}, None, None),
+            await self._request(
+                "getLeadFinderAgentStats",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -1419,11 +2600,19 @@ class AiLeadFinderAgentsResource(Resource):
         show_one_lead_per_company: bool | None = None,
         ai_enrichment: dict[str, Any] | None | Unset = UNSET,
         ai_enrichment_workflow: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiLeadFinderAgent:
         """Update lead finder agent.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1449,12 +2638,24 @@ class AiLeadFinderAgentsResource(Resource):
                     "ai_enrichment": ai_enrichment,
                     "ai_enrichment_workflow": ai_enrichment_workflow,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
 
 class AiSalesAgentActivitiesResource(Resource):
     """`client.ai_sales_agent_activities`: the AISalesAgentActivity operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.AiSalesAgentActivitiesResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiSalesAgentActivitiesResourceWithRawResponse
+
+        return AiSalesAgentActivitiesResourceWithRawResponse(self)
 
     async def list_page(
         self,
@@ -1465,8 +2666,16 @@ class AiSalesAgentActivitiesResource(Resource):
         action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
         exclude_live_feed_hidden: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiSalesAgentActivity]:
         """List ai sales agent activity: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1484,6 +2693,11 @@ class AiSalesAgentActivitiesResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -1495,8 +2709,16 @@ class AiSalesAgentActivitiesResource(Resource):
         action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
         exclude_live_feed_hidden: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiSalesAgentActivity]:
         """List ai sales agent activity: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1515,11 +2737,23 @@ class AiSalesAgentActivitiesResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class AiSalesAgentsResource(Resource):
     """`client.ai_sales_agents`: the AISalesAgent operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.AiSalesAgentsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiSalesAgentsResourceWithRawResponse
+
+        return AiSalesAgentsResourceWithRawResponse(self)
 
     async def analytics(
         self,
@@ -1527,8 +2761,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentAnalytics:
         """Get sales agent analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1542,13 +2784,29 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def approve_activities(
-        self, id: str | UUID, *, activity_ids: Sequence[str | UUID]
+        self,
+        id: str | UUID,
+        *,
+        activity_ids: Sequence[str | UUID],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.ApproveSalesAgentActivitiesResponse:
         """Approve sales agent activities.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1556,14 +2814,33 @@ class AiSalesAgentsResource(Resource):
         return cast(
             "models.ApproveSalesAgentActivitiesResponse",
             await self._request(
-                "approveSalesAgentActivities", {"id": id}, None, {"activity_ids": activity_ids}
+                "approveSalesAgentActivities",
+                {"id": id},
+                None,
+                {"activity_ids": activity_ids},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def approve_activity(
-        self, id: str | UUID, activity_id: str | UUID
+        self,
+        id: str | UUID,
+        activity_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Approve sales agent activity.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1571,7 +2848,15 @@ class AiSalesAgentsResource(Resource):
         return cast(
             "models.AiSalesAgentActivity",
             await self._request(
-                "approveSalesAgentActivity", {"id": id, "activity_id": activity_id}, None, None
+                "approveSalesAgentActivity",
+                {"id": id, "activity_id": activity_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1591,8 +2876,16 @@ class AiSalesAgentsResource(Resource):
         initial_scrape_ready: bool | None = None,
         is_duplicate: bool | None = None,
         source_ai_sdr_id: str | UUID | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgent:
         """Create sales agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: Name.
@@ -1618,13 +2911,30 @@ class AiSalesAgentsResource(Resource):
                     "is_duplicate": is_duplicate,
                     "source_ai_sdr_id": source_ai_sdr_id,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def create_guidance_rule(
-        self, id: str | UUID, *, content: str, title: str | None = None
+        self,
+        id: str | UUID,
+        *,
+        content: str,
+        title: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GuidanceRule:
         """Create sales agent guidance rule.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1636,13 +2946,29 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 None,
                 {"title": title, "content": content},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def delete_guidance_rule(
-        self, id: str | UUID, rule_id: str
+        self,
+        id: str | UUID,
+        rule_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.DeletedGuidanceRule:
         """Delete sales agent guidance rule.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1650,18 +2976,49 @@ class AiSalesAgentsResource(Resource):
         return cast(
             "models.DeletedGuidanceRule",
             await self._request(
-                "deleteSalesAgentGuidanceRule", {"id": id, "rule_id": rule_id}, None, None
+                "deleteSalesAgentGuidanceRule",
+                {"id": id, "rule_id": rule_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.AiSalesAgent:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiSalesAgent:
         """Get sales agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.AiSalesAgent", await self._request("getSalesAgent", {"id": id}, None, None)
+            "models.AiSalesAgent",
+            await self._request(
+                "getSalesAgent",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def lead_activity_summary(
@@ -1670,8 +3027,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentLeadActivitySummary:
         """Get sales agent lead activity summary.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1685,6 +3050,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1697,8 +3067,16 @@ class AiSalesAgentsResource(Resource):
         action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
         exclude_live_feed_hidden: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiSalesAgentActivity]:
         """List sales agent activities: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1716,6 +3094,11 @@ class AiSalesAgentsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_activities(
@@ -1727,8 +3110,16 @@ class AiSalesAgentsResource(Resource):
         action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
         exclude_live_feed_hidden: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiSalesAgentActivity]:
         """List sales agent activities: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1747,17 +3138,44 @@ class AiSalesAgentsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def list_guidance_rules(self, id: str | UUID) -> models.GuidanceRuleList:
+    async def list_guidance_rules(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GuidanceRuleList:
         """List sales agent guidance rules.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.GuidanceRuleList",
-            await self._request("listSalesAgentGuidanceRules", {"id": id}, None, None),
+            await self._request(
+                "listSalesAgentGuidanceRules",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_lead_activity_page(
@@ -1769,8 +3187,16 @@ class AiSalesAgentsResource(Resource):
         filter: models.SalesAgentLeadActivityFilter | str | None = None,
         limit: int | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.SalesAgentLeadActivity]:
         """List sales agent lead activity: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1790,6 +3216,11 @@ class AiSalesAgentsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_lead_activity(
@@ -1801,8 +3232,16 @@ class AiSalesAgentsResource(Resource):
         filter: models.SalesAgentLeadActivityFilter | str | None = None,
         limit: int | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.SalesAgentLeadActivity]:
         """List sales agent lead activity: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1823,6 +3262,11 @@ class AiSalesAgentsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def opportunity_summary(
@@ -1831,8 +3275,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentOpportunitySummary:
         """Get sales agent opportunity summary.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1846,13 +3298,30 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def reject_activities(
-        self, id: str | UUID, *, activity_ids: Sequence[str | UUID], rejection_reason: str
+        self,
+        id: str | UUID,
+        *,
+        activity_ids: Sequence[str | UUID],
+        rejection_reason: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.RejectSalesAgentActivitiesResponse:
         """Reject sales agent activities.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1864,13 +3333,30 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 None,
                 {"activity_ids": activity_ids, "rejection_reason": rejection_reason},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def reject_activity(
-        self, id: str | UUID, activity_id: str | UUID, *, rejection_reason: str
+        self,
+        id: str | UUID,
+        activity_id: str | UUID,
+        *,
+        rejection_reason: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Reject sales agent activity.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1882,6 +3368,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id, "activity_id": activity_id},
                 None,
                 {"rejection_reason": rejection_reason},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1891,8 +3382,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentAnalytics:
         """Get ai sdr analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1906,13 +3405,29 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def sdr_approve_activity(
-        self, id: str | UUID, activity_id: str | UUID
+        self,
+        id: str | UUID,
+        activity_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Approve ai sdr activity.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1920,7 +3435,15 @@ class AiSalesAgentsResource(Resource):
         return cast(
             "models.AiSalesAgentActivity",
             await self._request(
-                "approveAiSdrActivity", {"id": id, "activity_id": activity_id}, None, None
+                "approveAiSdrActivity",
+                {"id": id, "activity_id": activity_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1931,8 +3454,16 @@ class AiSalesAgentsResource(Resource):
         lead_ids: Sequence[str],
         master_list_id: str,
         source: models.CreateImportedLeadsActivityRequestSource | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Create imported leads activity.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1944,6 +3475,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 None,
                 {"lead_ids": lead_ids, "master_list_id": master_list_id, "source": source},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1956,8 +3492,16 @@ class AiSalesAgentsResource(Resource):
         limit: int | None = None,
         skip: int | None = None,
         filter: models.AiSdrLeadActivityFilter | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSdrLeadActivityPage:
         """Get ai sdr lead activity.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -1978,6 +3522,11 @@ class AiSalesAgentsResource(Resource):
                     "filter": filter,
                 },
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1987,8 +3536,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentLeadActivitySummary:
         """Get ai sdr lead activity summary.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2002,6 +3559,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2011,8 +3573,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentOpportunitySummary:
         """Get ai sdr opportunity summary.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2026,13 +3596,30 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def sdr_reject_activity(
-        self, id: str | UUID, activity_id: str | UUID, *, rejection_reason: str
+        self,
+        id: str | UUID,
+        activity_id: str | UUID,
+        *,
+        rejection_reason: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Reject ai sdr activity.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2044,6 +3631,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id, "activity_id": activity_id},
                 None,
                 {"rejection_reason": rejection_reason},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2056,11 +3648,19 @@ class AiSalesAgentsResource(Resource):
         config: models.CreateSalesAgentRequestConfig | Mapping[str, Any] | None = None,
         self_improvement: bool | None | Unset = UNSET,
         status: models.AiAgentStatus | int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgent:
         """Patch sales agent.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2081,13 +3681,31 @@ class AiSalesAgentsResource(Resource):
                     "self_improvement": self_improvement,
                     "status": status,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def update_guidance_rule(
-        self, id: str | UUID, rule_id: str, *, title: str | None = None, content: str | None = None
+        self,
+        id: str | UUID,
+        rule_id: str,
+        *,
+        title: str | None = None,
+        content: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GuidanceRule:
         """Patch sales agent guidance rule.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2099,6 +3717,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id, "rule_id": rule_id},
                 None,
                 {"title": title, "content": content},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2106,57 +3729,156 @@ class AiSalesAgentsResource(Resource):
 class ApiKeysResource(Resource):
     """`client.api_keys`: the APIKey operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.ApiKeysResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import ApiKeysResourceWithRawResponse
+
+        return ApiKeysResourceWithRawResponse(self)
+
     async def create(
-        self, *, name: str, scopes: Sequence[models.ApiKeyScope | str]
+        self,
+        *,
+        name: str,
+        scopes: Sequence[models.ApiKeyScope | str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.ApiKey:
         """Create api key.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: Name.
         """
         return cast(
             "models.ApiKey",
-            await self._request("createAPIKey", None, None, {"name": name, "scopes": scopes}),
+            await self._request(
+                "createAPIKey",
+                None,
+                None,
+                {"name": name, "scopes": scopes},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def delete(self, id: str | UUID) -> models.ApiKey:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.ApiKey:
         """Delete api key.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
-        return cast("models.ApiKey", await self._request("deleteAPIKey", {"id": id}, None, None))
+        return cast(
+            "models.ApiKey",
+            await self._request(
+                "deleteAPIKey",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
-        self, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.ApiKey]:
         """List api key: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
-            "listAPIKey", None, {"limit": limit, "starting_after": starting_after}, None
+            "listAPIKey",
+            None,
+            {"limit": limit, "starting_after": starting_after},
+            None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
-        self, *, limit: int | None = None, max_items: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.ApiKey]:
         """List api key: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
-            "listAPIKey", None, {"limit": limit, "starting_after": None}, None, max_items
+            "listAPIKey",
+            None,
+            {"limit": limit, "starting_after": None},
+            None,
+            max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class AuditLogsResource(Resource):
     """`client.audit_logs`: the AuditLog operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.AuditLogsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AuditLogsResourceWithRawResponse
+
+        return AuditLogsResourceWithRawResponse(self)
+
     async def list_page(
         self,
         *,
@@ -2166,8 +3888,16 @@ class AuditLogsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AuditLog]:
         """List audit log: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -2188,6 +3918,11 @@ class AuditLogsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -2199,8 +3934,16 @@ class AuditLogsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AuditLog]:
         """List audit log: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -2222,21 +3965,56 @@ class AuditLogsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class BackgroundJobsResource(Resource):
     """`client.background_jobs`: the BackgroundJob operations of the API."""
 
-    async def get(self, id: str, *, data_fields: str | None = None) -> models.BackgroundJob:
+    @cached_property
+    def with_raw_response(self) -> raw.BackgroundJobsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import BackgroundJobsResourceWithRawResponse
+
+        return BackgroundJobsResourceWithRawResponse(self)
+
+    async def get(
+        self,
+        id: str,
+        *,
+        data_fields: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.BackgroundJob:
         """Get background job.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.BackgroundJob",
-            await self._request("getBackgroundJob", {"id": id}, {"data_fields": data_fields}, None),
+            await self._request(
+                "getBackgroundJob",
+                {"id": id},
+                {"data_fields": data_fields},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -2253,8 +4031,16 @@ class BackgroundJobsResource(Resource):
         sort_column: models.ListBackgroundJobSortColumn | str | None = None,
         sort_order: models.ListBackgroundJobSortOrder | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.BackgroundJob]:
         """List background job: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -2280,6 +4066,11 @@ class BackgroundJobsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -2296,8 +4087,16 @@ class BackgroundJobsResource(Resource):
         sort_column: models.ListBackgroundJobSortColumn | str | None = None,
         sort_order: models.ListBackgroundJobSortOrder | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.BackgroundJob]:
         """List background job: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -2324,54 +4123,165 @@ class BackgroundJobsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class BlockListEntriesResource(Resource):
     """`client.block_list_entries`: the BlockListEntry operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.BlockListEntriesResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import BlockListEntriesResourceWithRawResponse
+
+        return BlockListEntriesResourceWithRawResponse(self)
+
     async def bulk_create(
-        self, *, bl_values: Sequence[str]
+        self,
+        *,
+        bl_values: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CreateblukBlockListEntryResponse:
-        """Createbluk block list entry."""
+        """Createbluk block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.CreateblukBlockListEntryResponse",
-            await self._request("createblukBlockListEntry", None, None, {"bl_values": bl_values}),
+            await self._request(
+                "createblukBlockListEntry",
+                None,
+                None,
+                {"bl_values": bl_values},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def bulk_delete(self, *, ids: Sequence[str]) -> builtins.list[models.BlockListEntry]:
+    async def bulk_delete(
+        self,
+        *,
+        ids: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> builtins.list[models.BlockListEntry]:
         """Deletebulk block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             ids: IDs to select.
         """
         return cast(
             "builtins.list[models.BlockListEntry]",
-            await self._request("deletebulkBlockListEntry", None, None, {"ids": ids}),
+            await self._request(
+                "deletebulkBlockListEntry",
+                None,
+                None,
+                {"ids": ids},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def create(self, *, bl_value: str) -> models.BlockListEntry:
-        """Create block list entry."""
+    async def create(
+        self,
+        *,
+        bl_value: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.BlockListEntry:
+        """Create block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.BlockListEntry",
-            await self._request("createBlockListEntry", None, None, {"bl_value": bl_value}),
+            await self._request(
+                "createBlockListEntry",
+                None,
+                None,
+                {"bl_value": bl_value},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def delete(self, id: str | UUID) -> models.BlockListEntry:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.BlockListEntry:
         """Delete block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.BlockListEntry",
-            await self._request("deleteBlockListEntry", {"id": id}, None, None),
+            await self._request(
+                "deleteBlockListEntry",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def delete_all(
-        self, *, domains_only: bool | None = None, search: str | None = None
+        self,
+        *,
+        domains_only: bool | None = None,
+        search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.BlockListEntry]:
         """Deleteall block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -2383,11 +4293,29 @@ class BlockListEntriesResource(Resource):
                 None,
                 {"domains_only": domains_only, "search": search},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def download(self, *, domains_only: bool | None = None, search: str | None = None) -> str:
+    async def download(
+        self,
+        *,
+        domains_only: bool | None = None,
+        search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> str:
         """Download block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -2399,18 +4327,45 @@ class BlockListEntriesResource(Resource):
                 None,
                 {"domains_only": domains_only, "search": search},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.BlockListEntry:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.BlockListEntry:
         """Get block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.BlockListEntry",
-            await self._request("getBlockListEntry", {"id": id}, None, None),
+            await self._request(
+                "getBlockListEntry",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -2420,8 +4375,16 @@ class BlockListEntriesResource(Resource):
         domains_only: bool | None = None,
         search: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.BlockListEntry]:
         """List block list entry: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -2438,6 +4401,11 @@ class BlockListEntriesResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -2447,8 +4415,16 @@ class BlockListEntriesResource(Resource):
         domains_only: bool | None = None,
         search: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.BlockListEntry]:
         """List block list entry: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -2466,27 +4442,72 @@ class BlockListEntriesResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def update(self, id: str | UUID, *, bl_value: str | None = None) -> models.BlockListEntry:
+    async def update(
+        self,
+        id: str | UUID,
+        *,
+        bl_value: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.BlockListEntry:
         """Patch block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.BlockListEntry",
-            await self._request("patchBlockListEntry", {"id": id}, None, {"bl_value": bl_value}),
+            await self._request(
+                "patchBlockListEntry",
+                {"id": id},
+                None,
+                {"bl_value": bl_value},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class CampaignSubsequencesResource(Resource):
     """`client.campaign_subsequences`: the CampaignSubsequence operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.CampaignSubsequencesResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import CampaignSubsequencesResourceWithRawResponse
+
+        return CampaignSubsequencesResourceWithRawResponse(self)
+
     async def analytics(
-        self, *, campaign_id: str | UUID
+        self,
+        *,
+        campaign_id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.SubsequenceAnalytics]:
         """Get subsequence analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign_id: Campaign ID.
@@ -2494,7 +4515,15 @@ class CampaignSubsequencesResource(Resource):
         return cast(
             "builtins.list[models.SubsequenceAnalytics]",
             await self._request(
-                "getSubsequenceAnalytics", None, {"campaign_id": campaign_id}, None
+                "getSubsequenceAnalytics",
+                None,
+                {"campaign_id": campaign_id},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2512,8 +4541,16 @@ class CampaignSubsequencesResource(Resource):
         daily_limit_mode: models.CampaignSubsequenceDailyLimitMode | str | None = None,
         daily_limit: float | None = None,
         ignore_account_daily_limit: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CampaignSubsequence:
         """Create campaign subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: Name.
@@ -2535,24 +4572,63 @@ class CampaignSubsequencesResource(Resource):
                     "daily_limit": daily_limit,
                     "ignore_account_daily_limit": ignore_account_daily_limit,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.CampaignSubsequence:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CampaignSubsequence:
         """Delete campaign subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.CampaignSubsequence",
-            await self._request("deleteCampaignSubsequence", {"id": id}, None, None),
+            await self._request(
+                "deleteCampaignSubsequence",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def duplicate(
-        self, id: str | UUID, *, parent_campaign: str | UUID, name: str | None = None
+        self,
+        id: str | UUID,
+        *,
+        parent_campaign: str | UUID,
+        name: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CampaignSubsequence:
         """Duplicate subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2565,18 +4641,45 @@ class CampaignSubsequencesResource(Resource):
                 {"id": id},
                 None,
                 {"parent_campaign": parent_campaign, "name": name},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.CampaignSubsequence:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CampaignSubsequence:
         """Get campaign subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.CampaignSubsequence",
-            await self._request("getCampaignSubsequence", {"id": id}, None, None),
+            await self._request(
+                "getCampaignSubsequence",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -2587,8 +4690,16 @@ class CampaignSubsequencesResource(Resource):
         parent_campaign_not: str | UUID | None = None,
         search: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.CampaignSubsequence]:
         """List campaign subsequence: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -2606,6 +4717,11 @@ class CampaignSubsequencesResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -2616,8 +4732,16 @@ class CampaignSubsequencesResource(Resource):
         parent_campaign_not: str | UUID | None = None,
         search: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.CampaignSubsequence]:
         """List campaign subsequence: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -2636,34 +4760,94 @@ class CampaignSubsequencesResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def pause_subsequence(self, id: str | UUID) -> models.CampaignSubsequence:
+    async def pause_subsequence(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CampaignSubsequence:
         """Pause subsequence.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.CampaignSubsequence",
-            await self._request("pauseSubsequence", {"id": id}, None, None),
+            await self._request(
+                "pauseSubsequence",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def resume_subsequence(self, id: str | UUID) -> models.CampaignSubsequence:
+    async def resume_subsequence(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CampaignSubsequence:
         """Resume subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.CampaignSubsequence",
-            await self._request("resumeSubsequence", {"id": id}, None, None),
+            await self._request(
+                "resumeSubsequence",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def sending_status(
-        self, id: str | UUID, *, with_ai_summary: bool | None = None
+        self,
+        id: str | UUID,
+        *,
+        with_ai_summary: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SendingStatus:
         """Get subsequence sending status.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2675,13 +4859,30 @@ class CampaignSubsequencesResource(Resource):
                 {"id": id},
                 {"with_ai_summary": with_ai_summary},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def steps_analytics(
-        self, id: str | UUID, *, start_date: str | None = None, end_date: str | None = None
+        self,
+        id: str | UUID,
+        *,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.SubsequenceStepAnalytics]:
         """Get subsequence steps analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2695,6 +4896,11 @@ class CampaignSubsequencesResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2715,11 +4921,19 @@ class CampaignSubsequencesResource(Resource):
         daily_limit_mode: models.CampaignSubsequenceDailyLimitMode | str | None = None,
         daily_limit: float | None | Unset = UNSET,
         ignore_account_daily_limit: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CampaignSubsequence:
         """Patch campaign subsequence.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2743,6 +4957,11 @@ class CampaignSubsequencesResource(Resource):
                     "daily_limit": daily_limit,
                     "ignore_account_daily_limit": ignore_account_daily_limit,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2750,25 +4969,78 @@ class CampaignSubsequencesResource(Resource):
 class CampaignsResource(Resource):
     """`client.campaigns`: the Campaign operations of the API."""
 
-    async def activate(self, id: str | UUID) -> models.Campaign:
+    @cached_property
+    def with_raw_response(self) -> raw.CampaignsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import CampaignsResourceWithRawResponse
+
+        return CampaignsResourceWithRawResponse(self)
+
+    async def activate(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Activate campaign.
 
-        Args:
-            id: Identifier of the item.
-        """
-        return cast(
-            "models.Campaign", await self._request("activateCampaign", {"id": id}, None, None)
-        )
-
-    async def add_variables(self, id: str | UUID, *, variables: Sequence[str]) -> models.Campaign:
-        """Add variables.
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.Campaign",
-            await self._request("addVariables", {"id": id}, None, {"variables": variables}),
+            await self._request(
+                "activateCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def add_variables(
+        self,
+        id: str | UUID,
+        *,
+        variables: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
+        """Add variables.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.Campaign",
+            await self._request(
+                "addVariables",
+                {"id": id},
+                None,
+                {"variables": variables},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def analytics(
@@ -2779,8 +5051,16 @@ class CampaignsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         exclude_total_leads_count: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.CampaignAnalytics]:
         """Get campaign analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2801,6 +5081,11 @@ class CampaignsResource(Resource):
                     "exclude_total_leads_count": exclude_total_leads_count,
                 },
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2813,8 +5098,16 @@ class CampaignsResource(Resource):
         end_date: str | None = None,
         campaign_status: models.CampaignStatus | int | None = None,
         expand_crm_events: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CampaignAnalyticsOverview:
         """Get campaign analytics overview.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -2836,12 +5129,42 @@ class CampaignsResource(Resource):
                     "expand_crm_events": expand_crm_events,
                 },
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def count_launched(self) -> models.CountResult:
-        """Count launched."""
-        return cast("models.CountResult", await self._request("countLaunched", None, None, None))
+    async def count_launched(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CountResult:
+        """Count launched.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.CountResult",
+            await self._request(
+                "countLaunched",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def create(
         self,
@@ -2879,8 +5202,16 @@ class CampaignsResource(Resource):
         ai_sdr_id: str | UUID | None = None,
         provider_routing_rules: Sequence[models.CampaignProviderRoutingRule | Mapping[str, Any]]
         | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Campaign:
         """Create campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: Name.
@@ -2923,17 +5254,45 @@ class CampaignsResource(Resource):
                     "ai_sdr_id": ai_sdr_id,
                     "provider_routing_rules": provider_routing_rules,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def create_from_export(self, id: str | UUID) -> models.Campaign:
+    async def create_from_export(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Create from export.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.Campaign", await self._request("createFromExport", {"id": id}, None, None)
+            "models.Campaign",
+            await self._request(
+                "createFromExport",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def daily_analytics(
@@ -2943,8 +5302,16 @@ class CampaignsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         campaign_status: models.CampaignStatus | int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.DailyCampaignAnalytics]:
         """Get daily campaign analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign_id: Campaign ID.
@@ -2963,47 +5330,147 @@ class CampaignsResource(Resource):
                     "campaign_status": campaign_status,
                 },
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.Campaign:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Delete campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.Campaign", await self._request("deleteCampaign", {"id": id}, None, None)
+            "models.Campaign",
+            await self._request(
+                "deleteCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def duplicate(self, id: str | UUID, *, name: str | None = None) -> models.Campaign:
+    async def duplicate(
+        self,
+        id: str | UUID,
+        *,
+        name: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Duplicate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
             name: Name.
         """
         return cast(
-            "models.Campaign", await self._request("duplicate", {"id": id}, None, {"name": name})
+            "models.Campaign",
+            await self._request(
+                "duplicate",
+                {"id": id},
+                None,
+                {"name": name},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def export(self, id: str | UUID) -> models.Campaign:
+    async def export(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Export campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.Campaign", await self._request("exportCampaign", {"id": id}, None, None)
+            "models.Campaign",
+            await self._request(
+                "exportCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.Campaign:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Get campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
-        return cast("models.Campaign", await self._request("getCampaign", {"id": id}, None, None))
+        return cast(
+            "models.Campaign",
+            await self._request(
+                "getCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -3015,8 +5482,16 @@ class CampaignsResource(Resource):
         status: models.CampaignStatus | int | None = None,
         exclude_status: models.CampaignStatus | int | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.Campaign]:
         """List campaign: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3037,6 +5512,11 @@ class CampaignsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -3049,8 +5529,16 @@ class CampaignsResource(Resource):
         status: models.CampaignStatus | int | None = None,
         exclude_status: models.CampaignStatus | int | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.Campaign]:
         """List campaign: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3072,15 +5560,45 @@ class CampaignsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def pause(self, id: str | UUID) -> models.Campaign:
+    async def pause(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Pause campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
-        return cast("models.Campaign", await self._request("pauseCampaign", {"id": id}, None, None))
+        return cast(
+            "models.Campaign",
+            await self._request(
+                "pauseCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def search_by_contact(
         self,
@@ -3088,8 +5606,16 @@ class CampaignsResource(Resource):
         search: str | None = None,
         sort_column: str | None = None,
         sort_order: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SearchByContactResponse:
         """Search by contact.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -3101,13 +5627,29 @@ class CampaignsResource(Resource):
                 None,
                 {"search": search, "sort_column": sort_column, "sort_order": sort_order},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def sending_status(
-        self, id: str | UUID, *, with_ai_summary: bool | None = None
+        self,
+        id: str | UUID,
+        *,
+        with_ai_summary: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SendingStatus:
         """Get campaign sending status.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -3115,17 +5657,50 @@ class CampaignsResource(Resource):
         return cast(
             "models.SendingStatus",
             await self._request(
-                "getCampaignSendingStatus", {"id": id}, {"with_ai_summary": with_ai_summary}, None
+                "getCampaignSendingStatus",
+                {"id": id},
+                {"with_ai_summary": with_ai_summary},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def share(self, id: str | UUID) -> None:
+    async def share(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> None:
         """Share campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
-        return await self._request("shareCampaign", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "None",
+            await self._request(
+                "shareCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def steps_analytics(
         self,
@@ -3134,8 +5709,16 @@ class CampaignsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         include_opportunities_count: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.CampaignStepAnalytics]:
         """Get campaign steps analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign_id: Campaign ID.
@@ -3154,6 +5737,11 @@ class CampaignsResource(Resource):
                     "include_opportunities_count": include_opportunities_count,
                 },
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3199,11 +5787,19 @@ class CampaignsResource(Resource):
         owned_by: str | UUID | None | Unset = UNSET,
         provider_routing_rules: Sequence[models.CampaignProviderRoutingRule | Mapping[str, Any]]
         | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Campaign:
         """Patch campaign.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -3266,6 +5862,11 @@ class CampaignsResource(Resource):
                     "owned_by": owned_by,
                     "provider_routing_rules": provider_routing_rules,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3273,27 +5874,85 @@ class CampaignsResource(Resource):
 class CrmActionsResource(Resource):
     """`client.crm_actions`: the CRMActions operations of the API."""
 
-    async def delete_phone_number(self, id: str | UUID) -> models.DeletePhoneNumber:
+    @cached_property
+    def with_raw_response(self) -> raw.CrmActionsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import CrmActionsResourceWithRawResponse
+
+        return CrmActionsResourceWithRawResponse(self)
+
+    async def delete_phone_number(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.DeletePhoneNumber:
         """Delete phone number.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.DeletePhoneNumber",
-            await self._request("deletePhoneNumber", {"id": id}, None, None),
+            await self._request(
+                "deletePhoneNumber",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def list_phone_numbers(self) -> builtins.list[models.PhoneNumber]:
-        """List phone numbers."""
+    async def list_phone_numbers(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> builtins.list[models.PhoneNumber]:
+        """List phone numbers.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "builtins.list[models.PhoneNumber]",
-            await self._request("listPhoneNumbers", None, None, None),
+            await self._request(
+                "listPhoneNumbers",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class CustomTagMappingsResource(Resource):
     """`client.custom_tag_mappings`: the CustomTagMapping operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.CustomTagMappingsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import CustomTagMappingsResourceWithRawResponse
+
+        return CustomTagMappingsResourceWithRawResponse(self)
 
     async def list_page(
         self,
@@ -3301,8 +5960,16 @@ class CustomTagMappingsResource(Resource):
         limit: int | None = None,
         resource_ids: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.CustomTagMapping]:
         """List custom tag mapping: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3313,6 +5980,11 @@ class CustomTagMappingsResource(Resource):
             None,
             {"limit": limit, "resource_ids": resource_ids, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -3321,8 +5993,16 @@ class CustomTagMappingsResource(Resource):
         limit: int | None = None,
         resource_ids: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.CustomTagMapping]:
         """List custom tag mapping: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3334,38 +6014,120 @@ class CustomTagMappingsResource(Resource):
             {"limit": limit, "resource_ids": resource_ids, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class CustomTagsResource(Resource):
     """`client.custom_tags`: the CustomTag operations of the API."""
 
-    async def create(self, *, label: str, description: str | None = None) -> models.CustomTag:
-        """Create custom tag."""
+    @cached_property
+    def with_raw_response(self) -> raw.CustomTagsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import CustomTagsResourceWithRawResponse
+
+        return CustomTagsResourceWithRawResponse(self)
+
+    async def create(
+        self,
+        *,
+        label: str,
+        description: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CustomTag:
+        """Create custom tag.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.CustomTag",
             await self._request(
-                "createCustomTag", None, None, {"label": label, "description": description}
+                "createCustomTag",
+                None,
+                None,
+                {"label": label, "description": description},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.CustomTag:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CustomTag:
         """Delete custom tag.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.CustomTag", await self._request("deleteCustomTag", {"id": id}, None, None)
+            "models.CustomTag",
+            await self._request(
+                "deleteCustomTag",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.CustomTag:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CustomTag:
         """Get custom tag.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
-        return cast("models.CustomTag", await self._request("getCustomTag", {"id": id}, None, None))
+        return cast(
+            "models.CustomTag",
+            await self._request(
+                "getCustomTag",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -3375,8 +6137,16 @@ class CustomTagsResource(Resource):
         resource_ids: str | None = None,
         tag_ids: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.CustomTag]:
         """List custom tag: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3394,6 +6164,11 @@ class CustomTagsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -3404,8 +6179,16 @@ class CustomTagsResource(Resource):
         resource_ids: str | None = None,
         tag_ids: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.CustomTag]:
         """List custom tag: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3424,6 +6207,11 @@ class CustomTagsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def toggle_tag_resource(
@@ -3441,8 +6229,16 @@ class CustomTagsResource(Resource):
         | models.ToggleTagResourceRequestFilterOptionB
         | Mapping[str, Any] = None,
         search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SuccessResult:
         """Toggle tag resource.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -3463,16 +6259,33 @@ class CustomTagsResource(Resource):
                     "filter": filter,
                     "search": search,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def update(
-        self, id: str | UUID, *, label: str | None = None, description: str | None | Unset = UNSET
+        self,
+        id: str | UUID,
+        *,
+        label: str | None = None,
+        description: str | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CustomTag:
         """Patch custom tag.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -3481,7 +6294,15 @@ class CustomTagsResource(Resource):
         return cast(
             "models.CustomTag",
             await self._request(
-                "patchCustomTag", {"id": id}, None, {"label": label, "description": description}
+                "patchCustomTag",
+                {"id": id},
+                None,
+                {"label": label, "description": description},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3489,22 +6310,71 @@ class CustomTagsResource(Resource):
 class DfyEmailAccountOrdersResource(Resource):
     """`client.dfy_email_account_orders`: the DFYEmailAccountOrder operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.DfyEmailAccountOrdersResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import DfyEmailAccountOrdersResourceWithRawResponse
+
+        return DfyEmailAccountOrdersResourceWithRawResponse(self)
+
     async def cancel_accounts(
-        self, *, accounts: Sequence[str]
+        self,
+        *,
+        accounts: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CancelDFYEmailAccountsResponse:
-        """Cancel dfy email accounts."""
+        """Cancel dfy email accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.CancelDFYEmailAccountsResponse",
-            await self._request("cancelDFYEmailAccounts", None, None, {"accounts": accounts}),
+            await self._request(
+                "cancelDFYEmailAccounts",
+                None,
+                None,
+                {"accounts": accounts},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def check_domains(
-        self, *, domains: Sequence[str]
+        self,
+        *,
+        domains: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CheckDomainsAvailabilityResponse:
-        """Check domains availability."""
+        """Check domains availability.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.CheckDomainsAvailabilityResponse",
-            await self._request("checkDomainsAvailability", None, None, {"domains": domains}),
+            await self._request(
+                "checkDomainsAvailability",
+                None,
+                None,
+                {"domains": domains},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def create(
@@ -3513,8 +6383,16 @@ class DfyEmailAccountOrdersResource(Resource):
         items: Sequence[models.CreateDFYEmailAccountOrderRequestItem | Mapping[str, Any]],
         order_type: models.CreateDFYEmailAccountOrderRequestOrderType | str,
         simulation: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CreateDFYEmailAccountOrderResponse:
         """Create dfy email account order.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             items: The items of this page.
@@ -3526,13 +6404,29 @@ class DfyEmailAccountOrdersResource(Resource):
                 None,
                 None,
                 {"items": items, "order_type": order_type, "simulation": simulation},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def list_page(
-        self, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.DfyEmailAccountOrder]:
         """List dfy email account order: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3543,12 +6437,28 @@ class DfyEmailAccountOrdersResource(Resource):
             None,
             {"limit": limit, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
-        self, *, limit: int | None = None, max_items: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.DfyEmailAccountOrder]:
         """List dfy email account order: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3560,6 +6470,11 @@ class DfyEmailAccountOrdersResource(Resource):
             {"limit": limit, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def list_accounts_page(
@@ -3568,8 +6483,16 @@ class DfyEmailAccountOrdersResource(Resource):
         limit: int | None = None,
         with_passwords: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.DFYEmailAccountOrdersAccountsItemPageItem]:
         """List dfy email account orders accounts: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3580,6 +6503,11 @@ class DfyEmailAccountOrdersResource(Resource):
             None,
             {"limit": limit, "with_passwords": with_passwords, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_accounts(
@@ -3588,8 +6516,16 @@ class DfyEmailAccountOrdersResource(Resource):
         limit: int | None = None,
         with_passwords: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.DFYEmailAccountOrdersAccountsItemPageItem]:
         """List dfy email account orders accounts: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3601,6 +6537,11 @@ class DfyEmailAccountOrdersResource(Resource):
             {"limit": limit, "with_passwords": with_passwords, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def pre_warmed_up_domains(
@@ -3608,8 +6549,16 @@ class DfyEmailAccountOrdersResource(Resource):
         *,
         extensions: Sequence[models.PreWarmedUpDomainsListRequestExtension | str] | None = None,
         search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.PreWarmedUpDomainsListResponse:
         """Pre warmed up domains list.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -3617,7 +6566,15 @@ class DfyEmailAccountOrdersResource(Resource):
         return cast(
             "models.PreWarmedUpDomainsListResponse",
             await self._request(
-                "preWarmedUpDomainsList", None, None, {"extensions": extensions, "search": search}
+                "preWarmedUpDomainsList",
+                None,
+                None,
+                {"extensions": extensions, "search": search},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3626,12 +6583,29 @@ class DfyEmailAccountOrdersResource(Resource):
         *,
         domain: str,
         tlds: Sequence[models.GenerateSimilarDomainsRequestTld | str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GenerateSimilarDomainsResponse:
-        """Generate similar domains."""
+        """Generate similar domains.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GenerateSimilarDomainsResponse",
             await self._request(
-                "generateSimilarDomains", None, None, {"domain": domain, "tlds": tlds}
+                "generateSimilarDomains",
+                None,
+                None,
+                {"domain": domain, "tlds": tlds},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3639,18 +6613,71 @@ class DfyEmailAccountOrdersResource(Resource):
 class DomainForwardingResource(Resource):
     """`client.domain_forwarding`: the DomainForwarding operations of the API."""
 
-    async def delete(self, domain: str) -> models.DomainForwarding:
-        """Delete domain forwarding."""
+    @cached_property
+    def with_raw_response(self) -> raw.DomainForwardingResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import DomainForwardingResourceWithRawResponse
+
+        return DomainForwardingResourceWithRawResponse(self)
+
+    async def delete(
+        self,
+        domain: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.DomainForwarding:
+        """Delete domain forwarding.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.DomainForwarding",
-            await self._request("deleteDomainForwarding", {"domain": domain}, None, None),
+            await self._request(
+                "deleteDomainForwarding",
+                {"domain": domain},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, domain: str) -> models.DomainForwarding:
-        """Get domain forwarding."""
+    async def get(
+        self,
+        domain: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.DomainForwarding:
+        """Get domain forwarding.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.DomainForwarding",
-            await self._request("getDomainForwarding", {"domain": domain}, None, None),
+            await self._request(
+                "getDomainForwarding",
+                {"domain": domain},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -3659,8 +6686,17 @@ class DomainForwardingResource(Resource):
         *,
         forwarding_domain: str,
         forwarding_mode: models.ForwardingModeSetting | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.DomainForwarding:
-        """Update domain forwarding."""
+        """Update domain forwarding.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.DomainForwarding",
             await self._request(
@@ -3668,6 +6704,11 @@ class DomainForwardingResource(Resource):
                 {"domain": domain},
                 None,
                 {"forwarding_domain": forwarding_domain, "forwarding_mode": forwarding_mode},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3675,10 +6716,28 @@ class DomainForwardingResource(Resource):
 class EmailVerificationResource(Resource):
     """`client.email_verification`: the EmailVerification operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.EmailVerificationResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import EmailVerificationResourceWithRawResponse
+
+        return EmailVerificationResourceWithRawResponse(self)
+
     async def create(
-        self, *, email: str, webhook_url: str | None = None
+        self,
+        *,
+        email: str,
+        webhook_url: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.EmailVerification:
         """Create email verification.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
@@ -3686,32 +6745,94 @@ class EmailVerificationResource(Resource):
         return cast(
             "models.EmailVerification",
             await self._request(
-                "createEmailVerification", None, None, {"email": email, "webhook_url": webhook_url}
+                "createEmailVerification",
+                None,
+                None,
+                {"email": email, "webhook_url": webhook_url},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, email: str) -> models.EmailVerification:
+    async def get(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.EmailVerification:
         """Check verification status.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
         """
         return cast(
             "models.EmailVerification",
-            await self._request("checkVerificationStatus", {"email": email}, None, None),
+            await self._request(
+                "checkVerificationStatus",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class EmailsResource(Resource):
     """`client.emails`: the Email operations of the API."""
 
-    async def delete(self, id: str | UUID) -> models.Email:
+    @cached_property
+    def with_raw_response(self) -> raw.EmailsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import EmailsResourceWithRawResponse
+
+        return EmailsResourceWithRawResponse(self)
+
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Email:
         """Delete email.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
-        return cast("models.Email", await self._request("deleteEmail", {"id": id}, None, None))
+        return cast(
+            "models.Email",
+            await self._request(
+                "deleteEmail",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def forward(
         self,
@@ -3727,8 +6848,16 @@ class EmailsResource(Resource):
         forwarded_attachments: str | None = None,
         include_original_body: bool | None = None,
         assigned_to: str | UUID | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Email:
         """Forward email.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             eaccount: Sending email account.
@@ -3752,16 +6881,46 @@ class EmailsResource(Resource):
                     "include_original_body": include_original_body,
                     "assigned_to": assigned_to,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.Email:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Email:
         """Get email.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
-        return cast("models.Email", await self._request("getEmail", {"id": id}, None, None))
+        return cast(
+            "models.Email",
+            await self._request(
+                "getEmail",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -3787,8 +6946,16 @@ class EmailsResource(Resource):
         max_timestamp_created: str | None = None,
         latest_of_thread: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.Email]:
         """List email: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3825,6 +6992,11 @@ class EmailsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -3851,8 +7023,16 @@ class EmailsResource(Resource):
         max_timestamp_created: str | None = None,
         latest_of_thread: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.Email]:
         """List email: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -3890,13 +7070,41 @@ class EmailsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def mark_thread_read(self, thread_id: str | UUID) -> models.SuccessResult:
-        """Mark thread as read."""
+    async def mark_thread_read(
+        self,
+        thread_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.SuccessResult:
+        """Mark thread as read.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.SuccessResult",
-            await self._request("markThreadAsRead", {"thread_id": thread_id}, None, None),
+            await self._request(
+                "markThreadAsRead",
+                {"thread_id": thread_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def reply(
@@ -3911,8 +7119,16 @@ class EmailsResource(Resource):
         bcc_address_email_list: str | None = None,
         reminder_ts: datetime | str | None = None,
         assigned_to: str | UUID | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Email:
         """Reply to email.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             eaccount: Sending email account.
@@ -3934,6 +7150,11 @@ class EmailsResource(Resource):
                     "reminder_ts": reminder_ts,
                     "assigned_to": assigned_to,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3944,8 +7165,16 @@ class EmailsResource(Resource):
         to_address_email_list: str,
         subject: str,
         body: models.SendTestEmailRequestBody | Mapping[str, Any],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SendTestEmailResultSuccess | models.SendTestEmailResultFailure:
         """Send test email.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             eaccount: Sending email account.
@@ -3962,13 +7191,41 @@ class EmailsResource(Resource):
                     "subject": subject,
                     "body": body,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def unread_count(self) -> models.UnreadCountResult:
-        """Count unread emails."""
+    async def unread_count(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.UnreadCountResult:
+        """Count unread emails.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
-            "models.UnreadCountResult", await self._request("countUnreadEmails", None, None, None)
+            "models.UnreadCountResult",
+            await self._request(
+                "countUnreadEmails",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -3977,11 +7234,19 @@ class EmailsResource(Resource):
         *,
         is_unread: float | None | Unset = UNSET,
         reminder_ts: datetime | str | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Email:
         """Patch email.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -3991,13 +7256,28 @@ class EmailsResource(Resource):
         return cast(
             "models.Email",
             await self._request(
-                "patchEmail", {"id": id}, None, {"is_unread": is_unread, "reminder_ts": reminder_ts}
+                "patchEmail",
+                {"id": id},
+                None,
+                {"is_unread": is_unread, "reminder_ts": reminder_ts},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
 
 class InboxPlacementAnalyticsResource(Resource):
     """`client.inbox_placement_analytics`: the InboxPlacementAnalytics operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.InboxPlacementAnalyticsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import InboxPlacementAnalyticsResourceWithRawResponse
+
+        return InboxPlacementAnalyticsResourceWithRawResponse(self)
 
     async def deliverability_insights(
         self,
@@ -4011,8 +7291,17 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_geo: Sequence[models.InboxPlacementAnalyticsRecipientGeo | int] | None = None,
         recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | None = None,
         recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsDeliverabilityInsightsItem]:
-        """Get inbox placement analytics deliverability insights."""
+        """Get inbox placement analytics deliverability insights.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "builtins.list[models.InboxPlacementAnalyticsDeliverabilityInsightsItem]",
             await self._request(
@@ -4030,18 +7319,45 @@ class InboxPlacementAnalyticsResource(Resource):
                     "recipient_type": recipient_type,
                     "recipient_esp": recipient_esp,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.InboxPlacementAnalytics:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.InboxPlacementAnalytics:
         """Get inbox placement analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.InboxPlacementAnalytics",
-            await self._request("getInboxPlacementAnalytics", {"id": id}, None, None),
+            await self._request(
+                "getInboxPlacementAnalytics",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -4056,8 +7372,16 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_esp: str | None = None,
         sender_email: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.InboxPlacementAnalytics]:
         """List inbox placement analytics: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -4078,6 +7402,11 @@ class InboxPlacementAnalyticsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -4092,8 +7421,16 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_esp: str | None = None,
         sender_email: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementAnalytics]:
         """List inbox placement analytics: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -4115,6 +7452,11 @@ class InboxPlacementAnalyticsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def stats_by_date(
@@ -4127,8 +7469,17 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | None = None,
         recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
         sender_email: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByDateItem]:
-        """Get inbox placement analytics stats by date."""
+        """Get inbox placement analytics stats by date.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "builtins.list[models.InboxPlacementAnalyticsStatsByDateItem]",
             await self._request(
@@ -4144,6 +7495,11 @@ class InboxPlacementAnalyticsResource(Resource):
                     "recipient_esp": recipient_esp,
                     "sender_email": sender_email,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4157,8 +7513,17 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | None = None,
         recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
         sender_email: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByTestIdItem]:
-        """Get inbox placement analytics stats by test id."""
+        """Get inbox placement analytics stats by test id.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "builtins.list[models.InboxPlacementAnalyticsStatsByTestIdItem]",
             await self._request(
@@ -4174,6 +7539,11 @@ class InboxPlacementAnalyticsResource(Resource):
                     "recipient_esp": recipient_esp,
                     "sender_email": sender_email,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4181,8 +7551,27 @@ class InboxPlacementAnalyticsResource(Resource):
 class InboxPlacementReportsResource(Resource):
     """`client.inbox_placement_reports`: the InboxPlacementBlacklistAndSpamAssassinReport operations of the API."""
 
-    async def get(self, id: str | UUID) -> models.InboxPlacementBlacklistAndSpamAssassinReport:
+    @cached_property
+    def with_raw_response(self) -> raw.InboxPlacementReportsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import InboxPlacementReportsResourceWithRawResponse
+
+        return InboxPlacementReportsResourceWithRawResponse(self)
+
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.InboxPlacementBlacklistAndSpamAssassinReport:
         """Get inbox placement blacklist and spam assassin report.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -4190,7 +7579,15 @@ class InboxPlacementReportsResource(Resource):
         return cast(
             "models.InboxPlacementBlacklistAndSpamAssassinReport",
             await self._request(
-                "getInboxPlacementBlacklistAndSpamAssassinReport", {"id": id}, None, None
+                "getInboxPlacementBlacklistAndSpamAssassinReport",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4204,8 +7601,16 @@ class InboxPlacementReportsResource(Resource):
         skip_spam_assassin_report: bool | None = None,
         skip_blacklist_report: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.InboxPlacementBlacklistAndSpamAssassinReport]:
         """List inbox placement blacklist and spam assassin report: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -4224,6 +7629,11 @@ class InboxPlacementReportsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -4236,8 +7646,16 @@ class InboxPlacementReportsResource(Resource):
         skip_spam_assassin_report: bool | None = None,
         skip_blacklist_report: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementBlacklistAndSpamAssassinReport]:
         """List inbox placement blacklist and spam assassin report: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -4257,11 +7675,23 @@ class InboxPlacementReportsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class InboxPlacementTestsResource(Resource):
     """`client.inbox_placement_tests`: the InboxPlacementTest operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.InboxPlacementTestsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import InboxPlacementTestsResourceWithRawResponse
+
+        return InboxPlacementTestsResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -4287,8 +7717,16 @@ class InboxPlacementTestsResource(Resource):
         status: models.InboxPlacementTestStatus | int | None = None,
         not_sending_status: models.InboxPlacementTestNotSendingStatus | str | None = None,
         run_immediately: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.InboxPlacementTest:
         """Create inbox placement test.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: Name.
@@ -4322,31 +7760,91 @@ class InboxPlacementTestsResource(Resource):
                     "not_sending_status": not_sending_status,
                     "run_immediately": run_immediately,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.InboxPlacementTest:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.InboxPlacementTest:
         """Delete inbox placement test.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.InboxPlacementTest",
-            await self._request("deleteInboxPlacementTest", {"id": id}, None, None),
+            await self._request(
+                "deleteInboxPlacementTest",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def esp_options(self) -> builtins.list[models.InboxPlacementTestESPOptionsItem]:
-        """Get inbox placement test esp options."""
+    async def esp_options(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> builtins.list[models.InboxPlacementTestESPOptionsItem]:
+        """Get inbox placement test esp options.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "builtins.list[models.InboxPlacementTestESPOptionsItem]",
-            await self._request("getInboxPlacementTestESPOptions", None, None, None),
+            await self._request(
+                "getInboxPlacementTestESPOptions",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def get(
-        self, id: str | UUID, *, with_metadata: bool | None = None
+        self,
+        id: str | UUID,
+        *,
+        with_metadata: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GetInboxPlacementTestResponse:
         """Get inbox placement test.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -4354,7 +7852,15 @@ class InboxPlacementTestsResource(Resource):
         return cast(
             "models.GetInboxPlacementTestResponse",
             await self._request(
-                "getInboxPlacementTest", {"id": id}, {"with_metadata": with_metadata}, None
+                "getInboxPlacementTest",
+                {"id": id},
+                {"with_metadata": with_metadata},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4366,8 +7872,16 @@ class InboxPlacementTestsResource(Resource):
         status: models.ListInboxPlacementTestStatus | int | None = None,
         sort_order: models.ListAccountSortOrder | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.InboxPlacementTest]:
         """List inbox placement test: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -4386,6 +7900,11 @@ class InboxPlacementTestsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -4396,8 +7915,16 @@ class InboxPlacementTestsResource(Resource):
         status: models.ListInboxPlacementTestStatus | int | None = None,
         sort_order: models.ListAccountSortOrder | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementTest]:
         """List inbox placement test: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -4417,6 +7944,11 @@ class InboxPlacementTestsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def update(
@@ -4429,11 +7961,19 @@ class InboxPlacementTestsResource(Resource):
         | Sequence[models.InboxPlacementTestAutomation | Mapping[str, Any]]
         | Unset = UNSET,
         status: models.InboxPlacementTestStatus | int | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.InboxPlacementTest:
         """Patch inbox placement test.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -4448,12 +7988,24 @@ class InboxPlacementTestsResource(Resource):
                 {"id": id},
                 None,
                 {"name": name, "schedule": schedule, "automations": automations, "status": status},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
 
 class LeadLabelsResource(Resource):
     """`client.lead_labels`: the LeadLabel operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.LeadLabelsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import LeadLabelsResourceWithRawResponse
+
+        return LeadLabelsResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -4462,8 +8014,17 @@ class LeadLabelsResource(Resource):
         interest_status_label: models.InterestStatusLabel | str,
         description: str | None = None,
         use_with_ai: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.LeadLabel:
-        """Create lead label."""
+        """Create lead label.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.LeadLabel",
             await self._request(
@@ -4476,13 +8037,29 @@ class LeadLabelsResource(Resource):
                     "description": description,
                     "use_with_ai": use_with_ai,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def delete(
-        self, id: str | UUID, *, reassigned_status: float | None = None
+        self,
+        id: str | UUID,
+        *,
+        reassigned_status: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.LeadLabel:
         """Delete lead label.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -4490,17 +8067,50 @@ class LeadLabelsResource(Resource):
         return cast(
             "models.LeadLabel",
             await self._request(
-                "deleteLeadLabel", {"id": id}, None, {"reassigned_status": reassigned_status}
+                "deleteLeadLabel",
+                {"id": id},
+                None,
+                {"reassigned_status": reassigned_status},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.LeadLabel:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.LeadLabel:
         """Get lead label.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
-        return cast("models.LeadLabel", await self._request("getLeadLabel", {"id": id}, None, None))
+        return cast(
+            "models.LeadLabel",
+            await self._request(
+                "getLeadLabel",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -4509,8 +8119,16 @@ class LeadLabelsResource(Resource):
         search: str | None = None,
         interest_status: models.ListLeadLabelInterestStatus | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.LeadLabel]:
         """List lead label: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -4527,6 +8145,11 @@ class LeadLabelsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -4536,8 +8159,16 @@ class LeadLabelsResource(Resource):
         search: str | None = None,
         interest_status: models.ListLeadLabelInterestStatus | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.LeadLabel]:
         """List lead label: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -4555,16 +8186,40 @@ class LeadLabelsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def test_ai_reply_label(
-        self, *, reply_text: str
+        self,
+        *,
+        reply_text: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.TestAiReplyLabelLeadLabelsResponse:
-        """Test ai reply label lead labels."""
+        """Test ai reply label lead labels.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.TestAiReplyLabelLeadLabelsResponse",
             await self._request(
-                "testAiReplyLabelLeadLabels", None, None, {"reply_text": reply_text}
+                "testAiReplyLabelLeadLabels",
+                None,
+                None,
+                {"reply_text": reply_text},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4576,11 +8231,19 @@ class LeadLabelsResource(Resource):
         interest_status_label: models.InterestStatusLabel | str | None = None,
         description: str | None | Unset = UNSET,
         use_with_ai: bool | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.LeadLabel:
         """Patch lead label.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -4599,6 +8262,11 @@ class LeadLabelsResource(Resource):
                     "description": description,
                     "use_with_ai": use_with_ai,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4606,14 +8274,29 @@ class LeadLabelsResource(Resource):
 class LeadListsResource(Resource):
     """`client.lead_lists`: the LeadList operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.LeadListsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import LeadListsResourceWithRawResponse
+
+        return LeadListsResourceWithRawResponse(self)
+
     async def create(
         self,
         *,
         name: str,
         has_enrichment_task: bool | None = None,
         owned_by: str | UUID | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.LeadList:
         """Create lead list.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: Name.
@@ -4625,26 +8308,79 @@ class LeadListsResource(Resource):
                 None,
                 None,
                 {"has_enrichment_task": has_enrichment_task, "owned_by": owned_by, "name": name},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.LeadList:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.LeadList:
         """Delete lead list.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.LeadList", await self._request("deleteLeadList", {"id": id}, None, None)
+            "models.LeadList",
+            await self._request(
+                "deleteLeadList",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.LeadList:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.LeadList:
         """Get lead list.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
-        return cast("models.LeadList", await self._request("getLeadList", {"id": id}, None, None))
+        return cast(
+            "models.LeadList",
+            await self._request(
+                "getLeadList",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -4653,8 +8389,16 @@ class LeadListsResource(Resource):
         has_enrichment_task: bool | None = None,
         search: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.LeadList]:
         """List lead list: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -4671,6 +8415,11 @@ class LeadListsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -4680,8 +8429,16 @@ class LeadListsResource(Resource):
         has_enrichment_task: bool | None = None,
         search: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.LeadList]:
         """List lead list: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -4699,6 +8456,11 @@ class LeadListsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def update(
@@ -4708,11 +8470,19 @@ class LeadListsResource(Resource):
         has_enrichment_task: bool | None | Unset = UNSET,
         owned_by: str | UUID | None | Unset = UNSET,
         name: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.LeadList:
         """Patch lead list.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -4727,23 +8497,57 @@ class LeadListsResource(Resource):
                 {"id": id},
                 None,
                 {"has_enrichment_task": has_enrichment_task, "owned_by": owned_by, "name": name},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def verification_stats(self, id: str | UUID) -> models.GetVerificationStatsResponse:
+    async def verification_stats(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetVerificationStatsResponse:
         """Get verification stats.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.GetVerificationStatsResponse",
-            await self._request("getVerificationStats", {"id": id}, None, None),
+            await self._request(
+                "getVerificationStats",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class LeadsResource(Resource):
     """`client.leads`: the Lead operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.LeadsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import LeadsResourceWithRawResponse
+
+        return LeadsResourceWithRawResponse(self)
 
     async def add(
         self,
@@ -4757,8 +8561,16 @@ class LeadsResource(Resource):
         skip_if_in_workspace: bool | None = None,
         skip_if_in_campaign: bool | None = None,
         skip_if_in_list: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BulkAddLeadsResult:
         """Bulk add leads.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign_id: Campaign ID.
@@ -4787,6 +8599,11 @@ class LeadsResource(Resource):
                     "skip_if_in_campaign": skip_if_in_campaign,
                     "skip_if_in_list": skip_if_in_list,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4806,8 +8623,16 @@ class LeadsResource(Resource):
         queries: Sequence[models.BulkAssignLeadsRequestQuery | Mapping[str, Any]] | None = None,
         assigned_to: str | UUID | None = None,
         has_clause: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BulkAssignLeadsResult:
         """Bulk assign leads.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -4836,6 +8661,11 @@ class LeadsResource(Resource):
                     "assigned_to": assigned_to,
                     "has_clause": has_clause,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4847,8 +8677,16 @@ class LeadsResource(Resource):
         status: models.LeadStatus | int | None = None,
         ids: Sequence[str | UUID] | None = None,
         limit: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BulkDeleteLeadsResult:
         """Bulk delete leads.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign_id: Campaign ID.
@@ -4869,6 +8707,11 @@ class LeadsResource(Resource):
                     "ids": ids,
                     "limit": limit,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4895,8 +8738,16 @@ class LeadsResource(Resource):
         verify_leads_for_lead_finder: bool | None = None,
         verify_leads_on_import: bool | None = None,
         custom_variables: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Lead:
         """Create lead.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign: Campaign ID.
@@ -4944,24 +8795,79 @@ class LeadsResource(Resource):
                     "verify_leads_on_import": verify_leads_on_import,
                     "custom_variables": custom_variables,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.Lead:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Lead:
         """Delete lead.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: Identifier of the item.
         """
-        return cast("models.Lead", await self._request("deleteLead", {"id": id}, None, None))
+        return cast(
+            "models.Lead",
+            await self._request(
+                "deleteLead",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
-    async def get(self, id: str | UUID) -> models.Lead:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Lead:
         """Get lead.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: Identifier of the item.
         """
-        return cast("models.Lead", await self._request("getLead", {"id": id}, None, None))
+        return cast(
+            "models.Lead",
+            await self._request(
+                "getLead",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -4984,8 +8890,16 @@ class LeadsResource(Resource):
         enrichment_status: models.ListLeadsRequestEnrichmentStatus | int | None = None,
         esg_code: models.ListLeadsRequestEsgCode | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.Lead]:
         """List leads: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -5020,6 +8934,11 @@ class LeadsResource(Resource):
                 "esg_code": esg_code,
                 "starting_after": starting_after,
             },
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -5043,8 +8962,16 @@ class LeadsResource(Resource):
         enrichment_status: models.ListLeadsRequestEnrichmentStatus | int | None = None,
         esg_code: models.ListLeadsRequestEsgCode | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.Lead]:
         """List leads: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -5080,10 +9007,29 @@ class LeadsResource(Resource):
                 "starting_after": UNSET,
             },
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def merge(self, *, lead_id: str | UUID, destination_lead_id: str | UUID) -> models.Lead:
-        """Merge leads."""
+    async def merge(
+        self,
+        *,
+        lead_id: str | UUID,
+        destination_lead_id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Lead:
+        """Merge leads.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.Lead",
             await self._request(
@@ -5091,6 +9037,11 @@ class LeadsResource(Resource):
                 None,
                 None,
                 {"lead_id": lead_id, "destination_lead_id": destination_lead_id},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5119,8 +9070,16 @@ class LeadsResource(Resource):
         copy_leads: bool | None = None,
         check_duplicates: bool | None = None,
         reset_interest_status: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BackgroundJob:
         """Move leads.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Free-text search.
@@ -5159,13 +9118,29 @@ class LeadsResource(Resource):
                     "check_duplicates": check_duplicates,
                     "reset_interest_status": reset_interest_status,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def move_to_subsequence(
-        self, *, subsequence_id: str | UUID, id: str | UUID
+        self,
+        *,
+        subsequence_id: str | UUID,
+        id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Lead:
         """Move lead to subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -5173,18 +9148,49 @@ class LeadsResource(Resource):
         return cast(
             "models.Lead",
             await self._request(
-                "moveLeadToSubsequence", None, None, {"subsequence_id": subsequence_id, "id": id}
+                "moveLeadToSubsequence",
+                None,
+                None,
+                {"subsequence_id": subsequence_id, "id": id},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def remove_from_subsequence(self, *, id: str | UUID) -> models.Lead:
+    async def remove_from_subsequence(
+        self,
+        *,
+        id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Lead:
         """Remove lead from subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.Lead", await self._request("removeLeadFromSubsequence", None, None, {"id": id})
+            "models.Lead",
+            await self._request(
+                "removeLeadFromSubsequence",
+                None,
+                None,
+                {"id": id},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -5202,11 +9208,19 @@ class LeadsResource(Resource):
         pl_value_lead: str | None | Unset = UNSET,
         assigned_to: str | UUID | None | Unset = UNSET,
         custom_variables: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Lead:
         """Patch lead.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -5240,6 +9254,11 @@ class LeadsResource(Resource):
                     "assigned_to": assigned_to,
                     "custom_variables": custom_variables,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5252,8 +9271,16 @@ class LeadsResource(Resource):
         ai_interest_value: float | None = None,
         disable_auto_interest: bool | None = None,
         list_id: str | UUID | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AcceptedResult:
         """Update lead interest status.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             interest_value: Interest status to set; null resets it.
@@ -5274,6 +9301,11 @@ class LeadsResource(Resource):
                     "disable_auto_interest": disable_auto_interest,
                     "list_id": list_id,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5281,26 +9313,111 @@ class LeadsResource(Resource):
 class OauthResource(Resource):
     """`client.oauth`: the OAuth operations of the API."""
 
-    async def init_google(self) -> models.OAuthSession:
-        """Init google o auth."""
-        return cast("models.OAuthSession", await self._request("initGoogleOAuth", None, None, None))
+    @cached_property
+    def with_raw_response(self) -> raw.OauthResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import OauthResourceWithRawResponse
 
-    async def init_microsoft(self) -> models.OAuthSession:
-        """Init microsoft o auth."""
+        return OauthResourceWithRawResponse(self)
+
+    async def init_google(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.OAuthSession:
+        """Init google o auth.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
-            "models.OAuthSession", await self._request("initMicrosoftOAuth", None, None, None)
+            "models.OAuthSession",
+            await self._request(
+                "initGoogleOAuth",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def session_status(self, session_id: str) -> models.GetOAuthSessionStatusResponse:
-        """Get o auth session status."""
+    async def init_microsoft(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.OAuthSession:
+        """Init microsoft o auth.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.OAuthSession",
+            await self._request(
+                "initMicrosoftOAuth",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def session_status(
+        self,
+        session_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetOAuthSessionStatusResponse:
+        """Get o auth session status.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GetOAuthSessionStatusResponse",
-            await self._request("getOAuthSessionStatus", {"sessionId": session_id}, None, None),
+            await self._request(
+                "getOAuthSessionStatus",
+                {"sessionId": session_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class SupersearchEnrichmentResource(Resource):
     """`client.supersearch_enrichment`: the SuperSearchEnrichment operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.SupersearchEnrichmentResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import SupersearchEnrichmentResourceWithRawResponse
+
+        return SupersearchEnrichmentResourceWithRawResponse(self)
 
     async def count_leads(
         self,
@@ -5308,8 +9425,17 @@ class SupersearchEnrichmentResource(Resource):
         search_filters: models.SupersearchFilters | Mapping[str, Any],
         skip_owned_leads: bool | None = None,
         show_one_lead_per_company: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CountLeadsFromSupersearchResponse:
-        """Count leads from supersearch."""
+        """Count leads from supersearch.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.CountLeadsFromSupersearchResponse",
             await self._request(
@@ -5321,6 +9447,11 @@ class SupersearchEnrichmentResource(Resource):
                     "skip_owned_leads": skip_owned_leads,
                     "show_one_lead_per_company": show_one_lead_per_company,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5333,8 +9464,16 @@ class SupersearchEnrichmentResource(Resource):
         filters: Sequence[dict[str, Any]] | None = None,
         custom_flow: Sequence[str] | None = None,
         integration_actions: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CreateSuperSearchEnrichmentResponse:
         """Create super search enrichment.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5353,6 +9492,11 @@ class SupersearchEnrichmentResource(Resource):
                     "custom_flow": custom_flow,
                     "integration_actions": integration_actions,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5373,8 +9517,16 @@ class SupersearchEnrichmentResource(Resource):
         template_id: str | None = None,
         status: models.CreateAIEnrichmentRequestStatus | int | None = None,
         filters: Sequence[dict[str, Any]] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CreateAIEnrichmentResponse:
         """Create ai enrichment.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5401,6 +9553,11 @@ class SupersearchEnrichmentResource(Resource):
                     "status": status,
                     "filters": filters,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5422,8 +9579,16 @@ class SupersearchEnrichmentResource(Resource):
         skip_rows_without_email: bool | None = None,
         list_name: str | None = None,
         ai_enrichment: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.EnrichLeadsFromSupersearchResponse:
         """Enrich leads from supersearch.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5448,33 +9613,90 @@ class SupersearchEnrichmentResource(Resource):
                     "limit": limit,
                     "ai_enrichment": ai_enrichment,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, resource_id: str | UUID) -> models.GetEnrichmentForResourceResponse:
-        """Get enrichment for resource."""
+    async def get(
+        self,
+        resource_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetEnrichmentForResourceResponse:
+        """Get enrichment for resource.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GetEnrichmentForResourceResponse",
             await self._request(
-                "getEnrichmentForResource", {"resource_id": resource_id}, None, None
+                "getEnrichmentForResource",
+                {"resource_id": resource_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def get_ai_in_progress(
-        self, resource_id: str | UUID
+        self,
+        resource_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.AiEnrichmentForResourceItem]:
-        """Get ai enrichment for resource."""
+        """Get ai enrichment for resource.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "builtins.list[models.AiEnrichmentForResourceItem]",
             await self._request(
-                "getAiEnrichmentForResource", {"resource_id": resource_id}, None, None
+                "getAiEnrichmentForResource",
+                {"resource_id": resource_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def history(
-        self, resource_id: str | UUID, *, offset: float | None = None, limit: float | None = None
+        self,
+        resource_id: str | UUID,
+        *,
+        offset: float | None = None,
+        limit: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[dict[str, Any]]:
         """Get enrichment history.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5486,6 +9708,11 @@ class SupersearchEnrichmentResource(Resource):
                 {"resource_id": resource_id},
                 {"offset": offset, "limit": limit},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5495,8 +9722,17 @@ class SupersearchEnrichmentResource(Resource):
         search_filters: models.SupersearchFilters | Mapping[str, Any],
         skip_owned_leads: bool | None = None,
         show_one_lead_per_company: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.PreviewLeadsFromSupersearchResponse:
-        """Preview leads from supersearch."""
+        """Preview leads from supersearch.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.PreviewLeadsFromSupersearchResponse",
             await self._request(
@@ -5508,6 +9744,11 @@ class SupersearchEnrichmentResource(Resource):
                     "skip_owned_leads": skip_owned_leads,
                     "show_one_lead_per_company": show_one_lead_per_company,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5522,8 +9763,16 @@ class SupersearchEnrichmentResource(Resource):
         starting_row: int | None = None,
         count: int | None = None,
         filters: Sequence[models.RunEnrichmentRequestFilter | Mapping[str, Any]] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.RunEnrichmentResponse:
         """Run enrichment.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             count: How many.
@@ -5544,13 +9793,31 @@ class SupersearchEnrichmentResource(Resource):
                     "count": count,
                     "filters": filters,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def signal_keywords_facet(
-        self, *, category: str, field: str, prefix: str | None = None, limit: float | None = None
+        self,
+        *,
+        category: str,
+        field: str,
+        prefix: str | None = None,
+        limit: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SignalKeywordsFacetResponse:
         """Signal keywords facet.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5562,6 +9829,11 @@ class SupersearchEnrichmentResource(Resource):
                 None,
                 None,
                 {"category": category, "field": field, "prefix": prefix, "limit": limit},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5572,8 +9844,17 @@ class SupersearchEnrichmentResource(Resource):
         auto_update: bool | None = None,
         skip_rows_without_email: bool | None = None,
         is_evergreen: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SuperSearchEnrichment:
-        """Update enrichment settings for resource."""
+        """Update enrichment settings for resource.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.SuperSearchEnrichment",
             await self._request(
@@ -5585,6 +9866,11 @@ class SupersearchEnrichmentResource(Resource):
                     "skip_rows_without_email": skip_rows_without_email,
                     "is_evergreen": is_evergreen,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5592,14 +9878,44 @@ class SupersearchEnrichmentResource(Resource):
 class WebhookEventsResource(Resource):
     """`client.webhook_events`: the WebhookEvent operations of the API."""
 
-    async def get(self, id: str | UUID) -> models.WebhookEvent:
+    @cached_property
+    def with_raw_response(self) -> raw.WebhookEventsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WebhookEventsResourceWithRawResponse
+
+        return WebhookEventsResourceWithRawResponse(self)
+
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WebhookEvent:
         """Get webhook event.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.WebhookEvent", await self._request("getWebhookEvent", {"id": id}, None, None)
+            "models.WebhookEvent",
+            await self._request(
+                "getWebhookEvent",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -5611,8 +9927,16 @@ class WebhookEventsResource(Resource):
         to: date | str | None = None,
         search: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.WebhookEvent]:
         """List webhook event: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5632,6 +9956,11 @@ class WebhookEventsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -5643,8 +9972,16 @@ class WebhookEventsResource(Resource):
         to: date | str | None = None,
         search: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.WebhookEvent]:
         """List webhook event: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5665,31 +10002,85 @@ class WebhookEventsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def summary(
-        self, *, from_: date | str | None = None, to: date | str | None = None
+        self,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GetWebhookEventsSummaryResponse:
-        """Get webhook events summary."""
+        """Get webhook events summary.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GetWebhookEventsSummaryResponse",
-            await self._request("getWebhookEventsSummary", None, {"from": from_, "to": to}, None),
+            await self._request(
+                "getWebhookEventsSummary",
+                None,
+                {"from": from_, "to": to},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def summary_by_date(
-        self, *, from_: date | str | None = None, to: date | str | None = None
+        self,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GetWebhookEventsSummaryByDateResponse:
-        """Get webhook events summary by date."""
+        """Get webhook events summary by date.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GetWebhookEventsSummaryByDateResponse",
             await self._request(
-                "getWebhookEventsSummaryByDate", None, {"from": from_, "to": to}, None
+                "getWebhookEventsSummaryByDate",
+                None,
+                {"from": from_, "to": to},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
 
 class WebhooksResource(Resource):
     """`client.webhooks`: the Webhook operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.WebhooksResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WebhooksResourceWithRawResponse
+
+        return WebhooksResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -5700,8 +10091,16 @@ class WebhooksResource(Resource):
         event_type: models.WebhookEventType | str | None = None,
         custom_interest_value: float | None = None,
         headers: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Webhook:
         """Create webhook.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign: Campaign ID.
@@ -5721,31 +10120,108 @@ class WebhooksResource(Resource):
                     "custom_interest_value": custom_interest_value,
                     "headers": headers,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.Webhook:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Webhook:
         """Delete webhook.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: Identifier of the item.
         """
-        return cast("models.Webhook", await self._request("deleteWebhook", {"id": id}, None, None))
-
-    async def event_types(self) -> models.WebhookEventTypes:
-        """List webhook event types."""
         return cast(
-            "models.WebhookEventTypes",
-            await self._request("listWebhookEventTypes", None, None, None),
+            "models.Webhook",
+            await self._request(
+                "deleteWebhook",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.Webhook:
+    async def event_types(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WebhookEventTypes:
+        """List webhook event types.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.WebhookEventTypes",
+            await self._request(
+                "listWebhookEventTypes",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Webhook:
         """Get webhook.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
-        return cast("models.Webhook", await self._request("getWebhook", {"id": id}, None, None))
+        return cast(
+            "models.Webhook",
+            await self._request(
+                "getWebhook",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -5754,8 +10230,16 @@ class WebhooksResource(Resource):
         campaign: str | UUID | None = None,
         event_type: models.ListWebhookEventType | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.Webhook]:
         """List webhook: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5772,6 +10256,11 @@ class WebhooksResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -5781,8 +10270,16 @@ class WebhooksResource(Resource):
         campaign: str | UUID | None = None,
         event_type: models.ListWebhookEventType | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.Webhook]:
         """List webhook: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5800,24 +10297,77 @@ class WebhooksResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def resume(self, id: str | UUID) -> models.Webhook:
+    async def resume(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Webhook:
         """Resume webhook.
 
-        Args:
-            id: Identifier of the item.
-        """
-        return cast("models.Webhook", await self._request("resumeWebhook", {"id": id}, None, None))
-
-    async def test(self, id: str | UUID) -> models.TestWebhookResponse:
-        """Test webhook.
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
-            "models.TestWebhookResponse", await self._request("testWebhook", {"id": id}, None, None)
+            "models.Webhook",
+            await self._request(
+                "resumeWebhook",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def test(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.TestWebhookResponse:
+        """Test webhook.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
+        Args:
+            id: Identifier of the item.
+        """
+        return cast(
+            "models.TestWebhookResponse",
+            await self._request(
+                "testWebhook",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -5830,11 +10380,19 @@ class WebhooksResource(Resource):
         event_type: models.WebhookEventType | str | None | Unset = UNSET,
         custom_interest_value: float | None | Unset = UNSET,
         headers: dict[str, Any] | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Webhook:
         """Patch webhook.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -5858,6 +10416,11 @@ class WebhooksResource(Resource):
                     "custom_interest_value": custom_interest_value,
                     "headers": headers,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5865,65 +10428,222 @@ class WebhooksResource(Resource):
 class WorkspaceBillingResource(Resource):
     """`client.workspace_billing`: the WorkspaceBilling operations of the API."""
 
-    async def plan_details(self) -> models.PlanDetails:
-        """Get workspace plan details."""
+    @cached_property
+    def with_raw_response(self) -> raw.WorkspaceBillingResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WorkspaceBillingResourceWithRawResponse
+
+        return WorkspaceBillingResourceWithRawResponse(self)
+
+    async def plan_details(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.PlanDetails:
+        """Get workspace plan details.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
-            "models.PlanDetails", await self._request("getWorkspacePlanDetails", None, None, None)
+            "models.PlanDetails",
+            await self._request(
+                "getWorkspacePlanDetails",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def subscription_details(self) -> models.SubscriptionDetails:
-        """Get workspace subscription details."""
+    async def subscription_details(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.SubscriptionDetails:
+        """Get workspace subscription details.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.SubscriptionDetails",
-            await self._request("getWorkspaceSubscriptionDetails", None, None, None),
+            await self._request(
+                "getWorkspaceSubscriptionDetails",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class WorkspaceGroupMembersResource(Resource):
     """`client.workspace_group_members`: the WorkspaceGroupMember operations of the API."""
 
-    async def create(self, *, sub_workspace_id: str | UUID) -> models.WorkspaceGroupMember:
-        """Create workspace group member."""
+    @cached_property
+    def with_raw_response(self) -> raw.WorkspaceGroupMembersResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WorkspaceGroupMembersResourceWithRawResponse
+
+        return WorkspaceGroupMembersResourceWithRawResponse(self)
+
+    async def create(
+        self,
+        *,
+        sub_workspace_id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WorkspaceGroupMember:
+        """Create workspace group member.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.WorkspaceGroupMember",
             await self._request(
-                "createWorkspaceGroupMember", None, None, {"sub_workspace_id": sub_workspace_id}
+                "createWorkspaceGroupMember",
+                None,
+                None,
+                {"sub_workspace_id": sub_workspace_id},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.WorkspaceGroupMember:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WorkspaceGroupMember:
         """Delete workspace group member.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.WorkspaceGroupMember",
-            await self._request("deleteWorkspaceGroupMember", {"id": id}, None, None),
+            await self._request(
+                "deleteWorkspaceGroupMember",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.WorkspaceGroupMember:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WorkspaceGroupMember:
         """Get workspace group member.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.WorkspaceGroupMember",
-            await self._request("getWorkspaceGroupMember", {"id": id}, None, None),
+            await self._request(
+                "getWorkspaceGroupMember",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get_admin(self) -> models.GetAdminWorkspaceGroupMemberResponse:
-        """Get admin workspace group member."""
+    async def get_admin(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetAdminWorkspaceGroupMemberResponse:
+        """Get admin workspace group member.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GetAdminWorkspaceGroupMemberResponse",
-            await self._request("getAdminWorkspaceGroupMember", None, None, None),
+            await self._request(
+                "getAdminWorkspaceGroupMember",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
-        self, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.WorkspaceGroupMember]:
         """List workspace group member: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5934,12 +10654,28 @@ class WorkspaceGroupMembersResource(Resource):
             None,
             {"limit": limit, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
-        self, *, limit: int | None = None, max_items: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.WorkspaceGroupMember]:
         """List workspace group member: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -5951,11 +10687,23 @@ class WorkspaceGroupMembersResource(Resource):
             {"limit": limit, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class WorkspaceMembersResource(Resource):
     """`client.workspace_members`: the WorkspaceMember operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.WorkspaceMembersResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WorkspaceMembersResourceWithRawResponse
+
+        return WorkspaceMembersResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -5965,8 +10713,16 @@ class WorkspaceMembersResource(Resource):
         user_email: str | None = None,
         nickname: str | None = None,
         permissions: Sequence[models.WorkspaceMemberPermission | str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.WorkspaceMember:
         """Create workspace member.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
@@ -5984,29 +10740,78 @@ class WorkspaceMembersResource(Resource):
                     "role": role,
                     "permissions": permissions,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.WorkspaceMember:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WorkspaceMember:
         """Delete workspace member.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.WorkspaceMember",
-            await self._request("deleteWorkspaceMember", {"id": id}, None, None),
+            await self._request(
+                "deleteWorkspaceMember",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.WorkspaceMember:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WorkspaceMember:
         """Get workspace member.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
         """
         return cast(
             "models.WorkspaceMember",
-            await self._request("getWorkspaceMember", {"id": id}, None, None),
+            await self._request(
+                "getWorkspaceMember",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -6016,8 +10821,16 @@ class WorkspaceMembersResource(Resource):
         accepted: bool | None = None,
         search: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.WorkspaceMember]:
         """List workspace member: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -6034,6 +10847,11 @@ class WorkspaceMembersResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -6043,8 +10861,16 @@ class WorkspaceMembersResource(Resource):
         accepted: bool | None = None,
         search: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.WorkspaceMember]:
         """List workspace member: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many items one page holds (1 to 100).
@@ -6057,6 +10883,11 @@ class WorkspaceMembersResource(Resource):
             {"limit": limit, "accepted": accepted, "search": search, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def update(
@@ -6065,11 +10896,19 @@ class WorkspaceMembersResource(Resource):
         *,
         nickname: str | None | Unset = UNSET,
         role: models.WorkspaceMemberRole | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.WorkspaceMember:
         """Patch workspace member.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: Identifier of the item.
@@ -6078,7 +10917,15 @@ class WorkspaceMembersResource(Resource):
         return cast(
             "models.WorkspaceMember",
             await self._request(
-                "patchWorkspaceMember", {"id": id}, None, {"nickname": nickname, "role": role}
+                "patchWorkspaceMember",
+                {"id": id},
+                None,
+                {"nickname": nickname, "role": role},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -6086,62 +10933,240 @@ class WorkspaceMembersResource(Resource):
 class WorkspacesResource(Resource):
     """`client.workspaces`: the Workspace operations of the API."""
 
-    async def add_whitelabel_domain(self, *, domain: str) -> models.Workspace:
-        """Add workspace agency domain."""
+    @cached_property
+    def with_raw_response(self) -> raw.WorkspacesResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WorkspacesResourceWithRawResponse
+
+        return WorkspacesResourceWithRawResponse(self)
+
+    async def add_whitelabel_domain(
+        self,
+        *,
+        domain: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
+        """Add workspace agency domain.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.Workspace",
-            await self._request("addWorkspaceAgencyDomain", None, None, {"domain": domain}),
+            await self._request(
+                "addWorkspaceAgencyDomain",
+                None,
+                None,
+                {"domain": domain},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def cancel_removal(self) -> models.Workspace:
-        """Cancel current workspace removal."""
+    async def cancel_removal(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
+        """Cancel current workspace removal.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.Workspace",
-            await self._request("cancelCurrentWorkspaceRemoval", None, None, None),
+            await self._request(
+                "cancelCurrentWorkspaceRemoval",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def change_owner(self, *, email: str, sec: str) -> models.Workspace:
+    async def change_owner(
+        self,
+        *,
+        email: str,
+        sec: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
         """Change workspace owner.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: Email address.
         """
         return cast(
             "models.Workspace",
-            await self._request("changeWorkspaceOwner", None, None, {"email": email, "sec": sec}),
+            await self._request(
+                "changeWorkspaceOwner",
+                None,
+                None,
+                {"email": email, "sec": sec},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def delete_whitelabel_domain(self) -> models.Workspace:
-        """Delete workspace domain."""
-        return cast(
-            "models.Workspace", await self._request("deleteWorkspaceDomain", None, None, None)
-        )
+    async def delete_whitelabel_domain(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
+        """Delete workspace domain.
 
-    async def get(self) -> models.Workspace:
-        """Get workspace."""
-        return cast("models.Workspace", await self._request("getWorkspace", None, None, None))
-
-    async def get_whitelabel_domain(self) -> models.WhitelabelDomainInfo:
-        """Get workspace domain info."""
-        return cast(
-            "models.WhitelabelDomainInfo",
-            await self._request("getWorkspaceDomainInfo", None, None, None),
-        )
-
-    async def schedule_removal(self) -> models.Workspace:
-        """Schedule current workspace removal."""
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.Workspace",
-            await self._request("scheduleCurrentWorkspaceRemoval", None, None, None),
+            await self._request(
+                "deleteWorkspaceDomain",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def get(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
+        """Get workspace.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.Workspace",
+            await self._request(
+                "getWorkspace",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def get_whitelabel_domain(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WhitelabelDomainInfo:
+        """Get workspace domain info.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.WhitelabelDomainInfo",
+            await self._request(
+                "getWorkspaceDomainInfo",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def schedule_removal(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
+        """Schedule current workspace removal.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.Workspace",
+            await self._request(
+                "scheduleCurrentWorkspaceRemoval",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
-        self, *, name: str | None = None, org_logo_url: str | None | Unset = UNSET
+        self,
+        *,
+        name: str | None = None,
+        org_logo_url: str | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Workspace:
         """Patch workspace.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: Name.
@@ -6150,7 +11175,15 @@ class WorkspacesResource(Resource):
         return cast(
             "models.Workspace",
             await self._request(
-                "patchWorkspace", None, None, {"name": name, "org_logo_url": org_logo_url}
+                "patchWorkspace",
+                None,
+                None,
+                {"name": name, "org_logo_url": org_logo_url},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
