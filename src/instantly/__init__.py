@@ -5,6 +5,12 @@ from instantly import AsyncInstantly
 async with AsyncInstantly() as client:          # key from $INSTANTLY_API_KEY
     async for lead in client.leads.list(campaign="..."):
         print(lead.email)
+
+from instantly import Instantly                 # the same, blocking: scripts and notebooks
+
+with Instantly() as client:
+    for lead in client.leads.list(campaign="..."):
+        print(lead.email)
 """
 
 from __future__ import annotations
@@ -15,11 +21,14 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from . import errors, models
+    from ._blocking_client import Instantly
     from ._bulk import BulkAddResult, BulkResult, BulkRun, FailedChunk, Outcome, Rejection
     from ._client import DEFAULT_BASE_URL, AsyncInstantly
     from ._convert import StructureError
-    from ._pagination import Page
+    from ._options import RequestOptions
+    from ._pagination import Page, SyncPage
     from ._ratelimit import RateLimiter
+    from ._response import RawResponse
     from ._types import UNSET, Unset
     from ._version import __version__
     from .errors import (
@@ -32,7 +41,9 @@ if TYPE_CHECKING:
         BadRequestError,
         BulkCancelledError,
         ChunkCancelledError,
+        ClientClosedError,
         ConflictError,
+        EventLoopError,
         InstantlyError,
         NotFoundError,
         PaginationError,
@@ -60,9 +71,13 @@ _LAZY: dict[str, str] = {
     "Rejection": "._bulk",
     "DEFAULT_BASE_URL": "._client",
     "AsyncInstantly": "._client",
+    "Instantly": "._blocking_client",
     "StructureError": "._convert",
+    "RequestOptions": "._options",
     "Page": "._pagination",
+    "SyncPage": "._pagination",
     "RateLimiter": "._ratelimit",
+    "RawResponse": "._response",
     "UNSET": "._types",
     "Unset": "._types",
     **dict.fromkeys(
@@ -76,7 +91,9 @@ _LAZY: dict[str, str] = {
             "BadRequestError",
             "BulkCancelledError",
             "ChunkCancelledError",
+            "ClientClosedError",
             "ConflictError",
+            "EventLoopError",
             "InstantlyError",
             "NotFoundError",
             "PaginationError",
@@ -126,8 +143,11 @@ __all__ = [
     "BulkResult",
     "BulkRun",
     "ChunkCancelledError",
+    "ClientClosedError",
     "ConflictError",
+    "EventLoopError",
     "FailedChunk",
+    "Instantly",
     "InstantlyError",
     "NotFoundError",
     "Outcome",
@@ -137,12 +157,15 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimiter",
+    "RawResponse",
     "RedirectError",
     "Rejection",
+    "RequestOptions",
     "ResponseTooDeepError",
     "ResponseTooLargeError",
     "ServerError",
     "StructureError",
+    "SyncPage",
     "UnprocessableEntityError",
     "Unset",
     "__version__",

@@ -973,6 +973,7 @@ class Transport:
                         )
                     return value
                 status = value["statusCode"]
+                value = None  # it may echo the key: only the scrubbed copy below stays
             body = self._credentials.error_body(answer.body)
 
             # An error answer: retry it, or raise it.

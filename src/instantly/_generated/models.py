@@ -42,6 +42,14 @@ class AccountProviderCode(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class AccountSelectionFilter(StrEnum):
     ACC_FILTER_PAUSED = "ACC_FILTER_PAUSED"
@@ -58,6 +66,9 @@ class AccountSelectionFilter(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class AccountStatus(IntEnum):
     ACTIVE = 1
@@ -70,6 +81,14 @@ class AccountStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -111,6 +130,9 @@ class AccountWarmupIncrement(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class AccountWarmupStatus(IntEnum):
     PAUSED = 0
@@ -122,6 +144,14 @@ class AccountWarmupStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 class ActivityActionStatusFilter(StrEnum):
@@ -135,6 +165,9 @@ class ActivityActionStatusFilter(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class ActivityActionTypeFilter(StrEnum):
@@ -156,6 +189,9 @@ class ActivityActionTypeFilter(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -186,6 +222,14 @@ class AiAgentGuidanceCategory(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class AiAgentGuidanceStatus(IntEnum):
     ACTIVE = 1
@@ -194,6 +238,14 @@ class AiAgentGuidanceStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 class AiAgentStatus(IntEnum):
@@ -205,6 +257,14 @@ class AiAgentStatus(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class AiAgentStatusFilter(IntEnum):
     MINUS_1 = -1
@@ -215,6 +275,14 @@ class AiAgentStatusFilter(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class AiAgentSummaryConfigurationMode(StrEnum):
     COPILOT = "copilot"
@@ -223,6 +291,9 @@ class AiAgentSummaryConfigurationMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class AiAgentType(IntEnum):
@@ -240,6 +311,14 @@ class AiAgentType(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class AiAgentTypeFilter(IntEnum):
     V_1 = 1
@@ -255,6 +334,14 @@ class AiAgentTypeFilter(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -277,6 +364,14 @@ class AiLeadFinderAgentType(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class AiSalesAgentActivityActionStatus(StrEnum):
     PENDING = "pending"
@@ -289,6 +384,9 @@ class AiSalesAgentActivityActionStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class AiSalesAgentActivityActionType(StrEnum):
@@ -316,6 +414,9 @@ class AiSalesAgentActivityActionType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class AiSalesAgentActivityErrorCode(StrEnum):
     INSUFFICIENT_CREDITS = "insufficient_credits"
@@ -334,6 +435,9 @@ class AiSalesAgentActivityErrorCode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -361,6 +465,9 @@ class AiSalesAgentInputType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class AiSalesAgentReplyErrorCode(StrEnum):
     NO_SENDING_ACCOUNT = "NO_SENDING_ACCOUNT"
@@ -379,6 +486,9 @@ class AiSalesAgentReplyErrorCode(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class AiSalesAgentReplySendingStatus(IntEnum):
     FAILED = -1
@@ -388,6 +498,14 @@ class AiSalesAgentReplySendingStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 class AiSalesAgentType(IntEnum):
@@ -401,6 +519,14 @@ class AiSalesAgentType(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -422,6 +548,9 @@ class AiSdrInputType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class AiSdrLeadActivityFilter(StrEnum):
     REPLIED = "replied"
@@ -430,6 +559,9 @@ class AiSdrLeadActivityFilter(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -622,6 +754,9 @@ class ApiKeyScope(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class ApproveSalesAgentActivitiesRequest:
@@ -673,6 +808,14 @@ class AuditLogActivityType(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 @attrs.define(kw_only=True, slots=True)
 class BackgroundJobData:
@@ -691,6 +834,9 @@ class BackgroundJobEntityType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class BackgroundJobStatus(StrEnum):
     PENDING = "pending"
@@ -704,6 +850,9 @@ class BackgroundJobStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class BackgroundJobType(StrEnum):
@@ -721,6 +870,9 @@ class BackgroundJobType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class BasicGuidanceLength(StrEnum):
     CONCISE = "concise"
@@ -730,6 +882,9 @@ class BasicGuidanceLength(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class BasicGuidanceTone(StrEnum):
@@ -742,6 +897,9 @@ class BasicGuidanceTone(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -819,6 +977,9 @@ class BulkAssignLeadsRequestFilter(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class BulkAssignLeadsRequestQueryActionType(StrEnum):
     REPLY = "reply"
@@ -832,6 +993,9 @@ class BulkAssignLeadsRequestQueryActionType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class BulkAssignLeadsRequestQueryValuesLeadStatusCondition(StrEnum):
     IS = "is"
@@ -840,6 +1004,9 @@ class BulkAssignLeadsRequestQueryValuesLeadStatusCondition(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class BulkAssignLeadsRequestQueryValuesOccurrenceCountCondition(StrEnum):
@@ -850,6 +1017,9 @@ class BulkAssignLeadsRequestQueryValuesOccurrenceCountCondition(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -956,6 +1126,9 @@ class CampaignAutoVariantSelectTrigger(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class CampaignLimitEmailsPerCompanyOverrideMode(StrEnum):
     CUSTOM = "custom"
@@ -965,6 +1138,9 @@ class CampaignLimitEmailsPerCompanyOverrideMode(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class CampaignLimitEmailsPerCompanyOverrideScope(StrEnum):
     PER_CAMPAIGN = "per_campaign"
@@ -973,6 +1149,9 @@ class CampaignLimitEmailsPerCompanyOverrideScope(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class CampaignNotSendingStatus(IntEnum):
@@ -986,6 +1165,14 @@ class CampaignNotSendingStatus(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class CampaignProviderRoutingRuleAction(StrEnum):
     SEND = "send"
@@ -994,6 +1181,9 @@ class CampaignProviderRoutingRuleAction(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class CampaignProviderRoutingRuleRecipientEspItem(StrEnum):
@@ -1005,6 +1195,9 @@ class CampaignProviderRoutingRuleRecipientEspItem(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1126,6 +1319,9 @@ class CampaignScheduleTimezone(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class CampaignScheduleTiming:
@@ -1142,6 +1338,9 @@ class CampaignSequenceStepDelayUnit(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class CampaignSequenceStepType(StrEnum):
     EMAIL = "email"
@@ -1149,6 +1348,9 @@ class CampaignSequenceStepType(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1171,6 +1373,14 @@ class CampaignStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1201,6 +1411,14 @@ class CampaignSubsequenceConditionsLeadActivityItem(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class CampaignSubsequenceDailyLimitMode(StrEnum):
     INHERIT = "inherit"
@@ -1210,6 +1428,9 @@ class CampaignSubsequenceDailyLimitMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1236,6 +1457,14 @@ class CampaignSubsequenceStatus(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 @attrs.define(kw_only=True, slots=True)
 class CancelDFYEmailAccountsRequest:
@@ -1260,6 +1489,9 @@ class CheckDomainsAvailabilityResponseResultUnavailableReason(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1308,6 +1540,9 @@ class CreateAIEnrichmentRequestModelVersion(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class CreateAIEnrichmentRequestStatus(IntEnum):
     JOB_IS_PENDING_PROCESSING = 1
@@ -1318,6 +1553,14 @@ class CreateAIEnrichmentRequestStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1373,6 +1616,14 @@ class CreateDFYEmailAccountOrderRequestItemEmailProvider(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class CreateDFYEmailAccountOrderRequestOrderType(StrEnum):
     DFY = "dfy"
@@ -1382,6 +1633,9 @@ class CreateDFYEmailAccountOrderRequestOrderType(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1413,6 +1667,9 @@ class CreateDFYEmailAccountOrderResponseOrderError(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class CreateDFYEmailAccountOrderResponseOrderItem:
@@ -1437,6 +1694,9 @@ class CreateDFYEmailAccountOrderResponsePaymentFailureReason(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class CreateEmailVerificationRequest:
@@ -1451,6 +1711,9 @@ class CreateImportedLeadsActivityRequestSource(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1477,6 +1740,14 @@ class CreateSalesAgentRequestAgentType(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1523,6 +1794,14 @@ class CustomPromptTemplateCategory(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 @attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplateCreatorPayloadName:
@@ -1561,6 +1840,9 @@ class CustomPromptTemplateModelVersion(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplateProperty:
@@ -1576,6 +1858,9 @@ class CustomPromptTemplateType(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1599,6 +1884,14 @@ class CustomTagMappingResourceType(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1709,6 +2002,9 @@ class DeliverabilityActivityStatus(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class DeliverabilityCheckOutcome(StrEnum):
     HEALTHY = "healthy"
@@ -1724,6 +2020,9 @@ class DeliverabilityCheckOutcome(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1743,6 +2042,9 @@ class DeliverabilityFeedFilter(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class DeliverabilityFeedItemKind(StrEnum):
     INSIGHT = "insight"
@@ -1752,6 +2054,9 @@ class DeliverabilityFeedItemKind(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class DeliverabilityFeedItemSeverity(StrEnum):
@@ -1764,6 +2069,9 @@ class DeliverabilityFeedItemSeverity(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class DeliverabilityFeedItemStatus(StrEnum):
     TODO = "todo"
@@ -1775,6 +2083,9 @@ class DeliverabilityFeedItemStatus(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class DeliverabilityRunStatus(StrEnum):
     RUNNING = "running"
@@ -1785,6 +2096,9 @@ class DeliverabilityRunStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1820,6 +2134,9 @@ class DeliverabilitySubMessageStatus(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class DfyEmailAccountOrderForwardingMode(StrEnum):
     REDIRECT = "redirect"
@@ -1828,6 +2145,9 @@ class DfyEmailAccountOrderForwardingMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1889,6 +2209,14 @@ class EmailUeType(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class EmailVerificationStatus(StrEnum):
     SUCCESS = "success"
@@ -1897,6 +2225,9 @@ class EmailVerificationStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -1915,6 +2246,14 @@ class EsgCode(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 class EspCode(IntEnum):
@@ -1936,6 +2275,14 @@ class EspCode(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class ForwardingMode(StrEnum):
     REDIRECT = "redirect"
@@ -1944,6 +2291,9 @@ class ForwardingMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class ForwardingModeSetting(StrEnum):
@@ -1954,6 +2304,9 @@ class ForwardingModeSetting(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class GenerateSimilarDomainsRequestTld(StrEnum):
     COM = "com"
@@ -1962,6 +2315,9 @@ class GenerateSimilarDomainsRequestTld(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2031,6 +2387,9 @@ class GetOAuthSessionStatusResponseStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2114,6 +2473,9 @@ class InboxManagerActivityType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerAnalyticsSummary:
@@ -2141,6 +2503,14 @@ class InboxManagerConfigurationType(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2180,6 +2550,14 @@ class InboxManagerJobType(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerNoShow:
@@ -2199,6 +2577,9 @@ class InboxManagerRecoveryMethod(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class InboxManagerSlackIntegration:
@@ -2216,6 +2597,9 @@ class InboxManagerTagName(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class InboxManagerTriggerOnLabelsMode(StrEnum):
     INCLUDE = "include"
@@ -2224,6 +2608,9 @@ class InboxManagerTriggerOnLabelsMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2243,6 +2630,14 @@ class InboxPlacementAnalyticsRecipientGeo(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class InboxPlacementAnalyticsRecipientType(IntEnum):
     PROFESSIONAL = 1
@@ -2252,6 +2647,14 @@ class InboxPlacementAnalyticsRecipientType(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class InboxPlacementAnalyticsRecordType(IntEnum):
     SENT = 1
@@ -2260,6 +2663,14 @@ class InboxPlacementAnalyticsRecordType(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 class InboxPlacementAnalyticsSenderEsp(IntEnum):
@@ -2272,6 +2683,14 @@ class InboxPlacementAnalyticsSenderEsp(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2318,6 +2737,9 @@ class InboxPlacementTestAutomationWhenCondition(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class InboxPlacementTestDeliveryMode(IntEnum):
     ONE_BY_ONE = 1
@@ -2326,6 +2748,14 @@ class InboxPlacementTestDeliveryMode(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2343,6 +2773,9 @@ class InboxPlacementTestNotSendingStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2366,6 +2799,14 @@ class InboxPlacementTestSendingMethod(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class InboxPlacementTestStatus(IntEnum):
     ACTIVE = 1
@@ -2376,6 +2817,14 @@ class InboxPlacementTestStatus(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class InboxPlacementTestType(IntEnum):
     V_1 = 1
@@ -2384,6 +2833,14 @@ class InboxPlacementTestType(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2400,6 +2857,9 @@ class InterestStatusLabel(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class LeadEnrichmentStatus(IntEnum):
     ENRICHED = 1
@@ -2410,6 +2870,14 @@ class LeadEnrichmentStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2436,6 +2904,9 @@ class LeadFinderAgentEventType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class LeadFinderAgentSource(StrEnum):
     AGENTS_PAGE = "agents_page"
@@ -2447,6 +2918,9 @@ class LeadFinderAgentSource(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2480,6 +2954,9 @@ class LeadFinderOnExhaustion(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class LeadFinderSearchFiltersFundingTypeItem(StrEnum):
     ANGEL = "angel"
@@ -2510,6 +2987,9 @@ class LeadFinderSearchFiltersFundingTypeItem(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class LeadFinderSearchFiltersLookAlikeMode(StrEnum):
     TARGETED = "targeted"
@@ -2519,6 +2999,9 @@ class LeadFinderSearchFiltersLookAlikeMode(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class LeadFinderSearchFiltersTitleMode(StrEnum):
     EXACT = "EXACT"
@@ -2527,6 +3010,9 @@ class LeadFinderSearchFiltersTitleMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class LeadInterestStatus(IntEnum):
@@ -2543,6 +3029,14 @@ class LeadInterestStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2603,6 +3097,14 @@ class LeadStatus(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 @attrs.define(kw_only=True, slots=True)
 class LeadStatusSummaryLastStep:
@@ -2629,6 +3131,9 @@ class LeadUploadMethod(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class LeadVerificationStatus(IntEnum):
     VERIFIED = 1
@@ -2642,6 +3147,14 @@ class LeadVerificationStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 class ListAccountFilter(StrEnum):
@@ -2659,6 +3172,9 @@ class ListAccountFilter(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class ListAccountSortBy(StrEnum):
     TIMESTAMP_CREATED = "timestamp_created"
@@ -2670,6 +3186,9 @@ class ListAccountSortBy(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class ListAccountSortOrder(StrEnum):
     ASC = "asc"
@@ -2678,6 +3197,9 @@ class ListAccountSortOrder(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class ListBackgroundJobEntityType(StrEnum):
@@ -2692,6 +3214,9 @@ class ListBackgroundJobEntityType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class ListBackgroundJobSortColumn(StrEnum):
     CREATED_AT = "created_at"
@@ -2701,6 +3226,9 @@ class ListBackgroundJobSortColumn(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class ListBackgroundJobSortOrder(StrEnum):
     ASC = "asc"
@@ -2709,6 +3237,9 @@ class ListBackgroundJobSortOrder(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class ListBackgroundJobType(StrEnum):
@@ -2726,6 +3257,9 @@ class ListBackgroundJobType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class ListEmailMode(StrEnum):
     EMODE_FOCUSED = "emode_focused"
@@ -2735,6 +3269,9 @@ class ListEmailMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class ListEmailType(StrEnum):
@@ -2746,6 +3283,9 @@ class ListEmailType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class ListInboxPlacementTestStatus(IntEnum):
     V_1 = 1
@@ -2755,6 +3295,14 @@ class ListInboxPlacementTestStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 class ListLeadLabelInterestStatus(StrEnum):
@@ -2766,6 +3314,9 @@ class ListLeadLabelInterestStatus(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class ListLeadsRequestEnrichmentStatus(IntEnum):
     THE_LEAD_HAS_BEEN_SUCCESSFULLY_ENRICHED = 1
@@ -2776,6 +3327,14 @@ class ListLeadsRequestEnrichmentStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 class ListLeadsRequestEsgCode(StrEnum):
@@ -2790,6 +3349,9 @@ class ListLeadsRequestEsgCode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class ListWebhookEventType(StrEnum):
@@ -2815,6 +3377,9 @@ class ListWebhookEventType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class MergeLeadsRequest:
@@ -2835,6 +3400,9 @@ class MoveAccountsResponseStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2860,6 +3428,14 @@ class MoveLeadsRequestEspCode(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2893,6 +3469,14 @@ class PatchInboxManagerAgentRequestStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2975,6 +3559,9 @@ class PlanDetailsAddonsCreditsAnnualProductId(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class PlanDetailsAddonsCreditsProductId(StrEnum):
     PID_ADDON_IC_50_K_V1 = "pid_addon_ic_50k_v1"
@@ -2982,6 +3569,9 @@ class PlanDetailsAddonsCreditsProductId(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -2998,6 +3588,9 @@ class PlanDetailsAddonsOutreachProductId(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class PlanDetailsSubscriptionsBundleProductId(StrEnum):
     PID_BUNDLE_STARTER_V1 = "pid_bundle_starter_v1"
@@ -3009,6 +3602,9 @@ class PlanDetailsSubscriptionsBundleProductId(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class PlanDetailsSubscriptionsCreditsProductId(StrEnum):
@@ -3025,6 +3621,9 @@ class PlanDetailsSubscriptionsCreditsProductId(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class PlanDetailsSubscriptionsOutreachInterval(StrEnum):
     DAY = "day"
@@ -3035,6 +3634,9 @@ class PlanDetailsSubscriptionsOutreachInterval(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class PlanDetailsSubscriptionsOutreachProductId(StrEnum):
@@ -3074,6 +3676,9 @@ class PlanDetailsSubscriptionsOutreachProductId(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class PreWarmedUpDomainsListRequestExtension(StrEnum):
     COM = "com"
@@ -3083,6 +3688,9 @@ class PreWarmedUpDomainsListRequestExtension(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3195,6 +3803,9 @@ class SalesAgentLeadActivityFilter(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class SalesAgentLeadActivityPage:
@@ -3241,6 +3852,9 @@ class SalesFlowQueryActionType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SalesFlowQueryValuesLeadStatusCondition(StrEnum):
     IS = "is"
@@ -3249,6 +3863,9 @@ class SalesFlowQueryValuesLeadStatusCondition(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class SalesFlowQueryValuesOccurrenceCountCondition(StrEnum):
@@ -3259,6 +3876,9 @@ class SalesFlowQueryValuesOccurrenceCountCondition(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3275,6 +3895,9 @@ class SendTestEmailResultFailureError(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SendTestEmailResultSuccessStatus(StrEnum):
     SUCCESS = "success"
@@ -3282,6 +3905,9 @@ class SendTestEmailResultSuccessStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3377,6 +4003,9 @@ class SendingStatusDiagnosticsStatus(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class SendingStatusSummary:
@@ -3429,6 +4058,9 @@ class SubscriptionDetailsSubscriptionInterval(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SubscriptionDetailsSubscriptionPlanType(StrEnum):
     PLT_ADDON = "plt_addon"
@@ -3438,6 +4070,9 @@ class SubscriptionDetailsSubscriptionPlanType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SubscriptionDetailsSubscriptionProductType(StrEnum):
     PRT_OUTREACH = "prt_outreach"
@@ -3446,6 +4081,9 @@ class SubscriptionDetailsSubscriptionProductType(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3485,6 +4123,14 @@ class SuperSearchEnrichmentResourceType(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class SuperSearchEnrichmentType(StrEnum):
     WORK_EMAIL_ENRICHMENT = "work_email_enrichment"
@@ -3502,6 +4148,9 @@ class SuperSearchEnrichmentType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SupersearchFiltersDepartmentItem(StrEnum):
     ENGINEERING = "Engineering"
@@ -3518,6 +4167,9 @@ class SupersearchFiltersDepartmentItem(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SupersearchFiltersEmployeeCountItemBetweenOp(StrEnum):
     BETWEEN = "between"
@@ -3525,6 +4177,9 @@ class SupersearchFiltersEmployeeCountItemBetweenOp(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class SupersearchFiltersEmployeeCountItemGteOp(StrEnum):
@@ -3534,6 +4189,9 @@ class SupersearchFiltersEmployeeCountItemGteOp(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SupersearchFiltersEmployeeCountItemLteOp(StrEnum):
     LTE = "lte"
@@ -3541,6 +4199,9 @@ class SupersearchFiltersEmployeeCountItemLteOp(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class SupersearchFiltersEmployeeCountItemName(StrEnum):
@@ -3557,6 +4218,9 @@ class SupersearchFiltersEmployeeCountItemName(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SupersearchFiltersEmployeeCountItemPresetBetweenOp(StrEnum):
     PRESET_BETWEEN = "preset_between"
@@ -3564,6 +4228,9 @@ class SupersearchFiltersEmployeeCountItemPresetBetweenOp(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class SupersearchFiltersFundingTypeItem(StrEnum):
@@ -3595,6 +4262,9 @@ class SupersearchFiltersFundingTypeItem(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SupersearchFiltersIndustryExcludeItem(StrEnum):
     AGRICULTURE_AND_MINING = "Agriculture & Mining"
@@ -3622,6 +4292,9 @@ class SupersearchFiltersIndustryExcludeItem(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SupersearchFiltersKeywordFilterIncludeMode(StrEnum):
     ANY = "ANY"
@@ -3630,6 +4303,9 @@ class SupersearchFiltersKeywordFilterIncludeMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class SupersearchFiltersLevelItem(StrEnum):
@@ -3656,6 +4332,9 @@ class SupersearchFiltersLevelItem(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SupersearchFiltersLocationMode(StrEnum):
     CONTACT = "contact"
@@ -3664,6 +4343,9 @@ class SupersearchFiltersLocationMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3733,6 +4415,9 @@ class SupersearchFiltersNew(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SupersearchFiltersRevenueItem(StrEnum):
     V_0_1_M = "$0 - 1M"
@@ -3747,6 +4432,9 @@ class SupersearchFiltersRevenueItem(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -3909,6 +4597,9 @@ class SupersearchFiltersSubIndustryExcludeItem(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersTitle:
@@ -3968,6 +4659,9 @@ class ToggleTagResourceRequestFilterName(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class ToggleTagResourceRequestFilterOptionBTagIdName(StrEnum):
     NO_TAG = "no-tag"
@@ -3975,6 +4669,9 @@ class ToggleTagResourceRequestFilterOptionBTagIdName(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4048,6 +4745,9 @@ class VerificationStatus(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class WarmupDailyStats:
@@ -4114,6 +4814,9 @@ class WebhookEventType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class WebhookEventTypesWebhookEventType:
@@ -4144,6 +4847,9 @@ class WorkspaceGroupMemberStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -4189,6 +4895,9 @@ class WorkspaceMemberPermission(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class WorkspaceMemberRole(StrEnum):
     OWNER = "owner"
@@ -4200,6 +4909,9 @@ class WorkspaceMemberRole(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
