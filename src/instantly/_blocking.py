@@ -16,7 +16,7 @@ import asyncio
 import concurrent.futures
 import functools
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._pagination import Page, Pager, SyncPage
@@ -230,7 +230,7 @@ class _BlockingPage(_Wrapper[P, SyncPage[T]]):
         return sync_page(portal, portal.run(method(*args, **kwargs)))
 
 
-class _BlockingItems(_Wrapper[P, Iterator[T]]):
+class _BlockingItems(_Wrapper[P, Generator[T, None, None]]):
     def _call(self, portal: Portal, method: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         # Called here, in the caller's thread: the arguments are checked before any request,
         # so a bad one raises at the call, not at the first step of the loop.
@@ -271,7 +271,8 @@ def blocking_items(
         method: The async namespace's method (e.g. `LeadsResource.list`).
 
     Returns:
-        A descriptor, as for `blocking`, whose result is a plain iterator that fetches lazily.
+        A descriptor, as for `blocking`, whose result is a generator that fetches lazily
+        (`close()` it, or break out of its loop, to stop).
     """
     return _BlockingItems(method)
 
@@ -295,7 +296,7 @@ async def _next(source: AsyncIterator[T]) -> T:
         return _END  # type: ignore[no-any-return]
 
 
-def iterate(portal: Portal, source: AsyncIterator[T]) -> Iterator[T]:
+def iterate(portal: Portal, source: AsyncIterator[T]) -> Generator[T, None, None]:
     """A plain iterator over an async one, each step run on the portal.
 
     A `Pager` (what `list` methods return) is read a page at a time, so the threads meet once
@@ -307,19 +308,19 @@ def iterate(portal: Portal, source: AsyncIterator[T]) -> Iterator[T]:
         source: The async iterator.
 
     Returns:
-        An iterator of the same items.
+        A generator of the same items.
     """
     if isinstance(source, Pager):
         return _pages(portal, source)
     return _items(portal, source)
 
 
-def _pages(portal: Portal, source: Pager[T]) -> Iterator[T]:
+def _pages(portal: Portal, source: Pager[T]) -> Generator[T, None, None]:
     while (batch := portal.run(source.next_batch())) is not None:
         yield from batch
 
 
-def _items(portal: Portal, source: AsyncIterator[T]) -> Iterator[T]:
+def _items(portal: Portal, source: AsyncIterator[T]) -> Generator[T, None, None]:
     try:
         while (item := portal.run(_next(source))) is not _END:
             yield item
