@@ -49,9 +49,32 @@ One attribute of the client per namespace of the API, each with its own page:
 | --- | --- | --- |
 {rows}
 
+## Per-call options
+
+::: instantly.RequestOptions
+    options:
+      show_if_no_docstring: false
+
+## Raw responses
+
+::: instantly.RawResponse
+
 ## Pages
 
 ::: instantly.Page
+
+::: instantly.SyncPage
+
+## The blocking client
+
+`Instantly` has the same namespaces and methods as `AsyncInstantly` (each the async method of the
+same name, run on a private event loop in a worker thread), returning results instead of
+awaitables, plain iterators instead of async ones and `SyncPage` instead of `Page`.
+
+::: instantly.Instantly
+    options:
+      show_attribute_values: false
+      filters: {filters}
 
 ## Rate limits
 
