@@ -16,6 +16,7 @@ threads may share one client.
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Mapping
 from types import TracebackType
@@ -224,8 +225,7 @@ class Instantly(BlockingNamespaces):
 def _shutdown(client: AsyncInstantly, portal: Portal) -> None:
     """Close the async client on its loop, then stop the loop's thread."""
     if not portal.closed and not portal.in_own_thread() and portal.started:
-        try:
+        # Closing must not fail a program's exit; the loop goes down anyway.
+        with contextlib.suppress(Exception):
             portal.run(client.aclose())
-        except Exception:  # closing must not fail a program's exit; the loop goes down anyway
-            pass
     portal.close()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import AsyncIterator, Mapping
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -96,7 +97,7 @@ class Resource:
             return data._then(lambda value: _structured(op, url, value))
         return _structured(op, url, data)
 
-    async def _send(
+    def _send(
         self,
         op: Operation,
         url: str,
@@ -104,11 +105,15 @@ class Resource:
         payload: Any,
         *,
         headers: Mapping[str, str] | None = None,
-        timeout: float | Unset | None = UNSET,  # noqa: ASYNC109 - the call's deadline
+        timeout: float | Unset | None = UNSET,
         max_retries: int | None = None,
-    ) -> Any:
-        """Send an already checked and encoded request; return the decoded JSON as it came."""
-        return await self._client._transport.request(
+    ) -> Awaitable[Any]:
+        """Send an already checked and encoded request; await it for the decoded JSON.
+
+        A plain function handing back the pipeline's coroutine: awaited by the caller, it costs
+        no coroutine of its own on the path every call takes.
+        """
+        return self._client._transport.request(
             op.method,
             url,
             query=params,
@@ -295,6 +300,7 @@ def _encode(
 
 
 _REFUSED_SEGMENTS = frozenset({".", ".."})
+_TEXT_TYPES = (str, uuid.UUID)
 # What `quote(text, safe="")` leaves as it is: most ids (UUIDs) are, and skip the quoting.
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
 
@@ -307,6 +313,15 @@ def _path_segment(param: Param, value: Any) -> str:
     encoded (servers and URL libraries resolve `%2E` as a dot too), and an empty value would
     drop the segment: those are refused. Either way a value never reaches another endpoint.
     """
+    if (
+        type(value) is str
+        and param.type in _TEXT_TYPES
+        and _UNRESERVED(value)
+        and value not in _REFUSED_SEGMENTS
+    ):
+        # The common case, a plain id: any str fits a str or uuid parameter, and nothing in it
+        # needs quoting.
+        return value
     check_param(param, value, OPEN_ENUMS)
     text = value if type(value) is str else _encode_scalar(value)
     if not text:
