@@ -84,8 +84,7 @@ def check_headers(headers: Mapping[str, str], name: str = "extra_headers") -> di
     for key, value in headers.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise TypeError(
-                f"{name}: header names and values must be str, got {key!r}: "
-                f"{type(value).__name__}"
+                f"{name}: header names and values must be str, got {key!r}: {type(value).__name__}"
             )
         if key.lower() in _REFUSED_HEADERS:
             raise ValueError(

@@ -46,12 +46,12 @@ def _last_page_error() -> PaginationError:
 class Page(Generic[T]):
     """One page of a list: its items, and the cursor that fetches the next page.
 
-        page = await client.leads.list_page(campaign=campaign_id, limit=100)
-        while True:
-            handle(page.items)
-            if not page.has_next_page():
-                break
-            page = await page.get_next_page()
+    page = await client.leads.list_page(campaign=campaign_id, limit=100)
+    while True:
+        handle(page.items)
+        if not page.has_next_page():
+            break
+        page = await page.get_next_page()
     """
 
     items: list[T]

@@ -241,4 +241,3 @@ def raw_response(method: Callable[Concatenate[Any, P], Awaitable[T]]) -> _RawMet
         A descriptor: on an instance, the same method returning `RawResponse[its result]`.
     """
     return _RawMethod(method)
-
