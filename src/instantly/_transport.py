@@ -757,244 +757,262 @@ class Transport:
         session = link.session
         if session is None or link.loop is not loop or self._closed:
             session = await self._session_in(loop)
-        # Known calls in flight, so that closing the client can end them (see `aclose`). A
-        # coroutine driven by hand has no task: nothing to end it with, it just runs.
         task = asyncio.current_task(loop)
+        if task is None:  # a coroutine driven by hand: nothing to end it with at close
+            return await self._send(
+                session, loop, method, path, query, json, retry_safe, rate_key,
+                endpoint_limits, accept, headers, timeout, max_retries, raw,
+            )  # fmt: skip
         inflight = link.inflight
-        if task is not None:
-            inflight[task] = self
+        inflight[task] = self
         try:
-            # Encoded as given: a URL built from a str is re-quoted and its dot segments resolved,
-            # so that `/leads/%2E%2E` would reach `/` instead of the lead `..`.
-            url = URL(self._base_url + path, encoded=True)
-            params = _encode_query(query) if query else None
-            own = self._link.owned  # our session carries the common headers itself
-            sent: _SecretHeaders | Mapping[str, str] | None
-            if json is NO_BODY:
-                data: bytes | None = None
-                sent = None if own else self._credentials.plain
-            else:
-                data = _json.dumps(json)
-                sent = _JSON_CONTENT if own else self._credentials.with_body
-            if accept is not None:
-                sent = _with_headers(sent, {"Accept": accept})
-            if self._headers:
-                sent = _with_headers(sent, self._headers)
-            if headers:
-                sent = _with_headers(sent, headers)
-            retries = self._max_retries if max_retries is None else max_retries
-            if isinstance(timeout, Unset):
-                total, first_bound = self._deadline, self._first_timeout
-            else:
-                total = timeout
-                first_bound = _client_timeout(_earliest(total, self._attempt_timeout))
-            limiter = self._limiter
-            stats = self.stats
-            debug = logger.isEnabledFor(logging.DEBUG)
-            deadline: float | None = None  # on the loop's clock; set as the first attempt starts
-            counted = 0.0  # seconds of the next wait at the gate that are this call's own (a 429)
-            attempt = 0
-            hops = 0  # redirects followed in this attempt
-            while True:
-                if limiter is not None:
-                    queued = loop.time()
-                    await limiter.acquire(rate_key, endpoint_limits)
-                    if deadline is not None:
-                        # Queueing at the gate is not the call's own time (see RequestOptions).
-                        deadline += max(0.0, loop.time() - queued - counted)
-                    counted = 0.0
-                if not hops:
-                    attempt += 1
-                    target, target_params = url, params
-                started = loop.time()
-                per_attempt = self._attempt_timeout
-                if deadline is None:
-                    if total is None:
-                        bound, by_deadline = self._no_deadline_timeout, False
-                    else:
-                        deadline = started + total
-                        bound = first_bound
-                        by_deadline = per_attempt is None or total <= per_attempt
-                else:
-                    left = deadline - started
-                    if left <= 0:
-                        stats.errors += 1
-                        raise self._timeout_error(method, path, attempt, total, True)
-                    by_deadline = per_attempt is None or left <= per_attempt
-                    bound = _client_timeout(left if by_deadline else per_attempt)
-                stats.requests_sent += 1
-                try:
-                    answer = await _exchange(
-                        session,
-                        method,
-                        target,
-                        target_params,
-                        data,
-                        sent,
-                        bound,
-                        self._max_response_size,
-                    )
-                except (TimeoutError, aiohttp.ClientError) as exc:
-                    failure: BaseException | None = exc
-                except RuntimeError:
-                    if not session.closed:
-                        raise
-                    # The session was closed under this call (by its owner, a session passed in).
-                    stats.errors += 1
-                    raise ClientClosedError(
-                        f"the aiohttp session was closed while {method} {path} was in flight"
-                    ) from None
-                else:
-                    failure = None
-                if failure is not None:
-                    # Handled here, outside the `except`: raised inside it, the error would get the
-                    # aiohttp exception as its context even when that exception cannot be cleaned.
-                    hops = 0
-                    if debug:
-                        logger.debug(
-                            "%s %s -> %s in %.1f ms (attempt %d)",
-                            method,
-                            path,
-                            type(failure).__name__,
-                            (loop.time() - started) * 1000,
-                            attempt,
-                        )
-                    error = self._connection_error(
-                        failure, method, path, attempt, total, by_deadline
-                    )
-                    wait = None
-                    if attempt <= retries and _may_retry(failure, retry_safe):
-                        wait = _backoff(attempt)
-                        if deadline is not None and loop.time() + wait >= deadline:
-                            wait = None  # no time left for another attempt
-                    if wait is None:
-                        stats.errors += 1
-                        del failure
-                        raise error
-                    await self._back_off(
-                        method, path, attempt, type(failure).__name__, wait, retries
-                    )
-                    continue
-
-                status = answer.status
-                if debug:
-                    logger.debug(
-                        "%s %s -> %d in %.1f ms (attempt %d)",
-                        method,
-                        path,
-                        status,
-                        (loop.time() - started) * 1000,
-                        attempt,
-                    )
-
-                if 300 <= status < 400:
-                    if not hops:
-                        visited = {url}
-                    followed = self._follow(answer, method, target, visited, hops, path, attempt)
-                    if isinstance(followed, RedirectError):
-                        stats.errors += 1
-                        raise followed
-                    target, target_params = followed, None  # the Location carries its own query
-                    visited.add(followed)
-                    hops += 1
-                    continue
-                hops = 0
-                if answer.body is None:
-                    stats.errors += 1
-                    raise ResponseTooLargeError(
-                        status,
-                        request_id=self._request_id(answer.headers),
-                        method=method,
-                        path=path,
-                        attempts=attempt,
-                        limit=self._max_response_size,
-                    )
-
-                if status < 400:
-                    value: object = None
-                    if answer.body and status != 204:
-                        content_type = answer.content_type
-                        if content_type != "application/json" and not content_type.endswith(
-                            "+json"
-                        ):
-                            if accept is not None and not accept.startswith("text/"):
-                                value = answer.body  # a binary file, as it came
-                            else:
-                                value = _text(answer.body, answer.charset)
-                        else:
-                            undecodable = None
-                            try:
-                                value = _json.loads(answer.body)
-                            except ValueError as exc:
-                                undecodable = self._undecodable(exc, answer, method, path, attempt)
-                            if undecodable is not None:
-                                stats.errors += 1
-                                raise undecodable
-                    # Some failures come back as 200 with an error object; errors all the same.
-                    if (
-                        type(value) is not dict
-                        or "statusCode" not in value
-                        or not _is_error_body(value)
-                    ):
-                        if raw:
-                            return self._raw(
-                                answer, value, method, path, attempt, loop.time() - started
-                            )
-                        return value
-                    status = value["statusCode"]
-                    value = None  # it may echo the key: only the scrubbed copy below stays
-                body = self._credentials.error_body(answer.body)
-
-                # An error answer: retry it, or raise it.
-                retry_after = _parse_retry_after(answer.headers.get("Retry-After"))
-                if status == 429:
-                    stats.rate_limited += 1
-                    retryable = True  # the server did nothing, so repeating is always safe
-                else:
-                    retryable = status >= 500 and retry_safe
-                wait = None
-                if (
-                    retryable
-                    and attempt <= retries
-                    and (retry_after is None or retry_after <= RETRY_AFTER_CAP)
-                ):
-                    wait = retry_after if retry_after is not None else _backoff(attempt)
-                    if deadline is not None and loop.time() + wait >= deadline:
-                        wait = None  # the wait alone would pass the deadline: say so now
-                if wait is None:
-                    stats.errors += 1
-                    raise self._status_error(
-                        status, body, answer.headers, method, path, attempt, retry_after
-                    )
-                if status == 429 and limiter is not None:
-                    stats.retries += 1
-                    logger.warning(
-                        "%s %s: HTTP 429; pausing all requests for %.2f s (retry %d of %d)",
-                        method,
-                        path,
-                        wait,
-                        attempt,
-                        retries,
-                    )
-                    # The limit is the workspace's, so every task backs off, this one included:
-                    # its next acquire() waits for the pause to end.
-                    limiter.pause(wait)
-                    counted = wait  # this call's own wait: it counts against its deadline
-                    continue
-                await self._back_off(method, path, attempt, f"HTTP {status}", wait, retries)
+            return await self._send(
+                session, loop, method, path, query, json, retry_safe, rate_key,
+                endpoint_limits, accept, headers, timeout, max_retries, raw,
+            )  # fmt: skip
         except asyncio.CancelledError:
-            if task is None or task not in link.closing:
+            if task not in link.closing:
                 raise
             link.closing.discard(task)
             task.uncancel()  # the cancel was ours, to end the call: the task goes on
             self.stats.errors += 1
-            raise ClientClosedError(
+            error = ClientClosedError(
                 f"the client was closed while {method} {path} was in flight; the API may or "
                 "may not have received it"
-            ) from None
+            )
         finally:
-            if task is not None:
-                inflight.pop(task, None)
+            inflight.pop(task, None)
+        raise error
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        loop: asyncio.AbstractEventLoop,
+        method: str,
+        path: str,
+        query: Mapping[str, object] | None,
+        json: object,
+        retry_safe: bool,
+        rate_key: str | None,
+        endpoint_limits: Sequence[tuple[int, float]],
+        accept: str | None,
+        extra_headers: Mapping[str, str] | None,
+        timeout: float | Unset | None,  # noqa: ASYNC109 - a deadline across retries
+        max_retries: int | None,
+        raw: bool,
+    ) -> object:
+        # Encoded as given: a URL built from a str is re-quoted and its dot segments resolved,
+        # so that `/leads/%2E%2E` would reach `/` instead of the lead `..`.
+        url = URL(self._base_url + path, encoded=True)
+        params = _encode_query(query) if query else None
+        own = self._link.owned  # our session carries the common headers itself
+        headers: _SecretHeaders | Mapping[str, str] | None
+        if json is NO_BODY:
+            data: bytes | None = None
+            headers = None if own else self._credentials.plain
+        else:
+            data = _json.dumps(json)
+            headers = _JSON_CONTENT if own else self._credentials.with_body
+        if accept is not None:
+            headers = _with_headers(headers, {"Accept": accept})
+        if self._headers:
+            headers = _with_headers(headers, self._headers)
+        if extra_headers:
+            headers = _with_headers(headers, extra_headers)
+        retries = self._max_retries if max_retries is None else max_retries
+        if isinstance(timeout, Unset):
+            total, first_bound = self._deadline, self._first_timeout
+        else:
+            total = timeout
+            first_bound = _client_timeout(_earliest(total, self._attempt_timeout))
+        limiter = self._limiter
+        stats = self.stats
+        debug = logger.isEnabledFor(logging.DEBUG)
+        deadline: float | None = None  # on the loop's clock; set as the first attempt starts
+        counted = 0.0  # seconds of the next wait at the gate that are this call's own (a 429)
+        attempt = 0
+        hops = 0  # redirects followed in this attempt
+        while True:
+            if limiter is not None:
+                queued = loop.time()
+                await limiter.acquire(rate_key, endpoint_limits)
+                if deadline is not None:
+                    # Queueing at the gate is not the call's own time (see RequestOptions).
+                    deadline += max(0.0, loop.time() - queued - counted)
+                counted = 0.0
+            if not hops:
+                attempt += 1
+                target, target_params = url, params
+            started = loop.time()
+            per_attempt = self._attempt_timeout
+            if deadline is None:
+                if total is None:
+                    bound, by_deadline = self._no_deadline_timeout, False
+                else:
+                    deadline = started + total
+                    bound = first_bound
+                    by_deadline = per_attempt is None or total <= per_attempt
+            else:
+                left = deadline - started
+                if left <= 0:
+                    stats.errors += 1
+                    raise self._timeout_error(method, path, attempt, total, True)
+                by_deadline = per_attempt is None or left <= per_attempt
+                bound = _client_timeout(left if by_deadline else per_attempt)
+            stats.requests_sent += 1
+            try:
+                answer = await _exchange(
+                    session,
+                    method,
+                    target,
+                    target_params,
+                    data,
+                    headers,
+                    bound,
+                    self._max_response_size,
+                )
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                failure: BaseException | None = exc
+            except RuntimeError:
+                if not session.closed:
+                    raise
+                # The session was closed under this call (by its owner, a session passed in).
+                stats.errors += 1
+                raise ClientClosedError(
+                    f"the aiohttp session was closed while {method} {path} was in flight"
+                ) from None
+            else:
+                failure = None
+            if failure is not None:
+                # Handled here, outside the `except`: raised inside it, the error would get the
+                # aiohttp exception as its context even when that exception cannot be cleaned.
+                hops = 0
+                if debug:
+                    logger.debug(
+                        "%s %s -> %s in %.1f ms (attempt %d)",
+                        method,
+                        path,
+                        type(failure).__name__,
+                        (loop.time() - started) * 1000,
+                        attempt,
+                    )
+                error = self._connection_error(failure, method, path, attempt, total, by_deadline)
+                wait = None
+                if attempt <= retries and _may_retry(failure, retry_safe):
+                    wait = _backoff(attempt)
+                    if deadline is not None and loop.time() + wait >= deadline:
+                        wait = None  # no time left for another attempt
+                if wait is None:
+                    stats.errors += 1
+                    del failure
+                    raise error
+                await self._back_off(method, path, attempt, type(failure).__name__, wait, retries)
+                continue
+
+            status = answer.status
+            if debug:
+                logger.debug(
+                    "%s %s -> %d in %.1f ms (attempt %d)",
+                    method,
+                    path,
+                    status,
+                    (loop.time() - started) * 1000,
+                    attempt,
+                )
+
+            if 300 <= status < 400:
+                if not hops:
+                    visited = {url}
+                followed = self._follow(answer, method, target, visited, hops, path, attempt)
+                if isinstance(followed, RedirectError):
+                    stats.errors += 1
+                    raise followed
+                target, target_params = followed, None  # the Location carries its own query
+                visited.add(followed)
+                hops += 1
+                continue
+            hops = 0
+            if answer.body is None:
+                stats.errors += 1
+                raise ResponseTooLargeError(
+                    status,
+                    request_id=self._request_id(answer.headers),
+                    method=method,
+                    path=path,
+                    attempts=attempt,
+                    limit=self._max_response_size,
+                )
+
+            if status < 400:
+                value: object = None
+                if answer.body and status != 204:
+                    content_type = answer.content_type
+                    if content_type != "application/json" and not content_type.endswith("+json"):
+                        if accept is not None and not accept.startswith("text/"):
+                            value = answer.body  # a binary file, as it came
+                        else:
+                            value = _text(answer.body, answer.charset)
+                    else:
+                        undecodable = None
+                        try:
+                            value = _json.loads(answer.body)
+                        except ValueError as exc:
+                            undecodable = self._undecodable(exc, answer, method, path, attempt)
+                        if undecodable is not None:
+                            stats.errors += 1
+                            raise undecodable
+                # Some failures come back as 200 with an error object; errors all the same.
+                if (
+                    type(value) is not dict
+                    or "statusCode" not in value
+                    or not _is_error_body(value)
+                ):
+                    if raw:
+                        return self._raw(
+                            answer, value, method, path, attempt, loop.time() - started
+                        )
+                    return value
+                status = value["statusCode"]
+                value = None  # it may echo the key: only the scrubbed copy below stays
+            body = self._credentials.error_body(answer.body)
+
+            # An error answer: retry it, or raise it.
+            retry_after = _parse_retry_after(answer.headers.get("Retry-After"))
+            if status == 429:
+                stats.rate_limited += 1
+                retryable = True  # the server did nothing, so repeating is always safe
+            else:
+                retryable = status >= 500 and retry_safe
+            wait = None
+            if (
+                retryable
+                and attempt <= retries
+                and (retry_after is None or retry_after <= RETRY_AFTER_CAP)
+            ):
+                wait = retry_after if retry_after is not None else _backoff(attempt)
+                if deadline is not None and loop.time() + wait >= deadline:
+                    wait = None  # the wait alone would pass the deadline: say so now
+            if wait is None:
+                stats.errors += 1
+                raise self._status_error(
+                    status, body, answer.headers, method, path, attempt, retry_after
+                )
+            if status == 429 and limiter is not None:
+                stats.retries += 1
+                logger.warning(
+                    "%s %s: HTTP 429; pausing all requests for %.2f s (retry %d of %d)",
+                    method,
+                    path,
+                    wait,
+                    attempt,
+                    retries,
+                )
+                # The limit is the workspace's, so every task backs off, this one included:
+                # its next acquire() waits for the pause to end.
+                limiter.pause(wait)
+                counted = wait  # this call's own wait: it counts against its deadline
+                continue
+            await self._back_off(method, path, attempt, f"HTTP {status}", wait, retries)
 
     def _raw(
         self,
