@@ -116,10 +116,19 @@ class Secret:
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
+        """Hide a string.
+
+        Args:
+            value: The secret, e.g. the API key.
+        """
         self._value = value
 
     def reveal(self) -> str:
-        """The string itself."""
+        """The string itself.
+
+        Returns:
+            The secret, to put where it is sent (the `Authorization` header) and nowhere else.
+        """
         return self._value
 
     def __repr__(self) -> str:
@@ -133,6 +142,14 @@ def api_key_problem(key: str, name: str = "api_key") -> str | None:
 
     A key read from a file or an env file often keeps its line break: refused here, by name,
     instead of failing every request later with aiohttp's "newline in header" ValueError.
+
+    Args:
+        key: The candidate key.
+        name: What to call it in the message (the argument, or `$INSTANTLY_API_KEY`).
+
+    Returns:
+        A message saying what is wrong and where (a character's position, never the character
+        itself), or None for a usable key.
     """
     if not key:
         return f"{name} is empty; pass the workspace's API key"
