@@ -62,8 +62,12 @@ One attribute of the client per namespace of the API, each with its own page:
 ## Pages
 
 ::: instantly.Page
+    options:
+      inherited_members: true
 
 ::: instantly.SyncPage
+    options:
+      inherited_members: true
 
 ## The blocking client
 

@@ -29,28 +29,28 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @pytest.fixture
-async def release() -> AsyncIterator[asyncio.Event]:
-    """Set at the end of a test, so that a server's hung handlers let it stop."""
-    event = asyncio.Event()
-    yield event
-    event.set()
+async def hung() -> AsyncIterator[LocalServer]:
+    """A server that never answers (until the test ends, so that it can stop)."""
+    release = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await release.wait()
+        return web.Response()
+
+    async with LocalServer(hang) as server:
+        yield server
+        release.set()
 
 
 def clock() -> float:
     return asyncio.get_running_loop().time()
 
 
-async def test_a_hung_server_ends_the_call_within_its_deadline(release: asyncio.Event) -> None:
-    async def hang(request: web.Request) -> web.StreamResponse:
-        await release.wait()
-        return web.Response()
-
-    async with (
-        LocalServer(hang) as server,
-        AsyncInstantly(
-            api_key=KEY, base_url=server.url, rate_limit=None, timeout=1, max_retries=5
-        ) as client,
-    ):
+async def test_a_hung_server_ends_the_call_within_its_deadline(hung: LocalServer) -> None:
+    server = hung
+    async with AsyncInstantly(
+        api_key=KEY, base_url=server.url, rate_limit=None, timeout=1, max_retries=5
+    ) as client:
         start = clock()
         with pytest.raises(APITimeoutError) as info:
             await client.leads.get("L1")
@@ -68,23 +68,17 @@ async def test_a_hung_server_ends_the_call_within_its_deadline(release: asyncio.
 
 
 async def test_attempts_bounded_on_their_own_still_end_by_the_deadline(
-    release: asyncio.Event,
+    hung: LocalServer,
 ) -> None:
-    async def hang(request: web.Request) -> web.StreamResponse:
-        await release.wait()
-        return web.Response()
-
-    async with (
-        LocalServer(hang) as server,
-        AsyncInstantly(
-            api_key=KEY,
-            base_url=server.url,
-            rate_limit=None,
-            timeout=2.0,
-            attempt_timeout=0.5,
-            max_retries=10,
-        ) as client,
-    ):
+    server = hung
+    async with AsyncInstantly(
+        api_key=KEY,
+        base_url=server.url,
+        rate_limit=None,
+        timeout=2.0,
+        attempt_timeout=0.5,
+        max_retries=10,
+    ) as client:
         start = clock()
         with pytest.raises(APITimeoutError) as info:
             await client.leads.get("L1")

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Gener
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from ._pagination import Page, Pager, SyncPage
+from ._types import MethodProxy
 from .errors import ClientClosedError, EventLoopError
 
 if TYPE_CHECKING:
@@ -185,16 +186,8 @@ class BlockingResource:
         return f"<{type(self).__name__}>"
 
 
-class _Wrapper(Generic[P, R]):
+class _Wrapper(MethodProxy, Generic[P, R]):
     """A blocking method: the async method of the same name, run on the portal."""
-
-    def __init__(self, method: Callable[..., Any]) -> None:
-        self._name: str = getattr(method, "__name__", "") or getattr(method, "_name", "")
-        self.__doc__ = method.__doc__
-        self.__wrapped__ = method
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
 
     @overload
     def __get__(self, instance: None, owner: type) -> Self: ...

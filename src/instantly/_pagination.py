@@ -43,25 +43,13 @@ def _last_page_error() -> PaginationError:
 
 
 @attrs.define(slots=True)
-class Page(Generic[T]):
-    """One page of a list: its items, and the cursor that fetches the next page.
-
-    page = await client.leads.list_page(campaign=campaign_id, limit=100)
-    while True:
-        handle(page.items)
-        if not page.has_next_page():
-            break
-        page = await page.get_next_page()
-    """
+class _Items(Generic[T]):
+    """What a page holds, async or blocking: its items and the cursor of the next page."""
 
     items: list[T]
     """The items of this page."""
     next_starting_after: str | None = None
     """The cursor of the next page; None (or empty) when the API says this is the last page."""
-    _fetch_next: Callable[[str], Awaitable[Page[T]]] | None = attrs.field(
-        default=None, kw_only=True, repr=False, eq=False, alias="fetch_next"
-    )
-    _seen: set[str] = attrs.field(factory=set, kw_only=True, repr=False, eq=False, alias="seen")
 
     @property
     def has_more(self) -> bool:
@@ -75,6 +63,24 @@ class Page(Generic[T]):
             True when this page has items and a cursor (the next page may still be empty).
         """
         return self.has_more
+
+
+@attrs.define(slots=True)
+class Page(_Items[T]):
+    """One page of a list: its items, and the cursor that fetches the next page.
+
+    page = await client.leads.list_page(campaign=campaign_id, limit=100)
+    while True:
+        handle(page.items)
+        if not page.has_next_page():
+            break
+        page = await page.get_next_page()
+    """
+
+    _fetch_next: Callable[[str], Awaitable[Page[T]]] | None = attrs.field(
+        default=None, kw_only=True, repr=False, eq=False, alias="fetch_next"
+    )
+    _seen: set[str] = attrs.field(factory=set, kw_only=True, repr=False, eq=False, alias="seen")
 
     async def get_next_page(self) -> Page[T]:
         """Fetch the page after this one, with the same arguments and per-call options.
@@ -99,29 +105,12 @@ class Page(Generic[T]):
 
 
 @attrs.define(slots=True)
-class SyncPage(Generic[T]):
+class SyncPage(_Items[T]):
     """One page of a list, from the blocking client (`Instantly`): `Page` without the awaits."""
 
-    items: list[T]
-    """The items of this page."""
-    next_starting_after: str | None = None
-    """The cursor of the next page; None (or empty) when the API says this is the last page."""
     _fetch_next: Callable[[], SyncPage[T]] | None = attrs.field(
         default=None, kw_only=True, repr=False, eq=False, alias="fetch_next"
     )
-
-    @property
-    def has_more(self) -> bool:
-        """Whether another page may follow (the API can still answer it with no items)."""
-        return bool(self.items) and bool(self.next_starting_after)
-
-    def has_next_page(self) -> bool:
-        """Whether `get_next_page()` has a page to fetch.
-
-        Returns:
-            True when this page has items and a cursor (the next page may still be empty).
-        """
-        return self.has_more
 
     def get_next_page(self) -> SyncPage[T]:
         """Fetch the page after this one, with the same arguments and per-call options.

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import _json
+from ._types import MethodProxy
 
 if TYPE_CHECKING:
     from typing import Self
@@ -199,17 +200,12 @@ class RawResponses:
         return f"<{type(self).__name__}>"
 
 
-class _RawMethod(Generic[P, T]):
+class _RawMethod(MethodProxy, Generic[P, T]):
     """One operation of a `with_raw_response` namespace: the namespace's method of the same
     name, called on the raw twin of the namespace (whose pipeline hands back the answer)."""
 
     def __init__(self, method: Callable[Concatenate[Any, P], Awaitable[T]]) -> None:
-        self._name = method.__name__
-        self.__doc__ = method.__doc__
-        self.__wrapped__ = method
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
+        super().__init__(method)  # typed here, so that P and T are the method's
 
     @overload
     def __get__(self, instance: None, owner: type) -> Self: ...
