@@ -774,21 +774,19 @@ class Transport:
         session = link.session
         if session is None or link.loop is not loop or self._closed:
             session = await self._session_in(loop)
+        # The calls in flight are known, so that closing the client ends them (see `aclose`);
+        # a coroutine driven by hand, without a task, just runs.
         task = asyncio.current_task(loop)
-        if task is None:  # a coroutine driven by hand: nothing to end it with at close
-            return await self._send(
-                session, loop, method, path, query, json, retry_safe, rate_key,
-                endpoint_limits, accept, headers, timeout, max_retries, raw,
-            )  # fmt: skip
         inflight = link.inflight
-        inflight[task] = self
+        if task is not None:
+            inflight[task] = self
         try:
             return await self._send(
                 session, loop, method, path, query, json, retry_safe, rate_key,
                 endpoint_limits, accept, headers, timeout, max_retries, raw,
             )  # fmt: skip
         except asyncio.CancelledError:
-            if task not in link.closing:
+            if task is None or task not in link.closing:
                 raise
             link.closing.discard(task)
             task.uncancel()  # the cancel was ours, to end the call: the task goes on
@@ -798,7 +796,8 @@ class Transport:
                 "may not have received it"
             )
         finally:
-            inflight.pop(task, None)
+            if task is not None:
+                inflight.pop(task, None)
         raise error
 
     async def _send(
