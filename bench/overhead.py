@@ -1,9 +1,14 @@
 """Per-request overhead: `client.leads.get(id)` vs raw aiohttp doing the same GET + json.loads.
 
 Against a mock with no latency and no limit, so that what differs is the client's own work:
-argument checks, the rate gate (off here), the pipeline, and structuring the Lead. Both
+argument checks, the rate gate (off here), the pipeline, and structuring the Lead. The
 contenders run in one client process, alternating round by round, each with its own session;
-the figure is the best round of each (the least disturbed by the rest of the machine).
+the figure is the best round of each (the least disturbed by the rest of the machine). A third
+contender, `pipeline`, is the client's transport alone (the same GET through
+`Transport.request`, decoded JSON and no model): `pipeline_ratio_c*` is the request pipeline's
+share of the overhead, the rest of `ratio_c*` the arguments' checks and the model's decoding.
+`cpu_ratio_c*` compares the client process's CPU time in the same best rounds: steadier than
+wall time on a shared machine, where the mock's process competes for the same cores.
 
 The mock shares the machine: at concurrency 1 a call's wall time is mostly the mock's, so the
 ratio understates the client's share; at concurrency 50 the two processes compete for the
@@ -45,7 +50,11 @@ def run(quick: bool) -> tuple[dict[str, Any], list[str]]:
     figures: dict[str, Any] = {"calls": calls, "rounds": rounds}
     for c in CONCURRENCIES:
         ours, raw = measured[f"ours_c{c}"], measured[f"raw_c{c}"]
+        pipeline = measured[f"pipeline_c{c}"]
         figures[f"ratio_c{c}"] = round(ours["wall_s"] / raw["wall_s"], 3)
+        figures[f"cpu_ratio_c{c}"] = round(ours["cpu_s"] / raw["cpu_s"], 3)
+        figures[f"pipeline_ratio_c{c}"] = round(pipeline["wall_s"] / raw["wall_s"], 3)
+        figures[f"pipeline_cpu_ratio_c{c}"] = round(pipeline["cpu_s"] / raw["cpu_s"], 3)
     c1_ours, c1_raw = measured["ours_c1"], measured["raw_c1"]
     figures["us_per_call_c1"] = round((c1_ours["wall_s"] - c1_raw["wall_s"]) / calls * 1e6, 1)
     for c in CONCURRENCIES:
@@ -91,6 +100,12 @@ async def measure(params: dict[str, Any]) -> dict[str, Any]:
         async def ours() -> None:
             await client.leads.get(lead_id)
 
+        transport = client._transport
+        lead_path = f"/api/v2/leads/{lead_id}"
+
+        async def pipeline() -> None:
+            await transport.request("GET", lead_path, retry_safe=True)
+
         async def raw() -> None:
             # What a careful user writes: check the status, read, decode.
             async with session.get(lead_url) as response:
@@ -99,14 +114,14 @@ async def measure(params: dict[str, Any]) -> dict[str, Any]:
 
         best: dict[str, list[float]] = {}
         # A warm-up of each: connections opened, hooks built, caches filled.
-        await _timed(200, 10, ours)
-        await _timed(200, 10, raw)
+        contenders = [("ours", ours), ("raw", raw), ("pipeline", pipeline)]
+        for _, call in contenders:
+            await _timed(200, 10, call)
         for c in CONCURRENCIES:
             for round_ in range(rounds):
-                # Alternate who goes first, so that neither always follows the other.
-                order = [("ours", ours), ("raw", raw)]
-                if round_ % 2:
-                    order.reverse()
+                # Rotate who goes first, so that none always follows the same one.
+                shift = round_ % len(contenders)
+                order = contenders[shift:] + contenders[:shift]
                 for name, call in order:
                     wall, cpu = await _timed(calls, c, call)
                     key = f"{name}_c{c}"

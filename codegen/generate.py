@@ -565,9 +565,27 @@ def param_line(prm: dict[str, Any], spec: dict[str, Any]) -> str:
     return f"Param({', '.join(args)})"
 
 
+# The per-call options every generated method takes (see instantly._options.RequestOptions).
+REQUEST_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout", "max_retries")
+OPTION_PARAMS = [
+    "extra_headers: Mapping[str, str] | None = None",
+    "extra_query: Mapping[str, object] | None = None",
+    "extra_body: Mapping[str, object] | None = None",
+    "timeout: float | Unset | None = UNSET",
+    "max_retries: int | None = None",
+]
+OPTIONS_NOTE = (
+    "Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,\n"
+    "`max_retries`): see [RequestOptions][instantly.RequestOptions]."
+)
+
+
 def py_name(wire: str) -> str:
     name = snake(wire)
-    return name + "_" if keyword.iskeyword(name) or name in {"self"} else name
+    # A parameter of the API named like a Python keyword or a per-call option gets a trailing
+    # underscore, so that neither hides the other.
+    taken = keyword.iskeyword(name) or name == "self" or name in REQUEST_OPTIONS
+    return name + "_" if taken else name
 
 
 def is_nullable(schema: dict[str, Any]) -> bool:
@@ -835,9 +853,10 @@ def _doc(
     note: str | None = None,
 ) -> list[str]:
     lines = [f'        """{summary}']
-    if note:
-        lines.append("")
-        lines.extend(f"        {line}" for line in note.splitlines())
+    for text in (note, OPTIONS_NOTE):
+        if text:
+            lines.append("")
+            lines.extend(f"        {line}" for line in text.splitlines())
     documented = [(n, d) for n, d in args if d]
     if documented or returns:
         lines.append("")
@@ -852,7 +871,15 @@ def _doc(
     return lines
 
 
-def method_source(op_id: str, method: str, op: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+# What a generated method is, for the classes derived from the namespaces (raw responses, the
+# blocking client): one request and its result, one page, or an iterator over every page.
+Kind = str  # "call" | "page" | "items"
+
+
+def method_source(
+    op_id: str, method: str, op: dict[str, Any], spec: dict[str, Any]
+) -> tuple[list[str], list[tuple[str, Kind]]]:
+    """The source of an operation's methods, and each method's (name, kind)."""
     name = op["x-sdk-method"]
     summary = op.get("summary", "")
     params = op.get("parameters", [])
@@ -886,6 +913,10 @@ def method_source(op_id: str, method: str, op: dict[str, Any], spec: dict[str, A
     clearing = False
     for f in bfields:
         n = f["name"]
+        if n in REQUEST_OPTIONS:
+            raise SpecError(
+                ptr("paths", op_id), f"body field {f['wire']!r} is named like a per-call option"
+            )
         bmap.append(f"{f['wire']!r}: {n}")
         if f["wire"] in cursor_wires:
             continue
@@ -906,35 +937,36 @@ def method_source(op_id: str, method: str, op: dict[str, Any], spec: dict[str, A
     path_arg = "{" + ", ".join(f"{p['name']!r}: {py_name(p['name'])}" for p in pparams) + "}"
     path_arg = path_arg if pparams else "None"
     resp = response_type(op, spec)
+    options = ", ".join(REQUEST_OPTIONS)
 
-    def call(kind: str, extra_q: dict[str, str], extra_b: dict[str, str]) -> str:
+    def call(kind: str, extra_q: dict[str, str], extra_b: dict[str, str], more: str = "") -> str:
         q = [m for m in qmap if m.split(":")[0].strip("'") not in extra_q]
         q += [f"{k!r}: {v}" for k, v in extra_q.items()]
         b = [m for m in bmap if m.split(":")[0].strip("'") not in extra_b]
         b += [f"{k!r}: {v}" for k, v in extra_b.items()]
         qa = "{" + ", ".join(q) + "}" if q else "None"
         ba = "{" + ", ".join(b) + "}" if (b or body) else "None"
-        return f"self.{kind}({op_id!r}, {path_arg}, {qa}, {ba}"
+        return f"self.{kind}({op_id!r}, {path_arg}, {qa}, {ba}, {more}{options})"
 
     note = CLEARING_METHOD_NOTE if clearing else None
     out: list[str] = []
     if not pagination:
-        args = ", ".join(["self", *sig] + (["*", *kw] if kw else []))
+        args = ", ".join(["self", *sig, "*", *kw, *OPTION_PARAMS])
         out.append(f"    async def {name}({args}) -> {out_type(resp)}:")
         out.extend(_doc(summary, doc_args, note=note))
         rtype = out_type(resp)
-        if rtype in ("None", "Any"):
-            out.append(
-                f"        return await {call('_request', {}, {})})  # type: ignore[no-any-return]"
-            )
+        # Always `return`: on a namespace's raw twin (`with_raw_response`) the same body hands
+        # back the RawResponse, whatever the method's own result type.
+        if rtype == "Any":
+            out.append(f"        return await {call('_request', {}, {})}")
         else:
-            out.append(f"        return cast({rtype!r}, await {call('_request', {}, {})}))")
-        return out
+            out.append(f"        return cast({rtype!r}, await {call('_request', {}, {})})")
+        return out, [(name, "call")]
     page_schema = spec["components"]["schemas"][resp.removeprefix("models.")]
     item = out_type(py_type(page_schema["properties"]["items"]["items"], spec))
     page_name = "list_page" if name == "list" else f"{name}_page"
     where = "body" if pagination == "body" else "query"
-    args = ", ".join(["self", *sig, "*", *kw, "starting_after: str | None = None"])
+    args = ", ".join(["self", *sig, "*", *kw, "starting_after: str | None = None", *OPTION_PARAMS])
     out.append(f"    async def {page_name}({args}) -> Page[{item}]:")
     out.extend(
         _doc(
@@ -951,9 +983,9 @@ def method_source(op_id: str, method: str, op: dict[str, Any], spec: dict[str, A
     )
     extra = {"starting_after": "starting_after"}
     call_q, call_b = (extra, {}) if where == "query" else ({}, extra)
-    out.append(f"        return await {call('_page', call_q, call_b)})")
+    out.append(f"        return await {call('_page', call_q, call_b)}")
     out.append("")
-    args = ", ".join(["self", *sig, "*", *kw, "max_items: int | None = None"])
+    args = ", ".join(["self", *sig, "*", *kw, "max_items: int | None = None", *OPTION_PARAMS])
     out.append(f"    def {name}({args}) -> AsyncIterator[{item}]:")
     out.extend(
         _doc(
@@ -964,12 +996,22 @@ def method_source(op_id: str, method: str, op: dict[str, Any], spec: dict[str, A
     )
     drop = {"starting_after": "UNSET" if where == "body" else "None"}
     call_q, call_b = (drop, {}) if where == "query" else ({}, drop)
-    text = call("_iterate", call_q, call_b)
-    out.append(f"        return {text}, max_items)")
-    return out
+    out.append(f"        return {call('_iterate', call_q, call_b, 'max_items, ')}")
+    return out, [(page_name, "page"), (name, "items")]
+
+
+def class_name(ns: str, suffix: str) -> str:
+    return "".join(w.title() for w in ns.split("_")) + suffix
 
 
 def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]:
+    """Write the namespaces (`resources.py`), their raw forms and the blocking client's.
+
+    One table serves both: every namespace class gets its methods from `method_source`, a
+    `...WithRawResponse` class naming those that send one request, and a blocking twin in
+    `blocking.py` whose attributes wrap the same methods (their signatures carried over by
+    ParamSpec, so there is one signature per operation to generate and to keep right).
+    """
     by_ns: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
     tags = {t["name"]: t for t in spec["tags"]}
     for item in spec["paths"].values():
@@ -987,7 +1029,8 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
         "import builtins",
         "from collections.abc import AsyncIterator, Mapping, Sequence",
         "from datetime import date, datetime",
-        "from typing import Any, cast",
+        "from functools import cached_property",
+        "from typing import TYPE_CHECKING, Any, cast",
         "from uuid import UUID",
         "",
         "from .._pagination import Page",
@@ -995,12 +1038,48 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
         "from .._types import UNSET, Unset",
         "from . import models",
         "",
+        "if TYPE_CHECKING:",
+        "    from . import raw_responses as raw",
+        "",
         "_ = (builtins, date, datetime, Mapping, Sequence, UNSET, Unset, UUID)",
     ]
+    # The raw-response classes live in a module of their own, loaded on the first use of a
+    # `with_raw_response`: a program that never asks for one does not pay for 35 more classes.
+    raw = [
+        HEADER.rstrip(),
+        '"""`client.<namespace>.with_raw_response`: the methods that return a `RawResponse`."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from .._response import RawResponses, raw_response",
+        "from . import resources as r",
+    ]
+    blocking = [
+        HEADER.rstrip(),
+        '"""The blocking client\'s namespaces: the async ones\' methods, run on its own loop.',
+        "",
+        "Each attribute wraps the async method of the same name (see instantly._blocking), so",
+        "its signature, checks and docstring are those of `resources.py`.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from functools import cached_property",
+        "",
+        "from .._blocking import (",
+        "    BlockingResource,",
+        "    blocking,",
+        "    blocking_items,",
+        "    blocking_page,",
+        ")",
+        "from . import raw_responses as raw",
+        "from . import resources as r",
+    ]
     counts = []
+    kinds_by_ns: dict[str, list[tuple[str, Kind]]] = {}
     for ns in sorted(by_ns):
         ops = sorted(by_ns[ns], key=lambda x: x[2]["x-sdk-method"])
-        cls = "".join(w.title() for w in ns.split("_")) + "Resource"
+        cls = class_name(ns, "Resource")
         tag = ops[0][2]["tags"][0]
         lines += [
             "",
@@ -1008,11 +1087,53 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
             f"class {cls}(Resource):",
             f'    """`client.{ns}`: the {tag} operations of the API."""',
             "",
+            "    @cached_property",
+            f"    def with_raw_response(self) -> raw.{cls}WithRawResponse:",
+            '        """The same methods, each returning the `RawResponse` of its answer."""',
+            f"        from .raw_responses import {cls}WithRawResponse",
+            "",
+            f"        return {cls}WithRawResponse(self)",
         ]
-        for i, (op_id, method, op) in enumerate(ops):
-            if i:
-                lines.append("")
-            lines.extend(method_source(op_id, method, op, spec))
+        kinds: list[tuple[str, Kind]] = []
+        for op_id, method, op in ops:
+            lines.append("")
+            source, made = method_source(op_id, method, op, spec)
+            lines.extend(source)
+            kinds.extend(made)
+        kinds_by_ns[ns] = kinds
+        single = [n for n, kind in kinds if kind != "items"]
+        raw += [
+            "",
+            "",
+            f"class {cls}WithRawResponse(RawResponses):",
+            f'    """`client.{ns}.with_raw_response`: each method returns a `RawResponse`."""',
+            "",
+            *(f"    {n} = raw_response(r.{cls}.{n})" for n in single),
+        ]
+        wrap = {"call": "blocking", "page": "blocking_page", "items": "blocking_items"}
+        sync = class_name(ns, "Blocking")
+        calls = [n for n, kind in kinds if kind == "call"]
+        blocking += [
+            "",
+            "",
+            f"class {sync}(BlockingResource):",
+            f'    """`client.{ns}` of the blocking client: the {tag} operations."""',
+            "",
+            "    @cached_property",
+            f"    def with_raw_response(self) -> {sync}WithRawResponse:",
+            '        """The same methods, each returning the `RawResponse` of its answer."""',
+            f"        return {sync}WithRawResponse(self._async.with_raw_response, self._portal)",
+            "",
+            *(f"    {n} = {wrap[kind]}(r.{cls}.{n})" for n, kind in kinds),
+            "",
+            "",
+            f"class {sync}WithRawResponse(BlockingResource):",
+            f'    """`client.{ns}.with_raw_response` of the blocking client."""',
+            "",
+            *(f"    {n} = blocking(raw.{cls}WithRawResponse.{n})" for n in calls),
+        ]
+        if not calls:
+            blocking.append("    pass")
         counts.append((ns, len(ops)))
     lines += [
         "",
@@ -1026,18 +1147,29 @@ def generate_resources(spec: dict[str, Any], out: Path) -> list[tuple[str, int]]
         '    """',
         "",
     ]
-    lines += [
-        f"    {ns}: {''.join(w.title() for w in ns.split('_'))}Resource" for ns in sorted(by_ns)
-    ]
+    lines += [f"    {ns}: {class_name(ns, 'Resource')}" for ns in sorted(by_ns)]
     lines += ["", "", "NAMESPACES: dict[str, type[Resource]] = {"]
-    lines += [
-        f"    {ns!r}: {''.join(w.title() for w in ns.split('_'))}Resource," for ns in sorted(by_ns)
-    ]
+    lines += [f"    {ns!r}: {class_name(ns, 'Resource')}," for ns in sorted(by_ns)]
     lines += ["}", ""]
     (out / "resources.py").write_text("\n".join(lines))
-    subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "-q", str(out / "resources.py")], check=True
-    )
+    blocking += [
+        "",
+        "",
+        "class BlockingNamespaces:",
+        '    """The blocking client\'s namespaces: annotations `Instantly` inherits."""',
+        "",
+        *(f"    {ns}: {class_name(ns, 'Blocking')}" for ns in sorted(by_ns)),
+        "",
+        "",
+        "BLOCKING_NAMESPACES: dict[str, type[BlockingResource]] = {",
+        *(f"    {ns!r}: {class_name(ns, 'Blocking')}," for ns in sorted(by_ns)),
+        "}",
+        "",
+    ]
+    (out / "blocking.py").write_text("\n".join(blocking))
+    (out / "raw_responses.py").write_text("\n".join([*raw, ""]))
+    for name in ("resources.py", "blocking.py", "raw_responses.py"):
+        subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(out / name)], check=True)
     return counts
 
 

@@ -130,7 +130,7 @@ def test_instances_compare_print_and_check_as_before() -> None:
     )
     assert lead.status is models.LeadStatus.ACTIVE
     assert repr(lead).startswith("Lead(id='0199a7c4-5d1e-7b3a-9a8e-2b9f1e6c4d21', ")
-    assert "status=<LeadStatus.ACTIVE: 1>" in repr(lead)
+    assert "status=LeadStatus.ACTIVE" in repr(lead)
     assert [f.name for f in attrs.fields(models.LeadStatusSummaryLastStep)] == [
         "from_",
         "step_id",

@@ -105,7 +105,9 @@ async def test_after_commit_a_bulk_add_with_a_skip_flag_is_retried_without_dupli
 async def test_a_slow_answer_times_out_and_a_safe_get_is_retried(mock: MockInstantly) -> None:
     lead = mock.state.add_lead("ada@example.com")
     mock.faults = Faults(error_rate=0.0, drop_rate=0.0, slow_rate=1.0, slow_seconds=0.5, times=1)
-    async with mock.client(rate_limit=None, max_retries=2, timeout=0.2) as client:
+    async with mock.client(
+        rate_limit=None, max_retries=2, timeout=5.0, attempt_timeout=0.2
+    ) as client:
         assert (await client.leads.get(lead["id"])).id == lead["id"]
         mock.faults = Faults(error_rate=0.0, drop_rate=0.0, slow_rate=1.0, slow_seconds=0.5)
         with pytest.raises(APITimeoutError):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 
+import attrs
 import pytest
 
 from instantly._pagination import Page, paginate
@@ -124,3 +126,66 @@ def test_page_has_more() -> None:
     assert not Page([1], "").has_more
     assert not Page([], "c").has_more
     assert Page([1]).next_starting_after is None
+
+
+# --- page by page: Page.get_next_page() ---------------------------------------------------------
+
+
+def linked(fetch: FakeList) -> Callable[[str], Awaitable[Page[int]]]:
+    """`fetch` as a Page's fetch_next: each page it serves can fetch the one after it."""
+
+    async def fetch_next(cursor: str) -> Page[int]:
+        return attrs.evolve(await fetch(cursor), fetch_next=fetch_next)
+
+    return fetch_next
+
+
+async def test_get_next_page_walks_to_the_last_page() -> None:
+    fetch = three_pages()
+    page = attrs.evolve(fetch.pages[None], fetch_next=linked(fetch))
+    items = list(page.items)
+    while page.has_next_page():
+        page = await page.get_next_page()
+        items += page.items
+    assert items == [1, 2, 3, 4, 5, 6, 7]
+    assert fetch.fetched == ["c1", "c2"]
+    with pytest.raises(PaginationError, match="last page"):
+        await page.get_next_page()
+
+
+async def test_get_next_page_refuses_a_cursor_it_was_given_before() -> None:
+    fetch = FakeList({"c1": Page([2], "c2"), "c2": Page([3], "c1")})
+    page = Page([1], "c1", fetch_next=linked(fetch))
+    page = await page.get_next_page()
+    with pytest.raises(PaginationError, match="'c1' twice"):
+        await page.get_next_page()
+
+
+async def test_a_page_made_by_hand_has_no_next_page_to_get() -> None:
+    page = Page([1], "c1")
+    assert page.has_next_page()  # by its data
+    with pytest.raises(PaginationError):
+        await page.get_next_page()
+    assert Page([1], "c1") == Page([1], "c1", fetch_next=linked(three_pages()))
+    assert "fetch_next" not in repr(Page([1], "c1"))
+
+
+@pytest.mark.parametrize("namespace", ["leads", "lead_lists"])  # cursor in the body, the query
+async def test_get_next_page_against_the_mock(namespace: str) -> None:
+    from instantly.testing import MockInstantly
+
+    async with MockInstantly(rate_limit=None) as mock:
+        for i in range(5):
+            if namespace == "leads":
+                mock.state.add_lead(f"lead{i}@example.com")
+            else:
+                mock.state.add_lead_list(f"List {i}")
+        client = mock.client()
+        resource = getattr(client, namespace)
+        page = await resource.list_page(limit=2, extra_headers={"X-Trace": "1"})
+        sizes = [len(page.items)]
+        while page.has_next_page():
+            page = await page.get_next_page()
+            sizes.append(len(page.items))
+    assert sum(sizes) == 5
+    assert sizes[:3] == [2, 2, 1]

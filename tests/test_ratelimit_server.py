@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from instantly import AsyncInstantly, RateLimiter
-from instantly.errors import RateLimitError
+from instantly.errors import ClientClosedError, RateLimitError
+from instantly.models import Lead
 from instantly.testing import MockInstantly
 from instantly.testing._arrivals import busiest
 
@@ -82,7 +83,8 @@ async def test_a_429_on_an_endpoint_with_its_own_limit_freezes_only_that_endpoin
             with pytest.raises(RateLimitError):
                 await other.emails.list_page()
         client = mock.client(max_retries=3)
-        emails = asyncio.create_task(client.emails.list_page())
+        # A deadline past the Retry-After, so the call waits it out (the default 30 s would not).
+        emails = asyncio.create_task(client.emails.list_page(timeout=120))
         for _ in range(500):  # until our first try is answered 429 (Retry-After ~60)
             if mock.state.rate_limited >= 2:
                 break
@@ -110,7 +112,12 @@ def test_one_limiter_across_two_asyncio_runs() -> None:
             # The run ends with calls still queued at the gate: they are cancelled.
             pending = [asyncio.create_task(client.leads.get(lead_id)) for _ in range(9)]
             await asyncio.gather(*pending[:6])
-            return client.stats.rate_limited
+            rate_limited = client.stats.rate_limited
+            await client.aclose()
+            ends = await asyncio.gather(*pending[6:], return_exceptions=True)
+            # Each call still queued either got through or ended with ClientClosedError.
+            assert all(isinstance(end, (Lead, ClientClosedError)) for end in ends), ends
+            return rate_limited
 
     first = asyncio.run(asyncio.wait_for(job(), 30))
     second = asyncio.run(asyncio.wait_for(job(), 30))  # used to hang here forever

@@ -669,7 +669,7 @@ async def test_session_we_create_is_closed_and_one_passed_in_is_not(
         warnings.simplefilter("always")
         own = Transport(api_key=API_KEY, base_url=BASE_URL, user_agent=USER_AGENT, limiter=None)
         await own.request("GET", "/api/v2/leads", retry_safe=True)
-        created = own._session
+        created = own._link.session
         assert created is not None
         await own.aclose()
         assert created.closed

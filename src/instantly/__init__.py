@@ -5,6 +5,12 @@ from instantly import AsyncInstantly
 async with AsyncInstantly() as client:          # key from $INSTANTLY_API_KEY
     async for lead in client.leads.list(campaign="..."):
         print(lead.email)
+
+from instantly import Instantly                 # the same, blocking: scripts and notebooks
+
+with Instantly() as client:
+    for lead in client.leads.list(campaign="..."):
+        print(lead.email)
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from . import errors, models
+    from ._blocking_client import Instantly
     from ._bulk import BulkAddResult, BulkResult, BulkRun, FailedChunk, Outcome, Rejection
     from ._client import DEFAULT_BASE_URL, AsyncInstantly
     from ._convert import Mismatch, StructureError, mismatches, raw_value
-    from ._pagination import Page
+    from ._options import RequestOptions
+    from ._pagination import Page, SyncPage
     from ._ratelimit import Limiter, Permit, RateLimiter
     from ._ratelimit_redis import RedisRateLimiter
+    from ._response import RawResponse
     from ._types import UNSET, Unset
     from ._version import __version__
     from .errors import (
@@ -34,7 +43,9 @@ if TYPE_CHECKING:
         BulkCancelledError,
         BulkImportError,
         ChunkCancelledError,
+        ClientClosedError,
         ConflictError,
+        EventLoopError,
         InstantlyError,
         NotFoundError,
         OutcomeUnknownError,
@@ -63,15 +74,19 @@ _LAZY: dict[str, str] = {
     "Rejection": "._bulk",
     "DEFAULT_BASE_URL": "._client",
     "AsyncInstantly": "._client",
+    "Instantly": "._blocking_client",
     "Mismatch": "._convert",
     "StructureError": "._convert",
     "mismatches": "._convert",
     "raw_value": "._convert",
+    "RequestOptions": "._options",
     "Page": "._pagination",
+    "SyncPage": "._pagination",
     "Limiter": "._ratelimit",
     "Permit": "._ratelimit",
     "RateLimiter": "._ratelimit",
     "RedisRateLimiter": "._ratelimit_redis",  # imports redis: only when asked for
+    "RawResponse": "._response",
     "UNSET": "._types",
     "Unset": "._types",
     **dict.fromkeys(
@@ -86,7 +101,9 @@ _LAZY: dict[str, str] = {
             "BulkCancelledError",
             "BulkImportError",
             "ChunkCancelledError",
+            "ClientClosedError",
             "ConflictError",
+            "EventLoopError",
             "InstantlyError",
             "NotFoundError",
             "OutcomeUnknownError",
@@ -138,8 +155,11 @@ __all__ = [
     "BulkResult",
     "BulkRun",
     "ChunkCancelledError",
+    "ClientClosedError",
     "ConflictError",
+    "EventLoopError",
     "FailedChunk",
+    "Instantly",
     "InstantlyError",
     "Limiter",
     "Mismatch",
@@ -153,13 +173,16 @@ __all__ = [
     "Permit",
     "RateLimitError",
     "RateLimiter",
+    "RawResponse",
     "RedirectError",
     "RedisRateLimiter",
     "Rejection",
+    "RequestOptions",
     "ResponseTooDeepError",
     "ResponseTooLargeError",
     "ServerError",
     "StructureError",
+    "SyncPage",
     "UnprocessableEntityError",
     "Unset",
     "__version__",

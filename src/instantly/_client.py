@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
@@ -21,10 +22,13 @@ from ._transport import (
     TransportStats,
     api_key_problem,
 )
+from ._types import UNSET, Unset
 from ._version import __version__
 from .resources import build_namespaces
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from .resources.background_jobs import BackgroundJobs
     from .resources.emails import Emails
     from .resources.leads import Leads
@@ -109,6 +113,12 @@ class AsyncInstantly(Namespaces):
     Use it as an async context manager (or call `await client.aclose()`); every namespace
     (`client.leads`, `client.campaigns`, ...) sends through one pipeline: rate gate, bearer auth,
     retries with backoff, typed errors.
+
+    Event loops and threads: the client opens its session in the loop of its first call, and
+    closes it when that loop ends (as `asyncio.run` ends); a later loop gets a new session, so
+    one client serves successive `asyncio.run` calls. It serves one running loop at a time: a
+    call from another thread while its loop runs raises `EventLoopError` (give each thread a
+    client, or use the blocking `Instantly`, which any thread may call).
     """
 
     if TYPE_CHECKING:
@@ -123,7 +133,8 @@ class AsyncInstantly(Namespaces):
         api_key: str | None = None,
         *,
         base_url: str = DEFAULT_BASE_URL,
-        timeout: float = 30.0,
+        timeout: float | None = 30.0,
+        attempt_timeout: float | None = None,
         max_retries: int = 5,
         rate_limit: tuple[int | None, int | None] | Limiter | None = (100, 6000),
         session: aiohttp.ClientSession | None = None,
@@ -132,18 +143,28 @@ class AsyncInstantly(Namespaces):
     ) -> None:
         """Configure the client; nothing is sent and no session is opened until the first call.
 
-        api_key: the workspace's API key; None reads $INSTANTLY_API_KEY.
-        base_url: the API's origin; plain http only for loopback unless allow_insecure=True.
-        timeout: seconds one attempt may take before it fails with APITimeoutError.
-        max_retries: how many times a retryable failure is repeated (429 always; 5xx and
-            connection errors only for operations that are safe to repeat).
-        rate_limit: (per second, per minute) for the workspace; a RateLimiter shared with the
-            other clients of the workspace in this process, or a RedisRateLimiter shared with
-            its other processes; or None to send without a client-side limit.
-        session: an aiohttp.ClientSession to use (the client never closes it); None makes one.
-        allow_insecure: allow a plain-http base_url that is not loopback.
-        max_response_size: most bytes an answer may have, decompressed (default 64 MiB); a
-            larger one raises ResponseTooLargeError after reading no more than that.
+        Args:
+            api_key: The workspace's API key; None reads $INSTANTLY_API_KEY.
+            base_url: The API's origin; plain http only for loopback unless allow_insecure=True.
+            timeout: Seconds one call may take in all, its retries and their waits included,
+                before it fails with APITimeoutError; None for no deadline. Time queued at the
+                client's rate gate does not count (see `RequestOptions`). Per call:
+                `timeout=...` on any method.
+            attempt_timeout: Seconds one attempt may take; None (the default) lets an attempt
+                use whatever is left of the call's deadline.
+            max_retries: How many times a retryable failure is repeated (429 always; 5xx and
+                connection errors only for operations that are safe to repeat).
+            rate_limit: (per second, per minute) for the workspace; a RateLimiter shared with
+                the other clients of the workspace in this process, or a RedisRateLimiter
+                shared with its other processes; or None to send without a client-side limit.
+            session: An aiohttp.ClientSession to use (the client never closes it); None makes
+                one, in the event loop of the first call.
+            allow_insecure: Allow a plain-http base_url that is not loopback.
+            max_response_size: Most bytes an answer may have, decompressed (default 64 MiB); a
+                larger one raises ResponseTooLargeError after reading no more than that.
+
+        Raises:
+            ValueError: no usable API key, or a setting out of range (the message says which).
         """
         key = _read_key(api_key)
         # From here on the key lives only in objects whose repr is '***': a traceback reporter
@@ -167,19 +188,72 @@ class AsyncInstantly(Namespaces):
             api_key=key,
             base_url=self.base_url,
             timeout=timeout,
+            attempt_timeout=attempt_timeout,
             max_retries=max_retries,
             limiter=self.limiter,
             session=session,
             user_agent=f"instantly-python/{__version__} aiohttp/{aiohttp.__version__}",
             max_response_size=max_response_size,
         )
+        self._attach_namespaces()
+
+    def _attach_namespaces(self) -> None:
         for name, resource in build_namespaces(self).items():
             setattr(self, name, resource)
 
+    def with_options(
+        self,
+        *,
+        timeout: float | Unset | None = UNSET,
+        attempt_timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A client with other defaults, sharing this one's session, rate limiter and stats.
+
+            fast = client.with_options(timeout=5.0, max_retries=0)
+            lead = await fast.leads.get(lead_id)
+
+        The new client owns nothing it shares: closing it ends its own calls in flight and
+        leaves this client working; closing this client closes the session they share, which
+        ends the new client too. Making one is cheap: no connection is opened.
+
+        Args:
+            timeout: Seconds a call may take in all (None: no deadline); left out, this
+                client's.
+            attempt_timeout: Seconds one attempt may take (None: what is left of the deadline);
+                left out, this client's.
+            max_retries: How many times a retryable failure is repeated; None keeps this
+                client's.
+            headers: Headers sent with every request of the new client, over this client's own
+                (a workspace or tracing header); `Authorization` is refused.
+
+        Returns:
+            The new client.
+
+        Raises:
+            ValueError: an option is out of range, or a header is refused.
+        """
+        child = copy.copy(self)
+        child._transport = self._transport.derive(
+            timeout=timeout,
+            attempt_timeout=attempt_timeout,
+            max_retries=max_retries,
+            headers=headers,
+        )
+        child._attach_namespaces()
+        return child
+
     @property
     def stats(self) -> TransportStats:
-        """Counters of the pipeline: requests sent, retries, 429s seen."""
+        """Counters of the pipeline: requests sent, retries, 429s seen (shared by
+        `with_options` clients)."""
         return self._transport.stats
+
+    @property
+    def closed(self) -> bool:
+        """Whether the client is closed (or the client it was made from, by `with_options`)."""
+        return self._transport.closed
 
     def bulk(
         self,
@@ -190,14 +264,16 @@ class AsyncInstantly(Namespaces):
     ) -> BulkRun[T, R]:
         """Run `await fn(item)` for every item, at most `concurrency` at a time.
 
-        fn: an async function of one item, typically a bound method such as
-            `client.leads.delete` or a small `async def` around one.
-        items: any iterable or async iterable; read lazily.
-        concurrency: calls in flight at once; the client's rate limit still applies.
+        Args:
+            fn: An async function of one item, typically a bound method such as
+                `client.leads.delete` or a small `async def` around one.
+            items: Any iterable or async iterable; read lazily.
+            concurrency: Calls in flight at once; the client's rate limit still applies.
 
-        Returns a BulkRun: `async for outcome in run` yields each Outcome as it finishes;
-        `await run` gives a BulkResult(succeeded, failed) in input order. A failing item is an
-        outcome with its error; it never cancels the others.
+        Returns:
+            A BulkRun: `async for outcome in run` yields each Outcome as it finishes;
+            `await run` gives a BulkResult(succeeded, failed) in input order. A failing item is
+            an outcome with its error; it never cancels the others.
         """
         return BulkRun(fn, items, concurrency=concurrency)
 
@@ -206,10 +282,18 @@ class AsyncInstantly(Namespaces):
         return f"AsyncInstantly(base_url={getattr(self, 'base_url', None)!r}, api_key='***')"
 
     async def aclose(self) -> None:
-        """Close the HTTP session if the client made it."""
+        """Close: calls in flight end with ClientClosedError, then the session closes.
+
+        The session is closed only if the client made it (one passed in stays open). A client
+        made by `with_options` ends only its own calls and closes nothing it shares. Calls
+        after this raise ClientClosedError. Closing twice is harmless.
+
+        Raises:
+            EventLoopError: the client is in use by an event loop running in another thread.
+        """
         await self._transport.aclose()
 
-    async def __aenter__(self) -> AsyncInstantly:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

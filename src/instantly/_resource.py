@@ -7,9 +7,10 @@ and structured into the operation's model.
 
 from __future__ import annotations
 
-import asyncio
+import copy
 import re
-from collections.abc import AsyncIterator, Mapping
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -18,13 +19,16 @@ import attrs
 from ._convert import structure, unstructure
 from ._generated.operations import OPEN_ENUMS, OPERATIONS
 from ._operation import Operation, Param
+from ._options import check_headers, check_max_retries, check_timeout
 from ._pagination import Page, paginate
 from ._transport import NO_BODY, _encode_scalar
-from ._types import Unset
+from ._types import UNSET, Unset
 from ._validate import check_param
 from .errors import ResponseTooDeepError
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from ._client import AsyncInstantly
 
 __all__ = ["Resource"]
@@ -35,11 +39,26 @@ _STRUCTURED_AS_IS = (None, str, bytes, Any)
 class Resource:
     """A namespace of operations that share one client."""
 
+    # The raw twin of a namespace (`with_raw_response`) sets this; see `_raw_twin`.
+    _raw = False
+
     def __init__(self, client: AsyncInstantly) -> None:
+        """Bind the namespace to a client.
+
+        Args:
+            client: The client whose pipeline every call goes through.
+        """
         self._client = client
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+    def _raw_twin(self) -> Self:
+        """A copy of this namespace whose calls return the `RawResponse` of their answer."""
+        twin = copy.copy(self)
+        twin.__dict__.pop("with_raw_response", None)  # a cached property of the original
+        twin._raw = True
+        return twin
 
     async def _request(
         self,
@@ -47,38 +66,66 @@ class Resource:
         path: Mapping[str, Any] | None = None,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,  # noqa: ASYNC109 - the call's deadline
+        max_retries: int | None = None,
     ) -> Any:
         op = OPERATIONS[operation_id]
         url, params, payload = _encode(op, path, query, body)
-        data = await self._send(op, url, params, payload)
-        if op.response in _STRUCTURED_AS_IS:
-            return data
-        try:
-            return structure(data, op.response)
-        except RecursionError:
-            pass  # raised below, outside the handler, so the error has no context to drag along
-        raise ResponseTooDeepError(
-            200,
-            None,
-            method=op.method,
-            path=url,
-            message="the API's answer nests too deep to be read as a model",
-        )
+        if (
+            extra_headers is None
+            and extra_query is None
+            and extra_body is None
+            and timeout is UNSET
+            and max_retries is None
+        ):
+            data = await self._send(op, url, params, payload)
+        else:
+            params, payload = _with_extras(op, params, payload, extra_query, extra_body)
+            data = await self._send(
+                op,
+                url,
+                params,
+                payload,
+                headers=check_headers(extra_headers) if extra_headers is not None else None,
+                timeout=timeout if isinstance(timeout, Unset) else check_timeout(timeout),
+                max_retries=None if max_retries is None else check_max_retries(max_retries),
+            )
+        if self._raw:
+            return data._then(lambda value: _structured(op, url, value))
+        return _structured(op, url, data)
 
-    async def _send(
+    def _send(
         self,
         op: Operation,
         url: str,
         params: dict[str, Any] | None,
         payload: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
         retry_safe: bool | None = None,
-    ) -> Any:
-        """Send an already checked and encoded request; return the decoded JSON as it came.
+    ) -> Awaitable[Any]:
+        """Send an already checked and encoded request; await it for the decoded JSON.
 
-        retry_safe: None for the operation's own rule; False makes the caller handle a 5xx or a
-            dropped connection itself (bulk import looks up what such a request added instead).
+        A plain function handing back the pipeline's coroutine: awaited by the caller, it costs
+        no coroutine of its own on the path every call takes.
+
+        Args:
+            op: The operation.
+            url: The request path, parameters filled in and encoded.
+            params: The encoded query parameters.
+            payload: The encoded body, or NO_BODY.
+            headers: Extra headers for this call.
+            timeout: This call's deadline; UNSET for the client's.
+            max_retries: This call's retries; None for the client's.
+            retry_safe: None for the operation's own rule; False makes the caller handle a 5xx
+                or a dropped connection itself (bulk import looks up what such a request added).
         """
-        return await self._client._transport.request(
+        return self._client._transport.request(
             op.method,
             url,
             query=params,
@@ -87,6 +134,10 @@ class Resource:
             rate_key=op.operation_id if op.rate_limits else None,
             endpoint_limits=op.rate_limits,
             accept=None if op.accept == "application/json" else op.accept,
+            headers=headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            raw=self._raw,
         )
 
     async def _page(
@@ -95,9 +146,35 @@ class Resource:
         path: Mapping[str, Any] | None = None,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        *options: Any,
     ) -> Page[Any]:
-        op = OPERATIONS[operation_id]
-        return _as_page(op, await self._send(op, *_page_request(op, path, query, body)))
+        if body is not None and body.get("starting_after", Unset.UNSET) is None:
+            # None means "the first page", which the API wants as no cursor at all.
+            body = {**body, "starting_after": Unset.UNSET}
+        result = await self._request(operation_id, path, query, body, *options)
+
+        def page(result: Any) -> Page[Any]:
+            # Its next page comes through the namespace as users have it, not the raw twin.
+            plain = self._plain()
+
+            async def fetch(cursor: str) -> Page[Any]:
+                query_, body_ = _with_cursor(OPERATIONS[operation_id], query, body, cursor)
+                return await plain._page(operation_id, path, query_, body_, *options)
+
+            # `items` is None when the answer's was not a list (see `instantly.mismatches`).
+            items = result.items if result.items is not None else []
+            return Page(items, result.next_starting_after or None, fetch_next=fetch)
+
+        if self._raw:
+            return result._then(page)  # type: ignore[no-any-return]
+        return page(result)
+
+    def _plain(self) -> Resource:
+        if not self._raw:
+            return self
+        plain = copy.copy(self)
+        plain._raw = False
+        return plain
 
     def _iterate(
         self,
@@ -106,79 +183,94 @@ class Resource:
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
         max_items: int | None = None,
+        *options: Any,
     ) -> AsyncIterator[Any]:
         op = OPERATIONS[operation_id]
         # Check now, not at the first `async for` step, so a bad argument fails where it is made.
         _encode(op, path, query, body)
-        in_body = op.pagination == "body"
-        # The next page's answer, asked for before this page is read into models: the server
-        # works on it while this process decodes (a page of 100 Leads is about a millisecond of
-        # CPU). One page ahead at most, and only when the walk will want it.
-        ahead: dict[str, asyncio.Future[Any]] = {}
-        taken = 0
+        if options:
+            _check_options(op, *options)
 
-        def ask(cursor: str | None) -> Any:
-            if in_body:
-                request = _page_request(op, path, query, {**(body or {}), "starting_after": cursor})
-            else:
-                request = _page_request(op, path, {**(query or {}), "starting_after": cursor}, body)
-            return self._send(op, *request)
+        plain = self._plain()
 
         async def fetch(cursor: str | None) -> Page[Any]:
-            nonlocal taken
-            early = ahead.pop(cursor, None) if cursor is not None else None
-            data = await (early if early is not None else ask(cursor))
-            if type(data) is dict:
-                after, items = data.get("next_starting_after"), data.get("items")
-                count = len(items) if type(items) is list else 0
-                taken += count
-                if (
-                    type(after) is str
-                    and after
-                    and count
-                    and (max_items is None or taken < max_items)
-                ):
-                    task = asyncio.ensure_future(ask(after))
-                    task.add_done_callback(_leave_error_to_awaiter)
-                    ahead[after] = task
-                    await asyncio.sleep(0)  # lets the task put its request on the wire first
-            return _as_page(op, data)
+            query_, body_ = _with_cursor(op, query, body, cursor)
+            return await plain._page(operation_id, path, query_, body_, *options)
 
-        async def walk() -> AsyncIterator[Any]:
-            try:
-                async for item in paginate(fetch, max_items=max_items):
-                    yield item
-            finally:
-                for task in ahead.values():  # the walk ended early: nobody wants that page
-                    task.cancel()
-
-        return walk()
+        # One page ahead: the server works on the next page while this one is used.
+        return paginate(fetch, max_items=max_items, read_ahead=True)
 
 
-def _page_request(
+def _with_cursor(
     op: Operation,
-    path: Mapping[str, Any] | None,
     query: Mapping[str, Any] | None,
     body: Mapping[str, Any] | None,
-) -> tuple[str, dict[str, Any] | None, Any]:
-    if body is not None and body.get("starting_after", Unset.UNSET) is None:
-        # None means "the first page", which the API wants as no cursor at all.
-        body = {**body, "starting_after": Unset.UNSET}
-    return _encode(op, path, query, body)
+    cursor: str | None,
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """The query and body of a page request, the cursor put where the operation takes it."""
+    if op.pagination == "body":
+        return query, {**(body or {}), "starting_after": cursor}
+    return {**(query or {}), "starting_after": cursor}, body
 
 
-def _as_page(op: Operation, data: Any) -> Page[Any]:
-    result = structure(data, op.response)
-    # `items` is None when the answer's was not a list (see `instantly.mismatches`).
-    items = result.items if result.items is not None else []
-    return Page(items=items, next_starting_after=result.next_starting_after or None)
+def _structured(op: Operation, url: str, data: Any) -> Any:
+    """The decoded answer as the operation's model."""
+    if op.response in _STRUCTURED_AS_IS:
+        return data
+    try:
+        return structure(data, op.response)
+    except RecursionError:
+        pass  # raised below, outside the handler, so the error has no context to drag along
+    raise ResponseTooDeepError(
+        200,
+        None,
+        method=op.method,
+        path=url,
+        message="the API's answer nests too deep to be read as a model",
+    )
 
 
-def _leave_error_to_awaiter(task: asyncio.Future[Any]) -> None:
-    # A page asked for ahead fails where the walk reaches it (its `await` raises); if the walk
-    # never does, the error is read here so that asyncio does not report it as lost.
-    if not task.cancelled():
-        task.exception()
+def _with_extras(
+    op: Operation,
+    params: dict[str, Any] | None,
+    payload: Any,
+    extra_query: Mapping[str, object] | None,
+    extra_body: Mapping[str, object] | None,
+) -> tuple[dict[str, Any] | None, Any]:
+    """The encoded query and body with the caller's `extra_query` and `extra_body` merged in."""
+    if extra_query is not None:
+        if not isinstance(extra_query, Mapping) or not all(isinstance(k, str) for k in extra_query):
+            raise TypeError("extra_query must be a mapping of parameter names (str) to values")
+        params = {**(params or {}), **extra_query}
+    if extra_body is not None:
+        if not isinstance(extra_body, Mapping) or not all(isinstance(k, str) for k in extra_body):
+            raise TypeError("extra_body must be a mapping of field names (str) to values")
+        if op.body is None:
+            raise ValueError(
+                f"extra_body: {op.namespace}.{op.name} sends no request body "
+                f"({op.method} {op.path}); pass extra_query for query parameters"
+            )
+        base = payload if isinstance(payload, dict) else {}
+        payload = {**base, **_jsonable(dict(extra_body))}
+    return params, payload
+
+
+def _check_options(
+    op: Operation,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_query: Mapping[str, object] | None = None,
+    extra_body: Mapping[str, object] | None = None,
+    timeout: float | Unset | None = UNSET,
+    max_retries: int | None = None,
+) -> None:
+    """Refuse bad per-call options where the call is made (a `list` sends on first use)."""
+    if extra_headers is not None:
+        check_headers(extra_headers)
+    _with_extras(op, None, NO_BODY, extra_query, extra_body)
+    if not isinstance(timeout, Unset):
+        check_timeout(timeout)
+    if max_retries is not None:
+        check_max_retries(max_retries)
 
 
 def _encode(
@@ -225,6 +317,7 @@ def _encode(
 
 
 _REFUSED_SEGMENTS = frozenset({".", ".."})
+_TEXT_TYPES = (str, uuid.UUID)
 # What `quote(text, safe="")` leaves as it is: most ids (UUIDs) are, and skip the quoting.
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
 
@@ -237,6 +330,15 @@ def _path_segment(param: Param, value: Any) -> str:
     encoded (servers and URL libraries resolve `%2E` as a dot too), and an empty value would
     drop the segment: those are refused. Either way a value never reaches another endpoint.
     """
+    if (
+        type(value) is str
+        and param.type in _TEXT_TYPES
+        and _UNRESERVED(value)
+        and value not in _REFUSED_SEGMENTS
+    ):
+        # The common case, a plain id: any str fits a str or uuid parameter, and nothing in it
+        # needs quoting.
+        return value
     check_param(param, value, OPEN_ENUMS)
     text = value if type(value) is str else _encode_scalar(value)
     if not text:

@@ -7,16 +7,21 @@ rate limiter, and nothing about the API's models.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import datetime
 import enum
 import logging
+import math
 import random
+import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+import weakref
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
 import aiohttp
@@ -25,13 +30,16 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _json
+from ._options import check_headers, check_max_retries, check_timeout
 from ._ratelimit import Limiter, Permit
-from ._types import Unset
+from ._response import RawResponse, scrubbed_headers
+from ._types import UNSET, Unset
 from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
-    InstantlyError,
+    ClientClosedError,
+    EventLoopError,
     RedirectError,
     ResponseTooDeepError,
     ResponseTooLargeError,
@@ -112,10 +120,19 @@ class Secret:
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
+        """Hide a string.
+
+        Args:
+            value: The secret, e.g. the API key.
+        """
         self._value = value
 
     def reveal(self) -> str:
-        """The string itself."""
+        """The string itself.
+
+        Returns:
+            The secret, to put where it is sent (the `Authorization` header) and nowhere else.
+        """
         return self._value
 
     def __repr__(self) -> str:
@@ -129,6 +146,14 @@ def api_key_problem(key: str, name: str = "api_key") -> str | None:
 
     A key read from a file or an env file often keeps its line break: refused here, by name,
     instead of failing every request later with aiohttp's "newline in header" ValueError.
+
+    Args:
+        key: The candidate key.
+        name: What to call it in the message (the argument, or `$INSTANTLY_API_KEY`).
+
+    Returns:
+        A message saying what is wrong and where (a character's position, never the character
+        itself), or None for a usable key.
     """
     if not key:
         return f"{name} is empty; pass the workspace's API key"
@@ -415,6 +440,115 @@ async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes |
     return b"".join(chunks)
 
 
+class _Link:
+    """The connection state a client shares with every client `with_options` made from it.
+
+    It holds the aiohttp session and the event loop that session belongs to, and the calls in
+    flight (so that closing ends them). A session made here is closed when its loop ends:
+    `asyncio.run` (and any runner) closes the loop's async generators before the loop itself,
+    and `_close_with_loop` is one, started in that loop, whose `finally` closes the session.
+    So a client used by a second `asyncio.run` finds no session bound to a dead loop: it opens a
+    new one in the running loop (see `Transport._session_in`).
+    """
+
+    __slots__ = (
+        "closed",
+        "closer",
+        "closing",
+        "connector_limit",
+        "headers",
+        "inflight",
+        "loop",
+        "owned",
+        "session",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None,
+        connector_limit: int,
+        headers: _SecretHeaders,
+        timeout: aiohttp.ClientTimeout,
+    ) -> None:
+        self.session = session
+        self.owned = session is None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.closer: AsyncGenerator[None, None] | None = None
+        self.closed = False
+        self.connector_limit = connector_limit
+        self.headers = headers
+        self.timeout = timeout
+        # Task -> the transport (client) it calls through; tasks cancelled by a close.
+        self.inflight: dict[asyncio.Task[Any], Transport] = {}
+        self.closing: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+
+    def __repr__(self) -> str:
+        return "<link>"  # its session's headers hold the key
+
+    async def open(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
+        # Created inside the running loop: aiohttp binds the connector to it. The session
+        # carries the common headers, so a request merges nothing more than its content type:
+        # aiohttp's per-request merge of headers is a visible part of a call's CPU.
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.connector_limit),
+            timeout=self.timeout,
+            headers=self.headers,
+        )
+        self.session, self.loop = session, loop
+        closer = _close_with_loop(self, session)
+        await closer.__anext__()  # registers it with the loop, which closes it before it ends
+        self.closer = closer
+        return session
+
+    async def close(self) -> None:
+        """Close the session (if it is ours) in the running loop, or let go of a dead one's."""
+        session, closer = self.session, self.closer
+        self.session = self.closer = None
+        loop = self.loop
+        self.loop = None
+        if session is None or not self.owned:
+            return
+        if loop is asyncio.get_running_loop() and closer is not None:
+            await closer.aclose()  # its `finally` closes the session
+        else:
+            await _abandon(session)
+
+    def forget(self, session: aiohttp.ClientSession) -> None:
+        if self.session is session:
+            self.session = self.closer = None
+            self.loop = None
+
+
+async def _close_with_loop(
+    link: _Link, session: aiohttp.ClientSession
+) -> AsyncGenerator[None, None]:
+    """Closes `session` when closed itself: by `_Link.close`, or by the loop as it shuts down."""
+    try:
+        yield
+    finally:
+        link.forget(session)
+        await session.close()
+
+
+async def _abandon(session: aiohttp.ClientSession) -> None:
+    """Let go of a session whose loop stopped without closing it (a loop closed by hand).
+
+    Its connections belong to that loop and cannot be closed from this one: aiohttp's connector
+    only drops them when their loop is closed, and the sockets are freed as they are collected.
+    """
+    with contextlib.suppress(Exception):
+        await session.close()
+
+
+def _current_loop_owner(loop: asyncio.AbstractEventLoop) -> str:
+    thread = getattr(loop, "_thread_id", None)
+    for t in threading.enumerate():
+        if t.ident == thread:
+            return f"the thread {t.name!r}"
+    return "another thread"
+
+
 class Transport:
     """Sends requests to the API over one aiohttp session, with rate limiting and retries."""
 
@@ -423,7 +557,8 @@ class Transport:
         *,
         api_key: str | Secret,
         base_url: str,
-        timeout: float = 30.0,
+        timeout: float | None = 30.0,
+        attempt_timeout: float | None = None,
         max_retries: int = 5,
         limiter: Limiter | None,
         session: aiohttp.ClientSession | None = None,
@@ -433,40 +568,86 @@ class Transport:
     ) -> None:
         """Set up the pipeline; no connection is made until the first request.
 
-        api_key: the workspace's API key, sent as `Authorization: Bearer ...` on every request.
-        base_url: the API's origin, e.g. "https://api.instantly.ai".
-        timeout: seconds one attempt may take in total before it fails as a timeout.
-        max_retries: how many times a failed request may be repeated (attempts = this + 1).
-        limiter: the rate gate every attempt passes first; None sends without client-side limits.
-        session: an aiohttp session to use (and leave open); None creates and owns one.
-        user_agent: the `User-Agent` header value.
-        connector_limit: most simultaneous connections of the session this transport creates.
-        max_response_size: most bytes an answer's body may have once decompressed; a larger
-            one raises ResponseTooLargeError, having read no more than that.
+        Args:
+            api_key: The workspace's API key, sent as `Authorization: Bearer ...`.
+            base_url: The API's origin, e.g. "https://api.instantly.ai".
+            timeout: Seconds one call may take in all, retries included; None for no deadline.
+                Time queued at the rate gate does not count (see `RequestOptions`).
+            attempt_timeout: Seconds one attempt may take; None for whatever is left of the
+                call's deadline.
+            max_retries: How many times a failed request may be repeated (attempts = this + 1).
+            limiter: The rate gate every attempt passes first; None sends without limits.
+            session: An aiohttp session to use (and leave open); None creates and owns one.
+            user_agent: The `User-Agent` header value.
+            connector_limit: Most simultaneous connections of the session this creates.
+            max_response_size: Most bytes an answer's body may have once decompressed; a larger
+                one raises ResponseTooLargeError, having read no more than that.
+
+        Raises:
+            ValueError: the key or one of the settings is unusable (the message says which).
         """
         secret = api_key if isinstance(api_key, Secret) else Secret(api_key)
         del api_key  # from here on the key is only in objects whose repr is '***'
         problem = api_key_problem(secret.reveal())
         if problem is not None:
             raise ValueError(problem)
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
         if max_response_size <= 0:
             raise ValueError(f"max_response_size must be positive, got {max_response_size}")
         self._credentials = _Credentials(secret, user_agent)
         self._base_url = base_url.rstrip("/")
         self._origin = URL(self._base_url).origin()
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._max_retries = max_retries
         self._max_response_size = max_response_size
         self._limiter = limiter
-        self._session = session
-        self._owns_session = session is None
-        self._connector_limit = connector_limit
         self._closed = False
+        self._root = True  # made by a constructor, not by `derive`: its close closes the link
         self.stats = TransportStats()
+        self._configure(timeout, attempt_timeout, max_retries, None)
+        self._link = _Link(session, connector_limit, self._credentials.plain, self._first_timeout)
+
+    def _configure(
+        self,
+        timeout: float | None,
+        attempt_timeout: float | None,
+        max_retries: int,
+        headers: Mapping[str, str] | None,
+    ) -> None:
+        self._deadline = check_timeout(timeout)
+        self._attempt_timeout = check_timeout(attempt_timeout, "attempt_timeout")
+        self._max_retries = check_max_retries(max_retries)
+        self._headers = check_headers(headers, "headers") if headers else {}
+        # The first attempt's bound, made once: a call's first attempt starts its deadline.
+        self._first_timeout = _client_timeout(_earliest(self._deadline, self._attempt_timeout))
+        self._no_deadline_timeout = _client_timeout(self._attempt_timeout)
+
+    def derive(
+        self,
+        *,
+        timeout: float | Unset | None = UNSET,
+        attempt_timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Transport:
+        """A transport with other defaults that shares this one's session, limiter and stats.
+
+        Args:
+            timeout: The new deadline of a call; left out, this transport's.
+            attempt_timeout: The new bound of one attempt; left out, this transport's.
+            max_retries: The new number of retries; None keeps this transport's.
+            headers: Headers added to every request, over this transport's own extra headers.
+
+        Returns:
+            The new transport. Closing it ends its own calls in flight and nothing else.
+        """
+        child = copy.copy(self)
+        child._closed = False
+        child._root = False
+        child._configure(
+            self._deadline if isinstance(timeout, Unset) else timeout,
+            self._attempt_timeout if isinstance(attempt_timeout, Unset) else attempt_timeout,
+            self._max_retries if max_retries is None else max_retries,
+            {**self._headers, **check_headers(headers, "headers")} if headers else self._headers,
+        )
+        return child
 
     def __repr__(self) -> str:
         # getattr: a traceback reporter may repr a transport whose __init__ raised half-way.
@@ -481,25 +662,68 @@ class Transport:
         """The API's origin that request paths are appended to."""
         return self._base_url
 
-    async def aclose(self) -> None:
-        """Close the session if this transport created it; a session passed in stays open."""
-        self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self._owns_session:
-            await session.close()
+    @property
+    def closed(self) -> bool:
+        """Whether this transport (or the one it was derived from) is closed."""
+        return self._closed or self._link.closed
 
-    def _open_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise InstantlyError("this client is closed; create a new one to send requests")
-        # Created here, inside the running loop: aiohttp binds the connector to it. The session
-        # carries the common headers and the timeout, so a request merges nothing more than its
-        # content type: aiohttp's per-request merge of headers is a visible part of a call's CPU.
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self._connector_limit),
-            timeout=self._timeout,
-            headers=self._credentials.plain,
-        )
-        return self._session
+    async def aclose(self) -> None:
+        """Close: end the calls in flight with ClientClosedError, then close the session.
+
+        A derived transport (`derive`) ends only its own calls and leaves the session open; the
+        one it came from ends every call and closes the session it created (a session passed
+        in stays open).
+
+        Raises:
+            EventLoopError: the session belongs to an event loop that runs in another thread.
+        """
+        link = self._link
+        loop = asyncio.get_running_loop()
+        if link.loop is not None and link.loop is not loop and link.loop.is_running():
+            raise EventLoopError(
+                "close the client in the event loop that uses it: it is running in "
+                f"{_current_loop_owner(link.loop)}"
+            )
+        self._closed = True
+        if self._root:
+            link.closed = True
+        current = asyncio.current_task()
+        for task, owner in list(link.inflight.items()):
+            if (self._root or owner is self) and task is not current and not task.done():
+                link.closing.add(task)
+                task.cancel()
+        if self._root:
+            await link.close()
+
+    async def _session_in(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
+        """The session to use from `loop`: opened, moved to it, or an error saying why not."""
+        link = self._link
+        if self._closed or link.closed:
+            raise ClientClosedError("this client is closed; create a new one to send requests")
+        old = link.loop
+        if link.session is not None and old is not loop:
+            if old is not None and old.is_running():
+                raise EventLoopError(
+                    "this client is in use by an event loop running in "
+                    f"{_current_loop_owner(old)}: an AsyncInstantly serves one event loop at a "
+                    "time. Make one client per thread, or use instantly.Instantly, the "
+                    "blocking client, which any thread may call"
+                )
+            if not link.owned:
+                if old is None:
+                    link.loop = loop  # the session passed in: taken to be this loop's
+                    return link.session
+                raise EventLoopError(
+                    "the aiohttp session passed to this client belongs to an event loop that "
+                    "has stopped; pass a session made in the running loop, or none at all "
+                    "(the client then opens its own, in whichever loop uses it)"
+                )
+            # Our session, of a loop that stopped without closing it (a loop closed by hand,
+            # not by asyncio.run): let it go, and open one in this loop.
+            await link.close()
+        if link.session is None:
+            return await link.open(loop)
+        return link.session
 
     async def request(
         self,
@@ -512,30 +736,96 @@ class Transport:
         rate_key: str | None = None,
         endpoint_limits: Sequence[tuple[int, float]] = (),
         accept: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | Unset | None = UNSET,  # noqa: ASYNC109 - a deadline across retries
+        max_retries: int | None = None,
+        raw: bool = False,
     ) -> object:
         """Send one API request, retrying what is safe to retry, and return its decoded answer.
 
-        method: the HTTP method, upper case.
-        path: the path after base_url, starting with "/", path parameters already filled in and
-            percent-encoded: it is sent exactly as given (no dot segment resolved, no re-quoting).
-        query: query parameters; None values are left out, lists repeat the key.
-        json: the request body, serialized as JSON; NO_BODY sends no body (None sends `null`).
-        retry_safe: whether sending the request twice does no harm (5xx/timeouts are retried).
-        rate_key: names the endpoint for `endpoint_limits` in the rate limiter.
-        endpoint_limits: stricter (requests, seconds) limits of this endpoint.
-        accept: the `Accept` media type when the answer is not JSON (a file, e.g. "text/csv");
-            a non-text type is returned as the bytes that came.
+        Args:
+            method: The HTTP method, upper case.
+            path: The path after base_url, starting with "/", path parameters already filled in
+                and percent-encoded: it is sent exactly as given (no dot segment resolved, no
+                re-quoting).
+            query: Query parameters; None values are left out, lists repeat the key.
+            json: The request body, serialized as JSON; NO_BODY sends no body (None sends
+                `null`).
+            retry_safe: Whether sending the request twice does no harm (5xx and timeouts are
+                then retried).
+            rate_key: Names the endpoint for `endpoint_limits` in the rate limiter.
+            endpoint_limits: Stricter (requests, seconds) limits of this endpoint.
+            accept: The `Accept` media type when the answer is not JSON (a file, e.g.
+                "text/csv"); a non-text type is returned as the bytes that came.
+            headers: Headers for this request only, over the transport's (checked by the
+                caller, see `check_headers`).
+            timeout: This call's deadline in seconds (None: none); left out, the transport's.
+            max_retries: This call's number of retries; None for the transport's.
+            raw: Return a `RawResponse` (status, headers, body) instead of the decoded body.
 
-        Returns the decoded JSON, text for a non-JSON answer, or None for an empty one.
+        Returns:
+            The decoded JSON, text for a non-JSON answer, bytes for a binary one, None for an
+            empty one; with `raw`, a `RawResponse` holding that.
+
+        Raises:
+            APIError: the API answered with an error (the subclass says which).
+            APIConnectionError: no answer came (APITimeoutError: not in time).
+            ClientClosedError: the client is closed, or closed while the call was in flight.
+            EventLoopError: the client is in use by an event loop of another thread.
         """
-        session = self._session
-        if session is None or self._closed:
-            session = self._open_session()
+        link = self._link
+        loop = asyncio.get_running_loop()
+        session = link.session
+        if session is None or link.loop is not loop or self._closed:
+            session = await self._session_in(loop)
+        # The calls in flight are known, so that closing the client ends them (see `aclose`);
+        # a coroutine driven by hand, without a task, just runs.
+        task = asyncio.current_task(loop)
+        inflight = link.inflight
+        if task is not None:
+            inflight[task] = self
+        try:
+            return await self._send(
+                session, loop, method, path, query, json, retry_safe, rate_key,
+                endpoint_limits, accept, headers, timeout, max_retries, raw,
+            )  # fmt: skip
+        except asyncio.CancelledError:
+            if task is None or task not in link.closing:
+                raise
+            link.closing.discard(task)
+            task.uncancel()  # the cancel was ours, to end the call: the task goes on
+            self.stats.errors += 1
+            error = ClientClosedError(
+                f"the client was closed while {method} {path} was in flight; the API may or "
+                "may not have received it"
+            )
+        finally:
+            if task is not None:
+                inflight.pop(task, None)
+        raise error
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        loop: asyncio.AbstractEventLoop,
+        method: str,
+        path: str,
+        query: Mapping[str, object] | None,
+        json: object,
+        retry_safe: bool,
+        rate_key: str | None,
+        endpoint_limits: Sequence[tuple[int, float]],
+        accept: str | None,
+        extra_headers: Mapping[str, str] | None,
+        timeout: float | Unset | None,  # noqa: ASYNC109 - a deadline across retries
+        max_retries: int | None,
+        raw: bool,
+    ) -> object:
         # Encoded as given: a URL built from a str is re-quoted and its dot segments resolved,
         # so that `/leads/%2E%2E` would reach `/` instead of the lead `..`.
         url = URL(self._base_url + path, encoded=True)
         params = _encode_query(query) if query else None
-        own = self._owns_session  # our session carries the common headers itself
+        own = self._link.owned  # our session carries the common headers itself
         headers: _SecretHeaders | Mapping[str, str] | None
         if json is NO_BODY:
             data: bytes | None = None
@@ -544,11 +834,22 @@ class Transport:
             data = _json.dumps(json)
             headers = _JSON_CONTENT if own else self._credentials.with_body
         if accept is not None:
-            headers = _with_accept(headers, accept)
+            headers = _with_headers(headers, {"Accept": accept})
+        if self._headers:
+            headers = _with_headers(headers, self._headers)
+        if extra_headers:
+            headers = _with_headers(headers, extra_headers)
+        retries = self._max_retries if max_retries is None else max_retries
+        if isinstance(timeout, Unset):
+            total, first_bound = self._deadline, self._first_timeout
+        else:
+            total = timeout
+            first_bound = _client_timeout(_earliest(total, self._attempt_timeout))
         limiter = self._limiter
         stats = self.stats
-        loop = asyncio.get_running_loop()
         debug = logger.isEnabledFor(logging.DEBUG)
+        deadline: float | None = None  # on the loop's clock; set as the first attempt starts
+        counted = 0.0  # seconds of the next wait at the gate that are this call's own (a 429)
         attempt = 0
         hops = 0  # redirects followed in this attempt
         permit: Permit | None = None
@@ -558,11 +859,31 @@ class Transport:
                 if permit.waited:
                     stats.gate_waits += 1
                     stats.gate_wait_s += permit.waited
+                    if deadline is not None:
+                        # Queueing at the gate is not the call's own time (see RequestOptions),
+                        # but for the pause its own 429 asked for.
+                        deadline += max(0.0, permit.waited - counted)
+                counted = 0.0
             if not hops:
                 attempt += 1
                 target, target_params = url, params
-            stats.requests_sent += 1
             started = loop.time()
+            per_attempt = self._attempt_timeout
+            if deadline is None:
+                if total is None:
+                    bound, by_deadline = self._no_deadline_timeout, False
+                else:
+                    deadline = started + total
+                    bound = first_bound
+                    by_deadline = per_attempt is None or total <= per_attempt
+            else:
+                left = deadline - started
+                if left <= 0:
+                    stats.errors += 1
+                    raise self._timeout_error(method, path, attempt, total, True)
+                by_deadline = per_attempt is None or left <= per_attempt
+                bound = _client_timeout(left if by_deadline else per_attempt)
+            stats.requests_sent += 1
             try:
                 answer = await _exchange(
                     session,
@@ -571,11 +892,19 @@ class Transport:
                     target_params,
                     data,
                     headers,
-                    self._timeout,
+                    bound,
                     self._max_response_size,
                 )
             except (TimeoutError, aiohttp.ClientError) as exc:
                 failure: BaseException | None = exc
+            except RuntimeError:
+                if not session.closed:
+                    raise
+                # The session was closed under this call (by its owner, a session passed in).
+                stats.errors += 1
+                raise ClientClosedError(
+                    f"the aiohttp session was closed while {method} {path} was in flight"
+                ) from None
             else:
                 failure = None
             if failure is not None:
@@ -591,12 +920,17 @@ class Transport:
                         (loop.time() - started) * 1000,
                         attempt,
                     )
-                error = self._connection_error(failure, method, path, attempt)
-                if attempt > self._max_retries or not _may_retry(failure, retry_safe):
+                error = self._connection_error(failure, method, path, attempt, total, by_deadline)
+                wait = None
+                if attempt <= retries and _may_retry(failure, retry_safe):
+                    wait = _backoff(attempt)
+                    if deadline is not None and loop.time() + wait >= deadline:
+                        wait = None  # no time left for another attempt
+                if wait is None:
                     stats.errors += 1
                     del failure
                     raise error
-                await self._back_off(method, path, attempt, type(failure).__name__)
+                await self._back_off(method, path, attempt, type(failure).__name__, wait, retries)
                 continue
 
             status = answer.status
@@ -634,25 +968,36 @@ class Transport:
                 )
 
             if status < 400:
-                if not answer.body or status == 204:
-                    return None
-                content_type = answer.content_type
-                if content_type != "application/json" and not content_type.endswith("+json"):
-                    if accept is not None and not accept.startswith("text/"):
-                        return answer.body  # a binary file, as it came
-                    return _text(answer.body, answer.charset)
-                undecodable = None
-                try:
-                    body: object = _json.loads(answer.body)
-                except ValueError as exc:
-                    undecodable = self._undecodable(exc, answer, method, path, attempt)
-                if undecodable is not None:
-                    stats.errors += 1
-                    raise undecodable
-                # Some failures come back as 200 with an error object; they are errors all the same.
-                if type(body) is not dict or "statusCode" not in body or not _is_error_body(body):
-                    return body
-                status = body["statusCode"]
+                value: object = None
+                if answer.body and status != 204:
+                    content_type = answer.content_type
+                    if content_type != "application/json" and not content_type.endswith("+json"):
+                        if accept is not None and not accept.startswith("text/"):
+                            value = answer.body  # a binary file, as it came
+                        else:
+                            value = _text(answer.body, answer.charset)
+                    else:
+                        undecodable = None
+                        try:
+                            value = _json.loads(answer.body)
+                        except ValueError as exc:
+                            undecodable = self._undecodable(exc, answer, method, path, attempt)
+                        if undecodable is not None:
+                            stats.errors += 1
+                            raise undecodable
+                # Some failures come back as 200 with an error object; errors all the same.
+                if (
+                    type(value) is not dict
+                    or "statusCode" not in value
+                    or not _is_error_body(value)
+                ):
+                    if raw:
+                        return self._raw(
+                            answer, value, method, path, attempt, loop.time() - started
+                        )
+                    return value
+                status = value["statusCode"]
+                value = None  # it may echo the key: only the scrubbed copy below stays
             body = self._credentials.error_body(answer.body)
 
             # An error answer: retry it, or raise it.
@@ -662,11 +1007,16 @@ class Transport:
                 retryable = True  # the server did nothing, so repeating is always safe
             else:
                 retryable = status >= 500 and retry_safe
+            wait = None
             if (
-                not retryable
-                or attempt > self._max_retries
-                or (retry_after is not None and retry_after > RETRY_AFTER_CAP)
+                retryable
+                and attempt <= retries
+                and (retry_after is None or retry_after <= RETRY_AFTER_CAP)
             ):
+                wait = retry_after if retry_after is not None else _backoff(attempt)
+                if deadline is not None and loop.time() + wait >= deadline:
+                    wait = None  # the wait alone would pass the deadline: say so now
+            if wait is None:
                 stats.errors += 1
                 if (
                     status == 429
@@ -682,7 +1032,6 @@ class Transport:
                     status, body, answer.headers, method, path, attempt, retry_after
                 )
             if status == 429 and limiter is not None and permit is not None:
-                wait = retry_after if retry_after is not None else _backoff(attempt)
                 stats.retries += 1
                 # The limiter pauses whom the limit concerns (the workspace, or this endpoint),
                 # this task included: its next acquire() waits for the pause to end.
@@ -694,10 +1043,34 @@ class Transport:
                     paused,
                     wait,
                     attempt,
-                    self._max_retries,
+                    retries,
                 )
+                counted = wait  # this call's own wait: it counts against its deadline
                 continue
-            await self._back_off(method, path, attempt, f"HTTP {status}", retry_after)
+            await self._back_off(method, path, attempt, f"HTTP {status}", wait, retries)
+
+    def _raw(
+        self,
+        answer: _Answer,
+        value: object,
+        method: str,
+        path: str,
+        attempts: int,
+        elapsed: float,
+    ) -> RawResponse[Any]:
+        credentials = self._credentials
+        return RawResponse(
+            status=answer.status,
+            headers=scrubbed_headers(answer.headers, credentials),
+            content=answer.body or b"",
+            data=value,
+            request_id=self._request_id(answer.headers),
+            elapsed=elapsed,
+            attempts=attempts,
+            method=method,
+            path=path,
+            credentials=credentials,
+        )
 
     def _follow(
         self,
@@ -809,10 +1182,8 @@ class Transport:
         return self._credentials.scrub(value) if value else None
 
     async def _back_off(
-        self, method: str, path: str, attempt: int, reason: str, wait: float | None = None
+        self, method: str, path: str, attempt: int, reason: str, wait: float, retries: int
     ) -> None:
-        if wait is None:
-            wait = _backoff(attempt)
         self.stats.retries += 1
         logger.warning(
             "%s %s: %s; retrying in %.2f s (retry %d of %d)",
@@ -821,7 +1192,7 @@ class Transport:
             reason,
             wait,
             attempt,
-            self._max_retries,
+            retries,
         )
         await asyncio.sleep(wait)
 
@@ -846,16 +1217,19 @@ class Transport:
         )
 
     def _connection_error(
-        self, exc: BaseException, method: str, path: str, attempts: int
+        self,
+        exc: BaseException,
+        method: str,
+        path: str,
+        attempts: int,
+        total: float | None,
+        by_deadline: bool,
     ) -> APIConnectionError:
         """The error for a request that got no answer; its cause is `exc`, made safe to keep."""
         cause = self._credentials.sanitize(exc)
         if isinstance(exc, TimeoutError):
-            error: APIConnectionError = APITimeoutError(
-                f"Request timed out (timeout {self._timeout.total:g} s)",
-                method=method,
-                path=path,
-                attempts=attempts,
+            error: APIConnectionError = self._timeout_error(
+                method, path, attempts, total, by_deadline
             )
         else:
             detail = self._credentials.scrub(str(exc)) or type(exc).__name__
@@ -867,6 +1241,19 @@ class Transport:
         error.__cause__ = cause
         error.__suppress_context__ = True
         return error
+
+    def _timeout_error(
+        self, method: str, path: str, attempts: int, total: float | None, by_deadline: bool
+    ) -> APITimeoutError:
+        if by_deadline and total is not None:
+            why = f" (timeout {total:g} s for the whole call, retries included)"
+        elif self._attempt_timeout is not None:
+            why = f" (attempt_timeout {self._attempt_timeout:g} s)"
+        else:
+            why = ""
+        return APITimeoutError(
+            f"Request timed out{why}", method=method, path=path, attempts=attempts
+        )
 
 
 def _backoff(attempt: int) -> float:
@@ -968,10 +1355,25 @@ def _text(body: bytes, charset: str | None) -> str:
         return body.decode("utf-8", errors="replace")
 
 
-def _with_accept(
-    headers: _SecretHeaders | Mapping[str, str] | None, accept: str
+def _with_headers(
+    headers: _SecretHeaders | Mapping[str, str] | None, more: Mapping[str, str]
 ) -> _SecretHeaders | Mapping[str, str]:
-    """The request's headers asking for `accept` instead of JSON; the key stays in a secret."""
+    """The request's headers with `more` over them; the key, if in them, stays in a secret."""
     if isinstance(headers, _SecretHeaders):
-        return _SecretHeaders({**dict(headers), "Accept": accept})
-    return {**(headers or {}), "Accept": accept}
+        return _SecretHeaders({**dict(headers), **more})
+    return {**(headers or {}), **more}
+
+
+def _earliest(a: float | None, b: float | None) -> float | None:
+    """The smaller of two optional bounds (None: no bound)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def _client_timeout(seconds: float | None) -> aiohttp.ClientTimeout:
+    # No rounding up to the next whole second (aiohttp does that above 5 s by default): the
+    # bound may be what is left of a deadline, which must hold to the fraction.
+    return aiohttp.ClientTimeout(total=seconds, ceil_threshold=math.inf)

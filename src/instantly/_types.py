@@ -7,9 +7,9 @@ the API uses to clear a value (`interest_value: null`). Request models default t
 from __future__ import annotations
 
 import enum
-from typing import Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
-__all__ = ["UNSET", "Unset", "is_unknown", "unknown_member"]
+__all__ = ["UNSET", "MethodProxy", "Unset", "is_unknown", "unknown_member"]
 
 
 class Unset(enum.Enum):
@@ -55,3 +55,20 @@ def unknown_member(cls: type[E], value: object) -> E | None:
 def is_unknown(member: enum.Enum) -> bool:
     """True for a value the spec does not list (made by `unknown_member`)."""
     return member._name_.startswith("UNKNOWN_") and member._name_ not in type(member).__members__
+
+
+class MethodProxy:
+    """The base of descriptors that stand, in a class, for the method of the same name of
+    another object (a namespace's raw twin, a blocking namespace's async one).
+
+    It keeps the method's docstring (for `help()` and IDEs) and learns its own name from the
+    class it is set in, so that a subclass's override of the method is the one called.
+    """
+
+    def __init__(self, method: Any) -> None:
+        self._name: str = getattr(method, "__name__", "") or getattr(method, "_name", "")
+        self.__doc__ = method.__doc__
+        self.__wrapped__ = method
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name

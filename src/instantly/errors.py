@@ -30,7 +30,9 @@ __all__ = [
     "BulkCancelledError",
     "BulkImportError",
     "ChunkCancelledError",
+    "ClientClosedError",
     "ConflictError",
+    "EventLoopError",
     "InstantlyError",
     "NotFoundError",
     "OutcomeUnknownError",
@@ -84,13 +86,14 @@ class APIError(InstantlyError):
     ) -> None:
         """Describe one error answer.
 
-        status: the HTTP status code (or the `statusCode` of an error object in a 2xx body).
-        body: the decoded JSON body, or a short excerpt of a non-JSON body (an HTML error page).
-        request_id: the request id header of the answer, for support tickets, if it had one.
-        method: the HTTP method of the request.
-        path: the request path, without the query string.
-        attempts: how many times the request was sent before giving up.
-        message: overrides the message otherwise taken from the body's `message` field.
+        Args:
+            status: The HTTP status code (or the `statusCode` of an error object in a 2xx body).
+            body: The decoded JSON body, or a short excerpt of a non-JSON body (an HTML page).
+            request_id: The request id header of the answer, for support tickets, if it had one.
+            method: The HTTP method of the request.
+            path: The request path, without the query string.
+            attempts: How many times the request was sent before giving up.
+            message: Overrides the message otherwise taken from the body's `message` field.
         """
         # Positional args are what pickle replays; the keyword fields travel in __dict__.
         super().__init__(status, body, request_id)
@@ -176,9 +179,17 @@ class RateLimitError(APIError):
         message: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        """Describe a 429 answer; the parameters are those of `APIError`, plus:
+        """Describe a 429 answer; the other parameters are those of `APIError`.
 
-        retry_after: seconds the server asked to wait (from `Retry-After`), or None.
+        Args:
+            status: The HTTP status code (429).
+            body: The decoded JSON body, or an excerpt of a non-JSON body.
+            request_id: The request id header of the answer, if it had one.
+            method: The HTTP method of the request.
+            path: The request path, without the query string.
+            attempts: How many times the request was sent before giving up.
+            message: Overrides the message otherwise taken from the body.
+            retry_after: Seconds the server asked to wait (from `Retry-After`), or None.
         """
         super().__init__(
             status,
@@ -235,9 +246,17 @@ class RedirectError(APIError):
         message: str | None = None,
         location: str | None = None,
     ) -> None:
-        """Describe a redirect not followed; the parameters are those of `APIError`, plus:
+        """Describe a redirect not followed; the other parameters are those of `APIError`.
 
-        location: the redirect's target, as an absolute URL (None if the answer had none).
+        Args:
+            status: The HTTP status code of the redirect.
+            body: The decoded body of the answer, if it had one.
+            request_id: The request id header of the answer, if it had one.
+            method: The HTTP method of the request.
+            path: The request path, without the query string.
+            attempts: How many times the request was sent before giving up.
+            message: Why the redirect was not followed.
+            location: The redirect's target, as an absolute URL (None if the answer had none).
         """
         super().__init__(
             status,
@@ -274,9 +293,17 @@ class ResponseTooLargeError(APIError):
         message: str | None = None,
         limit: int = 0,
     ) -> None:
-        """Describe an answer too large to read; the parameters are those of `APIError`, plus:
+        """Describe an answer too large to read; the other parameters are those of `APIError`.
 
-        limit: the bound that was reached, in bytes.
+        Args:
+            status: The HTTP status code of the answer.
+            body: Always None: the body was not kept.
+            request_id: The request id header of the answer, if it had one.
+            method: The HTTP method of the request.
+            path: The request path, without the query string.
+            attempts: How many times the request was sent before giving up.
+            message: Overrides the default message, which names the bound.
+            limit: The bound that was reached, in bytes.
         """
         super().__init__(
             status,
@@ -313,10 +340,11 @@ class APIConnectionError(InstantlyError):
     ) -> None:
         """Describe a request that got no answer.
 
-        message: what went wrong, e.g. the underlying aiohttp error.
-        method: the HTTP method of the request.
-        path: the request path, without the query string.
-        attempts: how many times the request was sent before giving up.
+        Args:
+            message: What went wrong, e.g. the underlying aiohttp error.
+            method: The HTTP method of the request.
+            path: The request path, without the query string.
+            attempts: How many times the request was sent before giving up.
         """
         super().__init__(message)
         self.message = message
@@ -344,7 +372,29 @@ class APITimeoutError(APIConnectionError):
 
 
 class PaginationError(InstantlyError):
-    """The API returned a cursor already seen, which would page forever."""
+    """The API returned a cursor already seen (which would page forever), or there is no next page.
+
+    `Page.get_next_page()` raises it on the last page: check `Page.has_next_page()` first.
+    """
+
+
+class ClientClosedError(InstantlyError, RuntimeError):
+    """The client is closed: a call made after `aclose()` (or `close()`), or one that was in
+    flight when the client closed.
+
+    A call that was in flight may or may not have reached the API. Create a new client to go on.
+    It is a `RuntimeError` too, so code that caught aiohttp's "Session is closed" keeps working.
+    """
+
+
+class EventLoopError(InstantlyError, RuntimeError):
+    """The client was used from an event loop it does not belong to.
+
+    An `AsyncInstantly` works in one event loop at a time: it moves to a new loop when the
+    previous one has stopped (a second `asyncio.run`), but not while that loop still runs, as when
+    another thread uses the same client. Give each thread its own client, or use `Instantly`,
+    the blocking client, which any thread may call.
+    """
 
 
 _BY_STATUS: dict[int, type[APIError]] = {
@@ -372,14 +422,19 @@ def make_status_error(
 ) -> APIError:
     """Build the exception for an error answer, choosing the class by status.
 
-    status: the HTTP status (or the `statusCode` of an error object in a 2xx body).
-    body: the decoded JSON body, or an excerpt of a non-JSON body.
-    method: the HTTP method of the request.
-    path: the request path, without the query string.
-    request_id: the request id header of the answer, if any.
-    attempts: how many times the request was sent.
-    retry_after: for a 429, the seconds the server asked to wait, if it said.
-    message: overrides the message otherwise taken from the body.
+    Args:
+        status: The HTTP status (or the `statusCode` of an error object in a 2xx body).
+        body: The decoded JSON body, or an excerpt of a non-JSON body.
+        method: The HTTP method of the request.
+        path: The request path, without the query string.
+        request_id: The request id header of the answer, if any.
+        attempts: How many times the request was sent.
+        retry_after: For a 429, the seconds the server asked to wait, if it said.
+        message: Overrides the message otherwise taken from the body.
+
+    Returns:
+        An instance of the `APIError` subclass for `status` (`ServerError` for any 5xx,
+        `APIError` itself for a status without a class of its own).
     """
     if status == 429:
         return RateLimitError(
@@ -401,7 +456,11 @@ def make_status_error(
 def text_excerpt(text: str) -> str:
     """Shorten a non-JSON body (an HTML error page) to what is worth keeping in an exception.
 
-    text: the decoded body.
+    Args:
+        text: The decoded body.
+
+    Returns:
+        The text itself if it is short, else its first 500 characters and "...".
     """
     return text if len(text) <= _TEXT_EXCERPT else text[:_TEXT_EXCERPT] + "..."
 
@@ -439,6 +498,11 @@ class BackgroundJobError(InstantlyError):
     job: BackgroundJob
 
     def __init__(self, job: BackgroundJob) -> None:
+        """Describe a job that ended without success.
+
+        Args:
+            job: The job as last polled (`status` failed or cancelled).
+        """
         status = getattr(job, "status", None)
         status = getattr(status, "value", status)
         super().__init__(f"background job {getattr(job, 'id', '?')} ended {status}")
@@ -452,6 +516,12 @@ class BackgroundJobTimeout(InstantlyError, TimeoutError):
     timeout: float
 
     def __init__(self, job: BackgroundJob, timeout: float) -> None:
+        """Describe a wait that ran out of time.
+
+        Args:
+            job: The job as last polled; it may still be running.
+            timeout: The seconds waited.
+        """
         progress = getattr(job, "progress", None)
         super().__init__(
             f"background job {getattr(job, 'id', '?')} still not finished after {timeout:g} s "
@@ -508,6 +578,11 @@ class BulkCancelledError(asyncio.CancelledError):
     result: BulkAddResult
 
     def __init__(self, result: BulkAddResult) -> None:
+        """Describe a cancelled import.
+
+        Args:
+            result: The import's result at the moment it was cancelled.
+        """
         super().__init__(f"bulk import cancelled: {result}")
         self.result = result
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from .._pagination import Page
@@ -14,16 +15,38 @@ from .._resource import Resource
 from .._types import UNSET, Unset
 from . import models
 
+if TYPE_CHECKING:
+    from . import raw_responses as raw
+
 _ = (builtins, date, datetime, Mapping, Sequence, UNSET, Unset, UUID)
 
 
 class AccountCampaignMappingsResource(Resource):
     """`client.account_campaign_mappings`: the AccountCampaignMapping operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.AccountCampaignMappingsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AccountCampaignMappingsResourceWithRawResponse
+
+        return AccountCampaignMappingsResourceWithRawResponse(self)
+
     async def get_page(
-        self, email: str, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        email: str,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AccountCampaignMapping]:
         """List the campaigns an email account sends for: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address of the sending account.
@@ -35,12 +58,29 @@ class AccountCampaignMappingsResource(Resource):
             {"email": email},
             {"limit": limit, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def get(
-        self, email: str, *, limit: int | None = None, max_items: int | None = None
+        self,
+        email: str,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AccountCampaignMapping]:
         """List the campaigns an email account sends for: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address of the sending account.
@@ -53,21 +93,55 @@ class AccountCampaignMappingsResource(Resource):
             {"limit": limit, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class AccountsResource(Resource):
     """`client.accounts`: the Account operations of the API."""
 
-    async def bulk_pause(self, *, emails: Sequence[str]) -> models.PauseAccountsResponse:
+    @cached_property
+    def with_raw_response(self) -> raw.AccountsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AccountsResourceWithRawResponse
+
+        return AccountsResourceWithRawResponse(self)
+
+    async def bulk_pause(
+        self,
+        *,
+        emails: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.PauseAccountsResponse:
         """Pause email accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             emails: The accounts' email addresses, 1 to 100; repeats are ignored.
         """
         return cast(
             "models.PauseAccountsResponse",
-            await self._request("pauseAccounts", None, None, {"emails": emails}),
+            await self._request(
+                "pauseAccounts",
+                None,
+                None,
+                {"emails": emails},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def create(
@@ -96,8 +170,16 @@ class AccountsResource(Resource):
         reply_to: str | None = None,
         warmup_custom_ftag: str | None = None,
         skip_cname_check: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Account:
         """Connect an email account.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The account's email address.
@@ -155,18 +237,45 @@ class AccountsResource(Resource):
                     "warmup_custom_ftag": warmup_custom_ftag,
                     "skip_cname_check": skip_cname_check,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def ctd_status(self, *, host: str) -> models.GetCtdStatusResponse:
+    async def ctd_status(
+        self,
+        *,
+        host: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetCtdStatusResponse:
         """Check a custom tracking domain.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             host: The custom tracking domain to check, such as `track.example.com`.
         """
         return cast(
             "models.GetCtdStatusResponse",
-            await self._request("getCtdStatus", None, {"host": host}, None),
+            await self._request(
+                "getCtdStatus",
+                None,
+                {"host": host},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def daily_analytics(
@@ -175,8 +284,16 @@ class AccountsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         emails: Sequence[str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.DailyAccountAnalytics]:
         """Get daily sending analytics of email accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             start_date: The first day of the range (an ISO 8601 date or date-time); by default 30 days before `end_date`. The range may span 31 days at most.
@@ -190,17 +307,45 @@ class AccountsResource(Resource):
                 None,
                 {"start_date": start_date, "end_date": end_date, "emails": emails},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, email: str) -> models.Account:
+    async def delete(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Account:
         """Delete an email account.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address of the account to delete.
         """
         return cast(
-            "models.Account", await self._request("deleteAccount", {"email": email}, None, None)
+            "models.Account",
+            await self._request(
+                "deleteAccount",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def disable_warmup(
@@ -213,8 +358,16 @@ class AccountsResource(Resource):
         | Mapping[str, Any]
         | None = None,
         search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BackgroundJob:
         """Turn warmup off for email accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             emails: The accounts' email addresses, up to 100; they must belong to the workspace.
@@ -236,6 +389,11 @@ class AccountsResource(Resource):
                     "filter": filter,
                     "search": search,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -249,8 +407,16 @@ class AccountsResource(Resource):
         | Mapping[str, Any]
         | None = None,
         search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BackgroundJob:
         """Turn warmup on for email accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             emails: The accounts' email addresses, up to 100; they must belong to the workspace.
@@ -272,17 +438,45 @@ class AccountsResource(Resource):
                     "filter": filter,
                     "search": search,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, email: str) -> models.Account:
+    async def get(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Account:
         """Get an email account.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address of the account.
         """
         return cast(
-            "models.Account", await self._request("getAccount", {"email": email}, None, None)
+            "models.Account",
+            await self._request(
+                "getAccount",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -300,8 +494,16 @@ class AccountsResource(Resource):
         sort_order: models.ListAccountSortOrder | str | None = None,
         skip: int | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.Account]:
         """List email accounts: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many accounts one page holds, 1 to 100.
@@ -335,6 +537,11 @@ class AccountsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -352,8 +559,16 @@ class AccountsResource(Resource):
         sort_order: models.ListAccountSortOrder | str | None = None,
         skip: int | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.Account]:
         """List email accounts: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many accounts one page holds, 1 to 100.
@@ -388,16 +603,44 @@ class AccountsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def mark_fixed(self, email: str) -> models.Account:
+    async def mark_fixed(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Account:
         """Mark an email account as fixed.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address of the account to mark as fixed.
         """
         return cast(
-            "models.Account", await self._request("markAccountFixed", {"email": email}, None, None)
+            "models.Account",
+            await self._request(
+                "markAccountFixed",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def move(
@@ -406,8 +649,16 @@ class AccountsResource(Resource):
         emails: Sequence[str],
         source_workspace_id: str | UUID,
         destination_workspace_id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.MoveAccountsResponse:
         """Move email accounts to another workspace.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             emails: The email addresses of the accounts to move; at least one.
@@ -425,40 +676,111 @@ class AccountsResource(Resource):
                     "source_workspace_id": source_workspace_id,
                     "destination_workspace_id": destination_workspace_id,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def pause(self, email: str) -> models.Account:
+    async def pause(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Account:
         """Pause an email account.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address of the account to pause.
         """
         return cast(
-            "models.Account", await self._request("pauseAccount", {"email": email}, None, None)
+            "models.Account",
+            await self._request(
+                "pauseAccount",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def resume(self, email: str) -> models.Account:
+    async def resume(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Account:
         """Resume a paused email account.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address of the account to resume.
         """
         return cast(
-            "models.Account", await self._request("resumeAccount", {"email": email}, None, None)
+            "models.Account",
+            await self._request(
+                "resumeAccount",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def test_vitals(
-        self, *, accounts: Sequence[str] | None = None
+        self,
+        *,
+        accounts: Sequence[str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.TestAccountVitalsResponse:
         """Test the DNS records of email accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             accounts: The accounts to test, by email address.
         """
         return cast(
             "models.TestAccountVitalsResponse",
-            await self._request("testAccountVitals", None, None, {"accounts": accounts}),
+            await self._request(
+                "testAccountVitals",
+                None,
+                None,
+                {"accounts": accounts},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -478,11 +800,19 @@ class AccountsResource(Resource):
         reply_to: str | None | Unset = UNSET,
         skip_cname_check: bool | None = None,
         remove_tracking_domain: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Account:
         """Update an email account.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address of the account to update.
@@ -521,28 +851,73 @@ class AccountsResource(Resource):
                     "skip_cname_check": skip_cname_check,
                     "remove_tracking_domain": remove_tracking_domain,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def warmup_analytics(self, *, emails: Sequence[str]) -> models.GetWarmupAnalyticsResponse:
+    async def warmup_analytics(
+        self,
+        *,
+        emails: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetWarmupAnalyticsResponse:
         """Get warmup analytics of email accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             emails: The accounts' email addresses, 1 to 100; they must belong to the workspace.
         """
         return cast(
             "models.GetWarmupAnalyticsResponse",
-            await self._request("getWarmupAnalytics", None, None, {"emails": emails}),
+            await self._request(
+                "getWarmupAnalytics",
+                None,
+                None,
+                {"emails": emails},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class AiAgentsResource(Resource):
     """`client.ai_agents`: the AIAgent operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.AiAgentsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiAgentsResourceWithRawResponse
+
+        return AiAgentsResourceWithRawResponse(self)
+
     async def analytics(
-        self, *, agent_ids: Sequence[str | UUID], agent_types: dict[str, Any] | None = None
+        self,
+        *,
+        agent_ids: Sequence[str | UUID],
+        agent_types: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgentAnalytics:
         """Get reach and outcome analytics for AI agents.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             agent_ids: The IDs of the agents, 1 to 100.
@@ -555,6 +930,11 @@ class AiAgentsResource(Resource):
                 None,
                 None,
                 {"agent_ids": agent_ids, "agent_types": agent_types},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -574,8 +954,16 @@ class AiAgentsResource(Resource):
         is_duplicate: bool | None = None,
         source_ai_sdr_id: str | None = None,
         agent_type: models.AiSalesAgentType | int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgent | models.AiSalesAgent:
         """Create an AI agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: The new agent's name.
@@ -613,27 +1001,78 @@ class AiAgentsResource(Resource):
                     "source_ai_sdr_id": source_ai_sdr_id,
                     "agent_type": agent_type,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.AiAgentSummary:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiAgentSummary:
         """Delete an AI agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the AI agent to delete (a UUID).
         """
         return cast(
-            "models.AiAgentSummary", await self._request("deleteAIAgent", {"id": id}, None, None)
+            "models.AiAgentSummary",
+            await self._request(
+                "deleteAIAgent",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.AiAgentSummary:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiAgentSummary:
         """Get an AI agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI agent's ID (a UUID).
         """
         return cast(
-            "models.AiAgentSummary", await self._request("getAIAgent", {"id": id}, None, None)
+            "models.AiAgentSummary",
+            await self._request(
+                "getAIAgent",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -646,8 +1085,16 @@ class AiAgentsResource(Resource):
         sort_column: str | None = None,
         sort_order: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiAgentSummary]:
         """List AI agents: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many agents one page holds (1 to 100).
@@ -671,6 +1118,11 @@ class AiAgentsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -683,8 +1135,16 @@ class AiAgentsResource(Resource):
         sort_column: str | None = None,
         sort_order: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiAgentSummary]:
         """List AI agents: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many agents one page holds (1 to 100).
@@ -709,6 +1169,11 @@ class AiAgentsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def update(
@@ -727,11 +1192,19 @@ class AiAgentsResource(Resource):
         description: str | None | Unset = UNSET,
         config: models.AiSalesAgentConfig | Mapping[str, Any] | None = None,
         self_improvement: bool | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgent | models.AiSalesAgent:
         """Update an AI agent.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the AI agent to update (a UUID).
@@ -758,6 +1231,11 @@ class AiAgentsResource(Resource):
                     "config": config,
                     "self_improvement": self_improvement,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -765,17 +1243,44 @@ class AiAgentsResource(Resource):
 class AiDeliverabilityAgentsResource(Resource):
     """`client.ai_deliverability_agents`: the AIDeliverabilityAgent operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.AiDeliverabilityAgentsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiDeliverabilityAgentsResourceWithRawResponse
+
+        return AiDeliverabilityAgentsResourceWithRawResponse(self)
+
     async def complete_feed_item(
-        self, id: str | UUID
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CompleteDeliverabilityFeedItemResponse:
         """Mark a deliverability recommendation done.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The feed item's ID: a recommendation from the default agent's feed (`list_feed_items`).
         """
         return cast(
             "models.CompleteDeliverabilityFeedItemResponse",
-            await self._request("completeDeliverabilityFeedItem", {"id": id}, None, None),
+            await self._request(
+                "completeDeliverabilityFeedItem",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def current_state(
@@ -784,8 +1289,16 @@ class AiDeliverabilityAgentsResource(Resource):
         limit: int | None = None,
         starting_after: str | None = None,
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.DeliverabilityAgentState:
         """Get the default AI Deliverability Agent's live state.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many feed items the page of `activity_feed` holds (1 to 100).
@@ -799,32 +1312,103 @@ class AiDeliverabilityAgentsResource(Resource):
                 None,
                 {"limit": limit, "starting_after": starting_after, "feed_filter": feed_filter},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def deploy(self) -> models.DeployDeliverabilityAgentResponse:
-        """Deploy the default AI Deliverability Agent."""
+    async def deploy(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.DeployDeliverabilityAgentResponse:
+        """Deploy the default AI Deliverability Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.DeployDeliverabilityAgentResponse",
-            await self._request("deployDeliverabilityAgent", None, None, None),
+            await self._request(
+                "deployDeliverabilityAgent",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.AiDeliverabilityAgent:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiDeliverabilityAgent:
         """Get an AI Deliverability Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Deliverability Agent's ID: the `agent.id` that `client.ai_deliverability_agents.get_current()` returns for the workspace's default agent.
         """
         return cast(
             "models.AiDeliverabilityAgent",
-            await self._request("getDeliverabilityAgentById", {"id": id}, None, None),
+            await self._request(
+                "getDeliverabilityAgentById",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get_current(self) -> models.GetDeliverabilityAgentResponse:
-        """Get the workspace's default AI Deliverability Agent."""
+    async def get_current(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetDeliverabilityAgentResponse:
+        """Get the workspace's default AI Deliverability Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GetDeliverabilityAgentResponse",
-            await self._request("getDeliverabilityAgent", None, None, None),
+            await self._request(
+                "getDeliverabilityAgent",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_feed_items_page(
@@ -834,8 +1418,16 @@ class AiDeliverabilityAgentsResource(Resource):
         limit: int | None = None,
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.DeliverabilityFeedItem]:
         """List an AI Deliverability Agent's feed items: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Deliverability Agent's ID: the `agent.id` that `client.ai_deliverability_agents.get_current()` returns for the workspace's default agent.
@@ -848,6 +1440,11 @@ class AiDeliverabilityAgentsResource(Resource):
             {"id": id},
             {"limit": limit, "feed_filter": feed_filter, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_feed_items(
@@ -857,8 +1454,16 @@ class AiDeliverabilityAgentsResource(Resource):
         limit: int | None = None,
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.DeliverabilityFeedItem]:
         """List an AI Deliverability Agent's feed items: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Deliverability Agent's ID: the `agent.id` that `client.ai_deliverability_agents.get_current()` returns for the workspace's default agent.
@@ -872,39 +1477,106 @@ class AiDeliverabilityAgentsResource(Resource):
             {"limit": limit, "feed_filter": feed_filter, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def pause_affected_accounts(
-        self, id: str | UUID
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.PauseDeliverabilityAffectedAccountsResponse:
         """Pause the email accounts a deliverability recommendation names.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The feed item's ID: a recommendation from the default agent's feed (`list_feed_items`).
         """
         return cast(
             "models.PauseDeliverabilityAffectedAccountsResponse",
-            await self._request("pauseDeliverabilityAffectedAccounts", {"id": id}, None, None),
+            await self._request(
+                "pauseDeliverabilityAffectedAccounts",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def pause_campaign_sending(
-        self, id: str | UUID
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.PauseDeliverabilityCampaignSendingResponse:
         """Pause campaign sending on the accounts a recommendation names.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The feed item's ID: a recommendation from the default agent's feed (`list_feed_items`).
         """
         return cast(
             "models.PauseDeliverabilityCampaignSendingResponse",
-            await self._request("pauseDeliverabilityCampaignSending", {"id": id}, None, None),
+            await self._request(
+                "pauseDeliverabilityCampaignSending",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def run_now(self) -> models.RunDeliverabilityAgentNowResponse:
-        """Run the default AI Deliverability Agent now."""
+    async def run_now(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.RunDeliverabilityAgentNowResponse:
+        """Run the default AI Deliverability Agent now.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.RunDeliverabilityAgentNowResponse",
-            await self._request("runDeliverabilityAgentNow", None, None, None),
+            await self._request(
+                "runDeliverabilityAgentNow",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def state(
@@ -914,8 +1586,16 @@ class AiDeliverabilityAgentsResource(Resource):
         limit: int | None = None,
         starting_after: str | None = None,
         feed_filter: models.DeliverabilityFeedFilter | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.DeliverabilityAgentStateById:
         """Get an AI Deliverability Agent's live state.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Deliverability Agent's ID: the `agent.id` that `client.ai_deliverability_agents.get_current()` returns for the workspace's default agent.
@@ -930,6 +1610,11 @@ class AiDeliverabilityAgentsResource(Resource):
                 {"id": id},
                 {"limit": limit, "starting_after": starting_after, "feed_filter": feed_filter},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -938,8 +1623,16 @@ class AiDeliverabilityAgentsResource(Resource):
         id: str | UUID,
         *,
         slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiDeliverabilityAgent:
         """Update an AI Deliverability Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Deliverability Agent's ID: the `agent.id` that `client.ai_deliverability_agents.get_current()` returns for the workspace's default agent.
@@ -947,30 +1640,79 @@ class AiDeliverabilityAgentsResource(Resource):
         """
         return cast(
             "models.AiDeliverabilityAgent",
-            await self._request("patchDeliverabilityAgent", {"id": id}, None, {"slack": slack}),
+            await self._request(
+                "patchDeliverabilityAgent",
+                {"id": id},
+                None,
+                {"slack": slack},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update_settings(
-        self, *, slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None
+        self,
+        *,
+        slack: models.DeliverabilitySlackSettings | Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.UpdateDeliverabilityAgentSettingsResponse:
         """Update the default AI Deliverability Agent's Slack settings.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             slack: The Slack connection and whether notifications are on; `null` disconnects Slack.
         """
         return cast(
             "models.UpdateDeliverabilityAgentSettingsResponse",
-            await self._request("updateDeliverabilityAgentSettings", None, None, {"slack": slack}),
+            await self._request(
+                "updateDeliverabilityAgentSettings",
+                None,
+                None,
+                {"slack": slack},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class AiInboxManagersResource(Resource):
     """`client.ai_inbox_managers`: the AIInboxManager operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.AiInboxManagersResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiInboxManagersResourceWithRawResponse
+
+        return AiInboxManagersResourceWithRawResponse(self)
+
     async def analytics_summary(
-        self, id: str | UUID, *, from_: date | str | None = None, to: date | str | None = None
+        self,
+        id: str | UUID,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.InboxManagerAnalyticsSummary:
         """Get an AI Inbox Manager's analytics summary.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -980,14 +1722,34 @@ class AiInboxManagersResource(Resource):
         return cast(
             "models.InboxManagerAnalyticsSummary",
             await self._request(
-                "getInboxManagerAnalyticsSummary", {"id": id}, {"from": from_, "to": to}, None
+                "getInboxManagerAnalyticsSummary",
+                {"id": id},
+                {"from": from_, "to": to},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def analytics_summary_by_date(
-        self, id: str | UUID, *, from_: date | str | None = None, to: date | str | None = None
+        self,
+        id: str | UUID,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.InboxManagerDailyAnalytics]:
         """Get an AI Inbox Manager's analytics by day.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -997,7 +1759,15 @@ class AiInboxManagersResource(Resource):
         return cast(
             "builtins.list[models.InboxManagerDailyAnalytics]",
             await self._request(
-                "getInboxManagerAnalyticsSummaryByDate", {"id": id}, {"from": from_, "to": to}, None
+                "getInboxManagerAnalyticsSummaryByDate",
+                {"id": id},
+                {"from": from_, "to": to},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1007,8 +1777,16 @@ class AiInboxManagersResource(Resource):
         name: str,
         payload: models.CreateInboxManagerAgentRequestPayload | Mapping[str, Any],
         description: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiInboxManager:
         """Create an AI Inbox Manager.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: The new agent's name (not empty).
@@ -1022,6 +1800,11 @@ class AiInboxManagersResource(Resource):
                 None,
                 None,
                 {"name": name, "payload": payload, "description": description},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1034,8 +1817,16 @@ class AiInboxManagersResource(Resource):
         instruction: str | None = None,
         status: models.AiAgentGuidanceStatus | int | None = None,
         basic_guidance_options: models.BasicGuidanceOptions | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgentGuidance:
         """Create an AI Inbox Manager guidance.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1058,13 +1849,29 @@ class AiInboxManagersResource(Resource):
                     "status": status,
                     "basic_guidance_options": basic_guidance_options,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def delete_guidance(
-        self, id: str | UUID, guidance_id: str | UUID
+        self,
+        id: str | UUID,
+        guidance_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgentGuidance:
         """Delete an AI Inbox Manager guidance.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1073,14 +1880,33 @@ class AiInboxManagersResource(Resource):
         return cast(
             "models.AiAgentGuidance",
             await self._request(
-                "deleteInboxManagerGuidance", {"id": id, "guidance_id": guidance_id}, None, None
+                "deleteInboxManagerGuidance",
+                {"id": id, "guidance_id": guidance_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def get(
-        self, id: str | UUID, *, with_metadata: bool | None = None
+        self,
+        id: str | UUID,
+        *,
+        with_metadata: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiInboxManager:
         """Get an AI Inbox Manager.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1089,12 +1915,33 @@ class AiInboxManagersResource(Resource):
         return cast(
             "models.AiInboxManager",
             await self._request(
-                "getInboxManagerAgent", {"id": id}, {"with_metadata": with_metadata}, None
+                "getInboxManagerAgent",
+                {"id": id},
+                {"with_metadata": with_metadata},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get_guidance(self, id: str | UUID, guidance_id: str | UUID) -> models.AiAgentGuidance:
+    async def get_guidance(
+        self,
+        id: str | UUID,
+        guidance_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiAgentGuidance:
         """Get an AI Inbox Manager guidance.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1103,12 +1950,33 @@ class AiInboxManagersResource(Resource):
         return cast(
             "models.AiAgentGuidance",
             await self._request(
-                "getInboxManagerGuidance", {"id": id, "guidance_id": guidance_id}, None, None
+                "getInboxManagerGuidance",
+                {"id": id, "guidance_id": guidance_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get_reply(self, id: str | UUID, reply_id: str | UUID) -> models.InboxManagerReply:
+    async def get_reply(
+        self,
+        id: str | UUID,
+        reply_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.InboxManagerReply:
         """Get a reply an AI Inbox Manager wrote.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1117,7 +1985,15 @@ class AiInboxManagersResource(Resource):
         return cast(
             "models.InboxManagerReply",
             await self._request(
-                "getInboxManagerReply", {"id": id, "reply_id": reply_id}, None, None
+                "getInboxManagerReply",
+                {"id": id, "reply_id": reply_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1130,8 +2006,16 @@ class AiInboxManagersResource(Resource):
         activity_type: models.InboxManagerActivityType | str | None = None,
         job_type: models.InboxManagerJobType | int | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.InboxManagerActivity]:
         """List an AI Inbox Manager's activity feed: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1152,6 +2036,11 @@ class AiInboxManagersResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_activity(
@@ -1163,8 +2052,16 @@ class AiInboxManagersResource(Resource):
         activity_type: models.InboxManagerActivityType | str | None = None,
         job_type: models.InboxManagerJobType | int | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxManagerActivity]:
         """List an AI Inbox Manager's activity feed: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1186,6 +2083,11 @@ class AiInboxManagersResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def list_guidances_page(
@@ -1195,8 +2097,16 @@ class AiInboxManagersResource(Resource):
         limit: int | None = None,
         status: models.AiAgentGuidanceStatus | int | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiAgentGuidance]:
         """List an AI Inbox Manager's guidances: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1209,6 +2119,11 @@ class AiInboxManagersResource(Resource):
             {"id": id},
             {"limit": limit, "status": status, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_guidances(
@@ -1218,8 +2133,16 @@ class AiInboxManagersResource(Resource):
         limit: int | None = None,
         status: models.AiAgentGuidanceStatus | int | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiAgentGuidance]:
         """List an AI Inbox Manager's guidances: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1233,6 +2156,11 @@ class AiInboxManagersResource(Resource):
             {"limit": limit, "status": status, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def list_replies_page(
@@ -1244,8 +2172,16 @@ class AiInboxManagersResource(Resource):
         information_requested: bool | None = None,
         action_pending: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.InboxManagerReply]:
         """List the replies an AI Inbox Manager wrote: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1266,6 +2202,11 @@ class AiInboxManagersResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_replies(
@@ -1277,8 +2218,16 @@ class AiInboxManagersResource(Resource):
         information_requested: bool | None = None,
         action_pending: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxManagerReply]:
         """List the replies an AI Inbox Manager wrote: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1300,6 +2249,11 @@ class AiInboxManagersResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def update(
@@ -1309,8 +2263,16 @@ class AiInboxManagersResource(Resource):
         name: str | None = None,
         status: models.PatchInboxManagerAgentRequestStatus | int | None = None,
         payload: models.PatchInboxManagerAgentRequestPayload | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiInboxManager:
         """Update an AI Inbox Manager.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the AI Inbox Manager to update (a UUID).
@@ -1325,6 +2287,11 @@ class AiInboxManagersResource(Resource):
                 {"id": id},
                 None,
                 {"name": name, "status": status, "payload": payload},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1338,8 +2305,16 @@ class AiInboxManagersResource(Resource):
         instruction: str | None = None,
         status: models.AiAgentGuidanceStatus | int | None = None,
         basic_guidance_options: models.BasicGuidanceOptions | Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiAgentGuidance:
         """Update an AI Inbox Manager guidance.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1363,6 +2338,11 @@ class AiInboxManagersResource(Resource):
                     "status": status,
                     "basic_guidance_options": basic_guidance_options,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1374,8 +2354,16 @@ class AiInboxManagersResource(Resource):
         feedback_positive: bool | None = None,
         feedback_text: str | None = None,
         action_pending: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.InboxManagerReply:
         """Update a reply an AI Inbox Manager wrote.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Inbox Manager's ID (a UUID).
@@ -1395,12 +2383,24 @@ class AiInboxManagersResource(Resource):
                     "feedback_text": feedback_text,
                     "action_pending": action_pending,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
 
 class AiLeadFinderAgentsResource(Resource):
     """`client.ai_lead_finder_agents`: the AILeadFinderAgent operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.AiLeadFinderAgentsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiLeadFinderAgentsResourceWithRawResponse
+
+        return AiLeadFinderAgentsResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -1415,8 +2415,16 @@ class AiLeadFinderAgentsResource(Resource):
         source: models.LeadFinderAgentSource | str | None = None,
         ai_enrichment: dict[str, Any] | None = None,
         ai_enrichment_workflow: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiLeadFinderAgent:
         """Create an AI Lead Finder Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: The agent's name (1 to 255 characters).
@@ -1448,50 +2456,128 @@ class AiLeadFinderAgentsResource(Resource):
                     "ai_enrichment": ai_enrichment,
                     "ai_enrichment_workflow": ai_enrichment_workflow,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.AiLeadFinderAgent:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiLeadFinderAgent:
         """Get an AI Lead Finder Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Lead Finder Agent's ID.
         """
         return cast(
             "models.AiLeadFinderAgent",
-            await self._request("getLeadFinderAgentById", {"id": id}, None, None),
+            await self._request(
+                "getLeadFinderAgentById",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
-        self, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiLeadFinderAgent]:
         """List AI Lead Finder Agents: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many agents one page holds (1 to 100).
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
-            "listLeadFinderAgents", None, {"limit": limit, "starting_after": starting_after}, None
+            "listLeadFinderAgents",
+            None,
+            {"limit": limit, "starting_after": starting_after},
+            None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
-        self, *, limit: int | None = None, max_items: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiLeadFinderAgent]:
         """List AI Lead Finder Agents: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many agents one page holds (1 to 100).
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
-            "listLeadFinderAgents", None, {"limit": limit, "starting_after": None}, None, max_items
+            "listLeadFinderAgents",
+            None,
+            {"limit": limit, "starting_after": None},
+            None,
+            max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def list_activities_page(
-        self, id: str | UUID, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.LeadFinderAgentActivity]:
         """List an AI Lead Finder Agent's activity: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Lead Finder Agent's ID.
@@ -1503,12 +2589,29 @@ class AiLeadFinderAgentsResource(Resource):
             {"id": id},
             {"limit": limit, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_activities(
-        self, id: str | UUID, *, limit: int | None = None, max_items: int | None = None
+        self,
+        id: str | UUID,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.LeadFinderAgentActivity]:
         """List an AI Lead Finder Agent's activity: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Lead Finder Agent's ID.
@@ -1521,39 +2624,110 @@ class AiLeadFinderAgentsResource(Resource):
             {"limit": limit, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def pause(self, id: str | UUID) -> models.AiLeadFinderAgent:
+    async def pause(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiLeadFinderAgent:
         """Pause an AI Lead Finder Agent.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: The AI Lead Finder Agent's ID.
         """
         return cast(
             "models.AiLeadFinderAgent",
-            await self._request("pauseLeadFinderAgentById", {"id": id}, None, None),
+            await self._request(
+                "pauseLeadFinderAgentById",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def resume(self, id: str | UUID) -> models.AiLeadFinderAgent:
+    async def resume(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiLeadFinderAgent:
         """Resume an AI Lead Finder Agent.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: The AI Lead Finder Agent's ID.
         """
         return cast(
             "models.AiLeadFinderAgent",
-            await self._request("resumeLeadFinderAgentById", {"id": id}, None, None),
+            await self._request(
+                "resumeLeadFinderAgentById",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def stats(self, id: str | UUID) -> models.LeadFinderAgentStats:
+    async def stats(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.LeadFinderAgentStats:
         """Get an AI Lead Finder Agent's lifetime stats.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Lead Finder Agent's ID.
         """
         return cast(
             "models.LeadFinderAgentStats",
-            await self._request("getLeadFinderAgentStats", {"id": id}, None, None),
+            await self._request(
+                "getLeadFinderAgentStats",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -1572,11 +2746,19 @@ class AiLeadFinderAgentsResource(Resource):
         show_one_lead_per_company: bool | None = None,
         ai_enrichment: dict[str, Any] | None | Unset = UNSET,
         ai_enrichment_workflow: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiLeadFinderAgent:
         """Update an AI Lead Finder Agent.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Lead Finder Agent's ID.
@@ -1607,12 +2789,24 @@ class AiLeadFinderAgentsResource(Resource):
                     "ai_enrichment": ai_enrichment,
                     "ai_enrichment_workflow": ai_enrichment_workflow,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
 
 class AiSalesAgentActivitiesResource(Resource):
     """`client.ai_sales_agent_activities`: the AISalesAgentActivity operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.AiSalesAgentActivitiesResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiSalesAgentActivitiesResourceWithRawResponse
+
+        return AiSalesAgentActivitiesResourceWithRawResponse(self)
 
     async def list_page(
         self,
@@ -1623,8 +2817,16 @@ class AiSalesAgentActivitiesResource(Resource):
         action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
         exclude_live_feed_hidden: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiSalesAgentActivity]:
         """List an AI Sales Agent's activities (older AI SDR route): one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID.
@@ -1645,6 +2847,11 @@ class AiSalesAgentActivitiesResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -1656,8 +2863,16 @@ class AiSalesAgentActivitiesResource(Resource):
         action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
         exclude_live_feed_hidden: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiSalesAgentActivity]:
         """List an AI Sales Agent's activities (older AI SDR route): every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID.
@@ -1679,11 +2894,23 @@ class AiSalesAgentActivitiesResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class AiSalesAgentsResource(Resource):
     """`client.ai_sales_agents`: the AISalesAgent operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.AiSalesAgentsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AiSalesAgentsResourceWithRawResponse
+
+        return AiSalesAgentsResourceWithRawResponse(self)
 
     async def analytics(
         self,
@@ -1691,8 +2918,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentAnalytics:
         """Get daily analytics of an AI Sales Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -1706,13 +2941,29 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def approve_activities(
-        self, id: str | UUID, *, activity_ids: Sequence[str | UUID]
+        self,
+        id: str | UUID,
+        *,
+        activity_ids: Sequence[str | UUID],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.ApproveSalesAgentActivitiesResponse:
         """Approve several pending activities of an AI Sales Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -1721,14 +2972,33 @@ class AiSalesAgentsResource(Resource):
         return cast(
             "models.ApproveSalesAgentActivitiesResponse",
             await self._request(
-                "approveSalesAgentActivities", {"id": id}, None, {"activity_ids": activity_ids}
+                "approveSalesAgentActivities",
+                {"id": id},
+                None,
+                {"activity_ids": activity_ids},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def approve_activity(
-        self, id: str | UUID, activity_id: str | UUID
+        self,
+        id: str | UUID,
+        activity_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Approve an AI Sales Agent's pending activity.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -1737,7 +3007,15 @@ class AiSalesAgentsResource(Resource):
         return cast(
             "models.AiSalesAgentActivity",
             await self._request(
-                "approveSalesAgentActivity", {"id": id, "activity_id": activity_id}, None, None
+                "approveSalesAgentActivity",
+                {"id": id, "activity_id": activity_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1757,8 +3035,16 @@ class AiSalesAgentsResource(Resource):
         initial_scrape_ready: bool | None = None,
         is_duplicate: bool | None = None,
         source_ai_sdr_id: str | UUID | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgent:
         """Create an AI Sales Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: The new agent's name.
@@ -1796,13 +3082,30 @@ class AiSalesAgentsResource(Resource):
                     "is_duplicate": is_duplicate,
                     "source_ai_sdr_id": source_ai_sdr_id,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def create_guidance_rule(
-        self, id: str | UUID, *, content: str, title: str | None = None
+        self,
+        id: str | UUID,
+        *,
+        content: str,
+        title: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GuidanceRule:
         """Add a guidance rule to an AI Sales Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -1816,13 +3119,29 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 None,
                 {"title": title, "content": content},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def delete_guidance_rule(
-        self, id: str | UUID, rule_id: str
+        self,
+        id: str | UUID,
+        rule_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.DeletedGuidanceRule:
         """Delete an AI Sales Agent's guidance rule.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -1831,18 +3150,49 @@ class AiSalesAgentsResource(Resource):
         return cast(
             "models.DeletedGuidanceRule",
             await self._request(
-                "deleteSalesAgentGuidanceRule", {"id": id, "rule_id": rule_id}, None, None
+                "deleteSalesAgentGuidanceRule",
+                {"id": id, "rule_id": rule_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.AiSalesAgent:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.AiSalesAgent:
         """Get an AI Sales Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
         """
         return cast(
-            "models.AiSalesAgent", await self._request("getSalesAgent", {"id": id}, None, None)
+            "models.AiSalesAgent",
+            await self._request(
+                "getSalesAgent",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def lead_activity_summary(
@@ -1851,8 +3201,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentLeadActivitySummary:
         """Get the lead activity summary of an AI Sales Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -1866,6 +3224,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -1878,8 +3241,16 @@ class AiSalesAgentsResource(Resource):
         action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
         exclude_live_feed_hidden: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AiSalesAgentActivity]:
         """List an AI Sales Agent's activities: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -1900,6 +3271,11 @@ class AiSalesAgentsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_activities(
@@ -1911,8 +3287,16 @@ class AiSalesAgentsResource(Resource):
         action_type: Sequence[models.ActivityActionTypeFilter | str] | None = None,
         exclude_live_feed_hidden: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AiSalesAgentActivity]:
         """List an AI Sales Agent's activities: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -1934,17 +3318,44 @@ class AiSalesAgentsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def list_guidance_rules(self, id: str | UUID) -> models.GuidanceRuleList:
+    async def list_guidance_rules(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GuidanceRuleList:
         """List an AI Sales Agent's guidance rules.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
         """
         return cast(
             "models.GuidanceRuleList",
-            await self._request("listSalesAgentGuidanceRules", {"id": id}, None, None),
+            await self._request(
+                "listSalesAgentGuidanceRules",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_lead_activity_page(
@@ -1956,8 +3367,16 @@ class AiSalesAgentsResource(Resource):
         filter: models.SalesAgentLeadActivityFilter | str | None = None,
         limit: int | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.SalesAgentLeadActivity]:
         """List per-lead activity of an AI Sales Agent: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -1978,6 +3397,11 @@ class AiSalesAgentsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_lead_activity(
@@ -1989,8 +3413,16 @@ class AiSalesAgentsResource(Resource):
         filter: models.SalesAgentLeadActivityFilter | str | None = None,
         limit: int | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.SalesAgentLeadActivity]:
         """List per-lead activity of an AI Sales Agent: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2012,6 +3444,11 @@ class AiSalesAgentsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def opportunity_summary(
@@ -2020,8 +3457,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentOpportunitySummary:
         """Get the opportunity summary of an AI Sales Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2035,13 +3480,30 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def reject_activities(
-        self, id: str | UUID, *, activity_ids: Sequence[str | UUID], rejection_reason: str
+        self,
+        id: str | UUID,
+        *,
+        activity_ids: Sequence[str | UUID],
+        rejection_reason: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.RejectSalesAgentActivitiesResponse:
         """Reject several pending activities of an AI Sales Agent.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2055,13 +3517,30 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 None,
                 {"activity_ids": activity_ids, "rejection_reason": rejection_reason},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def reject_activity(
-        self, id: str | UUID, activity_id: str | UUID, *, rejection_reason: str
+        self,
+        id: str | UUID,
+        activity_id: str | UUID,
+        *,
+        rejection_reason: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Reject an AI Sales Agent's pending activity.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2075,6 +3554,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id, "activity_id": activity_id},
                 None,
                 {"rejection_reason": rejection_reason},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2084,8 +3568,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentAnalytics:
         """Get daily analytics of an AI Sales Agent (older AI SDR route).
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2099,13 +3591,29 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def sdr_approve_activity(
-        self, id: str | UUID, activity_id: str | UUID
+        self,
+        id: str | UUID,
+        activity_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Approve an AI Sales Agent's pending activity (older AI SDR route).
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2114,7 +3622,15 @@ class AiSalesAgentsResource(Resource):
         return cast(
             "models.AiSalesAgentActivity",
             await self._request(
-                "approveAiSdrActivity", {"id": id, "activity_id": activity_id}, None, None
+                "approveAiSdrActivity",
+                {"id": id, "activity_id": activity_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2125,8 +3641,16 @@ class AiSalesAgentsResource(Resource):
         lead_ids: Sequence[str],
         master_list_id: str,
         source: models.CreateImportedLeadsActivityRequestSource | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Record a CSV lead import as an AI Sales Agent activity (older AI SDR route).
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2141,6 +3665,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 None,
                 {"lead_ids": lead_ids, "master_list_id": master_list_id, "source": source},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2153,8 +3682,16 @@ class AiSalesAgentsResource(Resource):
         limit: int | None = None,
         skip: int | None = None,
         filter: models.AiSdrLeadActivityFilter | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSdrLeadActivityPage:
         """Get per-lead activity of an AI Sales Agent (older AI SDR route).
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2177,6 +3714,11 @@ class AiSalesAgentsResource(Resource):
                     "filter": filter,
                 },
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2186,8 +3728,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentLeadActivitySummary:
         """Get the lead activity summary of an AI Sales Agent (older AI SDR route).
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2201,6 +3751,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2210,8 +3765,16 @@ class AiSalesAgentsResource(Resource):
         *,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SalesAgentOpportunitySummary:
         """Get the opportunity summary of an AI Sales Agent (older AI SDR route).
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2225,13 +3788,30 @@ class AiSalesAgentsResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def sdr_reject_activity(
-        self, id: str | UUID, activity_id: str | UUID, *, rejection_reason: str
+        self,
+        id: str | UUID,
+        activity_id: str | UUID,
+        *,
+        rejection_reason: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Reject an AI Sales Agent's pending activity (older AI SDR route).
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2245,6 +3825,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id, "activity_id": activity_id},
                 None,
                 {"rejection_reason": rejection_reason},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2257,11 +3842,19 @@ class AiSalesAgentsResource(Resource):
         config: models.CreateSalesAgentRequestConfig | Mapping[str, Any] | None = None,
         self_improvement: bool | None | Unset = UNSET,
         status: models.AiAgentStatus | int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AiSalesAgent:
         """Update an AI Sales Agent.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the AI Sales Agent to update (a UUID).
@@ -2284,13 +3877,31 @@ class AiSalesAgentsResource(Resource):
                     "self_improvement": self_improvement,
                     "status": status,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def update_guidance_rule(
-        self, id: str | UUID, rule_id: str, *, title: str | None = None, content: str | None = None
+        self,
+        id: str | UUID,
+        rule_id: str,
+        *,
+        title: str | None = None,
+        content: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GuidanceRule:
         """Update an AI Sales Agent's guidance rule.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The AI Sales Agent's ID (a UUID).
@@ -2305,6 +3916,11 @@ class AiSalesAgentsResource(Resource):
                 {"id": id, "rule_id": rule_id},
                 None,
                 {"title": title, "content": content},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2312,10 +3928,28 @@ class AiSalesAgentsResource(Resource):
 class ApiKeysResource(Resource):
     """`client.api_keys`: the APIKey operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.ApiKeysResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import ApiKeysResourceWithRawResponse
+
+        return ApiKeysResourceWithRawResponse(self)
+
     async def create(
-        self, *, name: str, scopes: Sequence[models.ApiKeyScope | str]
+        self,
+        *,
+        name: str,
+        scopes: Sequence[models.ApiKeyScope | str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.ApiKey:
         """Create an API key.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: A name for the key, to recognize it by.
@@ -2323,46 +3957,127 @@ class ApiKeysResource(Resource):
         """
         return cast(
             "models.ApiKey",
-            await self._request("createAPIKey", None, None, {"name": name, "scopes": scopes}),
+            await self._request(
+                "createAPIKey",
+                None,
+                None,
+                {"name": name, "scopes": scopes},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def delete(self, id: str | UUID) -> models.ApiKey:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.ApiKey:
         """Delete an API key.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the API key to delete.
         """
-        return cast("models.ApiKey", await self._request("deleteAPIKey", {"id": id}, None, None))
+        return cast(
+            "models.ApiKey",
+            await self._request(
+                "deleteAPIKey",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
-        self, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.ApiKey]:
         """List API keys: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many API keys one page holds, 1 to 100.
             starting_after: Cursor: the `next_starting_after` of the previous page; None for the first.
         """
         return await self._page(
-            "listAPIKey", None, {"limit": limit, "starting_after": starting_after}, None
+            "listAPIKey",
+            None,
+            {"limit": limit, "starting_after": starting_after},
+            None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
-        self, *, limit: int | None = None, max_items: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.ApiKey]:
         """List API keys: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many API keys one page holds, 1 to 100.
             max_items: Stop after this many items; None for all.
         """
         return self._iterate(
-            "listAPIKey", None, {"limit": limit, "starting_after": None}, None, max_items
+            "listAPIKey",
+            None,
+            {"limit": limit, "starting_after": None},
+            None,
+            max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class AuditLogsResource(Resource):
     """`client.audit_logs`: the AuditLog operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.AuditLogsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import AuditLogsResourceWithRawResponse
+
+        return AuditLogsResourceWithRawResponse(self)
 
     async def list_page(
         self,
@@ -2373,8 +4088,16 @@ class AuditLogsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.AuditLog]:
         """List audit log entries: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many entries one page holds, 1 to 1,000.
@@ -2396,6 +4119,11 @@ class AuditLogsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -2407,8 +4135,16 @@ class AuditLogsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.AuditLog]:
         """List audit log entries: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many entries one page holds, 1 to 1,000.
@@ -2431,14 +4167,39 @@ class AuditLogsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class BackgroundJobsResource(Resource):
     """`client.background_jobs`: the BackgroundJob operations of the API."""
 
-    async def get(self, id: str, *, data_fields: str | None = None) -> models.BackgroundJob:
+    @cached_property
+    def with_raw_response(self) -> raw.BackgroundJobsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import BackgroundJobsResourceWithRawResponse
+
+        return BackgroundJobsResourceWithRawResponse(self)
+
+    async def get(
+        self,
+        id: str,
+        *,
+        data_fields: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.BackgroundJob:
         """Get a background job.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The background job's ID.
@@ -2446,7 +4207,17 @@ class BackgroundJobsResource(Resource):
         """
         return cast(
             "models.BackgroundJob",
-            await self._request("getBackgroundJob", {"id": id}, {"data_fields": data_fields}, None),
+            await self._request(
+                "getBackgroundJob",
+                {"id": id},
+                {"data_fields": data_fields},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -2463,8 +4234,16 @@ class BackgroundJobsResource(Resource):
         sort_column: models.ListBackgroundJobSortColumn | str | None = None,
         sort_order: models.ListBackgroundJobSortOrder | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.BackgroundJob]:
         """List background jobs: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many jobs one page holds (1 to 100).
@@ -2496,6 +4275,11 @@ class BackgroundJobsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -2512,8 +4296,16 @@ class BackgroundJobsResource(Resource):
         sort_column: models.ListBackgroundJobSortColumn | str | None = None,
         sort_order: models.ListBackgroundJobSortOrder | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.BackgroundJob]:
         """List background jobs: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many jobs one page holds (1 to 100).
@@ -2546,62 +4338,171 @@ class BackgroundJobsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class BlockListEntriesResource(Resource):
     """`client.block_list_entries`: the BlockListEntry operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.BlockListEntriesResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import BlockListEntriesResourceWithRawResponse
+
+        return BlockListEntriesResourceWithRawResponse(self)
+
     async def bulk_create(
-        self, *, bl_values: Sequence[str]
+        self,
+        *,
+        bl_values: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CreateblukBlockListEntryResponse:
         """Block many emails or domains.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             bl_values: The emails and domains to block, 1 to 1,000.
         """
         return cast(
             "models.CreateblukBlockListEntryResponse",
-            await self._request("createblukBlockListEntry", None, None, {"bl_values": bl_values}),
+            await self._request(
+                "createblukBlockListEntry",
+                None,
+                None,
+                {"bl_values": bl_values},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def bulk_delete(self, *, ids: Sequence[str]) -> builtins.list[models.BlockListEntry]:
+    async def bulk_delete(
+        self,
+        *,
+        ids: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> builtins.list[models.BlockListEntry]:
         """Delete block list entries by ID.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             ids: IDs of the entries to delete, 1 to 1,000.
         """
         return cast(
             "builtins.list[models.BlockListEntry]",
-            await self._request("deletebulkBlockListEntry", None, None, {"ids": ids}),
+            await self._request(
+                "deletebulkBlockListEntry",
+                None,
+                None,
+                {"ids": ids},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def create(self, *, bl_value: str) -> models.BlockListEntry:
+    async def create(
+        self,
+        *,
+        bl_value: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.BlockListEntry:
         """Block an email or a domain.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             bl_value: The email address or domain to block, e.g. `example.com`.
         """
         return cast(
             "models.BlockListEntry",
-            await self._request("createBlockListEntry", None, None, {"bl_value": bl_value}),
+            await self._request(
+                "createBlockListEntry",
+                None,
+                None,
+                {"bl_value": bl_value},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def delete(self, id: str | UUID) -> models.BlockListEntry:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.BlockListEntry:
         """Delete a block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The block list entry's ID.
         """
         return cast(
             "models.BlockListEntry",
-            await self._request("deleteBlockListEntry", {"id": id}, None, None),
+            await self._request(
+                "deleteBlockListEntry",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def delete_all(
-        self, *, domains_only: bool | None = None, search: str | None = None
+        self,
+        *,
+        domains_only: bool | None = None,
+        search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.BlockListEntry]:
         """Delete all block list entries.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             domains_only: When `true`, deletes only the entries that block a whole domain.
@@ -2614,11 +4515,29 @@ class BlockListEntriesResource(Resource):
                 None,
                 {"domains_only": domains_only, "search": search},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def download(self, *, domains_only: bool | None = None, search: str | None = None) -> str:
+    async def download(
+        self,
+        *,
+        domains_only: bool | None = None,
+        search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> str:
         """Download the block list as CSV.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             domains_only: When `true`, only the entries that block a whole domain.
@@ -2631,18 +4550,45 @@ class BlockListEntriesResource(Resource):
                 None,
                 {"domains_only": domains_only, "search": search},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.BlockListEntry:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.BlockListEntry:
         """Get a block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The block list entry's ID.
         """
         return cast(
             "models.BlockListEntry",
-            await self._request("getBlockListEntry", {"id": id}, None, None),
+            await self._request(
+                "getBlockListEntry",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -2652,8 +4598,16 @@ class BlockListEntriesResource(Resource):
         domains_only: bool | None = None,
         search: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.BlockListEntry]:
         """List block list entries: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many entries one page holds (1 to 100).
@@ -2671,6 +4625,11 @@ class BlockListEntriesResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -2680,8 +4639,16 @@ class BlockListEntriesResource(Resource):
         domains_only: bool | None = None,
         search: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.BlockListEntry]:
         """List block list entries: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many entries one page holds (1 to 100).
@@ -2700,10 +4667,28 @@ class BlockListEntriesResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def update(self, id: str | UUID, *, bl_value: str | None = None) -> models.BlockListEntry:
+    async def update(
+        self,
+        id: str | UUID,
+        *,
+        bl_value: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.BlockListEntry:
         """Update a block list entry.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The block list entry's ID.
@@ -2711,17 +4696,44 @@ class BlockListEntriesResource(Resource):
         """
         return cast(
             "models.BlockListEntry",
-            await self._request("patchBlockListEntry", {"id": id}, None, {"bl_value": bl_value}),
+            await self._request(
+                "patchBlockListEntry",
+                {"id": id},
+                None,
+                {"bl_value": bl_value},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class CampaignSubsequencesResource(Resource):
     """`client.campaign_subsequences`: the CampaignSubsequence operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.CampaignSubsequencesResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import CampaignSubsequencesResourceWithRawResponse
+
+        return CampaignSubsequencesResourceWithRawResponse(self)
+
     async def analytics(
-        self, *, campaign_id: str | UUID
+        self,
+        *,
+        campaign_id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.SubsequenceAnalytics]:
         """Get analytics per subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign_id: The parent campaign's ID.
@@ -2729,7 +4741,15 @@ class CampaignSubsequencesResource(Resource):
         return cast(
             "builtins.list[models.SubsequenceAnalytics]",
             await self._request(
-                "getSubsequenceAnalytics", None, {"campaign_id": campaign_id}, None
+                "getSubsequenceAnalytics",
+                None,
+                {"campaign_id": campaign_id},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2747,8 +4767,16 @@ class CampaignSubsequencesResource(Resource):
         daily_limit_mode: models.CampaignSubsequenceDailyLimitMode | str | None = None,
         daily_limit: int | None = None,
         ignore_account_daily_limit: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CampaignSubsequence:
         """Create a subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             parent_campaign: ID of the campaign the subsequence belongs to.
@@ -2778,24 +4806,63 @@ class CampaignSubsequencesResource(Resource):
                     "daily_limit": daily_limit,
                     "ignore_account_daily_limit": ignore_account_daily_limit,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.CampaignSubsequence:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CampaignSubsequence:
         """Delete a subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The subsequence's ID.
         """
         return cast(
             "models.CampaignSubsequence",
-            await self._request("deleteCampaignSubsequence", {"id": id}, None, None),
+            await self._request(
+                "deleteCampaignSubsequence",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def duplicate(
-        self, id: str | UUID, *, parent_campaign: str | UUID, name: str | None = None
+        self,
+        id: str | UUID,
+        *,
+        parent_campaign: str | UUID,
+        name: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CampaignSubsequence:
         """Duplicate a subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the subsequence to copy.
@@ -2809,18 +4876,45 @@ class CampaignSubsequencesResource(Resource):
                 {"id": id},
                 None,
                 {"parent_campaign": parent_campaign, "name": name},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.CampaignSubsequence:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CampaignSubsequence:
         """Get a subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The subsequence's ID.
         """
         return cast(
             "models.CampaignSubsequence",
-            await self._request("getCampaignSubsequence", {"id": id}, None, None),
+            await self._request(
+                "getCampaignSubsequence",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -2831,8 +4925,16 @@ class CampaignSubsequencesResource(Resource):
         parent_campaign_not: str | UUID | None = None,
         search: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.CampaignSubsequence]:
         """List subsequences: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many subsequences one page holds (1 to 100).
@@ -2852,6 +4954,11 @@ class CampaignSubsequencesResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -2862,8 +4969,16 @@ class CampaignSubsequencesResource(Resource):
         parent_campaign_not: str | UUID | None = None,
         search: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.CampaignSubsequence]:
         """List subsequences: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many subsequences one page holds (1 to 100).
@@ -2884,34 +4999,94 @@ class CampaignSubsequencesResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def pause_subsequence(self, id: str | UUID) -> models.CampaignSubsequence:
+    async def pause_subsequence(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CampaignSubsequence:
         """Pause a subsequence.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: The subsequence's ID.
         """
         return cast(
             "models.CampaignSubsequence",
-            await self._request("pauseSubsequence", {"id": id}, None, None),
+            await self._request(
+                "pauseSubsequence",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def resume_subsequence(self, id: str | UUID) -> models.CampaignSubsequence:
+    async def resume_subsequence(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CampaignSubsequence:
         """Resume a subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The subsequence's ID.
         """
         return cast(
             "models.CampaignSubsequence",
-            await self._request("resumeSubsequence", {"id": id}, None, None),
+            await self._request(
+                "resumeSubsequence",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def sending_status(
-        self, id: str | UUID, *, with_ai_summary: bool | None = None
+        self,
+        id: str | UUID,
+        *,
+        with_ai_summary: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SendingStatus:
         """Explain why a subsequence is or is not sending.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The subsequence's ID.
@@ -2924,13 +5099,30 @@ class CampaignSubsequencesResource(Resource):
                 {"id": id},
                 {"with_ai_summary": with_ai_summary},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def steps_analytics(
-        self, id: str | UUID, *, start_date: str | None = None, end_date: str | None = None
+        self,
+        id: str | UUID,
+        *,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.SubsequenceStepAnalytics]:
         """Get analytics per subsequence step.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The subsequence's ID.
@@ -2944,6 +5136,11 @@ class CampaignSubsequencesResource(Resource):
                 {"id": id},
                 {"start_date": start_date, "end_date": end_date},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -2964,11 +5161,19 @@ class CampaignSubsequencesResource(Resource):
         daily_limit_mode: models.CampaignSubsequenceDailyLimitMode | str | None = None,
         daily_limit: int | None | Unset = UNSET,
         ignore_account_daily_limit: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CampaignSubsequence:
         """Update a subsequence.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The subsequence's ID.
@@ -2997,6 +5202,11 @@ class CampaignSubsequencesResource(Resource):
                     "daily_limit": daily_limit,
                     "ignore_account_daily_limit": ignore_account_daily_limit,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3004,18 +5214,61 @@ class CampaignSubsequencesResource(Resource):
 class CampaignsResource(Resource):
     """`client.campaigns`: the Campaign operations of the API."""
 
-    async def activate(self, id: str | UUID) -> models.Campaign:
+    @cached_property
+    def with_raw_response(self) -> raw.CampaignsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import CampaignsResourceWithRawResponse
+
+        return CampaignsResourceWithRawResponse(self)
+
+    async def activate(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Start or resume a campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID.
         """
         return cast(
-            "models.Campaign", await self._request("activateCampaign", {"id": id}, None, None)
+            "models.Campaign",
+            await self._request(
+                "activateCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def add_variables(self, id: str | UUID, *, variables: Sequence[str]) -> models.Campaign:
+    async def add_variables(
+        self,
+        id: str | UUID,
+        *,
+        variables: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Add variables to a campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID.
@@ -3023,7 +5276,17 @@ class CampaignsResource(Resource):
         """
         return cast(
             "models.Campaign",
-            await self._request("addVariables", {"id": id}, None, {"variables": variables}),
+            await self._request(
+                "addVariables",
+                {"id": id},
+                None,
+                {"variables": variables},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def analytics(
@@ -3034,8 +5297,16 @@ class CampaignsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         exclude_total_leads_count: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.CampaignAnalytics]:
         """Get analytics per campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID; leave it and `ids` out for every campaign.
@@ -3057,6 +5328,11 @@ class CampaignsResource(Resource):
                     "exclude_total_leads_count": exclude_total_leads_count,
                 },
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3069,8 +5345,16 @@ class CampaignsResource(Resource):
         end_date: str | None = None,
         campaign_status: models.CampaignStatus | int | None = None,
         expand_crm_events: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CampaignAnalyticsOverview:
         """Get the campaigns' analytics overview.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID; leave it and `ids` out for every campaign.
@@ -3094,12 +5378,42 @@ class CampaignsResource(Resource):
                     "expand_crm_events": expand_crm_events,
                 },
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def count_launched(self) -> models.CountResult:
-        """Count launched campaigns."""
-        return cast("models.CountResult", await self._request("countLaunched", None, None, None))
+    async def count_launched(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CountResult:
+        """Count launched campaigns.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.CountResult",
+            await self._request(
+                "countLaunched",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def create(
         self,
@@ -3137,8 +5451,16 @@ class CampaignsResource(Resource):
         ai_sdr_id: str | UUID | None = None,
         provider_routing_rules: Sequence[models.CampaignProviderRoutingRule | Mapping[str, Any]]
         | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Campaign:
         """Create a campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: The campaign's name.
@@ -3210,17 +5532,45 @@ class CampaignsResource(Resource):
                     "ai_sdr_id": ai_sdr_id,
                     "provider_routing_rules": provider_routing_rules,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def create_from_export(self, id: str | UUID) -> models.Campaign:
+    async def create_from_export(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Create a campaign from a shared one.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The shared campaign's ID.
         """
         return cast(
-            "models.Campaign", await self._request("createFromExport", {"id": id}, None, None)
+            "models.Campaign",
+            await self._request(
+                "createFromExport",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def daily_analytics(
@@ -3230,8 +5580,16 @@ class CampaignsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         campaign_status: models.CampaignStatus | int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.DailyCampaignAnalytics]:
         """Get daily campaign analytics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign_id: The campaign's ID; leave it out for every campaign.
@@ -3251,47 +5609,147 @@ class CampaignsResource(Resource):
                     "campaign_status": campaign_status,
                 },
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.Campaign:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Delete a campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID.
         """
         return cast(
-            "models.Campaign", await self._request("deleteCampaign", {"id": id}, None, None)
+            "models.Campaign",
+            await self._request(
+                "deleteCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def duplicate(self, id: str | UUID, *, name: str | None = None) -> models.Campaign:
+    async def duplicate(
+        self,
+        id: str | UUID,
+        *,
+        name: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Duplicate a campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the campaign to copy.
             name: Name of the copy; by default the original's name followed by "(copy)".
         """
         return cast(
-            "models.Campaign", await self._request("duplicate", {"id": id}, None, {"name": name})
+            "models.Campaign",
+            await self._request(
+                "duplicate",
+                {"id": id},
+                None,
+                {"name": name},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def export(self, id: str | UUID) -> models.Campaign:
+    async def export(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Export a campaign as JSON.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID.
         """
         return cast(
-            "models.Campaign", await self._request("exportCampaign", {"id": id}, None, None)
+            "models.Campaign",
+            await self._request(
+                "exportCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.Campaign:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Get a campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID.
         """
-        return cast("models.Campaign", await self._request("getCampaign", {"id": id}, None, None))
+        return cast(
+            "models.Campaign",
+            await self._request(
+                "getCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -3303,8 +5761,16 @@ class CampaignsResource(Resource):
         status: models.CampaignStatus | int | None = None,
         exclude_status: models.CampaignStatus | int | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.Campaign]:
         """List campaigns: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many campaigns one page holds (1 to 100).
@@ -3328,6 +5794,11 @@ class CampaignsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -3340,8 +5811,16 @@ class CampaignsResource(Resource):
         status: models.CampaignStatus | int | None = None,
         exclude_status: models.CampaignStatus | int | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.Campaign]:
         """List campaigns: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many campaigns one page holds (1 to 100).
@@ -3366,15 +5845,45 @@ class CampaignsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def pause(self, id: str | UUID) -> models.Campaign:
+    async def pause(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Campaign:
         """Pause a campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID.
         """
-        return cast("models.Campaign", await self._request("pauseCampaign", {"id": id}, None, None))
+        return cast(
+            "models.Campaign",
+            await self._request(
+                "pauseCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def search_by_contact(
         self,
@@ -3382,8 +5891,16 @@ class CampaignsResource(Resource):
         search: str | None = None,
         sort_column: str | None = None,
         sort_order: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SearchByContactResponse:
         """Find the campaigns of a lead.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: The lead's email address.
@@ -3397,13 +5914,29 @@ class CampaignsResource(Resource):
                 None,
                 {"search": search, "sort_column": sort_column, "sort_order": sort_order},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def sending_status(
-        self, id: str | UUID, *, with_ai_summary: bool | None = None
+        self,
+        id: str | UUID,
+        *,
+        with_ai_summary: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SendingStatus:
         """Explain why a campaign is or is not sending.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID.
@@ -3412,17 +5945,50 @@ class CampaignsResource(Resource):
         return cast(
             "models.SendingStatus",
             await self._request(
-                "getCampaignSendingStatus", {"id": id}, {"with_ai_summary": with_ai_summary}, None
+                "getCampaignSendingStatus",
+                {"id": id},
+                {"with_ai_summary": with_ai_summary},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def share(self, id: str | UUID) -> None:
+    async def share(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> None:
         """Share a campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID.
         """
-        return await self._request("shareCampaign", {"id": id}, None, None)  # type: ignore[no-any-return]
+        return cast(
+            "None",
+            await self._request(
+                "shareCampaign",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def steps_analytics(
         self,
@@ -3431,8 +5997,16 @@ class CampaignsResource(Resource):
         start_date: str | None = None,
         end_date: str | None = None,
         include_opportunities_count: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.CampaignStepAnalytics]:
         """Get analytics per sequence step.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign_id: The campaign's ID; leave it out for every campaign.
@@ -3452,6 +6026,11 @@ class CampaignsResource(Resource):
                     "include_opportunities_count": include_opportunities_count,
                 },
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3497,11 +6076,19 @@ class CampaignsResource(Resource):
         owned_by: str | UUID | None | Unset = UNSET,
         provider_routing_rules: Sequence[models.CampaignProviderRoutingRule | Mapping[str, Any]]
         | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Campaign:
         """Update a campaign.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The campaign's ID.
@@ -3572,6 +6159,11 @@ class CampaignsResource(Resource):
                     "owned_by": owned_by,
                     "provider_routing_rules": provider_routing_rules,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3579,27 +6171,85 @@ class CampaignsResource(Resource):
 class CrmActionsResource(Resource):
     """`client.crm_actions`: the CRMActions operations of the API."""
 
-    async def delete_phone_number(self, id: str | UUID) -> models.DeletePhoneNumber:
+    @cached_property
+    def with_raw_response(self) -> raw.CrmActionsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import CrmActionsResourceWithRawResponse
+
+        return CrmActionsResourceWithRawResponse(self)
+
+    async def delete_phone_number(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.DeletePhoneNumber:
         """Delete a phone number.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the phone number record to delete.
         """
         return cast(
             "models.DeletePhoneNumber",
-            await self._request("deletePhoneNumber", {"id": id}, None, None),
+            await self._request(
+                "deletePhoneNumber",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def list_phone_numbers(self) -> builtins.list[models.PhoneNumber]:
-        """List phone numbers."""
+    async def list_phone_numbers(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> builtins.list[models.PhoneNumber]:
+        """List phone numbers.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "builtins.list[models.PhoneNumber]",
-            await self._request("listPhoneNumbers", None, None, None),
+            await self._request(
+                "listPhoneNumbers",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class CustomTagMappingsResource(Resource):
     """`client.custom_tag_mappings`: the CustomTagMapping operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.CustomTagMappingsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import CustomTagMappingsResourceWithRawResponse
+
+        return CustomTagMappingsResourceWithRawResponse(self)
 
     async def list_page(
         self,
@@ -3607,8 +6257,16 @@ class CustomTagMappingsResource(Resource):
         limit: int | None = None,
         resource_ids: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.CustomTagMapping]:
         """List custom tag assignments: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many assignments one page holds, 1 to 100.
@@ -3620,6 +6278,11 @@ class CustomTagMappingsResource(Resource):
             None,
             {"limit": limit, "resource_ids": resource_ids, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -3628,8 +6291,16 @@ class CustomTagMappingsResource(Resource):
         limit: int | None = None,
         resource_ids: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.CustomTagMapping]:
         """List custom tag assignments: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many assignments one page holds, 1 to 100.
@@ -3642,14 +6313,39 @@ class CustomTagMappingsResource(Resource):
             {"limit": limit, "resource_ids": resource_ids, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class CustomTagsResource(Resource):
     """`client.custom_tags`: the CustomTag operations of the API."""
 
-    async def create(self, *, label: str, description: str | None = None) -> models.CustomTag:
+    @cached_property
+    def with_raw_response(self) -> raw.CustomTagsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import CustomTagsResourceWithRawResponse
+
+        return CustomTagsResourceWithRawResponse(self)
+
+    async def create(
+        self,
+        *,
+        label: str,
+        description: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CustomTag:
         """Create a custom tag.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             label: The tag's label, unique in the workspace once surrounding spaces are trimmed.
@@ -3658,27 +6354,83 @@ class CustomTagsResource(Resource):
         return cast(
             "models.CustomTag",
             await self._request(
-                "createCustomTag", None, None, {"label": label, "description": description}
+                "createCustomTag",
+                None,
+                None,
+                {"label": label, "description": description},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.CustomTag:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CustomTag:
         """Delete a custom tag.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the custom tag to delete.
         """
         return cast(
-            "models.CustomTag", await self._request("deleteCustomTag", {"id": id}, None, None)
+            "models.CustomTag",
+            await self._request(
+                "deleteCustomTag",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.CustomTag:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.CustomTag:
         """Get a custom tag.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The custom tag's ID.
         """
-        return cast("models.CustomTag", await self._request("getCustomTag", {"id": id}, None, None))
+        return cast(
+            "models.CustomTag",
+            await self._request(
+                "getCustomTag",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -3688,8 +6440,16 @@ class CustomTagsResource(Resource):
         resource_ids: str | None = None,
         tag_ids: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.CustomTag]:
         """List custom tags: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many tags one page holds, 1 to 100.
@@ -3709,6 +6469,11 @@ class CustomTagsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -3719,8 +6484,16 @@ class CustomTagsResource(Resource):
         resource_ids: str | None = None,
         tag_ids: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.CustomTag]:
         """List custom tags: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many tags one page holds, 1 to 100.
@@ -3741,6 +6514,11 @@ class CustomTagsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def toggle_tag_resource(
@@ -3758,8 +6536,16 @@ class CustomTagsResource(Resource):
         | models.ToggleTagResourceRequestFilterOptionB
         | Mapping[str, Any] = None,
         search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SuccessResult:
         """Assign or unassign custom tags.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             tag_ids: The IDs of the tags to assign or unassign; at least one.
@@ -3787,16 +6573,33 @@ class CustomTagsResource(Resource):
                     "filter": filter,
                     "search": search,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def update(
-        self, id: str | UUID, *, label: str | None = None, description: str | None | Unset = UNSET
+        self,
+        id: str | UUID,
+        *,
+        label: str | None = None,
+        description: str | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CustomTag:
         """Update a custom tag.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the custom tag to update.
@@ -3806,7 +6609,15 @@ class CustomTagsResource(Resource):
         return cast(
             "models.CustomTag",
             await self._request(
-                "patchCustomTag", {"id": id}, None, {"label": label, "description": description}
+                "patchCustomTag",
+                {"id": id},
+                None,
+                {"label": label, "description": description},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3814,30 +6625,77 @@ class CustomTagsResource(Resource):
 class DfyEmailAccountOrdersResource(Resource):
     """`client.dfy_email_account_orders`: the DFYEmailAccountOrder operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.DfyEmailAccountOrdersResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import DfyEmailAccountOrdersResourceWithRawResponse
+
+        return DfyEmailAccountOrdersResourceWithRawResponse(self)
+
     async def cancel_accounts(
-        self, *, accounts: Sequence[str]
+        self,
+        *,
+        accounts: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CancelDFYEmailAccountsResponse:
         """Cancel DFY email accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             accounts: The email addresses of the DFY accounts to cancel (at least one).
         """
         return cast(
             "models.CancelDFYEmailAccountsResponse",
-            await self._request("cancelDFYEmailAccounts", None, None, {"accounts": accounts}),
+            await self._request(
+                "cancelDFYEmailAccounts",
+                None,
+                None,
+                {"accounts": accounts},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def check_domains(
-        self, *, domains: Sequence[str]
+        self,
+        *,
+        domains: Sequence[str],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CheckDomainsAvailabilityResponse:
         """Check whether domains can be ordered.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             domains: The domains to check, at most 50; only `.com` and `.org` are supported.
         """
         return cast(
             "models.CheckDomainsAvailabilityResponse",
-            await self._request("checkDomainsAvailability", None, None, {"domains": domains}),
+            await self._request(
+                "checkDomainsAvailability",
+                None,
+                None,
+                {"domains": domains},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def create(
@@ -3846,8 +6704,16 @@ class DfyEmailAccountOrdersResource(Resource):
         items: Sequence[models.CreateDFYEmailAccountOrderRequestItem | Mapping[str, Any]],
         order_type: models.CreateDFYEmailAccountOrderRequestOrderType | str,
         simulation: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CreateDFYEmailAccountOrderResponse:
         """Order DFY email accounts.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             items: The domains to order, each with its mailboxes (required).
@@ -3861,13 +6727,29 @@ class DfyEmailAccountOrdersResource(Resource):
                 None,
                 None,
                 {"items": items, "order_type": order_type, "simulation": simulation},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def list_page(
-        self, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.DfyEmailAccountOrder]:
         """List DFY email account orders: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many orders one page holds (1 to 100).
@@ -3878,12 +6760,28 @@ class DfyEmailAccountOrdersResource(Resource):
             None,
             {"limit": limit, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
-        self, *, limit: int | None = None, max_items: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.DfyEmailAccountOrder]:
         """List DFY email account orders: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many orders one page holds (1 to 100).
@@ -3895,6 +6793,11 @@ class DfyEmailAccountOrdersResource(Resource):
             {"limit": limit, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def list_accounts_page(
@@ -3903,8 +6806,16 @@ class DfyEmailAccountOrdersResource(Resource):
         limit: int | None = None,
         with_passwords: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.DFYEmailAccountOrdersAccountsItemPageItem]:
         """List ordered DFY email accounts: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many accounts one page holds (1 to 100).
@@ -3916,6 +6827,11 @@ class DfyEmailAccountOrdersResource(Resource):
             None,
             {"limit": limit, "with_passwords": with_passwords, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list_accounts(
@@ -3924,8 +6840,16 @@ class DfyEmailAccountOrdersResource(Resource):
         limit: int | None = None,
         with_passwords: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.DFYEmailAccountOrdersAccountsItemPageItem]:
         """List ordered DFY email accounts: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many accounts one page holds (1 to 100).
@@ -3938,6 +6862,11 @@ class DfyEmailAccountOrdersResource(Resource):
             {"limit": limit, "with_passwords": with_passwords, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def pre_warmed_up_domains(
@@ -3945,8 +6874,16 @@ class DfyEmailAccountOrdersResource(Resource):
         *,
         extensions: Sequence[models.PreWarmedUpDomainsListRequestExtension | str] | None = None,
         search: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.PreWarmedUpDomainsListResponse:
         """List pre-warmed domains available to order.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             extensions: Only domains with these extensions: `com`, `org`, `co` (all by default).
@@ -3955,7 +6892,15 @@ class DfyEmailAccountOrdersResource(Resource):
         return cast(
             "models.PreWarmedUpDomainsListResponse",
             await self._request(
-                "preWarmedUpDomainsList", None, None, {"extensions": extensions, "search": search}
+                "preWarmedUpDomainsList",
+                None,
+                None,
+                {"extensions": extensions, "search": search},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3964,8 +6909,16 @@ class DfyEmailAccountOrdersResource(Resource):
         *,
         domain: str,
         tlds: Sequence[models.GenerateSimilarDomainsRequestTld | str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GenerateSimilarDomainsResponse:
         """Suggest available domains similar to one.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             domain: The domain the suggestions are based on (required).
@@ -3974,7 +6927,15 @@ class DfyEmailAccountOrdersResource(Resource):
         return cast(
             "models.GenerateSimilarDomainsResponse",
             await self._request(
-                "generateSimilarDomains", None, None, {"domain": domain, "tlds": tlds}
+                "generateSimilarDomains",
+                None,
+                None,
+                {"domain": domain, "tlds": tlds},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -3982,26 +6943,77 @@ class DfyEmailAccountOrdersResource(Resource):
 class DomainForwardingResource(Resource):
     """`client.domain_forwarding`: the DomainForwarding operations of the API."""
 
-    async def delete(self, domain: str) -> models.DomainForwarding:
+    @cached_property
+    def with_raw_response(self) -> raw.DomainForwardingResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import DomainForwardingResourceWithRawResponse
+
+        return DomainForwardingResourceWithRawResponse(self)
+
+    async def delete(
+        self,
+        domain: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.DomainForwarding:
         """Remove a domain's web forwarding.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             domain: The domain, one ordered through Instantly (such as `example.com`).
         """
         return cast(
             "models.DomainForwarding",
-            await self._request("deleteDomainForwarding", {"domain": domain}, None, None),
+            await self._request(
+                "deleteDomainForwarding",
+                {"domain": domain},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, domain: str) -> models.DomainForwarding:
+    async def get(
+        self,
+        domain: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.DomainForwarding:
         """Get a domain's web forwarding.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             domain: The domain, one ordered through Instantly (such as `example.com`).
         """
         return cast(
             "models.DomainForwarding",
-            await self._request("getDomainForwarding", {"domain": domain}, None, None),
+            await self._request(
+                "getDomainForwarding",
+                {"domain": domain},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -4010,8 +7022,16 @@ class DomainForwardingResource(Resource):
         *,
         forwarding_domain: str,
         forwarding_mode: models.ForwardingModeSetting | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.DomainForwarding:
         """Set a domain's web forwarding.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             domain: The domain, one ordered through Instantly (such as `example.com`).
@@ -4025,6 +7045,11 @@ class DomainForwardingResource(Resource):
                 {"domain": domain},
                 None,
                 {"forwarding_domain": forwarding_domain, "forwarding_mode": forwarding_mode},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4032,10 +7057,28 @@ class DomainForwardingResource(Resource):
 class EmailVerificationResource(Resource):
     """`client.email_verification`: the EmailVerification operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.EmailVerificationResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import EmailVerificationResourceWithRawResponse
+
+        return EmailVerificationResourceWithRawResponse(self)
+
     async def create(
-        self, *, email: str, webhook_url: str | None = None
+        self,
+        *,
+        email: str,
+        webhook_url: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.EmailVerification:
         """Verify an email address.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address to verify.
@@ -4044,32 +7087,94 @@ class EmailVerificationResource(Resource):
         return cast(
             "models.EmailVerification",
             await self._request(
-                "createEmailVerification", None, None, {"email": email, "webhook_url": webhook_url}
+                "createEmailVerification",
+                None,
+                None,
+                {"email": email, "webhook_url": webhook_url},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, email: str) -> models.EmailVerification:
+    async def get(
+        self,
+        email: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.EmailVerification:
         """Get an email verification result.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address whose verification to check.
         """
         return cast(
             "models.EmailVerification",
-            await self._request("checkVerificationStatus", {"email": email}, None, None),
+            await self._request(
+                "checkVerificationStatus",
+                {"email": email},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class EmailsResource(Resource):
     """`client.emails`: the Email operations of the API."""
 
-    async def delete(self, id: str | UUID) -> models.Email:
+    @cached_property
+    def with_raw_response(self) -> raw.EmailsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import EmailsResourceWithRawResponse
+
+        return EmailsResourceWithRawResponse(self)
+
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Email:
         """Delete an email.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The email's ID.
         """
-        return cast("models.Email", await self._request("deleteEmail", {"id": id}, None, None))
+        return cast(
+            "models.Email",
+            await self._request(
+                "deleteEmail",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def forward(
         self,
@@ -4085,8 +7190,16 @@ class EmailsResource(Resource):
         forwarded_attachments: str | None = None,
         include_original_body: bool | None = None,
         assigned_to: str | UUID | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Email:
         """Forward an email.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             eaccount: Address of the workspace's connected email account that sends it.
@@ -4120,16 +7233,46 @@ class EmailsResource(Resource):
                     "include_original_body": include_original_body,
                     "assigned_to": assigned_to,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.Email:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Email:
         """Get an email.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The email's ID.
         """
-        return cast("models.Email", await self._request("getEmail", {"id": id}, None, None))
+        return cast(
+            "models.Email",
+            await self._request(
+                "getEmail",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -4155,8 +7298,16 @@ class EmailsResource(Resource):
         max_timestamp_created: str | None = None,
         latest_of_thread: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.Email]:
         """List emails: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many emails one page holds (1 to 100).
@@ -4208,6 +7359,11 @@ class EmailsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -4234,8 +7390,16 @@ class EmailsResource(Resource):
         max_timestamp_created: str | None = None,
         latest_of_thread: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.Email]:
         """List emails: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many emails one page holds (1 to 100).
@@ -4288,17 +7452,44 @@ class EmailsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def mark_thread_read(self, thread_id: str | UUID) -> models.SuccessResult:
+    async def mark_thread_read(
+        self,
+        thread_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.SuccessResult:
         """Mark a thread as read.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             thread_id: The thread's ID (the `thread_id` of its emails).
         """
         return cast(
             "models.SuccessResult",
-            await self._request("markThreadAsRead", {"thread_id": thread_id}, None, None),
+            await self._request(
+                "markThreadAsRead",
+                {"thread_id": thread_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def reply(
@@ -4313,8 +7504,16 @@ class EmailsResource(Resource):
         bcc_address_email_list: str | None = None,
         reminder_ts: datetime | str | None = None,
         assigned_to: str | UUID | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Email:
         """Reply to an email.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             eaccount: Address of the workspace's connected email account that sends it.
@@ -4344,6 +7543,11 @@ class EmailsResource(Resource):
                     "reminder_ts": reminder_ts,
                     "assigned_to": assigned_to,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4354,8 +7558,16 @@ class EmailsResource(Resource):
         to_address_email_list: str,
         subject: str,
         body: models.SendTestEmailRequestBody | Mapping[str, Any],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SendTestEmailResultSuccess | models.SendTestEmailResultFailure:
         """Send a test email.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             eaccount: Address of the workspace's connected email account that sends it.
@@ -4375,13 +7587,41 @@ class EmailsResource(Resource):
                     "subject": subject,
                     "body": body,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def unread_count(self) -> models.UnreadCountResult:
-        """Count unread emails."""
+    async def unread_count(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.UnreadCountResult:
+        """Count unread emails.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
-            "models.UnreadCountResult", await self._request("countUnreadEmails", None, None, None)
+            "models.UnreadCountResult",
+            await self._request(
+                "countUnreadEmails",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -4390,11 +7630,19 @@ class EmailsResource(Resource):
         *,
         is_unread: int | None | Unset = UNSET,
         reminder_ts: datetime | str | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Email:
         """Update an email.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The email's ID.
@@ -4404,13 +7652,28 @@ class EmailsResource(Resource):
         return cast(
             "models.Email",
             await self._request(
-                "patchEmail", {"id": id}, None, {"is_unread": is_unread, "reminder_ts": reminder_ts}
+                "patchEmail",
+                {"id": id},
+                None,
+                {"is_unread": is_unread, "reminder_ts": reminder_ts},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
 
 class InboxPlacementAnalyticsResource(Resource):
     """`client.inbox_placement_analytics`: the InboxPlacementAnalytics operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.InboxPlacementAnalyticsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import InboxPlacementAnalyticsResourceWithRawResponse
+
+        return InboxPlacementAnalyticsResourceWithRawResponse(self)
 
     async def deliverability_insights(
         self,
@@ -4424,8 +7687,16 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_geo: Sequence[models.InboxPlacementAnalyticsRecipientGeo | int] | None = None,
         recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | None = None,
         recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsDeliverabilityInsightsItem]:
         """Get deliverability insights for an inbox placement test.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             test_id: The inbox placement test's ID (required).
@@ -4455,18 +7726,45 @@ class InboxPlacementAnalyticsResource(Resource):
                     "recipient_type": recipient_type,
                     "recipient_esp": recipient_esp,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.InboxPlacementAnalytics:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.InboxPlacementAnalytics:
         """Get an inbox placement analytics record.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The inbox placement analytics record's ID.
         """
         return cast(
             "models.InboxPlacementAnalytics",
-            await self._request("getInboxPlacementAnalytics", {"id": id}, None, None),
+            await self._request(
+                "getInboxPlacementAnalytics",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -4481,8 +7779,16 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_esp: str | None = None,
         sender_email: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.InboxPlacementAnalytics]:
         """List inbox placement analytics records: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many records one page holds (1 to 100).
@@ -4510,6 +7816,11 @@ class InboxPlacementAnalyticsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -4524,8 +7835,16 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_esp: str | None = None,
         sender_email: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementAnalytics]:
         """List inbox placement analytics records: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many records one page holds (1 to 100).
@@ -4554,6 +7873,11 @@ class InboxPlacementAnalyticsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def stats_by_date(
@@ -4566,8 +7890,16 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | None = None,
         recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
         sender_email: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByDateItem]:
         """Get an inbox placement test's results by date.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             test_id: The inbox placement test's ID (required).
@@ -4593,6 +7925,11 @@ class InboxPlacementAnalyticsResource(Resource):
                     "recipient_esp": recipient_esp,
                     "sender_email": sender_email,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4606,8 +7943,16 @@ class InboxPlacementAnalyticsResource(Resource):
         recipient_type: Sequence[models.InboxPlacementAnalyticsRecipientType | int] | None = None,
         recipient_esp: Sequence[models.InboxPlacementAnalyticsSenderEsp | int] | None = None,
         sender_email: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByTestIdItem]:
         """Get placement totals per inbox placement test.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             test_ids: The IDs of the inbox placement tests to total (at least one).
@@ -4633,6 +7978,11 @@ class InboxPlacementAnalyticsResource(Resource):
                     "recipient_esp": recipient_esp,
                     "sender_email": sender_email,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4640,8 +7990,27 @@ class InboxPlacementAnalyticsResource(Resource):
 class InboxPlacementReportsResource(Resource):
     """`client.inbox_placement_reports`: the InboxPlacementBlacklistAndSpamAssassinReport operations of the API."""
 
-    async def get(self, id: str | UUID) -> models.InboxPlacementBlacklistAndSpamAssassinReport:
+    @cached_property
+    def with_raw_response(self) -> raw.InboxPlacementReportsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import InboxPlacementReportsResourceWithRawResponse
+
+        return InboxPlacementReportsResourceWithRawResponse(self)
+
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.InboxPlacementBlacklistAndSpamAssassinReport:
         """Get a blacklist and SpamAssassin report.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The report's ID.
@@ -4649,7 +8018,15 @@ class InboxPlacementReportsResource(Resource):
         return cast(
             "models.InboxPlacementBlacklistAndSpamAssassinReport",
             await self._request(
-                "getInboxPlacementBlacklistAndSpamAssassinReport", {"id": id}, None, None
+                "getInboxPlacementBlacklistAndSpamAssassinReport",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4663,8 +8040,16 @@ class InboxPlacementReportsResource(Resource):
         skip_spam_assassin_report: bool | None = None,
         skip_blacklist_report: bool | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.InboxPlacementBlacklistAndSpamAssassinReport]:
         """List blacklist and SpamAssassin reports: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many reports one page holds (1 to 100).
@@ -4688,6 +8073,11 @@ class InboxPlacementReportsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -4700,8 +8090,16 @@ class InboxPlacementReportsResource(Resource):
         skip_spam_assassin_report: bool | None = None,
         skip_blacklist_report: bool | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementBlacklistAndSpamAssassinReport]:
         """List blacklist and SpamAssassin reports: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many reports one page holds (1 to 100).
@@ -4726,11 +8124,23 @@ class InboxPlacementReportsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class InboxPlacementTestsResource(Resource):
     """`client.inbox_placement_tests`: the InboxPlacementTest operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.InboxPlacementTestsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import InboxPlacementTestsResourceWithRawResponse
+
+        return InboxPlacementTestsResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -4756,8 +8166,16 @@ class InboxPlacementTestsResource(Resource):
         status: models.InboxPlacementTestStatus | int | None = None,
         not_sending_status: models.InboxPlacementTestNotSendingStatus | str | None = None,
         run_immediately: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.InboxPlacementTest:
         """Create an inbox placement test.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: The test's name (required).
@@ -4807,31 +8225,91 @@ class InboxPlacementTestsResource(Resource):
                     "not_sending_status": not_sending_status,
                     "run_immediately": run_immediately,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.InboxPlacementTest:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.InboxPlacementTest:
         """Delete an inbox placement test.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The inbox placement test's ID.
         """
         return cast(
             "models.InboxPlacementTest",
-            await self._request("deleteInboxPlacementTest", {"id": id}, None, None),
+            await self._request(
+                "deleteInboxPlacementTest",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def esp_options(self) -> builtins.list[models.InboxPlacementTestESPOptionsItem]:
-        """List the seed inbox options for inbox placement tests."""
+    async def esp_options(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> builtins.list[models.InboxPlacementTestESPOptionsItem]:
+        """List the seed inbox options for inbox placement tests.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "builtins.list[models.InboxPlacementTestESPOptionsItem]",
-            await self._request("getInboxPlacementTestESPOptions", None, None, None),
+            await self._request(
+                "getInboxPlacementTestESPOptions",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def get(
-        self, id: str | UUID, *, with_metadata: bool | None = None
+        self,
+        id: str | UUID,
+        *,
+        with_metadata: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GetInboxPlacementTestResponse:
         """Get an inbox placement test.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The inbox placement test's ID.
@@ -4840,7 +8318,15 @@ class InboxPlacementTestsResource(Resource):
         return cast(
             "models.GetInboxPlacementTestResponse",
             await self._request(
-                "getInboxPlacementTest", {"id": id}, {"with_metadata": with_metadata}, None
+                "getInboxPlacementTest",
+                {"id": id},
+                {"with_metadata": with_metadata},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -4852,8 +8338,16 @@ class InboxPlacementTestsResource(Resource):
         status: models.ListInboxPlacementTestStatus | int | None = None,
         sort_order: models.ListAccountSortOrder | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.InboxPlacementTest]:
         """List inbox placement tests: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many tests one page holds (1 to 100).
@@ -4873,6 +8367,11 @@ class InboxPlacementTestsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -4883,8 +8382,16 @@ class InboxPlacementTestsResource(Resource):
         status: models.ListInboxPlacementTestStatus | int | None = None,
         sort_order: models.ListAccountSortOrder | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementTest]:
         """List inbox placement tests: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many tests one page holds (1 to 100).
@@ -4905,6 +8412,11 @@ class InboxPlacementTestsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def update(
@@ -4917,11 +8429,19 @@ class InboxPlacementTestsResource(Resource):
         | Sequence[models.InboxPlacementTestAutomation | Mapping[str, Any]]
         | Unset = UNSET,
         status: models.InboxPlacementTestStatus | int | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.InboxPlacementTest:
         """Update an inbox placement test.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The inbox placement test's ID.
@@ -4937,12 +8457,24 @@ class InboxPlacementTestsResource(Resource):
                 {"id": id},
                 None,
                 {"name": name, "schedule": schedule, "automations": automations, "status": status},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
 
 class LeadLabelsResource(Resource):
     """`client.lead_labels`: the LeadLabel operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.LeadLabelsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import LeadLabelsResourceWithRawResponse
+
+        return LeadLabelsResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -4951,8 +8483,16 @@ class LeadLabelsResource(Resource):
         interest_status_label: models.InterestStatusLabel | str,
         description: str | None = None,
         use_with_ai: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.LeadLabel:
         """Create a lead label.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             label: The label's display name.
@@ -4972,13 +8512,29 @@ class LeadLabelsResource(Resource):
                     "description": description,
                     "use_with_ai": use_with_ai,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def delete(
-        self, id: str | UUID, *, reassigned_status: float | None = None
+        self,
+        id: str | UUID,
+        *,
+        reassigned_status: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.LeadLabel:
         """Delete a lead label.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The lead label's ID.
@@ -4987,17 +8543,50 @@ class LeadLabelsResource(Resource):
         return cast(
             "models.LeadLabel",
             await self._request(
-                "deleteLeadLabel", {"id": id}, None, {"reassigned_status": reassigned_status}
+                "deleteLeadLabel",
+                {"id": id},
+                None,
+                {"reassigned_status": reassigned_status},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, id: str | UUID) -> models.LeadLabel:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.LeadLabel:
         """Get a lead label.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The lead label's ID.
         """
-        return cast("models.LeadLabel", await self._request("getLeadLabel", {"id": id}, None, None))
+        return cast(
+            "models.LeadLabel",
+            await self._request(
+                "getLeadLabel",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -5006,8 +8595,16 @@ class LeadLabelsResource(Resource):
         search: str | None = None,
         interest_status: models.ListLeadLabelInterestStatus | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.LeadLabel]:
         """List lead labels: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many labels one page holds (1 to 100).
@@ -5025,6 +8622,11 @@ class LeadLabelsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -5034,8 +8636,16 @@ class LeadLabelsResource(Resource):
         search: str | None = None,
         interest_status: models.ListLeadLabelInterestStatus | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.LeadLabel]:
         """List lead labels: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many labels one page holds (1 to 100).
@@ -5054,12 +8664,27 @@ class LeadLabelsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def test_ai_reply_label(
-        self, *, reply_text: str
+        self,
+        *,
+        reply_text: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.TestAiReplyLabelLeadLabelsResponse:
         """Test how AI would label a reply.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             reply_text: The reply to classify.
@@ -5067,7 +8692,15 @@ class LeadLabelsResource(Resource):
         return cast(
             "models.TestAiReplyLabelLeadLabelsResponse",
             await self._request(
-                "testAiReplyLabelLeadLabels", None, None, {"reply_text": reply_text}
+                "testAiReplyLabelLeadLabels",
+                None,
+                None,
+                {"reply_text": reply_text},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5079,11 +8712,19 @@ class LeadLabelsResource(Resource):
         interest_status_label: models.InterestStatusLabel | str | None = None,
         description: str | None | Unset = UNSET,
         use_with_ai: bool | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.LeadLabel:
         """Update a lead label.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The lead label's ID.
@@ -5104,6 +8745,11 @@ class LeadLabelsResource(Resource):
                     "description": description,
                     "use_with_ai": use_with_ai,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5111,14 +8757,29 @@ class LeadLabelsResource(Resource):
 class LeadListsResource(Resource):
     """`client.lead_lists`: the LeadList operations of the API."""
 
+    @cached_property
+    def with_raw_response(self) -> raw.LeadListsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import LeadListsResourceWithRawResponse
+
+        return LeadListsResourceWithRawResponse(self)
+
     async def create(
         self,
         *,
         name: str,
         has_enrichment_task: bool | None = None,
         owned_by: str | UUID | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.LeadList:
         """Create a lead list.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             has_enrichment_task: When `true`, every lead added to the list is enriched.
@@ -5132,26 +8793,79 @@ class LeadListsResource(Resource):
                 None,
                 None,
                 {"has_enrichment_task": has_enrichment_task, "owned_by": owned_by, "name": name},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.LeadList:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.LeadList:
         """Delete a lead list.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The lead list's ID.
         """
         return cast(
-            "models.LeadList", await self._request("deleteLeadList", {"id": id}, None, None)
+            "models.LeadList",
+            await self._request(
+                "deleteLeadList",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.LeadList:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.LeadList:
         """Get a lead list.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The lead list's ID.
         """
-        return cast("models.LeadList", await self._request("getLeadList", {"id": id}, None, None))
+        return cast(
+            "models.LeadList",
+            await self._request(
+                "getLeadList",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -5160,8 +8874,16 @@ class LeadListsResource(Resource):
         has_enrichment_task: bool | None = None,
         search: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.LeadList]:
         """List lead lists: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many lists one page holds (1 to 100).
@@ -5179,6 +8901,11 @@ class LeadListsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -5188,8 +8915,16 @@ class LeadListsResource(Resource):
         has_enrichment_task: bool | None = None,
         search: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.LeadList]:
         """List lead lists: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many lists one page holds (1 to 100).
@@ -5208,6 +8943,11 @@ class LeadListsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def update(
@@ -5217,11 +8957,19 @@ class LeadListsResource(Resource):
         has_enrichment_task: bool | None | Unset = UNSET,
         owned_by: str | UUID | None | Unset = UNSET,
         name: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.LeadList:
         """Update a lead list.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The lead list's ID.
@@ -5236,23 +8984,57 @@ class LeadListsResource(Resource):
                 {"id": id},
                 None,
                 {"has_enrichment_task": has_enrichment_task, "owned_by": owned_by, "name": name},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def verification_stats(self, id: str | UUID) -> models.GetVerificationStatsResponse:
+    async def verification_stats(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetVerificationStatsResponse:
         """Get a lead list's verification statistics.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The lead list's ID.
         """
         return cast(
             "models.GetVerificationStatsResponse",
-            await self._request("getVerificationStats", {"id": id}, None, None),
+            await self._request(
+                "getVerificationStats",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class LeadsResource(Resource):
     """`client.leads`: the Lead operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.LeadsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import LeadsResourceWithRawResponse
+
+        return LeadsResourceWithRawResponse(self)
 
     async def add(
         self,
@@ -5266,8 +9048,16 @@ class LeadsResource(Resource):
         skip_if_in_workspace: bool | None = None,
         skip_if_in_campaign: bool | None = None,
         skip_if_in_list: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BulkAddLeadsResult:
         """Add up to 1,000 leads to a campaign or list.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign_id: The ID of the campaign to add the leads to; give this or `list_id`, not both. Each lead then needs an `email`.
@@ -5297,6 +9087,11 @@ class LeadsResource(Resource):
                     "skip_if_in_campaign": skip_if_in_campaign,
                     "skip_if_in_list": skip_if_in_list,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5316,8 +9111,16 @@ class LeadsResource(Resource):
         queries: Sequence[models.BulkAssignLeadsRequestQuery | Mapping[str, Any]] | None = None,
         assigned_to: str | UUID | None = None,
         has_clause: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BulkAssignLeadsResult:
         """Assign leads to users in bulk.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Only leads whose first name, last name or email matches this text.
@@ -5355,6 +9158,11 @@ class LeadsResource(Resource):
                     "assigned_to": assigned_to,
                     "has_clause": has_clause,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5366,8 +9174,16 @@ class LeadsResource(Resource):
         status: models.LeadStatus | int | None = None,
         ids: Sequence[str | UUID] | None = None,
         limit: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BulkDeleteLeadsResult:
         """Delete leads in bulk.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign_id: The ID of the campaign to delete leads from; required unless `list_id` is given.
@@ -5389,6 +9205,11 @@ class LeadsResource(Resource):
                     "ids": ids,
                     "limit": limit,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5415,8 +9236,16 @@ class LeadsResource(Resource):
         verify_leads_for_lead_finder: bool | None = None,
         verify_leads_on_import: bool | None = None,
         custom_variables: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Lead:
         """Create a lead.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign: The ID of the campaign to create the lead in; the lead then needs an `email`.
@@ -5468,24 +9297,79 @@ class LeadsResource(Resource):
                     "verify_leads_on_import": verify_leads_on_import,
                     "custom_variables": custom_variables,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.Lead:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Lead:
         """Delete a lead.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the lead to delete (UUID).
         """
-        return cast("models.Lead", await self._request("deleteLead", {"id": id}, None, None))
+        return cast(
+            "models.Lead",
+            await self._request(
+                "deleteLead",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
-    async def get(self, id: str | UUID) -> models.Lead:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Lead:
         """Get a lead.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The lead's ID (UUID).
         """
-        return cast("models.Lead", await self._request("getLead", {"id": id}, None, None))
+        return cast(
+            "models.Lead",
+            await self._request(
+                "getLead",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -5508,8 +9392,16 @@ class LeadsResource(Resource):
         enrichment_status: models.ListLeadsRequestEnrichmentStatus | int | None = None,
         esg_code: models.ListLeadsRequestEsgCode | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.Lead]:
         """List leads: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Only leads whose first name, last name or email matches this text.
@@ -5555,6 +9447,11 @@ class LeadsResource(Resource):
                 "esg_code": esg_code,
                 "starting_after": starting_after,
             },
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -5578,8 +9475,16 @@ class LeadsResource(Resource):
         enrichment_status: models.ListLeadsRequestEnrichmentStatus | int | None = None,
         esg_code: models.ListLeadsRequestEsgCode | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.Lead]:
         """List leads: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Only leads whose first name, last name or email matches this text.
@@ -5626,10 +9531,28 @@ class LeadsResource(Resource):
                 "starting_after": UNSET,
             },
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def merge(self, *, lead_id: str | UUID, destination_lead_id: str | UUID) -> models.Lead:
+    async def merge(
+        self,
+        *,
+        lead_id: str | UUID,
+        destination_lead_id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Lead:
         """Merge two leads.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             lead_id: The ID of the lead to merge into the other one.
@@ -5642,6 +9565,11 @@ class LeadsResource(Resource):
                 None,
                 None,
                 {"lead_id": lead_id, "destination_lead_id": destination_lead_id},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5670,8 +9598,16 @@ class LeadsResource(Resource):
         copy_leads: bool | None = None,
         check_duplicates: bool | None = None,
         reset_interest_status: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.BackgroundJob:
         """Move or copy leads to a campaign or list.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search: Only leads whose first name, last name or email matches this text.
@@ -5727,13 +9663,29 @@ class LeadsResource(Resource):
                     "check_duplicates": check_duplicates,
                     "reset_interest_status": reset_interest_status,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def move_to_subsequence(
-        self, *, subsequence_id: str | UUID, id: str | UUID
+        self,
+        *,
+        subsequence_id: str | UUID,
+        id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Lead:
         """Move a lead to a subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             subsequence_id: The ID of the subsequence to move the lead to.
@@ -5742,18 +9694,49 @@ class LeadsResource(Resource):
         return cast(
             "models.Lead",
             await self._request(
-                "moveLeadToSubsequence", None, None, {"subsequence_id": subsequence_id, "id": id}
+                "moveLeadToSubsequence",
+                None,
+                None,
+                {"subsequence_id": subsequence_id, "id": id},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def remove_from_subsequence(self, *, id: str | UUID) -> models.Lead:
+    async def remove_from_subsequence(
+        self,
+        *,
+        id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Lead:
         """Remove a lead from its subsequence.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the lead to remove from its subsequence.
         """
         return cast(
-            "models.Lead", await self._request("removeLeadFromSubsequence", None, None, {"id": id})
+            "models.Lead",
+            await self._request(
+                "removeLeadFromSubsequence",
+                None,
+                None,
+                {"id": id},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -5771,11 +9754,19 @@ class LeadsResource(Resource):
         pl_value_lead: str | None | Unset = UNSET,
         assigned_to: str | UUID | None | Unset = UNSET,
         custom_variables: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Lead:
         """Update a lead.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The ID of the lead to update (UUID).
@@ -5810,6 +9801,11 @@ class LeadsResource(Resource):
                     "assigned_to": assigned_to,
                     "custom_variables": custom_variables,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5822,8 +9818,16 @@ class LeadsResource(Resource):
         ai_interest_value: float | None = None,
         disable_auto_interest: bool | None = None,
         list_id: str | UUID | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.AcceptedResult:
         """Set a lead's interest status.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             lead_email: The email address of the lead.
@@ -5847,6 +9851,11 @@ class LeadsResource(Resource):
                     "disable_auto_interest": disable_auto_interest,
                     "list_id": list_id,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5854,30 +9863,114 @@ class LeadsResource(Resource):
 class OauthResource(Resource):
     """`client.oauth`: the OAuth operations of the API."""
 
-    async def init_google(self) -> models.OAuthSession:
-        """Start connecting a Google mailbox."""
-        return cast("models.OAuthSession", await self._request("initGoogleOAuth", None, None, None))
+    @cached_property
+    def with_raw_response(self) -> raw.OauthResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import OauthResourceWithRawResponse
 
-    async def init_microsoft(self) -> models.OAuthSession:
-        """Start connecting a Microsoft mailbox."""
+        return OauthResourceWithRawResponse(self)
+
+    async def init_google(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.OAuthSession:
+        """Start connecting a Google mailbox.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
-            "models.OAuthSession", await self._request("initMicrosoftOAuth", None, None, None)
+            "models.OAuthSession",
+            await self._request(
+                "initGoogleOAuth",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def session_status(self, session_id: str) -> models.GetOAuthSessionStatusResponse:
+    async def init_microsoft(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.OAuthSession:
+        """Start connecting a Microsoft mailbox.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.OAuthSession",
+            await self._request(
+                "initMicrosoftOAuth",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def session_status(
+        self,
+        session_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetOAuthSessionStatusResponse:
         """Get the outcome of an OAuth session.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             session_id: The `session_id` returned when the session was started.
         """
         return cast(
             "models.GetOAuthSessionStatusResponse",
-            await self._request("getOAuthSessionStatus", {"sessionId": session_id}, None, None),
+            await self._request(
+                "getOAuthSessionStatus",
+                {"sessionId": session_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class SupersearchEnrichmentResource(Resource):
     """`client.supersearch_enrichment`: the SuperSearchEnrichment operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.SupersearchEnrichmentResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import SupersearchEnrichmentResourceWithRawResponse
+
+        return SupersearchEnrichmentResourceWithRawResponse(self)
 
     async def count_leads(
         self,
@@ -5885,8 +9978,16 @@ class SupersearchEnrichmentResource(Resource):
         search_filters: models.SupersearchFilters | Mapping[str, Any],
         skip_owned_leads: bool | None = None,
         show_one_lead_per_company: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CountLeadsFromSupersearchResponse:
         """Count the leads a SuperSearch query matches.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search_filters: The SuperSearch filters the leads must match.
@@ -5904,6 +10005,11 @@ class SupersearchEnrichmentResource(Resource):
                     "skip_owned_leads": skip_owned_leads,
                     "show_one_lead_per_company": show_one_lead_per_company,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5916,8 +10022,16 @@ class SupersearchEnrichmentResource(Resource):
         filters: Sequence[dict[str, Any]] | None = None,
         custom_flow: Sequence[str] | None = None,
         integration_actions: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CreateSuperSearchEnrichmentResponse:
         """Add an enrichment to a lead list or campaign.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             resource_id: The ID of the lead list or campaign to enrich.
@@ -5941,6 +10055,11 @@ class SupersearchEnrichmentResource(Resource):
                     "custom_flow": custom_flow,
                     "integration_actions": integration_actions,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -5961,8 +10080,16 @@ class SupersearchEnrichmentResource(Resource):
         template_id: str | None = None,
         status: models.CreateAIEnrichmentRequestStatus | int | None = None,
         filters: Sequence[dict[str, Any]] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.CreateAIEnrichmentResponse:
         """Create an AI enrichment.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             resource_id: The ID of the lead list or campaign to enrich.
@@ -6002,6 +10129,11 @@ class SupersearchEnrichmentResource(Resource):
                     "status": status,
                     "filters": filters,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -6023,8 +10155,16 @@ class SupersearchEnrichmentResource(Resource):
         skip_rows_without_email: bool | None = None,
         list_name: str | None = None,
         ai_enrichment: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.EnrichLeadsFromSupersearchResponse:
         """Import and enrich leads from SuperSearch.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search_filters: The SuperSearch filters the leads must match.
@@ -6060,11 +10200,28 @@ class SupersearchEnrichmentResource(Resource):
                     "limit": limit,
                     "ai_enrichment": ai_enrichment,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def get(self, resource_id: str | UUID) -> models.GetEnrichmentForResourceResponse:
+    async def get(
+        self,
+        resource_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetEnrichmentForResourceResponse:
         """Get a resource's enrichment.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             resource_id: The ID of the lead list or campaign.
@@ -6072,14 +10229,32 @@ class SupersearchEnrichmentResource(Resource):
         return cast(
             "models.GetEnrichmentForResourceResponse",
             await self._request(
-                "getEnrichmentForResource", {"resource_id": resource_id}, None, None
+                "getEnrichmentForResource",
+                {"resource_id": resource_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def get_ai_in_progress(
-        self, resource_id: str | UUID
+        self,
+        resource_id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[models.AiEnrichmentForResourceItem]:
         """Get a resource's AI enrichments.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             resource_id: The ID of the lead list or campaign.
@@ -6087,14 +10262,34 @@ class SupersearchEnrichmentResource(Resource):
         return cast(
             "builtins.list[models.AiEnrichmentForResourceItem]",
             await self._request(
-                "getAiEnrichmentForResource", {"resource_id": resource_id}, None, None
+                "getAiEnrichmentForResource",
+                {"resource_id": resource_id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def history(
-        self, resource_id: str | UUID, *, offset: float | None = None, limit: int | None = None
+        self,
+        resource_id: str | UUID,
+        *,
+        offset: float | None = None,
+        limit: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> builtins.list[dict[str, Any]]:
         """Get a resource's enrichment history.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             resource_id: The ID of the lead list or campaign.
@@ -6108,6 +10303,11 @@ class SupersearchEnrichmentResource(Resource):
                 {"resource_id": resource_id},
                 {"offset": offset, "limit": limit},
                 None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -6117,8 +10317,16 @@ class SupersearchEnrichmentResource(Resource):
         search_filters: models.SupersearchFilters | Mapping[str, Any],
         skip_owned_leads: bool | None = None,
         show_one_lead_per_company: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.PreviewLeadsFromSupersearchResponse:
         """Preview the leads a SuperSearch query matches.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             search_filters: The SuperSearch filters the leads must match.
@@ -6136,6 +10344,11 @@ class SupersearchEnrichmentResource(Resource):
                     "skip_owned_leads": skip_owned_leads,
                     "show_one_lead_per_company": show_one_lead_per_company,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -6150,8 +10363,16 @@ class SupersearchEnrichmentResource(Resource):
         starting_row: int | None = None,
         count: int | None = None,
         filters: Sequence[models.RunEnrichmentRequestFilter | Mapping[str, Any]] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.RunEnrichmentResponse:
         """Run a resource's enrichments.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             resource_id: The ID of the lead list or campaign whose enrichments run.
@@ -6179,13 +10400,31 @@ class SupersearchEnrichmentResource(Resource):
                     "count": count,
                     "filters": filters,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
     async def signal_keywords_facet(
-        self, *, category: str, field: str, prefix: str | None = None, limit: int | None = None
+        self,
+        *,
+        category: str,
+        field: str,
+        prefix: str | None = None,
+        limit: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SignalKeywordsFacetResponse:
         """List the top keywords of a signal field.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             category: The signal category, such as `linkedin_post_contact`.
@@ -6200,6 +10439,11 @@ class SupersearchEnrichmentResource(Resource):
                 None,
                 None,
                 {"category": category, "field": field, "prefix": prefix, "limit": limit},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -6210,8 +10454,16 @@ class SupersearchEnrichmentResource(Resource):
         auto_update: bool | None = None,
         skip_rows_without_email: bool | None = None,
         is_evergreen: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.SuperSearchEnrichment:
         """Update a resource's enrichment settings.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             resource_id: The ID of the lead list or campaign whose enrichment changes.
@@ -6230,6 +10482,11 @@ class SupersearchEnrichmentResource(Resource):
                     "skip_rows_without_email": skip_rows_without_email,
                     "is_evergreen": is_evergreen,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -6237,14 +10494,44 @@ class SupersearchEnrichmentResource(Resource):
 class WebhookEventsResource(Resource):
     """`client.webhook_events`: the WebhookEvent operations of the API."""
 
-    async def get(self, id: str | UUID) -> models.WebhookEvent:
+    @cached_property
+    def with_raw_response(self) -> raw.WebhookEventsResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WebhookEventsResourceWithRawResponse
+
+        return WebhookEventsResourceWithRawResponse(self)
+
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WebhookEvent:
         """Get a webhook delivery.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The webhook event's ID.
         """
         return cast(
-            "models.WebhookEvent", await self._request("getWebhookEvent", {"id": id}, None, None)
+            "models.WebhookEvent",
+            await self._request(
+                "getWebhookEvent",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -6256,8 +10543,16 @@ class WebhookEventsResource(Resource):
         to: date | str | None = None,
         search: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.WebhookEvent]:
         """List webhook deliveries: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many events one page holds (1 to 100).
@@ -6279,6 +10574,11 @@ class WebhookEventsResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -6290,8 +10590,16 @@ class WebhookEventsResource(Resource):
         to: date | str | None = None,
         search: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.WebhookEvent]:
         """List webhook deliveries: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many events one page holds (1 to 100).
@@ -6314,12 +10622,28 @@ class WebhookEventsResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def summary(
-        self, *, from_: date | str | None = None, to: date | str | None = None
+        self,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GetWebhookEventsSummaryResponse:
         """Summarize webhook deliveries.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             from_: First day of the window, inclusive (`YYYY-MM-DD`).
@@ -6327,13 +10651,34 @@ class WebhookEventsResource(Resource):
         """
         return cast(
             "models.GetWebhookEventsSummaryResponse",
-            await self._request("getWebhookEventsSummary", None, {"from": from_, "to": to}, None),
+            await self._request(
+                "getWebhookEventsSummary",
+                None,
+                {"from": from_, "to": to},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def summary_by_date(
-        self, *, from_: date | str | None = None, to: date | str | None = None
+        self,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.GetWebhookEventsSummaryByDateResponse:
         """Summarize webhook deliveries per day.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             from_: First day of the window, inclusive (`YYYY-MM-DD`).
@@ -6342,13 +10687,28 @@ class WebhookEventsResource(Resource):
         return cast(
             "models.GetWebhookEventsSummaryByDateResponse",
             await self._request(
-                "getWebhookEventsSummaryByDate", None, {"from": from_, "to": to}, None
+                "getWebhookEventsSummaryByDate",
+                None,
+                {"from": from_, "to": to},
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
 
 class WebhooksResource(Resource):
     """`client.webhooks`: the Webhook operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.WebhooksResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WebhooksResourceWithRawResponse
+
+        return WebhooksResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -6359,8 +10719,16 @@ class WebhooksResource(Resource):
         event_type: models.WebhookEventType | str | None = None,
         custom_interest_value: float | None = None,
         headers: dict[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Webhook:
         """Create a webhook.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             campaign: Only the events of this campaign (its ID); null for every campaign in the workspace.
@@ -6384,31 +10752,108 @@ class WebhooksResource(Resource):
                     "custom_interest_value": custom_interest_value,
                     "headers": headers,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.Webhook:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Webhook:
         """Delete a webhook.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: The webhook's ID.
         """
-        return cast("models.Webhook", await self._request("deleteWebhook", {"id": id}, None, None))
-
-    async def event_types(self) -> models.WebhookEventTypes:
-        """List webhook event types."""
         return cast(
-            "models.WebhookEventTypes",
-            await self._request("listWebhookEventTypes", None, None, None),
+            "models.Webhook",
+            await self._request(
+                "deleteWebhook",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.Webhook:
+    async def event_types(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WebhookEventTypes:
+        """List webhook event types.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.WebhookEventTypes",
+            await self._request(
+                "listWebhookEventTypes",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Webhook:
         """Get a webhook.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The webhook's ID.
         """
-        return cast("models.Webhook", await self._request("getWebhook", {"id": id}, None, None))
+        return cast(
+            "models.Webhook",
+            await self._request(
+                "getWebhook",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
 
     async def list_page(
         self,
@@ -6417,8 +10862,16 @@ class WebhooksResource(Resource):
         campaign: str | UUID | None = None,
         event_type: models.ListWebhookEventType | str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.Webhook]:
         """List webhooks: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many webhooks one page holds (1 to 100).
@@ -6436,6 +10889,11 @@ class WebhooksResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -6445,8 +10903,16 @@ class WebhooksResource(Resource):
         campaign: str | UUID | None = None,
         event_type: models.ListWebhookEventType | str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.Webhook]:
         """List webhooks: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many webhooks one page holds (1 to 100).
@@ -6465,24 +10931,77 @@ class WebhooksResource(Resource):
             },
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
-    async def resume(self, id: str | UUID) -> models.Webhook:
+    async def resume(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Webhook:
         """Resume a disabled webhook.
 
-        Args:
-            id: The webhook's ID.
-        """
-        return cast("models.Webhook", await self._request("resumeWebhook", {"id": id}, None, None))
-
-    async def test(self, id: str | UUID) -> models.TestWebhookResponse:
-        """Send a test event to a webhook.
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The webhook's ID.
         """
         return cast(
-            "models.TestWebhookResponse", await self._request("testWebhook", {"id": id}, None, None)
+            "models.Webhook",
+            await self._request(
+                "resumeWebhook",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def test(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.TestWebhookResponse:
+        """Send a test event to a webhook.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
+        Args:
+            id: The webhook's ID.
+        """
+        return cast(
+            "models.TestWebhookResponse",
+            await self._request(
+                "testWebhook",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
@@ -6495,11 +11014,19 @@ class WebhooksResource(Resource):
         event_type: models.WebhookEventType | str | None | Unset = UNSET,
         custom_interest_value: float | None | Unset = UNSET,
         headers: dict[str, Any] | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Webhook:
         """Update a webhook.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The webhook's ID.
@@ -6524,6 +11051,11 @@ class WebhooksResource(Resource):
                     "custom_interest_value": custom_interest_value,
                     "headers": headers,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -6531,25 +11063,96 @@ class WebhooksResource(Resource):
 class WorkspaceBillingResource(Resource):
     """`client.workspace_billing`: the WorkspaceBilling operations of the API."""
 
-    async def plan_details(self) -> models.PlanDetails:
-        """Get the workspace's plan details."""
+    @cached_property
+    def with_raw_response(self) -> raw.WorkspaceBillingResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WorkspaceBillingResourceWithRawResponse
+
+        return WorkspaceBillingResourceWithRawResponse(self)
+
+    async def plan_details(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.PlanDetails:
+        """Get the workspace's plan details.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
-            "models.PlanDetails", await self._request("getWorkspacePlanDetails", None, None, None)
+            "models.PlanDetails",
+            await self._request(
+                "getWorkspacePlanDetails",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def subscription_details(self) -> models.SubscriptionDetails:
-        """Get the workspace's subscriptions."""
+    async def subscription_details(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.SubscriptionDetails:
+        """Get the workspace's subscriptions.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.SubscriptionDetails",
-            await self._request("getWorkspaceSubscriptionDetails", None, None, None),
+            await self._request(
+                "getWorkspaceSubscriptionDetails",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
 
 class WorkspaceGroupMembersResource(Resource):
     """`client.workspace_group_members`: the WorkspaceGroupMember operations of the API."""
 
-    async def create(self, *, sub_workspace_id: str | UUID) -> models.WorkspaceGroupMember:
+    @cached_property
+    def with_raw_response(self) -> raw.WorkspaceGroupMembersResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WorkspaceGroupMembersResourceWithRawResponse
+
+        return WorkspaceGroupMembersResourceWithRawResponse(self)
+
+    async def create(
+        self,
+        *,
+        sub_workspace_id: str | UUID,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WorkspaceGroupMember:
         """Invite a sub workspace into the group.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             sub_workspace_id: The ID of the workspace to invite as a sub workspace.
@@ -6557,43 +11160,128 @@ class WorkspaceGroupMembersResource(Resource):
         return cast(
             "models.WorkspaceGroupMember",
             await self._request(
-                "createWorkspaceGroupMember", None, None, {"sub_workspace_id": sub_workspace_id}
+                "createWorkspaceGroupMember",
+                None,
+                None,
+                {"sub_workspace_id": sub_workspace_id},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.WorkspaceGroupMember:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WorkspaceGroupMember:
         """Remove a workspace group member.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: The workspace group member's ID.
         """
         return cast(
             "models.WorkspaceGroupMember",
-            await self._request("deleteWorkspaceGroupMember", {"id": id}, None, None),
+            await self._request(
+                "deleteWorkspaceGroupMember",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.WorkspaceGroupMember:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WorkspaceGroupMember:
         """Get a workspace group member.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: The workspace group member's ID.
         """
         return cast(
             "models.WorkspaceGroupMember",
-            await self._request("getWorkspaceGroupMember", {"id": id}, None, None),
+            await self._request(
+                "getWorkspaceGroupMember",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get_admin(self) -> models.GetAdminWorkspaceGroupMemberResponse:
-        """Get the current workspace's admin workspace."""
+    async def get_admin(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.GetAdminWorkspaceGroupMemberResponse:
+        """Get the current workspace's admin workspace.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.GetAdminWorkspaceGroupMemberResponse",
-            await self._request("getAdminWorkspaceGroupMember", None, None, None),
+            await self._request(
+                "getAdminWorkspaceGroupMember",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
-        self, *, limit: int | None = None, starting_after: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.WorkspaceGroupMember]:
         """List workspace group members: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many members one page holds (1 to 100).
@@ -6604,12 +11292,28 @@ class WorkspaceGroupMembersResource(Resource):
             None,
             {"limit": limit, "starting_after": starting_after},
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
-        self, *, limit: int | None = None, max_items: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.WorkspaceGroupMember]:
         """List workspace group members: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many members one page holds (1 to 100).
@@ -6621,11 +11325,23 @@ class WorkspaceGroupMembersResource(Resource):
             {"limit": limit, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
 
 class WorkspaceMembersResource(Resource):
     """`client.workspace_members`: the WorkspaceMember operations of the API."""
+
+    @cached_property
+    def with_raw_response(self) -> raw.WorkspaceMembersResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WorkspaceMembersResourceWithRawResponse
+
+        return WorkspaceMembersResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -6635,8 +11351,16 @@ class WorkspaceMembersResource(Resource):
         user_email: str | None = None,
         nickname: str | None = None,
         permissions: Sequence[models.WorkspaceMemberPermission | str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.WorkspaceMember:
         """Invite a member to the workspace.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address of the user to add (required).
@@ -6658,29 +11382,78 @@ class WorkspaceMembersResource(Resource):
                     "role": role,
                     "permissions": permissions,
                 },
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
-    async def delete(self, id: str | UUID) -> models.WorkspaceMember:
+    async def delete(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WorkspaceMember:
         """Remove a workspace member.
 
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+
         Args:
             id: The workspace member's ID.
         """
         return cast(
             "models.WorkspaceMember",
-            await self._request("deleteWorkspaceMember", {"id": id}, None, None),
+            await self._request(
+                "deleteWorkspaceMember",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def get(self, id: str | UUID) -> models.WorkspaceMember:
+    async def get(
+        self,
+        id: str | UUID,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WorkspaceMember:
         """Get a workspace member.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The workspace member's ID.
         """
         return cast(
             "models.WorkspaceMember",
-            await self._request("getWorkspaceMember", {"id": id}, None, None),
+            await self._request(
+                "getWorkspaceMember",
+                {"id": id},
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def list_page(
@@ -6690,8 +11463,16 @@ class WorkspaceMembersResource(Resource):
         accepted: bool | None = None,
         search: str | None = None,
         starting_after: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> Page[models.WorkspaceMember]:
         """List workspace members: one page.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many members one page holds (1 to 100).
@@ -6709,6 +11490,11 @@ class WorkspaceMembersResource(Resource):
                 "starting_after": starting_after,
             },
             None,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     def list(
@@ -6718,8 +11504,16 @@ class WorkspaceMembersResource(Resource):
         accepted: bool | None = None,
         search: str | None = None,
         max_items: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> AsyncIterator[models.WorkspaceMember]:
         """List workspace members: every item of every page, fetched as you iterate.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             limit: How many members one page holds (1 to 100).
@@ -6733,6 +11527,11 @@ class WorkspaceMembersResource(Resource):
             {"limit": limit, "accepted": accepted, "search": search, "starting_after": None},
             None,
             max_items,
+            extra_headers,
+            extra_query,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def update(
@@ -6741,11 +11540,19 @@ class WorkspaceMembersResource(Resource):
         *,
         nickname: str | None | Unset = UNSET,
         role: models.WorkspaceMemberRole | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.WorkspaceMember:
         """Update a workspace member.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             id: The workspace member's ID.
@@ -6755,7 +11562,15 @@ class WorkspaceMembersResource(Resource):
         return cast(
             "models.WorkspaceMember",
             await self._request(
-                "patchWorkspaceMember", {"id": id}, None, {"nickname": nickname, "role": role}
+                "patchWorkspaceMember",
+                {"id": id},
+                None,
+                {"nickname": nickname, "role": role},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 
@@ -6763,26 +11578,90 @@ class WorkspaceMembersResource(Resource):
 class WorkspacesResource(Resource):
     """`client.workspaces`: the Workspace operations of the API."""
 
-    async def add_whitelabel_domain(self, *, domain: str) -> models.Workspace:
+    @cached_property
+    def with_raw_response(self) -> raw.WorkspacesResourceWithRawResponse:
+        """The same methods, each returning the `RawResponse` of its answer."""
+        from .raw_responses import WorkspacesResourceWithRawResponse
+
+        return WorkspacesResourceWithRawResponse(self)
+
+    async def add_whitelabel_domain(
+        self,
+        *,
+        domain: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
         """Set the workspace's agency domain.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             domain: The domain of the workspace's white-label (agency) view, such as `agency.example.com`.
         """
         return cast(
             "models.Workspace",
-            await self._request("addWorkspaceAgencyDomain", None, None, {"domain": domain}),
+            await self._request(
+                "addWorkspaceAgencyDomain",
+                None,
+                None,
+                {"domain": domain},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def cancel_removal(self) -> models.Workspace:
-        """Cancel the current workspace's scheduled removal."""
+    async def cancel_removal(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
+        """Cancel the current workspace's scheduled removal.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.Workspace",
-            await self._request("cancelCurrentWorkspaceRemoval", None, None, None),
+            await self._request(
+                "cancelCurrentWorkspaceRemoval",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def change_owner(self, *, email: str, sec: str) -> models.Workspace:
+    async def change_owner(
+        self,
+        *,
+        email: str,
+        sec: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
         """Transfer the workspace's ownership.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             email: The email address of the user to make the workspace's owner.
@@ -6790,40 +11669,153 @@ class WorkspacesResource(Resource):
         """
         return cast(
             "models.Workspace",
-            await self._request("changeWorkspaceOwner", None, None, {"email": email, "sec": sec}),
+            await self._request(
+                "changeWorkspaceOwner",
+                None,
+                None,
+                {"email": email, "sec": sec},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
-    async def delete_whitelabel_domain(self) -> models.Workspace:
-        """Remove the workspace's agency domain."""
-        return cast(
-            "models.Workspace", await self._request("deleteWorkspaceDomain", None, None, None)
-        )
+    async def delete_whitelabel_domain(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
+        """Remove the workspace's agency domain.
 
-    async def get(self) -> models.Workspace:
-        """Get the current workspace."""
-        return cast("models.Workspace", await self._request("getWorkspace", None, None, None))
-
-    async def get_whitelabel_domain(self) -> models.WhitelabelDomainInfo:
-        """Get the workspace's agency domain."""
-        return cast(
-            "models.WhitelabelDomainInfo",
-            await self._request("getWorkspaceDomainInfo", None, None, None),
-        )
-
-    async def schedule_removal(self) -> models.Workspace:
-        """Schedule the current workspace for removal."""
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
         return cast(
             "models.Workspace",
-            await self._request("scheduleCurrentWorkspaceRemoval", None, None, None),
+            await self._request(
+                "deleteWorkspaceDomain",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def get(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
+        """Get the current workspace.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.Workspace",
+            await self._request(
+                "getWorkspace",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def get_whitelabel_domain(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.WhitelabelDomainInfo:
+        """Get the workspace's agency domain.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.WhitelabelDomainInfo",
+            await self._request(
+                "getWorkspaceDomainInfo",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
+        )
+
+    async def schedule_removal(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
+    ) -> models.Workspace:
+        """Schedule the current workspace for removal.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
+        """
+        return cast(
+            "models.Workspace",
+            await self._request(
+                "scheduleCurrentWorkspaceRemoval",
+                None,
+                None,
+                None,
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
+            ),
         )
 
     async def update(
-        self, *, name: str | None = None, org_logo_url: str | None | Unset = UNSET
+        self,
+        *,
+        name: str | None = None,
+        org_logo_url: str | None | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | Unset | None = UNSET,
+        max_retries: int | None = None,
     ) -> models.Workspace:
         """Update the current workspace.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
+
+        Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
+        `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
         Args:
             name: The workspace's new name.
@@ -6832,7 +11824,15 @@ class WorkspacesResource(Resource):
         return cast(
             "models.Workspace",
             await self._request(
-                "patchWorkspace", None, None, {"name": name, "org_logo_url": org_logo_url}
+                "patchWorkspace",
+                None,
+                None,
+                {"name": name, "org_logo_url": org_logo_url},
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_retries,
             ),
         )
 

@@ -30,6 +30,14 @@ class AccountStatus(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 @attrs.define(kw_only=True, slots=True)
 class AccountStatusMessage:
@@ -72,6 +80,14 @@ class AccountWarmupStatus(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class ForwardingMode(StrEnum):
     """How a domain forwards its web visitors."""
@@ -82,6 +98,9 @@ class ForwardingMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

@@ -27,6 +27,9 @@ class AiSalesAgentActivityActionStatus(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class AiSalesAgentActivityActionType(StrEnum):
     """The kind of an AI Sales Agent activity: a campaign change, a lead action, a setup step, an email or lead event, a CSV import, or a warning."""
@@ -55,6 +58,9 @@ class AiSalesAgentActivityActionType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class AiSalesAgentActivityErrorCode(StrEnum):
     """Why an AI Sales Agent activity failed, as a stable category (out of credits, no leads with an email, enrichment failed, ...)."""
@@ -75,6 +81,9 @@ class AiSalesAgentActivityErrorCode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

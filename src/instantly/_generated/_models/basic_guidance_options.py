@@ -23,6 +23,9 @@ class BasicGuidanceLength(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class BasicGuidanceTone(StrEnum):
     """The tone of voice of an AI Inbox Manager's replies."""
@@ -36,6 +39,9 @@ class BasicGuidanceTone(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

@@ -50,6 +50,9 @@ class BulkAssignLeadsRequestFilter(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class BulkAssignLeadsRequestQueryActionType(StrEnum):
     """The lead activity a query condition tests."""
@@ -65,6 +68,9 @@ class BulkAssignLeadsRequestQueryActionType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class BulkAssignLeadsRequestQueryValuesLeadStatusCondition(StrEnum):
     """How a lead's status is compared: equal or not equal."""
@@ -75,6 +81,9 @@ class BulkAssignLeadsRequestQueryValuesLeadStatusCondition(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class BulkAssignLeadsRequestQueryValuesOccurrenceCountCondition(StrEnum):
@@ -87,6 +96,9 @@ class BulkAssignLeadsRequestQueryValuesOccurrenceCountCondition(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

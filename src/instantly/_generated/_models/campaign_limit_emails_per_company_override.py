@@ -23,6 +23,9 @@ class CampaignLimitEmailsPerCompanyOverrideMode(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class CampaignLimitEmailsPerCompanyOverrideScope(StrEnum):
     """Which emails a per-company limit counts: one campaign's or the whole workspace's."""
@@ -33,6 +36,9 @@ class CampaignLimitEmailsPerCompanyOverrideScope(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

@@ -22,6 +22,9 @@ class CampaignProviderRoutingRuleAction(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class CampaignProviderRoutingRuleRecipientEspItem(StrEnum):
     """An email service provider in a routing rule: Google, Outlook, any other, or all of them."""
@@ -34,6 +37,9 @@ class CampaignProviderRoutingRuleRecipientEspItem(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

@@ -56,6 +56,9 @@ class CreateDFYEmailAccountOrderResponseOrderError(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class CreateDFYEmailAccountOrderResponseOrderItem:
@@ -92,6 +95,9 @@ class CreateDFYEmailAccountOrderResponsePaymentFailureReason(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

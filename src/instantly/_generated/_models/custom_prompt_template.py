@@ -28,6 +28,14 @@ class CustomPromptTemplateCategory(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 @attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplateCreatorPayloadName:
@@ -72,6 +80,9 @@ class CustomPromptTemplateModelVersion(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class CustomPromptTemplateProperty:
@@ -92,6 +103,9 @@ class CustomPromptTemplateType(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

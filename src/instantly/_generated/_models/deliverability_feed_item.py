@@ -24,6 +24,9 @@ class DeliverabilityFeedItemKind(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class DeliverabilityFeedItemSeverity(StrEnum):
     """How serious a Deliverability Agent feed item is."""
@@ -37,6 +40,9 @@ class DeliverabilityFeedItemSeverity(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class DeliverabilityFeedItemStatus(StrEnum):
     """Where a Deliverability Agent feed item stands: still to do, done, dismissed or failed."""
@@ -49,6 +55,9 @@ class DeliverabilityFeedItemStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

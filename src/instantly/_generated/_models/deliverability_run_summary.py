@@ -34,6 +34,9 @@ class DeliverabilityCheckOutcome(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class DeliverabilityRunStatus(StrEnum):
     """Where a Deliverability Agent run stands."""
@@ -46,6 +49,9 @@ class DeliverabilityRunStatus(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

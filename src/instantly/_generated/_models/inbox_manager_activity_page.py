@@ -26,6 +26,9 @@ class InboxManagerActivityType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class InboxManagerJobType(IntEnum):
     """The work type of an AI Inbox Manager activity: `1` inbox reply, `2` inbox follow-up, `3` no-show follow-up."""
@@ -38,6 +41,14 @@ class InboxManagerJobType(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class InboxManagerRecoveryMethod(StrEnum):
     """How an AI Inbox Manager recovered a no-show lead: a Calendly meeting, a reply from the lead, or by hand."""
@@ -49,6 +60,9 @@ class InboxManagerRecoveryMethod(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

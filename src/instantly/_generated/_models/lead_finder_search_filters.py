@@ -72,6 +72,9 @@ class LeadFinderSearchFiltersFundingTypeItem(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class LeadFinderSearchFiltersLookAlikeMode(StrEnum):
     """How a look-alike domain is read: `targeted` or `broad`."""
@@ -83,6 +86,9 @@ class LeadFinderSearchFiltersLookAlikeMode(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class LeadFinderSearchFiltersTitleMode(StrEnum):
     """How job titles match: exactly, or by containing the text."""
@@ -93,6 +99,9 @@ class LeadFinderSearchFiltersTitleMode(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

@@ -30,6 +30,14 @@ class EsgCode(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class EspCode(IntEnum):
     """The email service provider hosting a lead's mailbox, as Instantly detects it; the values 5 and 7 occur but are undocumented."""
@@ -52,6 +60,14 @@ class EspCode(IntEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
+
 
 class LeadEnrichmentStatus(IntEnum):
     """The state of a lead's data enrichment."""
@@ -64,6 +80,14 @@ class LeadEnrichmentStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -103,6 +127,9 @@ class LeadUploadMethod(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class LeadVerificationStatus(IntEnum):
     """The outcome of verifying a lead's email address."""
@@ -118,6 +145,14 @@ class LeadVerificationStatus(IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value_, spec) if spec else repr(self)
 
 
 @attrs.define(kw_only=True, slots=True)

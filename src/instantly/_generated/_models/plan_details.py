@@ -31,6 +31,9 @@ class PlanDetailsAddonsCreditsAnnualProductId(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class PlanDetailsAddonsCreditsProductId(StrEnum):
     """The monthly product ID of the Instantly Credits add-on."""
@@ -40,6 +43,9 @@ class PlanDetailsAddonsCreditsProductId(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -63,6 +69,9 @@ class PlanDetailsAddonsOutreachProductId(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class PlanDetailsSubscriptionsBundleProductId(StrEnum):
     """The product ID of a bundle plan."""
@@ -76,6 +85,9 @@ class PlanDetailsSubscriptionsBundleProductId(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class PlanDetailsSubscriptionsCreditsProductId(StrEnum):
@@ -93,6 +105,9 @@ class PlanDetailsSubscriptionsCreditsProductId(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

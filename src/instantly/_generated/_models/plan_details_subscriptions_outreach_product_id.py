@@ -49,3 +49,6 @@ class PlanDetailsSubscriptionsOutreachProductId(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"

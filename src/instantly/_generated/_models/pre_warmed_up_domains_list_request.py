@@ -23,6 +23,9 @@ class PreWarmedUpDomainsListRequestExtension(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class PreWarmedUpDomainsListRequest:

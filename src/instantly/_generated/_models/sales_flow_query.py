@@ -28,6 +28,9 @@ class SalesFlowQueryActionType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SalesFlowQueryValuesLeadStatusCondition(StrEnum):
     """How a lead's status is compared: equal or not equal."""
@@ -38,6 +41,9 @@ class SalesFlowQueryValuesLeadStatusCondition(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 class SalesFlowQueryValuesOccurrenceCountCondition(StrEnum):
@@ -50,6 +56,9 @@ class SalesFlowQueryValuesOccurrenceCountCondition(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

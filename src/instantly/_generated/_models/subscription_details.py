@@ -28,6 +28,9 @@ class SubscriptionDetailsSubscriptionInterval(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SubscriptionDetailsSubscriptionPlanType(StrEnum):
     """Whether a subscription is a primary plan or an add-on."""
@@ -39,6 +42,9 @@ class SubscriptionDetailsSubscriptionPlanType(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 class SubscriptionDetailsSubscriptionProductType(StrEnum):
     """The product line a subscription belongs to: Outreach or Lead Finder."""
@@ -49,6 +55,9 @@ class SubscriptionDetailsSubscriptionProductType(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
 
 
 @attrs.define(kw_only=True, slots=True)

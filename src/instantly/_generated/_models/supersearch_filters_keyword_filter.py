@@ -22,6 +22,9 @@ class SupersearchFiltersKeywordFilterIncludeMode(StrEnum):
     def _missing_(cls, value: object) -> Any:
         return unknown_member(cls, value)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}.{self._name_}"
+
 
 @attrs.define(kw_only=True, slots=True)
 class SupersearchFiltersKeywordFilter:
