@@ -27,6 +27,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -846,13 +847,22 @@ def out_type(text: str) -> str:
     return re.sub(r"(?<![\w.])list\[", "builtins.list[", text)
 
 
+def docstring_text(text: object) -> str:
+    """Text made safe inside a generated triple-quoted docstring, on one line."""
+    return " ".join(str(text).split()).replace("\\", "\\\\").replace('"""', "'''")
+
+
 def _doc(
     summary: str,
     args: list[tuple[str, str]],
     returns: str | None = None,
     note: str | None = None,
+    description: str = "",
 ) -> list[str]:
     lines = [f'        """{summary}']
+    if description:  # what the operation does, as the spec says it, wrapped for reading
+        lines.append("")
+        lines.extend(f"        {line}" for line in textwrap.wrap(description, width=88))
     for text in (note, OPTIONS_NOTE):
         if text:
             lines.append("")
@@ -882,6 +892,7 @@ def method_source(
     """The source of an operation's methods, and each method's (name, kind)."""
     name = op["x-sdk-method"]
     summary = op.get("summary", "")
+    described = docstring_text(op.get("description", ""))
     params = op.get("parameters", [])
     pparams = [p for p in params if p["in"] == "path"]
     qparams = [p for p in params if p["in"] == "query"]
@@ -953,7 +964,7 @@ def method_source(
     if not pagination:
         args = ", ".join(["self", *sig, "*", *kw, *OPTION_PARAMS])
         out.append(f"    async def {name}({args}) -> {out_type(resp)}:")
-        out.extend(_doc(summary, doc_args, note=note))
+        out.extend(_doc(summary, doc_args, note=note, description=described))
         rtype = out_type(resp)
         # Always `return`: on a namespace's raw twin (`with_raw_response`) the same body hands
         # back the RawResponse, whatever the method's own result type.
@@ -979,6 +990,7 @@ def method_source(
                 ),
             ],
             note=note,
+            description=described,
         )
     )
     extra = {"starting_after": "starting_after"}
@@ -992,6 +1004,7 @@ def method_source(
             summary.rstrip(".") + ": every item of every page, fetched as you iterate.",
             [*doc_args, ("max_items", "Stop after this many items; None for all.")],
             note=note,
+            description=described,
         )
     )
     drop = {"starting_after": "UNSET" if where == "body" else "None"}

@@ -115,3 +115,21 @@ def test_renamed_wire_fields_are_recorded_for_the_converter() -> None:
 
     wires = {a.name: a.metadata.get("wire") for a in attrs.fields(models.LeadStatusSummaryLastStep)}
     assert wires == {"from_": "from", "step_id": "stepID", "timestamp_executed": None}
+
+
+def test_a_methods_docstring_says_what_the_operation_does(spec: dict[str, Any]) -> None:
+    # help(client.leads.create) and the reference pages read it: the summary alone is a title.
+    import inspect
+
+    from instantly._generated.operations import OPERATIONS
+    from instantly.resources.leads import Leads
+
+    for op_id, method_name in (("createLead", "create"), ("listLeads", "list_page")):
+        op = spec["paths"][OPERATIONS[op_id].path][OPERATIONS[op_id].method.lower()]
+        doc = " ".join((inspect.getdoc(getattr(Leads, method_name)) or "").split())
+        assert op["summary"].rstrip(".") in doc
+        assert " ".join(op["description"].split()) in doc
+    # The docstring stays a valid string whatever the description holds.
+    assert generate.docstring_text('a """quoted""" \\ path\n  wrapped') == (
+        "a '''quoted''' \\\\ path wrapped"
+    )

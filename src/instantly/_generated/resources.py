@@ -45,6 +45,10 @@ class AccountCampaignMappingsResource(Resource):
     ) -> Page[models.AccountCampaignMapping]:
         """List the campaigns an email account sends for: one page.
 
+        Returns the campaigns that use the email account `email` as a sender, with each
+        campaign's name, status and creation time. One page per call; pass `next_starting_after`
+        as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -78,6 +82,10 @@ class AccountCampaignMappingsResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.AccountCampaignMapping]:
         """List the campaigns an email account sends for: every item of every page, fetched as you iterate.
+
+        Returns the campaigns that use the email account `email` as a sender, with each
+        campaign's name, status and creation time. One page per call; pass `next_starting_after`
+        as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -122,6 +130,10 @@ class AccountsResource(Resource):
         max_retries: int | None = None,
     ) -> models.PauseAccountsResponse:
         """Pause email accounts.
+
+        Pauses up to 100 sending accounts of the workspace at once. Each distinct address comes
+        back in `paused_emails`, or in `failed_emails` when it is invalid or its account's
+        status did not change.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -177,6 +189,12 @@ class AccountsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Account:
         """Connect an email account.
+
+        Adds a sending account to the workspace from its address, sender name, provider code and
+        IMAP and SMTP settings (host, port, username, password), and returns it. The provider
+        code must match the mailbox's provider, or the account will not work. Google and
+        Microsoft mailboxes can also be connected without passwords through OAuth
+        (`client.oauth.init_google`, `client.oauth.init_microsoft`).
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -257,6 +275,9 @@ class AccountsResource(Resource):
     ) -> models.GetCtdStatusResponse:
         """Check a custom tracking domain.
 
+        Checks the custom tracking domain `host`: whether its CNAME record is in place and
+        whether SSL works on it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -292,6 +313,11 @@ class AccountsResource(Resource):
     ) -> builtins.list[models.DailyAccountAnalytics]:
         """Get daily sending analytics of email accounts.
 
+        Returns, for each given account (1 to 200) and each day of the range, the campaign
+        emails it sent (subsequences included), bounces, contacts reached, opens, replies and
+        clicks. The range defaults to the 30 days ending on `end_date` (today by default) and
+        may span 31 days at most.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -326,6 +352,8 @@ class AccountsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Account:
         """Delete an email account.
+
+        Removes the sending account `email` from the workspace and returns it.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -365,6 +393,10 @@ class AccountsResource(Resource):
         max_retries: int | None = None,
     ) -> models.BackgroundJob:
         """Turn warmup off for email accounts.
+
+        Stops warmup for the accounts in `emails`, or every account of the workspace with
+        `include_all_emails` (narrowed by `excluded_emails`, `filter` and `search`). Returns a
+        background job: wait for it with `client.background_jobs.wait(job)`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -415,6 +447,10 @@ class AccountsResource(Resource):
     ) -> models.BackgroundJob:
         """Turn warmup on for email accounts.
 
+        Starts warmup for the accounts in `emails`, or every account of the workspace with
+        `include_all_emails` (narrowed by `excluded_emails`, `filter` and `search`). Returns a
+        background job: wait for it with `client.background_jobs.wait(job)`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -457,6 +493,9 @@ class AccountsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Account:
         """Get an email account.
+
+        Returns the sending account with the address `email`: its settings, status, warmup
+        settings and warmup score.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -501,6 +540,11 @@ class AccountsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.Account]:
         """List email accounts: one page.
+
+        Returns the workspace's sending accounts, optionally filtered by search text, status,
+        provider, tags or a preset filter, and sorted by `sort_by`. One page per call; pass
+        `next_starting_after` as `starting_after` for the next. With `sort_by`, `skip` pages by
+        offset where the cursor is not available.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -567,6 +611,11 @@ class AccountsResource(Resource):
     ) -> AsyncIterator[models.Account]:
         """List email accounts: every item of every page, fetched as you iterate.
 
+        Returns the workspace's sending accounts, optionally filtered by search text, status,
+        provider, tags or a preset filter, and sorted by `sort_by`. One page per call; pass
+        `next_starting_after` as `starting_after` for the next. With `sort_by`, `skip` pages by
+        offset where the cursor is not available.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -622,6 +671,9 @@ class AccountsResource(Resource):
     ) -> models.Account:
         """Mark an email account as fixed.
 
+        Marks the sending account `email` as fixed, once the problem behind its error status is
+        resolved, and returns it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -656,6 +708,10 @@ class AccountsResource(Resource):
         max_retries: int | None = None,
     ) -> models.MoveAccountsResponse:
         """Move email accounts to another workspace.
+
+        Moves the accounts in `emails` from the workspace `source_workspace_id` to
+        `destination_workspace_id`. Only within a workspace group: call it with an API key of
+        the admin workspace, and both workspaces must have that same admin workspace.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -696,6 +752,8 @@ class AccountsResource(Resource):
     ) -> models.Account:
         """Pause an email account.
 
+        Pauses the sending account `email` and returns it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -729,6 +787,8 @@ class AccountsResource(Resource):
     ) -> models.Account:
         """Resume a paused email account.
 
+        Resumes the paused sending account `email` and returns it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -761,6 +821,9 @@ class AccountsResource(Resource):
         max_retries: int | None = None,
     ) -> models.TestAccountVitalsResponse:
         """Test the DNS records of email accounts.
+
+        Checks the MX, SPF, DKIM and DMARC records of the domains of the given accounts. Returns
+        the domains that pass every check in `success_list` and the others in `failure_list`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -807,6 +870,10 @@ class AccountsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Account:
         """Update an email account.
+
+        Changes the given settings of the sending account `email` (sender name, daily limit,
+        warmup, sending gap, tracking domain, signature, reply-to, ...) and returns the account;
+        fields left out keep their values.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -871,6 +938,10 @@ class AccountsResource(Resource):
     ) -> models.GetWarmupAnalyticsResponse:
         """Get warmup analytics of email accounts.
 
+        Returns warmup figures for 1 to 100 accounts of the workspace: per account and day, the
+        warmup emails sent and received and where they landed (inbox or spam); and per account,
+        the totals with a health score.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -915,6 +986,11 @@ class AiAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiAgentAnalytics:
         """Get reach and outcome analytics for AI agents.
+
+        Returns one reach and one outcome figure per agent, for 1 to 100 agent IDs at once. For
+        reply agents (Inbox Managers) reach is the total of actions taken and outcome the number
+        of distinct conversations; for Sales (SDR) agents reach is the number of emails sent and
+        outcome the number of replies. Reads only, though sent as a POST.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -961,6 +1037,13 @@ class AiAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiAgent | models.AiSalesAgent:
         """Create an AI agent.
+
+        Creates either an AI Inbox Manager (reply agent) or an AI Sales Agent through one
+        generic body. For a reply agent send `payload`; for a Sales Agent send `type` (`website`
+        or `pitch_deck`) with `input`, or set `memory_from_workspace` to true, or copy one with
+        `is_duplicate` and `source_ai_sdr_id`. Returns the new agent. The typed
+        `client.ai_inbox_managers.create` and `client.ai_sales_agents.create` take stricter
+        bodies for the same jobs.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1021,6 +1104,9 @@ class AiAgentsResource(Resource):
     ) -> models.AiAgentSummary:
         """Delete an AI agent.
 
+        Deletes an agent of any type and returns its shared fields as they were. Answers 409
+        when the agent's current state does not allow the deletion.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1053,6 +1139,10 @@ class AiAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiAgentSummary:
         """Get an AI agent.
+
+        Returns the fields every agent type shares: name, type, status, autonomy mode and
+        timestamps. For an agent's full, type-specific configuration use the typed read, such as
+        `client.ai_inbox_managers.get` or `client.ai_sales_agents.get`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1092,6 +1182,10 @@ class AiAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.AiAgentSummary]:
         """List AI agents: one page.
+
+        Lists the workspace's AI agents of every type with the fields they share (name, type,
+        status, autonomy mode), optionally filtered by status, type or search text. One page per
+        call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1142,6 +1236,10 @@ class AiAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.AiAgentSummary]:
         """List AI agents: every item of every page, fetched as you iterate.
+
+        Lists the workspace's AI agents of every type with the fields they share (name, type,
+        status, autonomy mode), optionally filtered by status, type or search text. One page per
+        call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1199,6 +1297,11 @@ class AiAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiAgent | models.AiSalesAgent:
         """Update an AI agent.
+
+        Changes the fields you send of an agent of any type (name, description, status, payload,
+        Sales Agent config); send at least one. Returns the updated agent. The typed updates
+        (`client.ai_inbox_managers.update`, `client.ai_sales_agents.update`) validate their
+        configuration more closely.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -1262,6 +1365,11 @@ class AiDeliverabilityAgentsResource(Resource):
     ) -> models.CompleteDeliverabilityFeedItemResponse:
         """Mark a deliverability recommendation done.
 
+        Marks a pending recommendation of the default agent complete, once the agent has checked
+        that its issue is resolved; for now only workspace-settings recommendations can be
+        completed this way. Calling it on an item already completed changes nothing. Returns the
+        feed item.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1297,6 +1405,12 @@ class AiDeliverabilityAgentsResource(Resource):
     ) -> models.DeliverabilityAgentState:
         """Get the default AI Deliverability Agent's live state.
 
+        Returns the live state of the workspace's default AI Deliverability Agent: the activity
+        running now and those queued, the next scheduled run, the latest run's summary, and one
+        page of its activity feed. With no agent deployed, `agent` is `null` and the state is
+        empty. The feed is paged: pass its `next_starting_after` as `starting_after` for the
+        next page.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1331,6 +1445,11 @@ class AiDeliverabilityAgentsResource(Resource):
     ) -> models.DeployDeliverabilityAgentResponse:
         """Deploy the default AI Deliverability Agent.
 
+        Creates the workspace's default AI Deliverability Agent, or reactivates it, and
+        schedules its first run. Safe to repeat: when the agent is already active,
+        `already_deployed` is `true`. Returns the agent, whether the first run was scheduled,
+        and any credits a promotion granted.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -1360,6 +1479,8 @@ class AiDeliverabilityAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiDeliverabilityAgent:
         """Get an AI Deliverability Agent.
+
+        Returns one AI Deliverability Agent: its status and its Slack integration settings.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1393,6 +1514,9 @@ class AiDeliverabilityAgentsResource(Resource):
     ) -> models.GetDeliverabilityAgentResponse:
         """Get the workspace's default AI Deliverability Agent.
 
+        Returns the workspace's default AI Deliverability Agent, or `agent: null` when none has
+        been deployed. Its `agent.id` is the ID the other Deliverability Agent operations take.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -1425,6 +1549,10 @@ class AiDeliverabilityAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.DeliverabilityFeedItem]:
         """List an AI Deliverability Agent's feed items: one page.
+
+        Lists an agent's feed items (insights, recommendations, and actions it took), newest
+        first, optionally only those to do or done. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1462,6 +1590,10 @@ class AiDeliverabilityAgentsResource(Resource):
     ) -> AsyncIterator[models.DeliverabilityFeedItem]:
         """List an AI Deliverability Agent's feed items: every item of every page, fetched as you iterate.
 
+        Lists an agent's feed items (insights, recommendations, and actions it took), newest
+        first, optionally only those to do or done. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1496,6 +1628,12 @@ class AiDeliverabilityAgentsResource(Resource):
     ) -> models.PauseDeliverabilityAffectedAccountsResponse:
         """Pause the email accounts a deliverability recommendation names.
 
+        Pauses the active email accounts affected by a DNS-health or blocklist recommendation of
+        the default agent, after checking that the recommendation still holds. Calling it again
+        on a feed item already completed changes nothing. Returns the feed item and counts of
+        the affected and paused accounts, by provider and by managed or self-managed. The API
+        key must be allowed to update both AI agents and email accounts.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1529,6 +1667,13 @@ class AiDeliverabilityAgentsResource(Resource):
     ) -> models.PauseDeliverabilityCampaignSendingResponse:
         """Pause campaign sending on the accounts a recommendation names.
 
+        Stops campaign sending for 14 days on the self-managed email accounts affected by a
+        bounce-health or warmup-score recommendation of the default agent. Calling it again on a
+        feed item already completed changes nothing. Returns the feed item, counts of the
+        affected, paused and already paused accounts, and when sending resumes
+        (`pause_sending_campaigns_until`). The API key must be allowed to update both AI agents
+        and email accounts.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1560,6 +1705,10 @@ class AiDeliverabilityAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.RunDeliverabilityAgentNowResponse:
         """Run the default AI Deliverability Agent now.
+
+        Schedules an immediate run (a cycle) of the workspace's default AI Deliverability Agent.
+        Returns the agent, the run's `cycle_id`, and whether the run was scheduled
+        (`run_cycle_enqueued`).
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1593,6 +1742,10 @@ class AiDeliverabilityAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.DeliverabilityAgentStateById:
         """Get an AI Deliverability Agent's live state.
+
+        Returns an agent's live state: the activity running now and those queued, the next
+        scheduled run, the latest run's summary, and one page of its activity feed. The feed is
+        paged: pass its `next_starting_after` as `starting_after` for the next page.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1631,6 +1784,9 @@ class AiDeliverabilityAgentsResource(Resource):
     ) -> models.AiDeliverabilityAgent:
         """Update an AI Deliverability Agent.
 
+        Sets an agent's Slack notifications: a Slack connection and whether notifications are
+        on, or `slack: null` to disconnect Slack. Returns the updated agent.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1664,6 +1820,10 @@ class AiDeliverabilityAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.UpdateDeliverabilityAgentSettingsResponse:
         """Update the default AI Deliverability Agent's Slack settings.
+
+        Sets the Slack notifications of the workspace's default AI Deliverability Agent: a Slack
+        connection and whether notifications are on, or `slack: null` to disconnect Slack.
+        Returns the updated agent.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1711,6 +1871,10 @@ class AiInboxManagersResource(Resource):
     ) -> models.InboxManagerAnalyticsSummary:
         """Get an AI Inbox Manager's analytics summary.
 
+        Returns the reply agent's counters over the window: actions, replies, follow-ups, human
+        interventions, conversations, time saved, confidence, involvement and resolution rates,
+        and the no-show recovery results.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1748,6 +1912,10 @@ class AiInboxManagersResource(Resource):
     ) -> builtins.list[models.InboxManagerDailyAnalytics]:
         """Get an AI Inbox Manager's analytics by day.
 
+        Returns a list with one entry per day of the window: the reply agent's actions, replies,
+        follow-ups, human interventions, information requests, conversations and no-show
+        recoveries that day.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1784,6 +1952,11 @@ class AiInboxManagersResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiInboxManager:
         """Create an AI Inbox Manager.
+
+        Creates a reply agent with its configuration (tags of the accounts it works for, follow-
+        ups, objection handling, integrations, no-show recovery, label triggers, credit budget)
+        and returns it. The agent starts active. Answers 403 when the key or the workspace's
+        plan does not allow it.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1824,6 +1997,11 @@ class AiInboxManagersResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiAgentGuidance:
         """Create an AI Inbox Manager guidance.
+
+        Adds a guidance to a reply agent and returns it. A `0` (Basics) guidance carries tone
+        and length options instead of an instruction and is always active; an agent has at most
+        one, so creating another updates it in place. Every other category needs `instruction`
+        and `status`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1870,6 +2048,8 @@ class AiInboxManagersResource(Resource):
     ) -> models.AiAgentGuidance:
         """Delete an AI Inbox Manager guidance.
 
+        Deletes a guidance of a reply agent and returns it as it was.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1904,6 +2084,9 @@ class AiInboxManagersResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiInboxManager:
         """Get an AI Inbox Manager.
+
+        Returns a reply agent with its full configuration; with `with_metadata` true it also
+        carries the names of its tags and the state of its integrations.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -1940,6 +2123,8 @@ class AiInboxManagersResource(Resource):
     ) -> models.AiAgentGuidance:
         """Get an AI Inbox Manager guidance.
 
+        Returns one guidance of a reply agent.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -1974,6 +2159,9 @@ class AiInboxManagersResource(Resource):
         max_retries: int | None = None,
     ) -> models.InboxManagerReply:
         """Get a reply an AI Inbox Manager wrote.
+
+        Returns one generated reply, with its HTML body, its sending status and the agent's
+        confidence.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -2013,6 +2201,11 @@ class AiInboxManagersResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.InboxManagerActivity]:
         """List an AI Inbox Manager's activity feed: one page.
+
+        Lists the reply agent's replies, follow-ups and no-show recoveries in one feed, newest
+        first, filtered by kind, work type or pending state. `job_type` cannot be combined with
+        `activity_type`, nor `action_pending` with `activity_type=recovery`. One page per call;
+        pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -2060,6 +2253,11 @@ class AiInboxManagersResource(Resource):
     ) -> AsyncIterator[models.InboxManagerActivity]:
         """List an AI Inbox Manager's activity feed: every item of every page, fetched as you iterate.
 
+        Lists the reply agent's replies, follow-ups and no-show recoveries in one feed, newest
+        first, filtered by kind, work type or pending state. `job_type` cannot be combined with
+        `activity_type`, nor `action_pending` with `activity_type=recovery`. One page per call;
+        pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2105,6 +2303,10 @@ class AiInboxManagersResource(Resource):
     ) -> Page[models.AiAgentGuidance]:
         """List an AI Inbox Manager's guidances: one page.
 
+        Lists the guidances that steer how the reply agent writes (tone and length,
+        communication, context, handover, other), optionally only active or inactive ones. One
+        page per call; pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2140,6 +2342,10 @@ class AiInboxManagersResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.AiAgentGuidance]:
         """List an AI Inbox Manager's guidances: every item of every page, fetched as you iterate.
+
+        Lists the guidances that steer how the reply agent writes (tone and length,
+        communication, context, handover, other), optionally only active or inactive ones. One
+        page per call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -2179,6 +2385,10 @@ class AiInboxManagersResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.InboxManagerReply]:
         """List the replies an AI Inbox Manager wrote: one page.
+
+        Lists the replies and follow-ups the reply agent generated, newest first, optionally
+        only those needing human review, asking for information or still awaiting action. One
+        page per call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -2226,6 +2436,10 @@ class AiInboxManagersResource(Resource):
     ) -> AsyncIterator[models.InboxManagerReply]:
         """List the replies an AI Inbox Manager wrote: every item of every page, fetched as you iterate.
 
+        Lists the replies and follow-ups the reply agent generated, newest first, optionally
+        only those needing human review, asking for information or still awaiting action. One
+        page per call; pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2271,6 +2485,10 @@ class AiInboxManagersResource(Resource):
     ) -> models.AiInboxManager:
         """Update an AI Inbox Manager.
 
+        Changes the name, the status (`0` pauses, `1` activates) or the configuration of a reply
+        agent; send at least one field. In `payload.integrations`, null disconnects an
+        integration. Returns the updated agent.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2312,6 +2530,10 @@ class AiInboxManagersResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiAgentGuidance:
         """Update an AI Inbox Manager guidance.
+
+        Changes the fields you send of a guidance (send at least one) and returns it. A guidance
+        cannot move into or out of the Basics category; a Basics guidance keeps an empty
+        instruction and stays active.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -2361,6 +2583,10 @@ class AiInboxManagersResource(Resource):
         max_retries: int | None = None,
     ) -> models.InboxManagerReply:
         """Update a reply an AI Inbox Manager wrote.
+
+        Leaves feedback on a generated reply (positive or not, with a text) or marks its pending
+        action as handled (`action_pending` false); send at least one field. Returns the updated
+        reply.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -2423,6 +2649,12 @@ class AiLeadFinderAgentsResource(Resource):
     ) -> models.AiLeadFinderAgent:
         """Create an AI Lead Finder Agent.
 
+        Creates an agent that keeps one campaign supplied with leads: whenever the campaign's
+        active leads fall below `min_active_leads`, it adds new leads matching `search_filters`.
+        The agent runs its first check right after creation. `fallback_search_filters` is
+        required when `on_exhaustion` is `fallback`; creating an agent for a campaign that
+        already has an active one fails with 409. Returns the new agent.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2476,6 +2708,10 @@ class AiLeadFinderAgentsResource(Resource):
     ) -> models.AiLeadFinderAgent:
         """Get an AI Lead Finder Agent.
 
+        Returns one AI Lead Finder Agent with its full configuration: its campaign, audience
+        filters, threshold, what it does when the audience runs out, and its AI enrichment
+        columns.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2510,6 +2746,9 @@ class AiLeadFinderAgentsResource(Resource):
     ) -> Page[models.AiLeadFinderAgent]:
         """List AI Lead Finder Agents: one page.
 
+        Lists the workspace's AI Lead Finder Agents, newest first. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2541,6 +2780,9 @@ class AiLeadFinderAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.AiLeadFinderAgent]:
         """List AI Lead Finder Agents: every item of every page, fetched as you iterate.
+
+        Lists the workspace's AI Lead Finder Agents, newest first. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -2576,6 +2818,10 @@ class AiLeadFinderAgentsResource(Resource):
     ) -> Page[models.LeadFinderAgentActivity]:
         """List an AI Lead Finder Agent's activity: one page.
 
+        Lists an agent's activity events, newest first: top-ups started, completed or failed,
+        searches that ran out of leads, switches to the fallback audience, pauses and resumes.
+        One page per call; pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2610,6 +2856,10 @@ class AiLeadFinderAgentsResource(Resource):
     ) -> AsyncIterator[models.LeadFinderAgentActivity]:
         """List an AI Lead Finder Agent's activity: every item of every page, fetched as you iterate.
 
+        Lists an agent's activity events, newest first: top-ups started, completed or failed,
+        searches that ran out of leads, switches to the fallback audience, pauses and resumes.
+        One page per call; pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2642,6 +2892,9 @@ class AiLeadFinderAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiLeadFinderAgent:
         """Pause an AI Lead Finder Agent.
+
+        Pauses an agent: it stops adding leads to its campaign until it is resumed. Returns the
+        paused agent.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -2676,6 +2929,9 @@ class AiLeadFinderAgentsResource(Resource):
     ) -> models.AiLeadFinderAgent:
         """Resume an AI Lead Finder Agent.
 
+        Resumes a paused agent, which checks right away whether its campaign needs new leads.
+        Returns the resumed agent.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2708,6 +2964,9 @@ class AiLeadFinderAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.LeadFinderAgentStats:
         """Get an AI Lead Finder Agent's lifetime stats.
+
+        Returns an agent's lifetime totals: the leads it has added to its campaign, and its
+        completed and failed top-ups.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -2753,6 +3012,10 @@ class AiLeadFinderAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiLeadFinderAgent:
         """Update an AI Lead Finder Agent.
+
+        Changes an agent's settings (name, campaign, audience filters, threshold, exhaustion
+        behavior, AI enrichment columns) and returns the updated agent. Setting `on_exhaustion`
+        to `fallback` needs fallback filters, sent in the same request or already stored.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -2825,6 +3088,12 @@ class AiSalesAgentActivitiesResource(Resource):
     ) -> Page[models.AiSalesAgentActivity]:
         """List an AI Sales Agent's activities (older AI SDR route): one page.
 
+        Older AI SDR route (`/api/v2/ai-agents/{id}/activities`): the actions the agent proposed
+        or took (campaigns created or changed, leads pushed or enriched, replies and
+        opportunities received, warnings), filtered by status or type. One page per call; pass
+        `next_starting_after` as `starting_after` for the next. The current route is
+        `client.ai_sales_agents.list_activities`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2870,6 +3139,12 @@ class AiSalesAgentActivitiesResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.AiSalesAgentActivity]:
         """List an AI Sales Agent's activities (older AI SDR route): every item of every page, fetched as you iterate.
+
+        Older AI SDR route (`/api/v2/ai-agents/{id}/activities`): the actions the agent proposed
+        or took (campaigns created or changed, leads pushed or enriched, replies and
+        opportunities received, warnings), filtered by status or type. One page per call; pass
+        `next_starting_after` as `starting_after` for the next. The current route is
+        `client.ai_sales_agents.list_activities`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -2926,6 +3201,10 @@ class AiSalesAgentsResource(Resource):
     ) -> models.SalesAgentAnalytics:
         """Get daily analytics of an AI Sales Agent.
 
+        Returns daily series of leads found, replies, opportunities and total email activity,
+        merged over all the agent's campaigns, with totals for the range. Without `start_date`
+        and `end_date` it covers all time.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2962,6 +3241,9 @@ class AiSalesAgentsResource(Resource):
     ) -> models.ApproveSalesAgentActivitiesResponse:
         """Approve several pending activities of an AI Sales Agent.
 
+        Approves up to 100 pending activities in one request and returns how many were approved.
+        Answers 404 when none of them exists or none is pending.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -2996,6 +3278,9 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Approve an AI Sales Agent's pending activity.
+
+        Approves an action the agent proposed and is waiting on, so it can run, and returns the
+        activity. Answers 404 when the activity does not exist or is no longer pending.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3042,6 +3327,13 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiSalesAgent:
         """Create an AI Sales Agent.
+
+        Creates an AI Sales Agent in one of three ways: from a website or pitch deck (`type` and
+        `input`, whose business details are extracted), from the workspace's business details
+        (`memory_from_workspace` true, no scrape), or as a copy of an existing agent
+        (`is_duplicate` true with `source_ai_sdr_id`). `agent_type` is required except for a
+        copy, which inherits it. The agent starts inactive unless `status` says otherwise;
+        returns the new agent.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3104,6 +3396,11 @@ class AiSalesAgentsResource(Resource):
     ) -> models.GuidanceRule:
         """Add a guidance rule to an AI Sales Agent.
 
+        Adds a rule the agent must follow when it writes outreach and returns it with its
+        positional ID. Answers 400 when the agent already has 10 rules. The rules are saved as
+        one list, so concurrent writes to the same agent overwrite each other: send them one at
+        a time.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3140,6 +3437,10 @@ class AiSalesAgentsResource(Resource):
     ) -> models.DeletedGuidanceRule:
         """Delete an AI Sales Agent's guidance rule.
 
+        Removes one rule and returns a receipt with the ID it had. The IDs of the rules after it
+        shift down, so list the rules again before changing another one; concurrent writes to
+        the same agent overwrite each other.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3173,6 +3474,9 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiSalesAgent:
         """Get an AI Sales Agent.
+
+        Returns an AI Sales Agent with its full configuration (memory, enrichment, outreach and
+        autonomy settings) and its scheduling timestamps.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3208,6 +3512,10 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.SalesAgentLeadActivitySummary:
         """Get the lead activity summary of an AI Sales Agent.
+
+        Returns how many distinct leads had activity, replied or became opportunities across the
+        agent's campaigns, with the reply and opportunity rates. Without `start_date` and
+        `end_date` it covers all time.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3248,6 +3556,11 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.AiSalesAgentActivity]:
         """List an AI Sales Agent's activities: one page.
+
+        Lists the actions the agent proposed or took (campaigns created or changed, leads pushed
+        or enriched, replies and opportunities received, warnings), filtered by status or type;
+        pending ones wait for `approve_activity` or `reject_activity`. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3295,6 +3608,11 @@ class AiSalesAgentsResource(Resource):
     ) -> AsyncIterator[models.AiSalesAgentActivity]:
         """List an AI Sales Agent's activities: every item of every page, fetched as you iterate.
 
+        Lists the actions the agent proposed or took (campaigns created or changed, leads pushed
+        or enriched, replies and opportunities received, warnings), filtered by status or type;
+        pending ones wait for `approve_activity` or `reject_activity`. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3337,6 +3655,9 @@ class AiSalesAgentsResource(Resource):
     ) -> models.GuidanceRuleList:
         """List an AI Sales Agent's guidance rules.
 
+        Returns all the rules the agent follows when it writes outreach, in order. An agent has
+        at most 10, so the list comes whole, without paging.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3374,6 +3695,11 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.SalesAgentLeadActivity]:
         """List per-lead activity of an AI Sales Agent: one page.
+
+        Lists each lead of the agent's campaigns with its counters (emails sent, opens, replies,
+        clicks, bounce, opportunity), ordered by email address, with the total number of
+        matching leads. Without `start_date` and `end_date` it covers all time. One page per
+        call; pass `next_starting_after` (a lead's email) as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3421,6 +3747,11 @@ class AiSalesAgentsResource(Resource):
     ) -> AsyncIterator[models.SalesAgentLeadActivity]:
         """List per-lead activity of an AI Sales Agent: every item of every page, fetched as you iterate.
 
+        Lists each lead of the agent's campaigns with its counters (emails sent, opens, replies,
+        clicks, bounce, opportunity), ordered by email address, with the total number of
+        matching leads. Without `start_date` and `end_date` it covers all time. One page per
+        call; pass `next_starting_after` (a lead's email) as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3465,6 +3796,10 @@ class AiSalesAgentsResource(Resource):
     ) -> models.SalesAgentOpportunitySummary:
         """Get the opportunity summary of an AI Sales Agent.
 
+        Returns the number and value of opportunities by stage (interested, meeting booked,
+        meeting completed, closed) across all the agent's campaigns, plus one entry per
+        campaign. Without `start_date` and `end_date` it covers all time.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3501,6 +3836,9 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.RejectSalesAgentActivitiesResponse:
         """Reject several pending activities of an AI Sales Agent.
+
+        Rejects up to 100 pending activities with one reason and returns how many were rejected.
+        Answers 404 when none of them exists or none is pending.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3539,6 +3877,9 @@ class AiSalesAgentsResource(Resource):
     ) -> models.AiSalesAgentActivity:
         """Reject an AI Sales Agent's pending activity.
 
+        Rejects an action the agent proposed, with a reason, so it does not run, and returns the
+        activity. Answers 404 when the activity does not exist or is no longer pending.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3576,6 +3917,10 @@ class AiSalesAgentsResource(Resource):
     ) -> models.SalesAgentAnalytics:
         """Get daily analytics of an AI Sales Agent (older AI SDR route).
 
+        Older AI SDR route (`/api/v2/ai-agents/{id}/analytics`): daily series of leads found,
+        email activity, replies and opportunities, merged over all the agent's campaigns, with
+        totals for the range. The current route is `client.ai_sales_agents.analytics`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3611,6 +3956,10 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Approve an AI Sales Agent's pending activity (older AI SDR route).
+
+        Older AI SDR route (`/api/v2/ai-agents/{id}/activity/{activity_id}/approve`): approves
+        an action the agent proposed and is waiting on, so it can run. Returns the activity. The
+        current route is `client.ai_sales_agents.approve_activity`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3648,6 +3997,11 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Record a CSV lead import as an AI Sales Agent activity (older AI SDR route).
+
+        Older AI SDR route (`/api/v2/ai-agents/{id}/activities/imported-leads`; no current
+        counterpart): after leads were uploaded by CSV to the agent's lead list, adds an
+        `imported_leads` activity to its feed. Submitting the same import twice returns the
+        existing activity. Answers 409 while the agent has no campaign to attach it to.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3689,6 +4043,11 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiSdrLeadActivityPage:
         """Get per-lead activity of an AI Sales Agent (older AI SDR route).
+
+        Older AI SDR route (`/api/v2/ai-agents/{id}/leads/activity`): per-lead counters (emails
+        sent, opens, replies, clicks, bounce, opportunity) across the agent's campaigns. Pages
+        by offset, not cursor: raise `skip` by `limit` until it reaches `total`. The current,
+        cursor-paged route is `client.ai_sales_agents.list_lead_activity`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3736,6 +4095,11 @@ class AiSalesAgentsResource(Resource):
     ) -> models.SalesAgentLeadActivitySummary:
         """Get the lead activity summary of an AI Sales Agent (older AI SDR route).
 
+        Older AI SDR route (`/api/v2/ai-agents/{id}/leads/activity/summary`): how many leads had
+        activity, replied or became opportunities across the agent's campaigns, with the reply
+        and opportunity rates. The current route is
+        `client.ai_sales_agents.lead_activity_summary`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3773,6 +4137,10 @@ class AiSalesAgentsResource(Resource):
     ) -> models.SalesAgentOpportunitySummary:
         """Get the opportunity summary of an AI Sales Agent (older AI SDR route).
 
+        Older AI SDR route (`/api/v2/ai-agents/{id}/opportunities/summary`): opportunity counts
+        and value by stage across all the agent's campaigns, plus one entry per campaign. The
+        current route is `client.ai_sales_agents.opportunity_summary`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3809,6 +4177,10 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiSalesAgentActivity:
         """Reject an AI Sales Agent's pending activity (older AI SDR route).
+
+        Older AI SDR route (`/api/v2/ai-agents/{id}/activity/{activity_id}/reject`): rejects an
+        action the agent proposed, with a reason, so it does not run. Returns the activity. The
+        current route is `client.ai_sales_agents.reject_activity`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -3849,6 +4221,11 @@ class AiSalesAgentsResource(Resource):
         max_retries: int | None = None,
     ) -> models.AiSalesAgent:
         """Update an AI Sales Agent.
+
+        Changes the fields you send (send at least one): name, description, self-improvement,
+        status and configuration. Memory keys you omit keep their stored values, and outreach
+        settings are carried over to the agent's campaigns. Setting `status` to `0` pauses the
+        agent and its campaigns, `1` resumes them. Returns the updated agent.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -3900,6 +4277,10 @@ class AiSalesAgentsResource(Resource):
     ) -> models.GuidanceRule:
         """Update an AI Sales Agent's guidance rule.
 
+        Changes the title or the text of one rule and returns it. The rules are saved as one
+        list, so concurrent writes to the same agent overwrite each other: send them one at a
+        time.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3948,6 +4329,9 @@ class ApiKeysResource(Resource):
     ) -> models.ApiKey:
         """Create an API key.
 
+        Creates an API key with a name and a list of scopes, and returns it with its secret in
+        `key`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -3981,6 +4365,8 @@ class ApiKeysResource(Resource):
         max_retries: int | None = None,
     ) -> models.ApiKey:
         """Delete an API key.
+
+        Deletes the API key `id` and returns it; requests made with that key fail from then on.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4016,6 +4402,9 @@ class ApiKeysResource(Resource):
     ) -> Page[models.ApiKey]:
         """List API keys: one page.
 
+        Returns the workspace's API keys with their names and scopes. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -4047,6 +4436,9 @@ class ApiKeysResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.ApiKey]:
         """List API keys: every item of every page, fetched as you iterate.
+
+        Returns the workspace's API keys with their names and scopes. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4096,6 +4488,11 @@ class AuditLogsResource(Resource):
     ) -> Page[models.AuditLog]:
         """List audit log entries: one page.
 
+        Returns the workspace's audit log entries (logins, deletions, launches, imports, API key
+        and webhook changes, ...), each with who did it, when and from where, optionally
+        filtered by activity type, search text and date range. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -4142,6 +4539,11 @@ class AuditLogsResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.AuditLog]:
         """List audit log entries: every item of every page, fetched as you iterate.
+
+        Returns the workspace's audit log entries (logins, deletions, launches, imports, API key
+        and webhook changes, ...), each with who did it, when and from where, optionally
+        filtered by activity type, search text and date range. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4198,6 +4600,10 @@ class BackgroundJobsResource(Resource):
     ) -> models.BackgroundJob:
         """Get a background job.
 
+        Returns one background job: its type, status, `progress` (0 to 100) and result `data`.
+        To poll until it finishes, use `client.background_jobs.wait(job)`, which raises when the
+        job ends `failed` or `cancelled`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -4241,6 +4647,10 @@ class BackgroundJobsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.BackgroundJob]:
         """List background jobs: one page.
+
+        Lists the workspace's background jobs, filtered by ID, type, entity or status, and
+        sorted by creation or update time. One page per call; pass `next_starting_after` as
+        `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4303,6 +4713,10 @@ class BackgroundJobsResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.BackgroundJob]:
         """List background jobs: every item of every page, fetched as you iterate.
+
+        Lists the workspace's background jobs, filtered by ID, type, entity or status, and
+        sorted by creation or update time. One page per call; pass `next_starting_after` as
+        `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4368,6 +4782,9 @@ class BlockListEntriesResource(Resource):
     ) -> models.CreateblukBlockListEntryResponse:
         """Block many emails or domains.
 
+        Adds 1 to 1,000 emails or domains to the block list in one request. Returns the created
+        entries, with how many values were valid and how many invalid.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -4400,6 +4817,8 @@ class BlockListEntriesResource(Resource):
         max_retries: int | None = None,
     ) -> builtins.list[models.BlockListEntry]:
         """Delete block list entries by ID.
+
+        Deletes 1 to 1,000 block list entries given by ID, and returns the deleted entries.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4434,6 +4853,9 @@ class BlockListEntriesResource(Resource):
     ) -> models.BlockListEntry:
         """Block an email or a domain.
 
+        Adds one email address or domain to the workspace's block list and returns the new
+        entry. To add up to 1,000 at once, use `bulk_create`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -4466,6 +4888,8 @@ class BlockListEntriesResource(Resource):
         max_retries: int | None = None,
     ) -> models.BlockListEntry:
         """Delete a block list entry.
+
+        Removes one email or domain from the block list, and returns the deleted entry.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4500,6 +4924,9 @@ class BlockListEntriesResource(Resource):
         max_retries: int | None = None,
     ) -> builtins.list[models.BlockListEntry]:
         """Delete all block list entries.
+
+        Deletes the workspace's block list entries, all of them or only those `domains_only` and
+        `search` select, and returns the deleted entries.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4536,6 +4963,9 @@ class BlockListEntriesResource(Resource):
     ) -> str:
         """Download the block list as CSV.
 
+        Returns the block list as CSV text, one row per entry with the blocked value and its
+        date; optionally only the domains, or the entries matching a search.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -4569,6 +4999,8 @@ class BlockListEntriesResource(Resource):
         max_retries: int | None = None,
     ) -> models.BlockListEntry:
         """Get a block list entry.
+
+        Returns one block list entry: the blocked email or domain, and when it was added.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4605,6 +5037,10 @@ class BlockListEntriesResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.BlockListEntry]:
         """List block list entries: one page.
+
+        Lists the workspace's blocked emails and domains, optionally only the domains, or those
+        matching a search. One page per call; pass `next_starting_after` as `starting_after` for
+        the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4647,6 +5083,10 @@ class BlockListEntriesResource(Resource):
     ) -> AsyncIterator[models.BlockListEntry]:
         """List block list entries: every item of every page, fetched as you iterate.
 
+        Lists the workspace's blocked emails and domains, optionally only the domains, or those
+        matching a search. One page per call; pass `next_starting_after` as `starting_after` for
+        the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -4686,6 +5126,8 @@ class BlockListEntriesResource(Resource):
         max_retries: int | None = None,
     ) -> models.BlockListEntry:
         """Update a block list entry.
+
+        Replaces the email or domain an entry blocks, and returns the updated entry.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4732,6 +5174,9 @@ class CampaignSubsequencesResource(Resource):
     ) -> builtins.list[models.SubsequenceAnalytics]:
         """Get analytics per subsequence.
 
+        Returns, for each subsequence of a campaign, its emails sent, unique opens and unique
+        replies.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -4774,6 +5219,10 @@ class CampaignSubsequencesResource(Resource):
         max_retries: int | None = None,
     ) -> models.CampaignSubsequence:
         """Create a subsequence.
+
+        Creates a follow-up sequence under a campaign, started for a lead when its `conditions`
+        are met, and returns it. Without `subsequence_schedule` it takes the parent campaign's
+        schedule.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4826,6 +5275,8 @@ class CampaignSubsequencesResource(Resource):
     ) -> models.CampaignSubsequence:
         """Delete a subsequence.
 
+        Deletes a subsequence and returns it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -4861,6 +5312,9 @@ class CampaignSubsequencesResource(Resource):
     ) -> models.CampaignSubsequence:
         """Duplicate a subsequence.
 
+        Copies a subsequence, trigger conditions included, into the campaign `parent_campaign`,
+        and returns the copy.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -4895,6 +5349,8 @@ class CampaignSubsequencesResource(Resource):
         max_retries: int | None = None,
     ) -> models.CampaignSubsequence:
         """Get a subsequence.
+
+        Returns one subsequence with its trigger conditions, schedule, steps and limits.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4932,6 +5388,10 @@ class CampaignSubsequencesResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.CampaignSubsequence]:
         """List subsequences: one page.
+
+        Lists subsequences: those of one campaign (`parent_campaign`), or, with
+        `parent_campaign_not`, the reusable ones of the workspace's other campaigns. One page
+        per call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -4977,6 +5437,10 @@ class CampaignSubsequencesResource(Resource):
     ) -> AsyncIterator[models.CampaignSubsequence]:
         """List subsequences: every item of every page, fetched as you iterate.
 
+        Lists subsequences: those of one campaign (`parent_campaign`), or, with
+        `parent_campaign_not`, the reusable ones of the workspace's other campaigns. One page
+        per call; pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -5018,6 +5482,8 @@ class CampaignSubsequencesResource(Resource):
     ) -> models.CampaignSubsequence:
         """Pause a subsequence.
 
+        Pauses a subsequence and returns it; `resume_subsequence` starts it again.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -5050,6 +5516,8 @@ class CampaignSubsequencesResource(Resource):
         max_retries: int | None = None,
     ) -> models.CampaignSubsequence:
         """Resume a subsequence.
+
+        Resumes a paused subsequence and returns it.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5084,6 +5552,12 @@ class CampaignSubsequencesResource(Resource):
         max_retries: int | None = None,
     ) -> models.SendingStatus:
         """Explain why a subsequence is or is not sending.
+
+        Explains why a subsequence sends nothing or sends slower than expected: a status code,
+        diagnostics on its accounts, limits, schedule and leads, and a readable summary, with an
+        AI-written one when `with_ai_summary` is `true`. Out of schedule, some diagnostics are
+        missing; `campaign_id`, `subsequence_id`, `last_updated`, `status` and `issue_tracking`
+        are always there.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5120,6 +5594,9 @@ class CampaignSubsequencesResource(Resource):
         max_retries: int | None = None,
     ) -> builtins.list[models.SubsequenceStepAnalytics]:
         """Get analytics per subsequence step.
+
+        Returns engagement counts per step and variant (both counted from 0) of one subsequence,
+        from its own activity only: not its parent campaign's, nor its sibling subsequences'.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5168,6 +5645,9 @@ class CampaignSubsequencesResource(Resource):
         max_retries: int | None = None,
     ) -> models.CampaignSubsequence:
         """Update a subsequence.
+
+        Changes the given fields of a subsequence and returns it. At least one field is
+        required; fields left out keep their value.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -5233,6 +5713,8 @@ class CampaignsResource(Resource):
     ) -> models.Campaign:
         """Start or resume a campaign.
 
+        Starts a campaign, or resumes a paused one, and returns it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -5266,6 +5748,8 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Campaign:
         """Add variables to a campaign.
+
+        Adds custom or core variable names to a campaign, and returns the campaign.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5304,6 +5788,11 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> builtins.list[models.CampaignAnalytics]:
         """Get analytics per campaign.
+
+        Returns engagement totals per campaign (leads, emails sent, opens, replies, clicks,
+        bounces, opportunities): of one campaign (`id`), several (`ids`), or every campaign when
+        both are left out. `start_date` and `end_date` narrow the range;
+        `exclude_total_leads_count` makes the call much faster.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5353,6 +5842,11 @@ class CampaignsResource(Resource):
     ) -> models.CampaignAnalyticsOverview:
         """Get the campaigns' analytics overview.
 
+        Returns one set of engagement totals (opens, clicks, replies, bounces, opportunities by
+        interest status) summed over one campaign (`id`), several (`ids`), or every campaign.
+        Interest status totals count each lead's first event only, unless `expand_crm_events` is
+        `true`; a status change within 10 minutes of the lead's previous change adds no event.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -5396,6 +5890,8 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> models.CountResult:
         """Count launched campaigns.
+
+        Returns how many of the workspace's campaigns have been launched.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5458,6 +5954,10 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Campaign:
         """Create a campaign.
+
+        Creates a campaign from a name and a sending schedule, optionally with its email
+        sequence and settings, and returns it. It sends nothing until started with
+        `client.campaigns.activate(id)`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5552,6 +6052,9 @@ class CampaignsResource(Resource):
     ) -> models.Campaign:
         """Create a campaign from a shared one.
 
+        Creates a campaign in the workspace from a campaign someone shared, and returns the new
+        campaign.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -5587,6 +6090,9 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> builtins.list[models.DailyCampaignAnalytics]:
         """Get daily campaign analytics.
+
+        Returns engagement counts per day (sent, contacted, opens, replies, clicks,
+        opportunities) of one campaign, or of every campaign when `campaign_id` is left out.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5629,6 +6135,8 @@ class CampaignsResource(Resource):
     ) -> models.Campaign:
         """Delete a campaign.
 
+        Deletes a campaign and returns it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -5662,6 +6170,9 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Campaign:
         """Duplicate a campaign.
+
+        Creates a copy of a campaign and returns it. The copy takes `name`, or the original's
+        name followed by "(copy)".
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5697,6 +6208,8 @@ class CampaignsResource(Resource):
     ) -> models.Campaign:
         """Export a campaign as JSON.
 
+        Returns the campaign's definition as a JSON object.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -5729,6 +6242,8 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Campaign:
         """Get a campaign.
+
+        Returns one campaign with its status, schedule, sequence and sending settings.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5768,6 +6283,10 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.Campaign]:
         """List campaigns: one page.
+
+        Lists the workspace's campaigns, filtered by name, tags, status, or the AI Sales Agent
+        that created them. One page per call; pass `next_starting_after` as `starting_after` for
+        the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5819,6 +6338,10 @@ class CampaignsResource(Resource):
     ) -> AsyncIterator[models.Campaign]:
         """List campaigns: every item of every page, fetched as you iterate.
 
+        Lists the workspace's campaigns, filtered by name, tags, status, or the AI Sales Agent
+        that created them. One page per call; pass `next_starting_after` as `starting_after` for
+        the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -5864,6 +6387,8 @@ class CampaignsResource(Resource):
     ) -> models.Campaign:
         """Pause a campaign.
 
+        Stops a campaign from sending and returns it; `activate` resumes it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -5898,6 +6423,9 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> models.SearchByContactResponse:
         """Find the campaigns of a lead.
+
+        Returns the campaigns that hold a lead with the given email address, as one list without
+        paging.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -5935,6 +6463,11 @@ class CampaignsResource(Resource):
     ) -> models.SendingStatus:
         """Explain why a campaign is or is not sending.
 
+        Explains why a campaign sends nothing or sends slower than expected: a status code,
+        diagnostics on its accounts, limits, schedule and leads, and a readable summary, with an
+        AI-written one when `with_ai_summary` is `true`. Out of schedule, some diagnostics are
+        missing; `campaign_id`, `last_updated`, `status` and `issue_tracking` are always there.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -5968,6 +6501,9 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> None:
         """Share a campaign.
+
+        Makes a campaign available for 7 days to other users, who can create campaigns from it
+        with `create_from_export`; call it again to share for longer. Answers with no content.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6004,6 +6540,10 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> builtins.list[models.CampaignStepAnalytics]:
         """Get analytics per sequence step.
+
+        Returns engagement counts per step and variant of a campaign's sequence, or of every
+        campaign when `campaign_id` is left out. Opportunity counts come only when
+        `include_opportunities_count` is `true`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6083,6 +6623,9 @@ class CampaignsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Campaign:
         """Update a campaign.
+
+        Changes the given fields of a campaign and returns it. At least one field is required;
+        fields left out keep their value.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -6190,6 +6733,8 @@ class CrmActionsResource(Resource):
     ) -> models.DeletePhoneNumber:
         """Delete a phone number.
 
+        Deletes the phone number record `id` from the workspace and returns the deleted record.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -6221,6 +6766,9 @@ class CrmActionsResource(Resource):
         max_retries: int | None = None,
     ) -> builtins.list[models.PhoneNumber]:
         """List phone numbers.
+
+        Returns every phone number of the workspace, with its country, locality, subscription,
+        renewal date and monthly price, in one list (not paged).
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6265,6 +6813,10 @@ class CustomTagMappingsResource(Resource):
     ) -> Page[models.CustomTagMapping]:
         """List custom tag assignments: one page.
 
+        Returns which custom tags are assigned to which email accounts and campaigns, optionally
+        only for the resources in `resource_ids`. One page per call; pass `next_starting_after`
+        as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -6298,6 +6850,10 @@ class CustomTagMappingsResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.CustomTagMapping]:
         """List custom tag assignments: every item of every page, fetched as you iterate.
+
+        Returns which custom tags are assigned to which email accounts and campaigns, optionally
+        only for the resources in `resource_ids`. One page per call; pass `next_starting_after`
+        as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6344,6 +6900,10 @@ class CustomTagsResource(Resource):
     ) -> models.CustomTag:
         """Create a custom tag.
 
+        Creates a tag with a label, unique in the workspace once surrounding spaces are trimmed,
+        and an optional description, and returns it. A label already in use is refused with 409
+        Conflict.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -6378,6 +6938,8 @@ class CustomTagsResource(Resource):
     ) -> models.CustomTag:
         """Delete a custom tag.
 
+        Deletes the custom tag `id` and returns it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -6410,6 +6972,8 @@ class CustomTagsResource(Resource):
         max_retries: int | None = None,
     ) -> models.CustomTag:
         """Get a custom tag.
+
+        Returns one custom tag by its ID.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6447,6 +7011,10 @@ class CustomTagsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.CustomTag]:
         """List custom tags: one page.
+
+        Returns the workspace's custom tags, optionally filtered by label text, by the accounts
+        or campaigns they are assigned to, or by tag ID. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6491,6 +7059,10 @@ class CustomTagsResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.CustomTag]:
         """List custom tags: every item of every page, fetched as you iterate.
+
+        Returns the workspace's custom tags, optionally filtered by label text, by the accounts
+        or campaigns they are assigned to, or by tag ID. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6544,6 +7116,11 @@ class CustomTagsResource(Resource):
     ) -> models.SuccessResult:
         """Assign or unassign custom tags.
 
+        Assigns the tags `tag_ids` to email accounts or campaigns (`resource_type`) with
+        `assign: true`, or removes them with `assign: false`. Name the resources in
+        `resource_ids`, or set `selected_all` to act on every resource of that type, narrowed by
+        `excluded_resource_ids`, `filter` and `search`. Returns `success`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -6595,6 +7172,9 @@ class CustomTagsResource(Resource):
     ) -> models.CustomTag:
         """Update a custom tag.
 
+        Changes a tag's label or description and returns the tag; a label already used by
+        another tag is refused with 409 Conflict.
+
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
@@ -6644,6 +7224,9 @@ class DfyEmailAccountOrdersResource(Resource):
     ) -> models.CancelDFYEmailAccountsResponse:
         """Cancel DFY email accounts.
 
+        Cancels the DFY mailboxes with the given email addresses and returns them. Irreversible:
+        it permanently deletes every Unibox email and conversation of those accounts.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -6676,6 +7259,10 @@ class DfyEmailAccountOrdersResource(Resource):
         max_retries: int | None = None,
     ) -> models.CheckDomainsAvailabilityResponse:
         """Check whether domains can be ordered.
+
+        Checks up to 50 domains (only `.com` and `.org` are supported) and returns, for each,
+        whether it is available and, when it is restricted, the keyword it matched. Meant only
+        for checking before an order; limited to 30 requests per minute and 900 per hour.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6711,6 +7298,14 @@ class DfyEmailAccountOrdersResource(Resource):
         max_retries: int | None = None,
     ) -> models.CreateDFYEmailAccountOrderResponse:
         """Order DFY email accounts.
+
+        Places a Done-For-You order: mailboxes on new `.com` or `.org` domains (`dfy`), pre-
+        warmed domains from `pre_warmed_up_domains` (`pre_warmed_up`), or more mailboxes on
+        domains already ordered (`extra_accounts`). Set `simulation` to `true` to validate the
+        order and get its price without placing it or charging the card. The workspace needs an
+        active free trial, paid CRM plan or Outreach entitlement, and a default payment method;
+        returns whether the order is valid and placed, what failed validation, and the prices.
+        Not safe to retry: a repeated call can place a second order.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6748,6 +7343,10 @@ class DfyEmailAccountOrdersResource(Resource):
     ) -> Page[models.DfyEmailAccountOrder]:
         """List DFY email account orders: one page.
 
+        Lists the workspace's Done-For-You orders, one entry per ordered domain, with its
+        forwarding setup, whether it was pre-warmed, and when it was ordered or cancelled. One
+        page per call; pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -6779,6 +7378,10 @@ class DfyEmailAccountOrdersResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.DfyEmailAccountOrder]:
         """List DFY email account orders: every item of every page, fetched as you iterate.
+
+        Lists the workspace's Done-For-You orders, one entry per ordered domain, with its
+        forwarding setup, whether it was pre-warmed, and when it was ordered or cancelled. One
+        page per call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6814,6 +7417,11 @@ class DfyEmailAccountOrdersResource(Resource):
     ) -> Page[models.DFYEmailAccountOrdersAccountsItemPageItem]:
         """List ordered DFY email accounts: one page.
 
+        Lists the mailboxes the workspace ordered through DFY orders, with their domain,
+        provider, and creation and cancellation times; set `with_passwords` to `true` to include
+        their passwords. One page per call; pass `next_starting_after` as `starting_after` for
+        the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -6847,6 +7455,11 @@ class DfyEmailAccountOrdersResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.DFYEmailAccountOrdersAccountsItemPageItem]:
         """List ordered DFY email accounts: every item of every page, fetched as you iterate.
+
+        Lists the mailboxes the workspace ordered through DFY orders, with their domain,
+        provider, and creation and cancellation times; set `with_passwords` to `true` to include
+        their passwords. One page per call; pass `next_starting_after` as `starting_after` for
+        the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6882,6 +7495,11 @@ class DfyEmailAccountOrdersResource(Resource):
     ) -> models.PreWarmedUpDomainsListResponse:
         """List pre-warmed domains available to order.
 
+        Returns the pre-warmed domains (set up in advance, ready at once) that can be ordered
+        now, each with its mailbox provider, optionally filtered by extension and a search
+        string. An empty list means none are available at the moment, not an error; order one
+        with `order_type` `pre_warmed_up`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -6916,6 +7534,11 @@ class DfyEmailAccountOrdersResource(Resource):
         max_retries: int | None = None,
     ) -> models.GenerateSimilarDomainsResponse:
         """Suggest available domains similar to one.
+
+        Returns domains similar to `domain` that are available to order, at most 67 per
+        extension in `tlds` (`com` and `org` by default). A domain containing a restricted
+        keyword, such as a well-known trademark, is refused with a 400 `restricted_domain`
+        error.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -6962,6 +7585,10 @@ class DomainForwardingResource(Resource):
     ) -> models.DomainForwarding:
         """Remove a domain's web forwarding.
 
+        Removes the web forwarding of a domain ordered through Instantly and returns the
+        domain's forwarding configuration. Removing it from a domain that has none succeeds
+        without change. Rate limit: 10 requests per minute and 60 per hour.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -6994,6 +7621,9 @@ class DomainForwardingResource(Resource):
         max_retries: int | None = None,
     ) -> models.DomainForwarding:
         """Get a domain's web forwarding.
+
+        Returns the web forwarding set on a domain ordered through Instantly; every field but
+        `domain` is null when none is set.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -7029,6 +7659,12 @@ class DomainForwardingResource(Resource):
         max_retries: int | None = None,
     ) -> models.DomainForwarding:
         """Set a domain's web forwarding.
+
+        Forwards the visitors of a domain ordered through Instantly to `forwarding_domain`, a
+        valid domain other than the domain itself, and returns the new configuration. Fails with
+        409 Conflict while the domain order is still being set up, and with 422 when that
+        configuration is not supported for the domain. Rate limit: 10 requests per minute and 60
+        per hour.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -7077,6 +7713,11 @@ class EmailVerificationResource(Resource):
     ) -> models.EmailVerification:
         """Verify an email address.
 
+        Verifies one email address and returns the result. When that takes longer than 10
+        seconds, `verification_status` is `pending`: check again later with
+        `client.email_verification.get(email)`, or give a `webhook_url` to receive the result
+        there.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -7110,6 +7751,9 @@ class EmailVerificationResource(Resource):
         max_retries: int | None = None,
     ) -> models.EmailVerification:
         """Get an email verification result.
+
+        Returns the current result of verifying the address `email`, started earlier; use it
+        when a verification came back `pending`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -7155,6 +7799,8 @@ class EmailsResource(Resource):
     ) -> models.Email:
         """Delete an email.
 
+        Deletes an email and returns it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -7197,6 +7843,11 @@ class EmailsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Email:
         """Forward an email.
+
+        Forwards an existing email (`reply_to_uuid`) to new recipients from one of the
+        workspace's accounts, and returns the sent email. Only `body` is sent unless
+        `include_original_body` is `true`, which appends the original message; give at least one
+        of the two.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -7253,6 +7904,9 @@ class EmailsResource(Resource):
     ) -> models.Email:
         """Get an email.
 
+        Returns one email with its addresses, body, thread, campaign and lead, and its read and
+        interest status.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -7305,6 +7959,11 @@ class EmailsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.Email]:
         """List emails: one page.
+
+        Lists the workspace's Unibox emails, newest first by default, filtered by campaign,
+        list, lead, account, status, type or date. One page per call; pass `next_starting_after`
+        as `starting_after` for the next. Rate limit: 20 requests per minute, stricter than the
+        rest of the API.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -7398,6 +8057,11 @@ class EmailsResource(Resource):
     ) -> AsyncIterator[models.Email]:
         """List emails: every item of every page, fetched as you iterate.
 
+        Lists the workspace's Unibox emails, newest first by default, filtered by campaign,
+        list, lead, account, status, type or date. One page per call; pass `next_starting_after`
+        as `starting_after` for the next. Rate limit: 20 requests per minute, stricter than the
+        rest of the API.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -7471,6 +8135,8 @@ class EmailsResource(Resource):
     ) -> models.SuccessResult:
         """Mark a thread as read.
 
+        Marks every email of a thread as read; returns `success`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -7511,6 +8177,10 @@ class EmailsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Email:
         """Reply to an email.
+
+        Sends a reply to an existing email (`reply_to_uuid`: the `id` of an email from the email
+        operations) from one of the workspace's accounts, and returns the sent email. It only
+        replies; it cannot start a new conversation.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -7566,6 +8236,10 @@ class EmailsResource(Resource):
     ) -> models.SendTestEmailResultSuccess | models.SendTestEmailResultFailure:
         """Send a test email.
 
+        Sends a preview email from one of the workspace's accounts to the given recipients,
+        without adding it to the Unibox. Returns `status: success`, or an `error` code when the
+        sending account fails. Rate limit: 10 requests per minute per workspace.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -7606,6 +8280,8 @@ class EmailsResource(Resource):
     ) -> models.UnreadCountResult:
         """Count unread emails.
 
+        Returns how many of the workspace's emails are unread.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -7637,6 +8313,9 @@ class EmailsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Email:
         """Update an email.
+
+        Marks an email read or unread, or sets or clears its reminder, and returns it. At least
+        one field is required; fields left out keep their value.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -7695,6 +8374,11 @@ class InboxPlacementAnalyticsResource(Resource):
     ) -> builtins.list[models.InboxPlacementAnalyticsDeliverabilityInsightsItem]:
         """Get deliverability insights for an inbox placement test.
 
+        Returns one test's inbox, spam and category percentages for each pair of sender and
+        recipient email provider over a time range. With `show_previous`, each entry also holds
+        the percentages of an earlier range (`previous_date_from` to `previous_date_to`), to
+        compare.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -7746,6 +8430,9 @@ class InboxPlacementAnalyticsResource(Resource):
     ) -> models.InboxPlacementAnalytics:
         """Get an inbox placement analytics record.
 
+        Returns one test email's record: whether it is the sent or the received copy, where it
+        landed, its sender and recipient, and its SPF, DKIM and DMARC results.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -7786,6 +8473,11 @@ class InboxPlacementAnalyticsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.InboxPlacementAnalytics]:
         """List inbox placement analytics records: one page.
+
+        Lists per-email records of inbox placement tests, one for each test email as sent or as
+        received: where it landed (inbox, spam, a category tab) and its SPF, DKIM and DMARC
+        results. Filter by test, time range, recipient region, type or provider, and sender. One
+        page per call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -7843,6 +8535,11 @@ class InboxPlacementAnalyticsResource(Resource):
     ) -> AsyncIterator[models.InboxPlacementAnalytics]:
         """List inbox placement analytics records: every item of every page, fetched as you iterate.
 
+        Lists per-email records of inbox placement tests, one for each test email as sent or as
+        received: where it landed (inbox, spam, a category tab) and its SPF, DKIM and DMARC
+        results. Filter by test, time range, recipient region, type or provider, and sender. One
+        page per call; pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -7898,6 +8595,10 @@ class InboxPlacementAnalyticsResource(Resource):
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByDateItem]:
         """Get an inbox placement test's results by date.
 
+        Returns a time series for one test, meant for automated (scheduled) tests: for each
+        date, how many emails were sent and received and how many landed in the inbox, in spam
+        or in a category tab.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -7950,6 +8651,10 @@ class InboxPlacementAnalyticsResource(Resource):
         max_retries: int | None = None,
     ) -> builtins.list[models.InboxPlacementAnalyticsStatsByTestIdItem]:
         """Get placement totals per inbox placement test.
+
+        Returns, for each test in `test_ids`, how many emails landed in the inbox, in spam and
+        in a category tab, as counts and percentages, optionally narrowed to a time range,
+        recipients and a sender.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8009,6 +8714,9 @@ class InboxPlacementReportsResource(Resource):
     ) -> models.InboxPlacementBlacklistAndSpamAssassinReport:
         """Get a blacklist and SpamAssassin report.
 
+        Returns one inbox placement report: how many blacklists list the domain and its IP
+        address, the SpamAssassin score, and both detailed reports.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -8047,6 +8755,12 @@ class InboxPlacementReportsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.InboxPlacementBlacklistAndSpamAssassinReport]:
         """List blacklist and SpamAssassin reports: one page.
+
+        Lists the reports inbox placement tests produced: the blacklist listings of the sending
+        domain and its IP address, and the email's SpamAssassin score, filtered by test and time
+        range. Set `skip_spam_assassin_report` or `skip_blacklist_report` to leave the detailed
+        reports out. One page per call; pass `next_starting_after` as `starting_after` for the
+        next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8097,6 +8811,12 @@ class InboxPlacementReportsResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementBlacklistAndSpamAssassinReport]:
         """List blacklist and SpamAssassin reports: every item of every page, fetched as you iterate.
+
+        Lists the reports inbox placement tests produced: the blacklist listings of the sending
+        domain and its IP address, and the email's SpamAssassin score, filtered by test and time
+        range. Set `skip_spam_assassin_report` or `skip_blacklist_report` to leave the detailed
+        reports out. One page per call; pass `next_starting_after` as `starting_after` for the
+        next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8174,6 +8894,13 @@ class InboxPlacementTestsResource(Resource):
     ) -> models.InboxPlacementTest:
         """Create an inbox placement test.
 
+        Creates a test that sends an email (`email_subject`, `email_body`) to seed inboxes
+        picked by `recipients_labels` (the choices come from `esp_options`) and measures where
+        it lands, and returns the test. `type` makes it a one-time or an automated test that
+        runs on `schedule`; with `sending_method` `2` it is sent from outside Instantly and
+        recognized by `test_code`. `run_immediately` also runs an automated test right away, and
+        `automations` act on its results.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -8245,6 +8972,8 @@ class InboxPlacementTestsResource(Resource):
     ) -> models.InboxPlacementTest:
         """Delete an inbox placement test.
 
+        Deletes an inbox placement test, and returns the deleted test.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -8277,6 +9006,10 @@ class InboxPlacementTestsResource(Resource):
     ) -> builtins.list[models.InboxPlacementTestESPOptionsItem]:
         """List the seed inbox options for inbox placement tests.
 
+        Returns the seed inbox groups a test can send to, each a region, sub-region, recipient
+        type and email provider; pass the chosen ones as `recipients_labels` when creating a
+        test.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -8307,6 +9040,10 @@ class InboxPlacementTestsResource(Resource):
         max_retries: int | None = None,
     ) -> models.GetInboxPlacementTestResponse:
         """Get an inbox placement test.
+
+        Returns one inbox placement test: its email, recipients, schedule, automations and
+        status; with `with_metadata`, also the linked campaign's name and the labels of its
+        tags.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8345,6 +9082,10 @@ class InboxPlacementTestsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.InboxPlacementTest]:
         """List inbox placement tests: one page.
+
+        Lists the workspace's inbox placement tests, optionally filtered by a search text and a
+        status, in ID order (which is creation order), ascending or descending. One page per
+        call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8389,6 +9130,10 @@ class InboxPlacementTestsResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.InboxPlacementTest]:
         """List inbox placement tests: every item of every page, fetched as you iterate.
+
+        Lists the workspace's inbox placement tests, optionally filtered by a search text and a
+        status, in ID order (which is creation order), ascending or descending. One page per
+        call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8436,6 +9181,9 @@ class InboxPlacementTestsResource(Resource):
         max_retries: int | None = None,
     ) -> models.InboxPlacementTest:
         """Update an inbox placement test.
+
+        Changes a test's name, schedule, automations or status (at least one), and returns the
+        updated test. Pause or resume a test by setting `status` to `2` or `1`.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -8491,6 +9239,9 @@ class LeadLabelsResource(Resource):
     ) -> models.LeadLabel:
         """Create a lead label.
 
+        Creates a custom lead label from a name and a sentiment (`positive`, `neutral` or
+        `negative`), and returns it with the numeric `interest_status` the API gives it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -8533,6 +9284,9 @@ class LeadLabelsResource(Resource):
     ) -> models.LeadLabel:
         """Delete a lead label.
 
+        Deletes a custom lead label and returns it. `reassigned_status` in the body sets the
+        interest status its leads and emails take instead.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -8566,6 +9320,8 @@ class LeadLabelsResource(Resource):
         max_retries: int | None = None,
     ) -> models.LeadLabel:
         """Get a lead label.
+
+        Returns one custom lead label.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8602,6 +9358,9 @@ class LeadLabelsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.LeadLabel]:
         """List lead labels: one page.
+
+        Lists the workspace's custom lead labels, filtered by name or sentiment. One page per
+        call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8644,6 +9403,9 @@ class LeadLabelsResource(Resource):
     ) -> AsyncIterator[models.LeadLabel]:
         """List lead labels: every item of every page, fetched as you iterate.
 
+        Lists the workspace's custom lead labels, filtered by name or sentiment. One page per
+        call; pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -8683,6 +9445,11 @@ class LeadLabelsResource(Resource):
     ) -> models.TestAiReplyLabelLeadLabelsResponse:
         """Test how AI would label a reply.
 
+        Classifies a reply text the way AI auto-labeling would, and returns the predicted label
+        with the AI-enabled custom labels it weighed; use it to tune labels and their
+        descriptions. Live replies are labeled apart from it. Rate limit: 500 requests per 30
+        days per workspace, for this operation only.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -8719,6 +9486,9 @@ class LeadLabelsResource(Resource):
         max_retries: int | None = None,
     ) -> models.LeadLabel:
         """Update a lead label.
+
+        Changes the given fields of a custom lead label and returns it. At least one field is
+        required; fields left out keep their value.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -8778,6 +9548,9 @@ class LeadListsResource(Resource):
     ) -> models.LeadList:
         """Create a lead list.
 
+        Creates an empty lead list with a name, optionally its owner and enrichment, and returns
+        it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -8813,6 +9586,8 @@ class LeadListsResource(Resource):
     ) -> models.LeadList:
         """Delete a lead list.
 
+        Deletes a lead list and returns it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -8845,6 +9620,8 @@ class LeadListsResource(Resource):
         max_retries: int | None = None,
     ) -> models.LeadList:
         """Get a lead list.
+
+        Returns one lead list.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8881,6 +9658,9 @@ class LeadListsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.LeadList]:
         """List lead lists: one page.
+
+        Lists the workspace's lead lists, filtered by name or by enrichment. One page per call;
+        pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8922,6 +9702,9 @@ class LeadListsResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.LeadList]:
         """List lead lists: every item of every page, fetched as you iterate.
+
+        Lists the workspace's lead lists, filtered by name or by enrichment. One page per call;
+        pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -8965,6 +9748,9 @@ class LeadListsResource(Resource):
     ) -> models.LeadList:
         """Update a lead list.
 
+        Changes a lead list's name, owner or enrichment, and returns it. At least one field is
+        required; fields left out keep their value.
+
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
 
@@ -9003,6 +9789,9 @@ class LeadListsResource(Resource):
         max_retries: int | None = None,
     ) -> models.GetVerificationStatsResponse:
         """Get a lead list's verification statistics.
+
+        Returns how many of a list's leads are in each email verification status (verified,
+        invalid, risky, catch-all, pending, ...), with the list's total.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -9055,6 +9844,14 @@ class LeadsResource(Resource):
         max_retries: int | None = None,
     ) -> models.BulkAddLeadsResult:
         """Add up to 1,000 leads to a campaign or list.
+
+        Adds 1 to 1,000 leads in one request to a campaign (`campaign_id`) or a lead list
+        (`list_id`), not both. Emails are validated, and a lead is skipped when it is on the
+        block list, already in that campaign or list, repeated in the request, or caught by a
+        `skip_if_in_*` flag; the result counts each case and maps input positions to the IDs of
+        the created leads. Custom variables go in each lead's `custom_variables` and are read
+        back as `Lead.payload`; for any number of leads, `client.leads.bulk_add` sends chunks
+        concurrently and accounts for every input.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -9119,6 +9916,11 @@ class LeadsResource(Resource):
     ) -> models.BulkAssignLeadsResult:
         """Assign leads to users in bulk.
 
+        Assigns the leads that match the filters (campaign or list, search text, preset filter,
+        IDs, smart view, activity conditions, current owner) to the workspace users in
+        `organization_user_ids`. The work runs in the background: the answer (202) says the
+        request was accepted and gives no job ID to wait on.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -9182,6 +9984,10 @@ class LeadsResource(Resource):
     ) -> models.BulkDeleteLeadsResult:
         """Delete leads in bulk.
 
+        Deletes leads of one campaign (`campaign_id`) or one lead list (`list_id`); one of the
+        two is required. Narrow the selection with `status`, `ids` and `limit`; without them
+        every lead of that campaign or list is deleted. Returns how many leads were deleted.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -9243,6 +10049,12 @@ class LeadsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Lead:
         """Create a lead.
+
+        Creates one lead in a campaign (`campaign`) or a lead list (`list_id`) and returns it.
+        In a campaign the lead needs an `email`; in a list, at least one of `email`,
+        `first_name` or `last_name`. Custom variables go in `custom_variables` and are read back
+        as the lead's `payload`. To add many leads, use `client.leads.add` (up to 1,000 per
+        request) or `client.leads.bulk_add` (any number).
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -9317,6 +10129,8 @@ class LeadsResource(Resource):
     ) -> models.Lead:
         """Delete a lead.
 
+        Deletes one lead by its ID and returns the deleted lead.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -9349,6 +10163,9 @@ class LeadsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Lead:
         """Get a lead.
+
+        Returns one lead by its ID, with its contact fields, custom variables (`payload`),
+        status, interest status and engagement counters.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -9399,6 +10216,13 @@ class LeadsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.Lead]:
         """List leads: one page.
+
+        Returns the leads that match the filters in the body (campaign or list, search text,
+        preset filter, IDs, emails, smart view, activity conditions, ...), ordered by `id`
+        ascending, or by email when `distinct_contacts` is true; it is a POST because the
+        filters do not fit in a query string. One page per call; pass `next_starting_after` as
+        `starting_after` for the next. Leads created before October 15, 2025 may appear out of
+        order.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -9483,6 +10307,13 @@ class LeadsResource(Resource):
     ) -> AsyncIterator[models.Lead]:
         """List leads: every item of every page, fetched as you iterate.
 
+        Returns the leads that match the filters in the body (campaign or list, search text,
+        preset filter, IDs, emails, smart view, activity conditions, ...), ordered by `id`
+        ascending, or by email when `distinct_contacts` is true; it is a POST because the
+        filters do not fit in a query string. One page per call; pass `next_starting_after` as
+        `starting_after` for the next. Leads created before October 15, 2025 may appear out of
+        order.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -9551,6 +10382,9 @@ class LeadsResource(Resource):
     ) -> models.Lead:
         """Merge two leads.
 
+        Merges the lead `lead_id` into the lead `destination_lead_id` and returns the resulting
+        lead.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -9605,6 +10439,12 @@ class LeadsResource(Resource):
         max_retries: int | None = None,
     ) -> models.BackgroundJob:
         """Move or copy leads to a campaign or list.
+
+        Moves the leads that match the filters to the campaign `to_campaign_id` or the lead list
+        `to_list_id`; with `copy_leads` they are copied instead. When selecting by `ids`, also
+        give the source `campaign` or `list_id`: the IDs only filter within it. Returns a
+        background job: wait for it with `client.background_jobs.wait(job)`; its
+        `data.moved_lead_emails` lists the leads that moved.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -9684,6 +10524,8 @@ class LeadsResource(Resource):
     ) -> models.Lead:
         """Move a lead to a subsequence.
 
+        Puts the lead `id` into the subsequence `subsequence_id` and returns the lead.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -9717,6 +10559,8 @@ class LeadsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Lead:
         """Remove a lead from its subsequence.
+
+        Takes the lead `id` out of the subsequence it is in and returns the lead.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -9761,6 +10605,11 @@ class LeadsResource(Resource):
         max_retries: int | None = None,
     ) -> models.Lead:
         """Update a lead.
+
+        Changes the given fields of a lead and returns the updated lead; fields left out keep
+        their values, and a nullable field set to null is cleared. At least one field must be
+        set. Setting `custom_variables` replaces all of the lead's custom variables (its
+        `payload`): send the full set, including the ones to keep.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -9826,6 +10675,12 @@ class LeadsResource(Resource):
     ) -> models.AcceptedResult:
         """Set a lead's interest status.
 
+        Sets the interest status of the lead with the email `lead_email`, in the campaign
+        `campaign_id` or the list `list_id` when given; `interest_value` is a
+        `LeadInterestStatus` value or a custom lead label's `interest_status`, and null resets
+        the lead to the plain "Lead" status. The change runs in the background: the answer (202)
+        carries only a message, with no lead and no job ID to wait on.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -9881,6 +10736,12 @@ class OauthResource(Resource):
     ) -> models.OAuthSession:
         """Start connecting a Google mailbox.
 
+        Opens an OAuth session and returns its `session_id` and the Google authorization URL
+        (`auth_url`) to send the user to; then poll `client.oauth.session_status(session_id)`
+        until the session ends. The session expires after 10 minutes. Rate limit: 75 requests
+        per minute per workspace and 150 per minute per IP address; a 503 means Google's OAuth
+        service is unavailable for the moment.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -9909,6 +10770,12 @@ class OauthResource(Resource):
         max_retries: int | None = None,
     ) -> models.OAuthSession:
         """Start connecting a Microsoft mailbox.
+
+        Opens an OAuth session and returns its `session_id` and the Microsoft authorization URL
+        (`auth_url`) to send the user to; then poll `client.oauth.session_status(session_id)`
+        until the session ends. The session expires after 10 minutes. Rate limit: 75 requests
+        per minute per workspace and 150 per minute per IP address; a 503 means Microsoft's
+        OAuth service is unavailable for the moment.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -9939,6 +10806,11 @@ class OauthResource(Resource):
         max_retries: int | None = None,
     ) -> models.GetOAuthSessionStatusResponse:
         """Get the outcome of an OAuth session.
+
+        Returns the state of a Google or Microsoft OAuth session: `pending` until the user
+        finishes, `success` with the connected account's email and name, `error` with an error
+        code and description, or `expired` after 10 minutes. Poll it after sending the user to
+        the session's `auth_url`.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -9986,6 +10858,9 @@ class SupersearchEnrichmentResource(Resource):
     ) -> models.CountLeadsFromSupersearchResponse:
         """Count the leads a SuperSearch query matches.
 
+        Counts the leads matching SuperSearch filters without importing or enriching them, to
+        size an audience before an enrichment. Counts above 1,000,000 come back as 1,000,000.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10029,6 +10904,10 @@ class SupersearchEnrichmentResource(Resource):
         max_retries: int | None = None,
     ) -> models.CreateSuperSearchEnrichmentResponse:
         """Add an enrichment to a lead list or campaign.
+
+        Attaches an enrichment to a lead list or campaign and runs it right away. Give either a
+        built-in `type` (work email, LinkedIn profile, email verification and others) or
+        `integration_actions` to run provider actions, not both. Returns the enrichment.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10087,6 +10966,12 @@ class SupersearchEnrichmentResource(Resource):
         max_retries: int | None = None,
     ) -> models.CreateAIEnrichmentResponse:
         """Create an AI enrichment.
+
+        Adds an AI column to a lead list or campaign: a model writes `output_column` for each
+        lead from a prompt (or a saved prompt template) that reads the lead's fields.
+        `model_version` picks the model; `overwrite` and `limit` decide which leads it fills,
+        and `auto_update` whether leads added later are filled too. Returns the enrichment with
+        its job status.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10163,6 +11048,12 @@ class SupersearchEnrichmentResource(Resource):
     ) -> models.EnrichLeadsFromSupersearchResponse:
         """Import and enrich leads from SuperSearch.
 
+        Adds up to `limit` leads matching `search_filters` to a lead list and enriches them as
+        asked (work email, LinkedIn profile, a provider waterfall, signals, AI columns). Without
+        `resource_id`, a new list named `list_name` is created. Returns the enrichment and, when
+        an import job was started, its `background_job_id`: wait for it with
+        `client.background_jobs.wait(background_job_id)`.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10220,6 +11111,10 @@ class SupersearchEnrichmentResource(Resource):
     ) -> models.GetEnrichmentForResourceResponse:
         """Get a resource's enrichment.
 
+        Returns the enrichment attached to a lead list or campaign: the enrichment types it
+        runs, whether it exists and is running, whether new leads are enriched automatically,
+        and the SuperSearch filters it came from.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10252,6 +11147,9 @@ class SupersearchEnrichmentResource(Resource):
         max_retries: int | None = None,
     ) -> builtins.list[models.AiEnrichmentForResourceItem]:
         """Get a resource's AI enrichments.
+
+        Returns the AI enrichments of a lead list or campaign as an array, each with its output
+        column and job status; use it to check whether an AI enrichment is still running.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10287,6 +11185,9 @@ class SupersearchEnrichmentResource(Resource):
         max_retries: int | None = None,
     ) -> builtins.list[dict[str, Any]]:
         """Get a resource's enrichment history.
+
+        Returns the enrichment history of a lead list or campaign as an array of records, paged
+        with `offset` and `limit`; the reference does not document the records' fields.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10324,6 +11225,10 @@ class SupersearchEnrichmentResource(Resource):
         max_retries: int | None = None,
     ) -> models.PreviewLeadsFromSupersearchResponse:
         """Preview the leads a SuperSearch query matches.
+
+        Returns leads matching SuperSearch filters (name, job title, location, company, LinkedIn
+        URL) and how many match in all, without importing or enriching them. For trial
+        workspaces some results are hidden; `number_of_redacted_results` counts them.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10370,6 +11275,12 @@ class SupersearchEnrichmentResource(Resource):
         max_retries: int | None = None,
     ) -> models.RunEnrichmentResponse:
         """Run a resource's enrichments.
+
+        Runs every enrichment attached to a lead list or campaign, for the leads in `lead_ids`
+        or else for all leads not yet enriched. With `column_name`, it runs that one AI column
+        instead, optionally from `starting_row` for `count` leads and over filled cells
+        (`overwrite`). `filters` restricts the run to leads that match all of them. Returns the
+        enrichment.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10423,6 +11334,11 @@ class SupersearchEnrichmentResource(Resource):
     ) -> models.SignalKeywordsFacetResponse:
         """List the top keywords of a signal field.
 
+        Returns the most frequent keyword tokens of one keyword field of a signal category over
+        the last 90 days, most frequent first, optionally only those starting with `prefix`; use
+        them to build a signal's `keywords` filter. An unknown pair of `category` and `field`
+        answers 400.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10461,6 +11377,10 @@ class SupersearchEnrichmentResource(Resource):
         max_retries: int | None = None,
     ) -> models.SuperSearchEnrichment:
         """Update a resource's enrichment settings.
+
+        Changes the settings of the enrichment attached to a lead list or campaign: whether new
+        leads are enriched automatically, whether leads without an email are skipped, and
+        whether it is evergreen. Returns the enrichment.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10513,6 +11433,9 @@ class WebhookEventsResource(Resource):
     ) -> models.WebhookEvent:
         """Get a webhook delivery.
 
+        Returns one webhook event: the payload sent, whether it succeeded, the endpoint's status
+        code, response time and error, and its retries.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10550,6 +11473,11 @@ class WebhookEventsResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.WebhookEvent]:
         """List webhook deliveries: one page.
+
+        Lists the webhook events the workspace sent or tried to send, with their payload,
+        outcome, HTTP status and retries; filter by success, a date window (`from` and `to`,
+        both inclusive), and an exact webhook URL or lead email. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10598,6 +11526,11 @@ class WebhookEventsResource(Resource):
     ) -> AsyncIterator[models.WebhookEvent]:
         """List webhook deliveries: every item of every page, fetched as you iterate.
 
+        Lists the webhook events the workspace sent or tried to send, with their payload,
+        outcome, HTTP status and retries; filter by success, a date window (`from` and `to`,
+        both inclusive), and an exact webhook URL or lead email. One page per call; pass
+        `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10642,6 +11575,9 @@ class WebhookEventsResource(Resource):
     ) -> models.GetWebhookEventsSummaryResponse:
         """Summarize webhook deliveries.
 
+        Returns the totals of webhook events in a date window: all, successful and failed, with
+        the success and failure rates as percentages (0 to 100).
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10676,6 +11612,9 @@ class WebhookEventsResource(Resource):
         max_retries: int | None = None,
     ) -> models.GetWebhookEventsSummaryByDateResponse:
         """Summarize webhook deliveries per day.
+
+        Returns the totals of webhook events for each date in a window (all, successful, failed,
+        and the success rate), for charts.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10727,6 +11666,12 @@ class WebhooksResource(Resource):
     ) -> models.Webhook:
         """Create a webhook.
 
+        Subscribes `target_hook_url` to one event type, or to every event with `all_events`, for
+        the whole workspace or one `campaign`, and returns the webhook. For a custom lead
+        label's events, leave `event_type` null and set `custom_interest_value`. Instantly signs
+        nothing: put a secret in `headers` and check it on arrival
+        (`instantly.webhooks.WebhookReceiver` does).
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10772,6 +11717,8 @@ class WebhooksResource(Resource):
     ) -> models.Webhook:
         """Delete a webhook.
 
+        Deletes a webhook, so its URL receives no more events, and returns the deleted webhook.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10804,6 +11751,9 @@ class WebhooksResource(Resource):
     ) -> models.WebhookEventTypes:
         """List webhook event types.
 
+        Returns every event type a webhook can subscribe to, the built-in ones and the
+        workspace's custom lead labels, each with its ID and display label.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -10833,6 +11783,9 @@ class WebhooksResource(Resource):
         max_retries: int | None = None,
     ) -> models.Webhook:
         """Get a webhook.
+
+        Returns one webhook: its URL, event type, campaign filter, headers, and whether it is
+        active or was disabled by failed deliveries.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10869,6 +11822,9 @@ class WebhooksResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.Webhook]:
         """List webhooks: one page.
+
+        Lists the workspace's webhooks, optionally only those of one campaign or one event type.
+        One page per call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -10911,6 +11867,9 @@ class WebhooksResource(Resource):
     ) -> AsyncIterator[models.Webhook]:
         """List webhooks: every item of every page, fetched as you iterate.
 
+        Lists the workspace's webhooks, optionally only those of one campaign or one event type.
+        One page per call; pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10950,6 +11909,9 @@ class WebhooksResource(Resource):
     ) -> models.Webhook:
         """Resume a disabled webhook.
 
+        Re-enables a webhook that was disabled (`status` `-1`) after repeated delivery failures,
+        so it receives events again, and returns it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -10982,6 +11944,10 @@ class WebhooksResource(Resource):
         max_retries: int | None = None,
     ) -> models.TestWebhookResponse:
         """Send a test event to a webhook.
+
+        Sends a test payload to the webhook's URL and returns whether the endpoint answered
+        successfully, its HTTP status code and response time, or the error. Each call sends
+        another test payload.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -11021,6 +11987,9 @@ class WebhooksResource(Resource):
         max_retries: int | None = None,
     ) -> models.Webhook:
         """Update a webhook.
+
+        Changes a webhook's URL, event type, campaign filter, name or headers (at least one),
+        and returns the updated webhook.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -11081,6 +12050,10 @@ class WorkspaceBillingResource(Resource):
     ) -> models.PlanDetails:
         """Get the workspace's plan details.
 
+        Returns the workspace's current plans (Outreach, Instantly Credits, bundle, CRM, Website
+        Visitors, Inbox Placement) with their limits, usage, prices and billing periods, and the
+        add-ons it can buy, with their prices.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -11109,6 +12082,10 @@ class WorkspaceBillingResource(Resource):
         max_retries: int | None = None,
     ) -> models.SubscriptionDetails:
         """Get the workspace's subscriptions.
+
+        Returns each subscription of the workspace (primary plans and add-ons) with its product,
+        quantity, billing interval, price and current period, and whether all of them are
+        canceled or set to cancel.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -11151,6 +12128,10 @@ class WorkspaceGroupMembersResource(Resource):
     ) -> models.WorkspaceGroupMember:
         """Invite a sub workspace into the group.
 
+        Invites the workspace `sub_workspace_id` to join the current (admin) workspace's group,
+        and returns the membership; the sub workspace joins only when its owner accepts. Fails
+        with 409 when the invitation would conflict with an active workspace group relationship.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -11183,6 +12164,10 @@ class WorkspaceGroupMembersResource(Resource):
         max_retries: int | None = None,
     ) -> models.WorkspaceGroupMember:
         """Remove a workspace group member.
+
+        Deletes a membership: removes a sub workspace from the group or, with the
+        `workspace_group_member_id` from `get_admin`, leaves the admin workspace. Returns the
+        deleted membership.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -11217,6 +12202,9 @@ class WorkspaceGroupMembersResource(Resource):
     ) -> models.WorkspaceGroupMember:
         """Get a workspace group member.
 
+        Returns one membership: the admin and sub workspaces, their names, and the invitation's
+        status.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -11249,6 +12237,9 @@ class WorkspaceGroupMembersResource(Resource):
     ) -> models.GetAdminWorkspaceGroupMemberResponse:
         """Get the current workspace's admin workspace.
 
+        Returns whether the current workspace belongs to an admin workspace's group, that
+        workspace's name, and the membership ID to pass to `delete` to leave it.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -11279,6 +12270,10 @@ class WorkspaceGroupMembersResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.WorkspaceGroupMember]:
         """List workspace group members: one page.
+
+        Lists the members of the current workspace's group: sub workspaces invited to join it,
+        with each invitation's status. One page per call; pass `next_starting_after` as
+        `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -11311,6 +12306,10 @@ class WorkspaceGroupMembersResource(Resource):
         max_retries: int | None = None,
     ) -> AsyncIterator[models.WorkspaceGroupMember]:
         """List workspace group members: every item of every page, fetched as you iterate.
+
+        Lists the members of the current workspace's group: sub workspaces invited to join it,
+        with each invitation's status. One page per call; pass `next_starting_after` as
+        `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -11359,6 +12358,10 @@ class WorkspaceMembersResource(Resource):
     ) -> models.WorkspaceMember:
         """Invite a member to the workspace.
 
+        Adds a user to the current workspace by `email` with a `role` (`admin`, `editor` or
+        `view`) and optional `permissions`, and returns the member; `accepted` tells whether
+        they have accepted the invitation.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -11402,6 +12405,8 @@ class WorkspaceMembersResource(Resource):
     ) -> models.WorkspaceMember:
         """Remove a workspace member.
 
+        Removes a member from the workspace, and returns the removed member.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -11434,6 +12439,9 @@ class WorkspaceMembersResource(Resource):
         max_retries: int | None = None,
     ) -> models.WorkspaceMember:
         """Get a workspace member.
+
+        Returns one workspace member: email, name, role, permissions, and whether they accepted
+        the invitation.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -11470,6 +12478,10 @@ class WorkspaceMembersResource(Resource):
         max_retries: int | None = None,
     ) -> Page[models.WorkspaceMember]:
         """List workspace members: one page.
+
+        Lists the users of the current workspace with their role, permissions and whether they
+        accepted the invitation; filter by acceptance or a name or email search. One page per
+        call; pass `next_starting_after` as `starting_after` for the next.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -11512,6 +12524,10 @@ class WorkspaceMembersResource(Resource):
     ) -> AsyncIterator[models.WorkspaceMember]:
         """List workspace members: every item of every page, fetched as you iterate.
 
+        Lists the users of the current workspace with their role, permissions and whether they
+        accepted the invitation; filter by acceptance or a name or email search. One page per
+        call; pass `next_starting_after` as `starting_after` for the next.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -11547,6 +12563,9 @@ class WorkspaceMembersResource(Resource):
         max_retries: int | None = None,
     ) -> models.WorkspaceMember:
         """Update a workspace member.
+
+        Changes a member's role or private nickname (at least one), and returns the updated
+        member.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
@@ -11597,6 +12616,9 @@ class WorkspacesResource(Resource):
     ) -> models.Workspace:
         """Set the workspace's agency domain.
 
+        Sets the domain of the current workspace's white-label (agency) view, and returns the
+        workspace. Verify the domain with the records `get_whitelabel_domain` returns.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
 
@@ -11629,6 +12651,8 @@ class WorkspacesResource(Resource):
     ) -> models.Workspace:
         """Cancel the current workspace's scheduled removal.
 
+        Cancels a removal scheduled with `schedule_removal`, and returns the workspace.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -11659,6 +12683,9 @@ class WorkspacesResource(Resource):
         max_retries: int | None = None,
     ) -> models.Workspace:
         """Transfer the workspace's ownership.
+
+        Makes the user with `email` the owner of the current workspace, and returns the
+        workspace. The request needs the `sec` security token.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -11693,6 +12720,8 @@ class WorkspacesResource(Resource):
     ) -> models.Workspace:
         """Remove the workspace's agency domain.
 
+        Removes the current workspace's white-label agency domain, and returns the workspace.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -11721,6 +12750,9 @@ class WorkspacesResource(Resource):
         max_retries: int | None = None,
     ) -> models.Workspace:
         """Get the current workspace.
+
+        Returns the workspace the API key belongs to: its name, owner, plans and settings. Takes
+        no parameters.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -11751,6 +12783,9 @@ class WorkspacesResource(Resource):
     ) -> models.WhitelabelDomainInfo:
         """Get the workspace's agency domain.
 
+        Returns the current workspace's white-label agency domain, whether it is verified, and
+        the DNS records its verification needs.
+
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
         """
@@ -11779,6 +12814,10 @@ class WorkspacesResource(Resource):
         max_retries: int | None = None,
     ) -> models.Workspace:
         """Schedule the current workspace for removal.
+
+        Marks the API key's workspace to be removed in 24 hours, and returns it with
+        `scheduled_for_removal_at` set. Until then, `client.workspaces.cancel_removal()` calls
+        it off.
 
         Per-call options (`extra_headers`, `extra_query`, `extra_body`, `timeout`,
         `max_retries`): see [RequestOptions][instantly.RequestOptions].
@@ -11810,6 +12849,9 @@ class WorkspacesResource(Resource):
         max_retries: int | None = None,
     ) -> models.Workspace:
         """Update the current workspace.
+
+        Changes the name or the logo URL of the API key's workspace (at least one), and returns
+        the updated workspace.
 
         Only the arguments given are sent: one left out keeps its value; None clears those
         noted so, and means "not sent" for the others.
