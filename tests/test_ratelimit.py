@@ -14,7 +14,15 @@ import pytest
 from aioresponses import aioresponses
 
 from instantly import Limiter, Permit
-from instantly._ratelimit import BURST, HOLD, MARGIN, PACING, RECOVERY, RateLimiter
+from instantly._ratelimit import (
+    BURST,
+    HOLD,
+    MARGIN,
+    PACING,
+    RECOVERY,
+    RETIME_AFTER,
+    RateLimiter,
+)
 from instantly.testing._arrivals import ArrivalLimits, busiest
 
 pytestmark = pytest.mark.looptime
@@ -142,6 +150,41 @@ async def test_both_limits_apply() -> None:
     assert busiest(starts, 60 + MARGIN) == 12
     assert offsets[11] < 3.0  # a dozen within the minute's limit, five a second...
     assert micros(offsets[12]) == micros(60 + MARGIN)  # ...the 13th once the minute allows
+
+
+async def test_a_start_that_left_late_is_counted_from_when_it_left() -> None:
+    # A new connection (DNS, TLS) can hold a request longer than the margin: its slot must
+    # free when the server's window moves past its arrival, not past the gate's start.
+    limiter = RateLimiter(per_second=1, per_minute=2)
+    t0 = now()
+    first = await limiter.acquire()
+    limiter.sent(first, t0 + 0.3)  # it left 300 ms after the gate let it through
+    assert micros(first.started) == micros(t0 + 0.3)  # (a 429 of it is learned from then)
+    await limiter.acquire()
+    assert micros(now() - t0) == micros(0.3 + SECOND)  # not at SECOND: counted from 0.3
+    # The minute's window re-timed it too: the third waits for the first's minute from 0.3.
+    await limiter.acquire()
+    assert micros(now() - t0) == micros(0.3 + 60 + MARGIN)
+    assert limiter.retimed == 1
+
+
+async def test_a_start_that_left_on_time_is_left_alone() -> None:
+    limiter = RateLimiter(per_second=1, per_minute=None)
+    t0 = now()
+    permit = await limiter.acquire()
+    limiter.sent(permit, t0 + RETIME_AFTER / 2)  # within what the margin absorbs
+    await limiter.acquire()
+    assert micros(now() - t0) == micros(SECOND)
+    assert limiter.retimed == 0 and micros(permit.started) == micros(t0)
+
+
+async def test_an_endpoints_own_window_is_re_timed_too() -> None:
+    limiter = RateLimiter(per_second=None, per_minute=None)
+    t0 = now()
+    permit = await limiter.acquire("listEmail", ((1, 60.0),))
+    limiter.sent(permit, t0 + 0.5)
+    await limiter.acquire("listEmail", ((1, 60.0),))
+    assert micros(now() - t0) == micros(0.5 + 60 + MARGIN)
 
 
 async def test_none_disables_limits_and_the_fast_path_never_suspends() -> None:

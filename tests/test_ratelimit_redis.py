@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slow_connections import slow_connections, via_localhost
 
 from instantly import AsyncInstantly, Permit, RedisRateLimiter
 from instantly._ratelimit import MARGIN
@@ -330,3 +331,27 @@ async def test_an_endpoint_log_outlives_its_longest_window(redis: RedisServer) -
             assert client.zcard(prefix + "testAiReplyLabelLeadLabels") == 1
     finally:
         await gate.aclose()
+
+
+async def test_requests_on_slow_new_connections_are_counted_from_when_they_left(
+    redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As with the in-process gate (test_ratelimit_server): the first burst's starts, which
+    # left 150 ms late on new connections, are moved in the shared log to when they left.
+    async with MockInstantly(KEY, rate_limit=(20, 6000), record_arrivals=True) as mock:
+        lead_id = await seeded(mock)
+        slow_connections(monkeypatch, 0.15)
+        shared = limiter(redis)
+        t0 = asyncio.get_running_loop().time()
+        async with AsyncInstantly(
+            api_key=KEY,
+            base_url=via_localhost(mock.url),
+            allow_insecure=True,
+            rate_limit=shared,
+            max_retries=10,
+        ) as client:
+            await asyncio.gather(*(client.leads.get(lead_id) for _ in range(80)))
+            assert shared.retimed > 0
+            assert busiest_second(mock.arrivals, since=t0) <= 21  # it was 23, with three 429s
+            assert client.stats.rate_limited <= 1
+        await shared.aclose()

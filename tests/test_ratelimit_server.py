@@ -14,6 +14,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from slow_connections import slow_connections, via_localhost
 
 from instantly import AsyncInstantly, RateLimiter
 from instantly.errors import ClientClosedError, RateLimitError
@@ -123,3 +124,28 @@ def test_one_limiter_across_two_asyncio_runs() -> None:
     second = asyncio.run(asyncio.wait_for(job(), 30))  # used to hang here forever
     assert first <= 1 and second <= 1  # (a 429 would be retried; it is jitter, not a hang)
     assert limiter.waiting == 0
+
+
+async def test_requests_on_slow_new_connections_are_counted_from_when_they_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A distant server: a new connection takes 150 ms (DNS, TLS), a warm one nothing. The
+    # first burst leaves late, the next second's calls at once: counted from the gate's start,
+    # the server saw 23 in a second at a limit of 20, and answered three of them 429.
+    async with MockInstantly(KEY, rate_limit=(20, 6000), record_arrivals=True) as mock:
+        lead_id = await seeded(mock)
+        slow_connections(monkeypatch, 0.15)
+        t0 = asyncio.get_running_loop().time()
+        async with AsyncInstantly(
+            api_key=KEY,
+            base_url=via_localhost(mock.url),
+            allow_insecure=True,
+            rate_limit=(20, 6000),
+            max_retries=10,
+        ) as client:
+            await concurrent_gets(client, lead_id, 80)
+            limiter: Any = client.limiter
+            assert limiter.retimed > 0  # the first burst's starts were moved to when they left
+            # (One request over, or one 429, is loop jitter on a loaded machine; it was 3 and 3.)
+            assert busiest_second(mock.arrivals, since=t0) <= 21
+            assert client.stats.rate_limited <= 1

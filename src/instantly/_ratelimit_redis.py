@@ -52,6 +52,7 @@ from ._ratelimit import (
     MARGIN,
     PACING,
     RECOVERY,
+    RETIME_AFTER,
     Permit,
     RateLimiter,
     _Held,
@@ -229,12 +230,16 @@ return {'paused'}
 class _SharedPermit(Permit):
     """A permit from Redis (`started` on Redis's clock) or from the local gate."""
 
-    __slots__ = ("shared",)
+    __slots__ = ("member", "shared")
 
-    def __init__(self, key: str | None, started: float, waited: float, shared: bool) -> None:
+    def __init__(
+        self, key: str | None, started: float, waited: float, shared: bool, member: str = ""
+    ) -> None:
         super().__init__(key, started, waited)
         self.shared = shared
         """Whether Redis let it through (else the local gate, while Redis was down)."""
+        self.member = member
+        """Its start's member in the shared logs ("" for a start of the local gate)."""
 
 
 class _Attempt:
@@ -375,6 +380,8 @@ class RedisRateLimiter:
         self._background: set[asyncio.Task[None]] = set()
         self.fallbacks = 0
         """Times Redis was found down and the process went on alone."""
+        self.retimed = 0
+        """Starts moved later because the request left late (`sent`)."""
 
     def __repr__(self) -> str:
         limits = ", ".join(
@@ -530,7 +537,7 @@ class RedisRateLimiter:
             if self._down and now < self._retry_at:
                 verdict = self._local_gate(now)._try(now, key, self._local_limits(limits))
                 if verdict is None:
-                    return self._started(loop, held, key, limits, now, shared=False)
+                    return self._started(loop, held, key, limits, now, "")
                 ready, why, own = verdict
                 wait = min(ready, self._retry_at) - now  # and then ask Redis again
                 why += " (this process alone: Redis is down)"
@@ -566,7 +573,8 @@ class RedisRateLimiter:
                 admitted, redis_now, rate, peers, epoch, seconds, reason = reply
                 self._heard(sent, received, float(redis_now), float(rate), int(peers), epoch)
                 if int(admitted):
-                    return self._started(loop, held, key, limits, float(redis_now), shared=True)
+                    member = str(args[6])
+                    return self._started(loop, held, key, limits, float(redis_now), member)
                 reason = reason.decode() if isinstance(reason, bytes) else str(reason)
                 wait, why = float(seconds), self._reason(reason, key)
                 own = reason.startswith("endpoint")
@@ -603,15 +611,17 @@ class RedisRateLimiter:
         key: str | None,
         limits: Sequence[tuple[int, float]],
         started: float,
-        *,
-        shared: bool,
+        member: str,
     ) -> _SharedPermit:
+        """The permit of a start: logged in Redis as `member`, or ("") by the local gate."""
         now = loop.time()
         self._recent.append(now)
         if not held.why:
             held.why = "its turn in this process's queue"
         held.note(now, now)
-        return _SharedPermit(key if limits else None, started, now - held.entered, shared)
+        return _SharedPermit(
+            key if limits else None, started, now - held.entered, bool(member), member
+        )
 
     def _acquire_args(
         self, key: str | None, limits: Sequence[tuple[int, float]], now: float
@@ -733,6 +743,46 @@ class RedisRateLimiter:
             _, n, p = why.split()
             return f"{key}'s own limit of {n} per {float(p):g} s (shared)"
         return why
+
+    def sent(self, permit: Permit, at: float) -> None:
+        """Tell the gate when the request of `permit` left (its headers written).
+
+        As `RateLimiter.sent`: a request that left more than RETIME_AFTER after its start is
+        counted from then, in the shared logs (one ZADD in the background, on Redis's clock as
+        this process estimates it) or in the local gate's, for a start it made.
+
+        Args:
+            permit: what `acquire` returned for the request.
+            at: when it left, on the running loop's clock.
+        """
+        if not isinstance(permit, _SharedPermit) or not permit.member:
+            local = self._local
+            if local is not None:
+                local.sent(permit, at)
+            return
+        later = at + self._offset
+        if later - permit.started <= RETIME_AFTER:
+            return
+        permit.started = later
+        self.retimed += 1
+        loop = asyncio.get_running_loop()
+        connection = self._connections.get(loop)
+        if connection is None:
+            return
+        logs = [self._starts_key]
+        if permit.key is not None:
+            logs.append(self._endpoint_prefix + permit.key)
+        score = {permit.member: later}
+
+        async def retime(client: aioredis.Redis) -> None:
+            with contextlib.suppress(*_DOWN):  # best effort: the margin still holds
+                async with asyncio.timeout(self._timeout):
+                    for log in logs:
+                        await client.zadd(log, score, xx=True)  # only if still logged
+
+        task = loop.create_task(retime(connection.client))
+        self._background.add(task)  # a strong reference until it is done
+        task.add_done_callback(self._background.discard)
 
     # -- 429s ----------------------------------------------------------------------------------
 

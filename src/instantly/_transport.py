@@ -18,9 +18,10 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
+from types import SimpleNamespace
 from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
@@ -389,8 +390,12 @@ async def _exchange(
     headers: _SecretHeaders | Mapping[str, str] | None,
     client_timeout: aiohttp.ClientTimeout,
     limit: int,
+    departure: _Departure | None = None,
 ) -> _Answer:
-    """Send one HTTP request (no redirect followed) and read its answer, at most `limit` bytes."""
+    """Send one HTTP request (no redirect followed) and read its answer, at most `limit` bytes.
+
+    departure: told when the request's headers are written (on a session with `_DEPARTURES`).
+    """
     response = None
     try:
         async with session.request(
@@ -401,6 +406,7 @@ async def _exchange(
             headers=headers,
             timeout=client_timeout,
             allow_redirects=False,
+            trace_request_ctx=departure,
         ) as response:
             length = response.content_length
             if length is not None and length <= limit and _identity_encoded(response.headers):
@@ -440,6 +446,31 @@ async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes |
     return b"".join(chunks)
 
 
+class _Departure:
+    """A request's permit, and the limiter to tell when the request leaves (`Limiter.sent`)."""
+
+    __slots__ = ("permit", "sent")
+
+    def __init__(self, sent: Callable[[Permit, float], None], permit: Permit) -> None:
+        self.sent = sent
+        self.permit = permit
+
+
+async def _on_headers_sent(
+    session: aiohttp.ClientSession, context: SimpleNamespace, params: object
+) -> None:
+    del params  # it holds the request's headers, and so the key
+    departure = context.trace_request_ctx
+    if departure is not None:
+        departure.sent(departure.permit, asyncio.get_running_loop().time())
+
+
+# On a session of ours with a limiter: when each request really left (after a new connection,
+# which can take longer than the gate's margin), for the limiter to count it from then.
+_DEPARTURES: Final = aiohttp.TraceConfig()
+_DEPARTURES.on_request_headers_sent.append(_on_headers_sent)
+
+
 class _Link:
     """The connection state a client shares with every client `with_options` made from it.
 
@@ -462,6 +493,7 @@ class _Link:
         "owned",
         "session",
         "timeout",
+        "traced",
     )
 
     def __init__(
@@ -470,8 +502,10 @@ class _Link:
         connector_limit: int,
         headers: _SecretHeaders,
         timeout: aiohttp.ClientTimeout,
+        traced: bool = False,
     ) -> None:
         self.session = session
+        self.traced = traced  # a session made here reports when requests leave
         self.owned = session is None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closer: AsyncGenerator[None, None] | None = None
@@ -494,6 +528,7 @@ class _Link:
             connector=aiohttp.TCPConnector(limit=self.connector_limit),
             timeout=self.timeout,
             headers=self.headers,
+            trace_configs=[_DEPARTURES] if self.traced else None,
         )
         self.session, self.loop = session, loop
         closer = _close_with_loop(self, session)
@@ -598,11 +633,19 @@ class Transport:
         self._origin = URL(self._base_url).origin()
         self._max_response_size = max_response_size
         self._limiter = limiter
+        # A limiter that re-times late departures (`Limiter.sent`); None: not told.
+        self._sent: Callable[[Permit, float], None] | None = getattr(limiter, "sent", None)
         self._closed = False
         self._root = True  # made by a constructor, not by `derive`: its close closes the link
         self.stats = TransportStats()
         self._configure(timeout, attempt_timeout, max_retries, None)
-        self._link = _Link(session, connector_limit, self._credentials.plain, self._first_timeout)
+        self._link = _Link(
+            session,
+            connector_limit,
+            self._credentials.plain,
+            self._first_timeout,
+            traced=self._sent is not None,
+        )
 
     def _configure(
         self,
@@ -853,6 +896,9 @@ class Transport:
         attempt = 0
         hops = 0  # redirects followed in this attempt
         permit: Permit | None = None
+        # Told when each attempt leaves, on a session of ours that reports it.
+        sent = self._sent if own and self._link.traced else None
+        departure: _Departure | None = None
         while True:
             if limiter is not None:
                 permit = await limiter.acquire(rate_key, endpoint_limits)
@@ -864,6 +910,8 @@ class Transport:
                         # but for the pause its own 429 asked for.
                         deadline += max(0.0, permit.waited - counted)
                 counted = 0.0
+                if sent is not None:
+                    departure = _Departure(sent, permit)
             if not hops:
                 attempt += 1
                 target, target_params = url, params
@@ -894,6 +942,7 @@ class Transport:
                     headers,
                     bound,
                     self._max_response_size,
+                    departure,
                 )
             except (TimeoutError, aiohttp.ClientError) as exc:
                 failure: BaseException | None = exc
