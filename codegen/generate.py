@@ -538,7 +538,13 @@ def py_type(schema: dict[str, Any] | None, spec: dict[str, Any], formats: bool =
         elif one == "array":
             parts.append(f"list[{py_type(schema.get('items'), spec, formats)}]")
         elif one == "object":
-            parts.append("dict[str, Any]")
+            values = schema.get("additionalProperties")
+            if formats and isinstance(values, dict) and not schema.get("properties"):
+                # A parameter's map of values of one schema (custom_variables): checked per
+                # value before sending.
+                parts.append(f"dict[str, {py_type(values, spec, formats)}]")
+            else:
+                parts.append("dict[str, Any]")
         elif one is None:
             parts.append("Any")
         elif one == "string" and formats and schema.get("format") in PARAM_FORMATS:
@@ -824,6 +830,12 @@ def input_type(schema: dict[str, Any] | None, spec: dict[str, Any]) -> str:
             parts.append("date | str")
         elif one == "string" and schema.get("format") == "uuid":
             parts.append("str | UUID")
+        elif (
+            one == "object"
+            and isinstance(schema.get("additionalProperties"), dict)
+            and not schema.get("properties")
+        ):
+            parts.append(f"Mapping[str, {input_type(schema['additionalProperties'], spec)}]")
         else:
             parts.append(py_type({**schema, "type": one}, spec).replace("list[", "builtins.list["))
     return " | ".join(dict.fromkeys(parts)) or "Any"

@@ -207,6 +207,23 @@ async def test_list_walks_body_cursor_pages(client: AsyncInstantly) -> None:
             "interest_value",
         ),
         (lambda c: c.background_jobs.list_page(sort_order="sideways"), ValueError, "sort_order"),
+        # A custom variable is a string, number, boolean or null: the server refuses the rest.
+        (
+            lambda c: c.leads.create(email="a@b.co", custom_variables={"tags": ["vip"]}),
+            TypeError,
+            "custom_variables['tags'] must be a str or a number or a bool or None, got list",
+        ),
+        (
+            lambda c: c.leads.update("L1", custom_variables={"crm": {"id": 1}}),
+            TypeError,
+            "custom_variables['crm']",
+        ),
+        # NaN (a blank cell of a DataFrame) has no JSON form: sent, it would become null.
+        (
+            lambda c: c.leads.create(email="a@b.co", custom_variables={"score": float("nan")}),
+            ValueError,
+            "custom_variables['score'] must be a finite number, got nan",
+        ),
     ],
 )
 async def test_bad_arguments_are_refused_before_any_request(

@@ -8,6 +8,7 @@ dicts (tolerant on input); a dict's keys are checked against the model's fields,
 from __future__ import annotations
 
 import enum
+import math
 import types
 import uuid
 from collections.abc import Callable, Mapping
@@ -136,13 +137,21 @@ def _predicate(tp: Any, open_enums: frozenset[str]) -> Predicate:
         item = _predicate(item_tp, open_enums)
         return lambda v: isinstance(v, list | tuple) and all(item(i) for i in v)
     if origin is dict or tp is dict:
-        return lambda v: type(v) is dict or isinstance(v, Mapping)  # the ABC check is slow
+        value_tp = get_args(tp)[1] if len(get_args(tp)) == 2 else Any
+        if value_tp is Any:
+            return lambda v: type(v) is dict or isinstance(v, Mapping)  # the ABC check is slow
+        value = _predicate(value_tp, open_enums)
+        return lambda v: (type(v) is dict or isinstance(v, Mapping)) and all(
+            value(i) for i in v.values()
+        )
     if tp is bool:
         return lambda v: isinstance(v, bool)
     if tp is int:
         return lambda v: isinstance(v, int) and not isinstance(v, bool)
     if tp is float:
-        return lambda v: isinstance(v, int | float) and not isinstance(v, bool)
+        return lambda v: type(v) is int or (
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        )
     if tp is str:
         return lambda v: isinstance(v, str)
     if tp is datetime:
@@ -209,6 +218,8 @@ def _check(name: str, value: Any, tp: Any, open_enums: frozenset[str]) -> None:
         members = get_args(tp)
         if any(_fits(name, value, m, open_enums) for m in members):
             return
+        if float in members:
+            _check_finite(name, value)
         # A single non-None member gives the more precise error (e.g. from inside a dict).
         real = [m for m in members if m not in (type(None), Unset)]
         if len(real) == 1:
@@ -233,6 +244,10 @@ def _check(name: str, value: Any, tp: Any, open_enums: frozenset[str]) -> None:
     if origin is dict or tp is dict:
         if not isinstance(value, Mapping):
             raise TypeError(f"{name} must be a dict, got {_shown(value)}")
+        if len(get_args(tp)) == 2:
+            value_tp = get_args(tp)[1]
+            for key, item in value.items():
+                _check(f"{name}[{key!r}]", item, value_tp, open_enums)
         return
     if tp is bool:
         if not isinstance(value, bool):
@@ -245,6 +260,7 @@ def _check(name: str, value: Any, tp: Any, open_enums: frozenset[str]) -> None:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError(f"{name} must be a number, got {_shown(value)}")
+        _check_finite(name, value)
         return
     if tp is str:
         if not isinstance(value, str):
@@ -299,6 +315,15 @@ def _check_enum(name: str, value: Any, tp: type[enum.Enum], open_enums: frozense
     if value not in allowed:
         shown = ", ".join(f"{m.name}={m.value!r}" for m in tp.__members__.values())
         raise ValueError(f"{name} must be one of {shown}; got {value!r}")
+
+
+def _check_finite(name: str, value: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no NaN or infinity: sent, it would silently become null.
+        raise ValueError(
+            f"{name} must be a finite number, got {value!r} (JSON has no NaN or infinity; "
+            "pass None for no value)"
+        )
 
 
 def _aware(value: datetime) -> bool:

@@ -799,7 +799,7 @@ OPERATIONS: Mapping[str, Operation] = LazyTable(
                 Param("blocklist_id", "blocklist_id", uuid.UUID),
                 Param("verify_leads_for_lead_finder", "verify_leads_for_lead_finder", bool),
                 Param("verify_leads_on_import", "verify_leads_on_import", bool),
-                Param("custom_variables", "custom_variables", dict[str, Any]),
+                Param("custom_variables", "custom_variables", dict[str, str | float | bool | None]),
             ),
             response=models.Lead,
             scopes=("leads:create", "leads:all", "all:create", "all:all"),
@@ -840,7 +840,7 @@ OPERATIONS: Mapping[str, Operation] = LazyTable(
                 ),
                 Param("show_one_lead_per_company", "show_one_lead_per_company", bool),
                 Param("source", "source", models.LeadFinderAgentSource),
-                Param("ai_enrichment", "ai_enrichment", dict[str, Any]),
+                Param("ai_enrichment", "ai_enrichment", dict[str, models.LeadFinderAiEnrichment]),
                 Param("ai_enrichment_workflow", "ai_enrichment_workflow", str),
             ),
             response=models.AiLeadFinderAgent,
@@ -945,7 +945,11 @@ OPERATIONS: Mapping[str, Operation] = LazyTable(
                 Param("limit", "limit", int, minimum=1, maximum=50000),
                 Param("filters", "filters", list[dict[str, Any]]),
                 Param("custom_flow", "custom_flow", list[str]),
-                Param("integration_actions", "integration_actions", dict[str, Any]),
+                Param(
+                    "integration_actions",
+                    "integration_actions",
+                    dict[str, dict[str, models.IntegrationActionMapping]],
+                ),
             ),
             response=models.CreateSuperSearchEnrichmentResponse,
         ),
@@ -964,7 +968,7 @@ OPERATIONS: Mapping[str, Operation] = LazyTable(
                 Param("target_hook_url", "target_hook_url", str, required=True),
                 Param("event_type", "event_type", models.WebhookEventType | None),
                 Param("custom_interest_value", "custom_interest_value", float | None),
-                Param("headers", "headers", dict[str, Any] | None),
+                Param("headers", "headers", dict[str, str] | None),
             ),
             response=models.Webhook,
             scopes=("webhooks:create", "webhooks:all", "all:create", "all:all"),
@@ -1609,7 +1613,7 @@ OPERATIONS: Mapping[str, Operation] = LazyTable(
                     min_items=1,
                     max_items=100,
                 ),
-                Param("agent_types", "agent_types", dict[str, Any]),
+                Param("agent_types", "agent_types", dict[str, models.AiAgentType]),
             ),
             response=models.AiAgentAnalytics,
             retry_safe=True,
@@ -3956,7 +3960,7 @@ OPERATIONS: Mapping[str, Operation] = LazyTable(
                 Param("lt_interest_status", "lt_interest_status", models.LeadInterestStatus),
                 Param("pl_value_lead", "pl_value_lead", str | None, nullable=True),
                 Param("assigned_to", "assigned_to", uuid.UUID | None, nullable=True),
-                Param("custom_variables", "custom_variables", dict[str, Any]),
+                Param("custom_variables", "custom_variables", dict[str, str | float | bool | None]),
             ),
             body_rules=(
                 BodyRule(
@@ -4110,7 +4114,7 @@ OPERATIONS: Mapping[str, Operation] = LazyTable(
                 Param(
                     "custom_interest_value", "custom_interest_value", float | None, nullable=True
                 ),
-                Param("headers", "headers", dict[str, Any] | None, nullable=True),
+                Param("headers", "headers", dict[str, str] | None, nullable=True),
             ),
             body_rules=(
                 BodyRule(
@@ -4731,7 +4735,12 @@ OPERATIONS: Mapping[str, Operation] = LazyTable(
                     nullable=True,
                 ),
                 Param("show_one_lead_per_company", "show_one_lead_per_company", bool),
-                Param("ai_enrichment", "ai_enrichment", dict[str, Any] | None, nullable=True),
+                Param(
+                    "ai_enrichment",
+                    "ai_enrichment",
+                    dict[str, models.LeadFinderAiEnrichment] | None,
+                    nullable=True,
+                ),
                 Param("ai_enrichment_workflow", "ai_enrichment_workflow", str),
             ),
             response=models.AiLeadFinderAgent,

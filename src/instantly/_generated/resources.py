@@ -978,7 +978,7 @@ class AiAgentsResource(Resource):
         self,
         *,
         agent_ids: Sequence[str | UUID],
-        agent_types: dict[str, Any] | None = None,
+        agent_types: Mapping[str, models.AiAgentType | int] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -2639,7 +2639,8 @@ class AiLeadFinderAgentsResource(Resource):
         fallback_search_filters: models.LeadFinderSearchFilters | Mapping[str, Any] | None = None,
         show_one_lead_per_company: bool | None = None,
         source: models.LeadFinderAgentSource | str | None = None,
-        ai_enrichment: dict[str, Any] | None = None,
+        ai_enrichment: Mapping[str, models.LeadFinderAiEnrichment | Mapping[str, Any]]
+        | None = None,
         ai_enrichment_workflow: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
@@ -3003,7 +3004,9 @@ class AiLeadFinderAgentsResource(Resource):
         | None
         | Unset = UNSET,
         show_one_lead_per_company: bool | None = None,
-        ai_enrichment: dict[str, Any] | None | Unset = UNSET,
+        ai_enrichment: Mapping[str, models.LeadFinderAiEnrichment | Mapping[str, Any]]
+        | None
+        | Unset = UNSET,
         ai_enrichment_workflow: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
@@ -10041,7 +10044,7 @@ class LeadsResource(Resource):
         blocklist_id: str | UUID | None = None,
         verify_leads_for_lead_finder: bool | None = None,
         verify_leads_on_import: bool | None = None,
-        custom_variables: dict[str, Any] | None = None,
+        custom_variables: Mapping[str, str | float | bool | None] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -10597,7 +10600,7 @@ class LeadsResource(Resource):
         lt_interest_status: models.LeadInterestStatus | int | None = None,
         pl_value_lead: str | None | Unset = UNSET,
         assigned_to: str | UUID | None | Unset = UNSET,
-        custom_variables: dict[str, Any] | None = None,
+        custom_variables: Mapping[str, str | float | bool | None] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -10896,7 +10899,10 @@ class SupersearchEnrichmentResource(Resource):
         limit: int | None = None,
         filters: Sequence[dict[str, Any]] | None = None,
         custom_flow: Sequence[str] | None = None,
-        integration_actions: dict[str, Any] | None = None,
+        integration_actions: Mapping[
+            str, Mapping[str, models.IntegrationActionMapping | Mapping[str, Any]]
+        ]
+        | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -11657,7 +11663,7 @@ class WebhooksResource(Resource):
         name: str | None = None,
         event_type: models.WebhookEventType | str | None = None,
         custom_interest_value: float | None = None,
-        headers: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
@@ -11979,7 +11985,7 @@ class WebhooksResource(Resource):
         target_hook_url: str | None = None,
         event_type: models.WebhookEventType | str | None | Unset = UNSET,
         custom_interest_value: float | None | Unset = UNSET,
-        headers: dict[str, Any] | None | Unset = UNSET,
+        headers: Mapping[str, str] | None | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
