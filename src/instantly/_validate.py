@@ -141,16 +141,17 @@ def _predicate(tp: Any, open_enums: frozenset[str]) -> Predicate:
         if value_tp is Any:
             return lambda v: type(v) is dict or isinstance(v, Mapping)  # the ABC check is slow
         value = _predicate(value_tp, open_enums)
-        return lambda v: (type(v) is dict or isinstance(v, Mapping)) and all(
-            value(i) for i in v.values()
+        return lambda v: (
+            (type(v) is dict or isinstance(v, Mapping)) and all(value(i) for i in v.values())
         )
     if tp is bool:
         return lambda v: isinstance(v, bool)
     if tp is int:
         return lambda v: isinstance(v, int) and not isinstance(v, bool)
     if tp is float:
-        return lambda v: type(v) is int or (
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        return lambda v: (
+            type(v) is int
+            or (isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v))
         )
     if tp is str:
         return lambda v: isinstance(v, str)
