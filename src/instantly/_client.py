@@ -158,7 +158,9 @@ class AsyncInstantly(Namespaces):
                 the other clients of the workspace in this process, or a RedisRateLimiter
                 shared with its other processes; or None to send without a client-side limit.
             session: An aiohttp.ClientSession to use (the client never closes it); None makes
-                one, in the event loop of the first call.
+                one, in the event loop of the first call. On a session of yours the rate gate
+                counts a request from when it let it through, not from when it left (a new
+                connection's set-up is not seen: see `Limiter`).
             allow_insecure: Allow a plain-http base_url that is not loopback.
             max_response_size: Most bytes an answer may have, decompressed (default 64 MiB); a
                 larger one raises ResponseTooLargeError after reading no more than that.
