@@ -740,12 +740,13 @@ class LeadScreen:
             if not self.nan_as_null:
                 return lead, ("invalid_lead", _nan_detail(bad[0], lead[bad[0]]))
             lead = {**lead, **dict.fromkeys(bad)}
-        if not self.fits(lead):
-            return lead, ("invalid_lead", _misfit(lead))
-        if lead.get(_CUSTOM):
+        if lead.get(_CUSTOM) and isinstance(lead[_CUSTOM], Mapping):
+            # Before the model's check, which refuses NaN too: blank cells may become null.
             lead, why = self._custom(lead)
             if why is not None:
                 return lead, why
+        if not self.fits(lead):
+            return lead, ("invalid_lead", _misfit(lead))
         verdict = self.quick(lead, shaped=True)
         return (lead, None) if verdict is None else verdict
 
