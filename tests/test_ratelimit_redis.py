@@ -25,6 +25,7 @@ from slow_connections import slow_connections, via_localhost
 
 from instantly import AsyncInstantly, Permit, RedisRateLimiter
 from instantly._ratelimit import MARGIN
+from instantly._ratelimit_redis import PROBE_INTERVAL
 from instantly.testing import MockInstantly
 from instantly.testing._arrivals import busiest
 from instantly.testing._redis import INSTALL_HINT, RedisServer, redis_server
@@ -355,3 +356,21 @@ async def test_requests_on_slow_new_connections_are_counted_from_when_they_left(
             assert busiest_second(mock.arrivals, since=t0) <= 21  # it was 23, with three 429s
             assert client.stats.rate_limited <= 1
         await shared.aclose()
+
+
+async def test_a_429_while_redis_stays_down_cuts_the_local_rate_once(
+    redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A request let through by Redis, then Redis gone, and still gone when the 429 probes it
+    # again: the local gate learns from that one 429 once.
+    caplog.set_level(logging.WARNING, logger="instantly.ratelimit")
+    shared = limiter(redis, per_second=100, timeout=0.2)
+    permit = await shared.acquire()
+    redis.stop()
+    await shared.acquire()  # finds Redis down: on the local gate from here
+    assert not shared.shared
+    await asyncio.sleep(PROBE_INTERVAL + 0.1)  # past the time to ask Redis again (real time)
+    assert "Redis is down" in await shared.on_rate_limited(permit, 1.0)
+    assert shared._local is not None and shared._local.cuts == 1
+    assert sum("lowering the rate" in r.getMessage() for r in caplog.records) == 1
+    await shared.aclose()

@@ -807,8 +807,10 @@ class RedisRateLimiter:
         loop = asyncio.get_running_loop()
         scope = f"{permit.key} requests" if permit.key is not None else "all requests"
         shared = isinstance(permit, _SharedPermit) and permit.shared
+        paused: RateLimiter | None = None  # the local gate this 429 has been told to already
         if self._down or not shared:
             await self._pause_locally(loop, permit, shared, retry_after)
+            paused = self._local
         if self._down and loop.time() < self._retry_at:
             return scope + " (this process; Redis is down)"
         try:
@@ -831,7 +833,8 @@ class RedisRateLimiter:
             )
         except _DOWN as exc:
             self._went_down(loop, exc)
-            await self._pause_locally(loop, permit, shared, retry_after)
+            if paused is None or self._local is not paused:  # once per gate: one cut per 429
+                await self._pause_locally(loop, permit, shared, retry_after)
             return scope + " (this process; Redis is down)"
         if reply and reply[0] == b"cut":
             _, before, rate, let_through = reply
