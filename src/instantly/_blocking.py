@@ -309,8 +309,11 @@ def iterate(portal: Portal, source: AsyncIterator[T]) -> Generator[T, None, None
 
 
 def _pages(portal: Portal, source: Pager[T]) -> Generator[T, None, None]:
-    while (batch := portal.run(source.next_batch())) is not None:
-        yield from batch
+    try:
+        while (batch := portal.run(source.next_batch())) is not None:
+            yield from batch
+    finally:
+        _close(portal, source)  # in the loop's thread: it cancels a page asked for ahead
 
 
 def _items(portal: Portal, source: AsyncIterator[T]) -> Generator[T, None, None]:
@@ -318,9 +321,13 @@ def _items(portal: Portal, source: AsyncIterator[T]) -> Generator[T, None, None]
         while (item := portal.run(_next(source))) is not _END:
             yield item
     finally:
-        aclose = getattr(source, "aclose", None)
-        if aclose is not None:
-            if portal.in_own_thread() or portal.closed:
-                portal.submit(aclose())
-            else:
-                portal.run(aclose())
+        _close(portal, source)
+
+
+def _close(portal: Portal, source: AsyncIterator[Any]) -> None:
+    aclose = getattr(source, "aclose", None)
+    if aclose is not None:
+        if portal.in_own_thread() or portal.closed:
+            portal.submit(aclose())
+        else:
+            portal.run(aclose())
