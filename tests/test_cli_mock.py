@@ -10,9 +10,11 @@ import asyncio
 import csv
 import io
 import json
+import os
 import re
 import signal
 import sys
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -157,6 +159,28 @@ async def test_export_round_trip(
     assert again["lead1@example.com"]["payload"] == {"Tier": "gold"}
     assert again["lead1@example.com"]["company_name"] == "Company 1"
     assert again["lead1@example.com"]["first_name"] == "Name1"
+
+
+async def test_export_to_a_pipe_is_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mock: MockInstantly
+) -> None:
+    # A name that says nothing of the format (a named pipe, /dev/stdout) gets the default.
+    campaign = await new_campaign(mock)
+    path = write_leads(tmp_path / "leads.csv", 5)
+    code, _, err = await cli(capsys, mock, "leads", "import", str(path), "--campaign-id", campaign)
+    assert code == 0, err
+    pipe = tmp_path / "out"
+    os.mkfifo(pipe)
+    read: list[str] = []
+    reader = threading.Thread(target=lambda: read.append(pipe.read_text(encoding="utf-8")))
+    reader.start()
+    code, _, err = await cli(
+        capsys, mock, "leads", "export", "--campaign-id", campaign, "--output", str(pipe)
+    )
+    reader.join(timeout=30)
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(read[0])))
+    assert {r["email"] for r in rows} == {f"lead{i}@example.com" for i in range(5)}
 
 
 async def test_ctrl_c_stops_cleanly_and_the_report_resumes(

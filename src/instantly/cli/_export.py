@@ -101,7 +101,8 @@ class _JsonlWriter:
 async def run_export(args: argparse.Namespace, out: Output) -> int:
     """The `leads export` command."""
     output = None if args.output in (None, "-") else args.output
-    fmt = args.format or (file_format(output, None) if output else "csv")
+    # A name that says nothing (a pipe, /dev/stdout) is csv, as no name is.
+    fmt = args.format or (file_format(output, None) if output else None) or "csv"
     where = {"campaign": args.campaign_id} if args.campaign_id else {"list_id": args.list_id}
     count = 0
     async with make_client(args) as client:
