@@ -230,16 +230,13 @@ return {'paused'}
 class _SharedPermit(Permit):
     """A permit from Redis (`started` on Redis's clock) or from the local gate."""
 
-    __slots__ = ("member", "shared")
+    __slots__ = ("member",)
 
-    def __init__(
-        self, key: str | None, started: float, waited: float, shared: bool, member: str = ""
-    ) -> None:
+    def __init__(self, key: str | None, started: float, waited: float, member: str) -> None:
         super().__init__(key, started, waited)
-        self.shared = shared
-        """Whether Redis let it through (else the local gate, while Redis was down)."""
         self.member = member
-        """Its start's member in the shared logs ("" for a start of the local gate)."""
+        """Its start's member in the shared logs: Redis let it through. "" for a start of the
+        local gate (while Redis was down)."""
 
 
 class _Attempt:
@@ -504,8 +501,10 @@ class RedisRateLimiter:
             assert isinstance(permit, Permit)
             return permit
         assert key is not None
-        with self._lock:
-            queue = self._endpoint_queues.setdefault(key, _Queue(self._lock))
+        queue = self._endpoint_queues.get(key)
+        if queue is None:
+            with self._lock:
+                queue = self._endpoint_queues.setdefault(key, _Queue(self._lock))
         async with queue.turn() as ahead:
             held.ahead = ahead
             while True:
@@ -600,8 +599,11 @@ class RedisRateLimiter:
                     await client.zrem(starts, str(member))
                     await client.zrem(endpoint, str(member))
 
-        task = loop.create_task(remove(connection.client))
-        self._background.add(task)  # a strong reference until it is done
+        self._keep(loop.create_task(remove(connection.client)))
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        """Hold a background task (a strong reference) until it is done."""
+        self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     def _started(
@@ -619,9 +621,7 @@ class RedisRateLimiter:
         if not held.why:
             held.why = "its turn in this process's queue"
         held.note(now, now)
-        return _SharedPermit(
-            key if limits else None, started, now - held.entered, bool(member), member
-        )
+        return _SharedPermit(key if limits else None, started, now - held.entered, member)
 
     def _acquire_args(
         self, key: str | None, limits: Sequence[tuple[int, float]], now: float
@@ -694,8 +694,7 @@ class RedisRateLimiter:
         connection = self._connections.pop(loop, None)
         if connection is not None and connection.closer is not None:
             connection.closer.cancel()  # it closes the client
-            self._background.add(connection.closer)  # kept alive until it has
-            connection.closer.add_done_callback(self._background.discard)
+            self._keep(connection.closer)  # kept alive until it has
         logger.warning(
             "rate limit: Redis at %s is unreachable (%s: %s); this process goes on alone at "
             "%.3g of the workspace limit (%s) until it is back",
@@ -780,9 +779,7 @@ class RedisRateLimiter:
                     for log in logs:
                         await client.zadd(log, score, xx=True)  # only if still logged
 
-        task = loop.create_task(retime(connection.client))
-        self._background.add(task)  # a strong reference until it is done
-        task.add_done_callback(self._background.discard)
+        self._keep(loop.create_task(retime(connection.client)))
 
     # -- 429s ----------------------------------------------------------------------------------
 
@@ -806,7 +803,7 @@ class RedisRateLimiter:
         """
         loop = asyncio.get_running_loop()
         scope = f"{permit.key} requests" if permit.key is not None else "all requests"
-        shared = isinstance(permit, _SharedPermit) and permit.shared
+        shared = isinstance(permit, _SharedPermit) and bool(permit.member)
         paused: RateLimiter | None = None  # the local gate this 429 has been told to already
         if self._down or not shared:
             await self._pause_locally(loop, permit, shared, retry_after)
