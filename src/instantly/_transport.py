@@ -274,14 +274,18 @@ class _Credentials:
             except ValueError:
                 pass
             else:
-                # Without a backslash no JSON string can decode to more than its text shows.
-                if "\\" not in text and not self.leaks(text):
-                    return value
-                try:
-                    return self.scrub_value(value)
-                except RecursionError:
-                    pass
+                return self.scrubbed_json(value, text)
         return text_excerpt(self.scrub(text))
+
+    def scrubbed_json(self, value: object, text: str) -> object:
+        """`value`, decoded from `text`, scrubbed of the key (an excerpt of `text` if too deep)."""
+        # Without a backslash no JSON string can decode to more than its text shows.
+        if "\\" not in text and not self.leaks(text):
+            return value
+        try:
+            return self.scrub_value(value)
+        except RecursionError:
+            return text_excerpt(self.scrub(text))
 
     def sanitize(self, exc: BaseException) -> BaseException | None:
         """Make an aiohttp exception (and its chain) safe to keep as a cause; None if it cannot be.
@@ -492,7 +496,6 @@ class _Link:
         "loop",
         "owned",
         "session",
-        "timeout",
         "traced",
     )
 
@@ -501,7 +504,6 @@ class _Link:
         session: aiohttp.ClientSession | None,
         connector_limit: int,
         headers: _SecretHeaders,
-        timeout: aiohttp.ClientTimeout,
         traced: bool = False,
     ) -> None:
         self.session = session
@@ -512,7 +514,6 @@ class _Link:
         self.closed = False
         self.connector_limit = connector_limit
         self.headers = headers
-        self.timeout = timeout
         # Task -> the transport (client) it calls through; tasks cancelled by a close.
         self.inflight: dict[asyncio.Task[Any], Transport] = {}
         self.closing: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
@@ -526,8 +527,7 @@ class _Link:
         # aiohttp's per-request merge of headers is a visible part of a call's CPU.
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.connector_limit),
-            timeout=self.timeout,
-            headers=self.headers,
+            headers=self.headers,  # (no timeout: every request brings its own)
             trace_configs=[_DEPARTURES] if self.traced else None,
         )
         self.session, self.loop = session, loop
@@ -643,7 +643,6 @@ class Transport:
             session,
             connector_limit,
             self._credentials.plain,
-            self._first_timeout,
             traced=self._sent is not None,
         )
 
@@ -688,7 +687,7 @@ class Transport:
             self._deadline if isinstance(timeout, Unset) else timeout,
             self._attempt_timeout if isinstance(attempt_timeout, Unset) else attempt_timeout,
             self._max_retries if max_retries is None else max_retries,
-            {**self._headers, **check_headers(headers, "headers")} if headers else self._headers,
+            {**self._headers, **headers} if headers else self._headers,  # checked there
         )
         return child
 
@@ -1046,8 +1045,11 @@ class Transport:
                         )
                     return value
                 status = value["statusCode"]
-                value = None  # it may echo the key: only the scrubbed copy below stays
-            body = self._credentials.error_body(answer.body)
+                text = answer.body.decode("utf-8", errors="replace")
+                body = self._credentials.scrubbed_json(value, text)
+                value = None  # it may echo the key: only the scrubbed copy stays
+            else:
+                body = self._credentials.error_body(answer.body)
 
             # An error answer: retry it, or raise it.
             retry_after = _parse_retry_after(answer.headers.get("Retry-After"))
@@ -1056,27 +1058,24 @@ class Transport:
                 retryable = True  # the server did nothing, so repeating is always safe
             else:
                 retryable = status >= 500 and retry_safe
-            wait = None
-            if (
-                retryable
-                and attempt <= retries
-                and (retry_after is None or retry_after <= RETRY_AFTER_CAP)
-            ):
-                wait = retry_after if retry_after is not None else _backoff(attempt)
-                if deadline is not None and loop.time() + wait >= deadline:
-                    wait = None  # the wait alone would pass the deadline: say so now
+            # The wait the answer asks for (its Retry-After, within the cap), or a backoff.
+            asked = None
+            if retryable and (retry_after is None or retry_after <= RETRY_AFTER_CAP):
+                asked = retry_after if retry_after is not None else _backoff(attempt)
+            wait = asked if attempt <= retries else None
+            if wait is not None and deadline is not None and loop.time() + wait >= deadline:
+                wait = None  # the wait alone would pass the deadline: say so now
             if wait is None:
                 stats.errors += 1
                 if (
                     status == 429
                     and limiter is not None
                     and permit is not None
-                    and (retry_after is None or retry_after <= RETRY_AFTER_CAP)
+                    and asked is not None
                 ):
                     # This call is out of retries, but the others still have to hear of the
                     # limit: they pause and the gate learns, as after any other 429.
-                    wait = retry_after if retry_after is not None else _backoff(attempt)
-                    await limiter.on_rate_limited(permit, wait)
+                    await limiter.on_rate_limited(permit, asked)
                 raise self._status_error(
                     status, body, answer.headers, method, path, attempt, retry_after
                 )
