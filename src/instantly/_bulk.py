@@ -535,7 +535,7 @@ def _non_finite(value: Any) -> bool:
 
 
 _FIELD_KINDS: Final = frozenset({str, _NONE, dict})
-_CV_KINDS: Final = frozenset({str, int, bool, float, _NONE})
+_CV_KINDS: Final = _SCALARS | {float}
 _PLAIN_KEYS: Final = frozenset(k for k, kinds in _FAST_KINDS.items() if kinds <= _FIELD_KINDS)
 # Over emails joined by spaces, each with one "@": a domain whose dots are all at its ends (no
 # dot with something on each side). Possessive, so that a good domain fails it at once.
@@ -994,7 +994,6 @@ class _Import:
         )
         self.result = BulkAddResult()
         self.lead_screen = LeadScreen(self.for_campaign, nan_as_null=nan_as_null)
-        self.screen = self.lead_screen.screen
         self.in_flight: dict[asyncio.Task[None], _Chunk] = {}
         self.crash: BaseException | None = None  # a bug of this module in a request's task
         self.caller_error: Exception | None = None  # the caller's code raised: stop
@@ -1132,7 +1131,8 @@ class _Import:
         chunk.parts = []
 
     def _refused(self, refused: list[tuple[int, tuple[str, str]]]) -> None:
-        """Record leads refused before sending, whose outcome bytes exist already."""
+        """Record refused leads, (position, (reason, detail)) in position order, whose outcome
+        bytes exist already: skipped, in `result.invalid` (kept in position order), counted."""
         result = self.result
         invalid = result.invalid
         for position, why in refused:
@@ -1238,15 +1238,13 @@ class _Import:
         result = self.result
         position = result.total
         result.total = position + 1
-        lead, why = self.screen(item)
+        lead, why = self.lead_screen.screen(item)
+        result._outcomes.append(_PENDING)
         if why is not None:
-            result._outcomes.append(_SKIPPED)
-            result.invalid.append(Rejection(position, *why))
-            result.skipped[why[0]] += 1
+            self._refused([(position, why)])
             if self.prior is not None and position < self.prior.limit:
                 self._check_prior(position, lead, refused=True)
             return False
-        result._outcomes.append(_PENDING)
         if self.prior is not None and position < self.prior.limit:
             return self._take_prior(position, lead, chunk)
         return self._add(chunk, position, lead)
@@ -1372,8 +1370,6 @@ class _Import:
                     self.max_retries,
                 )
             payload = self._encode(chunk)
-            if payload is None:
-                break
             indexes = chunk.pending
             if chunk.sent_at is None:
                 chunk.sent_at = time.time()
@@ -1410,24 +1406,19 @@ class _Import:
         await self._progress()
 
     def _encode(self, chunk: _Chunk) -> Any:
-        """The pending leads as JSON, ready to send (every lead was encoded once already);
-        None if no lead is left."""
+        """The pending leads as JSON, ready to send (every lead was encoded once already); only
+        called while some are pending."""
         indexes = chunk.pending
-        if not indexes:
-            return None
         if len(indexes) == len(chunk) and chunk.json is not None:
             return _json.Fragment(chunk.json)
         every = chunk._leads()
         return _json.Fragment(_json.dumps([every[i] for i in indexes]))
 
     def _refuse(self, chunk: _Chunk, index: int, detail: str) -> None:
-        """Skip one lead of a chunk as invalid_lead (before sending, or as the API refused it)."""
+        """Skip one lead of a chunk as invalid_lead, as the API refused it."""
         position = chunk.positions[index]
         chunk.pending.remove(index)
-        result = self.result
-        result._outcomes[position] = _SKIPPED
-        result.skipped["invalid_lead"] += 1
-        bisect.insort(result.invalid, Rejection(position, "invalid_lead", detail))
+        self._refused([(position, ("invalid_lead", detail))])
         if chunk.codes is not None:
             chunk.codes[index] = _J_UNKNOWN  # a later run checks it again
 
