@@ -361,15 +361,15 @@ class _Decoder:
     """The two ways to read one type: `fast` (exact fits only, raises otherwise) and `lenient`
     (never raises; appends what did not fit to `problems`; None where nothing can be made)."""
 
-    __slots__ = ("expected", "fast", "kinds", "lenient", "nullable", "tp")
+    __slots__ = ("expected", "fast", "kinds", "lenient", "nullable", "plan")
 
-    def __init__(self, tp: Any, expected: str, kinds: frozenset[str], nullable: bool) -> None:
-        self.tp = tp
+    def __init__(self, expected: str, kinds: frozenset[str], nullable: bool) -> None:
         self.expected = expected
         self.kinds = kinds  # JSON kinds that can make a value: "object", "list", "scalar"
         self.nullable = nullable  # None is a value of the type
         self.fast: _Fast = _never
         self.lenient: _Lenient = _nothing
+        self.plan: _ModelPlan | None = None  # a model's decoder: its plan, once complete
 
 
 def _never(value: Any) -> Any:
@@ -419,7 +419,7 @@ def _build_decoder(tp: Any) -> _Decoder:
     elif _is_attrs(tp):
         dec = _ModelPlan(tp).decoder  # registers itself before its fields (recursion)
     elif _is_any(tp):
-        dec = _Decoder(tp, "any value", _ALL_KINDS, True)
+        dec = _Decoder("any value", _ALL_KINDS, True)
         dec.fast = _identity
         dec.lenient = _lenient_any
     elif get_origin(tp) is list or tp is list:
@@ -430,7 +430,7 @@ def _build_decoder(tp: Any) -> _Decoder:
         dec = _enum_decoder(tp)
     elif tp in _SCALARS:
         expected, fast, read = _SCALARS[tp]
-        dec = _Decoder(tp, expected, _SCALAR, False)
+        dec = _Decoder(expected, _SCALAR, False)
         dec.fast = fast
         dec.lenient = _scalar_lenient(dec, read)
     else:
@@ -573,7 +573,7 @@ def _enum_decoder(cls: type[enum.Enum]) -> _Decoder:
     int_based = issubclass(cls, int)
     str_based = issubclass(cls, str)
     word = "an integer" if int_based else "a string" if str_based else "a value"
-    dec = _Decoder(cls, f"{word} ({cls.__name__})", _SCALAR, False)
+    dec = _Decoder(f"{word} ({cls.__name__})", _SCALAR, False)
     members = cls._value2member_map_
 
     def fast(value: Any) -> Any:
@@ -614,7 +614,7 @@ def _enum_decoder(cls: type[enum.Enum]) -> _Decoder:
 
 def _list_decoder(tp: Any) -> _Decoder:
     (item_tp,) = get_args(tp) or (Any,)
-    dec = _Decoder(tp, "a list", _LIST, False)
+    dec = _Decoder("a list", _LIST, False)
     _PENDING[tp] = dec  # before the item: a list of a model that holds the list
     item = _decoder(item_tp)
     ns: dict[str, Any] = {"_Miss": _Miss, "_new": object.__new__}
@@ -645,7 +645,7 @@ def _list_decoder(tp: Any) -> _Decoder:
 def _dict_decoder(tp: Any) -> _Decoder:
     args = get_args(tp)
     value_tp = args[1] if len(args) == 2 else Any
-    dec = _Decoder(tp, "an object", _OBJECT, False)
+    dec = _Decoder("an object", _OBJECT, False)
     if _is_any(value_tp):
         # A free-form object (`payload`): a dict from JSON is taken as it is, not copied.
         def fast_free(v: Any) -> Any:
@@ -706,7 +706,7 @@ def _union_decoder(tp: Any) -> _Decoder:
     members = [m for m in members if m is not type(None)]
     if len(members) == 1:
         return _nullable_decoder(tp, members[0], nullable)
-    dec = _Decoder(tp, "", _ALL_KINDS, nullable)
+    dec = _Decoder("", _ALL_KINDS, nullable)
     _PENDING[tp] = dec
     decoders = [_decoder(m) for m in members]
     dec.expected = " or ".join(d.expected for d in decoders)
@@ -749,7 +749,7 @@ def _nullable_decoder(tp: Any, inner_tp: Any, nullable: bool) -> _Decoder:
     inner = _decoder(inner_tp)
     if not nullable:
         return inner  # `X | Unset`: UNSET is a default, not a value the wire can send
-    dec = _Decoder(tp, inner.expected, inner.kinds, True)
+    dec = _Decoder(inner.expected, inner.kinds, True)
     if inner.fast is not _never:  # built: called directly
         inner_fast = inner.fast
 
@@ -928,7 +928,7 @@ class _ModelPlan:
         attrs.resolve_types(cls)
         self.cls = cls
         self.name = cls.__name__
-        self.decoder = dec = _Decoder(cls, f"an object ({cls.__name__})", _OBJECT, False)
+        self.decoder = dec = _Decoder(f"an object ({cls.__name__})", _OBJECT, False)
         self.direct = _settable(cls)
         _PENDING[cls] = dec
         _BUILDING.add(cls)
@@ -939,6 +939,7 @@ class _ModelPlan:
         finally:
             _BUILDING.discard(cls)
         dec.lenient = self.lenient
+        dec.plan = self
 
     def _plan(self, field: attrs.Attribute[Any]) -> _FieldPlan:
         field_dec = _decoder(field.type)
@@ -1115,8 +1116,6 @@ def _structure_leniently(data: Any, cl: Any, dec: _Decoder) -> Any:
     if data is None or _kind(data) not in dec.kinds:
         raise StructureError(name, f"expected {dec.expected}, got {_got(data)}")
     problems: _Problems = []
-    if _is_attrs(cl):
-        return _plan_of(cl).walk(data, name)
     made = dec.lenient(data, name, problems)
     for where, expected, got in problems:
         _log_once(None, name, where, expected, got)
@@ -1126,9 +1125,8 @@ def _structure_leniently(data: Any, cl: Any, dec: _Decoder) -> Any:
 
 
 def _plan_of(cls: type) -> _ModelPlan:
-    lenient = _decoder(cls).lenient
-    plan = getattr(lenient, "__self__", None)
-    assert isinstance(plan, _ModelPlan)
+    plan = _decoder(cls).plan
+    assert plan is not None
     return plan
 
 
