@@ -202,10 +202,15 @@ class Emails(EmailsResource):
             cursor = page.next_starting_after
 
 
+def _aware(when: datetime) -> datetime:
+    """`when`, taken to be in UTC if it names no time zone."""
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def _timestamp(email: models.Email) -> datetime | None:
     value: Any = email.timestamp_created
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return _aware(value)
     return None
 
 
@@ -226,7 +231,7 @@ def _start(since: Since | None) -> tuple[datetime | None, Position | None]:
     if since is None:
         return None, None
     if isinstance(since, datetime):
-        return (since if since.tzinfo else since.replace(tzinfo=UTC)), None
+        return _aware(since), None
     at: Any
     email_id: Any
     if isinstance(since, models.Email):
@@ -245,7 +250,7 @@ def _start(since: Since | None) -> tuple[datetime | None, Position | None]:
             raise ValueError(f"since: {at!r} is not an ISO 8601 timestamp") from None
     if not isinstance(at, datetime) or not isinstance(email_id, str) or not email_id:
         raise TypeError("since: expected (timestamp_created, id) with a datetime and an id")
-    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    at = _aware(at)
     return at, (at, email_id)
 
 

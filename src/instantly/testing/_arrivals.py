@@ -124,15 +124,13 @@ class ArrivalLimits:
 class PeakCounter:
     """The most requests that arrived within any window of `period` seconds so far."""
 
-    __slots__ = ("_recent", "peak", "peak_at", "period")
+    __slots__ = ("_recent", "peak", "period")
 
     def __init__(self, period: float = 1.0) -> None:
         self.period = period
         self._recent: deque[float] = deque()
         self.peak = 0
         """The highest count seen in a half-open window `[t, t + period)`."""
-        self.peak_at: float | None = None
-        """Where that window started (the loop time of its first arrival)."""
 
     def add(self, now: float) -> None:
         recent = self._recent
@@ -142,7 +140,6 @@ class PeakCounter:
             recent.popleft()
         if len(recent) > self.peak:
             self.peak = len(recent)
-            self.peak_at = recent[0]
 
 
 def busiest(times: Iterable[float], period: float = 1.0) -> int:

@@ -6,14 +6,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from . import _agents
 from ._call import Call, handles, visible
 from ._leads import DEFAULT_LIMIT
 from ._state import MockState, Record, Table, decode_cursor, page
 
 __all__ = ["refresh_job"]
-
-_ = _agents  # imported for its handlers (AI agents, domain forwarding)
 
 _INTEREST = {"positive": 1, "neutral": 0, "negative": -1}
 

@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from . import _emails, _leads, _resources, _webhooks
+from . import _agents, _emails, _leads, _resources, _webhooks
 from ._arrivals import ArrivalLimits, PeakCounter
 from ._call import HANDLERS, Call
 from ._faults import Fault, FaultDice, Faults
@@ -45,7 +45,7 @@ __all__ = ["MockInstantly"]
 
 logger = logging.getLogger("instantly.testing")
 
-_ = (_emails, _leads, _resources)  # imported for their handlers
+_ = (_agents, _emails, _leads, _resources)  # imported for their handlers
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _MAX_BODY = 64 * 1024 * 1024
 

@@ -23,7 +23,7 @@ import aiohttp
 from .. import _json
 from .._generated.webhooks import SUBSCRIPTIONS
 from ._call import Call, handles, visible
-from ._resources import _list
+from ._resources import _by_id, _list
 from ._state import MockState, Record
 
 __all__ = ["WebhookDelivery", "subscribed"]
@@ -201,21 +201,13 @@ def create_webhook(call: Call) -> Any:
     return visible(state.webhooks.add(record))
 
 
-@handles("getWebhook")
-def get_webhook(call: Call) -> Any:
-    return visible(call.state.webhooks.get(call.params["id"], "Webhook"))
-
-
-@handles("patchWebhook")
-def patch_webhook(call: Call) -> Any:
-    record = call.state.webhooks.get(call.params["id"], "Webhook")
-    record.update(call.data)
-    return visible(record)
-
-
-@handles("deleteWebhook")
-def delete_webhook(call: Call) -> Any:
-    return visible(call.state.webhooks.remove(call.params["id"], "Webhook"))
+_by_id(
+    lambda s: s.webhooks,
+    "Webhook",
+    get="getWebhook",
+    delete="deleteWebhook",
+    patch="patchWebhook",
+)
 
 
 @handles("resumeWebhook")
